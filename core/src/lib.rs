@@ -1,0 +1,16 @@
+//! anomalog-core: the pure domain of anomalog.
+//!
+//! Log events and their parsing, rollup buckets, detectors and anomalies, and the
+//! configuration type every binary shares. This crate performs no I/O: no files,
+//! no network, no clocks (callers pass `now`), no async runtime.
+
+pub mod config;
+pub mod detect;
+pub mod model;
+pub mod parse;
+pub mod rollup;
+
+pub use config::Config;
+pub use model::{
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+};

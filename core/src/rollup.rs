@@ -1,0 +1,195 @@
+//! Rollups: event counts per service, level and time bucket.
+//!
+//! Charts and detectors read these instead of raw logs, so their cost depends on
+//! the number of services and buckets, never on the number of log lines.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Level;
+
+/// Width of the fine rollup buckets, in seconds.
+pub const FINE_BUCKET_SECS: i64 = 10;
+
+/// Start of the bucket of width `bucket_secs` that contains `ts`.
+pub fn bucket_start(ts: DateTime<Utc>, bucket_secs: i64) -> DateTime<Utc> {
+    let width = bucket_secs.max(1);
+    let secs = ts.timestamp().div_euclid(width) * width;
+    Utc.timestamp_opt(secs, 0).single().unwrap_or(ts)
+}
+
+/// Counts for one bucket, indexed by [`Level::rank`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelCounts(pub [u64; 6]);
+
+impl LevelCounts {
+    /// Adds `n` events of `level`.
+    pub fn add(&mut self, level: Level, n: u64) {
+        self.0[usize::from(level.rank())] += n;
+    }
+
+    /// Count for one level.
+    pub fn get(&self, level: Level) -> u64 {
+        self.0[usize::from(level.rank())]
+    }
+
+    /// All events.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// ERROR and FATAL events.
+    pub fn errors(&self) -> u64 {
+        self.get(Level::Error) + self.get(Level::Fatal)
+    }
+
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: &LevelCounts) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0.iter()) {
+            *mine += theirs;
+        }
+    }
+}
+
+/// One stored rollup cell: `count` events of `level` for `service` in the bucket
+/// starting at `bucket`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupRow {
+    pub service: String,
+    pub bucket: DateTime<Utc>,
+    pub level: Level,
+    pub count: u64,
+}
+
+/// A dense series of bucket counts for one service, oldest bucket first.
+///
+/// Invariant: bucket `i` starts at `start + i * bucket_secs`; buckets without
+/// events hold zero counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSeries {
+    pub service: String,
+    pub bucket_secs: i64,
+    pub start: DateTime<Utc>,
+    pub counts: Vec<LevelCounts>,
+}
+
+impl ServiceSeries {
+    /// Builds a dense series over `[from, to)` from sparse rows of one service.
+    /// Rows outside the range are ignored.
+    pub fn from_rows(
+        service: &str,
+        rows: &[RollupRow],
+        bucket_secs: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ServiceSeries {
+        let width = bucket_secs.max(1);
+        let start = bucket_start(from, width);
+        let end = bucket_start(to, width);
+        let len = usize::try_from((end - start).num_seconds() / width + 1).unwrap_or(0);
+        let mut counts = vec![LevelCounts::default(); len];
+        for row in rows.iter().filter(|r| r.service == service) {
+            let offset = (row.bucket - start).num_seconds().div_euclid(width);
+            if let Ok(i) = usize::try_from(offset)
+                && let Some(cell) = counts.get_mut(i)
+            {
+                cell.add(row.level, row.count);
+            }
+        }
+        ServiceSeries {
+            service: service.to_owned(),
+            bucket_secs: width,
+            start,
+            counts,
+        }
+    }
+
+    /// Start time of bucket `i`.
+    pub fn bucket_time(&self, i: usize) -> DateTime<Utc> {
+        self.start + chrono::Duration::seconds(self.bucket_secs * i as i64)
+    }
+
+    /// Re-buckets into coarser buckets of `bucket_secs` (a multiple of the
+    /// current width), aligned to multiples of the new width.
+    pub fn coarsen(&self, bucket_secs: i64) -> ServiceSeries {
+        let width = bucket_secs.max(self.bucket_secs);
+        let start = bucket_start(self.start, width);
+        let mut counts: Vec<LevelCounts> = Vec::new();
+        for (i, cell) in self.counts.iter().enumerate() {
+            let offset = (self.bucket_time(i) - start).num_seconds() / width;
+            let idx = usize::try_from(offset).unwrap_or(0);
+            if counts.len() <= idx {
+                counts.resize(idx + 1, LevelCounts::default());
+            }
+            counts[idx].merge(cell);
+        }
+        ServiceSeries {
+            service: self.service.clone(),
+            bucket_secs: width,
+            start,
+            counts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn bucket_start_floors_to_the_width() {
+        let ts = Utc.timestamp_opt(1_700_000_017, 500).unwrap();
+        assert_eq!(bucket_start(ts, 10).timestamp(), 1_700_000_010);
+        assert_eq!(bucket_start(ts, 60).timestamp(), 1_699_999_980);
+    }
+
+    #[test]
+    fn dense_series_fills_gaps_with_zero() {
+        let rows = vec![
+            RollupRow {
+                service: "api".into(),
+                bucket: t(0),
+                level: Level::Error,
+                count: 3,
+            },
+            RollupRow {
+                service: "api".into(),
+                bucket: t(30),
+                level: Level::Info,
+                count: 5,
+            },
+            RollupRow {
+                service: "web".into(),
+                bucket: t(10),
+                level: Level::Info,
+                count: 9,
+            },
+        ];
+        let s = ServiceSeries::from_rows("api", &rows, 10, t(0), t(30));
+        assert_eq!(s.counts.len(), 4);
+        assert_eq!(s.counts[0].errors(), 3);
+        assert_eq!(s.counts[1].total(), 0);
+        assert_eq!(s.counts[3].get(Level::Info), 5);
+    }
+
+    #[test]
+    fn coarsen_sums_into_wider_buckets() {
+        let rows: Vec<RollupRow> = (0..12)
+            .map(|i| RollupRow {
+                service: "api".into(),
+                bucket: t(-20 + i * 10),
+                level: Level::Info,
+                count: 1,
+            })
+            .collect();
+        let s = ServiceSeries::from_rows("api", &rows, 10, t(-20), t(90));
+        let m = s.coarsen(60);
+        let total: u64 = m.counts.iter().map(LevelCounts::total).sum();
+        assert_eq!(total, 12);
+        assert_eq!(m.start.timestamp() % 60, 0);
+    }
+}
