@@ -1,0 +1,604 @@
+//! The embedded adapter: every port on one SQLite file, for local use.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL`, so a committed append
+//! survives a crash of the process or the machine. Blocking SQLite calls run on
+//! tokio's blocking pool; a writer connection and a reader connection let reads
+//! proceed while a write commits.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+
+use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
+use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
+
+use crate::StoreError;
+use crate::ports::{
+    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
+    LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
+};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "anomalog.db";
+
+/// How long a claimed queue entry may stay unacknowledged before another
+/// consumer may claim it.
+const RECLAIM_AFTER_MS: i64 = 60_000;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    payload TEXT NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    claimed_by TEXT,
+    claimed_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS logs (
+    id TEXT PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_ts ON logs (ts, id);
+CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service, ts, id);
+CREATE INDEX IF NOT EXISTS logs_level_ts ON logs (level, ts, id);
+CREATE TABLE IF NOT EXISTS rollups (
+    service TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (service, bucket, level)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rollups_bucket ON rollups (bucket);
+CREATE TABLE IF NOT EXISTS anomalies (
+    id TEXT PRIMARY KEY,
+    service TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    window_end INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS anomalies_window ON anomalies (window_start);
+CREATE TABLE IF NOT EXISTS notified (
+    anomaly_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (anomaly_id, channel)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    anomaly_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_anomaly ON deliveries (anomaly_id, seq);
+";
+
+/// Every port on one SQLite database.
+pub struct EmbeddedStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) the store in `dir`.
+    ///
+    /// Entries claimed by a previous run of this process are released: one
+    /// process owns an embedded store, so any claim left over is from a crash.
+    pub fn open(dir: &Path) -> Result<EmbeddedStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create data dir {}: {e}", dir.display()))
+        })?;
+        let path = dir.join(DB_FILE);
+        let writer = open_connection(&path)?;
+        writer.execute_batch(SCHEMA)?;
+        writer.execute(
+            "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
+            [],
+        )?;
+        let reader = open_connection(&path)?;
+        Ok(EmbeddedStore {
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        run_blocking(self.writer.clone(), f).await
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        run_blocking(self.reader.clone(), f).await
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+async fn run_blocking<T, F>(conn: Arc<Mutex<Connection>>, f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let mut guard = conn
+            .lock()
+            .map_err(|_| StoreError::Backend("embedded store lock poisoned".into()))?;
+        f(&mut guard)
+    })
+    .await
+    .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+}
+
+fn millis(ts: DateTime<Utc>) -> i64 {
+    ts.timestamp_millis()
+}
+
+fn from_secs(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+fn level_from(rank: i64) -> Result<Level, StoreError> {
+    u8::try_from(rank)
+        .ok()
+        .and_then(Level::from_rank)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown level rank {rank}")))
+}
+
+#[async_trait]
+impl EventQueue for EmbeddedStore {
+    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
+        let payload = serde_json::to_string(events)?;
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO queue (payload, enqueued_at) VALUES (?1, ?2)",
+                params![payload, millis(Utc::now())],
+            )?;
+            Ok(format!("{:012}", conn.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError> {
+        let consumer = consumer.to_owned();
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        self.write(move |conn| {
+            let now = millis(Utc::now());
+            let tx = conn.transaction()?;
+            let rows: Vec<(i64, String)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT seq, payload FROM queue
+                     WHERE claimed_at IS NULL OR claimed_at < ?1 OR claimed_by = ?2
+                     ORDER BY (claimed_at IS NULL), seq LIMIT ?3",
+                )?;
+                stmt.query_map(params![now - RECLAIM_AFTER_MS, consumer, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            {
+                let mut stmt =
+                    tx.prepare("UPDATE queue SET claimed_by = ?1, claimed_at = ?2 WHERE seq = ?3")?;
+                for (seq, _) in &rows {
+                    stmt.execute(params![consumer, now, seq])?;
+                }
+            }
+            tx.commit()?;
+            rows.into_iter()
+                .map(|(seq, payload)| {
+                    let events: Vec<LogEvent> = serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Corrupt(format!("queue entry {seq}: {e}")))?;
+                    Ok(QueueEntry {
+                        id: format!("{seq:012}"),
+                        events,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn ack(&self, ids: &[String]) -> Result<(), StoreError> {
+        let seqs: Vec<i64> = ids
+            .iter()
+            .map(|id| {
+                id.parse::<i64>()
+                    .map_err(|_| StoreError::Invalid(format!("not a queue entry id: {id}")))
+            })
+            .collect::<Result<_, _>>()?;
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare("DELETE FROM queue WHERE seq = ?1")?;
+                for seq in &seqs {
+                    stmt.execute(params![seq])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn backlog(&self) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl LogStore for EmbeddedStore {
+    async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
+        let rows: Vec<(String, i64, String, i64, String, String)> = logs
+            .iter()
+            .map(|log| {
+                Ok((
+                    log.id.clone(),
+                    millis(log.event.ts),
+                    log.event.service.clone(),
+                    i64::from(log.event.level.rank()),
+                    log.event.message.clone(),
+                    serde_json::to_string(log)?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let buckets: Vec<i64> = logs
+            .iter()
+            .map(|log| bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp())
+            .collect();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let mut report = PersistReport::default();
+            let mut deltas: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
+            {
+                let mut insert = tx.prepare(
+                    "INSERT OR IGNORE INTO logs (id, ts, service, level, message, doc)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for ((id, ts, service, level, message, doc), bucket) in
+                    rows.into_iter().zip(buckets)
+                {
+                    let changed = insert.execute(params![id, ts, service, level, message, doc])?;
+                    if changed == 0 {
+                        report.duplicates += 1;
+                        continue;
+                    }
+                    report.inserted += 1;
+                    *deltas.entry((service, bucket, level)).or_default() += 1;
+                }
+                let mut upsert = tx.prepare(
+                    "INSERT INTO rollups (service, bucket, level, count) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (service, bucket, level) DO UPDATE SET count = count + excluded.count",
+                )?;
+                for ((service, bucket, level), n) in deltas {
+                    upsert.execute(params![service, bucket, level, n])?;
+                }
+            }
+            tx.commit()?;
+            Ok(report)
+        })
+        .await
+    }
+
+    async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| {
+            let mut sql = String::from("SELECT doc, ts, id FROM logs WHERE 1=1");
+            let mut args: Vec<Value> = Vec::new();
+            if let Some(service) = &query.service {
+                sql.push_str(" AND service = ?");
+                args.push(Value::Text(service.clone()));
+            }
+            if let Some(level) = query.min_level {
+                sql.push_str(" AND level >= ?");
+                args.push(Value::Integer(i64::from(level.rank())));
+            }
+            if let Some(text) = &query.text {
+                sql.push_str(" AND message LIKE ? ESCAPE '\\'");
+                let escaped = text
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                args.push(Value::Text(format!("%{escaped}%")));
+            }
+            if let Some(from) = query.from {
+                sql.push_str(" AND ts >= ?");
+                args.push(Value::Integer(millis(from)));
+            }
+            if let Some(to) = query.to {
+                sql.push_str(" AND ts < ?");
+                args.push(Value::Integer(millis(to)));
+            }
+            if let Some(cursor) = &query.cursor {
+                sql.push_str(" AND (ts < ? OR (ts = ? AND id < ?))");
+                let ts = millis(cursor.ts);
+                args.push(Value::Integer(ts));
+                args.push(Value::Integer(ts));
+                args.push(Value::Text(cursor.id.clone()));
+            }
+            let limit = query.limit.max(1);
+            sql.push_str(" ORDER BY ts DESC, id DESC LIMIT ?");
+            args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
+            let mut stmt = conn.prepare(&sql)?;
+            let mut items: Vec<StoredLog> = Vec::new();
+            let mut rows = stmt.query(params_from_iter(args))?;
+            while let Some(row) = rows.next()? {
+                let doc: String = row.get(0)?;
+                items.push(serde_json::from_str(&doc)?);
+            }
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|last| LogCursor {
+                    ts: DateTime::from_timestamp_millis(millis(last.event.ts))
+                        .unwrap_or(last.event.ts),
+                    id: last.id.clone(),
+                })
+            } else {
+                None
+            };
+            Ok(LogPage { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn delete_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute("DELETE FROM logs WHERE ts < ?1", params![millis(cutoff)])?;
+            tx.execute(
+                "DELETE FROM rollups WHERE bucket < ?1",
+                params![cutoff.timestamp()],
+            )?;
+            tx.commit()?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl RollupStore for EmbeddedStore {
+    async fn rollups(
+        &self,
+        service: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RollupRow>, StoreError> {
+        let service = service.map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT service, bucket, level, count FROM rollups
+                 WHERE bucket >= ?1 AND bucket < ?2 AND (?3 IS NULL OR service = ?3)
+                 ORDER BY service, bucket, level",
+            )?;
+            let mut rows = stmt.query(params![from.timestamp(), to.timestamp(), service])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(RollupRow {
+                    service: row.get(0)?,
+                    bucket: from_secs(row.get(1)?),
+                    level: level_from(row.get(2)?)?,
+                    count: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn services(&self, since: DateTime<Utc>) -> Result<Vec<ServiceSummary>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT service, MIN(bucket), MAX(bucket),
+                        SUM(CASE WHEN bucket >= ?1 THEN count ELSE 0 END),
+                        SUM(CASE WHEN bucket >= ?1 AND level >= ?2 THEN count ELSE 0 END)
+                 FROM rollups GROUP BY service ORDER BY service",
+            )?;
+            let mut rows =
+                stmt.query(params![since.timestamp(), i64::from(Level::Error.rank())])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(ServiceSummary {
+                    service: row.get(0)?,
+                    first_seen: from_secs(row.get(1)?),
+                    last_seen: from_secs(row.get(2)?),
+                    total: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+                    errors: u64::try_from(row.get::<_, i64>(4)?).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn anomaly_from_doc(doc: &str) -> Result<Anomaly, StoreError> {
+    Ok(serde_json::from_str(doc)?)
+}
+
+#[async_trait]
+impl AnomalyStore for EmbeddedStore {
+    async fn upsert(&self, anomalies: &[Anomaly]) -> Result<(), StoreError> {
+        let anomalies = anomalies.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            for mut anomaly in anomalies {
+                let existing: Option<String> = tx
+                    .query_row(
+                        "SELECT doc FROM anomalies WHERE id = ?1",
+                        params![anomaly.id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(doc) = existing {
+                    let old = anomaly_from_doc(&doc)?;
+                    anomaly.first_seen = old.first_seen.min(anomaly.first_seen);
+                    if anomaly.samples.is_empty() {
+                        anomaly.samples = old.samples;
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO anomalies (id, service, kind, status, window_start, window_end, doc)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (id) DO UPDATE SET service = excluded.service,
+                        kind = excluded.kind, status = excluded.status,
+                        window_start = excluded.window_start,
+                        window_end = excluded.window_end, doc = excluded.doc",
+                    params![
+                        anomaly.id,
+                        anomaly.service,
+                        anomaly.kind.as_str(),
+                        anomaly.status.as_str(),
+                        millis(anomaly.window_start),
+                        millis(anomaly.window_end),
+                        serde_json::to_string(&anomaly)?
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list(&self, query: &AnomalyQuery) -> Result<Vec<Anomaly>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT doc FROM anomalies
+                 WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR kind = ?2)
+                   AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR window_end >= ?4)
+                 ORDER BY window_start DESC, id LIMIT ?5",
+            )?;
+            let mut rows = stmt.query(params![
+                query.service,
+                query.kind.map(|k| k.as_str()),
+                query.status.map(|s| s.as_str()),
+                query.since.map(millis),
+                i64::try_from(query.limit.max(1)).unwrap_or(i64::MAX),
+            ])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(anomaly_from_doc(&row.get::<_, String>(0)?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Anomaly>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            let doc: Option<String> = conn
+                .query_row(
+                    "SELECT doc FROM anomalies WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            doc.map(|d| anomaly_from_doc(&d)).transpose()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for EmbeddedStore {
+    async fn pending(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Anomaly>, StoreError> {
+        let channel = channel.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT a.doc FROM anomalies a
+                 LEFT JOIN notified n ON n.anomaly_id = a.id AND n.channel = ?1
+                 WHERE (n.status IS NULL OR n.status <> a.status) AND a.window_end >= ?2
+                 ORDER BY a.window_start, a.id LIMIT ?3",
+            )?;
+            let mut rows = stmt.query(params![
+                channel,
+                millis(since),
+                i64::try_from(limit.max(1)).unwrap_or(i64::MAX),
+            ])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(anomaly_from_doc(&row.get::<_, String>(0)?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn record(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        let delivery = delivery.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO deliveries (anomaly_id, doc) VALUES (?1, ?2)",
+                params![delivery.anomaly_id, serde_json::to_string(&delivery)?],
+            )?;
+            if delivery.ok {
+                tx.execute(
+                    "INSERT INTO notified (anomaly_id, channel, status) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (anomaly_id, channel) DO UPDATE SET status = excluded.status",
+                    params![
+                        delivery.anomaly_id,
+                        delivery.channel,
+                        delivery.status.as_str()
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn attempts(&self, anomaly_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        let anomaly_id = anomaly_id.to_owned();
+        self.read(move |conn| {
+            let mut stmt =
+                conn.prepare("SELECT doc FROM deliveries WHERE anomaly_id = ?1 ORDER BY seq")?;
+            let mut rows = stmt.query(params![anomaly_id])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(serde_json::from_str(&row.get::<_, String>(0)?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}

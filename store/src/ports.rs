@@ -1,0 +1,229 @@
+//! The ports: what the functions need from storage, as small traits.
+//!
+//! They are shaped after the production backends: [`EventQueue`] after a Redis
+//! Stream read through a consumer group (append, read-and-claim, ack, re-claim of
+//! entries a crashed consumer left pending), the others after MongoDB collections
+//! with idempotent writes keyed by deterministic ids.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use anomalog_core::rollup::RollupRow;
+use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, StoredLog};
+
+use crate::StoreError;
+
+/// One queued batch, as appended by ingest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    /// Queue-assigned id, unique and increasing (a Redis stream id, say).
+    pub id: String,
+    pub events: Vec<LogEvent>,
+}
+
+/// The durable queue between ingest and detect.
+#[async_trait]
+pub trait EventQueue: Send + Sync {
+    /// Appends one batch as one entry and returns its id. Returns only once the
+    /// entry is durable: ingest answers 202 on the strength of it.
+    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError>;
+
+    /// Claims up to `max` entries for `consumer`: entries another consumer left
+    /// unacknowledged for longer than the re-claim timeout first, then new ones.
+    /// Claimed entries stay in the queue until acknowledged.
+    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError>;
+
+    /// Acknowledges processed entries; they will not be delivered again.
+    async fn ack(&self, ids: &[String]) -> Result<(), StoreError>;
+
+    /// Entries appended but not yet acknowledged.
+    async fn backlog(&self) -> Result<u64, StoreError>;
+}
+
+/// Filters of a log query. Results are newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogQuery {
+    pub service: Option<String>,
+    /// Minimum level (inclusive).
+    pub min_level: Option<Level>,
+    /// Case-insensitive substring of the message.
+    pub text: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub to: Option<DateTime<Utc>>,
+    pub limit: usize,
+    /// Continue after this cursor (from a previous page's `next_cursor`).
+    pub cursor: Option<LogCursor>,
+}
+
+/// Position in the newest-first order of logs: strictly older than (ts, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCursor {
+    pub ts: DateTime<Utc>,
+    pub id: String,
+}
+
+impl LogCursor {
+    /// Opaque text form, safe in a URL.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.ts.timestamp_millis(), self.id)
+    }
+
+    /// Parses [`LogCursor::encode`]'s output.
+    pub fn decode(text: &str) -> Option<LogCursor> {
+        let (millis, id) = text.split_once('_')?;
+        let ts = DateTime::from_timestamp_millis(millis.parse().ok()?)?;
+        if id.is_empty() {
+            return None;
+        }
+        Some(LogCursor {
+            ts,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// One page of logs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogPage {
+    pub items: Vec<StoredLog>,
+    /// Present when more logs match.
+    pub next_cursor: Option<LogCursor>,
+}
+
+/// What a persist call changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PersistReport {
+    /// Logs stored now.
+    pub inserted: u64,
+    /// Logs that were already stored (a re-delivered entry) and were skipped.
+    pub duplicates: u64,
+}
+
+/// Searchable log storage, with rollups maintained alongside.
+#[async_trait]
+pub trait LogStore: Send + Sync {
+    /// Stores the logs whose ids are not stored yet, and adds exactly those to the
+    /// rollups, atomically: persisting the same logs again changes nothing.
+    async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError>;
+
+    /// Logs matching `query`, newest first.
+    async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError>;
+
+    /// Deletes logs and rollups older than `cutoff`; returns the logs deleted.
+    async fn delete_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Summary of one service, from the rollups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub service: String,
+    pub first_seen: DateTime<Utc>,
+    /// Start of the newest bucket with events.
+    pub last_seen: DateTime<Utc>,
+    pub total: u64,
+    pub errors: u64,
+}
+
+/// Read side of the rollups (the write side is [`LogStore::persist`]).
+#[async_trait]
+pub trait RollupStore: Send + Sync {
+    /// Rows with `from <= bucket < to`, of one service or all.
+    async fn rollups(
+        &self,
+        service: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RollupRow>, StoreError>;
+
+    /// Every service with rollups, with totals since `since`.
+    async fn services(&self, since: DateTime<Utc>) -> Result<Vec<ServiceSummary>, StoreError>;
+}
+
+/// Filters of an anomaly listing; newest `window_start` first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnomalyQuery {
+    pub service: Option<String>,
+    pub kind: Option<AnomalyKind>,
+    pub status: Option<AnomalyStatus>,
+    /// Only anomalies whose window ends at or after this.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// Anomaly records, keyed by their deterministic ids.
+#[async_trait]
+pub trait AnomalyStore: Send + Sync {
+    /// Inserts or replaces by id. Keeps `first_seen` and `samples` of an existing
+    /// record when the new one has none, so re-running detection is harmless.
+    async fn upsert(&self, anomalies: &[Anomaly]) -> Result<(), StoreError>;
+
+    async fn list(&self, query: &AnomalyQuery) -> Result<Vec<Anomaly>, StoreError>;
+
+    async fn get(&self, id: &str) -> Result<Option<Anomaly>, StoreError>;
+}
+
+/// One attempt to notify a channel about an anomaly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub anomaly_id: String,
+    pub channel: String,
+    /// The anomaly status the notification announced.
+    pub status: AnomalyStatus,
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    /// HTTP status, when a response came back.
+    pub http_status: Option<u16>,
+    /// Why it failed; never contains secrets.
+    pub error: Option<String>,
+}
+
+/// Notification bookkeeping: which anomaly states each channel has been told of.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Anomalies whose current status `channel` has not been told of successfully
+    /// and whose window ends at or after `since` (older ones are history, not
+    /// news), oldest first.
+    async fn pending(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Anomaly>, StoreError>;
+
+    /// Records an attempt; a successful one marks that status as told.
+    async fn record(&self, delivery: &Delivery) -> Result<(), StoreError>;
+
+    /// Attempts for one anomaly, oldest first.
+    async fn attempts(&self, anomaly_id: &str) -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// Every port, shared by the handlers of one process.
+#[derive(Clone)]
+pub struct Stores {
+    pub queue: Arc<dyn EventQueue>,
+    pub logs: Arc<dyn LogStore>,
+    pub rollups: Arc<dyn RollupStore>,
+    pub anomalies: Arc<dyn AnomalyStore>,
+    pub deliveries: Arc<dyn DeliveryStore>,
+}
+
+impl Stores {
+    /// All ports served by one adapter value.
+    pub fn from_adapter<A>(adapter: Arc<A>) -> Stores
+    where
+        A: EventQueue + LogStore + RollupStore + AnomalyStore + DeliveryStore + 'static,
+    {
+        Stores {
+            queue: adapter.clone(),
+            logs: adapter.clone(),
+            rollups: adapter.clone(),
+            anomalies: adapter.clone(),
+            deliveries: adapter,
+        }
+    }
+}

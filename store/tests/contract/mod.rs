@@ -1,0 +1,422 @@
+//! The storage contract: behaviour every adapter must show. Each function takes
+//! fresh, empty stores; adapter test files call every one of them.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use anomalog_core::{
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+};
+use anomalog_store::{AnomalyQuery, Delivery, LogCursor, LogQuery, Stores};
+
+pub fn t(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_780_000_000 + secs, 0).unwrap()
+}
+
+pub fn event(secs: i64, service: &str, level: Level, message: &str) -> LogEvent {
+    LogEvent {
+        ts: t(secs),
+        received_at: t(secs),
+        service: service.into(),
+        host: None,
+        level,
+        message: message.into(),
+        attrs: Default::default(),
+        trace_id: None,
+        span_id: None,
+        source: None,
+        truncated: false,
+    }
+}
+
+fn stored(entry: &str, events: &[LogEvent]) -> Vec<StoredLog> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| StoredLog {
+            id: StoredLog::id_for(entry, i),
+            event: e.clone(),
+        })
+        .collect()
+}
+
+pub fn anomaly(service: &str, start: i64, status: AnomalyStatus) -> Anomaly {
+    Anomaly {
+        id: Anomaly::id_for(AnomalyKind::Burst, service, t(start)),
+        kind: AnomalyKind::Burst,
+        service: service.into(),
+        window_start: t(start),
+        window_end: t(start + 30),
+        observed: 40.0,
+        expected: 0.0,
+        stddev: 0.0,
+        score: 0.6,
+        severity: Severity::Low,
+        status,
+        first_seen: t(start + 30),
+        last_seen: t(start + 30),
+        message: "40 errors".into(),
+        samples: vec![],
+    }
+}
+
+pub async fn queue_delivers_until_acknowledged(stores: &Stores) {
+    let a = stores
+        .queue
+        .append(&[event(0, "api", Level::Info, "one")])
+        .await
+        .unwrap();
+    let b = stores
+        .queue
+        .append(&[
+            event(1, "api", Level::Error, "two"),
+            event(2, "web", Level::Warn, "three"),
+        ])
+        .await
+        .unwrap();
+    assert!(a < b, "entry ids increase: {a} < {b}");
+    assert_eq!(stores.queue.backlog().await.unwrap(), 2);
+
+    let claimed = stores.queue.claim("c1", 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(claimed[0].id, a);
+    assert_eq!(claimed[1].events.len(), 2);
+    assert_eq!(claimed[1].events[1].message, "three");
+
+    stores.queue.ack(std::slice::from_ref(&a)).await.unwrap();
+    assert_eq!(stores.queue.backlog().await.unwrap(), 1);
+    // The unacknowledged entry is still this consumer's to process.
+    let again = stores.queue.claim("c1", 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, b);
+    // Another consumer does not get an entry claimed moments ago.
+    assert!(stores.queue.claim("c2", 10).await.unwrap().is_empty());
+    stores.queue.ack(&[b]).await.unwrap();
+    assert_eq!(stores.queue.backlog().await.unwrap(), 0);
+}
+
+pub async fn persist_is_idempotent_and_rolls_up_once(stores: &Stores) {
+    let events = vec![
+        event(0, "api", Level::Error, "e1"),
+        event(3, "api", Level::Error, "e2"),
+        event(12, "api", Level::Info, "i1"),
+        event(5, "web", Level::Info, "w1"),
+    ];
+    let logs = stored("000000000001", &events);
+    let first = stores.logs.persist(&logs).await.unwrap();
+    assert_eq!((first.inserted, first.duplicates), (4, 0));
+    let again = stores.logs.persist(&logs).await.unwrap();
+    assert_eq!((again.inserted, again.duplicates), (0, 4));
+
+    let rows = stores.rollups.rollups(None, t(-60), t(60)).await.unwrap();
+    let count = |service: &str, bucket: i64, level: Level| {
+        rows.iter()
+            .filter(|r| r.service == service && r.bucket == t(bucket) && r.level == level)
+            .map(|r| r.count)
+            .sum::<u64>()
+    };
+    assert_eq!(count("api", 0, Level::Error), 2);
+    assert_eq!(count("api", 10, Level::Info), 1);
+    assert_eq!(count("web", 0, Level::Info), 1);
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 4);
+
+    let only_api = stores
+        .rollups
+        .rollups(Some("api"), t(-60), t(60))
+        .await
+        .unwrap();
+    assert_eq!(only_api.iter().map(|r| r.count).sum::<u64>(), 3);
+
+    let services = stores.rollups.services(t(-60)).await.unwrap();
+    assert_eq!(services.len(), 2);
+    assert_eq!(services[0].service, "api");
+    assert_eq!((services[0].total, services[0].errors), (3, 2));
+}
+
+pub async fn log_queries_filter_and_paginate(stores: &Stores) {
+    let mut events = Vec::new();
+    for i in 0..25 {
+        let level = if i % 5 == 0 {
+            Level::Error
+        } else {
+            Level::Info
+        };
+        let service = if i % 2 == 0 { "api" } else { "web" };
+        events.push(event(i, service, level, &format!("request {i} Timeout_x")));
+    }
+    stores
+        .logs
+        .persist(&stored("000000000007", &events))
+        .await
+        .unwrap();
+
+    let all = stores
+        .logs
+        .query(&LogQuery {
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 25);
+    assert_eq!(
+        all.items[0].event.message, "request 24 Timeout_x",
+        "newest first"
+    );
+    assert!(all.next_cursor.is_none());
+
+    let errors = stores
+        .logs
+        .query(&LogQuery {
+            min_level: Some(Level::Error),
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(errors.items.len(), 5);
+
+    let api = stores
+        .logs
+        .query(&LogQuery {
+            service: Some("api".into()),
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(api.items.len(), 13);
+
+    let text = stores
+        .logs
+        .query(&LogQuery {
+            text: Some("REQUEST 1".into()),
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    // "request 1" and "request 10" .. "request 19"; case-insensitive.
+    assert_eq!(text.items.len(), 11);
+    let literal = stores
+        .logs
+        .query(&LogQuery {
+            text: Some("t_x".into()),
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        literal.items.len(),
+        25,
+        "underscore is literal, not a wildcard"
+    );
+    let none = stores
+        .logs
+        .query(&LogQuery {
+            text: Some("%".into()),
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.items.is_empty(), "percent is literal, not a wildcard");
+
+    let range = stores
+        .logs
+        .query(&LogQuery {
+            from: Some(t(10)),
+            to: Some(t(20)),
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(range.items.len(), 10);
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<LogCursor> = None;
+    loop {
+        let page = stores
+            .logs
+            .query(&LogQuery {
+                limit: 7,
+                cursor: cursor.clone(),
+                ..LogQuery::default()
+            })
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|l| l.id.clone()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(LogCursor::decode(&c.encode()).unwrap()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(seen.len(), 25);
+    assert_eq!(unique.len(), 25, "pages neither overlap nor skip");
+}
+
+pub async fn retention_deletes_old_logs_and_rollups(stores: &Stores) {
+    let events = vec![
+        event(0, "api", Level::Info, "old"),
+        event(100, "api", Level::Info, "new"),
+    ];
+    stores
+        .logs
+        .persist(&stored("000000000009", &events))
+        .await
+        .unwrap();
+    let deleted = stores.logs.delete_before(t(50)).await.unwrap();
+    assert_eq!(deleted, 1);
+    let left = stores
+        .logs
+        .query(&LogQuery {
+            limit: 10,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(left.items.len(), 1);
+    assert_eq!(left.items[0].event.message, "new");
+    let rows = stores.rollups.rollups(None, t(-100), t(200)).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 1);
+}
+
+pub async fn anomaly_upserts_keep_identity(stores: &Stores) {
+    let mut a = anomaly("api", 0, AnomalyStatus::Open);
+    a.samples = vec![LogSample {
+        ts: t(1),
+        level: Level::Error,
+        message: "boom".into(),
+    }];
+    stores
+        .anomalies
+        .upsert(&[a.clone(), anomaly("web", 100, AnomalyStatus::Open)])
+        .await
+        .unwrap();
+
+    let mut update = a.clone();
+    update.status = AnomalyStatus::Resolved;
+    update.first_seen = t(500);
+    update.samples = vec![];
+    update.window_end = t(90);
+    stores.anomalies.upsert(&[update]).await.unwrap();
+
+    let got = stores.anomalies.get(&a.id).await.unwrap().unwrap();
+    assert_eq!(got.status, AnomalyStatus::Resolved);
+    assert_eq!(got.window_end, t(90));
+    assert_eq!(got.first_seen, a.first_seen, "first_seen is kept");
+    assert_eq!(got.samples.len(), 1, "samples are kept");
+    assert!(stores.anomalies.get("nope").await.unwrap().is_none());
+
+    let all = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            limit: 10,
+            ..AnomalyQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].service, "web", "newest window first");
+    let open = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            status: Some(AnomalyStatus::Open),
+            limit: 10,
+            ..AnomalyQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    let since = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            since: Some(t(120)),
+            limit: 10,
+            ..AnomalyQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(since.len(), 1);
+    assert_eq!(since[0].service, "web");
+}
+
+pub async fn deliveries_track_what_each_channel_was_told(stores: &Stores) {
+    let a = anomaly("api", 0, AnomalyStatus::Open);
+    let old = anomaly("old", -10_000, AnomalyStatus::Open);
+    stores.anomalies.upsert(&[a.clone(), old]).await.unwrap();
+    let since = t(-100);
+    let pending = stores
+        .deliveries
+        .pending("discord", since, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.len(),
+        1,
+        "anomalies older than `since` are not news"
+    );
+    assert_eq!(pending[0].id, a.id);
+
+    let mut attempt = Delivery {
+        anomaly_id: a.id.clone(),
+        channel: "discord".into(),
+        status: AnomalyStatus::Open,
+        attempt: 1,
+        at: t(40),
+        ok: false,
+        http_status: Some(500),
+        error: Some("HTTP 500".into()),
+    };
+    stores.deliveries.record(&attempt).await.unwrap();
+    assert_eq!(
+        stores
+            .deliveries
+            .pending("discord", since, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    attempt.attempt = 2;
+    attempt.ok = true;
+    attempt.http_status = Some(204);
+    attempt.error = None;
+    stores.deliveries.record(&attempt).await.unwrap();
+    assert!(
+        stores
+            .deliveries
+            .pending("discord", since, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        stores
+            .deliveries
+            .pending("slack", since, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let mut resolved = a.clone();
+    resolved.status = AnomalyStatus::Resolved;
+    stores.anomalies.upsert(&[resolved]).await.unwrap();
+    let pending = stores
+        .deliveries
+        .pending("discord", since, 10)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1, "a status change is news again");
+    assert_eq!(pending[0].status, AnomalyStatus::Resolved);
+
+    let attempts = stores.deliveries.attempts(&a.id).await.unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert!(!attempts[0].ok && attempts[1].ok);
+}

@@ -1,0 +1,93 @@
+//! The storage contract and restart behaviour of the embedded adapter.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod contract;
+
+use std::sync::Arc;
+
+use anomalog_core::Level;
+use anomalog_store::{EmbeddedStore, LogQuery, Stores};
+
+fn fresh() -> (tempfile::TempDir, Stores) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    (dir, Stores::from_adapter(Arc::new(store)))
+}
+
+macro_rules! contract_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (_dir, stores) = fresh();
+                contract::$name(&stores).await;
+            }
+        )*
+    };
+}
+
+contract_tests!(
+    queue_delivers_until_acknowledged,
+    persist_is_idempotent_and_rolls_up_once,
+    log_queries_filter_and_paginate,
+    retention_deletes_old_logs_and_rollups,
+    anomaly_upserts_keep_identity,
+    deliveries_track_what_each_channel_was_told,
+);
+
+#[tokio::test]
+async fn data_survives_reopening_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+        stores
+            .queue
+            .append(&[contract::event(0, "api", Level::Error, "queued")])
+            .await
+            .unwrap();
+        let claimed = stores.queue.claim("crashed", 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        let logs = vec![anomalog_core::StoredLog {
+            id: "x-1".into(),
+            event: contract::event(1, "api", Level::Info, "stored"),
+        }];
+        stores.logs.persist(&logs).await.unwrap();
+        stores
+            .anomalies
+            .upsert(&[contract::anomaly(
+                "api",
+                0,
+                anomalog_core::AnomalyStatus::Open,
+            )])
+            .await
+            .unwrap();
+    }
+    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    // The entry claimed by the previous run but never acknowledged is delivered again.
+    let claimed = stores.queue.claim("next", 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].events[0].message, "queued");
+    let logs = stores
+        .logs
+        .query(&LogQuery {
+            limit: 10,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(logs.items.len(), 1);
+    assert_eq!(logs.items[0].event.message, "stored");
+    assert_eq!(
+        stores
+            .anomalies
+            .list(&anomalog_store::AnomalyQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
