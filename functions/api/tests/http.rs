@@ -1,0 +1,263 @@
+//! The read API through the real router over the embedded store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use anomalog_api::{ApiState, router};
+use anomalog_core::{
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+};
+use anomalog_store::{EmbeddedStore, Stores};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 6, 12, 0, 0).unwrap()
+}
+
+fn log(id: usize, ago_secs: i64, service: &str, level: Level, message: &str) -> StoredLog {
+    StoredLog {
+        id: format!("000000000001-{id:05}"),
+        event: LogEvent {
+            ts: now() - Duration::seconds(ago_secs),
+            received_at: now(),
+            service: service.into(),
+            host: Some("h1".into()),
+            level,
+            message: message.into(),
+            attrs: Default::default(),
+            trace_id: None,
+            span_id: None,
+            source: None,
+            truncated: false,
+        },
+    }
+}
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    stores: Stores,
+    app: axum::Router,
+}
+
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    let logs = vec![
+        log(0, 30, "api", Level::Info, "GET /users 200"),
+        log(1, 25, "api", Level::Error, "db timeout after 5s"),
+        log(2, 20, "api", Level::Error, "db timeout after 5s"),
+        log(3, 15, "web", Level::Warn, "slow render"),
+        log(4, 10, "web", Level::Info, "GET / 200"),
+        log(5, 7200, "web", Level::Info, "two hours ago"),
+    ];
+    stores.logs.persist(&logs).await.unwrap();
+    let start = now() - Duration::seconds(30);
+    stores
+        .anomalies
+        .upsert(&[Anomaly {
+            id: Anomaly::id_for(AnomalyKind::Burst, "api", start),
+            kind: AnomalyKind::Burst,
+            service: "api".into(),
+            window_start: start,
+            window_end: now() - Duration::seconds(10),
+            observed: 2.0,
+            expected: 0.0,
+            stddev: 0.0,
+            score: 0.5,
+            severity: Severity::Low,
+            status: AnomalyStatus::Open,
+            first_seen: now(),
+            last_seen: now(),
+            message: "2 errors".into(),
+            samples: vec![LogSample {
+                ts: now(),
+                level: Level::Error,
+                message: "db timeout".into(),
+            }],
+        }])
+        .await
+        .unwrap();
+    let state = ApiState {
+        stores: stores.clone(),
+        clock: Arc::new(now),
+    };
+    Harness {
+        _dir: dir,
+        stores,
+        app: router(state),
+    }
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    let res = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = to_bytes(res.into_body(), 1 << 22).await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn health_reports_ok_and_queue_backlog() {
+    let h = harness().await;
+    h.stores
+        .queue
+        .append(&[log(9, 1, "api", Level::Info, "queued").event])
+        .await
+        .unwrap();
+    let (status, body) = get(&h.app, "/api/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["queue_backlog"], 1);
+}
+
+#[tokio::test]
+async fn logs_filter_by_service_level_text_and_time() {
+    let h = harness().await;
+    let (status, body) = get(&h.app, "/api/logs?service=api").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        body["items"][0]["message"], "db timeout after 5s",
+        "newest first"
+    );
+    assert_eq!(body["items"][0]["level"], "ERROR");
+
+    let (_, body) = get(&h.app, "/api/logs?level=warning").await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 3);
+    let (_, body) = get(&h.app, "/api/logs?q=TIMEOUT").await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    let (_, body) = get(&h.app, "/api/logs?from=now-1h").await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 5);
+
+    let (_, first) = get(&h.app, "/api/logs?limit=4").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 4);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, second) = get(&h.app, &format!("/api/logs?limit=4&cursor={cursor}")).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 2);
+    assert!(second["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn logs_reject_bad_parameters_with_reasons() {
+    let h = harness().await;
+    for (uri, needle) in [
+        ("/api/logs?level=loud", "level:"),
+        ("/api/logs?from=yesterday", "from:"),
+        ("/api/logs?limit=0", "limit:"),
+        ("/api/logs?limit=5000", "limit:"),
+        ("/api/logs?cursor=zzz", "cursor:"),
+    ] {
+        let (status, body) = get(&h.app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            body["error"].as_str().unwrap().starts_with(needle),
+            "{uri}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn volume_is_a_dense_series_by_level() {
+    let h = harness().await;
+    let (status, body) = get(&h.app, "/api/stats/volume?from=now-2m&step=60").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["step_secs"], 60);
+    let buckets = body["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 2);
+    let total: u64 = buckets.iter().map(|b| b["total"].as_u64().unwrap()).sum();
+    assert_eq!(total, 5);
+    let errors: u64 = buckets
+        .iter()
+        .map(|b| b["counts"]["ERROR"].as_u64().unwrap())
+        .sum();
+    assert_eq!(errors, 2);
+
+    let (_, only_web) = get(&h.app, "/api/stats/volume?from=now-2m&step=60&service=web").await;
+    let total: u64 = only_web["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 2);
+
+    let (status, body) = get(&h.app, "/api/stats/volume?step=7").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().starts_with("step:"));
+    let (status, _) = get(&h.app, "/api/stats/volume?from=now&to=now-1h").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn breakdown_counts_by_service_and_level() {
+    let h = harness().await;
+    let (status, body) = get(&h.app, "/api/stats/breakdown?from=now-1h").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["total"], 5);
+    assert_eq!(body["counts"]["ERROR"], 2);
+    let services = body["services"].as_array().unwrap();
+    assert_eq!(services[0]["service"], "api");
+    assert_eq!(services[0]["errors"], 2);
+    assert!((services[0]["error_rate"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(services[1]["total"], 2);
+}
+
+#[tokio::test]
+async fn anomalies_list_filters_and_detail_has_series_and_logs() {
+    let h = harness().await;
+    let (status, body) = get(&h.app, "/api/anomalies").await;
+    assert_eq!(status, StatusCode::OK);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["kind"], "burst");
+    assert_eq!(items[0]["service"], "api");
+    let id = items[0]["id"].as_str().unwrap().to_owned();
+
+    let (_, none) = get(&h.app, "/api/anomalies?status=resolved").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let (_, none) = get(&h.app, "/api/anomalies?service=web").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let (status, err) = get(&h.app, "/api/anomalies?kind=weird").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(err["error"].as_str().unwrap().starts_with("kind:"));
+
+    let (status, detail) = get(&h.app, &format!("/api/anomalies/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["anomaly"]["id"], id.as_str());
+    let errors: u64 = detail["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["errors"].as_u64().unwrap())
+        .sum();
+    assert_eq!(errors, 2);
+    assert_eq!(detail["logs"].as_array().unwrap().len(), 2);
+
+    let (status, err) = get(&h.app, "/api/anomalies/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(err["error"].as_str().unwrap().contains("nope"));
+}
+
+#[tokio::test]
+async fn services_lists_every_service_with_totals() {
+    let h = harness().await;
+    let (status, body) = get(&h.app, "/api/services").await;
+    assert_eq!(status, StatusCode::OK);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["service"], "api");
+    assert_eq!(items[0]["total"], 3);
+    assert_eq!(items[1]["total"], 3);
+}

@@ -1,0 +1,211 @@
+//! anomalog-detect: one detection pass.
+//!
+//! A pass drains the queue (claim, persist, then ack: a crash between persist
+//! and ack re-delivers entries whose logs are then skipped as duplicates), then
+//! runs the detectors of `anomalog-core` over the rollups of every recently
+//! active service and writes the anomalies that changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+
+use anomalog_core::detect::{DetectConfig, detect_service, reconcile};
+use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
+use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogSample, StoredLog};
+use anomalog_store::{AnomalyQuery, LogQuery, StoreError, Stores};
+
+/// Queue entries claimed per read.
+pub const CLAIM_BATCH: usize = 64;
+/// Most queue entries one pass drains, so a pass stays short under a backlog
+/// (the next pass continues).
+pub const MAX_ENTRIES_PER_PASS: usize = 1024;
+/// Sample log lines kept with an anomaly.
+pub const SAMPLES_PER_ANOMALY: usize = 5;
+
+/// A pass failed; nothing acknowledged was lost, entries not acknowledged stay
+/// pending for the next pass.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Queue entries persisted and acknowledged.
+    pub entries: usize,
+    /// Logs stored for the first time.
+    pub inserted: u64,
+    /// Logs skipped because an earlier, unacknowledged run stored them.
+    pub duplicates: u64,
+    pub services_checked: usize,
+    /// Anomalies written (new, extended or resolved).
+    pub anomalies_written: usize,
+    pub opened: usize,
+    pub resolved: usize,
+}
+
+/// Runs one pass at time `now` as queue consumer `consumer`.
+pub async fn run_pass(
+    stores: &Stores,
+    cfg: &DetectConfig,
+    consumer: &str,
+    now: DateTime<Utc>,
+) -> Result<PassReport, DetectError> {
+    let mut report = PassReport::default();
+    drain_queue(stores, consumer, &mut report).await?;
+    detect_anomalies(stores, cfg, now, &mut report).await?;
+    if report.entries > 0 || report.anomalies_written > 0 {
+        tracing::info!(
+            entries = report.entries,
+            inserted = report.inserted,
+            duplicates = report.duplicates,
+            services = report.services_checked,
+            opened = report.opened,
+            resolved = report.resolved,
+            "detect pass"
+        );
+    }
+    Ok(report)
+}
+
+/// Persists claimed entries, then acknowledges them.
+async fn drain_queue(
+    stores: &Stores,
+    consumer: &str,
+    report: &mut PassReport,
+) -> Result<(), DetectError> {
+    while report.entries < MAX_ENTRIES_PER_PASS {
+        let entries = stores.queue.claim(consumer, CLAIM_BATCH).await?;
+        if entries.is_empty() {
+            break;
+        }
+        let logs: Vec<StoredLog> = entries
+            .iter()
+            .flat_map(|entry| {
+                entry.events.iter().enumerate().map(|(i, event)| StoredLog {
+                    id: StoredLog::id_for(&entry.id, i),
+                    event: event.clone(),
+                })
+            })
+            .collect();
+        let persisted = stores.logs.persist(&logs).await?;
+        let ids: Vec<String> = entries.into_iter().map(|e| e.id).collect();
+        stores.queue.ack(&ids).await?;
+        report.entries += ids.len();
+        report.inserted += persisted.inserted;
+        report.duplicates += persisted.duplicates;
+    }
+    Ok(())
+}
+
+async fn detect_anomalies(
+    stores: &Stores,
+    cfg: &DetectConfig,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), DetectError> {
+    let from = now - cfg.lookback();
+    let to = now + Duration::seconds(FINE_BUCKET_SECS);
+    let rows = stores.rollups.rollups(None, from, to).await?;
+    let known = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            since: Some(from),
+            limit: 100_000,
+            ..AnomalyQuery::default()
+        })
+        .await?;
+
+    let mut rows_by_service: BTreeMap<&str, Vec<RollupRow>> = BTreeMap::new();
+    for row in &rows {
+        rows_by_service
+            .entry(row.service.as_str())
+            .or_default()
+            .push(row.clone());
+    }
+    let mut known_by_service: BTreeMap<&str, Vec<Anomaly>> = BTreeMap::new();
+    for a in &known {
+        known_by_service
+            .entry(a.service.as_str())
+            .or_default()
+            .push(a.clone());
+    }
+    let mut services: BTreeSet<&str> = rows_by_service.keys().copied().collect();
+    services.extend(
+        known
+            .iter()
+            .filter(|a| a.status == AnomalyStatus::Open)
+            .map(|a| a.service.as_str()),
+    );
+
+    let quiet = |kind: AnomalyKind| match kind {
+        AnomalyKind::Burst => Duration::seconds(cfg.burst.quiet_secs),
+        AnomalyKind::Spike | AnomalyKind::Drop => Duration::minutes(cfg.spike.quiet_minutes),
+    };
+    let empty = Vec::new();
+    let mut writes: Vec<Anomaly> = Vec::new();
+    for service in services {
+        let service_rows = rows_by_service.get(service).unwrap_or(&empty);
+        let series = ServiceSeries::from_rows(service, service_rows, FINE_BUCKET_SECS, from, now);
+        let findings = detect_service(&series, cfg, now);
+        let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
+        for mut anomaly in reconcile(service, &findings, service_known, quiet, now) {
+            let before = service_known.iter().find(|k| k.id == anomaly.id);
+            match (before.map(|b| b.status), anomaly.status) {
+                (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => report.opened += 1,
+                (Some(AnomalyStatus::Open), AnomalyStatus::Resolved) => report.resolved += 1,
+                _ => {}
+            }
+            if anomaly.samples.is_empty() {
+                anomaly.samples = samples(stores, &anomaly).await?;
+            }
+            writes.push(anomaly);
+        }
+        report.services_checked += 1;
+    }
+    if !writes.is_empty() {
+        stores.anomalies.upsert(&writes).await?;
+    }
+    report.anomalies_written = writes.len();
+    Ok(())
+}
+
+/// The newest error lines of the anomaly's window.
+async fn samples(stores: &Stores, anomaly: &Anomaly) -> Result<Vec<LogSample>, StoreError> {
+    let page = stores
+        .logs
+        .query(&LogQuery {
+            service: Some(anomaly.service.clone()),
+            min_level: Some(Level::Error),
+            from: Some(anomaly.window_start),
+            to: Some(anomaly.window_end),
+            limit: SAMPLES_PER_ANOMALY,
+            ..LogQuery::default()
+        })
+        .await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|log| LogSample {
+            ts: log.event.ts,
+            level: log.event.level,
+            message: log.event.message.chars().take(500).collect(),
+        })
+        .collect())
+}
+
+/// Deletes logs and rollups older than the retention period.
+pub async fn apply_retention(
+    stores: &Stores,
+    retention_days: u32,
+    now: DateTime<Utc>,
+) -> Result<u64, DetectError> {
+    let cutoff = now - Duration::days(i64::from(retention_days));
+    let deleted = stores.logs.delete_before(cutoff).await?;
+    if deleted > 0 {
+        tracing::info!(deleted, %cutoff, "retention removed old logs");
+    }
+    Ok(deleted)
+}

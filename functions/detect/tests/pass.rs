@@ -1,0 +1,196 @@
+//! Detection passes over the embedded store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use anomalog_core::detect::DetectConfig;
+use anomalog_core::{AnomalyKind, AnomalyStatus, Level, LogEvent};
+use anomalog_detect::run_pass;
+use anomalog_store::{AnomalyQuery, EmbeddedStore, LogQuery, Stores};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 6, 12, 0, 0).unwrap()
+}
+
+fn event(at: DateTime<Utc>, service: &str, level: Level, message: &str) -> LogEvent {
+    LogEvent {
+        ts: at,
+        received_at: at,
+        service: service.into(),
+        host: None,
+        level,
+        message: message.into(),
+        attrs: Default::default(),
+        trace_id: None,
+        span_id: None,
+        source: None,
+        truncated: false,
+    }
+}
+
+fn open(dir: &std::path::Path) -> Stores {
+    Stores::from_adapter(Arc::new(EmbeddedStore::open(dir).unwrap()))
+}
+
+async fn count_logs(stores: &Stores) -> usize {
+    stores
+        .logs
+        .query(&LogQuery {
+            limit: 1000,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
+#[tokio::test]
+async fn a_pass_persists_queued_logs_and_finds_a_burst() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let cfg = DetectConfig::default();
+    let normal: Vec<LogEvent> = (0..20)
+        .map(|i| event(t0() + Duration::seconds(i), "web", Level::Info, "ok"))
+        .collect();
+    stores.queue.append(&normal).await.unwrap();
+    let burst: Vec<LogEvent> = (0..30)
+        .map(|i| {
+            event(
+                t0() + Duration::milliseconds(i * 300),
+                "api",
+                Level::Error,
+                "db down",
+            )
+        })
+        .collect();
+    stores.queue.append(&burst).await.unwrap();
+
+    let now = t0() + Duration::seconds(12);
+    let report = run_pass(&stores, &cfg, "d1", now).await.unwrap();
+    assert_eq!(report.entries, 2);
+    assert_eq!(report.inserted, 50);
+    assert_eq!(report.opened, 1);
+    assert_eq!(stores.queue.backlog().await.unwrap(), 0);
+    assert_eq!(count_logs(&stores).await, 50);
+
+    let anomalies = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(anomalies.len(), 1);
+    let a = &anomalies[0];
+    assert_eq!(
+        (a.kind, a.service.as_str(), a.status),
+        (AnomalyKind::Burst, "api", AnomalyStatus::Open)
+    );
+    assert_eq!(a.observed, 30.0);
+    assert_eq!(a.samples.len(), anomalog_detect::SAMPLES_PER_ANOMALY);
+    assert_eq!(a.samples[0].message, "db down");
+
+    // Running again changes nothing: same anomaly id, still one.
+    let again = run_pass(&stores, &cfg, "d1", now + Duration::seconds(2))
+        .await
+        .unwrap();
+    assert_eq!((again.entries, again.opened), (0, 0));
+    let anomalies2 = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(anomalies2.len(), 1);
+    assert_eq!(anomalies2[0].id, a.id);
+
+    // Once quiet for longer than the quiet period, the burst is resolved.
+    let later = now + Duration::seconds(cfg.burst.quiet_secs + 30);
+    let report = run_pass(&stores, &cfg, "d1", later).await.unwrap();
+    assert_eq!(report.resolved, 1);
+    let resolved = stores.anomalies.get(&a.id).await.unwrap().unwrap();
+    assert_eq!(resolved.status, AnomalyStatus::Resolved);
+    assert_eq!(resolved.first_seen, a.first_seen);
+}
+
+#[tokio::test]
+async fn entries_persisted_but_not_acknowledged_are_not_duplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let events: Vec<LogEvent> = (0..10)
+        .map(|i| event(t0() + Duration::seconds(i), "api", Level::Warn, "w"))
+        .collect();
+    {
+        // A pass that persisted and then crashed before its ack.
+        let stores = open(dir.path());
+        stores.queue.append(&events).await.unwrap();
+        let claimed = stores.queue.claim("crashed", 10).await.unwrap();
+        let logs: Vec<_> = claimed[0]
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| anomalog_core::StoredLog {
+                id: anomalog_core::StoredLog::id_for(&claimed[0].id, i),
+                event: e.clone(),
+            })
+            .collect();
+        stores.logs.persist(&logs).await.unwrap();
+    }
+    let stores = open(dir.path());
+    let report = run_pass(
+        &stores,
+        &DetectConfig::default(),
+        "d2",
+        t0() + Duration::seconds(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.entries, report.inserted, report.duplicates),
+        (1, 0, 10)
+    );
+    assert_eq!(count_logs(&stores).await, 10);
+    let rows = stores
+        .rollups
+        .rollups(None, t0(), t0() + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.count).sum::<u64>(),
+        10,
+        "rollups counted once"
+    );
+}
+
+#[tokio::test]
+async fn a_quiet_service_gets_no_anomaly() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let events: Vec<LogEvent> = (0..300)
+        .map(|i| {
+            let level = if i % 50 == 0 {
+                Level::Error
+            } else {
+                Level::Info
+            };
+            event(t0() + Duration::seconds(i), "api", level, "steady")
+        })
+        .collect();
+    stores.queue.append(&events).await.unwrap();
+    let report = run_pass(
+        &stores,
+        &DetectConfig::default(),
+        "d",
+        t0() + Duration::seconds(300),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.inserted, 300);
+    assert_eq!(report.anomalies_written, 0);
+}
