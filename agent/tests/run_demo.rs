@@ -1,0 +1,92 @@
+//! `run_demo` against a real local HTTP server.
+
+// Helpers outside #[test] functions may unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use anomalog_agent::{BACKFILL_CHUNK_EVENTS, DemoOptions, run_demo};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use common::{TestServer, error};
+
+fn options(backfill_secs: u64) -> DemoOptions {
+    let mut options = DemoOptions::starting_at(Utc::now());
+    options.backfill = Duration::from_secs(backfill_secs);
+    options.tick = Duration::from_millis(100);
+    options
+}
+
+#[tokio::test]
+async fn ships_the_backfill_then_live_ticks_until_shutdown() {
+    let server = TestServer::accepting().await;
+    let shipper = server.shipper(0);
+    let opts = options(180);
+    let start = opts.start;
+
+    let report = run_demo(
+        &shipper,
+        opts,
+        tokio::time::sleep(Duration::from_millis(1000)),
+    )
+    .await
+    .unwrap();
+
+    let seen = server.seen();
+    let events: Vec<_> = seen.iter().flat_map(|s| s.events.iter()).collect();
+    assert_eq!(report.accepted, events.len() as u64);
+    assert_eq!(report.generated, report.accepted);
+    assert!(report.backfill_events > 5_000, "{report:?}");
+    assert!(report.ticks >= 3, "{report:?}");
+    assert!(seen.iter().all(|s| s.events.len() <= BACKFILL_CHUNK_EVENTS));
+    let times: Vec<DateTime<Utc>> = events
+        .iter()
+        .map(|e| e["ts"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "shipped in time order"
+    );
+    assert!(times.iter().any(|t| *t >= start), "live events shipped");
+    assert!(
+        times
+            .first()
+            .is_some_and(|t| *t < start - chrono::TimeDelta::minutes(2))
+    );
+}
+
+#[tokio::test]
+async fn failing_batches_are_dropped_without_stopping_the_demo() {
+    let server = TestServer::start(|_, _| error(StatusCode::BAD_REQUEST, "nope")).await;
+    let shipper = server.shipper(0);
+
+    let report = run_demo(
+        &shipper,
+        options(60),
+        tokio::time::sleep(Duration::from_millis(1000)),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(report.accepted, 0);
+    assert!(report.dropped > 1_000, "{report:?}");
+    assert!(report.ticks >= 1, "{report:?}");
+}
+
+#[tokio::test]
+async fn an_authentication_failure_ends_the_demo_with_an_error() {
+    let server = TestServer::start(|_, _| error(StatusCode::UNAUTHORIZED, "bad key")).await;
+    let shipper = server.shipper(0);
+
+    let result = run_demo(
+        &shipper,
+        options(60),
+        tokio::time::sleep(Duration::from_secs(5)),
+    )
+    .await;
+
+    assert!(result.is_err_and(|e| e.is_auth_failure()));
+    assert_eq!(server.seen().len(), 1);
+}
