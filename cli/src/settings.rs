@@ -1,0 +1,63 @@
+//! Configuration loading for the binaries: defaults, then the TOML file, then
+//! `.env` and the process environment, then command-line flags.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+
+use anomalog_core::Config;
+
+use crate::up::UpArgs;
+
+/// Default configuration file, read when it exists and no other is named.
+pub const DEFAULT_CONFIG_FILE: &str = "anomalog.toml";
+
+/// Logs to stderr: human-readable on a terminal, JSON otherwise. `RUST_LOG`
+/// overrides the default `info` filter.
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.init();
+    } else {
+        builder.json().init();
+    }
+}
+
+/// Builds the configuration of `anomalog up`.
+pub fn load(file: Option<&Path>, args: &UpArgs) -> anyhow::Result<Config> {
+    let mut config = match file {
+        Some(path) => read_file(path)?,
+        None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+            read_file(Path::new(DEFAULT_CONFIG_FILE))?
+        }
+        None => Config::default(),
+    };
+    // A missing .env is the normal case; a malformed one is reported.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        return Err(e).context("reading .env");
+    }
+    let vars: BTreeMap<String, String> = std::env::vars().collect();
+    config.apply_env(&vars).context("invalid configuration")?;
+    if let Some(addr) = &args.addr {
+        config.server.addr = addr.clone();
+    }
+    if let Some(dir) = &args.data_dir {
+        config.storage.data_dir = dir.display().to_string();
+    }
+    config.validate().context("invalid configuration")?;
+    Ok(config)
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading configuration file {}", path.display()))?;
+    Config::from_toml(&text).with_context(|| format!("in {}", path.display()))
+}

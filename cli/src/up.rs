@@ -1,0 +1,198 @@
+//! `anomalog up`: every function in one process on embedded storage.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use chrono::Utc;
+use tokio::sync::watch;
+use tower_http::cors::CorsLayer;
+use tower_http::services::{ServeDir, ServeFile};
+
+use anomalog_agent::{DemoOptions, Shipper, ShipperConfig, run_demo};
+use anomalog_alert::DiscordWebhook;
+use anomalog_api::ApiState;
+use anomalog_core::Config;
+use anomalog_ingest::IngestState;
+use anomalog_store::{EmbeddedStore, Stores};
+
+/// Page served at `/` when the dashboard has not been built.
+const PLACEHOLDER_PAGE: &str = include_str!("../../site/placeholder.html");
+
+/// Queue consumer name of the in-process detect loop.
+const CONSUMER: &str = "anomalog-up";
+
+/// How often retention runs.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Arguments of `anomalog up`.
+#[derive(clap::Args)]
+pub struct UpArgs {
+    /// Listen address (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub addr: Option<String>,
+    /// Data directory of the embedded store (default ./anomalog-data).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Also generate realistic demo traffic with scheduled incidents.
+    #[arg(long)]
+    pub demo: bool,
+    /// Directory of the built dashboard, served at `/`.
+    #[arg(long, default_value = "site/dist")]
+    pub site_dir: PathBuf,
+}
+
+/// Runs until Ctrl-C or SIGTERM, then shuts down cleanly: stops accepting,
+/// finishes in-flight requests, runs a last detect pass.
+pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
+    let data_dir = PathBuf::from(&config.storage.data_dir);
+    let store = Arc::new(
+        EmbeddedStore::open(&data_dir)
+            .with_context(|| format!("opening data dir {}", data_dir.display()))?,
+    );
+    let stores = Stores::from_adapter(store);
+
+    let app = Router::new()
+        .merge(anomalog_ingest::router(IngestState {
+            queue: stores.queue.clone(),
+            config: Arc::new(config.ingest.clone()),
+        }))
+        .merge(anomalog_api::router(ApiState::new(stores.clone())).layer(CorsLayer::permissive()))
+        .merge(site_routes(&args.site_dir));
+
+    let addr: SocketAddr = config.server.addr.parse().context("server.addr")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        addr = %local,
+        data_dir = %data_dir.display(),
+        "anomalog up: dashboard http://{local}/  ingest POST http://{local}/ingest  api http://{local}/api/health"
+    );
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(detect_loop(stores.clone(), config.clone(), stop_rx.clone()));
+    if let Some(url) = config.alert.discord_webhook_url.clone() {
+        let webhook = DiscordWebhook::new(url, config.alert.dashboard_url.clone())?;
+        tasks.spawn(alert_loop(stores.clone(), webhook, stop_rx.clone()));
+    }
+    if args.demo {
+        let shipper_config = ShipperConfig {
+            api_key: config.ingest.api_keys.first().cloned(),
+            ..ShipperConfig::from_base_url(&format!("http://{local}"))
+        };
+        let shipper = Shipper::new(shipper_config)?;
+        let mut demo_stop = stop_rx.clone();
+        tasks.spawn(async move {
+            let opts = DemoOptions::starting_at(Utc::now());
+            let stopped = async move {
+                let _ = demo_stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = run_demo(&shipper, opts, stopped).await {
+                tracing::error!(error = %e, "demo traffic stopped");
+            }
+        });
+    }
+
+    let mut server_stop = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = server_stop.wait_for(|s| *s).await;
+    });
+    let server = tokio::spawn(async move { server.await });
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    server.await.context("server task")?.context("server")?;
+    while let Some(joined) = tasks.join_next().await {
+        joined.context("background task")?;
+    }
+    let last = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, Utc::now()).await;
+    if let Err(e) = last {
+        tracing::warn!(error = %e, "final detect pass failed; queued data stays for the next start");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn site_routes(site_dir: &Path) -> Router {
+    let index = site_dir.join("index.html");
+    if index.exists() {
+        Router::new().fallback_service(ServeDir::new(site_dir).fallback(ServeFile::new(index)))
+    } else {
+        Router::new().route("/", get(|| async { Html(PLACEHOLDER_PAGE) }))
+    }
+}
+
+async fn detect_loop(stores: Stores, config: Config, mut stop: watch::Receiver<bool>) {
+    let mut interval =
+        tokio::time::interval(Duration::from_secs(config.server.detect_interval_secs));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_retention = tokio::time::Instant::now() - RETENTION_EVERY;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = Utc::now();
+        if let Err(e) = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, now).await {
+            tracing::warn!(error = %e, "detect pass failed; will retry");
+        }
+        if last_retention.elapsed() >= RETENTION_EVERY {
+            last_retention = tokio::time::Instant::now();
+            let days = config.storage.retention_days;
+            if let Err(e) = anomalog_detect::apply_retention(&stores, days, now).await {
+                tracing::warn!(error = %e, "retention failed; will retry");
+            }
+        }
+    }
+}
+
+async fn alert_loop(stores: Stores, webhook: DiscordWebhook, mut stop: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(5));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match anomalog_alert::deliver_pending(&stores, &webhook, Utc::now()).await {
+            Ok(report) if report.sent + report.failed > 0 => {
+                tracing::info!(sent = report.sent, failed = report.failed, "alerts");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "alert run failed; will retry"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
