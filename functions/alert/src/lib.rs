@@ -157,10 +157,11 @@ pub fn discord_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value 
     json!({ "username": "anomalog", "embeds": [embed] })
 }
 
-/// Wait before retrying after `failures` failed attempts: 5 s doubling, at most
-/// 10 minutes.
+/// Wait before retrying after `failures` failed attempts: 5 s after the first,
+/// doubling with each further failure, at most 10 minutes.
 pub fn backoff(failures: u32) -> Duration {
-    let secs = 5i64.saturating_mul(1i64 << failures.min(7));
+    let doublings = failures.saturating_sub(1).min(8);
+    let secs = 5i64.saturating_mul(1i64 << doublings);
     Duration::seconds(secs.min(600))
 }
 
@@ -264,9 +265,9 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        assert_eq!(backoff(0), Duration::seconds(5));
-        assert_eq!(backoff(1), Duration::seconds(10));
-        assert_eq!(backoff(3), Duration::seconds(40));
+        assert_eq!(backoff(1), Duration::seconds(5));
+        assert_eq!(backoff(2), Duration::seconds(10));
+        assert_eq!(backoff(4), Duration::seconds(40));
         assert_eq!(backoff(30), Duration::seconds(600));
     }
 }
