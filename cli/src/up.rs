@@ -52,7 +52,7 @@ pub struct UpArgs {
 pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     let data_dir = PathBuf::from(&config.storage.data_dir);
     let store = Arc::new(
-        EmbeddedStore::open(&data_dir)
+        EmbeddedStore::open_bounded(&data_dir, config.storage.max_queue_entries)
             .with_context(|| format!("opening data dir {}", data_dir.display()))?,
     );
     let stores = Stores::from_adapter(store);

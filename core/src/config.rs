@@ -63,6 +63,8 @@ pub struct StorageConfig {
     pub data_dir: String,
     /// Days logs are kept before retention deletes them.
     pub retention_days: u32,
+    /// Bound of the embedded queue in batches; when full, ingest answers 503.
+    pub max_queue_entries: u64,
 }
 
 impl Default for StorageConfig {
@@ -70,6 +72,7 @@ impl Default for StorageConfig {
         StorageConfig {
             data_dir: "./anomalog-data".to_owned(),
             retention_days: 7,
+            max_queue_entries: 100_000,
         }
     }
 }
@@ -190,6 +193,9 @@ impl Config {
         }
         if self.server.detect_interval_secs == 0 {
             return Err(invalid("server.detect_interval_secs", "must be at least 1"));
+        }
+        if self.storage.max_queue_entries == 0 {
+            return Err(invalid("storage.max_queue_entries", "must be at least 1"));
         }
         if self.storage.retention_days == 0 {
             return Err(invalid("storage.retention_days", "must be at least 1"));

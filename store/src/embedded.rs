@@ -85,7 +85,11 @@ pub struct EmbeddedStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
+    max_queue_entries: u64,
 }
+
+/// Default bound of the queue, in entries (ingest batches).
+pub const DEFAULT_MAX_QUEUE_ENTRIES: u64 = 100_000;
 
 impl EmbeddedStore {
     /// Opens (creating if needed) the store in `dir`.
@@ -93,6 +97,13 @@ impl EmbeddedStore {
     /// Entries claimed by a previous run of this process are released: one
     /// process owns an embedded store, so any claim left over is from a crash.
     pub fn open(dir: &Path) -> Result<EmbeddedStore, StoreError> {
+        EmbeddedStore::open_bounded(dir, DEFAULT_MAX_QUEUE_ENTRIES)
+    }
+
+    /// Like [`EmbeddedStore::open`], with a queue bounded to `max_queue_entries`
+    /// unacknowledged entries. When full, `append` refuses with
+    /// [`StoreError::Unavailable`] (ingest answers 503): nothing is ever dropped.
+    pub fn open_bounded(dir: &Path, max_queue_entries: u64) -> Result<EmbeddedStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Unavailable(format!("cannot create data dir {}: {e}", dir.display()))
         })?;
@@ -108,6 +119,7 @@ impl EmbeddedStore {
             path,
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),
+            max_queue_entries,
         })
     }
 
@@ -176,7 +188,15 @@ fn level_from(rank: i64) -> Result<Level, StoreError> {
 impl EventQueue for EmbeddedStore {
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
         let payload = serde_json::to_string(events)?;
+        let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
         self.write(move |conn| {
+            let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            if waiting >= max {
+                tracing::warn!(waiting, max, "queue full; refusing new batches");
+                return Err(StoreError::Unavailable(format!(
+                    "queue full: {waiting} batches wait for detection (limit {max})"
+                )));
+            }
             conn.execute(
                 "INSERT INTO queue (payload, enqueued_at) VALUES (?1, ?2)",
                 params![payload, millis(Utc::now())],

@@ -291,3 +291,40 @@ async fn unusable_bodies_get_400_with_reasons() {
 
     assert!(queued(&h.store).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_full_queue_gets_503_with_retry_after_and_stores_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open_bounded(dir.path(), 2).unwrap());
+    let app = router(IngestState {
+        queue: store.clone(),
+        config: Arc::new(IngestConfig::default()),
+    });
+    let batch = || {
+        request(
+            "application/json",
+            json!([{"service": "api", "message": "m"}]).to_string(),
+        )
+    };
+    assert_eq!(post(&app, batch()).await.0, StatusCode::ACCEPTED);
+    assert_eq!(post(&app, batch()).await.0, StatusCode::ACCEPTED);
+
+    let (status, headers, err) = post(&app, batch()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers[header::RETRY_AFTER], "5");
+    assert!(
+        err["error"].as_str().unwrap().contains("queue full"),
+        "{err}"
+    );
+    assert_eq!(
+        store.backlog().await.unwrap(),
+        2,
+        "the refused batch was not queued"
+    );
+
+    // Once detection catches up, batches are accepted again.
+    let entries = store.claim("detect", 10).await.unwrap();
+    let ids: Vec<String> = entries.into_iter().map(|e| e.id).collect();
+    store.ack(&ids).await.unwrap();
+    assert_eq!(post(&app, batch()).await.0, StatusCode::ACCEPTED);
+}
