@@ -56,8 +56,18 @@ pub async fn run_pass(
     let mut report = PassReport::default();
     drain_queue(stores, consumer, &mut report).await?;
     detect_anomalies(stores, cfg, now, &mut report).await?;
-    if report.entries > 0 || report.anomalies_written > 0 {
+    if report.opened > 0 || report.resolved > 0 {
         tracing::info!(
+            entries = report.entries,
+            inserted = report.inserted,
+            duplicates = report.duplicates,
+            services = report.services_checked,
+            opened = report.opened,
+            resolved = report.resolved,
+            "detect pass"
+        );
+    } else if report.entries > 0 {
+        tracing::debug!(
             entries = report.entries,
             inserted = report.inserted,
             duplicates = report.duplicates,
