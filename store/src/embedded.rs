@@ -370,12 +370,7 @@ impl LogStore for EmbeddedStore {
             sql.push_str(" ORDER BY ts DESC, id DESC LIMIT ?");
             args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
             let mut stmt = conn.prepare(&sql)?;
-            let mut items: Vec<StoredLog> = Vec::new();
-            let mut rows = stmt.query(params_from_iter(args))?;
-            while let Some(row) = rows.next()? {
-                let doc: String = row.get(0)?;
-                items.push(serde_json::from_str(&doc)?);
-            }
+            let mut items: Vec<StoredLog> = docs(stmt.query(params_from_iter(args))?)?;
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
                 items.last().map(|last| LogCursor {
@@ -466,6 +461,17 @@ fn anomaly_from_doc(doc: &str) -> Result<Anomaly, StoreError> {
     Ok(serde_json::from_str(doc)?)
 }
 
+/// Decodes the JSON document in column 0 of every row.
+fn docs<T: serde::de::DeserializeOwned>(
+    mut rows: rusqlite::Rows<'_>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(serde_json::from_str(&row.get::<_, String>(0)?)?);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl AnomalyStore for EmbeddedStore {
     async fn upsert(&self, anomalies: &[Anomaly]) -> Result<(), StoreError> {
@@ -520,18 +526,14 @@ impl AnomalyStore for EmbeddedStore {
                    AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR window_end >= ?4)
                  ORDER BY window_start DESC, id LIMIT ?5",
             )?;
-            let mut rows = stmt.query(params![
+            let rows = stmt.query(params![
                 query.service,
                 query.kind.map(|k| k.as_str()),
                 query.status.map(|s| s.as_str()),
                 query.since.map(millis),
                 i64::try_from(query.limit.max(1)).unwrap_or(i64::MAX),
             ])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(anomaly_from_doc(&row.get::<_, String>(0)?)?);
-            }
-            Ok(out)
+            docs(rows)
         })
         .await
     }
@@ -568,16 +570,12 @@ impl DeliveryStore for EmbeddedStore {
                  WHERE (n.status IS NULL OR n.status <> a.status) AND a.window_end >= ?2
                  ORDER BY a.window_start, a.id LIMIT ?3",
             )?;
-            let mut rows = stmt.query(params![
+            let rows = stmt.query(params![
                 channel,
                 millis(since),
                 i64::try_from(limit.max(1)).unwrap_or(i64::MAX),
             ])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(anomaly_from_doc(&row.get::<_, String>(0)?)?);
-            }
-            Ok(out)
+            docs(rows)
         })
         .await
     }
@@ -612,12 +610,7 @@ impl DeliveryStore for EmbeddedStore {
         self.read(move |conn| {
             let mut stmt =
                 conn.prepare("SELECT doc FROM deliveries WHERE anomaly_id = ?1 ORDER BY seq")?;
-            let mut rows = stmt.query(params![anomaly_id])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(serde_json::from_str(&row.get::<_, String>(0)?)?);
-            }
-            Ok(out)
+            docs(stmt.query(params![anomaly_id])?)
         })
         .await
     }
