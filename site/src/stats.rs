@@ -16,12 +16,19 @@ pub fn nice_ceil(v: f64) -> f64 {
     10.0 * power
 }
 
-/// The top of an axis holding values up to `max`, and its gridlines (4 steps).
+/// The top of an axis holding values up to `max`, and its gridlines: the
+/// smallest nice step that covers `max` in at most 5 steps, so the top stays
+/// close to the data (45 -> 0..50 by 10, 37 -> 0..40 by 10, 3 -> 0..3 by 1).
 pub fn axis(max: f64) -> (f64, Vec<f64>) {
-    let step = nice_ceil(max / 4.0);
-    let top = (step * 4.0).max(step);
-    let ticks = (0..=4).map(|i| step * f64::from(i)).collect();
-    (top, ticks)
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    let step = nice_ceil(max / 5.0);
+    let steps = (max / step - 1e-9).ceil().max(1.0) as u32;
+    let ticks: Vec<f64> = (0..=steps).map(|i| step * f64::from(i)).collect();
+    (step * f64::from(steps), ticks)
 }
 
 /// `987`, `12.3k`, `4.5M`.
@@ -178,12 +185,14 @@ mod tests {
     }
 
     #[test]
-    fn axis_covers_the_maximum_in_four_steps() {
-        let (top, ticks) = axis(37.0);
-        assert_eq!(top, 40.0);
-        assert_eq!(ticks, vec![0.0, 10.0, 20.0, 30.0, 40.0]);
-        let (top, _) = axis(0.0);
-        assert!(top > 0.0);
+    fn axis_covers_the_maximum_closely_in_nice_steps() {
+        assert_eq!(axis(45.0), (50.0, vec![0.0, 10.0, 20.0, 30.0, 40.0, 50.0]));
+        assert_eq!(axis(37.0), (40.0, vec![0.0, 10.0, 20.0, 30.0, 40.0]));
+        assert_eq!(axis(80.0), (80.0, vec![0.0, 20.0, 40.0, 60.0, 80.0]));
+        assert_eq!(axis(3.0), (3.0, vec![0.0, 1.0, 2.0, 3.0]));
+        assert!((axis(0.3).0 - 0.3).abs() < 1e-9);
+        let (top, ticks) = axis(0.0);
+        assert!(top > 0.0 && ticks.len() >= 2);
     }
 
     #[test]

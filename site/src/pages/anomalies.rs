@@ -119,11 +119,20 @@ pub fn AnomalyPage(id: String) -> impl IntoView {
 /// What the numbers mean, per kind, in one sentence.
 fn explanation(a: &api::Anomaly) -> String {
     match a.kind.as_str() {
-        "burst" => format!(
-            "{} ERROR and FATAL lines arrived within the burst window; a healthy {} stays below the burst threshold.",
-            stats::compact(a.observed),
-            a.service
-        ),
+        "burst" => match threshold_in(&a.message) {
+            Some(t) if t > 0.0 => format!(
+                "{} ERROR and FATAL lines arrived within the burst window, {:.1}× the threshold of {}: far more than {} logs when healthy.",
+                stats::compact(a.observed),
+                a.observed / t,
+                stats::compact(t),
+                a.service
+            ),
+            _ => format!(
+                "{} ERROR and FATAL lines arrived within the burst window; a healthy {} stays below the burst threshold.",
+                stats::compact(a.observed),
+                a.service
+            ),
+        },
         "spike" => {
             let z = if a.stddev > 0.0 {
                 (a.observed - a.expected) / a.stddev
@@ -230,8 +239,8 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
             </section>
             <section class="card">
                 <div class="cardhead"><h2>"Around the window"</h2>
-                    <span class="muted">{format!("events and errors of {} per {} s, 15 min either side; shaded: the anomaly", a.service, step_secs)}</span></div>
-                <WindowChart points=series step_secs=step_secs anomaly=a.clone()/>
+                    <span class="muted">{format!("events and errors of {} per {} s; shaded: the anomaly", a.service, step_secs)}</span></div>
+                <WindowChart points=around(series, start, end) step_secs=step_secs anomaly=a.clone()/>
             </section>
             <section class="card">
                 <div class="cardhead"><h2>"Sample lines"</h2><span class="muted">{format!("{sample_count} kept with the anomaly")}</span></div>
@@ -252,6 +261,20 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// The part of the series worth looking at: the window with 5 minutes (or
+/// twice its length) either side, and nothing after now.
+fn around(series: Vec<api::SeriesPoint>, start: f64, end: f64) -> Vec<api::SeriesPoint> {
+    let margin = (2.0 * (end - start)).max(5.0 * 60_000.0);
+    let now = time::now_ms();
+    series
+        .into_iter()
+        .filter(|p| {
+            let t = time::parse_ms(&p.ts);
+            t >= start - margin && t <= end + margin && t <= now
+        })
+        .collect()
 }
 
 /// The number after "threshold " in a detector's message, if any.
