@@ -254,7 +254,7 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: browserPath,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run"],
   });
 });
 
