@@ -283,7 +283,8 @@ fn anomaly_marks(anomalies: &[Anomaly], from: f64, to: f64, n: usize) -> (AnyVie
 const MIN_RATE_EVENTS: u64 = 3;
 
 /// One service's error rate over time with its expected band (moving average
-/// of the previous buckets +- k deviations) and its anomalies.
+/// of the previous buckets +- k deviations) and its anomalies. `buckets` may
+/// start before `from` (see [`band_history_ms`]): those only feed the band.
 #[component]
 pub fn RateChart(
     service: String,
@@ -294,7 +295,7 @@ pub fn RateChart(
     anomalies: Vec<Anomaly>,
     #[prop(optional)] crosshair: Option<Crosshair>,
 ) -> impl IntoView {
-    let n = buckets.len().max(1);
+    let step_ms = step_secs as f64 * 1000.0;
     // The rate over the trailing minute at each bucket: ratios of a handful of
     // events per 10 s would jump between 0% and 100%.
     let smooth = usize::try_from((60 + step_secs - 1) / step_secs.max(1)).unwrap_or(1);
@@ -308,6 +309,16 @@ pub fn RateChart(
         .collect();
     let cfg = band_config(step_secs);
     let bands = stats::bands(&rates, &cfg);
+    // Buckets before the range only feed the band and the trailing minute.
+    let first = (from / step_ms).floor() * step_ms;
+    let skip = buckets.iter().position(|b| b.t >= first - 1.0).unwrap_or(0);
+    let buckets = buckets[skip..].to_vec();
+    let sums = sums[skip..].to_vec();
+    let rates = rates[skip..].to_vec();
+    let bands = bands[skip..].to_vec();
+    let n = buckets.len().max(1);
+    let chart_from = buckets.first().map_or(from, |b| b.t);
+    let chart_to = chart_from + step_ms * n as f64;
     let peak = rates
         .iter()
         .flatten()
@@ -318,11 +329,10 @@ pub fn RateChart(
     let top = top.min(1.0);
     let ticks: Vec<f64> = ticks.into_iter().filter(|t| *t <= top + 1e-9).collect();
     let (grid_lines, grid_labels) = grid(&ticks, top, n, stats::percent);
-    let step_ms = step_secs as f64 * 1000.0;
     let times: Vec<f64> = buckets.iter().map(|b| b.t).collect();
     let total: u64 = buckets.iter().map(|b| b.total).sum();
     let errors: u64 = buckets.iter().map(Bucket::errors).sum();
-    let (spans, flags) = anomaly_marks(&anomalies, from, to, n);
+    let (spans, flags) = anomaly_marks(&anomalies, chart_from, chart_to, n);
     let cross = crosshair.unwrap_or_default();
 
     // Band: one closed path per run of buckets that have a band.
@@ -436,6 +446,12 @@ pub fn band_config(step_secs: i64) -> BandConfig {
         min_points: (window / 5).max(4),
         ..BandConfig::default()
     }
+}
+
+/// How much history before the range a rate chart wants, so its band and its
+/// trailing minute are complete from the left edge.
+pub fn band_history_ms(step_secs: i64) -> f64 {
+    (band_config(step_secs).window as f64 * step_secs as f64 + 60.0) * 1000.0
 }
 
 fn flush_band(run: &mut Vec<(usize, Band)>, out: &mut Vec<AnyView>, top: f64) {

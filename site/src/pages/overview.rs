@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, Anomaly, AnomalyFilter, Breakdown, Volume};
 use crate::app::{Range, use_ctx};
-use crate::charts::{Crosshair, LevelBar, RateChart, ServiceBars, VolumeChart};
+use crate::charts::{Crosshair, LevelBar, RateChart, ServiceBars, VolumeChart, band_history_ms};
 use crate::pages::{AnomalyRows, ErrorBanner, Loading};
 use crate::stats;
 use crate::time;
@@ -54,6 +54,7 @@ async fn load(base: String, range: Range) -> Result<OverviewData, String> {
         }
     }
     names.truncate(RATE_CHARTS);
+    let history = band_history_ms(step);
     names.sort_by_key(|n| {
         breakdown
             .services
@@ -64,7 +65,7 @@ async fn load(base: String, range: Range) -> Result<OverviewData, String> {
     let series = futures::future::join_all(
         names
             .iter()
-            .map(|name| api::volume(&base, from, to, step, Some(name))),
+            .map(|name| api::volume(&base, from - history, to, step, Some(name))),
     )
     .await;
     let mut rates = Vec::with_capacity(names.len());
