@@ -29,3 +29,34 @@ ensure_rust() {
         rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
     fi
 }
+
+# Makes sure the dashboard's build tools are there: the wasm32 target,
+# wasm-bindgen-cli of exactly the wasm-bindgen version in site/Cargo.lock, and
+# the npm tools in site/node_modules.
+ensure_site_tools() {
+    if command -v rustup >/dev/null 2>&1; then
+        rustup target list --installed | grep -qx wasm32-unknown-unknown ||
+            rustup target add wasm32-unknown-unknown
+    fi
+    local want have
+    want=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' site/Cargo.lock)
+    have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+    if [ "$have" != "$want" ]; then
+        echo "installing wasm-bindgen-cli $want (takes a few minutes)" >&2
+        # --locked can fail when the registry lacks a locked dependency version;
+        # then let cargo resolve compatible ones.
+        cargo install wasm-bindgen-cli --version "$want" --locked ||
+            cargo install wasm-bindgen-cli --version "$want"
+    fi
+    ensure_site_node_modules
+}
+
+# Installs site/node_modules (binaryen, playwright-core) from the lock file when
+# missing or out of date.
+ensure_site_node_modules() {
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    if [ ! -x site/node_modules/.bin/wasm-opt ] || [ ! -d site/node_modules/playwright-core ] ||
+        [ site/package-lock.json -nt site/node_modules/.package-lock.json ]; then
+        (cd site && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
