@@ -1,4 +1,5 @@
-//! `anomalog up`: every function in one process on embedded storage.
+//! `anomalog up`: every function in one process, on embedded storage or, when
+//! `REDIS_URL` and `MONGODB_URI` are set, on Redis and MongoDB.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use anomalog_alert::DiscordWebhook;
 use anomalog_api::ApiState;
 use anomalog_core::Config;
 use anomalog_ingest::IngestState;
-use anomalog_store::{EmbeddedStore, Stores};
+use anomalog_store::Stores;
 
 /// Page served at `/` when the dashboard has not been built.
 const PLACEHOLDER_PAGE: &str = include_str!("../../site/placeholder.html");
@@ -50,12 +51,17 @@ pub struct UpArgs {
 /// Runs until Ctrl-C or SIGTERM, then shuts down cleanly: stops accepting,
 /// finishes in-flight requests, runs a last detect pass.
 pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
-    let data_dir = PathBuf::from(&config.storage.data_dir);
-    let store = Arc::new(
-        EmbeddedStore::open_bounded(&data_dir, config.storage.max_queue_entries)
-            .with_context(|| format!("opening data dir {}", data_dir.display()))?,
-    );
-    let stores = Stores::from_adapter(store);
+    let storage = if config.backends.external() {
+        format!(
+            "Redis stream '{}' + MongoDB database '{}'",
+            config.backends.redis_stream, config.backends.mongodb_database
+        )
+    } else {
+        format!("embedded in {}", config.storage.data_dir)
+    };
+    let stores = anomalog_store::connect(&config)
+        .await
+        .with_context(|| format!("opening storage ({storage})"))?;
 
     let app = Router::new()
         .merge(anomalog_ingest::router(IngestState {
@@ -72,7 +78,7 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(
         addr = %local,
-        data_dir = %data_dir.display(),
+        storage = %storage,
         "anomalog up: dashboard http://{local}/  ingest POST http://{local}/ingest  api http://{local}/api/health"
     );
 

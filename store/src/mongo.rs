@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, Bson, Document, doc};
 use mongodb::error::{ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
@@ -336,19 +336,36 @@ impl LogStore for MongoStore {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            session.start_transaction().await.map_err(classify)?;
+            // Journaled on a majority before the commit returns: the queue
+            // entries are acknowledged (deleted) right after.
+            session
+                .start_transaction()
+                .write_concern(
+                    WriteConcern::builder()
+                        .w(Acknowledgment::Majority)
+                        .journal(true)
+                        .build(),
+                )
+                .await
+                .map_err(classify)?;
             let result = match self.persist_in(&mut session, &batch).await {
                 Ok(report) => commit(&mut session).await.map(|()| report),
                 Err(e) => {
-                    // The server may have aborted already; the outcome is the same.
-                    let _ = session.abort_transaction().await;
+                    // Without a server there is nothing to abort (the server
+                    // drops the transaction itself); otherwise abort, though
+                    // the server may have aborted already.
+                    if !server_unreachable(&e) {
+                        let _ = session.abort_transaction().await;
+                    }
                     Err(e)
                 }
             };
             match result {
                 Ok(report) => return Ok(report),
                 Err(e)
-                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < TXN_ATTEMPTS =>
+                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                        && !server_unreachable(&e)
+                        && attempt < TXN_ATTEMPTS =>
                 {
                     tracing::debug!(attempt, error = %e, "persist transaction conflicted; retrying");
                     tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
@@ -1016,16 +1033,23 @@ fn command_code(e: &mongodb::error::Error) -> Option<i32> {
     }
 }
 
-/// No server (selection timed out, network failure, pool cleared, shutting
-/// down) is [`StoreError::Unavailable`]; anything else a backend error.
-fn classify(e: mongodb::error::Error) -> StoreError {
-    let transient = matches!(
+/// No usable server: selection timed out, the network failed, the pool was
+/// cleared, the client shuts down. Retrying at once would only wait again.
+fn server_unreachable(e: &mongodb::error::Error) -> bool {
+    matches!(
         e.kind.as_ref(),
         ErrorKind::ServerSelection { .. }
             | ErrorKind::Io(_)
             | ErrorKind::ConnectionPoolCleared { .. }
             | ErrorKind::Shutdown
-    ) || e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+    )
+}
+
+/// An unreachable server is [`StoreError::Unavailable`], as are transient
+/// transaction failures; anything else is a backend error.
+fn classify(e: mongodb::error::Error) -> StoreError {
+    let transient = server_unreachable(&e)
+        || e.contains_label(TRANSIENT_TRANSACTION_ERROR)
         || e.contains_label("RetryableWriteError");
     // The error's kind says what happened; its full form adds a raw dump of
     // the server response that only bloats logs.

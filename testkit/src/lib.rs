@@ -260,6 +260,10 @@ impl MongoServer {
         if self.standalone {
             command.arg("--standalone");
         }
+        if self.storage.is_some() {
+            // A kill -9 must not lose committed transactions.
+            command.arg("--sync-on-commit");
+        }
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
