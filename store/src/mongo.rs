@@ -44,6 +44,9 @@ use crate::{StoreError, redact};
 /// a concurrent consumer are retried; an outage is not worth retrying here,
 /// the queue entries stay pending for the next pass).
 const TXN_ATTEMPTS: usize = 4;
+/// Logs per persist transaction: large enough to amortise the round trips,
+/// small enough to stay far below MongoDB's transaction size and time limits.
+const PERSIST_CHUNK: usize = 1000;
 /// Attempts of a commit whose outcome is unknown (commit is idempotent).
 const COMMIT_ATTEMPTS: usize = 3;
 
@@ -219,23 +222,88 @@ impl MongoStore {
         }
     }
 
+    /// Persists one chunk in one transaction, retrying write conflicts with a
+    /// concurrent consumer and redoing a first-delivery attempt that met an
+    /// already stored log.
+    async fn persist_chunk(
+        &self,
+        session: &mut ClientSession,
+        batch: &[(String, Document, RollupKey)],
+    ) -> Result<PersistReport, StoreError> {
+        let mut look_up_existing = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // Journaled on a majority before the commit returns: the queue
+            // entries are acknowledged (deleted) right after.
+            session
+                .start_transaction()
+                .write_concern(
+                    WriteConcern::builder()
+                        .w(Acknowledgment::Majority)
+                        .journal(true)
+                        .build(),
+                )
+                .await
+                .map_err(classify)?;
+            let result = match self.persist_in(session, batch, look_up_existing).await {
+                Ok(report) => commit(session).await.map(|()| report),
+                Err(e) => {
+                    // Without a server there is nothing to abort (the server
+                    // drops the transaction itself); otherwise abort, though
+                    // the server may have aborted already.
+                    if !server_unreachable(&e) {
+                        let _ = session.abort_transaction().await;
+                    }
+                    Err(e)
+                }
+            };
+            match result {
+                Ok(report) => return Ok(report),
+                Err(e) if is_duplicate_key(&e) && !look_up_existing => {
+                    // A re-delivery: some of these logs are stored already.
+                    look_up_existing = true;
+                }
+                Err(e)
+                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                        && !server_unreachable(&e)
+                        && attempt < TXN_ATTEMPTS =>
+                {
+                    tracing::debug!(attempt, error = %e, "persist transaction conflicted; retrying");
+                    // Another consumer may be storing the same logs.
+                    look_up_existing = true;
+                    tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
+                }
+                Err(e) => return Err(classify(e)),
+            }
+        }
+    }
+
     /// The inside of one persist transaction.
+    ///
+    /// With `look_up_existing` false (a first delivery, the common case) it
+    /// inserts every log straight away; a duplicate then fails the insert and
+    /// aborts the transaction, and the caller runs it again looking up which
+    /// ids are stored first.
     async fn persist_in(
         &self,
         session: &mut ClientSession,
         batch: &[(String, Document, RollupKey)],
+        look_up_existing: bool,
     ) -> Result<PersistReport, mongodb::error::Error> {
-        let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
         let mut existing: HashSet<String> = HashSet::new();
-        let mut cursor = self
-            .logs
-            .find(doc! { "_id": { "$in": &ids } })
-            .projection(doc! { "_id": 1 })
-            .session(&mut *session)
-            .await?;
-        while cursor.advance(&mut *session).await? {
-            if let Ok(id) = cursor.current().get_str("_id") {
-                existing.insert(id.to_owned());
+        if look_up_existing {
+            let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
+            let mut cursor = self
+                .logs
+                .find(doc! { "_id": { "$in": &ids } })
+                .projection(doc! { "_id": 1 })
+                .session(&mut *session)
+                .await?;
+            while cursor.advance(&mut *session).await? {
+                if let Ok(id) = cursor.current().get_str("_id") {
+                    existing.insert(id.to_owned());
+                }
             }
         }
         let mut report = PersistReport::default();
@@ -318,61 +386,30 @@ impl RollupKey {
 #[async_trait]
 impl LogStore for MongoStore {
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
+        let mut report = PersistReport::default();
         if logs.is_empty() {
-            return Ok(PersistReport::default());
+            return Ok(report);
         }
-        let batch: Vec<(String, Document, RollupKey)> = logs
-            .iter()
-            .map(|log| {
-                let key = RollupKey {
-                    service: log.event.service.clone(),
-                    bucket_secs: bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp(),
-                    level: log.event.level,
-                };
-                (log.id.clone(), log_to_doc(log), key)
-            })
-            .collect();
         let mut session = self.client.start_session().await.map_err(classify)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            // Journaled on a majority before the commit returns: the queue
-            // entries are acknowledged (deleted) right after.
-            session
-                .start_transaction()
-                .write_concern(
-                    WriteConcern::builder()
-                        .w(Acknowledgment::Majority)
-                        .journal(true)
-                        .build(),
-                )
-                .await
-                .map_err(classify)?;
-            let result = match self.persist_in(&mut session, &batch).await {
-                Ok(report) => commit(&mut session).await.map(|()| report),
-                Err(e) => {
-                    // Without a server there is nothing to abort (the server
-                    // drops the transaction itself); otherwise abort, though
-                    // the server may have aborted already.
-                    if !server_unreachable(&e) {
-                        let _ = session.abort_transaction().await;
-                    }
-                    Err(e)
-                }
-            };
-            match result {
-                Ok(report) => return Ok(report),
-                Err(e)
-                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                        && !server_unreachable(&e)
-                        && attempt < TXN_ATTEMPTS =>
-                {
-                    tracing::debug!(attempt, error = %e, "persist transaction conflicted; retrying");
-                    tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
-                }
-                Err(e) => return Err(classify(e)),
-            }
+        // Each chunk is its own transaction: a log is stored if and only if it
+        // is counted in the rollups, whichever chunk a crash interrupts.
+        for chunk in logs.chunks(PERSIST_CHUNK) {
+            let batch: Vec<(String, Document, RollupKey)> = chunk
+                .iter()
+                .map(|log| {
+                    let key = RollupKey {
+                        service: log.event.service.clone(),
+                        bucket_secs: bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp(),
+                        level: log.event.level,
+                    };
+                    (log.id.clone(), log_to_doc(log), key)
+                })
+                .collect();
+            let done = self.persist_chunk(&mut session, &batch).await?;
+            report.inserted += done.inserted;
+            report.duplicates += done.duplicates;
         }
+        Ok(report)
     }
 
     async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
@@ -1023,6 +1060,19 @@ fn write_errors(reply: &Document, what: &str) -> Result<(), StoreError> {
             Err(StoreError::Backend(format!("{what} failed: {errors:?}")))
         }
         _ => Ok(()),
+    }
+}
+
+/// E11000: an insert met a document with the same `_id`.
+fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    match e.kind.as_ref() {
+        ErrorKind::Command(c) => c.code == 11000,
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .is_some_and(|errors| errors.iter().any(|w| w.code == 11000)),
+        _ => false,
     }
 }
 

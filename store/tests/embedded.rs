@@ -44,6 +44,7 @@ contract_tests!(
     deliveries_track_what_each_channel_was_told,
     queue_entry_ids_make_unique_log_ids_and_cursors,
     log_fields_round_trip,
+    persist_of_partly_stored_logs_adds_only_the_new_ones,
 );
 
 #[tokio::test]

@@ -63,16 +63,24 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
+    appendfsync: &'static str,
 }
 
 impl RedisServer {
     /// Starts a server on a free port with a fresh data directory.
     pub fn start() -> RedisServer {
+        RedisServer::start_with_fsync("always")
+    }
+
+    /// Like [`start`](Self::start) with another `appendfsync` policy
+    /// (`everysec`, `no`), for benchmarks.
+    pub fn start_with_fsync(appendfsync: &'static str) -> RedisServer {
         let dir = tempfile::tempdir().expect("temporary directory for redis-server");
         let mut server = RedisServer {
             child: None,
             port: free_port(),
             dir,
+            appendfsync,
         };
         server.spawn();
         server
@@ -113,7 +121,7 @@ impl RedisServer {
                 "--appendonly",
                 "yes",
                 "--appendfsync",
-                "always",
+                self.appendfsync,
                 "--protected-mode",
                 "no",
                 "--loglevel",

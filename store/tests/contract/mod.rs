@@ -564,3 +564,16 @@ pub async fn log_fields_round_trip(stores: &Stores) {
         .unwrap();
     assert_eq!(page.items[0].event, e);
 }
+
+pub async fn persist_of_partly_stored_logs_adds_only_the_new_ones(stores: &Stores) {
+    let events: Vec<LogEvent> = (0..20)
+        .map(|i| event(i, "api", Level::Info, &format!("e{i}")))
+        .collect();
+    let logs = stored("000000000013", &events);
+    let first = stores.logs.persist(&logs[5..12]).await.unwrap();
+    assert_eq!((first.inserted, first.duplicates), (7, 0));
+    let all = stores.logs.persist(&logs).await.unwrap();
+    assert_eq!((all.inserted, all.duplicates), (13, 7));
+    let rows = stores.rollups.rollups(None, t(-60), t(60)).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 20);
+}
