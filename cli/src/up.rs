@@ -28,6 +28,10 @@ const PLACEHOLDER_PAGE: &str = include_str!("../../site/placeholder.html");
 /// Queue consumer name of the in-process detect loop.
 const CONSUMER: &str = "anomalog-up";
 
+/// Longest the detect pass run at shutdown may take (a large backlog on a
+/// slow backend must not hold Ctrl-C hostage).
+const FINAL_PASS_LIMIT: Duration = Duration::from_secs(10);
+
 /// How often retention runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
@@ -120,9 +124,20 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     while let Some(joined) = tasks.join_next().await {
         joined.context("background task")?;
     }
-    let last = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, Utc::now()).await;
-    if let Err(e) = last {
-        tracing::warn!(error = %e, "final detect pass failed; queued data stays for the next start");
+    let last = tokio::time::timeout(
+        FINAL_PASS_LIMIT,
+        anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, Utc::now()),
+    )
+    .await;
+    match last {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(
+            error = %e,
+            "final detect pass failed; queued data stays for the next start"
+        ),
+        Err(_) => {
+            tracing::warn!("final detect pass cut short; queued data stays for the next start")
+        }
     }
     tracing::info!("stopped");
     Ok(())
@@ -148,8 +163,15 @@ async fn detect_loop(stores: Stores, config: Config, mut stop: watch::Receiver<b
             _ = stop.wait_for(|s| *s) => return,
         }
         let now = Utc::now();
-        if let Err(e) = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, now).await {
-            tracing::warn!(error = %e, "detect pass failed; will retry");
+        tokio::select! {
+            result = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, now) => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "detect pass failed; will retry");
+                }
+            }
+            // Stopping mid-pass is safe: claimed entries stay queued until
+            // acknowledged, and persisting them again changes nothing.
+            _ = stop.wait_for(|s| *s) => return,
         }
         if last_retention.elapsed() >= RETENTION_EVERY {
             last_retention = tokio::time::Instant::now();
