@@ -423,6 +423,12 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let example = Config::from_toml(include_str!("../../anomalog.example.toml")).unwrap();
+        assert_eq!(example, Config::default());
+    }
+
+    #[test]
     fn backends_come_from_the_conventional_variables() {
         let mut c = Config::default();
         assert!(!c.backends.external());
