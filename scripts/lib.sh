@@ -60,3 +60,39 @@ ensure_site_node_modules() {
         (cd site && npm ci --no-audit --no-fund --loglevel=error)
     fi
 }
+
+# Makes sure redis-server is installed; tests start their own on free ports.
+ensure_redis() {
+    command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+}
+
+# Makes sure SecantusDB, the MongoDB wire-protocol server the tests start on
+# free ports, is importable; exports ANOMALOG_TEST_PYTHON, the Python that has it.
+# Uses the current python3 when it has SecantusDB or pip may install into it,
+# otherwise a virtual environment in target/test-python.
+SECANTUS_VERSION="0.7.0b3"
+ensure_secantus() {
+    local python="${ANOMALOG_TEST_PYTHON:-python3}"
+    command -v "$python" >/dev/null 2>&1 || apt_install python3
+    if "$python" -c 'import secantus' 2>/dev/null; then
+        export ANOMALOG_TEST_PYTHON="$python"
+        return 0
+    fi
+    echo "installing secantusdb==$SECANTUS_VERSION" >&2
+    if "$python" -m pip --version >/dev/null 2>&1 &&
+        "$python" -m pip install -q "secantusdb==$SECANTUS_VERSION" 2>/dev/null; then
+        export ANOMALOG_TEST_PYTHON="$python"
+        return 0
+    fi
+    # An "externally managed" system Python: install into our own environment.
+    local venv="$PWD/target/test-python"
+    if [ ! -x "$venv/bin/python" ]; then
+        "$python" -m venv "$venv" 2>/dev/null || {
+            apt_install python3-venv
+            "$python" -m venv "$venv"
+        }
+    fi
+    "$venv/bin/python" -c 'import secantus' 2>/dev/null ||
+        "$venv/bin/python" -m pip install -q "secantusdb==$SECANTUS_VERSION"
+    export ANOMALOG_TEST_PYTHON="$venv/bin/python"
+}

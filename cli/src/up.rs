@@ -1,4 +1,5 @@
-//! `anomalog up`: every function in one process on embedded storage.
+//! `anomalog up`: every function in one process, on embedded storage or, when
+//! `REDIS_URL` and `MONGODB_URI` are set, on Redis and MongoDB.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,13 +20,17 @@ use anomalog_alert::DiscordWebhook;
 use anomalog_api::ApiState;
 use anomalog_core::Config;
 use anomalog_ingest::IngestState;
-use anomalog_store::{EmbeddedStore, Stores};
+use anomalog_store::Stores;
 
 /// Page served at `/` when the dashboard has not been built.
 const PLACEHOLDER_PAGE: &str = include_str!("../../site/placeholder.html");
 
 /// Queue consumer name of the in-process detect loop.
 const CONSUMER: &str = "anomalog-up";
+
+/// Longest the detect pass run at shutdown may take (a large backlog on a
+/// slow backend must not hold Ctrl-C hostage).
+const FINAL_PASS_LIMIT: Duration = Duration::from_secs(10);
 
 /// How often retention runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
@@ -50,12 +55,17 @@ pub struct UpArgs {
 /// Runs until Ctrl-C or SIGTERM, then shuts down cleanly: stops accepting,
 /// finishes in-flight requests, runs a last detect pass.
 pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
-    let data_dir = PathBuf::from(&config.storage.data_dir);
-    let store = Arc::new(
-        EmbeddedStore::open_bounded(&data_dir, config.storage.max_queue_entries)
-            .with_context(|| format!("opening data dir {}", data_dir.display()))?,
-    );
-    let stores = Stores::from_adapter(store);
+    let storage = if config.backends.external() {
+        format!(
+            "Redis stream '{}' + MongoDB database '{}'",
+            config.backends.redis_stream, config.backends.mongodb_database
+        )
+    } else {
+        format!("embedded in {}", config.storage.data_dir)
+    };
+    let stores = anomalog_store::connect(&config)
+        .await
+        .with_context(|| format!("opening storage ({storage})"))?;
 
     let app = Router::new()
         .merge(anomalog_ingest::router(IngestState {
@@ -72,7 +82,7 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(
         addr = %local,
-        data_dir = %data_dir.display(),
+        storage = %storage,
         "anomalog up: dashboard http://{local}/  ingest POST http://{local}/ingest  api http://{local}/api/health"
     );
 
@@ -114,9 +124,20 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     while let Some(joined) = tasks.join_next().await {
         joined.context("background task")?;
     }
-    let last = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, Utc::now()).await;
-    if let Err(e) = last {
-        tracing::warn!(error = %e, "final detect pass failed; queued data stays for the next start");
+    let last = tokio::time::timeout(
+        FINAL_PASS_LIMIT,
+        anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, Utc::now()),
+    )
+    .await;
+    match last {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(
+            error = %e,
+            "final detect pass failed; queued data stays for the next start"
+        ),
+        Err(_) => {
+            tracing::warn!("final detect pass cut short; queued data stays for the next start")
+        }
     }
     tracing::info!("stopped");
     Ok(())
@@ -142,8 +163,15 @@ async fn detect_loop(stores: Stores, config: Config, mut stop: watch::Receiver<b
             _ = stop.wait_for(|s| *s) => return,
         }
         let now = Utc::now();
-        if let Err(e) = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, now).await {
-            tracing::warn!(error = %e, "detect pass failed; will retry");
+        tokio::select! {
+            result = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, now) => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "detect pass failed; will retry");
+                }
+            }
+            // Stopping mid-pass is safe: claimed entries stay queued until
+            // acknowledged, and persisting them again changes nothing.
+            _ = stop.wait_for(|s| *s) => return,
         }
         if last_retention.elapsed() >= RETENTION_EVERY {
             last_retention = tokio::time::Instant::now();

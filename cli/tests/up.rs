@@ -15,7 +15,13 @@ struct Server {
 }
 
 impl Server {
+    /// `anomalog up` on embedded storage in `data_dir`.
     fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// `anomalog up` with extra environment variables (backend URLs, say).
+    fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -28,6 +34,9 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env_remove("ANOMALOG_API_KEYS")
             .env_remove("DISCORD_WEBHOOK_URL")
+            .env_remove("REDIS_URL")
+            .env_remove("MONGODB_URI")
+            .envs(env.iter().copied())
             .current_dir(data_dir)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -113,8 +122,30 @@ fn items(body: &Value) -> usize {
 #[tokio::test]
 async fn a_burst_posted_over_http_becomes_an_anomaly_and_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
+    burst_becomes_an_anomaly_and_survives_restart(|| Server::start(dir.path())).await;
+}
+
+#[tokio::test]
+async fn on_redis_and_mongodb_a_burst_becomes_an_anomaly_and_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = anomalog_testkit::RedisServer::start();
+    let mongo = anomalog_testkit::mongo_target();
+    let redis_url = redis.url();
+    let env = [
+        ("REDIS_URL", redis_url.as_str()),
+        ("MONGODB_URI", mongo.uri.as_str()),
+        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
+    ];
+    burst_becomes_an_anomaly_and_survives_restart(|| Server::start_with(dir.path(), &env)).await;
+    assert!(
+        !dir.path().join("anomalog.db").exists(),
+        "nothing went to the embedded store"
+    );
+}
+
+async fn burst_becomes_an_anomaly_and_survives_restart(start: impl Fn() -> Server) {
     let client = reqwest::Client::new();
-    let server = Server::start(dir.path());
+    let server = start();
     let startup = server.wait_ready(&client).await;
     assert!(startup < Duration::from_secs(5), "started in {startup:?}");
 
@@ -168,7 +199,7 @@ async fn a_burst_posted_over_http_becomes_an_anomaly_and_survives_restart() {
 
     server.interrupt();
 
-    let server = Server::start(dir.path());
+    let server = start();
     server.wait_ready(&client).await;
     let logs_url = format!("{}/api/logs?service=checkout&limit=100", server.base);
     let anomalies_url = format!("{}/api/anomalies", server.base);
@@ -240,4 +271,200 @@ async fn invalid_configuration_fails_at_start_naming_the_key() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("detect.burst.min_errors"), "{stderr}");
+}
+
+#[tokio::test]
+async fn redis_without_mongodb_fails_at_start_and_keeps_the_password_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_anomalog"))
+        .args(["up", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("REDIS_URL", "redis://:hunter2@127.0.0.1:1")
+        .env_remove("MONGODB_URI")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("MONGODB_URI"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// What one ingest request of the load got.
+struct Outcome {
+    messages: Vec<String>,
+    status: u16,
+    retry_after: bool,
+    accepted: u64,
+    /// 0 before Redis was killed, 1 while it was down, 2 after its restart.
+    phase: u8,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_under_ingest_load_answers_503_and_loses_or_duplicates_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = anomalog_testkit::RedisServer::start();
+    let mongo = anomalog_testkit::mongo_target();
+    let redis_url = redis.url();
+    let env = [
+        ("REDIS_URL", redis_url.as_str()),
+        ("MONGODB_URI", mongo.uri.as_str()),
+        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
+        // Failing detect passes while Redis is down are expected here.
+        ("RUST_LOG", "error"),
+    ];
+    let server = Server::start_with(dir.path(), &env);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
+    server.wait_ready(&client).await;
+
+    let phase = Arc::new(AtomicU8::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..3)
+        .map(|sender| {
+            let (client, phase, stop) = (client.clone(), phase.clone(), stop.clone());
+            let url = format!("{}/ingest", server.base);
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                let mut batch = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let messages: Vec<String> = (0..10)
+                        .map(|i| format!("s{sender}-b{batch}-e{i}"))
+                        .collect();
+                    let events: Vec<Value> = messages
+                        .iter()
+                        .map(|m| json!({"service": "faulty", "level": "info", "message": m}))
+                        .collect();
+                    let at = phase.load(Ordering::SeqCst);
+                    let res = client.post(&url).json(&events).send().await.unwrap();
+                    let status = res.status().as_u16();
+                    let retry_after = res.headers().contains_key("retry-after");
+                    let body: Value = res.json().await.unwrap();
+                    outcomes.push(Outcome {
+                        messages,
+                        status,
+                        retry_after,
+                        accepted: body["accepted"].as_u64().unwrap_or(0),
+                        phase: at.max(phase.load(Ordering::SeqCst)),
+                    });
+                    batch += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                outcomes
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::task::block_in_place(|| redis.kill());
+    phase.store(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::task::block_in_place(|| redis.restart());
+    phase.store(2, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut outcomes = Vec::new();
+    for sender in senders {
+        outcomes.extend(sender.await.unwrap());
+    }
+
+    for o in &outcomes {
+        assert!(
+            o.status == 202 || o.status == 503,
+            "only 202 or 503, got {}",
+            o.status
+        );
+        if o.status == 503 {
+            assert!(o.retry_after, "a 503 carries Retry-After");
+        } else {
+            assert_eq!(o.accepted, 10);
+        }
+    }
+    let count = |phase: u8, status: u16| {
+        outcomes
+            .iter()
+            .filter(|o| o.phase == phase && o.status == status)
+            .count()
+    };
+    assert!(count(0, 202) > 0, "accepted before the outage");
+    assert!(count(1, 503) > 0, "refused during the outage");
+    assert!(count(2, 202) > 0, "accepted again after the restart");
+
+    // Everything queued gets processed.
+    let health = format!("{}/api/health", server.base);
+    poll(&client, &health, Duration::from_secs(60), |b| {
+        b["queue_backlog"].as_u64() == Some(0)
+    })
+    .await;
+
+    let store = anomalog_store::MongoStore::connect(
+        &mongo.uri,
+        &anomalog_store::MongoConfig {
+            database: mongo.database.clone(),
+            ..anomalog_store::MongoConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let page = anomalog_store::LogStore::query(
+        &store,
+        &anomalog_store::LogQuery {
+            service: Some("faulty".into()),
+            limit: 1_000_000,
+            ..anomalog_store::LogQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    let stored: Vec<String> = page.items.into_iter().map(|l| l.event.message).collect();
+    let unique: std::collections::BTreeSet<&String> = stored.iter().collect();
+    assert_eq!(unique.len(), stored.len(), "no event stored twice");
+    let acknowledged: Vec<&String> = outcomes
+        .iter()
+        .filter(|o| o.status == 202)
+        .flat_map(|o| &o.messages)
+        .collect();
+    for m in &acknowledged {
+        assert!(unique.contains(m), "acknowledged event {m} is stored");
+    }
+    // A 503 whose XADD reached Redis just before it died may still be stored
+    // (the client retries such a batch): only whole refused batches can be.
+    let in_doubt: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.status == 503 && o.messages.iter().any(|m| unique.contains(m)))
+        .collect();
+    for o in &in_doubt {
+        assert!(o.messages.iter().all(|m| unique.contains(m)));
+    }
+    assert_eq!(
+        stored.len(),
+        acknowledged.len() + 10 * in_doubt.len(),
+        "nothing stored but the sent batches"
+    );
+    let rolled: u64 = anomalog_store::RollupStore::rollups(
+        &store,
+        Some("faulty"),
+        chrono::Utc::now() - chrono::Duration::hours(1),
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.count)
+    .sum();
+    assert_eq!(rolled, stored.len() as u64, "each event counted once");
+    eprintln!(
+        "ingest under a Redis outage: {} requests, {} accepted ({} events), {} refused, {} refused but stored",
+        outcomes.len(),
+        outcomes.iter().filter(|o| o.status == 202).count(),
+        acknowledged.len(),
+        outcomes.iter().filter(|o| o.status == 503).count(),
+        in_doubt.len()
+    );
+    server.interrupt();
 }

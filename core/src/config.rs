@@ -36,6 +36,7 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub detect: DetectConfig,
     pub alert: AlertConfig,
+    pub backends: BackendsConfig,
 }
 
 /// Where the all-in-one server listens.
@@ -63,7 +64,8 @@ pub struct StorageConfig {
     pub data_dir: String,
     /// Days logs are kept before retention deletes them.
     pub retention_days: u32,
-    /// Bound of the embedded queue in batches; when full, ingest answers 503.
+    /// Bound of the queue (embedded or Redis stream) in batches awaiting
+    /// detection; when full, ingest answers 503.
     pub max_queue_entries: u64,
 }
 
@@ -133,6 +135,101 @@ pub struct AlertConfig {
     pub dashboard_url: Option<String>,
 }
 
+/// The production backends. When both `redis_url` and `mongodb_uri` are set,
+/// the queue is a Redis stream and everything else lives in MongoDB; when
+/// neither is, the embedded store in `storage.data_dir` serves every port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackendsConfig {
+    /// `redis://[user:password@]host:port[/db]`; may carry a password, never logged.
+    pub redis_url: Option<String>,
+    /// `mongodb://...` or `mongodb+srv://...`; may carry a password, never logged.
+    pub mongodb_uri: Option<String>,
+    pub mongodb_database: String,
+    /// Key of the Redis stream that queues ingest batches.
+    pub redis_stream: String,
+    /// Seconds a claimed queue entry may stay unacknowledged before another
+    /// consumer re-claims it (a consumer that crashed mid-pass).
+    pub reclaim_after_secs: u64,
+}
+
+impl Default for BackendsConfig {
+    fn default() -> Self {
+        BackendsConfig {
+            redis_url: None,
+            mongodb_uri: None,
+            mongodb_database: "anomalog".to_owned(),
+            redis_stream: "anomalog:events".to_owned(),
+            reclaim_after_secs: 60,
+        }
+    }
+}
+
+impl BackendsConfig {
+    /// True when Redis and MongoDB replace the embedded store.
+    pub fn external(&self) -> bool {
+        self.redis_url.is_some() && self.mongodb_uri.is_some()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        // URLs may carry passwords: errors name the key, never the value.
+        match (&self.redis_url, &self.mongodb_uri) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "backends.mongodb_uri",
+                    "REDIS_URL (backends.redis_url) is set but MONGODB_URI is not; \
+                     set both to use Redis and MongoDB, or neither for embedded storage",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "backends.redis_url",
+                    "MONGODB_URI (backends.mongodb_uri) is set but REDIS_URL is not; \
+                     set both to use Redis and MongoDB, or neither for embedded storage",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(url) = &self.redis_url
+            && !["redis://", "rediss://", "redis+unix://", "unix://"]
+                .iter()
+                .any(|scheme| url.starts_with(scheme))
+        {
+            return Err(invalid(
+                "backends.redis_url",
+                "must start with redis://, rediss:// or unix://",
+            ));
+        }
+        if let Some(uri) = &self.mongodb_uri
+            && !(uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://"))
+        {
+            return Err(invalid(
+                "backends.mongodb_uri",
+                "must start with mongodb:// or mongodb+srv://",
+            ));
+        }
+        let db = &self.mongodb_database;
+        if db.is_empty()
+            || db.len() > 63
+            || db
+                .chars()
+                .any(|c| "/\\. \"$*<>:|?".contains(c) || c.is_control())
+        {
+            return Err(invalid(
+                "backends.mongodb_database",
+                format!("'{db}' is not a valid MongoDB database name"),
+            ));
+        }
+        if self.redis_stream.trim().is_empty() {
+            return Err(invalid("backends.redis_stream", "must not be empty"));
+        }
+        if self.reclaim_after_secs == 0 {
+            return Err(invalid("backends.reclaim_after_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Parses a TOML document over the defaults. Unknown keys are errors.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
@@ -143,8 +240,10 @@ impl Config {
 
     /// Applies environment variables: `ANOMALOG_ADDR`, `ANOMALOG_DATA_DIR`,
     /// `ANOMALOG_API_KEYS` (comma-separated), `ANOMALOG_RETENTION_DAYS`,
-    /// `ANOMALOG_DETECT_INTERVAL_SECS`, `ANOMALOG_DASHBOARD_URL` and
-    /// `DISCORD_WEBHOOK_URL`. Other variables are ignored.
+    /// `ANOMALOG_DETECT_INTERVAL_SECS`, `ANOMALOG_DASHBOARD_URL`,
+    /// `DISCORD_WEBHOOK_URL`, `REDIS_URL`, `MONGODB_URI`,
+    /// `ANOMALOG_MONGODB_DATABASE` and `ANOMALOG_RECLAIM_AFTER_SECS`. Other
+    /// variables are ignored.
     pub fn apply_env(&mut self, vars: &BTreeMap<String, String>) -> Result<(), ConfigError> {
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         if let Some(v) = get("ANOMALOG_ADDR") {
@@ -179,6 +278,23 @@ impl Config {
         }
         if let Some(v) = get("ANOMALOG_DASHBOARD_URL") {
             self.alert.dashboard_url = Some(v.to_owned());
+        }
+        if let Some(v) = get("REDIS_URL") {
+            self.backends.redis_url = Some(v.to_owned());
+        }
+        if let Some(v) = get("MONGODB_URI") {
+            self.backends.mongodb_uri = Some(v.to_owned());
+        }
+        if let Some(v) = get("ANOMALOG_MONGODB_DATABASE") {
+            self.backends.mongodb_database = v.to_owned();
+        }
+        if let Some(v) = get("ANOMALOG_RECLAIM_AFTER_SECS") {
+            self.backends.reclaim_after_secs = v.parse().map_err(|_| {
+                invalid(
+                    "ANOMALOG_RECLAIM_AFTER_SECS",
+                    format!("'{v}' is not a number"),
+                )
+            })?;
         }
         self.validate()
     }
@@ -250,7 +366,7 @@ impl Config {
                 "must be an http(s) URL",
             ));
         }
-        Ok(())
+        self.backends.validate()
     }
 }
 
@@ -304,5 +420,54 @@ mod tests {
             [("ANOMALOG_RETENTION_DAYS".to_owned(), "week".to_owned())].into();
         let err = c.apply_env(&bad).unwrap_err();
         assert!(err.to_string().starts_with("ANOMALOG_RETENTION_DAYS"));
+    }
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let example = Config::from_toml(include_str!("../../anomalog.example.toml")).unwrap();
+        assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn backends_come_from_the_conventional_variables() {
+        let mut c = Config::default();
+        assert!(!c.backends.external());
+        let vars: BTreeMap<String, String> = [
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("MONGODB_URI", "mongodb://127.0.0.1:27017"),
+            ("ANOMALOG_MONGODB_DATABASE", "logs_test"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        c.apply_env(&vars).unwrap();
+        assert!(c.backends.external());
+        assert_eq!(c.backends.mongodb_database, "logs_test");
+    }
+
+    #[test]
+    fn one_backend_without_the_other_is_an_error_naming_the_missing_key() {
+        let mut c = Config::default();
+        let only_redis: BTreeMap<String, String> =
+            [("REDIS_URL".to_owned(), "redis://127.0.0.1:6379".to_owned())].into();
+        let err = c.apply_env(&only_redis).unwrap_err().to_string();
+        assert!(err.starts_with("backends.mongodb_uri:"), "{err}");
+        assert!(err.contains("MONGODB_URI"), "{err}");
+    }
+
+    #[test]
+    fn backend_errors_never_echo_secrets() {
+        let secret = "hunter2";
+        let c = Config::from_toml(&format!(
+            "[backends]\nredis_url = \"http://u:{secret}@h:1\"\nmongodb_uri = \"mongodb://u:{secret}@h\"\n"
+        ));
+        let err = c.unwrap_err().to_string();
+        assert!(err.starts_with("backends.redis_url:"), "{err}");
+        assert!(!err.contains(secret), "{err}");
+        let err = Config::from_toml(
+            "[backends]\nredis_url = \"redis://h\"\nmongodb_uri = \"mongodb://h\"\nmongodb_database = \"a.b\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("backends.mongodb_database:"));
     }
 }

@@ -25,9 +25,9 @@ use crate::ports::{
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "anomalog.db";
 
-/// How long a claimed queue entry may stay unacknowledged before another
-/// consumer may claim it.
-const RECLAIM_AFTER_MS: i64 = 60_000;
+/// Default of how long a claimed queue entry may stay unacknowledged before
+/// another consumer may claim it.
+pub const DEFAULT_RECLAIM_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS queue (
@@ -86,6 +86,7 @@ pub struct EmbeddedStore {
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
     max_queue_entries: u64,
+    reclaim_after_ms: i64,
 }
 
 /// Default bound of the queue, in entries (ingest batches).
@@ -120,7 +121,15 @@ impl EmbeddedStore {
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),
             max_queue_entries,
+            reclaim_after_ms: i64::try_from(DEFAULT_RECLAIM_AFTER.as_millis()).unwrap_or(i64::MAX),
         })
+    }
+
+    /// Sets how long a claimed entry may stay unacknowledged before another
+    /// consumer may claim it (default [`DEFAULT_RECLAIM_AFTER`]).
+    pub fn reclaim_after(mut self, timeout: std::time::Duration) -> EmbeddedStore {
+        self.reclaim_after_ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+        self
     }
 
     /// Path of the database file.
@@ -209,6 +218,7 @@ impl EventQueue for EmbeddedStore {
     async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError> {
         let consumer = consumer.to_owned();
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        let reclaim_after_ms = self.reclaim_after_ms;
         self.write(move |conn| {
             let now = millis(Utc::now());
             let tx = conn.transaction()?;
@@ -218,7 +228,7 @@ impl EventQueue for EmbeddedStore {
                      WHERE claimed_at IS NULL OR claimed_at < ?1 OR claimed_by = ?2
                      ORDER BY (claimed_at IS NULL), seq LIMIT ?3",
                 )?;
-                stmt.query_map(params![now - RECLAIM_AFTER_MS, consumer, limit], |r| {
+                stmt.query_map(params![now - reclaim_after_ms, consumer, limit], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?
                 .collect::<Result<_, _>>()?

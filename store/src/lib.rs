@@ -1,17 +1,25 @@
 //! anomalog-store: the storage ports the functions need, and their adapters.
 //!
 //! [`ports`] defines the traits; [`embedded`] implements them all on one local
-//! SQLite file for the all-in-one server. Handlers only ever see the traits
-//! (bundled as [`Stores`]), so the same handler code runs against every adapter.
+//! SQLite file for the all-in-one server; [`redis_queue`] (the queue) and
+//! [`mongo`] (everything else) are the production adapters. Handlers only ever
+//! see the traits (bundled as [`Stores`]), so the same handler code runs
+//! against every adapter. [`connect`] picks the adapters the configuration asks for.
 
+pub mod connect;
 pub mod embedded;
+pub mod mongo;
 pub mod ports;
+pub mod redis_queue;
 
+pub use connect::connect;
 pub use embedded::EmbeddedStore;
+pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
     LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
 };
+pub use redis_queue::{RedisQueue, RedisQueueConfig};
 
 /// A storage failure, classified by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +37,28 @@ pub enum StoreError {
     /// The caller passed something the store cannot use.
     #[error("invalid request to storage: {0}")]
     Invalid(String),
+}
+
+/// Removes the `user:password@` part of `uri` wherever it appears in `message`.
+fn redact(message: &str, uri: &str) -> String {
+    let Some((_, rest)) = uri.split_once("://") else {
+        return message.to_owned();
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        return message.to_owned();
+    };
+    let mut out = message.to_owned();
+    if !userinfo.is_empty() {
+        out = out.replace(userinfo, "***");
+    }
+    // The password alone, too (a driver may quote it on its own).
+    if let Some((_, password)) = userinfo.split_once(':')
+        && !password.is_empty()
+    {
+        out = out.replace(password, "***");
+    }
+    out
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -51,5 +81,21 @@ impl From<rusqlite::Error> for StoreError {
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Corrupt(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redaction_hides_credentials() {
+        let uri = "mongodb://app:s3cret@db.example:27017/?replicaSet=rs0";
+        let msg = "auth failed for app:s3cret@db.example";
+        assert_eq!(super::redact(msg, uri), "auth failed for ***@db.example");
+        assert_eq!(super::redact("x", "mongodb://db:1"), "x");
+        assert_eq!(super::redact("pw s3cret", uri), "pw ***");
+        assert_eq!(
+            super::redact("bad redis://:pw@h", "redis://:pw@h:6379"),
+            "bad redis://***@h"
+        );
     }
 }

@@ -15,6 +15,14 @@ fn fresh() -> (tempfile::TempDir, Stores) {
     (dir, Stores::from_adapter(Arc::new(store)))
 }
 
+fn fresh_with(max_queue_entries: u64) -> (tempfile::TempDir, Stores) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open_bounded(dir.path(), max_queue_entries)
+        .unwrap()
+        .reclaim_after(contract::RECLAIM_AFTER);
+    (dir, Stores::from_adapter(Arc::new(store)))
+}
+
 macro_rules! contract_tests {
     ($($name:ident),* $(,)?) => {
         $(
@@ -34,7 +42,22 @@ contract_tests!(
     retention_deletes_old_logs_and_rollups,
     anomaly_upserts_keep_identity,
     deliveries_track_what_each_channel_was_told,
+    queue_entry_ids_make_unique_log_ids_and_cursors,
+    log_fields_round_trip,
+    persist_of_partly_stored_logs_adds_only_the_new_ones,
 );
+
+#[tokio::test]
+async fn queue_reclaims_entries_a_consumer_left_pending() {
+    let (_dir, stores) = fresh_with(100);
+    contract::queue_reclaims_entries_a_consumer_left_pending(&stores).await;
+}
+
+#[tokio::test]
+async fn queue_refuses_appends_when_full_and_loses_nothing() {
+    let (_dir, stores) = fresh_with(2);
+    contract::queue_refuses_appends_when_full_and_loses_nothing(&stores).await;
+}
 
 #[tokio::test]
 async fn data_survives_reopening_the_store() {

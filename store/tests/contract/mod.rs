@@ -420,3 +420,160 @@ pub async fn deliveries_track_what_each_channel_was_told(stores: &Stores) {
     assert_eq!(attempts.len(), 2);
     assert!(!attempts[0].ok && attempts[1].ok);
 }
+
+/// Stores built with a re-claim timeout of [`RECLAIM_AFTER`].
+pub const RECLAIM_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Needs stores whose queue re-claims after [`RECLAIM_AFTER`].
+pub async fn queue_reclaims_entries_a_consumer_left_pending(stores: &Stores) {
+    let id = stores
+        .queue
+        .append(&[event(0, "api", Level::Error, "left behind")])
+        .await
+        .unwrap();
+    let first = stores.queue.claim("crashed", 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    // Claimed moments ago: not another consumer's yet.
+    assert!(stores.queue.claim("rescuer", 10).await.unwrap().is_empty());
+
+    tokio::time::sleep(RECLAIM_AFTER + std::time::Duration::from_millis(300)).await;
+    let rescued = stores.queue.claim("rescuer", 10).await.unwrap();
+    assert_eq!(rescued.len(), 1, "a stale entry is re-claimed");
+    assert_eq!(rescued[0].id, id);
+    assert_eq!(rescued[0].events[0].message, "left behind");
+    // Now the rescuer's: the crashed consumer, back, does not get it again.
+    assert!(stores.queue.claim("crashed", 10).await.unwrap().is_empty());
+    stores.queue.ack(&[id]).await.unwrap();
+    assert_eq!(stores.queue.backlog().await.unwrap(), 0);
+    tokio::time::sleep(RECLAIM_AFTER + std::time::Duration::from_millis(300)).await;
+    assert!(
+        stores.queue.claim("third", 10).await.unwrap().is_empty(),
+        "an acknowledged entry is never delivered again"
+    );
+}
+
+/// Needs stores whose queue holds at most 2 entries.
+pub async fn queue_refuses_appends_when_full_and_loses_nothing(stores: &Stores) {
+    let a = stores
+        .queue
+        .append(&[event(0, "api", Level::Info, "a")])
+        .await
+        .unwrap();
+    stores
+        .queue
+        .append(&[event(1, "api", Level::Info, "b")])
+        .await
+        .unwrap();
+    let refused = stores
+        .queue
+        .append(&[event(2, "api", Level::Info, "c")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, anomalog_store::StoreError::Unavailable(_)),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("queue full"), "{refused}");
+    // Nothing queued earlier was trimmed to make room.
+    let claimed = stores.queue.claim("c1", 10).await.unwrap();
+    let messages: Vec<&str> = claimed
+        .iter()
+        .map(|e| e.events[0].message.as_str())
+        .collect();
+    assert_eq!(messages, ["a", "b"]);
+    // Processing makes room again.
+    stores.queue.ack(&[a]).await.unwrap();
+    stores
+        .queue
+        .append(&[event(3, "api", Level::Info, "d")])
+        .await
+        .unwrap();
+}
+
+pub async fn queue_entry_ids_make_unique_log_ids_and_cursors(stores: &Stores) {
+    // Several entries within one millisecond, each with several events at the
+    // same timestamp: ids must still be unique and pages must not skip.
+    for _ in 0..4 {
+        let events: Vec<LogEvent> = (0..3)
+            .map(|i| event(0, "api", Level::Info, &format!("e{i}")))
+            .collect();
+        stores.queue.append(&events).await.unwrap();
+    }
+    let entries = stores.queue.claim("c1", 10).await.unwrap();
+    assert_eq!(entries.len(), 4);
+    let logs: Vec<StoredLog> = entries
+        .iter()
+        .flat_map(|e| stored(&e.id, &e.events))
+        .collect();
+    let report = stores.logs.persist(&logs).await.unwrap();
+    assert_eq!(report.inserted, 12);
+    let ids: Vec<String> = entries.into_iter().map(|e| e.id).collect();
+    stores.queue.ack(&ids).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<LogCursor> = None;
+    loop {
+        let page = stores
+            .logs
+            .query(&LogQuery {
+                limit: 5,
+                cursor: cursor.clone(),
+                ..LogQuery::default()
+            })
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|l| l.id.clone()));
+        match page.next_cursor {
+            Some(c) => {
+                let text = c.encode();
+                cursor = Some(LogCursor::decode(&text).unwrap());
+                assert_eq!(cursor.as_ref(), Some(&c), "cursor {text} round-trips");
+            }
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (12, 12));
+}
+
+pub async fn log_fields_round_trip(stores: &Stores) {
+    let mut e = event(0, "api", Level::Warn, "with everything");
+    e.host = Some("web-1".into());
+    e.trace_id = Some("abc".into());
+    e.span_id = Some("def".into());
+    e.source = Some("/var/log/app.log".into());
+    e.truncated = true;
+    e.attrs = serde_json::from_value(serde_json::json!({
+        "http.status": 503, "user": {"id": 7, "$tag": "x"}, "tags": ["a", 1.5, null, true]
+    }))
+    .unwrap();
+    stores
+        .logs
+        .persist(&stored("000000000011", std::slice::from_ref(&e)))
+        .await
+        .unwrap();
+    let page = stores
+        .logs
+        .query(&LogQuery {
+            limit: 1,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].event, e);
+}
+
+pub async fn persist_of_partly_stored_logs_adds_only_the_new_ones(stores: &Stores) {
+    let events: Vec<LogEvent> = (0..20)
+        .map(|i| event(i, "api", Level::Info, &format!("e{i}")))
+        .collect();
+    let logs = stored("000000000013", &events);
+    let first = stores.logs.persist(&logs[5..12]).await.unwrap();
+    assert_eq!((first.inserted, first.duplicates), (7, 0));
+    let all = stores.logs.persist(&logs).await.unwrap();
+    assert_eq!((all.inserted, all.duplicates), (13, 7));
+    let rows = stores.rollups.rollups(None, t(-60), t(60)).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 20);
+}

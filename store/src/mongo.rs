@@ -1,0 +1,1136 @@
+//! The production store: logs, rollups, anomalies and deliveries in MongoDB.
+//!
+//! Collections (documents use native BSON dates so range queries, indexes and
+//! TTL retention work on them; timestamps are kept at millisecond precision):
+//! - `logs`: `_id` is the log id (`<queue entry id>-<index>`); indexes on `ts`
+//!   (TTL, the retention), `ts`+`_id`, `service`+`ts` and `level_rank`+`ts`.
+//!   `attrs` is an array of `{k, v}` pairs, so any attribute name (dots, `$`)
+//!   is storable and the pairs can still be indexed and queried.
+//! - `rollups`: one document per (service, 10 s bucket, level), `count` grown
+//!   with `$inc` upserts; TTL on `bucket`.
+//! - `anomalies`: `_id` is the deterministic anomaly id; `notified.<channel>`
+//!   records the status each channel was told of.
+//! - `deliveries`: one document per attempt, `_id` derived from anomaly,
+//!   channel, status and attempt number, so recording twice is harmless.
+//!
+//! `persist` runs in a multi-document transaction: it reads which ids are
+//! already stored, inserts the others and `$inc`s the rollups for exactly
+//! those, then commits. A crash before the commit leaves nothing; after it,
+//! a re-delivery finds every id stored and changes nothing. This needs a
+//! replica set (a single node is enough), which `connect` checks.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::error::{ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+
+use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
+use anomalog_core::{
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+};
+
+use crate::ports::{
+    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, LogCursor, LogPage, LogQuery, LogStore,
+    PersistReport, RollupStore, ServiceSummary,
+};
+use crate::{StoreError, redact};
+
+/// Attempts of one persist transaction before giving up (write conflicts with
+/// a concurrent consumer are retried; an outage is not worth retrying here,
+/// the queue entries stay pending for the next pass).
+const TXN_ATTEMPTS: usize = 4;
+/// Logs per persist transaction: large enough to amortise the round trips,
+/// small enough to stay far below MongoDB's transaction size and time limits.
+const PERSIST_CHUNK: usize = 1000;
+/// Attempts of a commit whose outcome is unknown (commit is idempotent).
+const COMMIT_ATTEMPTS: usize = 3;
+
+/// Settings of the MongoDB store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MongoConfig {
+    pub database: String,
+    /// Logs and rollups older than this many days expire (TTL indexes).
+    pub retention_days: u32,
+    /// How long an operation waits for a usable server before failing as
+    /// unavailable, unless the URI sets `serverSelectionTimeoutMS`.
+    pub server_selection_timeout: Duration,
+}
+
+impl Default for MongoConfig {
+    fn default() -> Self {
+        MongoConfig {
+            database: "anomalog".to_owned(),
+            retention_days: 7,
+            server_selection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// [`LogStore`], [`RollupStore`], [`AnomalyStore`] and [`DeliveryStore`] on
+/// one MongoDB database.
+pub struct MongoStore {
+    client: Client,
+    db: Database,
+    logs: Collection<Document>,
+    rollups: Collection<Document>,
+    anomalies: Collection<Document>,
+    deliveries: Collection<Document>,
+}
+
+impl MongoStore {
+    /// Connects, checks the server is a replica set member (transactions) and
+    /// creates the indexes. `uri` may carry a password: it never appears in
+    /// errors.
+    pub async fn connect(uri: &str, config: &MongoConfig) -> Result<MongoStore, StoreError> {
+        let mut options = ClientOptions::parse(uri).await.map_err(|e| {
+            StoreError::Invalid(format!(
+                "MONGODB_URI is not a valid MongoDB connection string: {}",
+                redact(&e.to_string(), uri)
+            ))
+        })?;
+        if options.server_selection_timeout.is_none() {
+            options.server_selection_timeout = Some(config.server_selection_timeout);
+        }
+        if options.connect_timeout.is_none() {
+            options.connect_timeout = Some(config.server_selection_timeout);
+        }
+        options
+            .app_name
+            .get_or_insert_with(|| "anomalog".to_owned());
+        let client = Client::with_options(options).map_err(|e| {
+            StoreError::Invalid(format!("MONGODB_URI: {}", redact(&e.to_string(), uri)))
+        })?;
+        let db = client.database(&config.database);
+        let hello = db.run_command(doc! { "hello": 1 }).await.map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot reach MongoDB: {}",
+                redact(&e.to_string(), uri)
+            ))
+        })?;
+        let replicated =
+            hello.get_str("setName").is_ok() || hello.get_str("msg").is_ok_and(|m| m == "isdbgrid");
+        if !replicated {
+            return Err(StoreError::Invalid(
+                "MongoDB must be a replica set member or mongos (a single-node replica set is \
+                 enough): logs and rollups are written in one transaction"
+                    .into(),
+            ));
+        }
+        let store = MongoStore {
+            logs: db.collection("logs"),
+            rollups: db.collection("rollups"),
+            anomalies: db.collection("anomalies"),
+            deliveries: db.collection("deliveries"),
+            client,
+            db,
+        };
+        store.ensure_indexes(config.retention_days).await?;
+        Ok(store)
+    }
+
+    async fn ensure_indexes(&self, retention_days: u32) -> Result<(), StoreError> {
+        let retention = Duration::from_secs(u64::from(retention_days) * 86_400);
+        let named = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_owned()).build())
+                .build()
+        };
+        let ttl = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(
+                    IndexOptions::builder()
+                        .name(name.to_owned())
+                        .expire_after(retention)
+                        .build(),
+                )
+                .build()
+        };
+        self.ensure_ttl(
+            &self.logs,
+            ttl(doc! { "ts": 1 }, "ts_ttl"),
+            "ts_ttl",
+            retention,
+        )
+        .await?;
+        self.logs
+            .create_indexes([
+                named(doc! { "ts": -1, "_id": -1 }, "ts_id"),
+                named(doc! { "service": 1, "ts": -1, "_id": -1 }, "service_ts"),
+                named(doc! { "level_rank": 1, "ts": -1, "_id": -1 }, "level_ts"),
+            ])
+            .await
+            .map_err(classify)?;
+        self.ensure_ttl(
+            &self.rollups,
+            ttl(doc! { "bucket": 1 }, "bucket_ttl"),
+            "bucket_ttl",
+            retention,
+        )
+        .await?;
+        self.rollups
+            .create_index(named(doc! { "service": 1, "bucket": 1 }, "service_bucket"))
+            .await
+            .map_err(classify)?;
+        self.anomalies
+            .create_indexes([
+                named(doc! { "window_start": -1, "_id": 1 }, "window_start"),
+                named(doc! { "window_end": 1 }, "window_end"),
+                named(doc! { "service": 1, "window_start": -1 }, "service_window"),
+            ])
+            .await
+            .map_err(classify)?;
+        self.deliveries
+            .create_index(named(doc! { "anomaly_id": 1, "at": 1 }, "anomaly_at"))
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Creates a TTL index, or changes its expiry when retention changed.
+    async fn ensure_ttl(
+        &self,
+        coll: &Collection<Document>,
+        model: IndexModel,
+        name: &str,
+        retention: Duration,
+    ) -> Result<(), StoreError> {
+        match coll.create_index(model).await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(command_code(&e), Some(85 | 86)) => {
+                tracing::info!(
+                    collection = coll.name(),
+                    "retention changed; updating TTL index"
+                );
+                let secs = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+                self.db
+                    .run_command(doc! {
+                        "collMod": coll.name(),
+                        "index": { "name": name, "expireAfterSeconds": secs },
+                    })
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Persists one chunk in one transaction, retrying write conflicts with a
+    /// concurrent consumer and redoing a first-delivery attempt that met an
+    /// already stored log.
+    async fn persist_chunk(
+        &self,
+        session: &mut ClientSession,
+        batch: &[(String, Document, RollupKey)],
+    ) -> Result<PersistReport, StoreError> {
+        let mut look_up_existing = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // Journaled on a majority before the commit returns: the queue
+            // entries are acknowledged (deleted) right after.
+            session
+                .start_transaction()
+                .write_concern(
+                    WriteConcern::builder()
+                        .w(Acknowledgment::Majority)
+                        .journal(true)
+                        .build(),
+                )
+                .await
+                .map_err(classify)?;
+            let result = match self.persist_in(session, batch, look_up_existing).await {
+                Ok(report) => commit(session).await.map(|()| report),
+                Err(e) => {
+                    // Without a server there is nothing to abort (the server
+                    // drops the transaction itself); otherwise abort, though
+                    // the server may have aborted already.
+                    if !server_unreachable(&e) {
+                        let _ = session.abort_transaction().await;
+                    }
+                    Err(e)
+                }
+            };
+            match result {
+                Ok(report) => return Ok(report),
+                Err(e) if is_duplicate_key(&e) && !look_up_existing => {
+                    // A re-delivery: some of these logs are stored already.
+                    look_up_existing = true;
+                }
+                Err(e)
+                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                        && !server_unreachable(&e)
+                        && attempt < TXN_ATTEMPTS =>
+                {
+                    tracing::debug!(attempt, error = %e, "persist transaction conflicted; retrying");
+                    // Another consumer may be storing the same logs.
+                    look_up_existing = true;
+                    tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
+                }
+                Err(e) => return Err(classify(e)),
+            }
+        }
+    }
+
+    /// The inside of one persist transaction.
+    ///
+    /// With `look_up_existing` false (a first delivery, the common case) it
+    /// inserts every log straight away; a duplicate then fails the insert and
+    /// aborts the transaction, and the caller runs it again looking up which
+    /// ids are stored first.
+    async fn persist_in(
+        &self,
+        session: &mut ClientSession,
+        batch: &[(String, Document, RollupKey)],
+        look_up_existing: bool,
+    ) -> Result<PersistReport, mongodb::error::Error> {
+        let mut existing: HashSet<String> = HashSet::new();
+        if look_up_existing {
+            let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
+            let mut cursor = self
+                .logs
+                .find(doc! { "_id": { "$in": &ids } })
+                .projection(doc! { "_id": 1 })
+                .session(&mut *session)
+                .await?;
+            while cursor.advance(&mut *session).await? {
+                if let Ok(id) = cursor.current().get_str("_id") {
+                    existing.insert(id.to_owned());
+                }
+            }
+        }
+        let mut report = PersistReport::default();
+        let mut new_docs = Vec::new();
+        let mut deltas: BTreeMap<&RollupKey, i64> = BTreeMap::new();
+        for (id, log_doc, key) in batch {
+            // `insert` also catches an id repeated within this batch.
+            if existing.insert(id.clone()) {
+                new_docs.push(log_doc);
+                *deltas.entry(key).or_default() += 1;
+                report.inserted += 1;
+            } else {
+                report.duplicates += 1;
+            }
+        }
+        if new_docs.is_empty() {
+            return Ok(report);
+        }
+        self.logs
+            .insert_many(new_docs)
+            .session(&mut *session)
+            .await?;
+        let updates: Vec<Document> = deltas
+            .into_iter()
+            .map(|(key, n)| {
+                doc! {
+                    "q": { "_id": key.id() },
+                    "u": {
+                        "$inc": { "count": n },
+                        "$setOnInsert": {
+                            "service": &key.service,
+                            "bucket": bson::DateTime::from_millis(key.bucket_secs.saturating_mul(1000)),
+                            "level": key.level.as_str(),
+                            "level_rank": i32::from(key.level.rank()),
+                        },
+                    },
+                    "upsert": true,
+                }
+            })
+            .collect();
+        let reply = self
+            .db
+            .run_command(
+                doc! { "update": self.rollups.name(), "updates": updates, "ordered": true },
+            )
+            .session(&mut *session)
+            .await?;
+        if let Ok(errors) = reply.get_array("writeErrors")
+            && !errors.is_empty()
+        {
+            return Err(mongodb::error::Error::custom(format!(
+                "rollup update failed: {errors:?}"
+            )));
+        }
+        Ok(report)
+    }
+}
+
+/// Key of one rollup document.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RollupKey {
+    service: String,
+    bucket_secs: i64,
+    level: Level,
+}
+
+impl RollupKey {
+    /// Bucket and level first: they never contain the separator, so the id is
+    /// unique whatever the service name holds.
+    fn id(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.bucket_secs,
+            self.level.rank(),
+            self.service
+        )
+    }
+}
+
+#[async_trait]
+impl LogStore for MongoStore {
+    async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
+        let mut report = PersistReport::default();
+        if logs.is_empty() {
+            return Ok(report);
+        }
+        let mut session = self.client.start_session().await.map_err(classify)?;
+        // Each chunk is its own transaction: a log is stored if and only if it
+        // is counted in the rollups, whichever chunk a crash interrupts.
+        for chunk in logs.chunks(PERSIST_CHUNK) {
+            let batch: Vec<(String, Document, RollupKey)> = chunk
+                .iter()
+                .map(|log| {
+                    let key = RollupKey {
+                        service: log.event.service.clone(),
+                        bucket_secs: bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp(),
+                        level: log.event.level,
+                    };
+                    (log.id.clone(), log_to_doc(log), key)
+                })
+                .collect();
+            let done = self.persist_chunk(&mut session, &batch).await?;
+            report.inserted += done.inserted;
+            report.duplicates += done.duplicates;
+        }
+        Ok(report)
+    }
+
+    async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
+        let mut filter = Document::new();
+        if let Some(service) = &query.service {
+            filter.insert("service", service);
+        }
+        if let Some(level) = query.min_level {
+            // An `$in` over the few ranks lets the server merge the index's
+            // per-level runs in `ts` order instead of sorting.
+            let ranks: Vec<i32> = Level::ALL
+                .iter()
+                .filter(|l| **l >= level)
+                .map(|l| i32::from(l.rank()))
+                .collect();
+            filter.insert("level_rank", doc! { "$in": ranks });
+        }
+        if let Some(text) = &query.text {
+            filter.insert(
+                "message",
+                doc! { "$regex": escape_regex(text), "$options": "i" },
+            );
+        }
+        let mut ts = Document::new();
+        if let Some(from) = query.from {
+            ts.insert("$gte", date(from));
+        }
+        if let Some(to) = query.to {
+            ts.insert("$lt", date(to));
+        }
+        if !ts.is_empty() {
+            filter.insert("ts", ts);
+        }
+        if let Some(cursor) = &query.cursor {
+            let at = date(cursor.ts);
+            filter.insert(
+                "$or",
+                vec![
+                    doc! { "ts": { "$lt": at } },
+                    doc! { "ts": at, "_id": { "$lt": &cursor.id } },
+                ],
+            );
+        }
+        let limit = query.limit.max(1);
+        let mut found = self
+            .logs
+            .find(filter)
+            .sort(doc! { "ts": -1, "_id": -1 })
+            .limit(i64::try_from(limit + 1).unwrap_or(i64::MAX))
+            .await
+            .map_err(classify)?;
+        let mut items = Vec::new();
+        while found.advance().await.map_err(classify)? {
+            let d: Document = found.deserialize_current().map_err(classify)?;
+            items.push(log_from_doc(&d)?);
+        }
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| LogCursor {
+                ts: last.event.ts,
+                id: last.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(LogPage { items, next_cursor })
+    }
+
+    async fn delete_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        let deleted = self
+            .logs
+            .delete_many(doc! { "ts": { "$lt": date(cutoff) } })
+            .await
+            .map_err(classify)?;
+        self.rollups
+            .delete_many(doc! { "bucket": { "$lt": date(cutoff) } })
+            .await
+            .map_err(classify)?;
+        Ok(deleted.deleted_count)
+    }
+}
+
+#[async_trait]
+impl RollupStore for MongoStore {
+    async fn rollups(
+        &self,
+        service: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RollupRow>, StoreError> {
+        let mut filter = doc! { "bucket": { "$gte": date(from), "$lt": date(to) } };
+        if let Some(service) = service {
+            filter.insert("service", service);
+        }
+        let mut found = self
+            .rollups
+            .find(filter)
+            .sort(doc! { "service": 1, "bucket": 1, "level_rank": 1 })
+            .await
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        while found.advance().await.map_err(classify)? {
+            let d: Document = found.deserialize_current().map_err(classify)?;
+            out.push(RollupRow {
+                service: get_string(&d, "service")?,
+                bucket: get_date(&d, "bucket")?,
+                level: get_level_rank(&d)?,
+                count: u64::try_from(get_int(&d, "count")?).unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn services(&self, since: DateTime<Utc>) -> Result<Vec<ServiceSummary>, StoreError> {
+        let since = date(since);
+        let recent = doc! { "$gte": ["$bucket", since] };
+        let error_rank = i32::from(Level::Error.rank());
+        let pipeline = vec![
+            doc! { "$group": {
+                "_id": "$service",
+                "first_seen": { "$min": "$bucket" },
+                "last_seen": { "$max": "$bucket" },
+                "total": { "$sum": { "$cond": [recent.clone(), "$count", 0] } },
+                "errors": { "$sum": { "$cond": [
+                    { "$and": [recent, { "$gte": ["$level_rank", error_rank] }] },
+                    "$count",
+                    0,
+                ] } },
+            } },
+            doc! { "$sort": { "_id": 1 } },
+        ];
+        let mut found = self.rollups.aggregate(pipeline).await.map_err(classify)?;
+        let mut out = Vec::new();
+        while found.advance().await.map_err(classify)? {
+            let d: Document = found.deserialize_current().map_err(classify)?;
+            out.push(ServiceSummary {
+                service: get_string(&d, "_id")?,
+                first_seen: get_date(&d, "first_seen")?,
+                last_seen: get_date(&d, "last_seen")?,
+                total: u64::try_from(get_int(&d, "total")?).unwrap_or(0),
+                errors: u64::try_from(get_int(&d, "errors")?).unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl AnomalyStore for MongoStore {
+    async fn upsert(&self, anomalies: &[Anomaly]) -> Result<(), StoreError> {
+        if anomalies.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = anomalies.iter().map(|a| a.id.as_str()).collect();
+        let mut existing: BTreeMap<String, Anomaly> = BTreeMap::new();
+        let mut found = self
+            .anomalies
+            .find(doc! { "_id": { "$in": ids } })
+            .await
+            .map_err(classify)?;
+        while found.advance().await.map_err(classify)? {
+            let d: Document = found.deserialize_current().map_err(classify)?;
+            let old = anomaly_from_doc(&d)?;
+            existing.insert(old.id.clone(), old);
+        }
+        let updates: Vec<Document> = anomalies
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                if let Some(old) = existing.get(&a.id) {
+                    a.first_seen = old.first_seen.min(a.first_seen);
+                    if a.samples.is_empty() {
+                        a.samples = old.samples.clone();
+                    }
+                }
+                // `$set` leaves `notified` (delivery bookkeeping) in place.
+                doc! { "q": { "_id": &a.id }, "u": { "$set": anomaly_fields(&a) }, "upsert": true }
+            })
+            .collect();
+        let reply = self
+            .db
+            .run_command(
+                doc! { "update": self.anomalies.name(), "updates": updates, "ordered": false },
+            )
+            .await
+            .map_err(classify)?;
+        write_errors(&reply, "anomaly upsert")
+    }
+
+    async fn list(&self, query: &AnomalyQuery) -> Result<Vec<Anomaly>, StoreError> {
+        let mut filter = Document::new();
+        if let Some(service) = &query.service {
+            filter.insert("service", service);
+        }
+        if let Some(kind) = query.kind {
+            filter.insert("kind", kind.as_str());
+        }
+        if let Some(status) = query.status {
+            filter.insert("status", status.as_str());
+        }
+        if let Some(since) = query.since {
+            filter.insert("window_end", doc! { "$gte": date(since) });
+        }
+        let mut found = self
+            .anomalies
+            .find(filter)
+            .sort(doc! { "window_start": -1, "_id": 1 })
+            .limit(i64::try_from(query.limit.max(1)).unwrap_or(i64::MAX))
+            .await
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        while found.advance().await.map_err(classify)? {
+            let d: Document = found.deserialize_current().map_err(classify)?;
+            out.push(anomaly_from_doc(&d)?);
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Anomaly>, StoreError> {
+        let found = self
+            .anomalies
+            .find_one(doc! { "_id": id })
+            .await
+            .map_err(classify)?;
+        found.map(|d| anomaly_from_doc(&d)).transpose()
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for MongoStore {
+    async fn pending(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Anomaly>, StoreError> {
+        let told = notified_field(channel)?;
+        let untold = |status: AnomalyStatus| {
+            doc! { "status": status.as_str(), &told: { "$ne": status.as_str() } }
+        };
+        let filter = doc! {
+            "window_end": { "$gte": date(since) },
+            "$or": [untold(AnomalyStatus::Open), untold(AnomalyStatus::Resolved)],
+        };
+        let mut found = self
+            .anomalies
+            .find(filter)
+            .sort(doc! { "window_start": 1, "_id": 1 })
+            .limit(i64::try_from(limit.max(1)).unwrap_or(i64::MAX))
+            .await
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        while found.advance().await.map_err(classify)? {
+            let d: Document = found.deserialize_current().map_err(classify)?;
+            out.push(anomaly_from_doc(&d)?);
+        }
+        Ok(out)
+    }
+
+    async fn record(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        let told = notified_field(&delivery.channel)?;
+        // Zero-padded so ids sort in attempt order.
+        let id = format!(
+            "{}:{}:{}:{:010}",
+            delivery.anomaly_id,
+            delivery.channel,
+            delivery.status.as_str(),
+            delivery.attempt
+        );
+        let mut d = doc! {
+            "anomaly_id": &delivery.anomaly_id,
+            "channel": &delivery.channel,
+            "status": delivery.status.as_str(),
+            "attempt": i64::from(delivery.attempt),
+            "at": date(delivery.at),
+            "ok": delivery.ok,
+        };
+        if let Some(status) = delivery.http_status {
+            d.insert("http_status", i32::from(status));
+        }
+        if let Some(error) = &delivery.error {
+            d.insert("error", error);
+        }
+        self.deliveries
+            .replace_one(doc! { "_id": &id }, d)
+            .upsert(true)
+            .await
+            .map_err(classify)?;
+        if delivery.ok {
+            // After the attempt record: a crash in between re-sends (at least
+            // once) rather than forgetting to send.
+            self.anomalies
+                .update_one(
+                    doc! { "_id": &delivery.anomaly_id },
+                    doc! { "$set": { told: delivery.status.as_str() } },
+                )
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    async fn attempts(&self, anomaly_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        let mut found = self
+            .deliveries
+            .find(doc! { "anomaly_id": anomaly_id })
+            .sort(doc! { "at": 1, "_id": 1 })
+            .await
+            .map_err(classify)?;
+        let mut out = Vec::new();
+        while found.advance().await.map_err(classify)? {
+            let d: Document = found.deserialize_current().map_err(classify)?;
+            out.push(Delivery {
+                anomaly_id: get_string(&d, "anomaly_id")?,
+                channel: get_string(&d, "channel")?,
+                status: parse_field(&d, "status")?,
+                attempt: u32::try_from(get_int(&d, "attempt")?).unwrap_or(u32::MAX),
+                at: get_date(&d, "at")?,
+                ok: d.get_bool("ok").map_err(|e| corrupt("ok", e))?,
+                http_status: d
+                    .get("http_status")
+                    .and_then(Bson::as_i32)
+                    .and_then(|s| u16::try_from(s).ok()),
+                error: d.get_str("error").ok().map(str::to_owned),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Commits, retrying while the outcome is unknown.
+async fn commit(session: &mut ClientSession) -> Result<(), mongodb::error::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match session.commit_transaction().await {
+            Err(e)
+                if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                    && attempt < COMMIT_ATTEMPTS =>
+            {
+                tracing::debug!(attempt, error = %e, "commit outcome unknown; retrying");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `notified.<channel>`, for channel names that are safe as a field name.
+fn notified_field(channel: &str) -> Result<String, StoreError> {
+    let safe = !channel.is_empty()
+        && channel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if safe {
+        Ok(format!("notified.{channel}"))
+    } else {
+        Err(StoreError::Invalid(format!(
+            "channel name '{channel}' must be letters, digits, '_' or '-'"
+        )))
+    }
+}
+
+fn date(ts: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_millis(ts.timestamp_millis())
+}
+
+fn corrupt(field: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("field {field}: {e}"))
+}
+
+fn get_string(d: &Document, field: &str) -> Result<String, StoreError> {
+    d.get_str(field)
+        .map(str::to_owned)
+        .map_err(|e| corrupt(field, e))
+}
+
+fn get_date(d: &Document, field: &str) -> Result<DateTime<Utc>, StoreError> {
+    let millis = d
+        .get_datetime(field)
+        .map_err(|e| corrupt(field, e))?
+        .timestamp_millis();
+    DateTime::from_timestamp_millis(millis).ok_or_else(|| corrupt(field, "date out of range"))
+}
+
+/// Integers may come back as 32 or 64 bits (or a double from `$sum`).
+fn get_int(d: &Document, field: &str) -> Result<i64, StoreError> {
+    match d.get(field) {
+        Some(Bson::Int32(n)) => Ok(i64::from(*n)),
+        Some(Bson::Int64(n)) => Ok(*n),
+        #[allow(clippy::cast_possible_truncation)]
+        Some(Bson::Double(f)) if f.fract() == 0.0 => Ok(*f as i64),
+        other => Err(corrupt(
+            field,
+            format!("expected an integer, found {other:?}"),
+        )),
+    }
+}
+
+fn get_f64(d: &Document, field: &str) -> Result<f64, StoreError> {
+    match d.get(field) {
+        Some(Bson::Double(f)) => Ok(*f),
+        #[allow(clippy::cast_precision_loss)]
+        Some(Bson::Int64(n)) => Ok(*n as f64),
+        Some(Bson::Int32(n)) => Ok(f64::from(*n)),
+        other => Err(corrupt(
+            field,
+            format!("expected a number, found {other:?}"),
+        )),
+    }
+}
+
+fn get_level_rank(d: &Document) -> Result<Level, StoreError> {
+    let rank = get_int(d, "level_rank")?;
+    u8::try_from(rank)
+        .ok()
+        .and_then(Level::from_rank)
+        .ok_or_else(|| corrupt("level_rank", format!("unknown level rank {rank}")))
+}
+
+/// A string field holding a serde (snake/upper case) enum name.
+fn parse_field<T: serde::de::DeserializeOwned>(d: &Document, field: &str) -> Result<T, StoreError> {
+    let text = d.get_str(field).map_err(|e| corrupt(field, e))?;
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|e| corrupt(field, e))
+}
+
+fn log_to_doc(log: &StoredLog) -> Document {
+    let e = &log.event;
+    let mut d = doc! {
+        "_id": &log.id,
+        "ts": date(e.ts),
+        "received_at": date(e.received_at),
+        "service": &e.service,
+        "level": e.level.as_str(),
+        "level_rank": i32::from(e.level.rank()),
+        "message": &e.message,
+    };
+    if let Some(host) = &e.host {
+        d.insert("host", host);
+    }
+    if !e.attrs.is_empty() {
+        let pairs: Vec<Bson> = e
+            .attrs
+            .iter()
+            .map(|(k, v)| Bson::Document(doc! { "k": k, "v": json_to_bson(v) }))
+            .collect();
+        d.insert("attrs", pairs);
+    }
+    for (field, value) in [
+        ("trace_id", &e.trace_id),
+        ("span_id", &e.span_id),
+        ("source", &e.source),
+    ] {
+        if let Some(v) = value {
+            d.insert(field, v);
+        }
+    }
+    if e.truncated {
+        d.insert("truncated", true);
+    }
+    d
+}
+
+fn log_from_doc(d: &Document) -> Result<StoredLog, StoreError> {
+    let mut attrs = BTreeMap::new();
+    if let Ok(pairs) = d.get_array("attrs") {
+        for pair in pairs {
+            let Bson::Document(pair) = pair else {
+                return Err(corrupt("attrs", "expected {k, v} documents"));
+            };
+            let key = get_string(pair, "k")?;
+            attrs.insert(key, bson_to_json(pair.get("v").unwrap_or(&Bson::Null)));
+        }
+    }
+    let optional = |field: &str| d.get_str(field).ok().map(str::to_owned);
+    Ok(StoredLog {
+        id: get_string(d, "_id")?,
+        event: LogEvent {
+            ts: get_date(d, "ts")?,
+            received_at: get_date(d, "received_at")?,
+            service: get_string(d, "service")?,
+            host: optional("host"),
+            level: get_level_rank(d)?,
+            message: get_string(d, "message")?,
+            attrs,
+            trace_id: optional("trace_id"),
+            span_id: optional("span_id"),
+            source: optional("source"),
+            truncated: d.get_bool("truncated").unwrap_or(false),
+        },
+    })
+}
+
+/// Every field of an anomaly but its id, as stored.
+fn anomaly_fields(a: &Anomaly) -> Document {
+    let samples: Vec<Bson> = a
+        .samples
+        .iter()
+        .map(|s| {
+            Bson::Document(doc! {
+                "ts": date(s.ts),
+                "level": s.level.as_str(),
+                "message": &s.message,
+            })
+        })
+        .collect();
+    doc! {
+        "kind": a.kind.as_str(),
+        "service": &a.service,
+        "window_start": date(a.window_start),
+        "window_end": date(a.window_end),
+        "observed": a.observed,
+        "expected": a.expected,
+        "stddev": a.stddev,
+        "score": a.score,
+        "severity": severity_name(a.severity),
+        "status": a.status.as_str(),
+        "first_seen": date(a.first_seen),
+        "last_seen": date(a.last_seen),
+        "message": &a.message,
+        "samples": samples,
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn anomaly_from_doc(d: &Document) -> Result<Anomaly, StoreError> {
+    let mut samples = Vec::new();
+    if let Ok(stored) = d.get_array("samples") {
+        for s in stored {
+            let Bson::Document(s) = s else {
+                return Err(corrupt("samples", "expected documents"));
+            };
+            samples.push(LogSample {
+                ts: get_date(s, "ts")?,
+                level: parse_field(s, "level")?,
+                message: get_string(s, "message")?,
+            });
+        }
+    }
+    let kind: AnomalyKind = d
+        .get_str("kind")
+        .map_err(|e| corrupt("kind", e))?
+        .parse()
+        .map_err(|e: String| corrupt("kind", e))?;
+    let status: AnomalyStatus = d
+        .get_str("status")
+        .map_err(|e| corrupt("status", e))?
+        .parse()
+        .map_err(|e: String| corrupt("status", e))?;
+    Ok(Anomaly {
+        id: get_string(d, "_id")?,
+        kind,
+        service: get_string(d, "service")?,
+        window_start: get_date(d, "window_start")?,
+        window_end: get_date(d, "window_end")?,
+        observed: get_f64(d, "observed")?,
+        expected: get_f64(d, "expected")?,
+        stddev: get_f64(d, "stddev")?,
+        score: get_f64(d, "score")?,
+        severity: parse_field(d, "severity")?,
+        status,
+        first_seen: get_date(d, "first_seen")?,
+        last_seen: get_date(d, "last_seen")?,
+        message: get_string(d, "message")?,
+        samples,
+    })
+}
+
+/// JSON to BSON without failing: integers beyond i64 become doubles.
+fn json_to_bson(v: &serde_json::Value) -> Bson {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Bson::Null,
+        J::Bool(b) => Bson::Boolean(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Bson::Int64(i),
+            None => Bson::Double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Bson::String(s.clone()),
+        J::Array(items) => Bson::Array(items.iter().map(json_to_bson).collect()),
+        J::Object(map) => {
+            // Nested objects become {k, v} pairs too, for the same reason as attrs.
+            let pairs: Vec<Bson> = map
+                .iter()
+                .map(|(k, v)| Bson::Document(doc! { "k": k, "v": json_to_bson(v) }))
+                .collect();
+            Bson::Document(doc! { "kv": pairs })
+        }
+    }
+}
+
+/// Inverse of [`json_to_bson`].
+fn bson_to_json(v: &Bson) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Bson::Null => J::Null,
+        Bson::Boolean(b) => J::Bool(*b),
+        Bson::Int32(n) => J::from(*n),
+        Bson::Int64(n) => J::from(*n),
+        Bson::Double(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Bson::String(s) => J::String(s.clone()),
+        Bson::Array(items) => J::Array(items.iter().map(bson_to_json).collect()),
+        Bson::Document(d) => match d.get_array("kv") {
+            Ok(pairs) => {
+                let mut map = serde_json::Map::new();
+                for pair in pairs {
+                    if let Bson::Document(pair) = pair
+                        && let Ok(k) = pair.get_str("k")
+                    {
+                        map.insert(
+                            k.to_owned(),
+                            bson_to_json(pair.get("v").unwrap_or(&Bson::Null)),
+                        );
+                    }
+                }
+                J::Object(map)
+            }
+            Err(_) => J::String(v.to_string()),
+        },
+        // Never written by `json_to_bson`; shown rather than dropped.
+        other => J::String(other.to_string()),
+    }
+}
+
+/// Escapes every regex metacharacter so user text matches literally.
+fn escape_regex(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn write_errors(reply: &Document, what: &str) -> Result<(), StoreError> {
+    match reply.get_array("writeErrors") {
+        Ok(errors) if !errors.is_empty() => {
+            Err(StoreError::Backend(format!("{what} failed: {errors:?}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// E11000: an insert met a document with the same `_id`.
+fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    match e.kind.as_ref() {
+        ErrorKind::Command(c) => c.code == 11000,
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .is_some_and(|errors| errors.iter().any(|w| w.code == 11000)),
+        _ => false,
+    }
+}
+
+fn command_code(e: &mongodb::error::Error) -> Option<i32> {
+    match e.kind.as_ref() {
+        ErrorKind::Command(c) => Some(c.code),
+        _ => None,
+    }
+}
+
+/// No usable server: selection timed out, the network failed, the pool was
+/// cleared, the client shuts down. Retrying at once would only wait again.
+fn server_unreachable(e: &mongodb::error::Error) -> bool {
+    matches!(
+        e.kind.as_ref(),
+        ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. }
+            | ErrorKind::Shutdown
+    )
+}
+
+/// An unreachable server is [`StoreError::Unavailable`], as are transient
+/// transaction failures; anything else is a backend error.
+fn classify(e: mongodb::error::Error) -> StoreError {
+    let transient = server_unreachable(&e)
+        || e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+        || e.contains_label("RetryableWriteError");
+    // The error's kind says what happened; its full form adds a raw dump of
+    // the server response that only bloats logs.
+    let text = format!("MongoDB: {}", e.kind);
+    if transient {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Backend(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attrs_round_trip_through_bson_whatever_their_keys() {
+        let v = serde_json::json!({
+            "http.status": 503, "$weird": [1.5, "x", null, true],
+            "big": 18446744073709551615u64, "nested": {"a.b": {"c": 1}}
+        });
+        let back = bson_to_json(&json_to_bson(&v));
+        assert_eq!(back["http.status"], 503);
+        assert_eq!(back["$weird"], serde_json::json!([1.5, "x", null, true]));
+        assert_eq!(back["nested"]["a.b"]["c"], 1);
+        assert!(back["big"].is_f64());
+    }
+
+    #[test]
+    fn regex_escaping_makes_text_literal() {
+        assert_eq!(escape_regex("a.b*(c)"), "a\\.b\\*\\(c\\)");
+        assert_eq!(escape_regex("50% off_x"), "50% off_x");
+    }
+}

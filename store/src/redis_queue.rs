@@ -1,0 +1,513 @@
+//! The production queue: one Redis stream read through one consumer group.
+//!
+//! - `append` adds one stream entry per ingest batch through a small Lua script
+//!   that first checks the stream length: a full stream refuses the batch
+//!   ([`StoreError::Unavailable`], so ingest answers 503) instead of trimming
+//!   entries nobody has processed yet.
+//! - `ack` acknowledges *and deletes* entries in one MULTI, so the stream holds
+//!   exactly the unprocessed entries and its length is the backlog.
+//! - `claim` hands a consumer, in this order, the entries it already holds
+//!   (a retry after a failed pass), entries other consumers left pending for
+//!   longer than the re-claim timeout (XAUTOCLAIM: a crashed consumer), then
+//!   new entries.
+//!
+//! Durability of an append is Redis's: run it with `appendonly yes` and
+//! `appendfsync always` (or accept `everysec`'s one-second window); the adapter
+//! warns at start when persistence is off.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ErrorKind, RedisError, Value};
+
+use anomalog_core::LogEvent;
+
+use crate::ports::{EventQueue, QueueEntry};
+use crate::{StoreError, redact};
+
+/// Field of a stream entry holding the JSON array of events (`APPEND_SCRIPT`
+/// writes it, next to `v`, the payload format version).
+const EVENTS_FIELD: &str = "events";
+const PAYLOAD_VERSION: &str = "1";
+
+/// Appends unless the stream already holds `ARGV[1]` entries; returns the new
+/// entry id, or the current length (an integer) when full. Atomic in Redis.
+const APPEND_SCRIPT: &str = r"
+local len = redis.call('XLEN', KEYS[1])
+if len >= tonumber(ARGV[1]) then
+  return len
+end
+return redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'events', ARGV[3])
+";
+
+/// Settings of the Redis queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisQueueConfig {
+    /// Stream key.
+    pub stream: String,
+    /// Consumer group of the detect function.
+    pub group: String,
+    /// Most unprocessed entries the stream may hold; beyond, appends are refused.
+    pub max_len: u64,
+    /// How long an entry may stay claimed but unacknowledged before another
+    /// consumer may re-claim it.
+    pub reclaim_after: Duration,
+    /// Timeout of one command; a slower Redis counts as unavailable.
+    pub response_timeout: Duration,
+}
+
+impl Default for RedisQueueConfig {
+    fn default() -> Self {
+        RedisQueueConfig {
+            stream: "anomalog:events".to_owned(),
+            group: "anomalog-detect".to_owned(),
+            max_len: 100_000,
+            reclaim_after: Duration::from_secs(60),
+            response_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// [`EventQueue`] on a Redis stream.
+pub struct RedisQueue {
+    conn: ConnectionManager,
+    config: RedisQueueConfig,
+    dead_letter: String,
+    append_script: redis::Script,
+}
+
+impl RedisQueue {
+    /// Connects (with automatic reconnection later on) and creates the consumer
+    /// group if needed. `url` may carry a password: it never appears in errors.
+    pub async fn connect(url: &str, config: RedisQueueConfig) -> Result<RedisQueue, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| {
+            StoreError::Invalid(format!(
+                "REDIS_URL is not a valid Redis URL ({})",
+                e.category()
+            ))
+        })?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(config.response_timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client, manager_config)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot connect to Redis: {}",
+                    redact(&e.to_string(), url)
+                ))
+            })?;
+        let queue = RedisQueue {
+            dead_letter: format!("{}:dead", config.stream),
+            conn,
+            config,
+            append_script: redis::Script::new(APPEND_SCRIPT),
+        };
+        queue.create_group().await?;
+        queue.warn_without_persistence().await;
+        Ok(queue)
+    }
+
+    /// Key of the stream that keeps entries whose payload could not be decoded.
+    pub fn dead_letter_stream(&self) -> &str {
+        &self.dead_letter
+    }
+
+    async fn create_group(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let created: Result<Value, RedisError> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(&self.config.stream)
+            .arg(&self.config.group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn warn_without_persistence(&self) {
+        let mut conn = self.conn.clone();
+        let reply: Result<Vec<String>, RedisError> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("appendonly")
+            .query_async(&mut conn)
+            .await;
+        match reply {
+            Ok(pair) if pair.get(1).map(String::as_str) == Some("no") => tracing::warn!(
+                "Redis runs without appendonly: an acknowledged batch survives a Redis \
+                 restart only up to its last snapshot; set appendonly yes"
+            ),
+            Ok(_) => {}
+            // Managed services often disable CONFIG; nothing to check then.
+            Err(e) => tracing::debug!(error = %e, "cannot read Redis persistence settings"),
+        }
+    }
+
+    /// Runs `f`, re-creating the consumer group once if Redis lost it (a
+    /// restart without persistence, or the stream key was deleted).
+    async fn with_group<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = Result<T, RedisError>>,
+    {
+        match f(self.conn.clone()).await {
+            Err(e) if e.code() == Some("NOGROUP") => {
+                tracing::warn!(
+                    stream = %self.config.stream,
+                    "consumer group missing (Redis lost its data?); re-creating it"
+                );
+                self.create_group().await?;
+                f(self.conn.clone()).await.map_err(classify)
+            }
+            other => other.map_err(classify),
+        }
+    }
+
+    /// Entries of `consumer`'s own pending list (claimed earlier, never acked).
+    async fn own_pending(&self, consumer: &str, max: usize) -> Result<Vec<RawEntry>, StoreError> {
+        let reply = self
+            .with_group(|mut conn| {
+                let cmd = xreadgroup(&self.config, consumer, max, "0");
+                async move { cmd.query_async::<Value>(&mut conn).await }
+            })
+            .await?;
+        parse_read_reply(reply)
+    }
+
+    /// Entries other consumers left pending longer than the re-claim timeout.
+    async fn reclaim_stale(&self, consumer: &str, max: usize) -> Result<Vec<RawEntry>, StoreError> {
+        let min_idle = u64::try_from(self.config.reclaim_after.as_millis()).unwrap_or(u64::MAX);
+        let reply = self
+            .with_group(|mut conn| {
+                let mut cmd = redis::cmd("XAUTOCLAIM");
+                cmd.arg(&self.config.stream)
+                    .arg(&self.config.group)
+                    .arg(consumer)
+                    .arg(min_idle)
+                    .arg("0-0")
+                    .arg("COUNT")
+                    .arg(max);
+                async move { cmd.query_async::<Value>(&mut conn).await }
+            })
+            .await?;
+        // [next cursor, [entries...], (Redis 7+) [ids deleted meanwhile]]
+        let Value::Array(mut parts) = reply else {
+            return Err(unexpected("XAUTOCLAIM", &reply));
+        };
+        if parts.len() < 2 {
+            return Err(StoreError::Backend("XAUTOCLAIM: short reply".into()));
+        }
+        let entries = parts.swap_remove(1);
+        let entries = parse_entries(entries)?;
+        if !entries.is_empty() {
+            tracing::warn!(
+                count = entries.len(),
+                consumer,
+                "re-claimed queue entries another consumer left unacknowledged"
+            );
+        }
+        Ok(entries)
+    }
+
+    async fn new_entries(&self, consumer: &str, max: usize) -> Result<Vec<RawEntry>, StoreError> {
+        let reply = self
+            .with_group(|mut conn| {
+                let cmd = xreadgroup(&self.config, consumer, max, ">");
+                async move { cmd.query_async::<Value>(&mut conn).await }
+            })
+            .await?;
+        parse_read_reply(reply)
+    }
+
+    /// Decodes claimed entries; undecodable ones go to the dead-letter stream
+    /// (kept, never silently dropped) so one bad entry cannot stall the queue.
+    async fn decode(&self, raw: Vec<RawEntry>) -> Result<Vec<QueueEntry>, StoreError> {
+        let mut out = Vec::with_capacity(raw.len());
+        let mut dead: Vec<(String, Vec<u8>, String)> = Vec::new();
+        let mut vanished: Vec<String> = Vec::new();
+        for entry in raw {
+            let Some(fields) = entry.fields else {
+                // Deleted while pending: it was processed and deleted by another
+                // consumer's ack; only its pending record is left.
+                vanished.push(entry.id);
+                continue;
+            };
+            let payload = fields
+                .into_iter()
+                .find(|(k, _)| k == EVENTS_FIELD.as_bytes())
+                .map(|(_, v)| v);
+            match payload {
+                Some(payload) => match serde_json::from_slice::<Vec<LogEvent>>(&payload) {
+                    Ok(events) => out.push(QueueEntry {
+                        id: entry.id,
+                        events,
+                    }),
+                    Err(e) => dead.push((entry.id, payload, format!("undecodable events: {e}"))),
+                },
+                None => dead.push((entry.id, Vec::new(), "entry has no events field".into())),
+            }
+        }
+        if !vanished.is_empty() {
+            let mut conn = self.conn.clone();
+            redis::cmd("XACK")
+                .arg(&self.config.stream)
+                .arg(&self.config.group)
+                .arg(&vanished)
+                .query_async::<Value>(&mut conn)
+                .await
+                .map_err(classify)?;
+        }
+        if !dead.is_empty() {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for (id, payload, reason) in &dead {
+                tracing::error!(
+                    entry = %id,
+                    dead_letter = %self.dead_letter,
+                    reason = %reason,
+                    "moving an undecodable queue entry to the dead-letter stream"
+                );
+                pipe.cmd("XADD")
+                    .arg(&self.dead_letter)
+                    .arg("*")
+                    .arg("entry")
+                    .arg(id)
+                    .arg("reason")
+                    .arg(reason)
+                    .arg(EVENTS_FIELD)
+                    .arg(payload.as_slice())
+                    .ignore();
+                pipe.cmd("XACK")
+                    .arg(&self.config.stream)
+                    .arg(&self.config.group)
+                    .arg(id)
+                    .ignore();
+                pipe.cmd("XDEL").arg(&self.config.stream).arg(id).ignore();
+            }
+            let mut conn = self.conn.clone();
+            pipe.query_async::<()>(&mut conn).await.map_err(classify)?;
+        }
+        Ok(out)
+    }
+}
+
+fn xreadgroup(config: &RedisQueueConfig, consumer: &str, max: usize, from: &str) -> redis::Cmd {
+    let mut cmd = redis::cmd("XREADGROUP");
+    cmd.arg("GROUP")
+        .arg(&config.group)
+        .arg(consumer)
+        .arg("COUNT")
+        .arg(max)
+        .arg("STREAMS")
+        .arg(&config.stream)
+        .arg(from);
+    cmd
+}
+
+#[async_trait]
+impl EventQueue for RedisQueue {
+    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
+        let payload = serde_json::to_vec(events)
+            .map_err(|e| StoreError::Invalid(format!("cannot encode events: {e}")))?;
+        let mut conn = self.conn.clone();
+        let reply: Value = self
+            .append_script
+            .key(&self.config.stream)
+            .arg(self.config.max_len)
+            .arg(PAYLOAD_VERSION)
+            .arg(payload)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(classify)?;
+        match reply {
+            Value::BulkString(id) => String::from_utf8(id)
+                .map_err(|_| StoreError::Backend("XADD returned a non-UTF-8 id".into())),
+            Value::SimpleString(id) => Ok(id),
+            Value::Int(waiting) => {
+                tracing::warn!(
+                    waiting,
+                    max = self.config.max_len,
+                    stream = %self.config.stream,
+                    "queue full; refusing new batches until detection catches up"
+                );
+                Err(StoreError::Unavailable(format!(
+                    "queue full: {waiting} batches wait for detection (limit {})",
+                    self.config.max_len
+                )))
+            }
+            other => Err(unexpected("append", &other)),
+        }
+    }
+
+    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut raw = self.own_pending(consumer, max).await?;
+        if raw.len() < max {
+            raw.extend(self.reclaim_stale(consumer, max - raw.len()).await?);
+        }
+        if raw.len() < max {
+            raw.extend(self.new_entries(consumer, max - raw.len()).await?);
+        }
+        // Own pending and re-claimed entries may overlap when this consumer's
+        // own entries went stale; keep the first of each id.
+        let mut seen = std::collections::HashSet::new();
+        raw.retain(|e| seen.insert(e.id.clone()));
+        self.decode(raw).await
+    }
+
+    async fn ack(&self, ids: &[String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("XACK")
+            .arg(&self.config.stream)
+            .arg(&self.config.group)
+            .arg(ids)
+            .ignore()
+            .cmd("XDEL")
+            .arg(&self.config.stream)
+            .arg(ids)
+            .ignore();
+        let mut conn = self.conn.clone();
+        pipe.query_async::<()>(&mut conn).await.map_err(classify)
+    }
+
+    async fn backlog(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("XLEN")
+            .arg(&self.config.stream)
+            .query_async::<u64>(&mut conn)
+            .await
+            .map_err(classify)
+    }
+}
+
+/// One stream entry as Redis returned it; `fields` is `None` for an entry
+/// deleted while still pending.
+struct RawEntry {
+    id: String,
+    fields: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+/// Parses an XREADGROUP reply: `[[stream, [entry...]]]` or nil.
+fn parse_read_reply(reply: Value) -> Result<Vec<RawEntry>, StoreError> {
+    match reply {
+        Value::Nil => Ok(Vec::new()),
+        Value::Array(streams) => {
+            let mut out = Vec::new();
+            for stream in streams {
+                let Value::Array(mut pair) = stream else {
+                    return Err(unexpected("XREADGROUP", &stream));
+                };
+                if pair.len() != 2 {
+                    return Err(StoreError::Backend("XREADGROUP: malformed stream".into()));
+                }
+                out.extend(parse_entries(pair.swap_remove(1))?);
+            }
+            Ok(out)
+        }
+        // RESP3 servers answer with a map of stream -> entries.
+        Value::Map(streams) => {
+            let mut out = Vec::new();
+            for (_, entries) in streams {
+                out.extend(parse_entries(entries)?);
+            }
+            Ok(out)
+        }
+        other => Err(unexpected("XREADGROUP", &other)),
+    }
+}
+
+/// Parses `[[id, [field, value, ...] | nil], ...]`.
+fn parse_entries(entries: Value) -> Result<Vec<RawEntry>, StoreError> {
+    let Value::Array(entries) = entries else {
+        return match entries {
+            Value::Nil => Ok(Vec::new()),
+            other => Err(unexpected("stream entries", &other)),
+        };
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        // Redis 6.2's XAUTOCLAIM reports deleted entries as nil in place.
+        let Value::Array(mut parts) = entry else {
+            continue;
+        };
+        if parts.len() != 2 {
+            return Err(StoreError::Backend("malformed stream entry".into()));
+        }
+        let fields = parts.pop().unwrap_or(Value::Nil);
+        let id = text(parts.pop().unwrap_or(Value::Nil))?;
+        let fields = match fields {
+            Value::Nil => None,
+            Value::Array(flat) => {
+                let mut pairs = Vec::with_capacity(flat.len() / 2);
+                let mut it = flat.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    pairs.push((bytes(k)?, bytes(v)?));
+                }
+                Some(pairs)
+            }
+            Value::Map(map) => Some(
+                map.into_iter()
+                    .map(|(k, v)| Ok((bytes(k)?, bytes(v)?)))
+                    .collect::<Result<_, StoreError>>()?,
+            ),
+            other => return Err(unexpected("stream entry fields", &other)),
+        };
+        out.push(RawEntry { id, fields });
+    }
+    Ok(out)
+}
+
+fn bytes(v: Value) -> Result<Vec<u8>, StoreError> {
+    match v {
+        Value::BulkString(b) => Ok(b),
+        Value::SimpleString(s) => Ok(s.into_bytes()),
+        other => Err(unexpected("string", &other)),
+    }
+}
+
+fn text(v: Value) -> Result<String, StoreError> {
+    String::from_utf8(bytes(v)?).map_err(|_| StoreError::Backend("non-UTF-8 stream id".into()))
+}
+
+fn unexpected(what: &str, v: &Value) -> StoreError {
+    StoreError::Backend(format!("{what}: unexpected Redis reply {v:?}"))
+}
+
+/// Connection-level trouble and a server that cannot take writes now are
+/// [`StoreError::Unavailable`]; anything else is a [`StoreError::Backend`] error.
+fn classify(e: RedisError) -> StoreError {
+    let transient = e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            ErrorKind::Server(
+                redis::ServerErrorKind::BusyLoading
+                    | redis::ServerErrorKind::TryAgain
+                    | redis::ServerErrorKind::ClusterDown
+                    | redis::ServerErrorKind::MasterDown
+                    | redis::ServerErrorKind::ReadOnly
+            )
+        )
+        || matches!(e.code(), Some("OOM" | "MISCONF" | "NOREPLICAS"));
+    if transient {
+        StoreError::Unavailable(format!("Redis: {e}"))
+    } else {
+        StoreError::Backend(format!("Redis: {e}"))
+    }
+}

@@ -1,0 +1,268 @@
+//! The storage contract on the production adapters: a Redis stream queue on a
+//! real `redis-server` and MongoDB (SecantusDB, or `MONGODB_URI` when set) for
+//! the rest; plus what only these adapters do.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod contract;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anomalog_core::{Level, StoredLog};
+use anomalog_store::{
+    LogQuery, MongoConfig, MongoStore, RedisQueue, RedisQueueConfig, StoreError, Stores,
+};
+use anomalog_testkit::{MongoServer, RedisServer, mongo_target};
+
+/// Stores on their own Redis server and their own MongoDB database.
+struct Backends {
+    stores: Stores,
+    redis: RedisServer,
+}
+
+async fn fresh() -> Backends {
+    fresh_with(100_000).await
+}
+
+async fn fresh_with(max_len: u64) -> Backends {
+    let redis = RedisServer::start();
+    let queue = RedisQueue::connect(
+        &redis.url(),
+        RedisQueueConfig {
+            max_len,
+            reclaim_after: contract::RECLAIM_AFTER,
+            ..RedisQueueConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mongo = Arc::new(connect_mongo(7).await.1);
+    Backends {
+        stores: Stores {
+            queue: Arc::new(queue),
+            logs: mongo.clone(),
+            rollups: mongo.clone(),
+            anomalies: mongo.clone(),
+            deliveries: mongo,
+        },
+        redis,
+    }
+}
+
+async fn connect_mongo(retention_days: u32) -> (MongoConfig, MongoStore) {
+    let target = mongo_target();
+    let config = MongoConfig {
+        database: target.database,
+        retention_days,
+        ..MongoConfig::default()
+    };
+    let store = MongoStore::connect(&target.uri, &config).await.unwrap();
+    (config, store)
+}
+
+macro_rules! contract_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let backends = fresh().await;
+                contract::$name(&backends.stores).await;
+            }
+        )*
+    };
+}
+
+contract_tests!(
+    queue_delivers_until_acknowledged,
+    persist_is_idempotent_and_rolls_up_once,
+    log_queries_filter_and_paginate,
+    retention_deletes_old_logs_and_rollups,
+    anomaly_upserts_keep_identity,
+    deliveries_track_what_each_channel_was_told,
+    queue_entry_ids_make_unique_log_ids_and_cursors,
+    log_fields_round_trip,
+    persist_of_partly_stored_logs_adds_only_the_new_ones,
+    queue_reclaims_entries_a_consumer_left_pending,
+);
+
+#[tokio::test]
+async fn queue_refuses_appends_when_full_and_loses_nothing() {
+    let backends = fresh_with(2).await;
+    contract::queue_refuses_appends_when_full_and_loses_nothing(&backends.stores).await;
+}
+
+#[tokio::test]
+async fn an_undecodable_entry_goes_to_the_dead_letter_stream_and_the_rest_flows() {
+    let backends = fresh().await;
+    let stores = &backends.stores;
+    let client = redis::Client::open(backends.redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: String = redis::cmd("XADD")
+        .arg("anomalog:events")
+        .arg("*")
+        .arg("v")
+        .arg("1")
+        .arg("events")
+        .arg("not json")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    stores
+        .queue
+        .append(&[contract::event(0, "api", Level::Info, "good")])
+        .await
+        .unwrap();
+
+    let claimed = stores.queue.claim("c1", 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].events[0].message, "good");
+    let dead: u64 = redis::cmd("XLEN")
+        .arg("anomalog:events:dead")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(dead, 1, "the bad entry is kept for inspection");
+    assert_eq!(stores.queue.backlog().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_lost_stream_and_group_are_recreated_on_use() {
+    let backends = fresh().await;
+    let stores = &backends.stores;
+    let client = redis::Client::open(backends.redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("DEL")
+        .arg("anomalog:events")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    stores
+        .queue
+        .append(&[contract::event(0, "api", Level::Info, "after the loss")])
+        .await
+        .unwrap();
+    let claimed = stores.queue.claim("c1", 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].events[0].message, "after the loss");
+}
+
+#[tokio::test]
+async fn concurrent_persists_of_the_same_logs_store_and_count_them_once() {
+    let (_, store) = connect_mongo(7).await;
+    let store = Arc::new(store);
+    let logs: Vec<StoredLog> = (0..40)
+        .map(|i| StoredLog {
+            id: StoredLog::id_for("1780000000000-0", i),
+            event: contract::event(i64::try_from(i).unwrap() % 20, "api", Level::Error, "x"),
+        })
+        .collect();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            let logs = logs.clone();
+            tokio::spawn(
+                async move { anomalog_store::LogStore::persist(store.as_ref(), &logs).await },
+            )
+        })
+        .collect();
+    let mut inserted = 0;
+    for run in runs {
+        let report = run.await.unwrap().unwrap();
+        inserted += report.inserted;
+        assert_eq!(report.inserted + report.duplicates, 40);
+    }
+    assert_eq!(inserted, 40, "each log inserted by exactly one of the runs");
+    let rows = anomalog_store::RollupStore::rollups(
+        store.as_ref(),
+        None,
+        contract::t(-60),
+        contract::t(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 40);
+    let page = anomalog_store::LogStore::query(
+        store.as_ref(),
+        &LogQuery {
+            limit: 100,
+            ..LogQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.items.len(), 40);
+}
+
+#[tokio::test]
+async fn retention_is_a_ttl_index_that_follows_the_configuration() {
+    let target = mongo_target();
+    let ttl_of = |retention_days: u32| {
+        let uri = target.uri.clone();
+        let database = target.database.clone();
+        async move {
+            let config = MongoConfig {
+                database: database.clone(),
+                retention_days,
+                ..MongoConfig::default()
+            };
+            MongoStore::connect(&uri, &config).await.unwrap();
+            let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+            let mut indexes = client
+                .database(&database)
+                .collection::<mongodb::bson::Document>("logs")
+                .list_indexes()
+                .await
+                .unwrap();
+            let mut ttl = None;
+            while indexes.advance().await.unwrap() {
+                let index = indexes.deserialize_current().unwrap();
+                if index.keys == mongodb::bson::doc! { "ts": 1 } {
+                    ttl = index.options.and_then(|o| o.expire_after);
+                }
+            }
+            ttl
+        }
+    };
+    assert_eq!(ttl_of(7).await, Some(Duration::from_secs(7 * 86_400)));
+    assert_eq!(
+        ttl_of(30).await,
+        Some(Duration::from_secs(30 * 86_400)),
+        "a changed retention updates the existing index"
+    );
+}
+
+#[tokio::test]
+async fn a_standalone_mongodb_is_refused_with_a_clear_reason() {
+    let server = MongoServer::start_standalone();
+    let err = MongoStore::connect(&server.uri(), &MongoConfig::default())
+        .await
+        .err()
+        .expect("standalone servers cannot run the persist transaction");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("replica set"), "{err}");
+}
+
+#[tokio::test]
+async fn connection_errors_never_show_the_password() {
+    let port = anomalog_testkit::free_port();
+    let err = RedisQueue::connect(
+        &format!("redis://user:hunter2@127.0.0.1:{port}"),
+        RedisQueueConfig::default(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+
+    let err = MongoStore::connect(
+        &format!("mongodb://user:hunter2@127.0.0.1:{port}/?serverSelectionTimeoutMS=300"),
+        &MongoConfig::default(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
