@@ -5,6 +5,11 @@
 //! twice over the same rollups yields the same findings, and findings map to
 //! anomalies with deterministic ids.
 
+pub mod corpus;
+pub mod eval;
+pub mod series;
+pub mod stats;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
