@@ -38,23 +38,48 @@ fn main() {
         if show.as_deref() == Some(s.name.as_str()) {
             println!("windows {:?}", s.windows());
             for (i, v) in verdicts.iter().enumerate() {
-                let near = s.windows().iter().any(|w| i + 3 >= w.onset && i <= w.onset + 12);
+                let near = s
+                    .windows()
+                    .iter()
+                    .any(|w| i + 3 >= w.onset && i <= w.onset + 12);
                 if v.anomaly || v.score > 0.3 || near {
-                    println!("  {i} value {} score {:.3} view {:?}", s.values[i], v.score, v.view);
+                    println!(
+                        "  {i} value {} score {:.3} view {:?}",
+                        s.values[i], v.score, v.view
+                    );
                 }
             }
         }
         println!(
             "{:28} {:8} win {} det {} fpev {:3} fprows {:3} delays {:?}",
-            s.name, format!("{transform:?}"), o.windows, o.detected, o.false_events, o.false_rows, o.delays
+            s.name,
+            format!("{transform:?}"),
+            o.windows,
+            o.detected,
+            o.false_events,
+            o.false_rows,
+            o.delays
         );
         outcomes.push(o);
-        scored.push((s.name.as_str(), verdicts.iter().map(|v| v.score).collect::<Vec<_>>(), s.windows()));
+        scored.push((
+            s.name.as_str(),
+            verdicts.iter().map(|v| v.score).collect::<Vec<_>>(),
+            s.windows(),
+        ));
     }
     let sum = summarize(&outcomes);
     println!(
         "recall {:.3} precision {:.3} f1 {:.3} delay mean {:.1} median {:.1} fp_events {} fp_rows {} NAB std {:.1} lowfp {:.1} lowfn {:.1}",
-        sum.recall, sum.precision, sum.f1, sum.mean_delay, sum.median_delay, sum.false_events, sum.false_rows, sum.nab[0], sum.nab[1], sum.nab[2]
+        sum.recall,
+        sum.precision,
+        sum.f1,
+        sum.mean_delay,
+        sum.median_delay,
+        sum.false_events,
+        sum.false_rows,
+        sum.nab[0],
+        sum.nab[1],
+        sum.nab[2]
     );
     let best = best_thresholds(&scored);
     println!("best thresholds: {:?}", best);

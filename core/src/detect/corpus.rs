@@ -84,25 +84,67 @@ const FIVE_MIN: i64 = 300;
 /// Every series of the corpus: name, bucket width, rows, anomalies, generator.
 const SERIES: &[(&str, i64, usize, usize, Generator)] = &[
     ("cpu_level_shift_up", FIVE_MIN, 4032, 1, cpu_level_shift_up),
-    ("cpu_level_shift_down", FIVE_MIN, 4032, 1, cpu_level_shift_down),
+    (
+        "cpu_level_shift_down",
+        FIVE_MIN,
+        4032,
+        1,
+        cpu_level_shift_down,
+    ),
     ("cpu_cron_spikes", FIVE_MIN, 4032, 2, cpu_cron_spikes),
-    ("requests_daily_outage", FIVE_MIN, 4032, 2, requests_daily_outage),
+    (
+        "requests_daily_outage",
+        FIVE_MIN,
+        4032,
+        2,
+        requests_daily_outage,
+    ),
     ("taxi_weekly_pattern", 1800, 3360, 2, taxi_weekly_pattern),
-    ("machine_temperature", FIVE_MIN, 4032, 2, machine_temperature),
+    (
+        "machine_temperature",
+        FIVE_MIN,
+        4032,
+        2,
+        machine_temperature,
+    ),
     ("latency_shift", FIVE_MIN, 4032, 1, latency_shift),
     ("latency_variance", FIVE_MIN, 4032, 1, latency_variance),
-    ("social_volume_bursts", FIVE_MIN, 4032, 2, social_volume_bursts),
+    (
+        "social_volume_bursts",
+        FIVE_MIN,
+        4032,
+        2,
+        social_volume_bursts,
+    ),
     ("sparse_error_counts", 60, 4320, 2, sparse_error_counts),
     ("sine_flat_middle", FIVE_MIN, 4032, 1, sine_flat_middle),
     ("sine_jumps_up", FIVE_MIN, 4032, 2, sine_jumps_up),
     ("sine_jumps_down", FIVE_MIN, 4032, 2, sine_jumps_down),
     ("noise_no_anomaly", FIVE_MIN, 4032, 0, noise_no_anomaly),
-    ("random_walk_no_anomaly", FIVE_MIN, 4032, 0, random_walk_no_anomaly),
-    ("daily_cycle_no_anomaly", FIVE_MIN, 4032, 0, daily_cycle_no_anomaly),
+    (
+        "random_walk_no_anomaly",
+        FIVE_MIN,
+        4032,
+        0,
+        random_walk_no_anomaly,
+    ),
+    (
+        "daily_cycle_no_anomaly",
+        FIVE_MIN,
+        4032,
+        0,
+        daily_cycle_no_anomaly,
+    ),
     ("trend_with_step", FIVE_MIN, 4032, 1, trend_with_step),
     ("quantized_flat", FIVE_MIN, 4032, 1, quantized_flat),
     ("bursty_disk_writes", FIVE_MIN, 4032, 1, bursty_disk_writes),
-    ("occupancy_stuck_at_zero", FIVE_MIN, 4032, 2, occupancy_stuck_at_zero),
+    (
+        "occupancy_stuck_at_zero",
+        FIVE_MIN,
+        4032,
+        2,
+        occupancy_stuck_at_zero,
+    ),
     ("hourly_ad_clicks", 3600, 1600, 2, hourly_ad_clicks),
     ("memory_leak_ramp", FIVE_MIN, 4032, 1, memory_leak_ramp),
     ("spike_density", FIVE_MIN, 4032, 1, spike_density),
@@ -119,22 +161,24 @@ pub fn generate(seed: u64) -> Vec<LabelledSeries> {
     SERIES
         .iter()
         .enumerate()
-        .map(|(index, &(name, bucket_secs, rows, anomalies, generator))| {
-            let mut rng = Rng::with_seed(mix(seed, index as u64));
-            let shape = Shape {
-                rows,
-                bucket_secs,
-                anomalies,
-            };
-            let (values, anomalies) = generator(&mut rng, &shape);
-            LabelledSeries {
-                name: name.to_owned(),
-                bucket_secs,
-                start,
-                values,
-                anomalies,
-            }
-        })
+        .map(
+            |(index, &(name, bucket_secs, rows, anomalies, generator))| {
+                let mut rng = Rng::with_seed(mix(seed, index as u64));
+                let shape = Shape {
+                    rows,
+                    bucket_secs,
+                    anomalies,
+                };
+                let (values, anomalies) = generator(&mut rng, &shape);
+                LabelledSeries {
+                    name: name.to_owned(),
+                    bucket_secs,
+                    start,
+                    values,
+                    anomalies,
+                }
+            },
+        )
         .collect()
 }
 
@@ -207,7 +251,9 @@ fn onsets(rng: &mut Rng, shape: &Shape, max_rows: usize) -> Vec<usize> {
     let count = shape.anomalies.max(1);
     let width = rows / 10 / count;
     let first = probation_rows(rows) + width / 2 + 20;
-    let last = rows.saturating_sub(width / 2 + max_rows + 10).max(first + 1);
+    let last = rows
+        .saturating_sub(width / 2 + max_rows + 10)
+        .max(first + 1);
     let slot = (last - first) / count;
     (0..count)
         .map(|k| {

@@ -374,7 +374,10 @@ mod tests {
         flags[700] = true;
         flags[701] = true;
         let out = evaluate("s", &flags, &window());
-        assert_eq!((out.true_events, out.false_events, out.false_rows), (1, 1, 2));
+        assert_eq!(
+            (out.true_events, out.false_events, out.false_rows),
+            (1, 1, 2)
+        );
         let summary = summarize(&[out]);
         assert!((summary.precision - 0.5).abs() < 1e-9);
         let mut clean = vec![false; 1000];

@@ -303,11 +303,7 @@ impl SeriesDetector {
                 continue;
             };
             stats.push(Some(stat));
-            let mut score = if judge {
-                self.judge(i, stat)
-            } else {
-                0.0
-            };
+            let mut score = if judge { self.judge(i, stat) } else { 0.0 };
             // An averaging view only speaks for the newest point when that
             // point is part of the move; otherwise the points after a flagged
             // spike would be flagged for carrying it in their mean.
@@ -346,7 +342,11 @@ impl SeriesDetector {
                     view.history.push_back((index, stat));
                 }
             }
-            while view.history.front().is_some_and(|&(i, _)| i + window < index) {
+            while view
+                .history
+                .front()
+                .is_some_and(|&(i, _)| i + window < index)
+            {
                 view.history.pop_front();
             }
             while view.peaks.front().is_some_and(|&(i, _)| i + window < index) {
@@ -413,7 +413,8 @@ impl SeriesDetector {
             // Local trend: the medians of the two halves of the reference,
             // extrapolated to the middle of the recent points.
             self.scratch.clear();
-            self.scratch.extend(self.values.range(end - reference..end - half));
+            self.scratch
+                .extend(self.values.range(end - reference..end - half));
             let older = median_in_place(&mut self.scratch);
             self.scratch.clear();
             self.scratch.extend(self.values.range(end - half..end));
@@ -437,7 +438,8 @@ impl SeriesDetector {
         let (center, spread) = median_spread_in_place(&mut self.scratch);
         self.views[i].spread = spread;
         let view = &self.views[i];
-        if view.kind == ViewKind::Seasonal && spread > self.cfg.seasonal_gain * self.views[0].spread {
+        if view.kind == ViewKind::Seasonal && spread > self.cfg.seasonal_gain * self.views[0].spread
+        {
             // The same time of the previous days predicts no better than the
             // points just before: the series has no useful daily cycle.
             return 0.0;
