@@ -83,15 +83,19 @@ pub fn median_in_place(buf: &mut [f64]) -> f64 {
     }
 }
 
-/// Median and a robust spread: the scaled median absolute deviation, or the
-/// scaled mean absolute deviation when more than half the values sit on the
-/// median (sparse or quantised series, where the MAD is zero although the
-/// series does vary).
+/// Median and a robust spread: the scaled median absolute deviation; when
+/// more than half the values sit on the median (sparse or quantised series,
+/// where the MAD is zero although the series does vary), the scaled 75th
+/// percentile of the absolute deviations, and failing that the scaled mean
+/// absolute deviation.
 pub fn median_spread(values: &[f64], scratch: &mut Vec<f64>) -> (f64, f64) {
     scratch.clear();
     scratch.extend_from_slice(values);
     median_spread_in_place(scratch)
 }
+
+/// Consistency constant of the 75th percentile of absolute deviations.
+const Q75_AD_TO_SIGMA: f64 = 1.0 / 1.1503;
 
 /// [`median_spread`] of `buf`, reordering and overwriting it.
 pub fn median_spread_in_place(buf: &mut [f64]) -> (f64, f64) {
@@ -101,12 +105,20 @@ pub fn median_spread_in_place(buf: &mut [f64]) -> (f64, f64) {
     }
     let mean_ad = buf.iter().sum::<f64>() / buf.len().max(1) as f64;
     let mad = median_in_place(buf);
-    let spread = if mad > 0.0 {
-        MAD_TO_SIGMA * mad
+    if mad > 0.0 {
+        return (med, MAD_TO_SIGMA * mad);
+    }
+    let q75 = if buf.is_empty() {
+        0.0
     } else {
-        MEAN_AD_TO_SIGMA * mean_ad
+        let k = (buf.len() * 3 / 4).min(buf.len() - 1);
+        *buf.select_nth_unstable_by(k, f64::total_cmp).1
     };
-    (med, spread)
+    if q75 > 0.0 {
+        (med, Q75_AD_TO_SIGMA * q75)
+    } else {
+        (med, MEAN_AD_TO_SIGMA * mean_ad)
+    }
 }
 
 /// Maps a deviation, in units of its verdict threshold, onto [0, 1]:
@@ -157,6 +169,18 @@ mod tests {
         assert!((spread - MAD_TO_SIGMA).abs() < 1e-9, "{spread}");
         let (_, std) = mean_std(&[10.0, 11.0, 9.0, 10.0, 1000.0]);
         assert!(std > 300.0);
+    }
+
+    #[test]
+    fn robust_spread_falls_back_to_the_upper_quartile_then_the_mean() {
+        let mut s = Vec::new();
+        // 10 on the median, 8 two away, one far outlier: MAD 0, Q75 2.
+        let mut values = vec![1.0; 10];
+        values.extend([3.0; 8]);
+        values.push(40.0);
+        let (med, spread) = median_spread(&values, &mut s);
+        assert_eq!(med, 1.0);
+        assert!((spread - 2.0 / 1.1503).abs() < 1e-9, "{spread}");
     }
 
     #[test]
