@@ -324,7 +324,10 @@ fn a_service_that_goes_silent_is_a_drop_once_its_window_has_settled() {
     assert_eq!(f.window_start, mins(40) - Duration::seconds(50));
     assert!(f.ongoing);
     let p = &f.peak;
-    assert_eq!((p.signal, p.observed, p.expected), (Signal::Volume, 0.0, 300.0));
+    assert_eq!(
+        (p.signal, p.observed, p.expected),
+        (Signal::Volume, 0.0, 300.0)
+    );
     approx(p.stddev, 300f64.sqrt());
     assert_eq!(p.threshold, 150.0);
     approx(p.score, 0.9375); // 1 - 2^-4: all the traffic missing
@@ -361,7 +364,10 @@ fn a_drop_must_lose_half_the_traffic_of_a_busy_enough_service() {
         let s = minutes(&per_minute, 0);
         drop_findings(&s, &DropConfig::default(), &judging(mins(35)))
     };
-    assert!(drop_to(200).is_empty(), "two thirds of the traffic is no drop");
+    assert!(
+        drop_to(200).is_empty(),
+        "two thirds of the traffic is no drop"
+    );
     let found = drop_to(120);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].peak.observed, 120.0);
@@ -371,7 +377,10 @@ fn a_drop_must_lose_half_the_traffic_of_a_busy_enough_service() {
     quiet.extend(vec![(0, 0); 10]);
     let s = minutes(&quiet, 0);
     let scores = drop_scores(&s, &DropConfig::default(), &judging(mins(40)));
-    assert!(scores.iter().all(|b| b.score < 0.5), "5 events a minute is too sparse");
+    assert!(
+        scores.iter().all(|b| b.score < 0.5),
+        "5 events a minute is too sparse"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -436,6 +445,12 @@ fn reconcile_extends_an_open_anomaly_and_resolves_it_when_it_clears() {
     assert_eq!(third[0].status, AnomalyStatus::Resolved);
 
     // The same finished episode seen again changes nothing.
-    let again = reconcile("api", &findings_at(&s2, secs(400)), &third, quiet, secs(400));
+    let again = reconcile(
+        "api",
+        &findings_at(&s2, secs(400)),
+        &third,
+        quiet,
+        secs(400),
+    );
     assert!(again.is_empty(), "{again:?}");
 }

@@ -174,6 +174,8 @@ pub struct SeriesDetector {
     warmup_values: Vec<f64>,
     /// Recent transformed values, oldest first.
     values: VecDeque<f64>,
+    /// Whether each of `values` was flagged.
+    flagged: VecDeque<bool>,
     capacity: usize,
     views: Vec<View>,
     /// Points pushed so far.
@@ -224,6 +226,7 @@ impl SeriesDetector {
             transform: Transform::Identity,
             warmup_values: Vec::new(),
             values: VecDeque::new(),
+            flagged: VecDeque::new(),
             capacity,
             views,
             seen: 0,
@@ -275,16 +278,11 @@ impl SeriesDetector {
     /// Adds one value; judges it when `judge`, otherwise only learns.
     fn step(&mut self, raw: f64, judge: bool) -> PointVerdict {
         let value = self.transform.apply(raw);
-        if let Some(last) = self.last {
-            let diff = (value - last).abs();
-            if diff > 1e-12 {
-                self.resolution = self.resolution.min(diff);
-            }
-        }
-        self.last = Some(value);
         self.values.push_back(value);
+        self.flagged.push_back(false);
         if self.values.len() > self.capacity {
             self.values.pop_front();
+            self.flagged.pop_front();
         }
         self.steps += 1;
         let index = self.steps;
@@ -318,6 +316,18 @@ impl SeriesDetector {
         }
         verdict.anomaly = judge && verdict.score >= 0.5;
         let raw_anomaly = verdict.anomaly;
+        if let Some(flag) = self.flagged.back_mut() {
+            *flag = raw_anomaly;
+        }
+        // The resolution is learned after the judgement, so the first change
+        // of a perfectly flat series is judged against a flat history.
+        if let Some(last) = self.last {
+            let diff = (value - last).abs();
+            if diff > 1e-12 {
+                self.resolution = self.resolution.min(diff);
+            }
+        }
+        self.last = Some(value);
 
         let window = self.cfg.window.max(MIN_HISTORY);
         for ((view, stat), score) in self.views.iter_mut().zip(stats).zip(scores) {
@@ -398,11 +408,11 @@ impl SeriesDetector {
                 }
                 diffs.push(self.values[j] - median_in_place(&mut same_time[..days]));
             }
-            let recent = diffs[reference..].iter().sum::<f64>() / points as f64;
+            let newest_diff = diffs[diffs.len() - 1];
             let level = median_in_place(&mut diffs[..reference]);
-            return Some((recent - level, diffs[diffs.len() - 1] - level));
+            let recent = self.recent_mean(&diffs[reference..], level);
+            return Some((recent - level, newest_diff - level));
         }
-        let recent = self.values.range(n - points..).sum::<f64>() / points as f64;
         let end = n - points;
         let half = reference / 2;
         self.scratch.clear();
@@ -422,9 +432,47 @@ impl SeriesDetector {
             let slope = (newer - older) / (reference - half) as f64;
             let distance = (half as f64 + 1.0) / 2.0 + (points as f64 - 1.0) / 2.0;
             let expected = newer + trend * slope * distance;
+            let recent = self.recent_values_mean(points, expected);
             return Some((recent - expected, newest - level));
         }
+        let recent = self.recent_values_mean(points, level);
         Some((recent - level, newest - level))
+    }
+
+    /// Mean of the newest `points` values, earlier flagged ones counted as
+    /// `fill`: an averaging view must not flag the points after a spike for
+    /// carrying the spike in their mean.
+    fn recent_values_mean(&self, points: usize, fill: f64) -> f64 {
+        let n = self.values.len();
+        let sum: f64 = (n - points..n)
+            .map(|j| {
+                if j + 1 < n && self.flagged[j] {
+                    fill
+                } else {
+                    self.values[j]
+                }
+            })
+            .sum();
+        sum / points as f64
+    }
+
+    /// [`Self::recent_values_mean`] over seasonal differences.
+    fn recent_mean(&self, diffs: &[f64], fill: f64) -> f64 {
+        let n = self.values.len();
+        let points = diffs.len();
+        let sum: f64 = diffs
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| {
+                let j = n - points + k;
+                if j + 1 < n && self.flagged[j] {
+                    fill
+                } else {
+                    d
+                }
+            })
+            .sum();
+        sum / points.max(1) as f64
     }
 
     /// Score of view `i` for statistic `stat` at point `index`.
