@@ -169,14 +169,18 @@ fn a_step_in_the_error_count_is_one_spike_with_its_explanation() {
     assert_eq!(p.signal, Signal::ErrorCount);
     assert_eq!((p.observed, p.expected), (30.0, 2.0));
     approx(p.stddev, 2f64.sqrt()); // Poisson floor above the 1.0 floor
-    // 2 + 4 x 1.41 = 7.7, but the window must also hold 10 errors.
-    approx(p.threshold, 10.0);
-    // The gate of 10 errors caps the score: 1 - 2^-9.
-    approx(p.score, 1.0 - 2f64.powi(-9));
+    // The plain z is 28 / 1.41 = 19.8; on the square-root scale of counts it
+    // is 2 (sqrt(30.375) - sqrt(2.375)) = 7.9, and the lower one counts.
+    let z = 2.0 * (30.375f64.sqrt() - 2.375f64.sqrt());
+    approx(p.z, z);
+    approx(p.score, 1.0 - 2f64.powf(-(z / 4.0) * (z / 4.0)));
+    // 2 + 4 x 1.41 = 7.7 plainly; (sqrt(2.375) + 2)^2 - 0.375 = 12.2 on the
+    // square-root scale; the window must also hold 10 errors.
+    approx(p.threshold, (2.375f64.sqrt() + 2.0).powi(2) - 0.375);
     let records = reconcile("api", &found, &[], |_| Duration::minutes(2), mins(45));
     assert_eq!(
         records[0].message,
-        "30 errors in 60 s, expected 2.0 ± 1.4 (z = 19.8, threshold 10.0)"
+        "30 errors in 60 s, expected 2.0 ± 1.4 (z = 7.9, threshold 12.2)"
     );
     assert_eq!(records[0].status, AnomalyStatus::Resolved);
 }
@@ -223,13 +227,13 @@ fn more_traffic_with_the_same_error_ratio_is_no_spike_but_a_higher_ratio_is() {
     let mut per_minute = vec![(5, 495); 30];
     per_minute.push((10, 990)); // twice the traffic, same 1%
     per_minute.push((5, 495));
-    per_minute.push((12, 238)); // half the traffic, 4.8% errors
+    per_minute.push((15, 235)); // half the traffic, 6% errors
     let s = minutes(&per_minute, 0);
     let found = spike_findings(&s, &SpikeConfig::default(), &judging(mins(33)));
     assert_eq!(found.len(), 1, "{found:?}");
     let p = &found[0].peak;
     assert_eq!(p.signal, Signal::ErrorRatio);
-    approx(p.observed, 0.048);
+    approx(p.observed, 0.06);
     approx(p.expected, 0.01);
     approx(p.stddev, (0.01f64 * 0.99 / 250.0).sqrt()); // binomial, above the floor
     assert_eq!(found[0].window_start, mins(32) - Duration::seconds(50));
@@ -237,7 +241,7 @@ fn more_traffic_with_the_same_error_ratio_is_no_spike_but_a_higher_ratio_is() {
     assert!(
         records[0]
             .message
-            .starts_with("error ratio 4.8% (12 of 250 events in 60 s), expected 1.0% ± 0.6%"),
+            .starts_with("error ratio 6.0% (15 of 250 events in 60 s), expected 1.0% ± 0.6%"),
         "{}",
         records[0].message
     );

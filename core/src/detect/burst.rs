@@ -67,6 +67,7 @@ pub fn burst_scores(
             observed,
             expected: usual,
             stddev: 0.0,
+            z: 0.0,
             threshold,
             total: series.counts[first..=i]
                 .iter()

@@ -34,6 +34,9 @@ pub struct BucketScore {
     pub expected: f64,
     /// Standard deviation (or robust estimate) after floors.
     pub stddev: f64,
+    /// Deviation of `observed` in standard deviations, as judged (negative
+    /// below the expectation; 0 for bursts, judged on their count alone).
+    pub z: f64,
     /// The value `observed` has to reach (or fall to, for drops).
     pub threshold: f64,
     /// All events in the window (context for ratios).
@@ -45,15 +48,6 @@ pub struct BucketScore {
 impl BucketScore {
     pub fn flagged(&self) -> bool {
         self.score >= 0.5
-    }
-
-    /// Deviation from the expectation in standard deviations.
-    pub fn z(&self) -> f64 {
-        if self.stddev > 0.0 {
-            (self.observed - self.expected) / self.stddev
-        } else {
-            0.0
-        }
     }
 }
 
@@ -109,6 +103,20 @@ pub fn episodes(
         f.ongoing = judged_until - f.window_end < quiet;
     }
     out
+}
+
+/// How far a count of `observed` events lies above a Poisson expectation,
+/// in standard deviations of the square-root (Anscombe) scale, on which the
+/// noise of small counts is close to normal. The plain z-score overstates
+/// small counts: 13 errors where 4.8 are usual is z = 3.7 plainly (a
+/// one-in-600 minute, not one in 10,000) but 2.8 here.
+pub fn poisson_z(observed: f64, expected: f64) -> f64 {
+    2.0 * ((observed.max(0.0) + 0.375).sqrt() - (expected.max(0.0) + 0.375).sqrt())
+}
+
+/// The count whose [`poisson_z`] against `expected` is `k`.
+pub fn poisson_threshold(expected: f64, k: f64) -> f64 {
+    ((expected.max(0.0) + 0.375).sqrt() + k / 2.0).powi(2) - 0.375
 }
 
 /// The score of a soft condition "`value` reaches `threshold`": 0.5 at the

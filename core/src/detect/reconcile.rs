@@ -62,11 +62,7 @@ pub fn explain(p: &BucketScore) -> String {
         ),
         Signal::ErrorCount => format!(
             "{} errors in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
-            p.observed,
-            p.expected,
-            p.stddev,
-            p.z(),
-            p.threshold
+            p.observed, p.expected, p.stddev, p.z, p.threshold
         ),
         Signal::ErrorRatio => format!(
             "error ratio {:.1}% ({} of {} events in {secs} s), expected {:.1}% ± {:.1}% (z = {:.1}, threshold {:.1}%)",
@@ -75,7 +71,7 @@ pub fn explain(p: &BucketScore) -> String {
             p.total,
             100.0 * p.expected,
             100.0 * p.stddev,
-            p.z(),
+            p.z,
             100.0 * p.threshold
         ),
         Signal::Volume => {
@@ -91,11 +87,7 @@ pub fn explain(p: &BucketScore) -> String {
             };
             format!(
                 "{what}: {} events in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
-                p.observed,
-                p.expected,
-                p.stddev,
-                p.z(),
-                p.threshold
+                p.observed, p.expected, p.stddev, p.z, p.threshold
             )
         }
     }

@@ -12,7 +12,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::episode::{BucketScore, Finding, Signal, at_least, episodes};
+use super::episode::{
+    BucketScore, Finding, Signal, at_least, episodes, poisson_threshold, poisson_z,
+};
 use super::settings::{DropConfig, SpikeConfig};
 use super::stats::{Baseline, BaselineMethod, score_from_ratio};
 use crate::model::AnomalyKind;
@@ -235,7 +237,9 @@ pub fn spike_scores(
             let stddev = (b.errors.spread * scale.sqrt())
                 .max(cfg.stddev_floor)
                 .max(expected.sqrt());
-            let z = (w.errors - expected) / stddev;
+            // Both the plain z-score (which knows the baseline's own spread)
+            // and the Poisson one (which knows small counts) must clear k.
+            let z = ((w.errors - expected) / stddev).min(poisson_z(w.errors, expected));
             let count = BucketScore {
                 start: w.start,
                 end: w.end,
@@ -244,7 +248,10 @@ pub fn spike_scores(
                 observed: w.errors,
                 expected,
                 stddev,
-                threshold: (expected + cfg.k * stddev).max(cfg.min_count as f64),
+                z,
+                threshold: (expected + cfg.k * stddev)
+                    .max(poisson_threshold(expected, cfg.k))
+                    .max(cfg.min_count as f64),
                 total: w.total,
                 window_secs: cfg.window_secs,
             };
@@ -255,14 +262,17 @@ pub fn spike_scores(
             let binomial = (p * (1.0 - p) / w.total).sqrt();
             let stddev = ratio.spread.max(binomial).max(cfg.ratio_floor);
             let observed = w.errors / w.total;
-            let z = (observed - p) / stddev;
+            // Errors at a small ratio are close to Poisson with mean p * n.
+            let z = ((observed - p) / stddev).min(poisson_z(w.errors, p * w.total));
             let by_ratio = BucketScore {
                 score: score_from_ratio(z / cfg.k).min(gate),
                 signal: Signal::ErrorRatio,
                 observed,
                 expected: p,
                 stddev,
-                threshold: p + cfg.k * stddev,
+                z,
+                threshold: (p + cfg.k * stddev)
+                    .max(poisson_threshold(p * w.total, cfg.k) / w.total),
                 ..count
             };
             if by_ratio.score > count.score {
@@ -298,6 +308,7 @@ pub fn drop_scores(
                 .max(cfg.stddev_floor)
                 .max(expected.sqrt());
             let below = (expected - w.total) / stddev;
+            let z = -below;
             let missing = if expected > 0.0 {
                 1.0 - w.total / expected
             } else {
@@ -314,6 +325,7 @@ pub fn drop_scores(
                 observed: w.total,
                 expected,
                 stddev,
+                z,
                 threshold: (expected - cfg.k * stddev)
                     .min(cfg.max_ratio * expected)
                     .max(0.0),
