@@ -144,6 +144,10 @@ struct View {
     in_episode: bool,
     /// Spread of the history at the last judgement.
     spread: f64,
+    /// Median, spread, lowest and highest of the history, and the steps
+    /// since they were computed.
+    summary: Option<(f64, f64, f64, f64)>,
+    summary_age: usize,
 }
 
 /// Days the seasonal view looks back.
@@ -206,6 +210,8 @@ impl SeriesDetector {
             peaks: VecDeque::new(),
             in_episode: false,
             spread: f64::INFINITY,
+            summary: None,
+            summary_age: 0,
         };
         let mut views = vec![
             view(ViewKind::Point, 1, reference, 0),
@@ -350,6 +356,10 @@ impl SeriesDetector {
                 view.in_episode = false;
                 if !raw_anomaly {
                     view.history.push_back((index, stat));
+                    if let Some((_, _, lowest, highest)) = &mut view.summary {
+                        *lowest = lowest.min(stat);
+                        *highest = highest.max(stat);
+                    }
                 }
             }
             while view
@@ -481,10 +491,31 @@ impl SeriesDetector {
         if view.history.len() < MIN_HISTORY {
             return 0.0;
         }
-        self.scratch.clear();
-        self.scratch.extend(view.history.iter().map(|&(_, s)| s));
-        let (center, spread) = median_spread_in_place(&mut self.scratch);
-        self.views[i].spread = spread;
+        // The history moves by one point per step: its median, spread and
+        // extremes are recomputed every few steps (every step while short),
+        // which changes verdicts by nothing measurable and saves most of
+        // the cost.
+        let refresh = (view.history.len() / 64).clamp(1, 16);
+        if view.summary_age >= refresh || view.summary.is_none() {
+            self.scratch.clear();
+            self.scratch.extend(view.history.iter().map(|&(_, s)| s));
+            let (center, spread) = median_spread_in_place(&mut self.scratch);
+            let (lowest, highest) = view
+                .history
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
+                    (lo.min(v), hi.max(v))
+                });
+            let view = &mut self.views[i];
+            view.summary = Some((center, spread, lowest, highest));
+            view.summary_age = 0;
+        }
+        let view = &mut self.views[i];
+        view.summary_age += 1;
+        let Some((center, spread, mut lowest, mut highest)) = view.summary else {
+            return 0.0;
+        };
+        view.spread = spread;
         let view = &self.views[i];
         if view.kind == ViewKind::Seasonal && spread > self.cfg.seasonal_gain * self.views[0].spread
         {
@@ -492,12 +523,6 @@ impl SeriesDetector {
             // points just before: the series has no useful daily cycle.
             return 0.0;
         }
-        let (mut lowest, mut highest) = view
-            .history
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
-                (lo.min(v), hi.max(v))
-            });
         // A deviation already seen in two earlier episodes is a recurring
         // behaviour of the series.
         if let Some(up) = second_largest(view.peaks.iter().map(|&(_, s)| s)) {
