@@ -195,6 +195,17 @@ async fn a_quiet_service_gets_no_anomaly() {
     assert_eq!(report.anomalies_written, 0);
 }
 
+async fn all_anomalies(stores: &Stores) -> Vec<anomalog_core::Anomaly> {
+    stores
+        .anomalies
+        .list(&AnomalyQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 /// `per_minute` events a minute for `service` over `[from, to)`.
 fn steady(service: &str, from: DateTime<Utc>, to: DateTime<Utc>, per_minute: i64) -> Vec<LogEvent> {
     let step = Duration::milliseconds(60_000 / per_minute);
@@ -219,14 +230,7 @@ async fn a_service_with_history_but_no_recent_events_is_a_drop_resolved_when_it_
     let now = t0() + Duration::minutes(33);
     let report = run_pass(&stores, &cfg, "d", now).await.unwrap();
     assert_eq!(report.opened, 1, "{report:?}");
-    let all = stores
-        .anomalies
-        .list(&AnomalyQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = all_anomalies(&stores).await;
     assert_eq!(all.len(), 1);
     let drop = &all[0];
     assert_eq!(
@@ -276,14 +280,7 @@ async fn per_service_settings_apply_to_their_service_only() {
         .await
         .unwrap();
     assert_eq!(report.opened, 1);
-    let all = stores
-        .anomalies
-        .list(&AnomalyQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = all_anomalies(&stores).await;
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].service, "api", "30 errors are below payments' 50");
 }
