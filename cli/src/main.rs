@@ -1,5 +1,8 @@
 //! `anomalog`: the all-in-one local server and operator commands.
 
+mod backtest;
+mod eval;
+mod series_csv;
 mod settings;
 mod up;
 
@@ -21,6 +24,11 @@ struct Cli {
 enum Command {
     /// Run ingest, api, detect, alert and the dashboard in one process.
     Up(up::UpArgs),
+    /// Run the detectors over a `timestamp,value` CSV or a log file.
+    Backtest(backtest::BacktestArgs),
+    /// Score the series detector against labelled series (precision, recall,
+    /// delay, NAB-style score).
+    Eval(eval::EvalArgs),
 }
 
 #[tokio::main]
@@ -32,5 +40,9 @@ async fn main() -> anyhow::Result<()> {
             let config = settings::load(cli.config.as_deref(), &args)?;
             up::run(config, args).await
         }
+        Command::Backtest(args) => {
+            backtest::run(&settings::load_file(cli.config.as_deref())?, &args)
+        }
+        Command::Eval(args) => eval::run(&settings::load_file(cli.config.as_deref())?, &args),
     }
 }

@@ -31,13 +31,7 @@ pub fn init_tracing() {
 
 /// Builds the configuration of `anomalog up`.
 pub fn load(file: Option<&Path>, args: &UpArgs) -> anyhow::Result<Config> {
-    let mut config = match file {
-        Some(path) => read_file(path)?,
-        None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
-            read_file(Path::new(DEFAULT_CONFIG_FILE))?
-        }
-        None => Config::default(),
-    };
+    let mut config = load_file(file)?;
     // A missing .env is the normal case; a malformed one is reported.
     if let Err(e) = dotenvy::dotenv()
         && !e.not_found()
@@ -54,6 +48,17 @@ pub fn load(file: Option<&Path>, args: &UpArgs) -> anyhow::Result<Config> {
     }
     config.validate().context("invalid configuration")?;
     Ok(config)
+}
+
+/// The configuration file alone (or the defaults when there is none).
+pub fn load_file(file: Option<&Path>) -> anyhow::Result<Config> {
+    match file {
+        Some(path) => read_file(path),
+        None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+            read_file(Path::new(DEFAULT_CONFIG_FILE))
+        }
+        None => Ok(Config::default()),
+    }
 }
 
 fn read_file(path: &Path) -> anyhow::Result<Config> {

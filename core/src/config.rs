@@ -334,29 +334,7 @@ impl Config {
                 "must be at least ingest.max_body_bytes",
             ));
         }
-        let burst = &self.detect.burst;
-        if burst.min_errors == 0 {
-            return Err(invalid("detect.burst.min_errors", "must be at least 1"));
-        }
-        if burst.window_secs <= 0 || burst.quiet_secs < 0 {
-            return Err(invalid(
-                "detect.burst.window_secs",
-                "window must be positive and quiet period not negative",
-            ));
-        }
-        let spike = &self.detect.spike;
-        if spike.window_minutes < 2 {
-            return Err(invalid("detect.spike.window_minutes", "must be at least 2"));
-        }
-        if !(spike.k.is_finite() && spike.k > 0.0) {
-            return Err(invalid("detect.spike.k", "must be a positive number"));
-        }
-        if !(spike.stddev_floor.is_finite() && spike.stddev_floor > 0.0) {
-            return Err(invalid(
-                "detect.spike.stddev_floor",
-                "must be a positive number",
-            ));
-        }
+        self.detect.validate()?;
         if let Some(url) = &self.alert.discord_webhook_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {

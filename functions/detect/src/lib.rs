@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use anomalog_core::detect::{DetectConfig, detect_service, reconcile};
+use anomalog_core::detect::{DetectConfig, Judging, detect_service, reconcile};
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogSample, StoredLog};
 use anomalog_store::{AnomalyQuery, LogQuery, StoreError, Stores};
@@ -150,17 +150,29 @@ async fn detect_anomalies(
             .map(|a| a.service.as_str()),
     );
 
-    let quiet = |kind: AnomalyKind| match kind {
-        AnomalyKind::Burst => Duration::seconds(cfg.burst.quiet_secs),
-        AnomalyKind::Spike | AnomalyKind::Drop => Duration::minutes(cfg.spike.quiet_minutes),
-    };
+    // Newest data of any service: a service is only judged silent up to the
+    // point where the others show that data has arrived.
+    let data_until = rows
+        .iter()
+        .map(|r| r.bucket + Duration::seconds(FINE_BUCKET_SECS))
+        .max()
+        .unwrap_or(from);
+    let judge_from = now - Duration::minutes(cfg.horizon_minutes);
     let empty = Vec::new();
     let mut writes: Vec<Anomaly> = Vec::new();
     for service in services {
+        let settings = cfg.settings_for(service);
         let service_rows = rows_by_service.get(service).unwrap_or(&empty);
         let series = ServiceSeries::from_rows(service, service_rows, FINE_BUCKET_SECS, from, now);
-        let findings = detect_service(&series, cfg, now);
+        let ctx = Judging {
+            now,
+            from: Some(judge_from),
+            data_until,
+            excluded: &[],
+        };
         let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
+        let findings = detect_service(&series, &settings, &ctx, service_known);
+        let quiet = |kind: AnomalyKind| settings.quiet(kind);
         for mut anomaly in reconcile(service, &findings, service_known, quiet, now) {
             let before = service_known.iter().find(|k| k.id == anomaly.id);
             match (before.map(|b| b.status), anomaly.status) {
@@ -182,19 +194,27 @@ async fn detect_anomalies(
     Ok(())
 }
 
-/// The newest error lines of the anomaly's window.
+/// A few log lines for the anomaly: the newest error lines of its window, or
+/// for a drop the last lines the service wrote before it went quiet.
 async fn samples(stores: &Stores, anomaly: &Anomaly) -> Result<Vec<LogSample>, StoreError> {
-    let page = stores
-        .logs
-        .query(&LogQuery {
+    let query = if anomaly.kind == AnomalyKind::Drop {
+        LogQuery {
+            service: Some(anomaly.service.clone()),
+            to: Some(anomaly.window_start),
+            limit: SAMPLES_PER_ANOMALY,
+            ..LogQuery::default()
+        }
+    } else {
+        LogQuery {
             service: Some(anomaly.service.clone()),
             min_level: Some(Level::Error),
             from: Some(anomaly.window_start),
             to: Some(anomaly.window_end),
             limit: SAMPLES_PER_ANOMALY,
             ..LogQuery::default()
-        })
-        .await?;
+        }
+    };
+    let page = stores.logs.query(&query).await?;
     Ok(page
         .items
         .into_iter()

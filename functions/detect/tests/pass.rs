@@ -194,3 +194,93 @@ async fn a_quiet_service_gets_no_anomaly() {
     assert_eq!(report.inserted, 300);
     assert_eq!(report.anomalies_written, 0);
 }
+
+async fn all_anomalies(stores: &Stores) -> Vec<anomalog_core::Anomaly> {
+    stores
+        .anomalies
+        .list(&AnomalyQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// `per_minute` events a minute for `service` over `[from, to)`.
+fn steady(service: &str, from: DateTime<Utc>, to: DateTime<Utc>, per_minute: i64) -> Vec<LogEvent> {
+    let step = Duration::milliseconds(60_000 / per_minute);
+    let mut out = Vec::new();
+    let mut at = from;
+    while at < to {
+        out.push(event(at, service, Level::Info, "ok"));
+        at += step;
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_service_with_history_but_no_recent_events_is_a_drop_resolved_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let cfg = DetectConfig::default();
+    // search logged for 30 minutes and stopped; web goes on.
+    let mut events = steady("search", t0(), t0() + Duration::minutes(30), 120);
+    events.extend(steady("web", t0(), t0() + Duration::minutes(33), 60));
+    stores.queue.append(&events).await.unwrap();
+    let now = t0() + Duration::minutes(33);
+    let report = run_pass(&stores, &cfg, "d", now).await.unwrap();
+    assert_eq!(report.opened, 1, "{report:?}");
+    let all = all_anomalies(&stores).await;
+    assert_eq!(all.len(), 1);
+    let drop = &all[0];
+    assert_eq!(
+        (drop.kind, drop.service.as_str()),
+        (AnomalyKind::Drop, "search")
+    );
+    assert_eq!((drop.observed, drop.expected), (0.0, 120.0));
+    assert_eq!(drop.samples.len(), anomalog_detect::SAMPLES_PER_ANOMALY);
+    assert!(
+        drop.samples
+            .iter()
+            .all(|s| s.ts < t0() + Duration::minutes(30))
+    );
+
+    // search comes back: the drop is resolved once quiet for 2 minutes.
+    let back = steady("search", now, now + Duration::minutes(4), 120);
+    let web = steady("web", now, now + Duration::minutes(4), 60);
+    stores.queue.append(&back).await.unwrap();
+    stores.queue.append(&web).await.unwrap();
+    let later = now + Duration::minutes(4);
+    let report = run_pass(&stores, &cfg, "d", later).await.unwrap();
+    assert_eq!(report.resolved, 1, "{report:?}");
+    let resolved = stores.anomalies.get(&drop.id).await.unwrap().unwrap();
+    assert_eq!(resolved.status, AnomalyStatus::Resolved);
+}
+
+#[tokio::test]
+async fn per_service_settings_apply_to_their_service_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let cfg: DetectConfig = toml::from_str("[services.payments.burst]\nmin_errors = 50\n").unwrap();
+    cfg.validate().unwrap();
+    for service in ["payments", "api"] {
+        let burst: Vec<LogEvent> = (0..30)
+            .map(|i| {
+                event(
+                    t0() + Duration::milliseconds(i * 300),
+                    service,
+                    Level::Error,
+                    "db down",
+                )
+            })
+            .collect();
+        stores.queue.append(&burst).await.unwrap();
+    }
+    let report = run_pass(&stores, &cfg, "d", t0() + Duration::seconds(12))
+        .await
+        .unwrap();
+    assert_eq!(report.opened, 1);
+    let all = all_anomalies(&stores).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].service, "api", "30 errors are below payments' 50");
+}

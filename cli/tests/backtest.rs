@@ -1,0 +1,189 @@
+//! `anomalog backtest` and `anomalog eval` through the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn anomalog(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anomalog"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// 400 rows of a noisy level, one spike at row 300, mixed timestamp formats.
+fn series_csv() -> String {
+    let mut rng = fastrand_like(3);
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..400 {
+        let at = 1_767_225_600 + i * 60;
+        let ts = match i % 3 {
+            0 => at.to_string(),
+            1 => chrono::DateTime::from_timestamp(at, 0)
+                .unwrap()
+                .to_rfc3339(),
+            _ => chrono::DateTime::from_timestamp(at, 0)
+                .unwrap()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+        };
+        let value = if i == 300 { 95.0 } else { 20.0 + rng() };
+        text.push_str(&format!("{ts},{value:.3}\n"));
+    }
+    text
+}
+
+/// A small deterministic noise source in [-1, 1).
+fn fastrand_like(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+}
+
+#[test]
+fn series_backtest_echoes_every_row_with_a_score_and_a_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = series_csv();
+    std::fs::write(dir.path().join("cpu.csv"), &input).unwrap();
+    let out = stdout(&anomalog(&["backtest", "--series", "cpu.csv"], dir.path()));
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("timestamp,value,score,anomaly"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    let inputs: Vec<&str> = input.lines().skip(1).collect();
+    assert_eq!(rows.len(), inputs.len());
+    for (row, original) in rows.iter().zip(&inputs) {
+        assert_eq!(
+            format!("{},{}", row[0], row[1]),
+            *original,
+            "same rows, same order"
+        );
+        let score: f64 = row[2].parse().unwrap();
+        assert!((0.0..=1.0).contains(&score));
+        assert!(row[3] == "0" || row[3] == "1");
+    }
+    let flagged: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r[3] == "1")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(flagged, vec![300]);
+    assert!(rows[..100].iter().all(|r| r[2] == "0.000000"), "warm-up");
+}
+
+#[test]
+fn a_series_without_the_expected_header_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.csv"), "time,v\n1,2\n").unwrap();
+    let out = anomalog(&["backtest", "--series", "bad.csv"], dir.path());
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`timestamp` and a `value` column"),
+        "{stderr}"
+    );
+    let out = anomalog(&["backtest", "--series", "missing.csv"], dir.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
+}
+
+#[test]
+fn log_backtest_replays_a_file_and_reports_its_anomalies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    let start = 1_767_225_600i64;
+    // 20 minutes of one info line a second, then 40 errors in 8 seconds.
+    for i in 0..1200 {
+        lines.push(format!(
+            r#"{{"ts":{},"service":"api","level":"info","message":"GET /items 200"}}"#,
+            start + i
+        ));
+    }
+    for i in 0..40 {
+        lines.push(format!(
+            r#"{{"ts":{},"service":"api","level":"error","message":"db connection refused {i}"}}"#,
+            (start + 1200) * 1000 + i * 200
+        ));
+    }
+    lines.push("not json at all".to_owned());
+    std::fs::write(dir.path().join("app.ndjson"), lines.join("\n")).unwrap();
+
+    let out = anomalog(&["backtest", "--logs", "app.ndjson", "--json"], dir.path());
+    let anomalies: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 1241"),
+        "rejected line reported: {stderr}"
+    );
+    let burst = anomalies
+        .iter()
+        .find(|a| a["kind"] == "burst")
+        .expect("a burst");
+    assert_eq!(burst["service"], "api");
+    assert_eq!(burst["observed"], 40.0);
+    assert_eq!(burst["samples"][0]["message"], "db connection refused 0");
+
+    let table = stdout(&anomalog(&["backtest", "--logs", "app.ndjson"], dir.path()));
+    assert!(
+        table.lines().any(|l| l.starts_with("burst  api")),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_committed_corpus_is_what_the_generator_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&anomalog(&["eval", "--write", "corpus"], dir.path()));
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval/corpus");
+    let mut names: Vec<String> = std::fs::read_dir(&committed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() > 20 && names.contains(&"labels.json".to_owned()));
+    for name in names {
+        let want = std::fs::read(committed.join(&name)).unwrap();
+        let got = std::fs::read(dir.path().join("corpus").join(&name)).unwrap();
+        assert!(want == got, "eval/corpus/{name} differs from the generator");
+    }
+}
+
+#[test]
+fn eval_reports_precision_recall_delay_and_nab_scores_for_a_labelled_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cpu.csv"), series_csv()).unwrap();
+    // NAB's format: [start, end] pairs; the onset is the middle.
+    std::fs::write(
+        dir.path().join("labels.json"),
+        r#"{"cpu.csv": [["2026-01-01 04:40:00", "2026-01-01 05:20:00"]]}"#,
+    )
+    .unwrap();
+    let out = stdout(&anomalog(&["eval", "--dir", ".", "--verbose"], dir.path()));
+    assert!(out.contains("precision 1.000  recall 1.000"), "{out}");
+    assert!(out.contains("delay from onset: mean 0.0 rows"), "{out}");
+    assert!(
+        out.contains("NAB-style score, anomaly column: standard"),
+        "{out}"
+    );
+}

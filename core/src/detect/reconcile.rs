@@ -1,0 +1,185 @@
+//! Findings against the anomalies already recorded: which records to write.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::episode::{BucketScore, Finding, Signal};
+use crate::model::{Anomaly, AnomalyKind, AnomalyStatus, LogSample, Severity};
+
+fn by_multiple(multiple: f64) -> Severity {
+    if multiple >= 8.0 {
+        Severity::Critical
+    } else if multiple >= 4.0 {
+        Severity::High
+    } else if multiple >= 2.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+/// How loud a finding is: how many times its threshold it reached (bursts),
+/// how many times the threshold's deviation it deviated (spikes), how much of
+/// the traffic went missing and for how long (drops).
+pub fn severity(f: &Finding) -> Severity {
+    let p = &f.peak;
+    match p.signal {
+        Signal::BurstErrors => by_multiple(p.observed / p.threshold.max(1.0)),
+        Signal::ErrorCount | Signal::ErrorRatio => {
+            let needed = p.threshold - p.expected;
+            by_multiple(if needed > 0.0 {
+                (p.observed - p.expected) / needed
+            } else {
+                1.0
+            })
+        }
+        Signal::Volume => {
+            let missing = if p.expected > 0.0 {
+                1.0 - p.observed / p.expected
+            } else {
+                0.0
+            };
+            if p.observed == 0.0 && f.window_end - f.window_start >= Duration::minutes(10) {
+                Severity::Critical
+            } else if p.observed == 0.0 {
+                Severity::High
+            } else if missing >= 0.9 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+    }
+}
+
+/// The explanation of a verdict: what was observed, what was expected, how
+/// far off that is and what the threshold was.
+pub fn explain(p: &BucketScore) -> String {
+    let secs = p.window_secs;
+    match p.signal {
+        Signal::BurstErrors => format!(
+            "{} errors within {secs} s, usually {:.1} (threshold {})",
+            p.observed, p.expected, p.threshold
+        ),
+        Signal::ErrorCount => format!(
+            "{} errors in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
+            p.observed, p.expected, p.stddev, p.z, p.threshold
+        ),
+        Signal::ErrorRatio => format!(
+            "error ratio {:.1}% ({} of {} events in {secs} s), expected {:.1}% ± {:.1}% (z = {:.1}, threshold {:.1}%)",
+            100.0 * p.observed,
+            (p.observed * p.total).round(),
+            p.total,
+            100.0 * p.expected,
+            100.0 * p.stddev,
+            p.z,
+            100.0 * p.threshold
+        ),
+        Signal::Volume => {
+            let what = if p.observed == 0.0 {
+                "silent".to_owned()
+            } else if p.expected > 0.0 {
+                format!(
+                    "{:.0}% of the usual volume",
+                    100.0 * p.observed / p.expected
+                )
+            } else {
+                "below the usual volume".to_owned()
+            };
+            format!(
+                "{what}: {} events in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
+                p.observed, p.expected, p.stddev, p.z, p.threshold
+            )
+        }
+    }
+}
+
+/// Turns one service's findings into the anomaly records to write.
+///
+/// `known` holds the service's recent anomalies, open or resolved. A finding
+/// that continues one of the same kind (it starts before that anomaly's window
+/// end plus the quiet period of the kind) updates it and keeps its id;
+/// otherwise it becomes a new anomaly whose id derives from its window start.
+/// Observed, expected, score and explanation are those of the episode's
+/// highest-scoring window; severity only grows. Open anomalies with no
+/// finding left are resolved. A finished episode seen again is not returned.
+pub fn reconcile(
+    service: &str,
+    findings: &[Finding],
+    known: &[Anomaly],
+    quiet: impl Fn(AnomalyKind) -> Duration,
+    now: DateTime<Utc>,
+) -> Vec<Anomaly> {
+    let mut out: Vec<Anomaly> = Vec::new();
+    for f in findings {
+        let status = if f.ongoing {
+            AnomalyStatus::Open
+        } else {
+            AnomalyStatus::Resolved
+        };
+        let continued = out.iter().rev().chain(known.iter()).find(|a| {
+            a.kind == f.kind
+                && a.service == service
+                && f.window_start <= a.window_end + quiet(f.kind)
+                && f.window_end >= a.window_start
+        });
+        if continued
+            .is_some_and(|a| a.status == AnomalyStatus::Resolved && a.window_end >= f.window_end)
+            && !f.ongoing
+        {
+            // The same finished episode, seen again.
+            continue;
+        }
+        let peak = &f.peak;
+        let mut anomaly = match continued {
+            Some(existing) => {
+                let mut a = existing.clone();
+                a.window_end = a.window_end.max(f.window_end);
+                if peak.score > a.score {
+                    a.observed = peak.observed;
+                    a.expected = peak.expected;
+                    a.stddev = peak.stddev;
+                    a.score = peak.score;
+                    a.message = explain(peak);
+                }
+                a.severity = a.severity.max(severity(f));
+                a
+            }
+            None => Anomaly {
+                id: Anomaly::id_for(f.kind, service, f.window_start),
+                kind: f.kind,
+                service: service.to_owned(),
+                window_start: f.window_start,
+                window_end: f.window_end,
+                observed: peak.observed,
+                expected: peak.expected,
+                stddev: peak.stddev,
+                score: peak.score,
+                severity: severity(f),
+                status,
+                first_seen: now,
+                last_seen: now,
+                message: explain(peak),
+                samples: Vec::<LogSample>::new(),
+            },
+        };
+        anomaly.status = status;
+        anomaly.last_seen = now;
+        if let Some(pos) = out.iter().position(|a| a.id == anomaly.id) {
+            out[pos] = anomaly;
+        } else {
+            out.push(anomaly);
+        }
+    }
+    for a in known
+        .iter()
+        .filter(|a| a.service == service && a.status == AnomalyStatus::Open)
+    {
+        if !out.iter().any(|o| o.id == a.id) {
+            let mut resolved = a.clone();
+            resolved.status = AnomalyStatus::Resolved;
+            resolved.last_seen = now;
+            out.push(resolved);
+        }
+    }
+    out
+}

@@ -1,0 +1,365 @@
+//! Detectors that judge a sliding window against the per-minute history
+//! before it: error spikes (count and ratio) and volume drops.
+//!
+//! A window of `window_secs` ends at every fine bucket. Its baseline is made
+//! of the aligned whole minutes that end before the window starts (so the
+//! window is never part of its own baseline), at most `window_minutes` of
+//! them, leaving out minutes that belong to an episode of the same kind:
+//! those of anomalies recorded by earlier passes and those flagged earlier in
+//! this run. An incident therefore does not become the baseline while it
+//! lasts. No verdict before the service has been logging for
+//! `warmup_minutes`.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::episode::{
+    BucketScore, Finding, Signal, at_least, episodes, poisson_threshold, poisson_z,
+};
+use super::settings::{DropConfig, SpikeConfig};
+use super::stats::{Baseline, BaselineMethod, score_from_ratio};
+use crate::model::AnomalyKind;
+use crate::rollup::ServiceSeries;
+
+/// What a detector is told about the pass it runs in.
+#[derive(Debug, Clone, Copy)]
+pub struct Judging<'a> {
+    pub now: DateTime<Utc>,
+    /// Only windows ending after this are judged (`None`: all).
+    pub from: Option<DateTime<Utc>>,
+    /// End of the newest bucket with data of any service: later buckets may
+    /// only be empty because their data has not arrived yet.
+    pub data_until: DateTime<Utc>,
+    /// Windows of recorded episodes of the detector's kind, left out of
+    /// baselines.
+    pub excluded: &'a [(DateTime<Utc>, DateTime<Utc>)],
+}
+
+/// Per-minute counts of one service, aligned to whole minutes.
+struct Minutes {
+    start: DateTime<Utc>,
+    errors: Vec<f64>,
+    totals: Vec<f64>,
+    /// Left out of baselines (partial, or part of an episode).
+    excluded: Vec<bool>,
+    /// First whole minute with any event.
+    first_active: Option<usize>,
+}
+
+impl Minutes {
+    fn of(series: &ServiceSeries, excluded_spans: &[(DateTime<Utc>, DateTime<Utc>)]) -> Minutes {
+        let minutes = series.coarsen(60);
+        let errors: Vec<f64> = minutes.counts.iter().map(|c| c.errors() as f64).collect();
+        let totals: Vec<f64> = minutes.counts.iter().map(|c| c.total() as f64).collect();
+        let mut out = Minutes {
+            start: minutes.start,
+            excluded: vec![false; errors.len()],
+            errors,
+            totals,
+            first_active: None,
+        };
+        // The first minute is partial when the series starts inside it.
+        if minutes.start < series.start
+            && let Some(first) = out.excluded.first_mut()
+        {
+            *first = true;
+        }
+        for &(a, b) in excluded_spans {
+            out.exclude(a, b);
+        }
+        out.first_active = (0..out.totals.len()).find(|&m| !out.excluded[m] && out.totals[m] > 0.0);
+        out
+    }
+
+    /// Leaves the minutes overlapping `[a, b)` out of baselines.
+    fn exclude(&mut self, a: DateTime<Utc>, b: DateTime<Utc>) {
+        for (m, flag) in self.excluded.iter_mut().enumerate() {
+            let start = self.start + Duration::minutes(m as i64);
+            if start < b && start + Duration::minutes(1) > a {
+                *flag = true;
+            }
+        }
+    }
+
+    /// Indices of the baseline minutes of a window starting at `window_start`,
+    /// newest first; `None` during the warm-up.
+    fn baseline(
+        &self,
+        window_start: DateTime<Utc>,
+        window_minutes: usize,
+        warmup_minutes: usize,
+    ) -> Option<Vec<usize>> {
+        let first = self.first_active?;
+        let before =
+            usize::try_from((window_start - self.start).num_seconds().div_euclid(60)).ok()?;
+        if before < first + warmup_minutes.max(1) {
+            return None;
+        }
+        let picked: Vec<usize> = (first..before.min(self.totals.len()))
+            .rev()
+            .filter(|&m| !self.excluded[m])
+            .take(window_minutes)
+            .collect();
+        (picked.len() >= 2).then_some(picked)
+    }
+}
+
+/// One judged window of fine buckets.
+struct Window {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    errors: f64,
+    total: f64,
+}
+
+/// Slides a window over `series`, judging windows that end after `from` and
+/// no later than `until`. `summarize` turns baseline minutes into a summary
+/// (once per distinct baseline), `judge` scores a window against it.
+#[allow(clippy::too_many_arguments)]
+fn slide<B>(
+    series: &ServiceSeries,
+    window_secs: i64,
+    window_minutes: usize,
+    warmup_minutes: usize,
+    ctx: &Judging<'_>,
+    until: DateTime<Utc>,
+    mut summarize: impl FnMut(&Minutes, &[usize]) -> Option<B>,
+    mut judge: impl FnMut(&Window, &B) -> BucketScore,
+) -> Vec<BucketScore> {
+    let width = series.bucket_secs.max(1);
+    let span = usize::try_from((window_secs + width - 1) / width)
+        .unwrap_or(1)
+        .max(1);
+    let mut minutes = Minutes::of(series, ctx.excluded);
+    let mut cached: Option<(usize, Option<B>)> = None;
+    let mut out = Vec::new();
+    for i in span.saturating_sub(1)..series.counts.len() {
+        let end = series.bucket_time(i) + Duration::seconds(width);
+        if end > until {
+            break;
+        }
+        if ctx.from.is_some_and(|f| end <= f) {
+            continue;
+        }
+        let first = i + 1 - span;
+        let start = series.bucket_time(first);
+        let key =
+            usize::try_from((start - minutes.start).num_seconds().div_euclid(60)).unwrap_or(0);
+        if cached.as_ref().is_none_or(|(k, _)| *k != key) {
+            let summary = minutes
+                .baseline(start, window_minutes, warmup_minutes)
+                .and_then(|picked| summarize(&minutes, &picked));
+            cached = Some((key, summary));
+        }
+        let Some((_, Some(summary))) = &cached else {
+            continue;
+        };
+        let cells = &series.counts[first..=i];
+        let window = Window {
+            start,
+            end,
+            errors: cells.iter().map(|c| c.errors()).sum::<u64>() as f64,
+            total: cells.iter().map(|c| c.total()).sum::<u64>() as f64,
+        };
+        let scored = judge(&window, summary);
+        if scored.flagged() {
+            minutes.exclude(start, end);
+        }
+        out.push(scored);
+    }
+    out
+}
+
+fn minute_baseline(values: impl Iterator<Item = f64>, method: BaselineMethod) -> Option<Baseline> {
+    let values: Vec<f64> = values.collect();
+    Baseline::of(&values, method, &mut Vec::new())
+}
+
+/// Error-spike baselines of one set of minutes.
+struct SpikeBaseline {
+    errors: Baseline,
+    /// Error ratio per minute (minutes with events only); `None` without any.
+    ratio: Option<Baseline>,
+}
+
+/// Spike scores: the errors of each window and their share of its events,
+/// each against its per-minute baseline; a window's score is the higher of
+/// the two. Windows end up to the bucket holding `ctx.now`.
+pub fn spike_scores(
+    series: &ServiceSeries,
+    cfg: &SpikeConfig,
+    ctx: &Judging<'_>,
+) -> Vec<BucketScore> {
+    let scale = cfg.window_secs as f64 / 60.0;
+    let until = ctx.now + Duration::seconds(series.bucket_secs);
+    slide(
+        series,
+        cfg.window_secs,
+        cfg.window_minutes,
+        cfg.warmup_minutes,
+        ctx,
+        until,
+        |minutes, picked| {
+            let errors = minute_baseline(picked.iter().map(|&m| minutes.errors[m]), cfg.method)?;
+            let active: Vec<usize> = picked
+                .iter()
+                .copied()
+                .filter(|&m| minutes.totals[m] > 0.0)
+                .collect();
+            let ratio = match cfg.method {
+                // Pooled: minutes weigh by their events, as the mean ratio of
+                // all the events would.
+                BaselineMethod::Mean if !active.is_empty() => {
+                    let e: f64 = active.iter().map(|&m| minutes.errors[m]).sum();
+                    let t: f64 = active.iter().map(|&m| minutes.totals[m]).sum();
+                    minute_baseline(
+                        active
+                            .iter()
+                            .map(|&m| minutes.errors[m] / minutes.totals[m]),
+                        cfg.method,
+                    )
+                    .map(|b| Baseline {
+                        expected: e / t,
+                        ..b
+                    })
+                }
+                _ => minute_baseline(
+                    active
+                        .iter()
+                        .map(|&m| minutes.errors[m] / minutes.totals[m]),
+                    cfg.method,
+                ),
+            };
+            Some(SpikeBaseline { errors, ratio })
+        },
+        |w, b| {
+            let gate = at_least(w.errors, cfg.min_count as f64);
+            let expected = b.errors.expected * scale;
+            let stddev = (b.errors.spread * scale.sqrt())
+                .max(cfg.stddev_floor)
+                .max(expected.sqrt());
+            // Both the plain z-score (which knows the baseline's own spread)
+            // and the Poisson one (which knows small counts) must clear k.
+            let z = ((w.errors - expected) / stddev).min(poisson_z(w.errors, expected));
+            let count = BucketScore {
+                start: w.start,
+                end: w.end,
+                score: score_from_ratio(z / cfg.k).min(gate),
+                signal: Signal::ErrorCount,
+                observed: w.errors,
+                expected,
+                stddev,
+                z,
+                threshold: (expected + cfg.k * stddev)
+                    .max(poisson_threshold(expected, cfg.k))
+                    .max(cfg.min_count as f64),
+                total: w.total,
+                window_secs: cfg.window_secs,
+            };
+            let Some(ratio) = b.ratio.filter(|_| w.total > 0.0) else {
+                return count;
+            };
+            let p = ratio.expected.clamp(0.0, 1.0);
+            let binomial = (p * (1.0 - p) / w.total).sqrt();
+            let stddev = ratio.spread.max(binomial).max(cfg.ratio_floor);
+            let observed = w.errors / w.total;
+            // Errors at a small ratio are close to Poisson with mean p * n.
+            let z = ((observed - p) / stddev).min(poisson_z(w.errors, p * w.total));
+            let by_ratio = BucketScore {
+                score: score_from_ratio(z / cfg.k).min(gate),
+                signal: Signal::ErrorRatio,
+                observed,
+                expected: p,
+                stddev,
+                z,
+                threshold: (p + cfg.k * stddev)
+                    .max(poisson_threshold(p * w.total, cfg.k) / w.total),
+                ..count
+            };
+            if by_ratio.score > count.score {
+                by_ratio
+            } else {
+                count
+            }
+        },
+    )
+}
+
+/// Drop scores: the events of each window against the per-minute baseline,
+/// for windows that ended at least `settle_secs` before the newest data of
+/// any service (and before `ctx.now`).
+pub fn drop_scores(
+    series: &ServiceSeries,
+    cfg: &DropConfig,
+    ctx: &Judging<'_>,
+) -> Vec<BucketScore> {
+    let scale = cfg.window_secs as f64 / 60.0;
+    let until = ctx.now.min(ctx.data_until) - Duration::seconds(cfg.settle_secs);
+    slide(
+        series,
+        cfg.window_secs,
+        cfg.window_minutes,
+        cfg.warmup_minutes,
+        ctx,
+        until,
+        |minutes, picked| minute_baseline(picked.iter().map(|&m| minutes.totals[m]), cfg.method),
+        |w, b| {
+            let expected = b.expected * scale;
+            let stddev = (b.spread * scale.sqrt())
+                .max(cfg.stddev_floor)
+                .max(expected.sqrt());
+            let below = (expected - w.total) / stddev;
+            let z = -below;
+            let missing = if expected > 0.0 {
+                1.0 - w.total / expected
+            } else {
+                0.0
+            };
+            let score = score_from_ratio(below / cfg.k)
+                .min(score_from_ratio(missing / (1.0 - cfg.max_ratio)))
+                .min(at_least(expected, cfg.min_expected));
+            BucketScore {
+                start: w.start,
+                end: w.end,
+                score,
+                signal: Signal::Volume,
+                observed: w.total,
+                expected,
+                stddev,
+                z,
+                threshold: (expected - cfg.k * stddev)
+                    .min(cfg.max_ratio * expected)
+                    .max(0.0),
+                total: w.total,
+                window_secs: cfg.window_secs,
+            }
+        },
+    )
+}
+
+/// Spike episodes.
+pub fn spike_findings(
+    series: &ServiceSeries,
+    cfg: &SpikeConfig,
+    ctx: &Judging<'_>,
+) -> Vec<Finding> {
+    let scores = spike_scores(series, cfg, ctx);
+    episodes(
+        AnomalyKind::Spike,
+        &scores,
+        Duration::minutes(cfg.quiet_minutes),
+        ctx.now,
+    )
+}
+
+/// Drop episodes; "still going on" is judged against the last window that
+/// could be judged.
+pub fn drop_findings(series: &ServiceSeries, cfg: &DropConfig, ctx: &Judging<'_>) -> Vec<Finding> {
+    let scores = drop_scores(series, cfg, ctx);
+    let judged_until = scores.last().map_or(ctx.now, |s| s.end);
+    episodes(
+        AnomalyKind::Drop,
+        &scores,
+        Duration::minutes(cfg.quiet_minutes),
+        judged_until,
+    )
+}
