@@ -40,7 +40,11 @@ async fn populated(dir: &std::path::Path) -> Stores {
                     received_at: at,
                     service: format!("service-{s:05}"),
                     host: None,
-                    level: if minute % 20 == 0 { Level::Error } else { Level::Info },
+                    level: if minute % 20 == 0 {
+                        Level::Error
+                    } else {
+                        Level::Info
+                    },
                     message: "ok".into(),
                     attrs: Default::default(),
                     trace_id: None,
@@ -67,7 +71,9 @@ fn detect_pass_10k_services_embedded(bencher: Bencher) {
     bencher
         .counter(divan::counter::ItemsCount::new(SERVICES))
         .bench(|| {
-            let report = runtime.block_on(run_pass(&stores, &cfg, "bench", now())).unwrap();
+            let report = runtime
+                .block_on(run_pass(&stores, &cfg, "bench", now()))
+                .unwrap();
             assert_eq!(report.services_checked, SERVICES);
         });
 }
