@@ -43,6 +43,10 @@ pub struct EvalArgs {
     /// Also list every series.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Score a classic rolling z-score instead (mean and standard deviation
+    /// of the previous 300 points, |z| of 4 scores 0.5), for comparison.
+    #[arg(long)]
+    pub rolling_z: bool,
 }
 
 /// One labelled anomaly in labels.json.
@@ -64,12 +68,19 @@ pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
         return write_corpus(dir, &corpus);
     }
     let cfg = &config.detect.series;
+    let scorer = |cfg: &SeriesConfig, bucket_secs: i64, values: &[f64]| {
+        if args.rolling_z {
+            rolling_z(cfg.warmup, values)
+        } else {
+            score(cfg, bucket_secs, values)
+        }
+    };
     let scored = match &args.dir {
-        Some(dir) => score_dir(dir, cfg)?,
+        Some(dir) => score_dir(dir, cfg, scorer)?,
         None => corpus
             .iter()
             .map(|s| {
-                let scores = score(cfg, s.bucket_secs, &s.values);
+                let scores = scorer(cfg, s.bucket_secs, &s.values);
                 (s.name.clone(), s.bucket_secs, scores, s.windows())
             })
             .collect(),
@@ -89,6 +100,33 @@ fn score(cfg: &SeriesConfig, bucket_secs: i64, values: &[f64]) -> Vec<(f64, bool
         .map(|&v| {
             let verdict = detector.push(v);
             (verdict.score, verdict.anomaly)
+        })
+        .collect()
+}
+
+/// The textbook detector, as a yardstick: |z| against the mean and standard
+/// deviation of the previous 300 points, no verdict during the warm-up.
+fn rolling_z(warmup: usize, values: &[f64]) -> Vec<(f64, bool)> {
+    const WINDOW: usize = 300;
+    const K: f64 = 4.0;
+    (0..values.len())
+        .map(|i| {
+            let window: Vec<f64> = values[i.saturating_sub(WINDOW)..i]
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            if i < warmup.max(2) || window.len() < 2 || !values[i].is_finite() {
+                return (0.0, false);
+            }
+            let n = window.len() as f64;
+            let mean = window.iter().sum::<f64>() / n;
+            let sd = (window.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n)
+                .sqrt()
+                .max(1e-9);
+            let r = (values[i] - mean).abs() / sd / K;
+            let score = 1.0 - 2f64.powf(-(r * r));
+            (score, score >= 0.5)
         })
         .collect()
 }
@@ -162,7 +200,11 @@ fn read_labels(dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<Label>>> {
     Ok(out)
 }
 
-fn score_dir(dir: &Path, cfg: &SeriesConfig) -> anyhow::Result<Scored> {
+fn score_dir(
+    dir: &Path,
+    cfg: &SeriesConfig,
+    scorer: impl Fn(&SeriesConfig, i64, &[f64]) -> Vec<(f64, bool)>,
+) -> anyhow::Result<Scored> {
     let labels = read_labels(dir)?;
     if labels.is_empty() {
         bail!("{}: labels.json lists no series", dir.display());
@@ -200,7 +242,7 @@ fn score_dir(dir: &Path, cfg: &SeriesConfig) -> anyhow::Result<Scored> {
         scored.push((
             file,
             series.bucket_secs,
-            score(cfg, series.bucket_secs, &values),
+            scorer(cfg, series.bucket_secs, &values),
             windows,
         ));
     }

@@ -239,9 +239,8 @@ fn more_traffic_with_the_same_error_ratio_is_no_spike_but_a_higher_ratio_is() {
     assert_eq!(found[0].window_start, mins(32) - Duration::seconds(50));
     let records = reconcile("api", &found, &[], |_| Duration::minutes(2), mins(33));
     assert!(
-        records[0]
-            .message
-            .starts_with("error ratio 6.0% (15 of 250 events in 60 s), expected 1.0% ± 0.6%"),
+        records[0].message
+            == "error ratio 6.0% (15 of 250 events in 60 s), expected 1.0% ± 0.6% (z = 4.5, threshold 5.3%)",
         "{}",
         records[0].message
     );

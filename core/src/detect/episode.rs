@@ -109,7 +109,7 @@ pub fn episodes(
 /// in standard deviations of the square-root (Anscombe) scale, on which the
 /// noise of small counts is close to normal. The plain z-score overstates
 /// small counts: 13 errors where 4.8 are usual is z = 3.7 plainly (a
-/// one-in-600 minute, not one in 10,000) but 2.8 here.
+/// one-in-700 minute, not one in 10,000) but 2.8 here.
 pub fn poisson_z(observed: f64, expected: f64) -> f64 {
     2.0 * ((observed.max(0.0) + 0.375).sqrt() - (expected.max(0.0) + 0.375).sqrt())
 }

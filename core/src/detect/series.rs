@@ -75,15 +75,15 @@ impl Default for SeriesConfig {
     fn default() -> Self {
         SeriesConfig {
             warmup: 100,
-            window: 1000,
-            k: 5.0,
+            window: 2000,
+            k: 4.5,
             margin: 1.0,
             reference_points: 12,
             shift_points: 6,
             transform: true,
             trend: 0.5,
             seasonal: true,
-            episode_rows: 2,
+            episode_rows: 1,
             seasonal_gain: 0.6,
         }
     }

@@ -72,10 +72,16 @@ impl Minutes {
 
     /// Leaves the minutes overlapping `[a, b)` out of baselines.
     fn exclude(&mut self, a: DateTime<Utc>, b: DateTime<Utc>) {
-        for (m, flag) in self.excluded.iter_mut().enumerate() {
-            let start = self.start + Duration::minutes(m as i64);
-            if start < b && start + Duration::minutes(1) > a {
-                *flag = true;
+        if b <= a {
+            return;
+        }
+        let first = (a - self.start).num_seconds().div_euclid(60).max(0);
+        // The minute holding the last instant before `b`.
+        let last = ((b - self.start).num_seconds() - 1).div_euclid(60);
+        let len = self.excluded.len() as i64;
+        for m in first..=last.min(len - 1) {
+            if let Ok(m) = usize::try_from(m) {
+                self.excluded[m] = true;
             }
         }
     }
