@@ -2,93 +2,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// `anomalog up` on embedded storage in `data_dir`.
-    fn start(data_dir: &Path) -> Server {
-        Server::start_with(data_dir, &[])
-    }
-
-    /// `anomalog up` with extra environment variables (backend URLs, say).
-    fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_anomalog"))
-            .args(["up", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(data_dir)
-            .env("ANOMALOG_DETECT_INTERVAL_SECS", "1")
-            .env("RUST_LOG", "warn")
-            .env_remove("ANOMALOG_API_KEYS")
-            .env_remove("DISCORD_WEBHOOK_URL")
-            .env_remove("REDIS_URL")
-            .env_remove("MONGODB_URI")
-            .envs(env.iter().copied())
-            .current_dir(data_dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn wait_ready(&self, client: &reqwest::Client) -> Duration {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if let Ok(r) = client.get(format!("{}/api/health", self.base)).send().await
-                && r.status().is_success()
-            {
-                return started.elapsed();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("server did not become healthy within 10 s");
-    }
-
-    /// Sends SIGINT (Ctrl-C) and waits for a clean exit.
-    fn interrupt(mut self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let started = Instant::now();
-        loop {
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                assert!(exit.success(), "exit status {exit}");
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "no clean exit within 15 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::Server;
 
 async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()

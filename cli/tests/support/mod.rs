@@ -16,7 +16,13 @@ pub struct Server {
 }
 
 impl Server {
+    /// `anomalog up` on embedded storage in `data_dir`.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// `anomalog up` with extra environment variables (backend URLs, say).
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -29,6 +35,9 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env_remove("ANOMALOG_API_KEYS")
             .env_remove("DISCORD_WEBHOOK_URL")
+            .env_remove("REDIS_URL")
+            .env_remove("MONGODB_URI")
+            .envs(env.iter().copied())
             .current_dir(data_dir)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -40,13 +49,14 @@ impl Server {
         }
     }
 
-    pub async fn wait_ready(&self, client: &reqwest::Client) {
+    /// Waits until `/api/health` answers; returns how long that took.
+    pub async fn wait_ready(&self, client: &reqwest::Client) -> Duration {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(10) {
             if let Ok(r) = client.get(format!("{}/api/health", self.base)).send().await
                 && r.status().is_success()
             {
-                return;
+                return started.elapsed();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -94,6 +104,29 @@ impl Server {
             .iter()
             .map(|a| a["kind"].as_str().unwrap().to_owned())
             .collect()
+    }
+}
+
+impl Server {
+    /// Sends SIGINT (Ctrl-C) and waits for a clean exit.
+    pub fn interrupt(mut self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let started = Instant::now();
+        loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                assert!(exit.success(), "exit status {exit}");
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "no clean exit within 15 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
