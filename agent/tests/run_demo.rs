@@ -36,8 +36,17 @@ async fn ships_the_backfill_then_live_ticks_until_shutdown() {
 
     let seen = server.seen();
     let events: Vec<_> = seen.iter().flat_map(|s| s.events.iter()).collect();
-    assert_eq!(report.accepted, events.len() as u64);
-    assert_eq!(report.generated, report.accepted);
+    // A shutdown abandons the request in flight: the server may have stored the
+    // last batch without the demo seeing its answer, but nothing else differs.
+    let last_batch = seen.last().map_or(0, |s| s.events.len()) as u64;
+    let unacknowledged = events.len() as u64 - report.accepted;
+    assert!(
+        unacknowledged == 0 || unacknowledged == last_batch,
+        "server saw {} events, demo counted {} accepted (last batch {last_batch})",
+        events.len(),
+        report.accepted
+    );
+    assert!(report.generated >= report.accepted);
     assert!(report.backfill_events > 5_000, "{report:?}");
     assert!(report.ticks >= 3, "{report:?}");
     assert!(seen.iter().all(|s| s.events.len() <= BACKFILL_CHUNK_EVENTS));
