@@ -141,7 +141,8 @@ pub struct AlertConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackendsConfig {
-    /// `redis://[user:password@]host:port[/db]`; may carry a password, never logged.
+    /// `redis://[user:password@]host:port[/db]` or `unix://PATH`; may carry a
+    /// password, never logged. TLS (`rediss://`) is not supported yet.
     pub redis_url: Option<String>,
     /// `mongodb://...` or `mongodb+srv://...`; may carry a password, never logged.
     pub mongodb_uri: Option<String>,
@@ -190,15 +191,22 @@ impl BackendsConfig {
             }
             _ => {}
         }
-        if let Some(url) = &self.redis_url
-            && !["redis://", "rediss://", "redis+unix://", "unix://"]
+        if let Some(url) = &self.redis_url {
+            if url.starts_with("rediss://") {
+                return Err(invalid(
+                    "backends.redis_url",
+                    "rediss:// (Redis over TLS) is not supported yet; use redis:// or unix://",
+                ));
+            }
+            if !["redis://", "redis+unix://", "unix://"]
                 .iter()
                 .any(|scheme| url.starts_with(scheme))
-        {
-            return Err(invalid(
-                "backends.redis_url",
-                "must start with redis://, rediss:// or unix://",
-            ));
+            {
+                return Err(invalid(
+                    "backends.redis_url",
+                    "must start with redis:// or unix://",
+                ));
+            }
         }
         if let Some(uri) = &self.mongodb_uri
             && !(uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://"))
