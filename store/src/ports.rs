@@ -59,6 +59,20 @@ pub struct LogQuery {
     pub cursor: Option<LogCursor>,
 }
 
+impl LogQuery {
+    /// The newest ERROR and FATAL lines of `anomaly`'s service within its window.
+    pub fn errors_in_window(anomaly: &Anomaly, limit: usize) -> LogQuery {
+        LogQuery {
+            service: Some(anomaly.service.clone()),
+            min_level: Some(Level::Error),
+            from: Some(anomaly.window_start),
+            to: Some(anomaly.window_end),
+            limit,
+            ..LogQuery::default()
+        }
+    }
+}
+
 /// Position in the newest-first order of logs: strictly older than (ts, id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogCursor {

@@ -468,14 +468,7 @@ async fn anomaly_detail(
     let logs = state
         .stores
         .logs
-        .query(&LogQuery {
-            service: Some(anomaly.service.clone()),
-            min_level: Some(Level::Error),
-            from: Some(anomaly.window_start),
-            to: Some(anomaly.window_end),
-            limit: 50,
-            ..LogQuery::default()
-        })
+        .query(&LogQuery::errors_in_window(&anomaly, 50))
         .await?
         .items;
     Ok(axum::Json(AnomalyDetail {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::detect::{DetectConfig, Judging, detect_service, reconcile};
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
-use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogSample, StoredLog};
+use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample, StoredLog};
 use anomalog_store::{AnomalyQuery, LogQuery, StoreError, Stores};
 
 /// Queue entries claimed per read.
@@ -205,14 +205,7 @@ async fn samples(stores: &Stores, anomaly: &Anomaly) -> Result<Vec<LogSample>, S
             ..LogQuery::default()
         }
     } else {
-        LogQuery {
-            service: Some(anomaly.service.clone()),
-            min_level: Some(Level::Error),
-            from: Some(anomaly.window_start),
-            to: Some(anomaly.window_end),
-            limit: SAMPLES_PER_ANOMALY,
-            ..LogQuery::default()
-        }
+        LogQuery::errors_in_window(anomaly, SAMPLES_PER_ANOMALY)
     };
     let page = stores.logs.query(&query).await?;
     Ok(page
