@@ -448,11 +448,16 @@ describe("dashboard", { timeout: 180_000 }, () => {
       const p = (n) => String(n).padStart(2, "0");
       return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
     };
+    // The inputs take whole minutes, and the burst (8 s) may straddle a minute
+    // boundary: the window runs from the minute the burst starts to the minute
+    // after it ends, so it always holds all 40 lines.
+    const burstEnd = Date.parse(dataset.findLast((e) => e.message.startsWith(BURST_MESSAGE)).ts);
     const from = Math.floor(burstStart / 60_000) * 60_000;
+    const to = (Math.floor(burstEnd / 60_000) + 1) * 60_000;
     await page.fill('.popover input >> nth=0', local(from));
-    await page.fill('.popover input >> nth=1', local(from + 60_000));
+    await page.fill('.popover input >> nth=1', local(to));
     await page.click(".popover >> text=Apply");
-    const inWindow = counts(dataset, (e) => Date.parse(e.ts) >= from && Date.parse(e.ts) < from + 60_000);
+    const inWindow = counts(dataset, (e) => Date.parse(e.ts) >= from && Date.parse(e.ts) < to);
     await waitFor("the custom window's counts", async () => {
       const errors = await page.getAttribute('[data-testid="stat-errors"]', "data-value");
       return Number(errors) === inWindow.ERROR + inWindow.FATAL;
@@ -488,6 +493,9 @@ describe("dashboard", { timeout: 180_000 }, () => {
     await new Promise((r) => host.listen(port, "127.0.0.1", r));
     try {
       const page = await newPage();
+      // The last hour holds the whole dataset however long the earlier tests took
+      // (the default 15 min would start dropping its oldest lines after ~50 s).
+      await page.addInitScript(() => localStorage.setItem("anomalog.range", "60"));
       const apiCalls = [];
       page.on("request", (r) => {
         if (r.url().includes("/api/")) apiCalls.push(r.url());
