@@ -160,6 +160,31 @@ pub struct LogEvent {
     pub truncated: bool,
 }
 
+impl LogEvent {
+    /// An event with just the required fields: received when it happened, no
+    /// host, attributes, trace or source.
+    pub fn new(
+        ts: DateTime<Utc>,
+        service: impl Into<String>,
+        level: Level,
+        message: impl Into<String>,
+    ) -> LogEvent {
+        LogEvent {
+            ts,
+            received_at: ts,
+            service: service.into(),
+            host: None,
+            level,
+            message: message.into(),
+            attrs: BTreeMap::new(),
+            trace_id: None,
+            span_id: None,
+            source: None,
+            truncated: false,
+        }
+    }
+}
+
 /// A persisted log event with its storage id.
 ///
 /// The id is derived from the queue entry that carried the event and its index in

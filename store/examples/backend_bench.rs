@@ -55,21 +55,18 @@ fn event(i: usize) -> LogEvent {
         serde_json::json!(format!("req-{i:08x}")),
     );
     LogEvent {
-        ts,
-        received_at: ts,
-        service: services[i % services.len()].to_owned(),
         host: Some(format!("web-{}", i % 4)),
-        level: levels[i % levels.len()],
-        message: format!(
-            "GET /api/orders/{i} completed in {} ms for customer {}",
-            i % 900,
-            i % 97
-        ),
         attrs,
-        trace_id: None,
-        span_id: None,
-        source: None,
-        truncated: false,
+        ..LogEvent::new(
+            ts,
+            services[i % services.len()],
+            levels[i % levels.len()],
+            format!(
+                "GET /api/orders/{i} completed in {} ms for customer {}",
+                i % 900,
+                i % 97
+            ),
+        )
     }
 }
 

@@ -35,23 +35,16 @@ async fn populated(dir: &std::path::Path) -> Stores {
         let logs: Vec<StoredLog> = (0..SERVICES)
             .map(|s| StoredLog {
                 id: format!("m{minute}-s{s}"),
-                event: LogEvent {
-                    ts: at,
-                    received_at: at,
-                    service: format!("service-{s:05}"),
-                    host: None,
-                    level: if minute % 20 == 0 {
+                event: LogEvent::new(
+                    at,
+                    format!("service-{s:05}"),
+                    if minute % 20 == 0 {
                         Level::Error
                     } else {
                         Level::Info
                     },
-                    message: "ok".into(),
-                    attrs: Default::default(),
-                    trace_id: None,
-                    span_id: None,
-                    source: None,
-                    truncated: false,
-                },
+                    "ok",
+                ),
             })
             .collect();
         stores.logs.persist(&logs).await.unwrap();

@@ -31,19 +31,7 @@ fn events(service: &str, level: Level, start_ms: i64, n: i64) -> Vec<LogEvent> {
     (0..n)
         .map(|i| {
             let at = t0() + chrono::Duration::milliseconds(start_ms + i * 100);
-            LogEvent {
-                ts: at,
-                received_at: at,
-                service: service.into(),
-                host: None,
-                level,
-                message: format!("{service} {start_ms} #{i}"),
-                attrs: Default::default(),
-                trace_id: None,
-                span_id: None,
-                source: None,
-                truncated: false,
-            }
+            LogEvent::new(at, service, level, format!("{service} {start_ms} #{i}"))
         })
         .collect()
 }

@@ -16,19 +16,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn event(at: DateTime<Utc>, service: &str, level: Level, message: &str) -> LogEvent {
-    LogEvent {
-        ts: at,
-        received_at: at,
-        service: service.into(),
-        host: None,
-        level,
-        message: message.into(),
-        attrs: Default::default(),
-        trace_id: None,
-        span_id: None,
-        source: None,
-        truncated: false,
-    }
+    LogEvent::new(at, service, level, message)
 }
 
 fn open(dir: &std::path::Path) -> Stores {

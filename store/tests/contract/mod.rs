@@ -13,19 +13,7 @@ pub fn t(secs: i64) -> DateTime<Utc> {
 }
 
 pub fn event(secs: i64, service: &str, level: Level, message: &str) -> LogEvent {
-    LogEvent {
-        ts: t(secs),
-        received_at: t(secs),
-        service: service.into(),
-        host: None,
-        level,
-        message: message.into(),
-        attrs: Default::default(),
-        trace_id: None,
-        span_id: None,
-        source: None,
-        truncated: false,
-    }
+    LogEvent::new(t(secs), service, level, message)
 }
 
 fn stored(entry: &str, events: &[LogEvent]) -> Vec<StoredLog> {
