@@ -107,6 +107,24 @@ pub fn errors_of(counts: &LevelCounts) -> u64 {
 struct VolumeJson {
     step_secs: i64,
     buckets: Vec<BucketJson>,
+    #[serde(default)]
+    series: Vec<SeriesJson>,
+}
+
+#[derive(Deserialize)]
+struct SeriesJson {
+    service: String,
+    buckets: Vec<BucketJson>,
+}
+
+fn buckets_of(json: Vec<BucketJson>) -> Vec<Bucket> {
+    json.into_iter()
+        .map(|b| Bucket {
+            t: parse_ms(&b.ts),
+            total: b.total,
+            counts: level_counts(&b.counts),
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -138,33 +156,42 @@ pub struct Volume {
     pub buckets: Vec<Bucket>,
 }
 
-/// `GET /api/stats/volume`.
-pub async fn volume(
+/// `GET /api/stats/volume?by=service`: the volume of every service together
+/// and one series per service of `services` (in that order), in one request.
+pub async fn volume_by_service(
     base: &str,
     from_ms: f64,
     to_ms: f64,
     step_secs: i64,
-    service: Option<&str>,
-) -> Result<Volume, String> {
+    services: &[String],
+) -> Result<(Volume, Vec<(String, Volume)>), String> {
     let q = query(&[
         ("from", format!("{}", from_ms.round() as i64)),
         ("to", format!("{}", to_ms.round() as i64)),
         ("step", step_secs.to_string()),
-        ("service", service.unwrap_or_default().to_owned()),
+        ("by", "service".to_owned()),
+        ("services", services.join(",")),
     ]);
     let v: VolumeJson = get(base, &format!("/api/stats/volume{q}")).await?;
-    Ok(Volume {
-        step_secs: v.step_secs,
-        buckets: v
-            .buckets
-            .into_iter()
-            .map(|b| Bucket {
-                t: parse_ms(&b.ts),
-                total: b.total,
-                counts: level_counts(&b.counts),
-            })
-            .collect(),
-    })
+    let step_secs = v.step_secs;
+    let series = v
+        .series
+        .into_iter()
+        .map(|s| {
+            let volume = Volume {
+                step_secs,
+                buckets: buckets_of(s.buckets),
+            };
+            (s.service, volume)
+        })
+        .collect();
+    Ok((
+        Volume {
+            step_secs,
+            buckets: buckets_of(v.buckets),
+        },
+        series,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -248,9 +275,13 @@ pub struct LogLine {
     pub truncated: bool,
 }
 
-#[derive(Deserialize)]
-struct LogsJson {
-    items: Vec<LogLine>,
+/// One page of `GET /api/logs`, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct LogsPage {
+    pub items: Vec<LogLine>,
+    /// Cursor of the next (older) page; none when this is the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 /// Filters of the log tail.
@@ -262,14 +293,16 @@ pub struct LogFilter {
     pub text: String,
 }
 
-/// `GET /api/logs`: the newest `limit` lines matching `filter` in the range.
+/// `GET /api/logs`: the newest `limit` lines matching `filter` in the range,
+/// or with `cursor` the page after the one that returned it.
 pub async fn logs(
     base: &str,
     filter: &LogFilter,
     from_ms: f64,
     to_ms: f64,
     limit: usize,
-) -> Result<Vec<LogLine>, String> {
+    cursor: Option<&str>,
+) -> Result<LogsPage, String> {
     let q = query(&[
         ("service", filter.service.clone()),
         ("level", filter.level.clone()),
@@ -277,9 +310,9 @@ pub async fn logs(
         ("from", format!("{}", from_ms.round() as i64)),
         ("to", format!("{}", to_ms.round() as i64)),
         ("limit", limit.to_string()),
+        ("cursor", cursor.unwrap_or_default().to_owned()),
     ]);
-    let page: LogsJson = get(base, &format!("/api/logs{q}")).await?;
-    Ok(page.items)
+    get(base, &format!("/api/logs{q}")).await
 }
 
 /// A few lines kept with an anomaly.

@@ -325,6 +325,34 @@ describe("dashboard", { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  test("one overview refresh makes five API calls, whatever the number of services", async () => {
+    const page = await newPage();
+    // No auto refresh: only the initial load and the one refresh asked for.
+    await page.addInitScript(() => localStorage.setItem("anomalog.refresh", "0"));
+    const calls = [];
+    page.on("request", (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith("/api/")) calls.push(u.pathname);
+    });
+    await page.goto(`${base}/`);
+    await page.waitForSelector('[data-chart="error-rate"]');
+    await page.waitForLoadState("networkidle");
+    const initial = calls.splice(0);
+    await page.click('button[aria-label="Refresh now"]');
+    // The per-service series come last, after the breakdown and anomalies.
+    await waitFor("the refresh's volume request", async () => calls.includes("/api/stats/volume"));
+    await sleep(1_500);
+    const tally = (list) => list.reduce((t, p) => ({ ...t, [p]: (t[p] ?? 0) + 1 }), {});
+    // The shell's open anomalies and services, then breakdown, anomalies in
+    // range and every service's series in one volume request.
+    const expected = { "/api/anomalies": 2, "/api/services": 1, "/api/stats/breakdown": 1, "/api/stats/volume": 1 };
+    assert.deepEqual(tally(calls), expected, calls.join("\n"));
+    assert.deepEqual(tally(initial), expected, initial.join("\n"));
+    // ...and still one error-rate chart per service.
+    assert.equal(await page.locator('[data-chart="error-rate"]').count(), SERVICES.length);
+    await page.context().close();
+  });
+
   test("the overview works in light theme and on a phone", async () => {
     const page = await newPage({ width: 390, height: 844 }, "light");
     await page.goto(`${base}/`);
@@ -508,6 +536,98 @@ describe("dashboard", { timeout: 180_000 }, () => {
     } finally {
       await new Promise((r) => host.close(r));
     }
+  });
+
+  test("the tail pages back past the first page with Load older, without duplicates", async () => {
+    // 450 lines of one service: more than the 300 of the live page.
+    const start = Date.now() - 60_000;
+    const paged = [];
+    for (let i = 0; i < 450; i++) {
+      const n = String(i).padStart(3, "0");
+      paged.push({ ts: new Date(start + i * 100).toISOString(), service: "pager", level: "INFO", message: `paged line ${n}` });
+    }
+    await post(paged);
+    dataset.push(...paged);
+    await waitFor(
+      "the paged lines to be stored",
+      async () => (await getJson("/api/logs?service=pager&limit=1000")).items.length === paged.length,
+    );
+    const page = await newPage();
+    await page.goto(`${base}/#/tail?service=pager`);
+    const rows = () =>
+      page.$$eval('[data-testid="tail"] .logrow', (els) =>
+        els.map((el) => ({ id: el.dataset.id, message: el.querySelector(".logmsg").innerText })),
+      );
+    await waitFor("the live page", async () => (await rows()).length === 300);
+    assert.equal((await rows())[0].message, "paged line 449");
+
+    // New lines arrive while paging back: they join the live page on top,
+    // and the lines they push out of it stay on screen.
+    const late = [];
+    for (let i = 0; i < 5; i++) {
+      late.push({ ts: new Date(Date.now() - 1_000 + i * 100).toISOString(), service: "pager", level: "INFO", message: `late line ${i}` });
+    }
+    await post(late);
+    dataset.push(...late);
+    await page.click('[data-testid="load-older"]');
+    await waitFor("every paged and late line", async () => (await rows()).length === paged.length + late.length, 20_000);
+    await page.waitForSelector('[data-testid="no-older"]');
+    assert.equal(await page.locator('[data-testid="load-older"]').count(), 0);
+
+    const shown = await rows();
+    assert.equal(new Set(shown.map((r) => r.id)).size, shown.length, "duplicate lines");
+    // Exactly the posted lines, newest first.
+    const want = [...paged, ...late]
+      .sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts))
+      .map((e) => e.message);
+    assert.deepEqual(
+      shown.map((r) => r.message),
+      want,
+    );
+    await page.context().close();
+  });
+
+  test("the API docs page renders every endpoint, offline", async () => {
+    const doc = await getJson("/api/openapi.json");
+    const page = await newPage();
+    // Every request must stay on this server; anything else is recorded and refused.
+    const outside = [];
+    await page.route("**/*", (route) => {
+      const u = new URL(route.request().url());
+      if (u.protocol === "data:" || u.protocol === "blob:" || u.hostname === "127.0.0.1") return route.continue();
+      outside.push(route.request().url());
+      return route.abort();
+    });
+    const started = Date.now();
+    await page.goto(`${base}/api/docs`);
+    await page.waitForSelector(".opblock-summary-path");
+    const loadMs = Date.now() - started;
+    const operations = await page.$$eval(".opblock", (els) =>
+      els.map((el) => {
+        const method = el.querySelector(".opblock-summary-method").innerText.toLowerCase();
+        const p = el.querySelector(".opblock-summary-path").getAttribute("data-path");
+        return `${method} ${p}`;
+      }),
+    );
+    const documented = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m} ${p}`));
+    assert.deepEqual([...operations].sort(), [...documented].sort());
+    assert.ok(documented.includes("post /ingest") && documented.includes("get /api/stats/volume"));
+
+    // An operation opens with its parameters, and "Try it out" (on by
+    // default) calls this server.
+    const health = page.locator('.opblock-get:has([data-path="/api/health"])');
+    await health.locator(".opblock-summary").click();
+    await health.locator(".execute").click();
+    await health.locator(".live-responses-table .response-col_status", { hasText: "200" }).waitFor();
+    const logs = page.locator('.opblock-get:has([data-path="/api/logs"])');
+    await logs.locator(".opblock-summary").click();
+    for (const name of ["service", "level", "cursor", "limit"]) {
+      await logs.locator(`.parameters [data-param-name="${name}"]`).waitFor();
+    }
+    assert.deepEqual(outside, [], "requests left 127.0.0.1");
+    console.log(`docs page: ${operations.length} operations rendered in ${loadMs} ms`);
+    await shot(page, "docs-page", { fullPage: false });
+    await page.context().close();
   });
 
   test("no console errors, page errors or failed requests", () => {

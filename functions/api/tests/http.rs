@@ -200,6 +200,104 @@ async fn volume_is_a_dense_series_by_level() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+fn series_totals(body: &Value) -> Vec<(String, u64, u64, u64)> {
+    body["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let buckets = s["buckets"].as_array().unwrap();
+            let summed: u64 = buckets.iter().map(|b| b["total"].as_u64().unwrap()).sum();
+            (
+                s["service"].as_str().unwrap().to_owned(),
+                s["total"].as_u64().unwrap(),
+                s["errors"].as_u64().unwrap(),
+                summed,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn volume_by_service_returns_every_series_in_one_response() {
+    let h = harness().await;
+    let (status, body) = get(&h.app, "/api/stats/volume?from=now-2m&step=60&by=service").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Busiest first; totals agree with the buckets; same buckets as the total.
+    assert_eq!(
+        series_totals(&body),
+        vec![("api".to_owned(), 3, 2, 3), ("web".to_owned(), 2, 0, 2)]
+    );
+    for s in body["series"].as_array().unwrap() {
+        let ts: Vec<&Value> = s["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| &b["ts"])
+            .collect();
+        let top: Vec<&Value> = body["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| &b["ts"])
+            .collect();
+        assert_eq!(ts, top);
+    }
+    assert_eq!(body["series"][0]["buckets"][1]["counts"]["ERROR"], 2);
+
+    // Named services come in the asked order; an unknown one is all zero.
+    let (_, named) = get(
+        &h.app,
+        "/api/stats/volume?from=now-2m&step=60&by=service&services=web,ghost,api,web",
+    )
+    .await;
+    assert_eq!(
+        series_totals(&named),
+        vec![
+            ("web".to_owned(), 2, 0, 2),
+            ("ghost".to_owned(), 0, 0, 0),
+            ("api".to_owned(), 3, 2, 3)
+        ]
+    );
+    let (_, top1) = get(
+        &h.app,
+        "/api/stats/volume?from=now-2m&step=60&by=service&top=1",
+    )
+    .await;
+    assert_eq!(series_totals(&top1), vec![("api".to_owned(), 3, 2, 3)]);
+    // The history before `from` is included when asked for (the dashboard's band).
+    let (_, long) = get(
+        &h.app,
+        "/api/stats/volume?from=now-3h&step=600&by=service&services=web",
+    )
+    .await;
+    assert_eq!(series_totals(&long), vec![("web".to_owned(), 3, 0, 3)]);
+
+    // Without by=service there is no `series`.
+    let (_, plain) = get(&h.app, "/api/stats/volume?from=now-2m&step=60").await;
+    assert!(plain.get("series").is_none(), "{plain}");
+
+    for bad in [
+        "by=level",
+        "top=0&by=service",
+        "top=101&by=service",
+        "top=2",
+        "services=a",
+        "by=service&services=a&top=1",
+    ] {
+        let (status, body) = get(&h.app, &format!("/api/stats/volume?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        let first = bad.split('=').next().unwrap();
+        let message = body["error"].as_str().unwrap();
+        assert!(
+            ["by:", "top:", "services:"]
+                .iter()
+                .any(|p| message.starts_with(p)),
+            "{bad} ({first}): {message}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn breakdown_counts_by_service_and_level() {
     let h = harness().await;

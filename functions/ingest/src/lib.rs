@@ -6,6 +6,8 @@
 //! [`EventQueue`] as one entry. The 202 is sent only after that append returned,
 //! so a 202 always means the batch is durable.
 
+pub mod openapi;
+
 use std::io::Read;
 use std::sync::Arc;
 
@@ -44,18 +46,23 @@ pub fn router(state: IngestState) -> Router {
 }
 
 /// Query parameters of `POST /ingest`: defaults for records that lack them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IngestParams {
+    /// Service of records that carry none.
     pub service: Option<String>,
+    /// Host of records that carry none.
     pub host: Option<String>,
+    /// Source of records that carry none (file path, shipper name...).
     pub source: Option<String>,
 }
 
 /// Body of a 202 response.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct IngestReceipt {
     pub accepted: usize,
     pub rejected: usize,
+    #[schema(value_type = Vec<openapi::Rejection>)]
     pub errors: Vec<Rejection>,
 }
 

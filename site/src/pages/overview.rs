@@ -23,6 +23,8 @@ struct OverviewData {
     anomalies: Vec<Anomaly>,
 }
 
+/// Three requests whatever the number of services: the breakdown and the
+/// anomalies of the range, then every chart's series in one volume request.
 async fn load(base: String, range: Range) -> Result<OverviewData, String> {
     let (from, to) = range.window();
     let step = time::step_for(to - from);
@@ -30,8 +32,7 @@ async fn load(base: String, range: Range) -> Result<OverviewData, String> {
         since_ms: Some(from),
         ..AnomalyFilter::default()
     };
-    let (volume, breakdown, anomalies) = futures::join!(
-        api::volume(&base, from, to, step, None),
+    let (breakdown, anomalies) = futures::join!(
         api::breakdown(&base, from, to),
         api::anomalies(&base, &filter),
     );
@@ -54,7 +55,6 @@ async fn load(base: String, range: Range) -> Result<OverviewData, String> {
         }
     }
     names.truncate(RATE_CHARTS);
-    let history = band_history_ms(step);
     names.sort_by_key(|n| {
         breakdown
             .services
@@ -62,20 +62,17 @@ async fn load(base: String, range: Range) -> Result<OverviewData, String> {
             .position(|s| &s.service == n)
             .unwrap_or(usize::MAX)
     });
-    let series = futures::future::join_all(
-        names
-            .iter()
-            .map(|name| api::volume(&base, from - history, to, step, Some(name))),
-    )
-    .await;
-    let mut rates = Vec::with_capacity(names.len());
-    for (name, v) in names.into_iter().zip(series) {
-        rates.push((name, v?));
-    }
+    // The rate charts need history before `from` for their band; the volume
+    // chart shows only the buckets from `from` on.
+    let history = band_history_ms(step);
+    let (mut volume, rates) =
+        api::volume_by_service(&base, from - history, to, step, &names).await?;
+    let first_bucket = (from / (step as f64 * 1000.0)).floor() * step as f64 * 1000.0;
+    volume.buckets.retain(|b| b.t >= first_bucket);
     Ok(OverviewData {
         from,
         to,
-        volume: volume?,
+        volume,
         breakdown,
         rates,
         anomalies,

@@ -1,17 +1,18 @@
 //! The live tail: newest lines first, refreshed with the dashboard, filtered by
-//! service, minimum level, text and the time range; pause keeps the screen still.
+//! service, minimum level, text and the time range; pause keeps the screen still;
+//! "Load older" pages back with the API's cursor.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::{self, LEVELS, LogFilter, LogLine};
+use crate::api::{self, LEVELS, LogFilter, LogLine, LogsPage};
 use crate::app::{Range, use_ctx};
 use crate::pages::{ErrorBanner, Loading, LogRow};
 use crate::time;
 
-/// Lines one refresh shows.
+/// Lines one refresh shows, and lines one "Load older" adds.
 const TAIL_LINES: usize = 300;
 
 /// One answer of the logs API with the query that produced it.
@@ -19,7 +20,50 @@ const TAIL_LINES: usize = 300;
 struct Snapshot {
     filter: LogFilter,
     range: Range,
-    items: Vec<LogLine>,
+    page: LogsPage,
+}
+
+/// Lines below the live page, loaded with "Load older"; dropped when the
+/// filters or the range change.
+///
+/// The first load keeps the live page it continued from, so lines that later
+/// slide out of the live page (as new ones arrive) stay on screen: live page,
+/// then these lines minus the live ones, is gapless and free of duplicates.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Older {
+    lines: Vec<LogLine>,
+    /// Cursor of the next older page; `None` once the oldest line is shown.
+    cursor: Option<String>,
+    loading: bool,
+    error: Option<String>,
+}
+
+impl Older {
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Adds a page, skipping lines already held.
+    fn extend(&mut self, page: LogsPage) {
+        let held: HashSet<String> = self.lines.iter().map(|l| l.id.clone()).collect();
+        self.lines
+            .extend(page.items.into_iter().filter(|l| !held.contains(&l.id)));
+        self.cursor = page.next_cursor;
+    }
+}
+
+/// The live (or frozen) page followed by the older lines it does not hold.
+fn merged(head: &[LogLine], older: &Older) -> Vec<LogLine> {
+    let shown: HashSet<&str> = head.iter().map(|l| l.id.as_str()).collect();
+    let mut out = head.to_vec();
+    out.extend(
+        older
+            .lines
+            .iter()
+            .filter(|l| !shown.contains(l.id.as_str()))
+            .cloned(),
+    );
+    out
 }
 
 #[component]
@@ -38,14 +82,14 @@ pub fn Tail() -> impl IntoView {
         let base = ctx.base();
         async move {
             let (from, to) = range.window();
-            let result = api::logs(&base, &filter, from, to, TAIL_LINES).await;
+            let result = api::logs(&base, &filter, from, to, TAIL_LINES, None).await;
             if result.is_ok() {
                 loaded_at.set(Some(time::now_ms()));
             }
-            result.map(|items| Snapshot {
+            result.map(|page| Snapshot {
                 filter,
                 range,
-                items,
+                page,
             })
         }
     });
@@ -75,29 +119,102 @@ pub fn Tail() -> impl IntoView {
                 .unwrap_or_else(|| Snapshot {
                     filter: ctx.tail_filter.get_untracked(),
                     range: ctx.range.get_untracked(),
-                    items: Vec::new(),
+                    page: LogsPage::default(),
                 });
             frozen.set(Some(now));
         }
     };
     let waiting = move || {
         let shown = frozen.with(|f| {
-            f.as_ref()
-                .map(|f| f.items.iter().map(|l| l.id.clone()).collect::<HashSet<_>>())
+            f.as_ref().map(|f| {
+                f.page
+                    .items
+                    .iter()
+                    .map(|l| l.id.clone())
+                    .collect::<HashSet<_>>()
+            })
         })?;
         let live = lines.get()?.ok()?;
-        Some(live.items.iter().filter(|l| !shown.contains(&l.id)).count())
+        Some(
+            live.page
+                .items
+                .iter()
+                .filter(|l| !shown.contains(&l.id))
+                .count(),
+        )
     };
-    // What the list shows: the snapshot while paused, else the live result.
-    let state = Memo::new(move |_| match frozen.get() {
-        Some(f) => Some(Ok(f.items)),
-        None => lines.get().map(|r| r.map(|s| s.items)),
+    // The page on top: the snapshot while paused, else the live result.
+    let head = Memo::new(move |_| match frozen.get() {
+        Some(f) => Some(Ok(f.page)),
+        None => lines.get().map(|r| r.map(|s| s.page)),
+    });
+    // Older pages belong to one filter and range.
+    let older = RwSignal::new(Older::default());
+    Effect::new(move |_| {
+        ctx.tail_filter.track();
+        ctx.range.track();
+        older.set(Older::default());
+    });
+    // What the list shows: the head page, then the older lines.
+    let state = Memo::new(move |_| {
+        head.with(|h| match h {
+            Some(Ok(page)) => Some(Ok(older.with(|o| merged(&page.items, o)))),
+            Some(Err(e)) => Some(Err(e.clone())),
+            None => None,
+        })
     });
     let items = move || {
         state.with(|s| match s {
             Some(Ok(items)) => items.clone(),
             _ => Vec::new(),
         })
+    };
+    // Where the next older page starts: after the older lines once there are
+    // some, else after the head page.
+    let next_cursor = move || {
+        if older.with(Older::is_empty) {
+            head.with(|h| match h {
+                Some(Ok(page)) => page.next_cursor.clone(),
+                _ => None,
+            })
+        } else {
+            older.with(|o| o.cursor.clone())
+        }
+    };
+    let load_older = move |_| {
+        let Some(cursor) = next_cursor() else { return };
+        if older.with_untracked(|o| o.loading) {
+            return;
+        }
+        if older.with_untracked(Older::is_empty) {
+            let kept = head.with_untracked(|h| match h {
+                Some(Ok(page)) => page.items.clone(),
+                _ => Vec::new(),
+            });
+            older.update(|o| o.lines = kept);
+        }
+        older.update(|o| {
+            o.loading = true;
+            o.error = None;
+        });
+        let filter = ctx.tail_filter.get_untracked();
+        let range = ctx.range.get_untracked();
+        let base = ctx.base();
+        leptos::task::spawn_local(async move {
+            let (from, to) = range.window();
+            let result = api::logs(&base, &filter, from, to, TAIL_LINES, Some(&cursor)).await;
+            // The filters or range changed meanwhile: this page is of no use.
+            if ctx.tail_filter.get_untracked() != filter || ctx.range.get_untracked() != range {
+                return;
+            }
+            older.update(|o| {
+                o.loading = false;
+                match result {
+                    Ok(page) => o.extend(page),
+                    Err(e) => o.error = Some(e),
+                }
+            });
+        });
     };
 
     // Typing filters after a short pause, not on every key.
@@ -149,14 +266,31 @@ pub fn Tail() -> impl IntoView {
                 }
                 .into_any(),
             ),
-            Some(Ok(items)) if items.len() == TAIL_LINES => Some(
-                view! {
-                    <div class="muted small center">{format!("Showing the newest {TAIL_LINES} lines; narrow the filters to see older ones.")}</div>
-                }
-                .into_any(),
-            ),
             Some(Ok(_)) => None,
         })
+    };
+    let paging = move || {
+        let has_items = state.with(|s| matches!(s, Some(Ok(items)) if !items.is_empty()));
+        if !has_items {
+            return None;
+        }
+        let (loading, error, paged) = older.with(|o| (o.loading, o.error.clone(), !o.is_empty()));
+        let view = if next_cursor().is_some() {
+            view! {
+                {error.map(|e| view! { <ErrorBanner message=e/> })}
+                <div class="center">
+                    <button class="btn" data-testid="load-older" disabled=loading on:click=load_older>
+                        {if loading { "Loading…" } else { "Load older lines" }}
+                    </button>
+                </div>
+            }
+            .into_any()
+        } else if paged {
+            view! { <div class="muted small center" data-testid="no-older">"No older lines in this range."</div> }.into_any()
+        } else {
+            return None;
+        };
+        Some(view)
     };
     let count =
         move || state.with(|s| s.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, Vec::len));
@@ -229,6 +363,7 @@ pub fn Tail() -> impl IntoView {
                 </For>
             </div>
             {status}
+            {paging}
         </section>
     }
 }
