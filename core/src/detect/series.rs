@@ -93,7 +93,7 @@ impl Default for SeriesConfig {
             episode_rows: 1,
             seasonal_gain: 0.6,
             weekly: true,
-            return_points: 0,
+            return_points: 1000,
         }
     }
 }
