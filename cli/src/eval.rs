@@ -138,6 +138,12 @@ fn write_corpus(dir: &Path, corpus: &[LabelledSeries]) -> anyhow::Result<()> {
         let file = format!("{}.csv", s.name);
         let mut text = String::from("timestamp,value\n");
         for (i, v) in s.values.iter().enumerate() {
+            // A missing value is an empty cell, as in real exports.
+            let v = if v.is_finite() {
+                v.to_string()
+            } else {
+                String::new()
+            };
             text.push_str(&format!("{},{v}\n", s.timestamp(i).format(TIME_FORMAT)));
         }
         std::fs::write(dir.join(&file), text).with_context(|| format!("writing {file}"))?;

@@ -198,6 +198,10 @@ pub fn weekly_period(bucket_secs: i64) -> Option<usize> {
     (week <= MAX_WEEK_PERIOD).then_some(week)
 }
 
+/// Statistics of the warm-up this many robust standard deviations from the
+/// rest are forgotten at its end.
+const WARMUP_OUTLIER: f64 = 20.0;
+
 /// Statistics a view needs in its history before it judges.
 const MIN_HISTORY: usize = 20;
 
@@ -240,6 +244,10 @@ pub struct SeriesDetector {
     /// Smallest non-zero difference between consecutive values: the series'
     /// resolution, a floor for its spread.
     resolution: f64,
+    /// The smallest spread worth telling from zero: a tiny share of the
+    /// series' typical magnitude, so that values of 1e-9 are judged like
+    /// values of 1e9.
+    tiny: f64,
     last: Option<f64>,
     scratch: Vec<f64>,
 }
@@ -321,6 +329,7 @@ impl SeriesDetector {
             excursion: None,
             returning: false,
             resolution: f64::INFINITY,
+            tiny: f64::MIN_POSITIVE,
             last: None,
             scratch: Vec::new(),
         }
@@ -376,9 +385,65 @@ impl SeriesDetector {
             let values: Vec<f64> = raw.iter().map(|&(v, _)| v).collect();
             self.transform = choose_transform(&values, self.cfg.reference_points.max(2));
         }
+        let mut magnitudes: Vec<f64> = raw
+            .iter()
+            .map(|&(v, _)| self.transform.apply(v).abs())
+            .collect();
+        let typical = median_in_place(&mut magnitudes);
+        self.tiny = (1e-12 * typical).max(f64::MIN_POSITIVE);
         for (v, elapsed) in raw {
             self.step(v, elapsed, false);
         }
+        self.forget_warmup_outliers();
+    }
+
+    /// The warm-up is learned unjudged, so one wild value in it (a counter
+    /// reset, a unit glitch) would make every later deviation smaller than
+    /// itself look normal for a whole window. Statistics far beyond anything
+    /// else learned (`WARMUP_OUTLIER` robust standard deviations) are dropped
+    /// from the histories, and their points count as flagged in the recent
+    /// values.
+    fn forget_warmup_outliers(&mut self) {
+        let floor = self.spread_floor();
+        let mut dropped: Vec<usize> = Vec::new();
+        for view in &mut self.views {
+            if view.history.len() < MIN_HISTORY {
+                continue;
+            }
+            self.scratch.clear();
+            self.scratch.extend(view.history.iter().map(|&(_, s)| s));
+            let (center, spread) = median_spread_in_place(&mut self.scratch);
+            let limit = WARMUP_OUTLIER * spread.max(floor);
+            let before = view.history.len();
+            view.history.retain(|&(i, s)| {
+                let keep = (s - center).abs() <= limit;
+                if !keep && view.points == 1 && view.period == 0 {
+                    dropped.push(i);
+                }
+                keep
+            });
+            if view.history.len() != before {
+                view.summary = None;
+            }
+        }
+        let n = self.flagged.len();
+        for i in dropped {
+            if let Some(back) = self.steps.checked_sub(i)
+                && back < n
+            {
+                self.flagged[n - 1 - back] = true;
+            }
+        }
+    }
+
+    /// Spreads are floored at half the series' resolution.
+    fn spread_floor(&self) -> f64 {
+        let floor = if self.resolution.is_finite() {
+            self.resolution / 2.0
+        } else {
+            0.0
+        };
+        floor.max(self.tiny)
     }
 
     /// Moves time on by `elapsed` buckets and stores `value` in the newest.
@@ -460,13 +525,22 @@ impl SeriesDetector {
         // The resolution is learned after the judgement, so the first change
         // of a perfectly flat series is judged against a flat history.
         if let Some(last) = self.last {
+            // Differences within rounding error of the values are none.
             let diff = (value - last).abs();
-            if diff > 1e-12 {
+            if diff > 1e-12 * value.abs().max(last.abs()) && diff > 0.0 {
                 self.resolution = self.resolution.min(diff);
             }
         }
         self.last = Some(value);
 
+        // A change after a stretch so flat that the point view learned one
+        // value only: the flat stretch says nothing about the noise to come
+        // (a sensor coming alive, a counter starting), so the views learn
+        // afresh after reporting the change.
+        let relearn = raw_anomaly
+            && self.views[0]
+                .summary
+                .is_some_and(|(_, _, lowest, highest)| highest <= lowest);
         let window = self.cfg.window.max(MIN_HISTORY);
         for ((view, stat), score) in self.views.iter_mut().zip(stats).zip(scores) {
             let Some(stat) = stat else {
@@ -503,6 +577,14 @@ impl SeriesDetector {
             }
             while view.peaks.front().is_some_and(|&(i, _)| i + window < index) {
                 view.peaks.pop_front();
+            }
+        }
+        if relearn {
+            for view in &mut self.views {
+                view.history.clear();
+                view.peaks.clear();
+                view.summary = None;
+                view.in_episode = false;
             }
         }
         if raw_anomaly && self.episode == 0 {
@@ -728,12 +810,7 @@ impl SeriesDetector {
         if let Some(down) = second_largest(view.peaks.iter().map(|&(_, s)| -s)) {
             lowest = lowest.min(-down);
         }
-        let floor = if self.resolution.is_finite() {
-            self.resolution / 2.0
-        } else {
-            0.0
-        };
-        let spread = spread.max(floor).max(1e-9);
+        let spread = spread.max(self.spread_floor());
         let deviation = stat - center;
         let ratio = if deviation >= 0.0 {
             let threshold = (self.cfg.k * spread).max(highest - center + self.cfg.margin * spread);
