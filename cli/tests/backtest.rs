@@ -187,3 +187,101 @@ fn eval_reports_precision_recall_delay_and_nab_scores_for_a_labelled_dir() {
         "{out}"
     );
 }
+
+/// Runs `backtest --series` on `text`; returns the (score, anomaly) columns
+/// after checking the rows are echoed in order with valid values.
+fn backtest_text(text: &str) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.csv"), text).unwrap();
+    let out = stdout(&anomalog(&["backtest", "--series", "s.csv"], dir.path()));
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("timestamp,value,score,anomaly"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    let inputs: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), inputs.len());
+    rows.iter()
+        .zip(&inputs)
+        .map(|(row, original)| {
+            assert_eq!(format!("{},{}", row[0], row[1]), *original);
+            let score: f64 = row[2].parse().unwrap();
+            assert!((0.0..=1.0).contains(&score), "{row:?}");
+            assert!(row[3] == "0" || row[3] == "1");
+            (row[2].clone(), row[3].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn a_short_series_with_bad_and_negative_values_is_echoed_with_zero_scores() {
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..40 {
+        let value = match i % 10 {
+            3 => String::new(),
+            5 => "n/a".to_owned(),
+            7 => "NaN".to_owned(),
+            _ => format!("{:.2}", -3.0 - (i as f64) * 0.1),
+        };
+        text.push_str(&format!("{},{value}\n", 1_767_225_600 + i * 60));
+    }
+    let rows = backtest_text(&text);
+    assert!(rows.iter().all(|(s, a)| s == "0.000000" && a == "0"));
+}
+
+#[test]
+fn missing_rows_and_jittered_timestamps_keep_the_daily_view_aligned() {
+    // Ten days of a 5-minute daily cycle with a spike at a normal level but
+    // an abnormal time; then the same with rows dropped and timestamps
+    // jittered by a few seconds: the rows both files share score the same.
+    let day = 288;
+    let mut rng = fastrand_like(9);
+    let rows: Vec<(i64, f64)> = (0..10 * day)
+        .map(|i| {
+            let phase = (i % day) as f64 / day as f64;
+            let mut v = 100.0 + 50.0 * (std::f64::consts::TAU * phase).sin() + rng();
+            if i == 8 * day + 216 {
+                v = 150.0; // the daily peak's level, at the daily trough
+            }
+            (1_767_225_600 + 300 * i as i64, v)
+        })
+        .collect();
+    let whole: String = std::iter::once("timestamp,value".to_owned())
+        .chain(rows.iter().map(|(t, v)| format!("{t},{v:.3}")))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let kept: Vec<usize> = (0..rows.len())
+        .filter(|i| i % 17 != 5 && !(1000..1040).contains(i))
+        .collect();
+    let gappy: String = std::iter::once("timestamp,value".to_owned())
+        .chain(kept.iter().map(|&i| {
+            let jitter = [0, 7, -9, 3][i % 4];
+            format!("{},{:.3}", rows[i].0 + jitter, rows[i].1)
+        }))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    // The same rows as empty cells instead of missing rows.
+    let holes: String = std::iter::once("timestamp,value".to_owned())
+        .chain((0..rows.len()).map(|i| {
+            if kept.binary_search(&i).is_ok() {
+                format!("{},{:.3}", rows[i].0, rows[i].1)
+            } else {
+                format!("{},", rows[i].0)
+            }
+        }))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let spike = 8 * day + 216;
+    let whole = backtest_text(&whole);
+    assert_eq!(whole[spike].1, "1", "the daily view sees the spike");
+    let gappy = backtest_text(&gappy);
+    let holes = backtest_text(&holes);
+    for (k, &i) in kept.iter().enumerate() {
+        assert_eq!(gappy[k], holes[i], "row {i}");
+    }
+    let k = kept.binary_search(&spike).unwrap();
+    assert_eq!(gappy[k].1, "1", "still seen with gaps");
+}

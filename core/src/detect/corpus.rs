@@ -151,7 +151,13 @@ const SERIES: &[(&str, i64, usize, usize, Generator)] = &[
     ("log_errors_per_minute", 60, 4320, 2, log_errors_per_minute),
     ("log_volume_silence", 60, 4320, 2, log_volume_silence),
     // Shapes of real exports the kinds above lack.
-    ("warmup_glitch_spike", FIVE_MIN, 2016, 1, warmup_glitch_spike),
+    (
+        "warmup_glitch_spike",
+        FIVE_MIN,
+        2016,
+        1,
+        warmup_glitch_spike,
+    ),
     ("flat_then_noise", FIVE_MIN, 4032, 2, flat_then_noise),
     ("tiny_rate_shift", FIVE_MIN, 4032, 1, tiny_rate_shift),
     ("huge_bytes_spike", FIVE_MIN, 4032, 1, huge_bytes_spike),
@@ -162,7 +168,13 @@ const SERIES: &[(&str, i64, usize, usize, Generator)] = &[
         1,
         negative_temperature_dip,
     ),
-    ("gappy_requests_drop", FIVE_MIN, 4032, 1, gappy_requests_drop),
+    (
+        "gappy_requests_drop",
+        FIVE_MIN,
+        4032,
+        1,
+        gappy_requests_drop,
+    ),
 ];
 
 /// The whole corpus for `seed`. The same seed gives the same corpus.

@@ -234,8 +234,10 @@ pub struct SeriesDetector {
     seen: usize,
     /// Points learned so far (the warm-up is learned at its end).
     steps: usize,
-    /// Consecutive flagged points up to the newest.
+    /// Flagged points of the current episode.
     episode: usize,
+    /// Unflagged points since the last flagged one.
+    quiet: usize,
     /// The latest episode (not itself a return): the index of its first
     /// point and the reference level before it.
     excursion: Option<(usize, f64, f64)>,
@@ -326,6 +328,7 @@ impl SeriesDetector {
             seen: 0,
             steps: 0,
             episode: 0,
+            quiet: 0,
             excursion: None,
             returning: false,
             resolution: f64::INFINITY,
@@ -597,9 +600,16 @@ impl SeriesDetector {
         }
         if raw_anomaly {
             self.episode += 1;
-        } else {
-            self.episode = 0;
-            self.returning = false;
+            self.quiet = 0;
+        } else if self.episode > 0 {
+            // An episode ends after a reference length of quiet points: the
+            // flags of one change (the reference catching up, the averaging
+            // views following) are one episode, not several.
+            self.quiet += 1;
+            if self.quiet >= self.cfg.shift_points.max(1) {
+                self.episode = 0;
+                self.returning = false;
+            }
         }
         if self.returning {
             // The end of an excursion: the level goes back where it was
@@ -627,7 +637,8 @@ impl SeriesDetector {
             return self.values.back().copied().unwrap_or(0.0);
         }
         self.scratch.clear();
-        self.scratch.extend(self.values.range(n - 1 - reference..n - 1));
+        self.scratch
+            .extend(self.values.range(n - 1 - reference..n - 1));
         median_in_place(&mut self.scratch)
     }
 
