@@ -231,57 +231,70 @@ fn a_short_series_with_bad_and_negative_values_is_echoed_with_zero_scores() {
 
 #[test]
 fn missing_rows_and_jittered_timestamps_keep_the_daily_view_aligned() {
-    // Ten days of a 5-minute daily cycle with a spike at a normal level but
-    // an abnormal time; then the same with rows dropped and timestamps
-    // jittered by a few seconds: the rows both files share score the same.
+    // Ten days of 5-minute values with a nightly batch job (+40 for an hour
+    // from 02:00); on day 8 the job runs at 18:00 instead, and the daily
+    // view sees its missing peak at 02:00. Then the same with rows dropped and timestamps jittered
+    // by a few seconds, and with those rows as empty cells: the rows both
+    // share score the same, and the missing peak is still found.
     let day = 288;
     let mut rng = fastrand_like(9);
+    let late = 8 * day + 216;
     let rows: Vec<(i64, f64)> = (0..10 * day)
         .map(|i| {
-            let phase = (i % day) as f64 / day as f64;
-            let mut v = 100.0 + 50.0 * (std::f64::consts::TAU * phase).sin() + rng();
-            if i == 8 * day + 216 {
-                v = 150.0; // the daily peak's level, at the daily trough
-            }
+            let at = i % day;
+            let job = if i / day == 8 {
+                (late..late + 12).contains(&i)
+            } else {
+                (24..36).contains(&at)
+            };
+            let v = 100.0 + 5.0 * rng() + if job { 40.0 } else { 0.0 };
             (1_767_225_600 + 300 * i as i64, v)
         })
         .collect();
-    let whole: String = std::iter::once("timestamp,value".to_owned())
-        .chain(rows.iter().map(|(t, v)| format!("{t},{v:.3}")))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n";
+    let csv = |lines: Vec<String>| -> String {
+        std::iter::once("timestamp,value".to_owned())
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    let whole = csv(rows.iter().map(|(t, v)| format!("{t},{v:.3}")).collect());
     let kept: Vec<usize> = (0..rows.len())
         .filter(|i| i % 17 != 5 && !(1000..1040).contains(i))
         .collect();
-    let gappy: String = std::iter::once("timestamp,value".to_owned())
-        .chain(kept.iter().map(|&i| {
+    let gappy = csv(kept
+        .iter()
+        .map(|&i| {
             let jitter = [0, 7, -9, 3][i % 4];
             format!("{},{:.3}", rows[i].0 + jitter, rows[i].1)
-        }))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n";
-    // The same rows as empty cells instead of missing rows.
-    let holes: String = std::iter::once("timestamp,value".to_owned())
-        .chain((0..rows.len()).map(|i| {
+        })
+        .collect());
+    let holes = csv((0..rows.len())
+        .map(|i| {
             if kept.binary_search(&i).is_ok() {
                 format!("{},{:.3}", rows[i].0, rows[i].1)
             } else {
                 format!("{},", rows[i].0)
             }
-        }))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n";
-    let spike = 8 * day + 216;
+        })
+        .collect());
+    let flagged_days = |scored: &[(String, String)], index: &dyn Fn(usize) -> usize| {
+        scored
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.1 == "1")
+            .map(|(k, _)| index(k))
+            .filter(|&i| i >= 4 * day)
+            .collect::<Vec<usize>>()
+    };
     let whole = backtest_text(&whole);
-    assert_eq!(whole[spike].1, "1", "the daily view sees the spike");
+    let missing = 8 * day + 24;
+    assert!(flagged_days(&whole, &|k| k).contains(&missing));
     let gappy = backtest_text(&gappy);
     let holes = backtest_text(&holes);
     for (k, &i) in kept.iter().enumerate() {
         assert_eq!(gappy[k], holes[i], "row {i}");
     }
-    let k = kept.binary_search(&spike).unwrap();
-    assert_eq!(gappy[k].1, "1", "still seen with gaps");
+    let found = flagged_days(&gappy, &|k| kept[k]);
+    assert!(found.contains(&missing), "{found:?}");
 }

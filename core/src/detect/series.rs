@@ -147,7 +147,8 @@ struct View {
     /// Period in buckets of the seasonal views (a day, a week), 0 for the
     /// others.
     period: usize,
-    /// Earlier periods a seasonal view compares with, at most and at least.
+    /// Earlier periods a seasonal view compares with, and the periods of
+    /// history it needs before it speaks.
     cycles: usize,
     min_cycles: usize,
     /// Statistics of normal points, oldest first, with the index of the point.
@@ -280,14 +281,13 @@ impl SeriesDetector {
             view(ViewKind::Drift, 4 * shift, 4 * reference, 0, 0, 0),
         ];
         if let Some(period) = daily_period(bucket_secs).filter(|_| cfg.seasonal) {
-            let days = SEASONAL_DAYS;
             views.push(view(
                 ViewKind::Seasonal,
                 shift.min(3),
                 reference,
                 period,
-                days,
-                days,
+                SEASONAL_DAYS,
+                SEASONAL_DAYS,
             ));
         }
         if let Some(period) = weekly_period(bucket_secs).filter(|_| cfg.seasonal && cfg.weekly) {
@@ -695,7 +695,10 @@ impl SeriesDetector {
                         found += 1;
                     }
                 }
-                if found < min_cycles.max(1) {
+                // `min_cycles` periods of time must have passed; of their
+                // values, two suffice when rows are missing.
+                let passed = self.value_slots[j].saturating_sub(1) / period as u64;
+                if passed < min_cycles as u64 || found < min_cycles.clamp(1, 2) {
                     return None;
                 }
                 diffs.push(self.values[j] - median_in_place(&mut same_time[..found]));
@@ -804,10 +807,10 @@ impl SeriesDetector {
             // better than the points just before (and, for the weekly view,
             // than the previous days): many series have no useful cycle.
             let mut rival = self.views[0].spread;
-            if view.kind == ViewKind::Weekly {
-                if let Some(daily) = self.views.iter().find(|v| v.kind == ViewKind::Seasonal) {
-                    rival = rival.min(daily.spread);
-                }
+            if view.kind == ViewKind::Weekly
+                && let Some(daily) = self.views.iter().find(|v| v.kind == ViewKind::Seasonal)
+            {
+                rival = rival.min(daily.spread);
             }
             if spread > self.cfg.seasonal_gain * rival {
                 return 0.0;
