@@ -102,8 +102,13 @@ fn backtest_series(path: &Path, cfg: &DetectConfig) -> anyhow::Result<()> {
     let stdout = std::io::stdout().lock();
     let mut out = csv::Writer::from_writer(std::io::BufWriter::new(stdout));
     out.write_record(["timestamp", "value", "score", "anomaly"])?;
+    let mut previous: Option<DateTime<Utc>> = None;
     for row in &file.rows {
-        let verdict = detector.push(row.number);
+        let buckets = buckets_between(previous, row.ts, file.bucket_secs);
+        if row.ts.is_some() {
+            previous = row.ts;
+        }
+        let verdict = detector.push_after(row.number, buckets);
         let score = format!("{:.6}", verdict.score);
         let anomaly = if verdict.anomaly { "1" } else { "0" };
         out.write_record([row.timestamp.as_str(), row.value.as_str(), &score, anomaly])?;
@@ -112,6 +117,27 @@ fn backtest_series(path: &Path, cfg: &DetectConfig) -> anyhow::Result<()> {
     bar.finish_and_clear();
     out.flush()?;
     Ok(())
+}
+
+/// Buckets from the previous timestamp to this one: 1 for consecutive rows,
+/// more across missing rows (so that the seasonal views stay aligned with the
+/// time of day). Unreadable, repeated or out-of-order timestamps count as the
+/// next bucket.
+fn buckets_between(
+    previous: Option<DateTime<Utc>>,
+    ts: Option<DateTime<Utc>>,
+    bucket_secs: i64,
+) -> u64 {
+    let (Some(previous), Some(ts)) = (previous, ts) else {
+        return 1;
+    };
+    if bucket_secs <= 0 {
+        return 1;
+    }
+    let gap = (ts - previous).num_seconds();
+    // Rounded: timestamps jitter by a few seconds around their bucket.
+    let buckets = (gap + bucket_secs / 2).div_euclid(bucket_secs);
+    u64::try_from(buckets).unwrap_or(0).max(1)
 }
 
 /// How a log file is framed, from its first non-blank character.

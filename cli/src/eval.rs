@@ -138,6 +138,12 @@ fn write_corpus(dir: &Path, corpus: &[LabelledSeries]) -> anyhow::Result<()> {
         let file = format!("{}.csv", s.name);
         let mut text = String::from("timestamp,value\n");
         for (i, v) in s.values.iter().enumerate() {
+            // A missing value is an empty cell, as in real exports.
+            let v = if v.is_finite() {
+                v.to_string()
+            } else {
+                String::new()
+            };
             text.push_str(&format!("{},{v}\n", s.timestamp(i).format(TIME_FORMAT)));
         }
         std::fs::write(dir.join(&file), text).with_context(|| format!("writing {file}"))?;
@@ -275,11 +281,20 @@ fn report(out: &mut impl Write, scored: &Scored, args: &EvalArgs) -> anyhow::Res
             "{:<32} {:>6} {:>7} {:>8} {:>9}  delays (rows)",
             "series", "rows", "windows", "detected", "false pos"
         )?;
-        for o in &outcomes {
+        for (o, (_, _, rows, windows)) in outcomes.iter().zip(scored) {
+            // Where the false positives fell: the first row of each run of
+            // flagged rows outside every window.
+            let outside: Vec<usize> = (0..rows.len())
+                .filter(|&i| {
+                    rows[i].1
+                        && (i == 0 || !rows[i - 1].1)
+                        && !windows.iter().any(|w| w.start <= i && i <= w.end)
+                })
+                .collect();
             writeln!(
                 out,
-                "{:<32} {:>6} {:>7} {:>8} {:>9}  {:?}",
-                o.name, o.rows, o.windows, o.detected, o.false_events, o.delays
+                "{:<32} {:>6} {:>7} {:>8} {:>9}  {:?}  false at {:?}",
+                o.name, o.rows, o.windows, o.detected, o.false_events, o.delays, outside
             )?;
         }
         writeln!(out)?;

@@ -99,7 +99,22 @@ fn usual_gap(rows: &[SeriesRow]) -> i64 {
         return 0;
     }
     gaps.sort_unstable();
-    gaps[gaps.len() / 2]
+    snap(gaps[gaps.len() / 2])
+}
+
+/// Bucket widths of common exports, in seconds.
+const USUAL_WIDTHS: [i64; 18] = [
+    1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 14_400, 21_600, 43_200,
+    86_400,
+];
+
+/// The usual width within 5% of `gap`, if any: timestamps written a few
+/// seconds late (jitter) still make 5-minute buckets, which divide a day.
+fn snap(gap: i64) -> i64 {
+    USUAL_WIDTHS
+        .into_iter()
+        .find(|&w| (gap - w).abs() * 20 <= w)
+        .unwrap_or(gap)
 }
 
 #[cfg(test)]
@@ -123,6 +138,16 @@ mod tests {
             "{:?}",
             file.warnings
         );
+    }
+
+    #[test]
+    fn jittered_timestamps_snap_to_the_usual_bucket_width() {
+        assert_eq!(snap(303), 300);
+        assert_eq!(snap(291), 300);
+        assert_eq!(snap(3590), 3600);
+        assert_eq!(snap(450), 450);
+        assert_eq!(snap(61), 60);
+        assert_eq!(snap(7), 7);
     }
 
     #[test]

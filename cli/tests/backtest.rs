@@ -187,3 +187,114 @@ fn eval_reports_precision_recall_delay_and_nab_scores_for_a_labelled_dir() {
         "{out}"
     );
 }
+
+/// Runs `backtest --series` on `text`; returns the (score, anomaly) columns
+/// after checking the rows are echoed in order with valid values.
+fn backtest_text(text: &str) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.csv"), text).unwrap();
+    let out = stdout(&anomalog(&["backtest", "--series", "s.csv"], dir.path()));
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("timestamp,value,score,anomaly"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    let inputs: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), inputs.len());
+    rows.iter()
+        .zip(&inputs)
+        .map(|(row, original)| {
+            assert_eq!(format!("{},{}", row[0], row[1]), *original);
+            let score: f64 = row[2].parse().unwrap();
+            assert!((0.0..=1.0).contains(&score), "{row:?}");
+            assert!(row[3] == "0" || row[3] == "1");
+            (row[2].clone(), row[3].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn a_short_series_with_bad_and_negative_values_is_echoed_with_zero_scores() {
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..40 {
+        let value = match i % 10 {
+            3 => String::new(),
+            5 => "n/a".to_owned(),
+            7 => "NaN".to_owned(),
+            _ => format!("{:.2}", -3.0 - (i as f64) * 0.1),
+        };
+        text.push_str(&format!("{},{value}\n", 1_767_225_600 + i * 60));
+    }
+    let rows = backtest_text(&text);
+    assert!(rows.iter().all(|(s, a)| s == "0.000000" && a == "0"));
+}
+
+#[test]
+fn missing_rows_and_jittered_timestamps_keep_the_daily_view_aligned() {
+    // Ten days of 5-minute values with a nightly batch job (+40 for an hour
+    // from 02:00); on day 8 the job runs at 18:00 instead, and the daily
+    // view sees its missing peak at 02:00. Then the same with rows dropped and timestamps jittered
+    // by a few seconds, and with those rows as empty cells: the rows both
+    // share score the same, and the missing peak is still found.
+    let day = 288;
+    let mut rng = fastrand_like(9);
+    let late = 8 * day + 216;
+    let rows: Vec<(i64, f64)> = (0..10 * day)
+        .map(|i| {
+            let at = i % day;
+            let job = if i / day == 8 {
+                (late..late + 12).contains(&i)
+            } else {
+                (24..36).contains(&at)
+            };
+            let v = 100.0 + 5.0 * rng() + if job { 40.0 } else { 0.0 };
+            (1_767_225_600 + 300 * i as i64, v)
+        })
+        .collect();
+    let csv = |lines: Vec<String>| -> String {
+        std::iter::once("timestamp,value".to_owned())
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    let whole = csv(rows.iter().map(|(t, v)| format!("{t},{v:.3}")).collect());
+    let kept: Vec<usize> = (0..rows.len())
+        .filter(|i| i % 17 != 5 && !(1000..1040).contains(i))
+        .collect();
+    let gappy = csv(kept
+        .iter()
+        .map(|&i| {
+            let jitter = [0, 7, -9, 3][i % 4];
+            format!("{},{:.3}", rows[i].0 + jitter, rows[i].1)
+        })
+        .collect());
+    let holes = csv((0..rows.len())
+        .map(|i| {
+            if kept.binary_search(&i).is_ok() {
+                format!("{},{:.3}", rows[i].0, rows[i].1)
+            } else {
+                format!("{},", rows[i].0)
+            }
+        })
+        .collect());
+    let flagged_days = |scored: &[(String, String)], index: &dyn Fn(usize) -> usize| {
+        scored
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.1 == "1")
+            .map(|(k, _)| index(k))
+            .filter(|&i| i >= 4 * day)
+            .collect::<Vec<usize>>()
+    };
+    let whole = backtest_text(&whole);
+    let missing = 8 * day + 24;
+    assert!(flagged_days(&whole, &|k| k).contains(&missing));
+    let gappy = backtest_text(&gappy);
+    let holes = backtest_text(&holes);
+    for (k, &i) in kept.iter().enumerate() {
+        assert_eq!(gappy[k], holes[i], "row {i}");
+    }
+    let found = flagged_days(&gappy, &|k| kept[k]);
+    assert!(found.contains(&missing), "{found:?}");
+}

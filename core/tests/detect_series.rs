@@ -172,3 +172,192 @@ fn counts_get_the_square_root_and_metrics_stay_as_they_are() {
     let cpu: Vec<f64> = noise(10, 200).iter().map(|n| 35.0 + 4.0 * n).collect();
     assert_eq!(pick(&cpu), Transform::Identity);
 }
+
+// ---------------------------------------------------------------------------
+// Weekly patterns, returns, and shapes of real exports.
+
+/// Verdicts of a whole series, `None` marking a missing value.
+fn run_gappy(values: &[Option<f64>], bucket_secs: i64, cfg: &SeriesConfig) -> Vec<PointVerdict> {
+    let mut detector = SeriesDetector::new(cfg, bucket_secs);
+    values
+        .iter()
+        .map(|v| detector.push(v.unwrap_or(f64::NAN)))
+        .collect()
+}
+
+/// Half-hourly counts with a weekday shape (two rush hours) and a weekend
+/// shape (one broad hump), six weeks; the Wednesday of week 5 (day 30) is
+/// shaped like a Sunday.
+fn weekly_counts(holiday: Option<usize>) -> Vec<f64> {
+    let day = 48;
+    let n = noise(21, 42 * day);
+    (0..42 * day)
+        .map(|i| {
+            let d = i / day;
+            let phase = (i % day) as f64 / day as f64;
+            let weekend = d % 7 >= 5 || Some(d) == holiday;
+            let shape = if weekend {
+                0.3 + 0.7 * (std::f64::consts::PI * phase).sin().powi(2)
+            } else {
+                0.2 + (-((phase - 0.35) * 12.0).powi(2)).exp()
+                    + 0.8 * (-((phase - 0.75) * 10.0).powi(2)).exp()
+            };
+            (1000.0 * shape + 8.0 * n[i]).round()
+        })
+        .collect()
+}
+
+#[test]
+fn a_weekday_shaped_like_a_weekend_is_seen_by_the_weekly_view_only() {
+    let day = 48;
+    let holiday = 30;
+    let cfg = SeriesConfig::default();
+    let normal = score_series(&weekly_counts(None), 1800, &cfg);
+    // The first weekends are new to a streaming detector; from the third
+    // week on, ordinary weeks raise nothing.
+    assert!(
+        flagged(&normal).iter().all(|&i| i < 21 * day),
+        "{:?}",
+        flagged(&normal)
+    );
+    let verdicts = score_series(&weekly_counts(Some(holiday)), 1800, &cfg);
+    let hits: Vec<usize> = flagged(&verdicts)
+        .into_iter()
+        .filter(|&i| i >= 21 * day)
+        .collect();
+    assert_eq!(hits, vec![holiday * day], "the holiday, at its first row");
+    let daily_only = SeriesConfig {
+        weekly: false,
+        ..SeriesConfig::default()
+    };
+    let without = score_series(&weekly_counts(Some(holiday)), 1800, &daily_only);
+    assert!(
+        flagged(&without).iter().all(|&i| i < 21 * day),
+        "three days of daily history do not tell a holiday from a weekend: {:?}",
+        flagged(&without)
+    );
+}
+
+#[test]
+fn the_return_after_a_long_level_shift_is_not_a_second_anomaly() {
+    let mut values: Vec<f64> = noise(22, 1500).iter().map(|n| 50.0 + n).collect();
+    for v in &mut values[600..900] {
+        *v += 15.0;
+    }
+    // The onset (its second point still scores above 0.5 as it fades); the
+    // return at 900 is not reported. The drift view (24 points against 48)
+    // still sees the return twice as it passes.
+    assert_eq!(flagged(&run(&values)), vec![600, 601, 921, 954]);
+    let no_returns = SeriesConfig {
+        return_points: 0,
+        ..SeriesConfig::default()
+    };
+    assert_eq!(
+        flagged(&score_series(&values, FIVE_MIN, &no_returns)),
+        vec![600, 601, 900, 901, 921, 954]
+    );
+    // A spike is no excursion: a dip of its size soon after is news.
+    let mut values: Vec<f64> = noise(23, 1000).iter().map(|n| 50.0 + n).collect();
+    values[600] += 15.0;
+    values[650] -= 15.0;
+    assert_eq!(flagged(&run(&values)), vec![600, 650]);
+}
+
+#[test]
+fn magnitudes_from_1e_minus_9_to_1e12_give_the_same_verdicts() {
+    let mut values: Vec<f64> = noise(24, 1200).iter().map(|n| 100.0 + n).collect();
+    values[700] += 9.0;
+    for v in &mut values[900..1000] {
+        *v -= 6.0;
+    }
+    let expected = flagged(&run(&values));
+    // The spike, the dip's start, once more as the drift view follows it;
+    // its end (1000) is a return, but the drift view sees it pass (1003,
+    // 1023).
+    assert_eq!(expected, vec![700, 900, 915, 1003, 1023]);
+    for scale in [1e-9, 1e-3, 1e6, 1e12] {
+        let scaled: Vec<f64> = values.iter().map(|v| v * scale).collect();
+        let verdicts = run(&scaled);
+        assert_eq!(flagged(&verdicts), expected, "scale {scale}");
+    }
+}
+
+#[test]
+fn negative_values_are_judged_like_any_other() {
+    let mut values: Vec<f64> = noise(25, 1000).iter().map(|n| -40.0 + n).collect();
+    values[500] -= 9.0;
+    values[800] += 9.0;
+    let mut detector = SeriesDetector::new(&SeriesConfig::default(), FIVE_MIN);
+    let verdicts: Vec<PointVerdict> = values.iter().map(|&v| detector.push(v)).collect();
+    assert_eq!(detector.transform(), Transform::Identity);
+    assert_eq!(flagged(&verdicts), vec![500, 800]);
+}
+
+#[test]
+fn a_huge_outlier_in_the_warmup_hides_nothing_afterwards() {
+    let mut values: Vec<f64> = noise(26, 1500).iter().map(|n| 50.0 + 2.0 * n).collect();
+    values[40] = 5000.0;
+    values[1000] += 16.0;
+    assert_eq!(flagged(&run(&values)), vec![1000]);
+}
+
+#[test]
+fn a_flat_sensor_coming_alive_is_reported_once_then_its_noise_is_learned() {
+    let n = noise(27, 2000);
+    let mut values: Vec<f64> = (0..2000)
+        .map(|i| if i < 800 { 12.0 } else { 12.0 + 0.8 * n[i] })
+        .collect();
+    values[1500] += 6.0;
+    assert_eq!(flagged(&run(&values)), vec![800, 1500]);
+}
+
+#[test]
+fn a_series_shorter_than_the_warmup_scores_zero_everywhere() {
+    let values: Vec<f64> = noise(28, 60).iter().map(|n| 5.0 + n).collect();
+    let verdicts = run(&values);
+    assert_eq!(verdicts.len(), 60);
+    assert!(verdicts.iter().all(|v| v.score == 0.0 && !v.anomaly));
+    assert!(run(&[]).is_empty());
+}
+
+#[test]
+fn missing_values_are_gaps_that_keep_the_daily_view_aligned() {
+    // A daily cycle with a spike; then the same series with 5% of its
+    // values missing (NaN) and, separately, with those rows left out and
+    // the gaps told to the detector: both give the same verdicts.
+    let day = 288;
+    let n = noise(29, 8 * day);
+    let mut values: Vec<f64> = (0..8 * day)
+        .map(|i| {
+            let phase = (i % day) as f64 / day as f64;
+            100.0 + 40.0 * (std::f64::consts::TAU * phase).sin() + 2.0 * n[i]
+        })
+        .collect();
+    values[6 * day + 100] += 25.0;
+    let mut rng = fastrand::Rng::with_seed(30);
+    let gappy: Vec<Option<f64>> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i == 6 * day + 100 || rng.f64() > 0.05).then_some(v))
+        .collect();
+    let cfg = SeriesConfig::default();
+    let with_nan = run_gappy(&gappy, FIVE_MIN, &cfg);
+    assert_eq!(flagged(&with_nan), vec![6 * day + 100]);
+    for (v, verdict) in gappy.iter().zip(&with_nan) {
+        if v.is_none() {
+            assert_eq!(verdict.score, 0.0);
+            assert!(!verdict.anomaly);
+        }
+    }
+    let mut detector = SeriesDetector::new(&cfg, FIVE_MIN);
+    let mut since = 1;
+    for (v, expected) in gappy.iter().zip(&with_nan) {
+        match v {
+            None => since += 1,
+            Some(v) => {
+                assert_eq!(detector.push_after(*v, since), *expected);
+                since = 1;
+            }
+        }
+    }
+}

@@ -150,6 +150,31 @@ const SERIES: &[(&str, i64, usize, usize, Generator)] = &[
     ("spike_density", FIVE_MIN, 4032, 1, spike_density),
     ("log_errors_per_minute", 60, 4320, 2, log_errors_per_minute),
     ("log_volume_silence", 60, 4320, 2, log_volume_silence),
+    // Shapes of real exports the kinds above lack.
+    (
+        "warmup_glitch_spike",
+        FIVE_MIN,
+        2016,
+        1,
+        warmup_glitch_spike,
+    ),
+    ("flat_then_noise", FIVE_MIN, 4032, 2, flat_then_noise),
+    ("tiny_rate_shift", FIVE_MIN, 4032, 1, tiny_rate_shift),
+    ("huge_bytes_spike", FIVE_MIN, 4032, 1, huge_bytes_spike),
+    (
+        "negative_temperature_dip",
+        FIVE_MIN,
+        4032,
+        1,
+        negative_temperature_dip,
+    ),
+    (
+        "gappy_requests_drop",
+        FIVE_MIN,
+        4032,
+        1,
+        gappy_requests_drop,
+    ),
 ];
 
 /// The whole corpus for `seed`. The same seed gives the same corpus.
@@ -735,6 +760,123 @@ fn log_volume_silence(rng: &mut Rng, s: &Shape) -> (Vec<f64>, Vec<LabelledAnomal
     )
 }
 
+/// A counter glitch early in the warm-up (a value 100 times the usual), then
+/// a spike far smaller than the glitch.
+fn warmup_glitch_spike(rng: &mut Rng, s: &Shape) -> (Vec<f64>, Vec<LabelledAnomaly>) {
+    let onset = onsets(rng, s, 3)[0];
+    let glitch = 20 + rng.usize(0..60);
+    let mut noise = Ar1::new(0.5);
+    let values = (0..s.rows)
+        .map(|i| {
+            let mut v = 50.0 + 2.0 * noise.next(rng);
+            if i == glitch {
+                v *= 100.0;
+            }
+            if (onset..onset + 3).contains(&i) {
+                v += 16.0;
+            }
+            round(v, 2)
+        })
+        .collect();
+    (values, vec![label(onset, 3, "spike")])
+}
+
+/// A sensor that reports one constant value for days, then comes alive with
+/// ordinary noise (the first anomaly), then spikes.
+fn flat_then_noise(rng: &mut Rng, s: &Shape) -> (Vec<f64>, Vec<LabelledAnomaly>) {
+    let at = onsets(rng, s, 3);
+    let values = (0..s.rows)
+        .map(|i| {
+            if i < at[0] {
+                return 12.0;
+            }
+            let mut v = 12.0 + 0.8 * gauss(rng);
+            if (at[1]..at[1] + 3).contains(&i) {
+                v += 6.0;
+            }
+            round(v, 2)
+        })
+        .collect();
+    (
+        values,
+        vec![label(at[0], 1, "comes_alive"), label(at[1], 3, "spike")],
+    )
+}
+
+/// A rate of the order of 1e-7 (failures per request), up by half.
+fn tiny_rate_shift(rng: &mut Rng, s: &Shape) -> (Vec<f64>, Vec<LabelledAnomaly>) {
+    let onset = onsets(rng, s, 200)[0];
+    let values = (0..s.rows)
+        .map(|i| {
+            let mut v = 2e-7 * (1.0 + 0.05 * gauss(rng));
+            if (onset..onset + 200).contains(&i) {
+                v *= 1.5;
+            }
+            v
+        })
+        .collect();
+    (values, vec![label(onset, 200, "level_shift_up")])
+}
+
+/// Bytes written, of the order of 4e12, with a short surge.
+fn huge_bytes_spike(rng: &mut Rng, s: &Shape) -> (Vec<f64>, Vec<LabelledAnomaly>) {
+    let onset = onsets(rng, s, 2)[0];
+    let values = (0..s.rows)
+        .map(|i| {
+            let mut v = 4e12 + 1e11 * gauss(rng);
+            if (onset..onset + 2).contains(&i) {
+                v *= 1.6;
+            }
+            v.round()
+        })
+        .collect();
+    (values, vec![label(onset, 2, "spike")])
+}
+
+/// Outdoor temperature in degrees Celsius below zero, with a daily cycle and
+/// a sudden dip (a door left open).
+fn negative_temperature_dip(rng: &mut Rng, s: &Shape) -> (Vec<f64>, Vec<LabelledAnomaly>) {
+    let onset = onsets(rng, s, 6)[0];
+    let mut noise = Ar1::new(0.8);
+    let values = (0..s.rows)
+        .map(|i| {
+            let mut v = -12.0 + 6.0 * sine(s, i) + 0.5 * noise.next(rng);
+            if (onset..onset + 6).contains(&i) {
+                v -= 8.0;
+            }
+            round(v, 2)
+        })
+        .collect();
+    (values, vec![label(onset, 6, "dip")])
+}
+
+/// Daily-cycled request counts with missing values (NaN: empty cells of an
+/// export, rows an agent failed to send), some alone, some in runs, and a
+/// drop.
+fn gappy_requests_drop(rng: &mut Rng, s: &Shape) -> (Vec<f64>, Vec<LabelledAnomaly>) {
+    let onset = onsets(rng, s, 12)[0];
+    let mut gap_left = 0;
+    let values = (0..s.rows)
+        .map(|i| {
+            let rate = 400.0 * (0.3 + daily_profile(s.day_phase(i)));
+            let rate = if (onset..onset + 12).contains(&i) {
+                rate * 0.3
+            } else {
+                rate
+            };
+            let v = poisson(rng, rate);
+            if gap_left == 0 && rng.f64() < 0.004 {
+                gap_left = 1 + rng.usize(0..30);
+            }
+            let missing = gap_left > 0 || rng.f64() < 0.02;
+            gap_left = gap_left.saturating_sub(1);
+            // The onset itself is always reported.
+            if missing && i != onset { f64::NAN } else { v }
+        })
+        .collect();
+    (values, vec![label(onset, 12, "drop")])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,7 +885,16 @@ mod tests {
     fn the_corpus_is_deterministic_and_labels_fall_after_probation() {
         let a = generate(7);
         let b = generate(7);
-        assert_eq!(a, b);
+        // Bit for bit (missing values are NaN, which equals nothing).
+        let bits = |c: &[LabelledSeries]| -> Vec<Vec<u64>> {
+            c.iter()
+                .map(|s| s.values.iter().map(|v| v.to_bits()).collect())
+                .collect()
+        };
+        assert_eq!(bits(&a), bits(&b));
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((&x.name, &x.anomalies), (&y.name, &y.anomalies));
+        }
         assert_ne!(a[0].values, generate(8)[0].values);
         for s in &a {
             let probation = probation_rows(s.values.len());
@@ -751,7 +902,9 @@ mod tests {
                 assert!(w.start >= probation, "{}: {w:?}", s.name);
                 assert!(w.end < s.values.len(), "{}", s.name);
             }
-            assert!(s.values.iter().all(|v| v.is_finite()), "{}", s.name);
+            // Missing values (NaN) only where a series is about them.
+            let missing = s.values.iter().filter(|v| !v.is_finite()).count();
+            assert_eq!(missing > 0, s.name.starts_with("gappy"), "{}", s.name);
         }
     }
 }

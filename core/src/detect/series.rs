@@ -69,6 +69,13 @@ pub struct SeriesConfig {
     /// The seasonal view judges only while its spread is below this share of
     /// the point view's.
     pub seasonal_gain: f64,
+    /// Also compare with the same time of the previous weeks, when the bucket
+    /// width divides a day and is at least 5 minutes.
+    pub weekly: bool,
+    /// A return towards the level before an episode, within this many
+    /// points of the episode's start, is the end of that episode, not news
+    /// (0 = off).
+    pub return_points: usize,
 }
 
 impl Default for SeriesConfig {
@@ -85,6 +92,8 @@ impl Default for SeriesConfig {
             seasonal: true,
             episode_rows: 1,
             seasonal_gain: 0.6,
+            weekly: true,
+            return_points: 1000,
         }
     }
 }
@@ -107,6 +116,7 @@ pub enum ViewKind {
     Shift,
     Drift,
     Seasonal,
+    Weekly,
 }
 
 /// Value transform chosen at the end of the warm-up.
@@ -134,8 +144,13 @@ struct View {
     points: usize,
     /// Values in the reference level before them.
     reference: usize,
-    /// Daily period in points for the seasonal view, 0 for the others.
+    /// Period in buckets of the seasonal views (a day, a week), 0 for the
+    /// others.
     period: usize,
+    /// Earlier periods a seasonal view compares with, and the periods of
+    /// history it needs before it speaks.
+    cycles: usize,
+    min_cycles: usize,
     /// Statistics of normal points, oldest first, with the index of the point.
     history: VecDeque<(usize, f64)>,
     /// Peak statistic of each flagged episode, with the index of its point.
@@ -150,10 +165,22 @@ struct View {
     summary_age: usize,
 }
 
-/// Days the seasonal view looks back.
+/// Days the daily view looks back.
 const SEASONAL_DAYS: usize = 3;
+/// Weeks the weekly view looks back, at most and at least.
+const SEASONAL_WEEKS: usize = 3;
+const MIN_WEEKS: usize = 2;
+/// The most periods any seasonal view looks back.
+const MAX_CYCLES: usize = if SEASONAL_DAYS > SEASONAL_WEEKS {
+    SEASONAL_DAYS
+} else {
+    SEASONAL_WEEKS
+};
 /// Longest daily period (in points) the seasonal view supports.
 const MAX_PERIOD: usize = 1440;
+/// Longest weekly period (in points) the weekly view supports: 5-minute
+/// buckets. Finer series would keep weeks of buckets for one view.
+const MAX_WEEK_PERIOD: usize = 2016;
 
 /// Points per day for buckets `bucket_secs` wide, when that is a whole number
 /// small enough to keep several days of.
@@ -165,6 +192,17 @@ pub fn daily_period(bucket_secs: i64) -> Option<usize> {
     (4..=MAX_PERIOD).contains(&period).then_some(period)
 }
 
+/// Points per week for buckets `bucket_secs` wide, when the weekly view can
+/// keep enough weeks of them.
+pub fn weekly_period(bucket_secs: i64) -> Option<usize> {
+    let week = daily_period(bucket_secs)? * 7;
+    (week <= MAX_WEEK_PERIOD).then_some(week)
+}
+
+/// Statistics of the warm-up this many robust standard deviations from the
+/// rest are forgotten at its end.
+const WARMUP_OUTLIER: f64 = 20.0;
+
 /// Statistics a view needs in its history before it judges.
 const MIN_HISTORY: usize = 20;
 
@@ -174,23 +212,45 @@ const MIN_HISTORY: usize = 20;
 pub struct SeriesDetector {
     cfg: SeriesConfig,
     transform: Transform,
-    /// Raw values of the warm-up, replayed once the transform is chosen.
-    warmup_values: Vec<f64>,
-    /// Recent transformed values, oldest first.
+    /// Raw values of the warm-up with the buckets elapsed before each,
+    /// replayed once the transform is chosen.
+    warmup_values: Vec<(f64, u64)>,
+    /// Recent transformed values, oldest first, and the time slot (bucket
+    /// number) of each.
     values: VecDeque<f64>,
+    value_slots: VecDeque<u64>,
     /// Whether each of `values` was flagged.
     flagged: VecDeque<bool>,
     capacity: usize,
+    /// Transformed values by time slot for the seasonal views, oldest first,
+    /// NaN for buckets without a value (gaps, unreadable rows).
+    slots: VecDeque<f64>,
+    slot_capacity: usize,
+    /// Time slot of the newest value.
+    slot: u64,
+    /// Buckets passed over by skipped (non-finite) values since the last one.
+    pending: u64,
     views: Vec<View>,
     /// Points pushed so far.
     seen: usize,
     /// Points learned so far (the warm-up is learned at its end).
     steps: usize,
-    /// Consecutive flagged points up to the newest.
+    /// Flagged points of the current episode.
     episode: usize,
+    /// Unflagged points since the last flagged one.
+    quiet: usize,
+    /// The latest episode (not itself a return): the index of its first
+    /// point and the reference level before it.
+    excursion: Option<(usize, f64, f64)>,
+    /// The current episode is a return from the last excursion.
+    returning: bool,
     /// Smallest non-zero difference between consecutive values: the series'
     /// resolution, a floor for its spread.
     resolution: f64,
+    /// The smallest spread worth telling from zero: a tiny share of the
+    /// series' typical magnitude, so that values of 1e-9 are judged like
+    /// values of 1e9.
+    tiny: f64,
     last: Option<f64>,
     scratch: Vec<f64>,
 }
@@ -201,11 +261,13 @@ impl SeriesDetector {
     pub fn new(cfg: &SeriesConfig, bucket_secs: i64) -> SeriesDetector {
         let reference = cfg.reference_points.max(1);
         let shift = cfg.shift_points.max(1);
-        let view = |kind, points, reference, period| View {
+        let view = |kind, points, reference, period, cycles, min_cycles| View {
             kind,
             points,
             reference,
             period,
+            cycles,
+            min_cycles,
             history: VecDeque::new(),
             peaks: VecDeque::new(),
             in_episode: false,
@@ -214,31 +276,63 @@ impl SeriesDetector {
             summary_age: 0,
         };
         let mut views = vec![
-            view(ViewKind::Point, 1, reference, 0),
-            view(ViewKind::Shift, shift, reference, 0),
-            view(ViewKind::Drift, 4 * shift, 4 * reference, 0),
+            view(ViewKind::Point, 1, reference, 0, 0, 0),
+            view(ViewKind::Shift, shift, reference, 0, 0, 0),
+            view(ViewKind::Drift, 4 * shift, 4 * reference, 0, 0, 0),
         ];
         if let Some(period) = daily_period(bucket_secs).filter(|_| cfg.seasonal) {
-            views.push(view(ViewKind::Seasonal, shift.min(3), reference, period));
+            views.push(view(
+                ViewKind::Seasonal,
+                shift.min(3),
+                reference,
+                period,
+                SEASONAL_DAYS,
+                SEASONAL_DAYS,
+            ));
+        }
+        if let Some(period) = weekly_period(bucket_secs).filter(|_| cfg.seasonal && cfg.weekly) {
+            views.push(view(
+                ViewKind::Weekly,
+                shift.min(3),
+                reference,
+                period,
+                SEASONAL_WEEKS,
+                MIN_WEEKS,
+            ));
         }
         let capacity = views
             .iter()
-            .map(|v| v.points + v.reference + SEASONAL_DAYS * v.period)
+            .map(|v| v.points + v.reference)
             .max()
             .unwrap_or(1)
             + 1;
+        let slot_capacity = views
+            .iter()
+            .filter(|v| v.period > 0)
+            .map(|v| v.points + v.reference + v.cycles * v.period + 1)
+            .max()
+            .unwrap_or(0);
         SeriesDetector {
             cfg: cfg.clone(),
             transform: Transform::Identity,
             warmup_values: Vec::new(),
             values: VecDeque::new(),
+            value_slots: VecDeque::new(),
             flagged: VecDeque::new(),
             capacity,
+            slots: VecDeque::new(),
+            slot_capacity,
+            slot: 0,
+            pending: 0,
             views,
             seen: 0,
             steps: 0,
             episode: 0,
+            quiet: 0,
+            excursion: None,
+            returning: false,
             resolution: f64::INFINITY,
+            tiny: f64::MIN_POSITIVE,
             last: None,
             scratch: Vec::new(),
         }
@@ -249,45 +343,151 @@ impl SeriesDetector {
         self.transform
     }
 
-    /// Judges `value`, then learns from it. Non-finite values score 0 and are
-    /// skipped.
+    /// Judges `value`, the bucket after the previous one, then learns from
+    /// it. Non-finite values score 0 and are skipped.
     pub fn push(&mut self, value: f64) -> PointVerdict {
+        self.push_after(value, 1)
+    }
+
+    /// Judges `value`, `buckets` buckets after the previous row (1 for the
+    /// next bucket, more after a gap; 0 counts as 1), then learns from it.
+    /// Gaps keep the seasonal views aligned with the time of day and week;
+    /// the other views look at the rows as they come. Non-finite values
+    /// score 0 and are skipped (their bucket counts as a gap).
+    pub fn push_after(&mut self, value: f64, buckets: u64) -> PointVerdict {
         let quiet = PointVerdict {
             score: 0.0,
             anomaly: false,
             view: None,
         };
+        let buckets = buckets.max(1);
         if !value.is_finite() {
+            self.pending = self.pending.saturating_add(buckets);
             return quiet;
         }
+        let elapsed = if self.seen == 0 {
+            1
+        } else {
+            buckets.saturating_add(self.pending)
+        };
+        self.pending = 0;
         self.seen += 1;
         if self.seen <= self.cfg.warmup {
-            self.warmup_values.push(value);
+            self.warmup_values.push((value, elapsed));
             if self.seen == self.cfg.warmup {
                 self.end_warmup();
             }
             return quiet;
         }
-        self.step(value, true)
+        self.step(value, elapsed, true)
     }
 
     fn end_warmup(&mut self) {
         let raw = std::mem::take(&mut self.warmup_values);
         if self.cfg.transform {
-            self.transform = choose_transform(&raw, self.cfg.reference_points.max(2));
+            let values: Vec<f64> = raw.iter().map(|&(v, _)| v).collect();
+            self.transform = choose_transform(&values, self.cfg.reference_points.max(2));
         }
-        for v in raw {
-            self.step(v, false);
+        let mut magnitudes: Vec<f64> = raw
+            .iter()
+            .map(|&(v, _)| self.transform.apply(v).abs())
+            .collect();
+        let typical = median_in_place(&mut magnitudes);
+        self.tiny = (1e-12 * typical).max(f64::MIN_POSITIVE);
+        for (v, elapsed) in raw {
+            self.step(v, elapsed, false);
+        }
+        self.forget_warmup_outliers();
+    }
+
+    /// The warm-up is learned unjudged, so one wild value in it (a counter
+    /// reset, a unit glitch) would make every later deviation smaller than
+    /// itself look normal for a whole window. Statistics far beyond anything
+    /// else learned (`WARMUP_OUTLIER` robust standard deviations) are dropped
+    /// from the histories, and their points count as flagged in the recent
+    /// values.
+    fn forget_warmup_outliers(&mut self) {
+        let floor = self.spread_floor();
+        let mut dropped: Vec<usize> = Vec::new();
+        for view in &mut self.views {
+            if view.history.len() < MIN_HISTORY {
+                continue;
+            }
+            self.scratch.clear();
+            self.scratch.extend(view.history.iter().map(|&(_, s)| s));
+            let (center, spread) = median_spread_in_place(&mut self.scratch);
+            let limit = WARMUP_OUTLIER * spread.max(floor);
+            let before = view.history.len();
+            view.history.retain(|&(i, s)| {
+                let keep = (s - center).abs() <= limit;
+                if !keep && view.points == 1 && view.period == 0 {
+                    dropped.push(i);
+                }
+                keep
+            });
+            if view.history.len() != before {
+                view.summary = None;
+            }
+        }
+        let n = self.flagged.len();
+        for i in dropped {
+            if let Some(back) = self.steps.checked_sub(i)
+                && back < n
+            {
+                self.flagged[n - 1 - back] = true;
+            }
         }
     }
 
+    /// Spreads are floored at half the series' resolution.
+    fn spread_floor(&self) -> f64 {
+        let floor = if self.resolution.is_finite() {
+            self.resolution / 2.0
+        } else {
+            0.0
+        };
+        floor.max(self.tiny)
+    }
+
+    /// Moves time on by `elapsed` buckets and stores `value` in the newest.
+    fn advance(&mut self, value: f64, elapsed: u64) {
+        self.slot = self.slot.saturating_add(elapsed);
+        if self.slot_capacity == 0 {
+            return;
+        }
+        let missing = usize::try_from(elapsed - 1)
+            .unwrap_or(usize::MAX)
+            .min(self.slot_capacity);
+        for _ in 0..missing {
+            self.slots.push_back(f64::NAN);
+        }
+        self.slots.push_back(value);
+        while self.slots.len() > self.slot_capacity {
+            self.slots.pop_front();
+        }
+    }
+
+    /// The value stored for time slot `slot`, if kept and not missing.
+    fn at_slot(&self, slot: u64) -> Option<f64> {
+        let back = usize::try_from(self.slot.checked_sub(slot)?).ok()?;
+        let len = self.slots.len();
+        if back >= len {
+            return None;
+        }
+        let v = self.slots[len - 1 - back];
+        (!v.is_nan()).then_some(v)
+    }
+
     /// Adds one value; judges it when `judge`, otherwise only learns.
-    fn step(&mut self, raw: f64, judge: bool) -> PointVerdict {
+    fn step(&mut self, raw: f64, elapsed: u64, judge: bool) -> PointVerdict {
         let value = self.transform.apply(raw);
+        self.advance(value, elapsed.max(1));
         self.values.push_back(value);
+        self.value_slots.push_back(self.slot);
         self.flagged.push_back(false);
         if self.values.len() > self.capacity {
             self.values.pop_front();
+            self.value_slots.pop_front();
             self.flagged.pop_front();
         }
         self.steps += 1;
@@ -328,13 +528,22 @@ impl SeriesDetector {
         // The resolution is learned after the judgement, so the first change
         // of a perfectly flat series is judged against a flat history.
         if let Some(last) = self.last {
+            // Differences within rounding error of the values are none.
             let diff = (value - last).abs();
-            if diff > 1e-12 {
+            if diff > 1e-12 * value.abs().max(last.abs()) && diff > 0.0 {
                 self.resolution = self.resolution.min(diff);
             }
         }
         self.last = Some(value);
 
+        // A change after a stretch so flat that the point view learned one
+        // value only: the flat stretch says nothing about the noise to come
+        // (a sensor coming alive, a counter starting), so the views learn
+        // afresh after reporting the change.
+        let relearn = raw_anomaly
+            && self.views[0]
+                .summary
+                .is_some_and(|(_, _, lowest, highest)| highest <= lowest);
         let window = self.cfg.window.max(MIN_HISTORY);
         for ((view, stat), score) in self.views.iter_mut().zip(stats).zip(scores) {
             let Some(stat) = stat else {
@@ -373,10 +582,41 @@ impl SeriesDetector {
                 view.peaks.pop_front();
             }
         }
+        if relearn {
+            for view in &mut self.views {
+                view.history.clear();
+                view.peaks.clear();
+                view.summary = None;
+                view.in_episode = false;
+            }
+        }
+        if raw_anomaly && self.episode == 0 {
+            self.returning = self.is_return(index, value);
+            self.excursion = if self.returning {
+                None
+            } else {
+                Some((index, self.reference_before_newest(), value))
+            };
+        }
         if raw_anomaly {
             self.episode += 1;
-        } else {
-            self.episode = 0;
+            self.quiet = 0;
+        } else if self.episode > 0 {
+            // An episode ends after a reference length of quiet points: the
+            // flags of one change (the reference catching up, the averaging
+            // views following) are one episode, not several.
+            self.quiet += 1;
+            if self.quiet >= self.cfg.shift_points.max(1) {
+                self.episode = 0;
+                self.returning = false;
+            }
+        }
+        if self.returning {
+            // The end of an excursion: the level goes back where it was
+            // before it. Its start was the news; it stays out of the
+            // histories like any flagged point, but is not reported.
+            verdict.score = verdict.score.min(0.49);
+            verdict.anomaly = false;
         }
         let cap = self.cfg.episode_rows;
         if cap > 0 && self.episode > cap {
@@ -389,6 +629,39 @@ impl SeriesDetector {
         verdict
     }
 
+    /// The median of the reference points before the newest value.
+    fn reference_before_newest(&mut self) -> f64 {
+        let n = self.values.len();
+        let reference = self.cfg.reference_points.max(1).min(n.saturating_sub(1));
+        if reference == 0 {
+            return self.values.back().copied().unwrap_or(0.0);
+        }
+        self.scratch.clear();
+        self.scratch
+            .extend(self.values.range(n - 1 - reference..n - 1));
+        median_in_place(&mut self.scratch)
+    }
+
+    /// Whether `value`, flagged at point `index`, goes back towards the level
+    /// before a recent excursion: it lies nearer that level than half the
+    /// way from the level the excursion left the reference at.
+    fn is_return(&mut self, index: usize, value: f64) -> bool {
+        let Some((start, before, peak)) = self.excursion else {
+            return false;
+        };
+        if self.cfg.return_points == 0 || index > start + self.cfg.return_points {
+            return false;
+        }
+        let now = self.reference_before_newest();
+        let jump = peak - before;
+        let back = now - value;
+        // The reference moved with the excursion (it was a level, not a
+        // spike) and the value moves back by about as much.
+        (now - before) * jump >= 0.25 * jump * jump
+            && back * jump >= 0.5 * jump * jump
+            && back.abs() <= 1.5 * jump.abs()
+    }
+
     /// The statistic of view `i` at the newest point, and the newest point's
     /// own deviation from the same reference.
     fn statistic(&mut self, i: usize) -> Option<(f64, f64)> {
@@ -397,26 +670,38 @@ impl SeriesDetector {
             points,
             reference,
             period,
+            cycles,
+            min_cycles,
             ..
         } = self.views[i];
-        if n < points + reference + SEASONAL_DAYS * period {
+        if n < points + reference {
             return None;
         }
         let newest = self.values[n - 1];
         if period > 0 {
             // The same view on the difference from the same time of the
-            // previous days.
+            // previous days (or weeks).
             let mut diffs = Vec::with_capacity(points + reference);
-            let mut same_time = [0.0; SEASONAL_DAYS];
+            let mut same_time = [0.0; MAX_CYCLES];
             for j in n - points - reference..n {
-                let mut days = 0;
-                for day in 1..=SEASONAL_DAYS {
-                    if j >= day * period {
-                        same_time[days] = self.values[j - day * period];
-                        days += 1;
+                let mut found = 0;
+                for cycle in 1..=cycles.min(same_time.len()) {
+                    let Some(slot) = self.value_slots[j].checked_sub((cycle * period) as u64)
+                    else {
+                        break;
+                    };
+                    if let Some(v) = self.at_slot(slot) {
+                        same_time[found] = v;
+                        found += 1;
                     }
                 }
-                diffs.push(self.values[j] - median_in_place(&mut same_time[..days]));
+                // `min_cycles` periods of time must have passed; of their
+                // values, two suffice when rows are missing.
+                let passed = self.value_slots[j].saturating_sub(1) / period as u64;
+                if passed < min_cycles as u64 || found < min_cycles.clamp(1, 2) {
+                    return None;
+                }
+                diffs.push(self.values[j] - median_in_place(&mut same_time[..found]));
             }
             let newest_diff = diffs[diffs.len() - 1];
             let level = median_in_place(&mut diffs[..reference]);
@@ -517,11 +802,19 @@ impl SeriesDetector {
         };
         view.spread = spread;
         let view = &self.views[i];
-        if view.kind == ViewKind::Seasonal && spread > self.cfg.seasonal_gain * self.views[0].spread
-        {
-            // The same time of the previous days predicts no better than the
-            // points just before: the series has no useful daily cycle.
-            return 0.0;
+        if view.period > 0 {
+            // The same time of the previous days (weeks) must predict clearly
+            // better than the points just before (and, for the weekly view,
+            // than the previous days): many series have no useful cycle.
+            let mut rival = self.views[0].spread;
+            if view.kind == ViewKind::Weekly
+                && let Some(daily) = self.views.iter().find(|v| v.kind == ViewKind::Seasonal)
+            {
+                rival = rival.min(daily.spread);
+            }
+            if spread > self.cfg.seasonal_gain * rival {
+                return 0.0;
+            }
         }
         // A deviation already seen in two earlier episodes is a recurring
         // behaviour of the series.
@@ -531,12 +824,7 @@ impl SeriesDetector {
         if let Some(down) = second_largest(view.peaks.iter().map(|&(_, s)| -s)) {
             lowest = lowest.min(-down);
         }
-        let floor = if self.resolution.is_finite() {
-            self.resolution / 2.0
-        } else {
-            0.0
-        };
-        let spread = spread.max(floor).max(1e-9);
+        let spread = spread.max(self.spread_floor());
         let deviation = stat - center;
         let ratio = if deviation >= 0.0 {
             let threshold = (self.cfg.k * spread).max(highest - center + self.cfg.margin * spread);
