@@ -64,7 +64,10 @@ impl LambdaRuntimeApi {
         });
         let app = Router::new()
             .route(&format!("{BASE}/invocation/next"), get(next))
-            .route(&format!("{BASE}/invocation/{{id}}/response"), post(response))
+            .route(
+                &format!("{BASE}/invocation/{{id}}/response"),
+                post(response),
+            )
             .route(&format!("{BASE}/invocation/{{id}}/error"), post(error))
             .route(&format!("{BASE}/init/error"), post(init_error))
             .with_state(shared.clone());
@@ -152,7 +155,10 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
         "lambda-runtime-invoked-function-arn",
         "arn:aws:lambda:us-east-1:000000000000:function:test",
     );
-    set("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000");
+    set(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000",
+    );
     set("content-type", "application/json");
     (headers, invocation.event.to_string()).into_response()
 }
