@@ -274,3 +274,57 @@ impl Drop for LambdaProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A Lambda function URL event (payload format 2.0, as API Gateway HTTP APIs
+/// send too) for `method path?query` with `headers` (a JSON object of
+/// lower-case names) and a text `body`.
+pub fn function_url_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: Value,
+    body: Option<&str>,
+) -> Value {
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefgh",
+            "domainName": "abcdefgh.lambda-url.eu-west-1.on.aws",
+            "domainPrefix": "abcdefgh",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "anomalog-test"
+            },
+            "requestId": "c0ffee00-0000-4000-8000-000000000001",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_600_000_000_u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+/// Status code and JSON body of the HTTP response a `lambda_http` function
+/// returned; panics when the invocation failed instead.
+pub fn http_response(outcome: Outcome) -> (u16, Value) {
+    let Outcome::Response(response) = outcome else {
+        panic!("the function failed: {outcome:?}");
+    };
+    let status = response["statusCode"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or_else(|| panic!("no statusCode in {response}"));
+    let body = response["body"].as_str().unwrap_or_default();
+    let body = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()));
+    (status, body)
+}

@@ -15,7 +15,9 @@ use anomalog_store::{
     AnomalyQuery, AnomalyStore, EventQueue, LogQuery, LogStore, MongoConfig, MongoStore,
     RedisQueue, RedisQueueConfig, RollupStore,
 };
-use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome};
+use anomalog_testkit::lambda::{
+    LambdaProcess, LambdaRuntimeApi, Outcome, function_url_event, http_response,
+};
 use anomalog_testkit::{RedisServer, mongo_target};
 
 const DETECT: &str = env!("CARGO_BIN_EXE_anomalog-detect-lambda");
@@ -43,30 +45,8 @@ fn scheduled_event() -> Value {
 }
 
 fn ingest_event(body: &str) -> Value {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/ingest",
-        "rawQueryString": "",
-        "headers": { "authorization": "Bearer k-test", "content-type": "application/json" },
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "abcdefgh",
-            "domainName": "abcdefgh.lambda-url.eu-west-1.on.aws",
-            "domainPrefix": "abcdefgh",
-            "http": {
-                "method": "POST", "path": "/ingest", "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1", "userAgent": "anomalog-test"
-            },
-            "requestId": "c0ffee00-0000-4000-8000-000000000002",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "24/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1_795_600_000_000_u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
+    let headers = json!({ "authorization": "Bearer k-test", "content-type": "application/json" });
+    function_url_event("POST", "/ingest", "", headers, Some(body))
 }
 
 fn response(outcome: Outcome) -> Value {
@@ -88,8 +68,8 @@ fn ingest_binary() -> Option<String> {
 /// anomalog-detect` alone does not build the other package's binary).
 async fn ingest(ingest: &Option<(LambdaRuntimeApi, LambdaProcess)>, redis_url: &str, body: &str) {
     if let Some((api, _)) = ingest {
-        let reply = response(api.invoke(ingest_event(body), INVOKE_TIMEOUT).await);
-        assert_eq!(reply["statusCode"], 202, "{reply}");
+        let (status, reply) = http_response(api.invoke(ingest_event(body), INVOKE_TIMEOUT).await);
+        assert_eq!(status, 202, "{reply}");
         return;
     }
     let defaults = ParseDefaults {

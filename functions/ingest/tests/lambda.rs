@@ -9,50 +9,16 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use anomalog_store::{EventQueue, RedisQueue, RedisQueueConfig};
-use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome};
+use anomalog_testkit::lambda::{
+    LambdaProcess, LambdaRuntimeApi, function_url_event, http_response,
+};
 use anomalog_testkit::{RedisServer, mongo_target};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_anomalog-ingest-lambda");
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A Lambda function URL event (payload format 2.0) for `POST /ingest`.
-fn function_url_event(query: &str, headers: Value, body: &str) -> Value {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/ingest",
-        "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "abcdefgh",
-            "domainName": "abcdefgh.lambda-url.eu-west-1.on.aws",
-            "domainPrefix": "abcdefgh",
-            "http": {
-                "method": "POST",
-                "path": "/ingest",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "anomalog-test"
-            },
-            "requestId": "c0ffee00-0000-4000-8000-000000000001",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "24/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1_795_600_000_000_u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
-}
-
-fn response_of(outcome: Outcome) -> (u64, Value) {
-    let Outcome::Response(response) = outcome else {
-        panic!("the function failed: {outcome:?}");
-    };
-    let status = response["statusCode"].as_u64().expect("statusCode");
-    let body: Value = serde_json::from_str(response["body"].as_str().expect("body")).unwrap();
-    (status, body)
+fn ingest_event(query: &str, headers: Value, body: &str) -> Value {
+    function_url_event("POST", "/ingest", query, headers, Some(body))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -77,7 +43,7 @@ async fn function_url_batches_are_queued_and_bad_lines_rejected_by_index() {
         "{\"ts\":\"2026-11-24T10:00:02Z\",\"level\":\n",
         "{\"ts\":\"2026-11-24T10:00:03Z\",\"level\":\"warn\",\"message\":\"slow bank\"}\n",
     );
-    let event = function_url_event(
+    let event = ingest_event(
         "service=checkout",
         json!({
             "authorization": "Bearer k-test",
@@ -86,7 +52,7 @@ async fn function_url_batches_are_queued_and_bad_lines_rejected_by_index() {
         }),
         ndjson,
     );
-    let (status, receipt) = response_of(api.invoke(event, INVOKE_TIMEOUT).await);
+    let (status, receipt) = http_response(api.invoke(event, INVOKE_TIMEOUT).await);
     assert_eq!(status, 202, "{receipt}");
     assert_eq!(receipt["accepted"], 3, "{receipt}");
     assert_eq!(receipt["rejected"], 1, "{receipt}");
@@ -142,8 +108,8 @@ async fn a_request_without_the_key_gets_401_and_queues_nothing() {
         json!({ "content-type": "application/json" }),
         json!({ "content-type": "application/json", "authorization": "Bearer wrong" }),
     ] {
-        let event = function_url_event("", headers, body);
-        let (status, error) = response_of(api.invoke(event, INVOKE_TIMEOUT).await);
+        let event = ingest_event("", headers, body);
+        let (status, error) = http_response(api.invoke(event, INVOKE_TIMEOUT).await);
         assert_eq!(status, 401, "{error}");
         assert!(
             error["error"].as_str().unwrap().contains("API key"),
