@@ -210,7 +210,15 @@ impl LambdaProcess {
     /// Runs `binary` with a clean environment: the variables Lambda sets
     /// (`AWS_LAMBDA_RUNTIME_API` pointing at `api`, function name, memory,
     /// version, JSON log format) plus `env`.
-    pub fn spawn(binary: &str, api: &LambdaRuntimeApi, env: &[(&str, &str)]) -> LambdaProcess {
+    pub fn spawn<K, V>(
+        binary: &str,
+        api: &LambdaRuntimeApi,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> LambdaProcess
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
 
@@ -224,9 +232,7 @@ impl LambdaProcess {
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .env("AWS_LAMBDA_LOG_LEVEL", "INFO");
-        for (key, value) in env {
-            command.env(key, value);
-        }
+        command.envs(env);
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -273,6 +279,18 @@ impl Drop for LambdaProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The variables that point a function at `redis` and at `mongo`'s database.
+pub fn backend_env(
+    redis: &crate::RedisServer,
+    mongo: &crate::MongoTarget,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("REDIS_URL", redis.url()),
+        ("MONGODB_URI", mongo.uri.clone()),
+        ("ANOMALOG_MONGODB_DATABASE", mongo.database.clone()),
+    ]
 }
 
 /// A Lambda function URL event (payload format 2.0, as API Gateway HTTP APIs

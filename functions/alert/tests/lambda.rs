@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Severity};
 use anomalog_store::{AnomalyStore, MongoConfig, MongoStore};
-use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome};
+use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome, backend_env};
 use anomalog_testkit::{RedisServer, mongo_target};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_anomalog-alert-lambda");
@@ -79,12 +79,9 @@ async fn each_invocation_is_one_delivery_round() {
     let _function = LambdaProcess::spawn(
         BINARY,
         &api,
-        &[
-            ("REDIS_URL", &redis.url()),
-            ("MONGODB_URI", &mongo.uri),
-            ("ANOMALOG_MONGODB_DATABASE", &mongo.database),
-            ("DISCORD_WEBHOOK_URL", &webhook),
-        ],
+        backend_env(&redis, &mongo)
+            .into_iter()
+            .chain([("DISCORD_WEBHOOK_URL", webhook.clone())]),
     );
     let tick = json!({ "source": "aws.events", "detail-type": "Scheduled Event", "detail": {} });
     let first = api.invoke(tick.clone(), INVOKE_TIMEOUT).await;
@@ -107,15 +104,7 @@ async fn without_a_webhook_it_reports_an_init_error() {
     let redis = RedisServer::start();
     let mongo = mongo_target();
     let api = LambdaRuntimeApi::start().await;
-    let mut function = LambdaProcess::spawn(
-        BINARY,
-        &api,
-        &[
-            ("REDIS_URL", &redis.url()),
-            ("MONGODB_URI", &mongo.uri),
-            ("ANOMALOG_MONGODB_DATABASE", &mongo.database),
-        ],
-    );
+    let mut function = LambdaProcess::spawn(BINARY, &api, backend_env(&redis, &mongo));
     let error = api
         .init_error(Duration::from_secs(30))
         .await

@@ -11,7 +11,7 @@ use serde_json::json;
 use anomalog_core::{Level, LogEvent, StoredLog};
 use anomalog_store::{LogStore, MongoConfig, MongoStore};
 use anomalog_testkit::lambda::{
-    LambdaProcess, LambdaRuntimeApi, function_url_event, http_response,
+    LambdaProcess, LambdaRuntimeApi, backend_env, function_url_event, http_response,
 };
 use anomalog_testkit::{RedisServer, mongo_target};
 
@@ -57,15 +57,7 @@ async fn function_url_reads_answer_from_mongodb() {
     store.persist(&logs).await.unwrap();
 
     let api = LambdaRuntimeApi::start().await;
-    let _function = LambdaProcess::spawn(
-        BINARY,
-        &api,
-        &[
-            ("REDIS_URL", &redis.url()),
-            ("MONGODB_URI", &mongo.uri),
-            ("ANOMALOG_MONGODB_DATABASE", &mongo.database),
-        ],
-    );
+    let _function = LambdaProcess::spawn(BINARY, &api, backend_env(&redis, &mongo));
     let get = |path: &str, query: &str| {
         function_url_event(
             "GET",

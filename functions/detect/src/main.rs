@@ -75,8 +75,14 @@ impl Detect {
         let mut deleted = 0;
         if last.is_none_or(|at| at.elapsed() >= RETENTION_EVERY) {
             let days = self.config.storage.retention_days;
-            deleted = apply_retention(&self.stores, days, Utc::now()).await?;
-            *last = Some(Instant::now());
+            // The passes succeeded; a failed retention is retried next time.
+            match apply_retention(&self.stores, days, Utc::now()).await {
+                Ok(n) => {
+                    deleted = n;
+                    *last = Some(Instant::now());
+                }
+                Err(e) => tracing::warn!(error = %e, "retention failed; will retry"),
+            }
         }
         tracing::info!(
             passes,

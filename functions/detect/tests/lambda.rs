@@ -16,7 +16,7 @@ use anomalog_store::{
     RedisQueue, RedisQueueConfig, RollupStore,
 };
 use anomalog_testkit::lambda::{
-    LambdaProcess, LambdaRuntimeApi, Outcome, function_url_event, http_response,
+    LambdaProcess, LambdaRuntimeApi, Outcome, backend_env, function_url_event, http_response,
 };
 use anomalog_testkit::{RedisServer, mongo_target};
 
@@ -96,17 +96,12 @@ async fn ingest(ingest: &Option<(LambdaRuntimeApi, LambdaProcess)>, redis_url: &
 async fn a_scheduled_invocation_persists_what_ingest_queued_exactly_once() {
     let redis = RedisServer::start();
     let mongo = mongo_target();
-    let env = [
-        ("REDIS_URL", redis.url()),
-        ("MONGODB_URI", mongo.uri.clone()),
-        ("ANOMALOG_MONGODB_DATABASE", mongo.database.clone()),
-        ("ANOMALOG_API_KEYS", "k-test".to_owned()),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut env = backend_env(&redis, &mongo);
+    env.push(("ANOMALOG_API_KEYS", "k-test".to_owned()));
     let ingest_function = match ingest_binary() {
         Some(binary) => {
             let api = LambdaRuntimeApi::start().await;
-            let process = LambdaProcess::spawn(&binary, &api, &env);
+            let process = LambdaProcess::spawn(&binary, &api, env.clone());
             Some((api, process))
         }
         None => {
@@ -115,7 +110,7 @@ async fn a_scheduled_invocation_persists_what_ingest_queued_exactly_once() {
         }
     };
     let detect_api = LambdaRuntimeApi::start().await;
-    let detect = LambdaProcess::spawn(DETECT, &detect_api, &env);
+    let detect = LambdaProcess::spawn(DETECT, &detect_api, env);
 
     // 40 errors of payments within 8 s (a burst), 10 infos of search.
     let start = Utc::now() - chrono::Duration::seconds(20);
@@ -206,7 +201,7 @@ async fn a_scheduled_invocation_persists_what_ingest_queued_exactly_once() {
 async fn without_redis_and_mongodb_it_reports_an_init_error_naming_them() {
     let api = LambdaRuntimeApi::start().await;
     let mut function =
-        LambdaProcess::spawn(DETECT, &api, &[("MONGODB_URI", "mongodb://127.0.0.1:1")]);
+        LambdaProcess::spawn(DETECT, &api, [("MONGODB_URI", "mongodb://127.0.0.1:1")]);
     let error = api
         .init_error(Duration::from_secs(30))
         .await

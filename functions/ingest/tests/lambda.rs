@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use anomalog_store::{EventQueue, RedisQueue, RedisQueueConfig};
 use anomalog_testkit::lambda::{
-    LambdaProcess, LambdaRuntimeApi, function_url_event, http_response,
+    LambdaProcess, LambdaRuntimeApi, backend_env, function_url_event, http_response,
 };
 use anomalog_testkit::{RedisServer, mongo_target};
 
@@ -29,12 +29,9 @@ async fn function_url_batches_are_queued_and_bad_lines_rejected_by_index() {
     let function = LambdaProcess::spawn(
         BINARY,
         &api,
-        &[
-            ("REDIS_URL", &redis.url()),
-            ("MONGODB_URI", &mongo.uri),
-            ("ANOMALOG_MONGODB_DATABASE", &mongo.database),
-            ("ANOMALOG_API_KEYS", "k-test"),
-        ],
+        backend_env(&redis, &mongo)
+            .into_iter()
+            .chain([("ANOMALOG_API_KEYS", "k-test".to_owned())]),
     );
 
     let ndjson = concat!(
@@ -96,12 +93,9 @@ async fn a_request_without_the_key_gets_401_and_queues_nothing() {
     let _function = LambdaProcess::spawn(
         BINARY,
         &api,
-        &[
-            ("REDIS_URL", &redis.url()),
-            ("MONGODB_URI", &mongo.uri),
-            ("ANOMALOG_MONGODB_DATABASE", &mongo.database),
-            ("ANOMALOG_API_KEYS", "k-test"),
-        ],
+        backend_env(&redis, &mongo)
+            .into_iter()
+            .chain([("ANOMALOG_API_KEYS", "k-test".to_owned())]),
     );
     let body = r#"[{"service":"checkout","level":"info","message":"hello"}]"#;
     for headers in [
@@ -125,7 +119,7 @@ async fn a_request_without_the_key_gets_401_and_queues_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn without_redis_and_mongodb_it_reports_an_init_error_naming_them() {
     let api = LambdaRuntimeApi::start().await;
-    let mut function = LambdaProcess::spawn(BINARY, &api, &[("ANOMALOG_API_KEYS", "k-test")]);
+    let mut function = LambdaProcess::spawn(BINARY, &api, [("ANOMALOG_API_KEYS", "k-test")]);
     let error = api
         .init_error(Duration::from_secs(30))
         .await
