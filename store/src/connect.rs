@@ -13,6 +13,23 @@ use crate::{
 /// Consumer group of the detect function on the Redis stream.
 pub const CONSUMER_GROUP: &str = "anomalog-detect";
 
+/// Environment variables a stateless deployment (AWS Lambda) must set.
+pub const EXTERNAL_BACKEND_VARS: [&str; 2] = ["REDIS_URL", "MONGODB_URI"];
+
+/// Like [`connect`], for a stateless deployment: refuses the embedded store
+/// (each Lambda instance would get its own empty, short-lived copy) with an
+/// error naming the variables to set.
+pub async fn connect_external(config: &Config) -> Result<Stores, StoreError> {
+    if !config.backends.external() {
+        return Err(StoreError::Invalid(format!(
+            "{} and {} must both be set: a serverless function keeps no state of its own, \
+             the queue lives in Redis and everything else in MongoDB",
+            EXTERNAL_BACKEND_VARS[0], EXTERNAL_BACKEND_VARS[1]
+        )));
+    }
+    connect(config).await
+}
+
 /// Builds the stores `config` asks for: a Redis stream queue and MongoDB for
 /// the rest when `backends.redis_url` and `backends.mongodb_uri` are both set,
 /// otherwise the embedded store in `storage.data_dir`.

@@ -7,8 +7,13 @@
 //! panic with what to install: these helpers exist for tests, where a panic is
 //! the failure report.
 //!
+//! [`lambda`] stands in for the AWS Lambda Runtime API, to run the functions'
+//! Lambda binaries in tests.
+//!
 //! `MONGODB_URI`, when set, replaces the local SecantusDB for [`mongo_target`]
 //! (tests that need to stop the server always start their own).
+
+pub mod lambda;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
