@@ -62,14 +62,33 @@ fn main() -> anyhow::Result<()> {
     result
 }
 
-async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+/// Logs to stderr like `anomalog`: human-readable on a terminal, JSON
+/// otherwise; `ANOMALOG_LOG_FORMAT=json|text|auto` forces one.
+fn init_tracing() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let choice = std::env::var("ANOMALOG_LOG_FORMAT").unwrap_or_default();
+    let json = match choice.trim().to_ascii_lowercase().as_str() {
+        "" | "auto" => !std::io::stderr().is_terminal(),
+        "json" => true,
+        "text" | "human" | "pretty" => false,
+        other => anyhow::bail!("ANOMALOG_LOG_FORMAT: '{other}' is not json, text or auto"),
+    };
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    Ok(())
+}
+
+async fn run() -> anyhow::Result<()> {
+    init_tracing()?;
     let cli = Cli::parse();
     let mut config = ShipperConfig::from_base_url(&cli.url);
     config.api_key = cli.api_key.clone();

@@ -2,6 +2,7 @@
 
 mod backtest;
 mod eval;
+mod prometheus;
 mod series_csv;
 mod settings;
 mod up;
@@ -34,7 +35,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    settings::init_tracing();
+    settings::init_tracing()?;
     match cli.command {
         Command::Up(args) => {
             let config = settings::load(cli.config.as_deref(), &args)?;

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -66,13 +65,15 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     let stores = anomalog_store::connect(&config)
         .await
         .with_context(|| format!("opening storage ({storage})"))?;
+    let metrics = crate::prometheus::install().context("installing the metrics recorder")?;
 
     let app = Router::new()
-        .merge(anomalog_ingest::router(IngestState {
-            queue: stores.queue.clone(),
-            config: Arc::new(config.ingest.clone()),
-        }))
+        .merge(anomalog_ingest::router(IngestState::new(
+            stores.queue.clone(),
+            config.ingest.clone(),
+        )))
         .merge(anomalog_api::router(ApiState::new(stores.clone())).layer(CorsLayer::permissive()))
+        .merge(crate::prometheus::router(metrics, stores.clone()))
         .merge(site_routes(&args.site_dir));
 
     let addr: SocketAddr = config.server.addr.parse().context("server.addr")?;
@@ -83,7 +84,7 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     tracing::info!(
         addr = %local,
         storage = %storage,
-        "anomalog up: dashboard http://{local}/  ingest POST http://{local}/ingest  api http://{local}/api/health"
+        "anomalog up: dashboard http://{local}/  ingest POST http://{local}/ingest  api http://{local}/api/health  metrics http://{local}/metrics"
     );
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -112,6 +113,9 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     }
 
     let mut server_stop = stop_rx.clone();
+    // Connection info gives ingest the client address (its rate-limit key
+    // when no API keys are configured).
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = server_stop.wait_for(|s| *s).await;
     });

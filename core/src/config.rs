@@ -94,6 +94,12 @@ pub struct IngestConfig {
     pub max_line_bytes: usize,
     pub max_attrs: usize,
     pub max_attr_value_bytes: usize,
+    /// Sustained events per second each client may send: per API key, or per
+    /// client IP address when no keys are configured. 0 turns the limit off.
+    pub rate_limit_events_per_sec: f64,
+    /// Events a client may send at once above the sustained rate (the bucket
+    /// size); a single batch larger than this is refused with 413.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for IngestConfig {
@@ -108,6 +114,8 @@ impl Default for IngestConfig {
             max_line_bytes: limits.max_line_bytes,
             max_attrs: limits.max_attrs,
             max_attr_value_bytes: limits.max_attr_value_bytes,
+            rate_limit_events_per_sec: 0.0,
+            rate_limit_burst: 20_000,
         }
     }
 }
@@ -122,6 +130,28 @@ impl IngestConfig {
             max_attrs: self.max_attrs,
             max_attr_value_bytes: self.max_attr_value_bytes,
         }
+    }
+
+    /// True when ingest enforces a per-client rate limit.
+    pub fn rate_limited(&self) -> bool {
+        self.rate_limit_events_per_sec > 0.0
+    }
+
+    fn validate_rate_limit(&self) -> Result<(), ConfigError> {
+        let rate = self.rate_limit_events_per_sec;
+        if !rate.is_finite() || !(0.0..=1e9).contains(&rate) {
+            return Err(invalid(
+                "ingest.rate_limit_events_per_sec",
+                format!("{rate} must be a number from 0 (off) to 1000000000"),
+            ));
+        }
+        if self.rate_limited() && self.rate_limit_burst == 0 {
+            return Err(invalid(
+                "ingest.rate_limit_burst",
+                "must be at least 1 when ingest.rate_limit_events_per_sec is set",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -250,8 +280,9 @@ impl Config {
     /// `ANOMALOG_API_KEYS` (comma-separated), `ANOMALOG_RETENTION_DAYS`,
     /// `ANOMALOG_DETECT_INTERVAL_SECS`, `ANOMALOG_DASHBOARD_URL`,
     /// `DISCORD_WEBHOOK_URL`, `REDIS_URL`, `MONGODB_URI`,
-    /// `ANOMALOG_MONGODB_DATABASE` and `ANOMALOG_RECLAIM_AFTER_SECS`. Other
-    /// variables are ignored.
+    /// `ANOMALOG_MONGODB_DATABASE`, `ANOMALOG_RECLAIM_AFTER_SECS`,
+    /// `ANOMALOG_INGEST_RATE_LIMIT` (events per second) and
+    /// `ANOMALOG_INGEST_RATE_BURST`. Other variables are ignored.
     pub fn apply_env(&mut self, vars: &BTreeMap<String, String>) -> Result<(), ConfigError> {
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         if let Some(v) = get("ANOMALOG_ADDR") {
@@ -304,6 +335,22 @@ impl Config {
                 )
             })?;
         }
+        if let Some(v) = get("ANOMALOG_INGEST_RATE_LIMIT") {
+            self.ingest.rate_limit_events_per_sec = v.parse().map_err(|_| {
+                invalid(
+                    "ANOMALOG_INGEST_RATE_LIMIT",
+                    format!("'{v}' is not a number"),
+                )
+            })?;
+        }
+        if let Some(v) = get("ANOMALOG_INGEST_RATE_BURST") {
+            self.ingest.rate_limit_burst = v.parse().map_err(|_| {
+                invalid(
+                    "ANOMALOG_INGEST_RATE_BURST",
+                    format!("'{v}' is not a whole number"),
+                )
+            })?;
+        }
         self.validate()
     }
 
@@ -342,6 +389,7 @@ impl Config {
                 "must be at least ingest.max_body_bytes",
             ));
         }
+        ingest.validate_rate_limit()?;
         self.detect.validate()?;
         if let Some(url) = &self.alert.discord_webhook_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -412,6 +460,50 @@ mod tests {
     fn the_example_file_parses_to_the_defaults() {
         let example = Config::from_toml(include_str!("../../anomalog.example.toml")).unwrap();
         assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn the_ingest_rate_limit_is_off_by_default_and_validated_by_key() {
+        assert!(!Config::default().ingest.rate_limited());
+        let c = Config::from_toml(
+            "[ingest]\nrate_limit_events_per_sec = 50.5\nrate_limit_burst = 100\n",
+        )
+        .unwrap();
+        assert!(c.ingest.rate_limited());
+        assert_eq!(c.ingest.rate_limit_burst, 100);
+
+        let err = Config::from_toml("[ingest]\nrate_limit_events_per_sec = -1.0\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("ingest.rate_limit_events_per_sec:"),
+            "{err}"
+        );
+        let err =
+            Config::from_toml("[ingest]\nrate_limit_events_per_sec = 5.0\nrate_limit_burst = 0\n")
+                .unwrap_err();
+        assert!(
+            err.to_string().starts_with("ingest.rate_limit_burst:"),
+            "{err}"
+        );
+
+        let mut c = Config::default();
+        let vars: BTreeMap<String, String> = [
+            ("ANOMALOG_INGEST_RATE_LIMIT", "20"),
+            ("ANOMALOG_INGEST_RATE_BURST", "40"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        c.apply_env(&vars).unwrap();
+        assert_eq!(c.ingest.rate_limit_events_per_sec, 20.0);
+        assert_eq!(c.ingest.rate_limit_burst, 40);
+        let bad: BTreeMap<String, String> =
+            [("ANOMALOG_INGEST_RATE_BURST".to_owned(), "lots".to_owned())].into();
+        let err = c.apply_env(&bad).unwrap_err();
+        assert!(
+            err.to_string().starts_with("ANOMALOG_INGEST_RATE_BURST:"),
+            "{err}"
+        );
     }
 
     #[test]

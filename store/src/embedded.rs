@@ -284,6 +284,15 @@ impl EventQueue for EmbeddedStore {
         })
         .await
     }
+
+    async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.read(|conn| {
+            let oldest: Option<i64> =
+                conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
+            Ok(oldest.and_then(DateTime::from_timestamp_millis))
+        })
+        .await
+    }
 }
 
 #[async_trait]

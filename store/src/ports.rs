@@ -41,6 +41,10 @@ pub trait EventQueue: Send + Sync {
 
     /// Entries appended but not yet acknowledged.
     async fn backlog(&self) -> Result<u64, StoreError>;
+
+    /// When the oldest entry not yet acknowledged was appended (`None` when
+    /// there is none): the queue lag.
+    async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 }
 
 /// Filters of a log query. Results are newest first.

@@ -18,6 +18,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, Value};
 
@@ -391,6 +392,40 @@ impl EventQueue for RedisQueue {
             .query_async::<u64>(&mut conn)
             .await
             .map_err(classify)
+    }
+
+    async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        // Acknowledging deletes, so the stream's first entry is the oldest
+        // unacknowledged one; its id starts with its append time in ms.
+        let mut conn = self.conn.clone();
+        let reply: Value = redis::cmd("XRANGE")
+            .arg(&self.config.stream)
+            .arg("-")
+            .arg("+")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await
+            .map_err(classify)?;
+        let Value::Array(entries) = reply else {
+            return Err(unexpected("XRANGE", &reply));
+        };
+        let Some(first) = entries.into_iter().next() else {
+            return Ok(None);
+        };
+        let Value::Array(parts) = first else {
+            return Err(unexpected("XRANGE", &first));
+        };
+        let Some(id) = parts.into_iter().next() else {
+            return Err(StoreError::Backend("XRANGE: entry without id".into()));
+        };
+        let id = text(id)?;
+        id.split('-')
+            .next()
+            .and_then(|ms| ms.parse::<i64>().ok())
+            .and_then(DateTime::from_timestamp_millis)
+            .map(Some)
+            .ok_or_else(|| StoreError::Backend(format!("XRANGE: not a stream id: {id}")))
     }
 }
 

@@ -45,6 +45,7 @@ contract_tests!(
     queue_entry_ids_make_unique_log_ids_and_cursors,
     log_fields_round_trip,
     persist_of_partly_stored_logs_adds_only_the_new_ones,
+    queue_reports_its_oldest_pending_entry,
 );
 
 #[tokio::test]

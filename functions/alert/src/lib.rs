@@ -5,7 +5,9 @@
 //! change, and records every attempt. Failed attempts are retried on later runs
 //! after an exponential back-off; a 429 stops the run until Discord's
 //! `retry_after` has passed. The webhook URL is a secret: it never appears in
-//! logs, errors or delivery records.
+//! logs, errors or delivery records. Attempts are counted in the [`metrics`].
+
+pub mod metrics;
 
 use std::sync::Mutex;
 use std::time::Duration as StdDuration;
@@ -237,6 +239,7 @@ pub async fn deliver_pending(
                 "discord delivery failed"
             );
         }
+        metrics::delivery(DISCORD_CHANNEL, delivery.ok);
         stores.deliveries.record(&delivery).await?;
     }
     Ok(report)

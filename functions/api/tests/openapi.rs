@@ -118,14 +118,14 @@ async fn harness(queue_capacity: u64) -> Harness {
         stores,
         clock: Arc::new(now),
     });
-    let ingest = anomalog_ingest::router(IngestState {
-        queue: store,
-        config: Arc::new(IngestConfig {
+    let ingest = anomalog_ingest::router(IngestState::new(
+        store,
+        IngestConfig {
             api_keys: vec!["k1".into()],
             max_body_bytes: 4096,
             ..IngestConfig::default()
-        }),
-    });
+        },
+    ));
     Harness {
         _dir: dir,
         app: api.merge(ingest),

@@ -3,9 +3,13 @@
 //! A pass drains the queue (claim, persist, then ack: a crash between persist
 //! and ack re-delivers entries whose logs are then skipped as duplicates), then
 //! runs the detectors of `anomalog-core` over the rollups of every recently
-//! active service and writes the anomalies that changed.
+//! active service and writes the anomalies that changed. Each pass is counted
+//! in the [`metrics`].
+
+pub mod metrics;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -53,9 +57,18 @@ pub async fn run_pass(
     consumer: &str,
     now: DateTime<Utc>,
 ) -> Result<PassReport, DetectError> {
+    let started = Instant::now();
     let mut report = PassReport::default();
-    drain_queue(stores, consumer, &mut report).await?;
-    detect_anomalies(stores, cfg, now, &mut report).await?;
+    let result = pass(stores, cfg, consumer, now, &mut report).await;
+    ::metrics::histogram!(metrics::PASS_DURATION).record(started.elapsed().as_secs_f64());
+    // What was persisted before a failure stays persisted: count it either way.
+    metrics::count(metrics::ENTRIES_PROCESSED, report.entries as u64);
+    metrics::count(metrics::EVENTS_PERSISTED, report.inserted);
+    metrics::count(metrics::EVENTS_DUPLICATE, report.duplicates);
+    if let Err(e) = result {
+        ::metrics::counter!(metrics::PASS_FAILURES).increment(1);
+        return Err(e);
+    }
     if report.opened > 0 || report.resolved > 0 {
         tracing::info!(
             entries = report.entries,
@@ -78,6 +91,17 @@ pub async fn run_pass(
         );
     }
     Ok(report)
+}
+
+async fn pass(
+    stores: &Stores,
+    cfg: &DetectConfig,
+    consumer: &str,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), DetectError> {
+    drain_queue(stores, consumer, report).await?;
+    detect_anomalies(stores, cfg, now, report).await
 }
 
 /// Persists claimed entries, then acknowledges them.
@@ -160,6 +184,8 @@ async fn detect_anomalies(
     let judge_from = now - Duration::minutes(cfg.horizon_minutes);
     let empty = Vec::new();
     let mut writes: Vec<Anomaly> = Vec::new();
+    // The status each write moves its anomaly to, when it changes.
+    let mut changes: Vec<Option<AnomalyStatus>> = Vec::new();
     for service in services {
         let settings = cfg.settings_for(service);
         let service_rows = rows_by_service.get(service).unwrap_or(&empty);
@@ -175,20 +201,36 @@ async fn detect_anomalies(
         let quiet = |kind: AnomalyKind| settings.quiet(kind);
         for mut anomaly in reconcile(service, &findings, service_known, quiet, now) {
             let before = service_known.iter().find(|k| k.id == anomaly.id);
-            match (before.map(|b| b.status), anomaly.status) {
-                (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => report.opened += 1,
-                (Some(AnomalyStatus::Open), AnomalyStatus::Resolved) => report.resolved += 1,
-                _ => {}
-            }
+            let change = match (before.map(|b| b.status), anomaly.status) {
+                (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => {
+                    report.opened += 1;
+                    Some(AnomalyStatus::Open)
+                }
+                (Some(AnomalyStatus::Open), AnomalyStatus::Resolved) => {
+                    report.resolved += 1;
+                    Some(AnomalyStatus::Resolved)
+                }
+                _ => None,
+            };
             if anomaly.samples.is_empty() {
                 anomaly.samples = samples(stores, &anomaly).await?;
             }
             writes.push(anomaly);
+            changes.push(change);
         }
         report.services_checked += 1;
     }
     if !writes.is_empty() {
         stores.anomalies.upsert(&writes).await?;
+    }
+    // Counted once written: a failed upsert is re-judged by the next pass.
+    for (anomaly, change) in writes.iter().zip(&changes) {
+        let name = match change {
+            Some(AnomalyStatus::Open) => metrics::ANOMALIES_OPENED,
+            Some(AnomalyStatus::Resolved) => metrics::ANOMALIES_RESOLVED,
+            None => continue,
+        };
+        ::metrics::counter!(name, "kind" => anomaly.kind.as_str()).increment(1);
     }
     report.anomalies_written = writes.len();
     Ok(())

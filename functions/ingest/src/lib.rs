@@ -4,16 +4,24 @@
 //! or zstd compressed, authenticates bearer keys, parses every record (a bad
 //! record is rejected by index, the rest accepted) and appends the batch to the
 //! [`EventQueue`] as one entry. The 202 is sent only after that append returned,
-//! so a 202 always means the batch is durable.
+//! so a 202 always means the batch is durable. An optional per-client rate
+//! limit ([`rate_limit`]) answers 429 before anything is stored. Every answer is
+//! counted in the [`metrics`] (names and meaning there).
+
+pub mod metrics;
+pub mod rate_limit;
 
 pub mod openapi;
 
 use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::rejection::ExtensionRejection;
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -24,6 +32,8 @@ use serde::{Deserialize, Serialize};
 use anomalog_core::config::IngestConfig;
 use anomalog_core::parse::{BodyFormat, ParseDefaults, ParseError, Rejection, parse_body};
 use anomalog_store::{EventQueue, StoreError};
+
+use crate::rate_limit::{ClientKey, IngestRateLimit, Refusal};
 
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: u64 = 5;
@@ -36,6 +46,19 @@ pub const MAX_ERRORS_REPORTED: usize = 100;
 pub struct IngestState {
     pub queue: Arc<dyn EventQueue>,
     pub config: Arc<IngestConfig>,
+    /// The per-client rate limit, when the configuration asks for one.
+    pub rate_limit: Option<Arc<IngestRateLimit>>,
+}
+
+impl IngestState {
+    /// State for `config`, with the rate limit it configures.
+    pub fn new(queue: Arc<dyn EventQueue>, config: IngestConfig) -> IngestState {
+        IngestState {
+            queue,
+            rate_limit: IngestRateLimit::from_config(&config).map(Arc::new),
+            config: Arc::new(config),
+        }
+    }
 }
 
 /// The ingest routes: `POST /ingest`.
@@ -75,6 +98,15 @@ pub enum IngestError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     TooManyEvents(String),
+    #[error(
+        "rate limit exceeded: {per_sec} events/s with bursts of {burst} per client; \
+         nothing was stored, retry after {} s", retry_after_secs(*.retry_after)
+    )]
+    RateLimited {
+        per_sec: f64,
+        burst: u32,
+        retry_after: Duration,
+    },
     #[error("unsupported Content-Encoding '{0}' (supported: gzip, zstd, identity)")]
     UnsupportedEncoding(String),
     #[error(
@@ -109,6 +141,7 @@ impl IngestError {
             | IngestError::BodyRead(_)
             | IngestError::Unparsable(_)
             | IngestError::NothingUsable(_) => StatusCode::BAD_REQUEST,
+            IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             IngestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -142,6 +175,12 @@ impl IntoResponse for IngestError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             }
+            IngestError::RateLimited { retry_after, .. } => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after_secs(retry_after)),
+                );
+            }
             IngestError::Unauthorized => {
                 response
                     .headers_mut()
@@ -153,26 +192,64 @@ impl IntoResponse for IngestError {
     }
 }
 
+/// Whole seconds to announce in `Retry-After` for a wait: rounded up, at least 1.
+fn retry_after_secs(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
+
 async fn ingest(
     State(state): State<IngestState>,
+    peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
     Query(params): Query<IngestParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<IngestReceipt>), IngestError> {
-    handle(&state, params, &headers, body, Utc::now()).await
+    // No connection info (a Lambda event, a test without it): no peer.
+    let peer = peer.ok().map(|ConnectInfo(addr)| addr.ip());
+    handle(&state, params, &headers, peer, body, Utc::now()).await
 }
 
-/// The whole ingest flow, as a plain function of its inputs.
+/// The whole ingest flow, as a plain function of its inputs. `peer` is the
+/// client's address, the rate-limit key when authentication is off. Every
+/// outcome is counted in the [`metrics`].
 pub async fn handle(
     state: &IngestState,
     params: IngestParams,
     headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    body: Body,
+    now: DateTime<Utc>,
+) -> Result<(StatusCode, axum::Json<IngestReceipt>), IngestError> {
+    let result = accept(state, params, headers, peer, body, now).await;
+    match &result {
+        Ok((status, receipt)) => {
+            metrics::request(status.as_u16());
+            metrics::count(metrics::EVENTS_ACCEPTED, receipt.accepted);
+            metrics::count(metrics::EVENTS_REJECTED, receipt.rejected);
+        }
+        Err(e) => {
+            metrics::request(e.status().as_u16());
+            if let IngestError::NothingUsable(rejections) = e {
+                metrics::count(metrics::EVENTS_REJECTED, rejections.len());
+            }
+        }
+    }
+    result
+}
+
+async fn accept(
+    state: &IngestState,
+    params: IngestParams,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
     body: Body,
     now: DateTime<Utc>,
 ) -> Result<(StatusCode, axum::Json<IngestReceipt>), IngestError> {
     let config = &state.config;
-    authenticate(&config.api_keys, headers)?;
+    let key_index = authenticate(&config.api_keys, headers)?;
     let raw = read_body(body, config.max_body_bytes).await?;
+    metrics::count(metrics::BODY_BYTES, raw.len());
     let decoded = decode(headers, raw, config.max_decoded_bytes)?;
     let format = body_format(headers, &decoded)?;
     let defaults = ParseDefaults {
@@ -190,6 +267,31 @@ pub async fn handle(
         })?;
     if batch.events.is_empty() {
         return Err(IngestError::NothingUsable(batch.rejections));
+    }
+    if let Some(limit) = &state.rate_limit {
+        let client = match (key_index, peer) {
+            (Some(i), _) => ClientKey::ApiKey(i),
+            (None, Some(ip)) => ClientKey::Peer(ip),
+            (None, None) => ClientKey::Anonymous,
+        };
+        match limit.admit(&client, batch.events.len()) {
+            Ok(()) => {}
+            Err(Refusal::Wait { retry_after }) => {
+                metrics::count(metrics::EVENTS_RATE_LIMITED, batch.events.len());
+                return Err(IngestError::RateLimited {
+                    per_sec: limit.per_sec(),
+                    burst: limit.burst(),
+                    retry_after,
+                });
+            }
+            Err(Refusal::LargerThanBurst { burst }) => {
+                return Err(IngestError::TooManyEvents(format!(
+                    "batch of {} events is larger than the rate limit burst of {burst} events \
+                     (ingest.rate_limit_burst); send smaller batches",
+                    batch.events.len()
+                )));
+            }
+        }
     }
     let entry = state.queue.append(&batch.events).await.map_err(|e| {
         tracing::warn!(error = %e, events = batch.events.len(), "queue append failed");
@@ -223,9 +325,11 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<(), IngestError> {
+/// Checks the bearer key; returns the index of the matching key, or `None`
+/// when authentication is off.
+fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<Option<usize>, IngestError> {
     if keys.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -236,14 +340,18 @@ fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<(), IngestError>
         })
         .map(str::trim)
         .ok_or(IngestError::Unauthorized)?;
-    if keys
-        .iter()
-        .any(|k| constant_time_eq(k.as_bytes(), presented.as_bytes()))
-    {
-        Ok(())
-    } else {
-        Err(IngestError::Unauthorized)
-    }
+    // Compare with every key (no early exit), so timing does not tell which matched.
+    keys.iter()
+        .enumerate()
+        .fold(None, |found, (i, k)| {
+            if constant_time_eq(k.as_bytes(), presented.as_bytes()) {
+                Some(i)
+            } else {
+                found
+            }
+        })
+        .map(Some)
+        .ok_or(IngestError::Unauthorized)
 }
 
 /// Compares without an early exit, so response timing does not leak how much of
@@ -343,6 +451,14 @@ mod tests {
         assert!(constant_time_eq(b"secret", b"secret"));
         assert!(!constant_time_eq(b"secret", b"secreT"));
         assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(100)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
+        assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
     }
 
     #[test]

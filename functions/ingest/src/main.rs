@@ -3,18 +3,16 @@
 //! `<function URL>/ingest`. Redis and MongoDB are connected once per cold
 //! start; a 202 still means the batch is in the Redis stream.
 
-use std::sync::Arc;
-
 use anomalog_ingest::IngestState;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
     let started = anomalog_lambda::start().await?;
-    let app = anomalog_ingest::router(IngestState {
-        queue: started.stores.queue.clone(),
-        config: Arc::new(started.config.ingest),
-    });
+    let app = anomalog_ingest::router(IngestState::new(
+        started.stores.queue.clone(),
+        started.config.ingest,
+    ));
     lambda_http::run(app)
         .await
         .map_err(anyhow::Error::from_boxed)

@@ -24,10 +24,7 @@ struct Harness {
 fn harness(config: IngestConfig) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    let app = router(IngestState {
-        queue: store.clone(),
-        config: Arc::new(config),
-    });
+    let app = router(IngestState::new(store.clone(), config));
     Harness {
         _dir: dir,
         store,
@@ -296,10 +293,7 @@ async fn unusable_bodies_get_400_with_reasons() {
 async fn a_full_queue_gets_503_with_retry_after_and_stores_nothing_more() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open_bounded(dir.path(), 2).unwrap());
-    let app = router(IngestState {
-        queue: store.clone(),
-        config: Arc::new(IngestConfig::default()),
-    });
+    let app = router(IngestState::new(store.clone(), IngestConfig::default()));
     let batch = || {
         request(
             "application/json",

@@ -565,3 +565,32 @@ pub async fn persist_of_partly_stored_logs_adds_only_the_new_ones(stores: &Store
     let rows = stores.rollups.rollups(None, t(-60), t(60)).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 20);
 }
+
+pub async fn queue_reports_its_oldest_pending_entry(stores: &Stores) {
+    assert_eq!(stores.queue.oldest_pending().await.unwrap(), None);
+    let before = Utc::now() - chrono::Duration::seconds(1);
+    let a = stores
+        .queue
+        .append(&[event(0, "api", Level::Info, "a")])
+        .await
+        .unwrap();
+    let after_a = Utc::now() + chrono::Duration::seconds(1);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let b = stores
+        .queue
+        .append(&[event(1, "api", Level::Info, "b")])
+        .await
+        .unwrap();
+    let oldest_a = stores.queue.oldest_pending().await.unwrap().unwrap();
+    assert!(before <= oldest_a && oldest_a <= after_a, "{oldest_a}");
+
+    // Claimed but not acknowledged is still pending.
+    assert_eq!(stores.queue.claim("c1", 10).await.unwrap().len(), 2);
+    assert_eq!(stores.queue.oldest_pending().await.unwrap(), Some(oldest_a));
+
+    stores.queue.ack(&[a]).await.unwrap();
+    let oldest_b = stores.queue.oldest_pending().await.unwrap().unwrap();
+    assert!(oldest_b > oldest_a, "{oldest_b} after {oldest_a}");
+    stores.queue.ack(&[b]).await.unwrap();
+    assert_eq!(stores.queue.oldest_pending().await.unwrap(), None);
+}
