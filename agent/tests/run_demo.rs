@@ -19,6 +19,17 @@ fn options(backfill_secs: u64) -> DemoOptions {
     options
 }
 
+/// Whether the server has received an event stamped at or after `start` (a
+/// live tick's, not the backfill's).
+fn saw_live_event(server: &TestServer, start: DateTime<Utc>) -> bool {
+    server.seen().iter().flat_map(|s| s.events.iter()).any(|e| {
+        e["ts"]
+            .as_str()
+            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+            .is_some_and(|t| t >= start)
+    })
+}
+
 #[tokio::test]
 async fn ships_the_backfill_then_live_ticks_until_shutdown() {
     let server = TestServer::accepting().await;
@@ -26,13 +37,16 @@ async fn ships_the_backfill_then_live_ticks_until_shutdown() {
     let opts = options(180);
     let start = opts.start;
 
-    let report = run_demo(
-        &shipper,
-        opts,
-        tokio::time::sleep(Duration::from_millis(1000)),
-    )
-    .await
-    .unwrap();
+    // Shut down a second after the first live event arrives, however long the
+    // backfill took on a busy machine: about ten 100 ms ticks fit in that second.
+    let live_then_a_second = async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while tokio::time::Instant::now() < deadline && !saw_live_event(&server, start) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    };
+    let report = run_demo(&shipper, opts, live_then_a_second).await.unwrap();
 
     let seen = server.seen();
     let events: Vec<_> = seen.iter().flat_map(|s| s.events.iter()).collect();
