@@ -65,24 +65,19 @@ fn main() -> anyhow::Result<()> {
 /// Logs to stderr like `anomalog`: human-readable on a terminal, JSON
 /// otherwise; `ANOMALOG_LOG_FORMAT=json|text|auto` forces one.
 fn init_tracing() -> anyhow::Result<()> {
+    use anomalog_core::config::{LOG_FORMAT_VAR, LogFormat};
     use std::io::IsTerminal;
-    let choice = std::env::var("ANOMALOG_LOG_FORMAT").unwrap_or_default();
-    let json = match choice.trim().to_ascii_lowercase().as_str() {
-        "" | "auto" => !std::io::stderr().is_terminal(),
-        "json" => true,
-        "text" | "human" | "pretty" => false,
-        other => anyhow::bail!("ANOMALOG_LOG_FORMAT: '{other}' is not json, text or auto"),
-    };
+    let choice = std::env::var(LOG_FORMAT_VAR).ok();
+    let format = LogFormat::choose(choice.as_deref(), std::io::stderr().is_terminal())?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
     }
     Ok(())
 }

@@ -404,6 +404,36 @@ impl Config {
     }
 }
 
+/// Environment variable choosing the log format of the binaries: `json`,
+/// `text` or `auto` (the default: text on a terminal, JSON otherwise).
+pub const LOG_FORMAT_VAR: &str = "ANOMALOG_LOG_FORMAT";
+
+/// How the binaries write their logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (for log collectors).
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+impl LogFormat {
+    /// The format `choice` (the value of [`LOG_FORMAT_VAR`], if set) asks for,
+    /// given whether the log stream is a terminal.
+    pub fn choose(choice: Option<&str>, terminal: bool) -> Result<LogFormat, ConfigError> {
+        match choice.map(|c| c.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("" | "auto") if terminal => Ok(LogFormat::Text),
+            None | Some("" | "auto") => Ok(LogFormat::Json),
+            Some("json") => Ok(LogFormat::Json),
+            Some("text" | "human" | "pretty") => Ok(LogFormat::Text),
+            Some(other) => Err(invalid(
+                LOG_FORMAT_VAR,
+                format!("'{other}' is not json, text or auto"),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,5 +577,27 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().starts_with("backends.mongodb_database:"));
+    }
+
+    #[test]
+    fn the_log_format_follows_the_terminal_unless_forced() {
+        assert_eq!(LogFormat::choose(None, true).unwrap(), LogFormat::Text);
+        assert_eq!(LogFormat::choose(None, false).unwrap(), LogFormat::Json);
+        assert_eq!(
+            LogFormat::choose(Some("auto"), false).unwrap(),
+            LogFormat::Json
+        );
+        assert_eq!(
+            LogFormat::choose(Some("JSON"), true).unwrap(),
+            LogFormat::Json
+        );
+        assert_eq!(
+            LogFormat::choose(Some("text"), false).unwrap(),
+            LogFormat::Text
+        );
+        let err = LogFormat::choose(Some("xml"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("ANOMALOG_LOG_FORMAT:"), "{err}");
     }
 }
