@@ -11,7 +11,7 @@ use axum::routing::post;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
 
-use anomalog_alert::{DISCORD_CHANNEL, DiscordWebhook, deliver_pending};
+use anomalog_alert::{Channel, DISCORD_CHANNEL, deliver_pending};
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogSample, Severity};
 use anomalog_store::{EmbeddedStore, Stores};
 
@@ -78,7 +78,7 @@ fn anomaly(service: &str, status: AnomalyStatus) -> Anomaly {
     }
 }
 
-async fn setup(replies: Vec<u16>) -> (tempfile::TempDir, Stores, Hook, DiscordWebhook) {
+async fn setup(replies: Vec<u16>) -> (tempfile::TempDir, Stores, Hook, [Channel; 1]) {
     let dir = tempfile::tempdir().unwrap();
     let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
     let hook = Hook {
@@ -86,7 +86,7 @@ async fn setup(replies: Vec<u16>) -> (tempfile::TempDir, Stores, Hook, DiscordWe
         ..Hook::default()
     };
     let url = start_hook(hook.clone()).await;
-    let webhook = DiscordWebhook::new(url, Some("http://dash.local".into())).unwrap();
+    let webhook = [Channel::discord(url, Some("http://dash.local".into())).unwrap()];
     (dir, stores, hook, webhook)
 }
 
