@@ -465,3 +465,39 @@ async fn secrets_never_reach_logs_errors_or_delivery_records() {
     assert!(err.starts_with("alert.webhook_headers.X-Token:"), "{err}");
     assert!(!err.contains("s3cret"), "{err}");
 }
+
+#[tokio::test]
+async fn each_channel_counts_its_own_deliveries() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    // Current-thread runtime: every await below stays under this recorder.
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    let s = setup(vec![500], vec![], vec![429]).await;
+    s.stores
+        .anomalies
+        .upsert(&[anomaly("api", AnomalyStatus::Open)])
+        .await
+        .unwrap();
+    deliver_pending(&s.stores, &s.channels, now())
+        .await
+        .unwrap();
+
+    let text = handle.render();
+    let sample = |channel: &str, outcome: &str| {
+        let series = format!(
+            "anomalog_alert_deliveries_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} "
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(&series))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+            .trim()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert_eq!(sample("discord", "sent"), 0.0);
+    assert_eq!(sample("discord", "failed"), 1.0);
+    assert_eq!(sample("slack", "sent"), 1.0);
+    assert_eq!(sample("slack", "failed"), 0.0);
+    assert_eq!(sample("webhook", "sent"), 0.0);
+    assert_eq!(sample("webhook", "failed"), 1.0);
+}
