@@ -3,109 +3,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::routing::post;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use serde_json::Value;
 
 use anomalog_alert::{
-    Channel, DISCORD_CHANNEL, SLACK_CHANNEL, WEBHOOK_CHANNEL, deliver_pending, slack_message,
+    AlertReport, Channel, DISCORD_CHANNEL, SLACK_CHANNEL, WEBHOOK_CHANNEL, deliver_pending,
+    slack_message,
 };
-use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogSample, Severity};
+use anomalog_core::{AnomalyStatus, Level, LogSample};
 use anomalog_store::{EmbeddedStore, Stores};
+use common::{Endpoint, anomaly, now, open};
 
 const DASHBOARD: &str = "http://dash.local";
 const HEADER_SECRET: &str = "Bearer header-secret-value";
-
-/// A local HTTP endpoint that records what it receives.
-#[derive(Clone, Default)]
-struct Endpoint {
-    received: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
-    /// Status codes to answer with, in order; 200 once exhausted.
-    replies: Arc<Mutex<Vec<u16>>>,
-}
-
-impl Endpoint {
-    fn replying(replies: Vec<u16>) -> Endpoint {
-        Endpoint {
-            replies: Arc::new(Mutex::new(replies)),
-            ..Endpoint::default()
-        }
-    }
-
-    fn bodies(&self) -> Vec<Value> {
-        let received = self.received.lock().unwrap();
-        received.iter().map(|(_, body)| body.clone()).collect()
-    }
-
-    /// Starts serving at `path` (which holds the URL's secret part).
-    async fn start(&self, path: &str) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = axum::Router::new()
-            .route(path, post(receive))
-            .with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}{path}")
-    }
-}
-
-async fn receive(
-    State(endpoint): State<Endpoint>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, HeaderMap, &'static str) {
-    let body: Value = serde_json::from_slice(&body).unwrap();
-    endpoint.received.lock().unwrap().push((headers, body));
-    let code = {
-        let mut replies = endpoint.replies.lock().unwrap();
-        if replies.is_empty() {
-            200
-        } else {
-            replies.remove(0)
-        }
-    };
-    let mut headers = HeaderMap::new();
-    if code == 429 {
-        headers.insert("retry-after", HeaderValue::from_static("30"));
-    }
-    (StatusCode::from_u16(code).unwrap(), headers, "ok")
-}
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 5, 6, 12, 0, 0).unwrap()
-}
-
-fn anomaly(service: &str, status: AnomalyStatus) -> Anomaly {
-    let start = now() - Duration::seconds(40);
-    Anomaly {
-        id: Anomaly::id_for(AnomalyKind::Burst, service, start),
-        kind: AnomalyKind::Burst,
-        service: service.into(),
-        window_start: start,
-        window_end: now() - Duration::seconds(10),
-        observed: 120.0,
-        expected: 3.5,
-        stddev: 0.0,
-        score: 0.83,
-        severity: Severity::High,
-        status,
-        first_seen: now(),
-        last_seen: now(),
-        message: "120 errors within the burst window (threshold 25)".into(),
-        samples: vec![LogSample {
-            ts: now(),
-            level: Level::Error,
-            message: "connection <refused> & retried".into(),
-        }],
-    }
-}
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -159,6 +75,19 @@ async fn setup(discord: Vec<u16>, slack: Vec<u16>, webhook: Vec<u16>) -> Setup {
     }
 }
 
+impl Setup {
+    /// One delivery round to every channel, `after_secs` after [`now`].
+    async fn round(&self, after_secs: i64) -> AlertReport {
+        deliver_pending(
+            &self.stores,
+            &self.channels,
+            now() + Duration::seconds(after_secs),
+        )
+        .await
+        .unwrap()
+    }
+}
+
 fn section_texts(message: &Value) -> Vec<String> {
     message["blocks"]
         .as_array()
@@ -172,20 +101,11 @@ fn section_texts(message: &Value) -> Vec<String> {
 #[tokio::test]
 async fn every_channel_hears_once_of_each_status_change_in_its_own_format() {
     let s = setup(vec![], vec![], vec![]).await;
-    let open = anomaly("payments", AnomalyStatus::Open);
-    s.stores
-        .anomalies
-        .upsert(std::slice::from_ref(&open))
-        .await
-        .unwrap();
+    let open = open(&s.stores, "payments").await;
 
-    let report = deliver_pending(&s.stores, &s.channels, now())
-        .await
-        .unwrap();
+    let report = s.round(0).await;
     assert_eq!((report.sent, report.failed, report.deferred), (3, 0, 0));
-    let again = deliver_pending(&s.stores, &s.channels, now())
-        .await
-        .unwrap();
+    let again = s.round(0).await;
     assert_eq!(again.sent, 0, "nothing new to say");
     assert_eq!(s.discord.bodies().len(), 1);
 
@@ -244,9 +164,7 @@ async fn every_channel_hears_once_of_each_status_change_in_its_own_format() {
     let mut resolved = open.clone();
     resolved.status = AnomalyStatus::Resolved;
     s.stores.anomalies.upsert(&[resolved]).await.unwrap();
-    let report = deliver_pending(&s.stores, &s.channels, now())
-        .await
-        .unwrap();
+    let report = s.round(0).await;
     assert_eq!(report.sent, 3);
     assert_eq!(s.discord.bodies().len(), 2);
     let slack = s.slack.bodies();
@@ -308,16 +226,9 @@ fn slack_messages_stay_within_slack_limits() {
 #[tokio::test]
 async fn a_failing_channel_is_retried_after_its_backoff_while_the_others_deliver_at_once() {
     let s = setup(vec![], vec![], vec![500]).await;
-    let open = anomaly("api", AnomalyStatus::Open);
-    s.stores
-        .anomalies
-        .upsert(std::slice::from_ref(&open))
-        .await
-        .unwrap();
+    let open = open(&s.stores, "api").await;
 
-    let report = deliver_pending(&s.stores, &s.channels, now())
-        .await
-        .unwrap();
+    let report = s.round(0).await;
     assert_eq!((report.sent, report.failed), (2, 1));
     assert_eq!((s.discord.bodies().len(), s.slack.bodies().len()), (1, 1));
     let failed: Vec<_> = s
@@ -334,13 +245,9 @@ async fn a_failing_channel_is_retried_after_its_backoff_while_the_others_deliver
     assert_eq!(failed[0].http_status, Some(500));
 
     // The first back-off is 5 s with equal jitter: between 2.5 and 5 s.
-    let report = deliver_pending(&s.stores, &s.channels, now() + Duration::seconds(2))
-        .await
-        .unwrap();
+    let report = s.round(2).await;
     assert_eq!((report.sent, report.deferred), (0, 1));
-    let report = deliver_pending(&s.stores, &s.channels, now() + Duration::seconds(5))
-        .await
-        .unwrap();
+    let report = s.round(5).await;
     assert_eq!(report.sent, 1);
     assert_eq!(s.webhook.bodies().len(), 2);
     assert_eq!((s.discord.bodies().len(), s.slack.bodies().len()), (1, 1));
@@ -368,20 +275,14 @@ async fn a_rate_limit_on_slack_defers_only_slack() {
         .await
         .unwrap();
 
-    let report = deliver_pending(&s.stores, &s.channels, now())
-        .await
-        .unwrap();
+    let report = s.round(0).await;
     assert_eq!((report.sent, report.failed, report.deferred), (4, 1, 1));
     assert_eq!(s.slack.bodies().len(), 1, "slack stopped after the 429");
     assert_eq!((s.discord.bodies().len(), s.webhook.bodies().len()), (2, 2));
 
-    let report = deliver_pending(&s.stores, &s.channels, now() + Duration::seconds(20))
-        .await
-        .unwrap();
+    let report = s.round(20).await;
     assert_eq!((report.sent, report.deferred), (0, 2));
-    let report = deliver_pending(&s.stores, &s.channels, now() + Duration::seconds(31))
-        .await
-        .unwrap();
+    let report = s.round(31).await;
     assert_eq!(report.sent, 2);
     assert_eq!(s.slack.bodies().len(), 3);
     let pending = s
@@ -425,16 +326,9 @@ async fn secrets_never_reach_logs_errors_or_delivery_records() {
     let headers: BTreeMap<String, String> =
         [("Authorization".to_owned(), HEADER_SECRET.to_owned())].into();
     let unreachable = Channel::webhook(gone, &headers, None).unwrap();
-    let open = anomaly("api", AnomalyStatus::Open);
-    s.stores
-        .anomalies
-        .upsert(std::slice::from_ref(&open))
-        .await
-        .unwrap();
+    let open = open(&s.stores, "api").await;
 
-    let report = deliver_pending(&s.stores, &s.channels, now())
-        .await
-        .unwrap();
+    let report = s.round(0).await;
     assert_eq!(report.failed, 3);
     // After the webhook's back-off, under the same channel name.
     let later = now() + Duration::seconds(10);
@@ -473,14 +367,8 @@ async fn each_channel_counts_its_own_deliveries() {
     // Current-thread runtime: every await below stays under this recorder.
     let _guard = metrics::set_default_local_recorder(&recorder);
     let s = setup(vec![500], vec![], vec![429]).await;
-    s.stores
-        .anomalies
-        .upsert(&[anomaly("api", AnomalyStatus::Open)])
-        .await
-        .unwrap();
-    deliver_pending(&s.stores, &s.channels, now())
-        .await
-        .unwrap();
+    open(&s.stores, "api").await;
+    s.round(0).await;
 
     let text = handle.render();
     let sample = |channel: &str, outcome: &str| {
