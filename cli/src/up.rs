@@ -15,7 +15,7 @@ use tower_http::cors::CorsLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use anomalog_agent::{DemoOptions, Shipper, ShipperConfig, run_demo};
-use anomalog_alert::DiscordWebhook;
+use anomalog_alert::Channel;
 use anomalog_api::ApiState;
 use anomalog_core::Config;
 use anomalog_ingest::IngestState;
@@ -90,9 +90,9 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(detect_loop(stores.clone(), config.clone(), stop_rx.clone()));
-    if let Some(url) = config.alert.discord_webhook_url.clone() {
-        let webhook = DiscordWebhook::new(url, config.alert.dashboard_url.clone())?;
-        tasks.spawn(alert_loop(stores.clone(), webhook, stop_rx.clone()));
+    let channels = Channel::from_config(&config.alert)?;
+    if !channels.is_empty() {
+        tasks.spawn(alert_loop(stores.clone(), channels, stop_rx.clone()));
     }
     if args.demo {
         let shipper_config = ShipperConfig {
@@ -187,7 +187,7 @@ async fn detect_loop(stores: Stores, config: Config, mut stop: watch::Receiver<b
     }
 }
 
-async fn alert_loop(stores: Stores, webhook: DiscordWebhook, mut stop: watch::Receiver<bool>) {
+async fn alert_loop(stores: Stores, channels: Vec<Channel>, mut stop: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_secs(5));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -195,7 +195,7 @@ async fn alert_loop(stores: Stores, webhook: DiscordWebhook, mut stop: watch::Re
             _ = interval.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        match anomalog_alert::deliver_pending(&stores, &webhook, Utc::now()).await {
+        match anomalog_alert::deliver_pending(&stores, &channels, Utc::now()).await {
             Ok(report) if report.sent + report.failed > 0 => {
                 tracing::info!(sent = report.sent, failed = report.failed, "alerts");
             }

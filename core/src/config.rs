@@ -163,6 +163,54 @@ pub struct AlertConfig {
     pub discord_webhook_url: Option<String>,
     /// Public URL of the dashboard, linked from alerts.
     pub dashboard_url: Option<String>,
+    /// Slack incoming webhook URL; a secret, never logged.
+    pub slack_webhook_url: Option<String>,
+    /// Generic JSON webhook URL; a secret, never logged.
+    pub webhook_url: Option<String>,
+    /// Extra HTTP headers sent to `webhook_url` (e.g. `Authorization`);
+    /// values are secrets, never logged.
+    pub webhook_headers: BTreeMap<String, String>,
+}
+
+impl AlertConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, url) in [
+            ("alert.discord_webhook_url", &self.discord_webhook_url),
+            ("alert.slack_webhook_url", &self.slack_webhook_url),
+            ("alert.webhook_url", &self.webhook_url),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                // Never echo the URL: it is a secret.
+                return Err(invalid(key, "must be an http(s) URL"));
+            }
+        }
+        if !self.webhook_headers.is_empty() && self.webhook_url.is_none() {
+            return Err(invalid(
+                "alert.webhook_headers",
+                "set but alert.webhook_url is not",
+            ));
+        }
+        for (name, value) in &self.webhook_headers {
+            // RFC 9110 token characters.
+            let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+            if name.is_empty() || !name.chars().all(token) {
+                return Err(invalid(
+                    &format!("alert.webhook_headers.{name}"),
+                    "not a valid HTTP header name",
+                ));
+            }
+            // Never echo the value: it is a secret.
+            if !value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
+                return Err(invalid(
+                    &format!("alert.webhook_headers.{name}"),
+                    "value must be printable ASCII",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The production backends. When both `redis_url` and `mongodb_uri` are set,
@@ -279,7 +327,8 @@ impl Config {
     /// Applies environment variables: `ANOMALOG_ADDR`, `ANOMALOG_DATA_DIR`,
     /// `ANOMALOG_API_KEYS` (comma-separated), `ANOMALOG_RETENTION_DAYS`,
     /// `ANOMALOG_DETECT_INTERVAL_SECS`, `ANOMALOG_DASHBOARD_URL`,
-    /// `DISCORD_WEBHOOK_URL`, `REDIS_URL`, `MONGODB_URI`,
+    /// `DISCORD_WEBHOOK_URL`, `SLACK_WEBHOOK_URL`, `ANOMALOG_WEBHOOK_URL`,
+    /// `REDIS_URL`, `MONGODB_URI`,
     /// `ANOMALOG_MONGODB_DATABASE`, `ANOMALOG_RECLAIM_AFTER_SECS`,
     /// `ANOMALOG_INGEST_RATE_LIMIT` (events per second) and
     /// `ANOMALOG_INGEST_RATE_BURST`. Other variables are ignored.
@@ -314,6 +363,12 @@ impl Config {
         }
         if let Some(v) = get("DISCORD_WEBHOOK_URL") {
             self.alert.discord_webhook_url = Some(v.to_owned());
+        }
+        if let Some(v) = get("SLACK_WEBHOOK_URL") {
+            self.alert.slack_webhook_url = Some(v.to_owned());
+        }
+        if let Some(v) = get("ANOMALOG_WEBHOOK_URL") {
+            self.alert.webhook_url = Some(v.to_owned());
         }
         if let Some(v) = get("ANOMALOG_DASHBOARD_URL") {
             self.alert.dashboard_url = Some(v.to_owned());
@@ -391,15 +446,7 @@ impl Config {
         }
         ingest.validate_rate_limit()?;
         self.detect.validate()?;
-        if let Some(url) = &self.alert.discord_webhook_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            // Never echo the URL: it is a secret.
-            return Err(invalid(
-                "alert.discord_webhook_url",
-                "must be an http(s) URL",
-            ));
-        }
+        self.alert.validate()?;
         self.backends.validate()
     }
 }
@@ -599,5 +646,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("ANOMALOG_LOG_FORMAT:"), "{err}");
+    }
+
+    #[test]
+    fn alert_channels_come_from_file_and_env_and_bad_ones_name_the_key() {
+        let c = Config::from_toml(
+            "[alert]\nslack_webhook_url = \"https://hooks.slack.com/services/T/B/x\"\n\
+             webhook_url = \"https://example.com/hook\"\n\
+             [alert.webhook_headers]\nAuthorization = \"Bearer s3cret\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.alert.webhook_headers["Authorization"], "Bearer s3cret");
+        let mut c = Config::default();
+        let vars: BTreeMap<String, String> = [
+            (
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T/B/y",
+            ),
+            ("ANOMALOG_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        c.apply_env(&vars).unwrap();
+        assert_eq!(
+            c.alert.webhook_url.as_deref(),
+            Some("http://127.0.0.1:9/hook")
+        );
+        assert!(c.alert.slack_webhook_url.is_some());
+
+        for (toml, key) in [
+            (
+                "slack_webhook_url = \"ftp://s3cret\"",
+                "alert.slack_webhook_url:",
+            ),
+            ("webhook_url = \"s3cret\"", "alert.webhook_url:"),
+            (
+                "[alert.webhook_headers]\nX-Token = \"s3cret\"",
+                "alert.webhook_headers:",
+            ),
+            (
+                "webhook_url = \"https://h\"\n[alert.webhook_headers]\n\"Bad Name\" = \"s3cret\"",
+                "alert.webhook_headers.Bad Name:",
+            ),
+            (
+                "webhook_url = \"https://h\"\n[alert.webhook_headers]\nX-Token = \"s3cret\\n\"",
+                "alert.webhook_headers.X-Token:",
+            ),
+        ] {
+            let err = Config::from_toml(&format!("[alert]\n{toml}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(key), "{err}");
+            assert!(!err.contains("s3cret"), "{err}");
+        }
     }
 }

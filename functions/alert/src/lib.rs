@@ -1,42 +1,57 @@
-//! anomalog-alert: tells Discord about anomalies that opened or resolved.
+//! anomalog-alert: tells Discord, Slack and generic JSON webhooks about
+//! anomalies that opened or resolved.
 //!
-//! Each run asks the [`DeliveryStore`](anomalog_store::DeliveryStore) which
-//! anomaly states the channel has not been told of, posts one message per state
-//! change, and records every attempt. Failed attempts are retried on later runs
-//! after an exponential back-off; a 429 stops the run until Discord's
-//! `retry_after` has passed. The webhook URL is a secret: it never appears in
-//! logs, errors or delivery records. Attempts are counted in the [`metrics`].
+//! Each configured [`Channel`] runs the same delivery loop: ask the
+//! [`DeliveryStore`](anomalog_store::DeliveryStore) which anomaly states the
+//! channel has not been told of, post one message per state change, record
+//! every attempt under the channel's name. Failed attempts are retried on
+//! later runs after an exponential back-off with jitter; a 429 stops that
+//! channel until its `Retry-After` has passed. Channels run side by side and
+//! keep their own back-off and rate-limit state, so a failing channel never
+//! holds the others back. Webhook URLs and custom header values are secrets:
+//! they never appear in logs, errors or delivery records. Attempts are counted
+//! in the [`metrics`] by channel.
 
+pub mod messages;
 pub mod metrics;
 
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{Value, json};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
 
-use anomalog_core::{Anomaly, AnomalyStatus, Severity};
+use anomalog_core::config::AlertConfig;
+use anomalog_core::{Anomaly, AnomalyStatus};
 use anomalog_store::{Delivery, StoreError, Stores};
+
+pub use messages::{discord_message, event_name, slack_message, truncate_chars, webhook_message};
 
 /// Channel name under which Discord deliveries are recorded.
 pub const DISCORD_CHANNEL: &str = "discord";
+/// Channel name under which Slack deliveries are recorded.
+pub const SLACK_CHANNEL: &str = "slack";
+/// Channel name under which generic webhook deliveries are recorded.
+pub const WEBHOOK_CHANNEL: &str = "webhook";
 /// Anomalies whose window ended longer ago than this are history, not news.
 pub const MAX_AGE: Duration = Duration::hours(1);
-/// Most messages one run sends.
+/// Most messages one run sends per channel.
 pub const MAX_PER_RUN: usize = 10;
 
-// Discord's documented limits.
-const TITLE_MAX: usize = 256;
-const DESCRIPTION_MAX: usize = 4096;
-const FIELD_VALUE_MAX: usize = 1024;
-
-/// An alert run failed before it could record its attempts.
+/// An alert run failed before it could record its attempts, or a channel
+/// could not be built. Never carries a URL or header value.
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot build HTTP client: {0}")]
     Client(String),
+    /// A custom header of the generic webhook is not a valid HTTP header.
+    #[error("alert.webhook_headers.{name}: not a valid HTTP header name or value")]
+    Header { name: String },
 }
 
 /// What one run did.
@@ -48,28 +63,144 @@ pub struct AlertReport {
     pub deferred: usize,
 }
 
-/// A Discord webhook destination.
-pub struct DiscordWebhook {
+impl AlertReport {
+    fn add(&mut self, other: &AlertReport) {
+        self.sent += other.sent;
+        self.failed += other.failed;
+        self.deferred += other.deferred;
+    }
+}
+
+/// Which service a channel posts to; decides the message format and the
+/// name its deliveries are recorded under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// Discord webhook embeds.
+    Discord,
+    /// Slack incoming webhook, Block Kit.
+    Slack,
+    /// Any HTTP endpoint taking the anomaly as JSON.
+    Webhook,
+}
+
+impl ChannelKind {
+    /// The name deliveries and metrics of this kind are recorded under.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::Discord => DISCORD_CHANNEL,
+            ChannelKind::Slack => SLACK_CHANNEL,
+            ChannelKind::Webhook => WEBHOOK_CHANNEL,
+        }
+    }
+
+    /// The message announcing `anomaly`'s current status.
+    pub fn message(self, anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
+        match self {
+            ChannelKind::Discord => discord_message(anomaly, dashboard_url),
+            ChannelKind::Slack => slack_message(anomaly, dashboard_url),
+            ChannelKind::Webhook => webhook_message(anomaly, dashboard_url),
+        }
+    }
+}
+
+/// One alert destination with its own rate-limit state.
+pub struct Channel {
+    kind: ChannelKind,
     client: reqwest::Client,
     url: String,
+    headers: HeaderMap,
     dashboard_url: Option<String>,
-    /// Discord asked us to wait until then.
+    /// The destination asked us to wait until then.
     rate_limited_until: Mutex<Option<DateTime<Utc>>>,
 }
 
-impl DiscordWebhook {
-    /// A webhook posting to `url`; alerts link to `dashboard_url` when given.
-    pub fn new(url: String, dashboard_url: Option<String>) -> Result<DiscordWebhook, AlertError> {
+impl std::fmt::Debug for Channel {
+    // The URL and header values are secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Channel {
+    /// A Discord webhook posting to `url`; alerts link to `dashboard_url`.
+    pub fn discord(url: String, dashboard_url: Option<String>) -> Result<Channel, AlertError> {
+        Channel::new(ChannelKind::Discord, url, HeaderMap::new(), dashboard_url)
+    }
+
+    /// A Slack incoming webhook posting to `url`.
+    pub fn slack(url: String, dashboard_url: Option<String>) -> Result<Channel, AlertError> {
+        Channel::new(ChannelKind::Slack, url, HeaderMap::new(), dashboard_url)
+    }
+
+    /// A generic JSON webhook posting to `url` with the extra `headers`
+    /// (e.g. `Authorization`) on every request.
+    pub fn webhook(
+        url: String,
+        headers: &BTreeMap<String, String>,
+        dashboard_url: Option<String>,
+    ) -> Result<Channel, AlertError> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            let invalid = || AlertError::Header { name: name.clone() };
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            value.set_sensitive(true);
+            map.insert(header, value);
+        }
+        Channel::new(ChannelKind::Webhook, url, map, dashboard_url)
+    }
+
+    /// Every channel `config` names, in the order Discord, Slack, webhook.
+    pub fn from_config(config: &AlertConfig) -> Result<Vec<Channel>, AlertError> {
+        let dashboard = &config.dashboard_url;
+        let mut channels = Vec::new();
+        if let Some(url) = &config.discord_webhook_url {
+            channels.push(Channel::discord(url.clone(), dashboard.clone())?);
+        }
+        if let Some(url) = &config.slack_webhook_url {
+            channels.push(Channel::slack(url.clone(), dashboard.clone())?);
+        }
+        if let Some(url) = &config.webhook_url {
+            channels.push(Channel::webhook(
+                url.clone(),
+                &config.webhook_headers,
+                dashboard.clone(),
+            )?);
+        }
+        Ok(channels)
+    }
+
+    fn new(
+        kind: ChannelKind,
+        url: String,
+        headers: HeaderMap,
+        dashboard_url: Option<String>,
+    ) -> Result<Channel, AlertError> {
         let client = reqwest::Client::builder()
             .timeout(StdDuration::from_secs(10))
             .build()
             .map_err(|e| AlertError::Client(e.without_url().to_string()))?;
-        Ok(DiscordWebhook {
+        metrics::channel_configured(kind.name());
+        Ok(Channel {
+            kind,
             client,
             url,
+            headers,
             dashboard_url,
             rate_limited_until: Mutex::new(None),
         })
+    }
+
+    /// What this channel posts to.
+    pub fn kind(&self) -> ChannelKind {
+        self.kind
+    }
+
+    /// The name its deliveries are recorded under.
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
     }
 
     fn rate_limited(&self, now: DateTime<Utc>) -> bool {
@@ -86,128 +217,116 @@ impl DiscordWebhook {
     }
 }
 
-/// Cuts `text` to at most `max` characters, marking the cut with an ellipsis.
-pub fn truncate_chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
-fn color(anomaly: &Anomaly) -> u32 {
-    if anomaly.status == AnomalyStatus::Resolved {
-        return 0x2e_cc_71;
-    }
-    match anomaly.severity {
-        Severity::Low => 0xf1_c4_0f,
-        Severity::Medium => 0xe6_7e_22,
-        Severity::High => 0xe7_4c_3c,
-        Severity::Critical => 0x99_2d_22,
-    }
-}
-
-/// The Discord message announcing `anomaly`'s current status, within
-/// Discord's limits (title 256, description 4096, field value 1024 characters).
-pub fn discord_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
-    let title = match anomaly.status {
-        AnomalyStatus::Open => format!(
-            "{:?} {} in {}",
-            anomaly.severity, anomaly.kind, anomaly.service
-        ),
-        AnomalyStatus::Resolved => format!("Resolved: {} in {}", anomaly.kind, anomaly.service),
-    };
-    let mut description = anomaly.message.clone();
-    if !anomaly.samples.is_empty() {
-        description.push_str("\n```\n");
-        for s in &anomaly.samples {
-            description.push_str(&format!(
-                "{} {} {}\n",
-                s.ts.format("%H:%M:%S"),
-                s.level,
-                truncate_chars(&s.message, 300)
-            ));
-        }
-        description.push_str("```");
-    }
-    let window = format!(
-        "{} → {} UTC",
-        anomaly.window_start.format("%Y-%m-%d %H:%M:%S"),
-        anomaly.window_end.format("%H:%M:%S")
-    );
-    let mut embed = json!({
-        "title": truncate_chars(&title, TITLE_MAX),
-        "description": truncate_chars(&description, DESCRIPTION_MAX),
-        "color": color(anomaly),
-        "timestamp": anomaly.last_seen.to_rfc3339(),
-        "fields": [
-            {"name": "Service", "value": truncate_chars(&anomaly.service, FIELD_VALUE_MAX), "inline": true},
-            {"name": "Kind", "value": anomaly.kind.as_str(), "inline": true},
-            {"name": "Score", "value": format!("{:.2}", anomaly.score), "inline": true},
-            {"name": "Window", "value": window, "inline": false},
-        ],
-        "footer": {"text": format!("anomalog · {}", anomaly.id)},
-    });
-    if let Some(base) = dashboard_url {
-        embed["url"] = json!(format!(
-            "{}/#/anomalies/{}",
-            base.trim_end_matches('/'),
-            anomaly.id
-        ));
-    }
-    json!({ "username": "anomalog", "embeds": [embed] })
-}
-
-/// Wait before retrying after `failures` failed attempts: 5 s after the first,
-/// doubling with each further failure, at most 10 minutes.
+/// Longest wait before retrying after `failures` failed attempts: 5 s after
+/// the first, doubling with each further failure, at most 10 minutes.
 pub fn backoff(failures: u32) -> Duration {
     let doublings = failures.saturating_sub(1).min(8);
     let secs = 5i64.saturating_mul(1i64 << doublings);
     Duration::seconds(secs.min(600))
 }
 
-/// Sends what is pending for Discord.
+/// The wait actually used ("equal jitter"): half of [`backoff`] plus a part
+/// drawn from `rng` up to the other half, so it lies within
+/// `[backoff / 2, backoff]`. Keeping half avoids an instant retry; the random
+/// half spreads retries of many anomalies and channels apart.
+pub fn jittered_backoff(failures: u32, rng: &mut fastrand::Rng) -> Duration {
+    let cap = backoff(failures).num_milliseconds();
+    let half = cap / 2;
+    Duration::milliseconds(half + rng.i64(0..=cap - half))
+}
+
+/// The random source for one retry: seeded by what the retry is about, so
+/// every run (and every Lambda instance) agrees on when it is due.
+fn retry_rng(
+    anomaly_id: &str,
+    channel: &str,
+    status: AnomalyStatus,
+    failures: u32,
+) -> fastrand::Rng {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (anomaly_id, channel, status == AnomalyStatus::Open, failures).hash(&mut hasher);
+    fastrand::Rng::with_seed(hasher.finish())
+}
+
+/// Sends what is pending for every channel, side by side. Each channel's
+/// HTTP failures are recorded and retried later; a store error in one
+/// channel is returned after every channel has run.
 pub async fn deliver_pending(
     stores: &Stores,
-    webhook: &DiscordWebhook,
+    channels: &[Channel],
     now: DateTime<Utc>,
 ) -> Result<AlertReport, AlertError> {
+    let results = futures_util::future::join_all(
+        channels
+            .iter()
+            .map(|channel| deliver_channel(stores, channel, now)),
+    )
+    .await;
+    let mut report = AlertReport::default();
+    let mut first_error = None;
+    for (channel, result) in channels.iter().zip(results) {
+        match result {
+            Ok(r) => report.add(&r),
+            Err(e) => {
+                tracing::warn!(channel = channel.name(), error = %e, "alert run failed");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// Sends what is pending for one channel: the one delivery loop every kind
+/// shares.
+pub async fn deliver_channel(
+    stores: &Stores,
+    channel: &Channel,
+    now: DateTime<Utc>,
+) -> Result<AlertReport, AlertError> {
+    let name = channel.name();
     let mut report = AlertReport::default();
     let pending = stores
         .deliveries
-        .pending(DISCORD_CHANNEL, now - MAX_AGE, MAX_PER_RUN)
+        .pending(name, now - MAX_AGE, MAX_PER_RUN)
         .await?;
     for anomaly in pending {
-        if webhook.rate_limited(now) {
+        if channel.rate_limited(now) {
             report.deferred += 1;
             continue;
         }
         let attempts = stores.deliveries.attempts(&anomaly.id).await?;
         let failures: Vec<&Delivery> = attempts
             .iter()
-            .filter(|d| d.channel == DISCORD_CHANNEL && d.status == anomaly.status && !d.ok)
+            .filter(|d| d.channel == name && d.status == anomaly.status && !d.ok)
             .collect();
-        if let Some(last) = failures.last()
-            && now - last.at < backoff(u32::try_from(failures.len()).unwrap_or(u32::MAX))
-        {
-            report.deferred += 1;
-            continue;
+        let failed = u32::try_from(failures.len()).unwrap_or(u32::MAX);
+        if let Some(last) = failures.last() {
+            let mut rng = retry_rng(&anomaly.id, name, anomaly.status, failed);
+            if now - last.at < jittered_backoff(failed, &mut rng) {
+                report.deferred += 1;
+                continue;
+            }
         }
-        let message = discord_message(&anomaly, webhook.dashboard_url.as_deref());
+        let message = channel
+            .kind
+            .message(&anomaly, channel.dashboard_url.as_deref());
         let mut delivery = Delivery {
             anomaly_id: anomaly.id.clone(),
-            channel: DISCORD_CHANNEL.to_owned(),
+            channel: name.to_owned(),
             status: anomaly.status,
-            attempt: u32::try_from(failures.len() + 1).unwrap_or(u32::MAX),
+            attempt: failed.saturating_add(1),
             at: now,
             ok: false,
             http_status: None,
             error: None,
         };
-        match webhook
+        match channel
             .client
-            .post(&webhook.url)
+            .post(&channel.url)
+            .headers(channel.headers.clone())
             .json(&message)
             .send()
             .await
@@ -220,13 +339,13 @@ pub async fn deliver_pending(
                 } else {
                     if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
                         let wait = retry_after(&response).unwrap_or(5.0);
-                        webhook
+                        channel
                             .set_rate_limit(now + Duration::milliseconds((wait * 1000.0) as i64));
                     }
                     delivery.error = Some(format!("HTTP {status}"));
                 }
             }
-            // without_url: the webhook URL embeds its token.
+            // without_url: webhook URLs embed their token.
             Err(e) => delivery.error = Some(e.without_url().to_string()),
         }
         if delivery.ok {
@@ -234,12 +353,13 @@ pub async fn deliver_pending(
         } else {
             report.failed += 1;
             tracing::warn!(
+                channel = name,
                 anomaly = %delivery.anomaly_id,
                 error = delivery.error.as_deref().unwrap_or(""),
-                "discord delivery failed"
+                "alert delivery failed"
             );
         }
-        metrics::delivery(DISCORD_CHANNEL, delivery.ok);
+        metrics::delivery(name, delivery.ok);
         stores.deliveries.record(&delivery).await?;
     }
     Ok(report)
@@ -259,18 +379,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn truncation_respects_char_limits() {
-        assert_eq!(truncate_chars("héllo", 10), "héllo");
-        let cut = truncate_chars(&"é".repeat(300), 256);
-        assert_eq!(cut.chars().count(), 256);
-        assert!(cut.ends_with('…'));
-    }
-
-    #[test]
     fn backoff_doubles_and_caps() {
         assert_eq!(backoff(1), Duration::seconds(5));
         assert_eq!(backoff(2), Duration::seconds(10));
         assert_eq!(backoff(4), Duration::seconds(40));
         assert_eq!(backoff(30), Duration::seconds(600));
+    }
+
+    #[test]
+    fn jitter_stays_within_half_and_full_backoff_and_spreads() {
+        for failures in [1, 2, 5, 30] {
+            let cap = backoff(failures);
+            let mut seen = std::collections::BTreeSet::new();
+            for seed in 0..200 {
+                let wait = jittered_backoff(failures, &mut fastrand::Rng::with_seed(seed));
+                assert!(wait >= cap / 2 && wait <= cap, "{wait} for {failures}");
+                seen.insert(wait);
+            }
+            assert!(seen.len() > 100, "jitter spreads: {} values", seen.len());
+        }
+    }
+
+    #[test]
+    fn the_retry_wait_is_the_same_on_every_run_and_differs_between_channels() {
+        let wait = |channel| {
+            jittered_backoff(
+                3,
+                &mut retry_rng("burst:api:1", channel, AnomalyStatus::Open, 3),
+            )
+        };
+        assert_eq!(wait(SLACK_CHANNEL), wait(SLACK_CHANNEL));
+        let waits: std::collections::BTreeSet<_> =
+            [DISCORD_CHANNEL, SLACK_CHANNEL, WEBHOOK_CHANNEL]
+                .map(wait)
+                .into();
+        assert!(waits.len() > 1, "{waits:?}");
     }
 }

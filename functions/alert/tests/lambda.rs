@@ -1,6 +1,6 @@
 //! The real Lambda binary of alert (`anomalog-alert-lambda`), run against a
 //! local Lambda Runtime API with real Redis and SecantusDB and a local HTTP
-//! server standing in for Discord.
+//! server standing in for Discord and Slack.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -79,15 +79,16 @@ async fn each_invocation_is_one_delivery_round() {
     let _function = LambdaProcess::spawn(
         BINARY,
         &api,
-        backend_env(&redis, &mongo)
-            .into_iter()
-            .chain([("DISCORD_WEBHOOK_URL", webhook.clone())]),
+        backend_env(&redis, &mongo).into_iter().chain([
+            ("DISCORD_WEBHOOK_URL", webhook.clone()),
+            ("SLACK_WEBHOOK_URL", webhook.clone()),
+        ]),
     );
     let tick = json!({ "source": "aws.events", "detail-type": "Scheduled Event", "detail": {} });
     let first = api.invoke(tick.clone(), INVOKE_TIMEOUT).await;
     assert_eq!(
         first,
-        Outcome::Response(json!({ "sent": 1, "failed": 0, "deferred": 0 }))
+        Outcome::Response(json!({ "sent": 2, "failed": 0, "deferred": 0 }))
     );
     let second = api.invoke(tick, INVOKE_TIMEOUT).await;
     assert_eq!(
@@ -95,12 +96,21 @@ async fn each_invocation_is_one_delivery_round() {
         Outcome::Response(json!({ "sent": 0, "failed": 0, "deferred": 0 }))
     );
     let received = received.lock().unwrap().clone();
-    assert_eq!(received.len(), 1);
+    // One Discord embed and one Slack Block Kit message.
+    assert_eq!(received.len(), 2);
+    assert!(
+        received.iter().any(|m| m.get("embeds").is_some()),
+        "{received:?}"
+    );
+    assert!(
+        received.iter().any(|m| m.get("blocks").is_some()),
+        "{received:?}"
+    );
     assert!(received[0].to_string().contains("payments"), "{received:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn without_a_webhook_it_reports_an_init_error() {
+async fn without_any_channel_it_reports_an_init_error() {
     let redis = RedisServer::start();
     let mongo = mongo_target();
     let api = LambdaRuntimeApi::start().await;
@@ -109,13 +119,14 @@ async fn without_a_webhook_it_reports_an_init_error() {
         .init_error(Duration::from_secs(30))
         .await
         .expect("an init error");
-    assert!(
-        error["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("DISCORD_WEBHOOK_URL"),
-        "{error}"
-    );
+    let message = error["errorMessage"].as_str().unwrap();
+    for variable in [
+        "DISCORD_WEBHOOK_URL",
+        "SLACK_WEBHOOK_URL",
+        "ANOMALOG_WEBHOOK_URL",
+    ] {
+        assert!(message.contains(variable), "{error}");
+    }
     assert!(
         !function
             .wait_exit(Duration::from_secs(10))
