@@ -1,24 +1,36 @@
 //! anomalog-store: the storage ports the functions need, and their adapters.
 //!
-//! [`ports`] defines the traits; [`embedded`] implements them all on one local
-//! SQLite file for the all-in-one server; [`redis_queue`] (the queue) and
-//! [`mongo`] (everything else) are the production adapters. Handlers only ever
+//! [`ports`] defines the traits; `embedded` implements them all on one local
+//! SQLite file for the all-in-one server; `redis_queue` (the queue) and
+//! `mongo` (everything else) are the production adapters. Handlers only ever
 //! see the traits (bundled as [`Stores`]), so the same handler code runs
-//! against every adapter. [`connect`] picks the adapters the configuration asks for.
+//! against every adapter. [`connect`](mod@connect) picks the adapters the
+//! configuration asks for.
+//!
+//! Each adapter is behind a cargo feature of its name (`embedded`, `redis`,
+//! `mongodb`; all on by default), so a binary links only the backend clients
+//! it uses.
 
 pub mod connect;
+#[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod ports;
+#[cfg(feature = "redis")]
 pub mod redis_queue;
 
+#[cfg(feature = "embedded")]
 pub use connect::connect;
+#[cfg(feature = "embedded")]
 pub use embedded::EmbeddedStore;
+#[cfg(feature = "mongodb")]
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
     LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
 };
+#[cfg(feature = "redis")]
 pub use redis_queue::{RedisQueue, RedisQueueConfig};
 
 /// A storage failure, classified by what the caller should do about it.
@@ -40,6 +52,7 @@ pub enum StoreError {
 }
 
 /// Removes the `user:password@` part of `uri` wherever it appears in `message`.
+#[cfg_attr(not(any(feature = "redis", feature = "mongodb")), allow(dead_code))]
 fn redact(message: &str, uri: &str) -> String {
     let Some((_, rest)) = uri.split_once("://") else {
         return message.to_owned();
@@ -61,6 +74,7 @@ fn redact(message: &str, uri: &str) -> String {
     out
 }
 
+#[cfg(feature = "embedded")]
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;

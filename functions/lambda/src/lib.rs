@@ -1,13 +1,16 @@
 //! anomalog-lambda: the start-up every AWS Lambda binary of anomalog shares.
 //!
-//! A function binary calls [`init_tracing`], then [`start`], which reads the
-//! shared [`Config`] from the environment (`ANOMALOG_*`, `REDIS_URL`,
-//! `MONGODB_URI`, ...), refuses the embedded store, and connects the backends
-//! once per cold start. Whatever fails during start is reported to the Lambda
-//! Runtime API as an init error ([`report_init_error`]), so `aws lambda invoke`
-//! and the console show the reason, not only the logs.
+//! A function binary calls [`init_tracing`], then [`start`] with the
+//! connection its function needs (ingest: the queue alone; alert: the
+//! deliveries alone; detect and api: every port). [`start`] reads the shared
+//! [`Config`] from the environment (`ANOMALOG_*`, `REDIS_URL`, `MONGODB_URI`,
+//! ...), refuses the embedded store, and connects once per cold start.
+//! Whatever fails during start is reported to the Lambda Runtime API as an
+//! init error ([`report_init_error`]), so `aws lambda invoke`, `cargo lambda
+//! invoke` and the console show the reason, not only the logs.
 //!
-//! Only the binaries depend on this crate: the handlers stay plain libraries.
+//! Only the Lambda binaries (`functions/*/lambda/`) depend on this crate: the
+//! function libraries and `anomalog` link no Lambda crate.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -17,7 +20,7 @@ use lambda_runtime_api_client::{PooledClient, build_request};
 
 use anomalog_core::Config;
 use anomalog_core::config::ConfigError;
-use anomalog_store::{StoreError, Stores};
+use anomalog_store::StoreError;
 
 /// Runtime API path of init failures.
 pub const INIT_ERROR_PATH: &str = "/2018-06-01/runtime/init/error";
@@ -31,11 +34,11 @@ pub enum InitError {
     Store(#[from] StoreError),
 }
 
-/// The configuration and connected backends of one Lambda instance, reused by
-/// every invocation it serves.
-pub struct Started {
+/// The configuration and connected backends (`ports`) of one Lambda
+/// instance, reused by every invocation it serves.
+pub struct Started<P> {
     pub config: Config,
-    pub stores: Stores,
+    pub ports: P,
 }
 
 /// Logs through `tracing` to stdout (CloudWatch): JSON when the function's
@@ -54,25 +57,46 @@ pub fn config_from_env() -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Reads the configuration and connects Redis and MongoDB; refuses to run
-/// without `REDIS_URL` and `MONGODB_URI`. A failure is reported to the
+/// Reads the configuration, refuses to run without `REDIS_URL` and
+/// `MONGODB_URI`, then runs `connect` (e.g.
+/// `anomalog_store::connect::connect_queue`). A failure is reported to the
 /// Runtime API as an init error before it is returned.
-pub async fn start() -> Result<Started, InitError> {
-    match connect().await {
+pub async fn start<P>(
+    connect: impl AsyncFnOnce(&Config) -> Result<P, StoreError>,
+) -> Result<Started<P>, InitError> {
+    let started = async {
+        let config = config_from_env()?;
+        anomalog_store::connect::require_external(&config)?;
+        let ports = connect(&config).await?;
+        tracing::info!(
+            stream = %config.backends.redis_stream,
+            database = %config.backends.mongodb_database,
+            "started"
+        );
+        Ok(Started { config, ports })
+    };
+    match started.await {
         Ok(started) => Ok(started),
         Err(e) => Err(report_init_error(e).await),
     }
 }
 
-async fn connect() -> Result<Started, InitError> {
-    let config = config_from_env()?;
-    let stores = anomalog_store::connect::connect_external(&config).await?;
-    tracing::info!(
-        stream = %config.backends.redis_stream,
-        database = %config.backends.mongodb_database,
-        "connected to Redis and MongoDB"
-    );
-    Ok(Started { config, stores })
+/// The Runtime API endpoint from `AWS_LAMBDA_RUNTIME_API`: `host:port` as
+/// AWS sets it, or with a scheme and path prefix as `cargo lambda watch` sets
+/// it (`http://[::]:9000/.rt`). `None` for anything else.
+pub fn runtime_api_endpoint(value: &str) -> Option<http::Uri> {
+    let value = value.trim().trim_end_matches('/');
+    if value.is_empty() {
+        return None;
+    }
+    let uri = if value.contains("://") {
+        value.to_owned()
+    } else {
+        format!("http://{value}")
+    };
+    let uri: http::Uri = uri.parse().ok()?;
+    uri.authority()?;
+    Some(uri)
 }
 
 /// Logs `error` and reports it to the Lambda Runtime API as an init error
@@ -81,18 +105,15 @@ async fn connect() -> Result<Started, InitError> {
 pub async fn report_init_error<E: Display>(error: E) -> E {
     let message = error.to_string();
     tracing::error!(error = %message, "cannot start");
-    let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
         return error;
     };
-    let endpoint = match format!("http://{api}").parse() {
-        Ok(uri) => uri,
-        Err(e) => {
-            tracing::error!(error = %e, "AWS_LAMBDA_RUNTIME_API is not a host:port");
-            return error;
-        }
+    if api.trim().is_empty() {
+        return error;
+    }
+    let Some(endpoint) = runtime_api_endpoint(&api) else {
+        tracing::error!("AWS_LAMBDA_RUNTIME_API is neither host:port nor an http:// URL");
+        return error;
     };
     let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": message });
     let request = build_request()
@@ -114,4 +135,19 @@ pub async fn report_init_error<E: Display>(error: E) -> E {
         tracing::error!(error = %e, "cannot report the init error to the Lambda Runtime API");
     }
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runtime_api_endpoint;
+
+    #[test]
+    fn the_runtime_api_is_read_with_or_without_a_scheme() {
+        let plain = runtime_api_endpoint("127.0.0.1:9001").map(|u| u.to_string());
+        assert_eq!(plain.as_deref(), Some("http://127.0.0.1:9001/"));
+        let watch = runtime_api_endpoint("http://[::]:9000/.rt").map(|u| u.to_string());
+        assert_eq!(watch.as_deref(), Some("http://[::]:9000/.rt"));
+        assert!(runtime_api_endpoint("").is_none());
+        assert!(runtime_api_endpoint("not a host").is_none());
+    }
 }

@@ -9,8 +9,8 @@ use anomalog_api::ApiState;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
-    let started = anomalog_lambda::start().await?;
-    let app = anomalog_api::router(ApiState::new(started.stores));
+    let started = anomalog_lambda::start(anomalog_store::connect::connect_external).await?;
+    let app = anomalog_api::router(ApiState::new(started.ports));
     lambda_http::run(app)
         .await
         .map_err(anyhow::Error::from_boxed)

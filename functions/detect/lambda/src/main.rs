@@ -21,8 +21,8 @@ const RESERVE: Duration = Duration::from_secs(10);
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
-    let started = anomalog_lambda::start().await?;
-    let worker = DetectWorker::new(started.stores, &started.config, LAMBDA_CONSUMER);
+    let started = anomalog_lambda::start(anomalog_store::connect::connect_external).await?;
+    let worker = DetectWorker::new(started.ports, &started.config, LAMBDA_CONSUMER);
     let worker = &worker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         invoke(worker, event).await

@@ -81,8 +81,35 @@ async fn function_url_batches_are_queued_and_bad_lines_rejected_by_index() {
     let started = output
         .iter()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .any(|line| line["fields"]["message"] == "connected to Redis and MongoDB");
+        .any(|line| line["fields"]["message"] == "started");
     assert!(started, "no JSON start-up log line in {output:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_connects_only_the_queue_so_an_unreachable_mongodb_does_not_matter() {
+    let redis = RedisServer::start();
+    let api = LambdaRuntimeApi::start().await;
+    // Nothing listens on port 1: connecting MongoDB at start would fail.
+    let _function = LambdaProcess::spawn(
+        BINARY,
+        &api,
+        [
+            ("REDIS_URL", redis.url()),
+            ("MONGODB_URI", "mongodb://127.0.0.1:1/".to_owned()),
+            ("ANOMALOG_API_KEYS", "k-test".to_owned()),
+        ],
+    );
+    let body = r#"[{"service":"checkout","level":"info","message":"hello"}]"#;
+    let headers = json!({ "authorization": "Bearer k-test", "content-type": "application/json" });
+    let (status, receipt) = http_response(
+        api.invoke(ingest_event("", headers, body), INVOKE_TIMEOUT)
+            .await,
+    );
+    assert_eq!(status, 202, "{receipt}");
+    let queue = RedisQueue::connect(&redis.url(), RedisQueueConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(queue.backlog().await.unwrap(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
