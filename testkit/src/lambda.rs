@@ -47,6 +47,8 @@ struct Shared {
 /// The Runtime API on a free 127.0.0.1 port; stops when dropped.
 pub struct LambdaRuntimeApi {
     address: String,
+    /// Path prefix before `/2018-06-01/...` (`cargo lambda watch` uses `/.rt`).
+    prefix: String,
     shared: Arc<Shared>,
     invocations: mpsc::UnboundedSender<Invocation>,
     next_id: std::sync::atomic::AtomicU64,
@@ -54,8 +56,16 @@ pub struct LambdaRuntimeApi {
 }
 
 impl LambdaRuntimeApi {
-    /// Starts the server on the current tokio runtime.
+    /// Starts the server on the current tokio runtime; `AWS_LAMBDA_RUNTIME_API`
+    /// is `127.0.0.1:PORT`, as AWS sets it.
     pub async fn start() -> LambdaRuntimeApi {
+        LambdaRuntimeApi::start_at("").await
+    }
+
+    /// Starts the server with its routes under `prefix` (e.g. `/.rt`);
+    /// `AWS_LAMBDA_RUNTIME_API` is then `http://127.0.0.1:PORT/.rt`, with a
+    /// scheme, as `cargo lambda watch` sets it. An empty prefix is [`start`](Self::start).
+    pub async fn start_at(prefix: &str) -> LambdaRuntimeApi {
         let (invocations, queue) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             queue: Mutex::new(queue),
@@ -71,6 +81,11 @@ impl LambdaRuntimeApi {
             .route(&format!("{BASE}/invocation/{{id}}/error"), post(error))
             .route(&format!("{BASE}/init/error"), post(init_error))
             .with_state(shared.clone());
+        let app = if prefix.is_empty() {
+            app
+        } else {
+            Router::new().nest(prefix, app)
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the Lambda Runtime API");
@@ -80,6 +95,7 @@ impl LambdaRuntimeApi {
         });
         LambdaRuntimeApi {
             address,
+            prefix: prefix.to_owned(),
             shared,
             invocations,
             next_id: std::sync::atomic::AtomicU64::new(0),
@@ -87,9 +103,19 @@ impl LambdaRuntimeApi {
         }
     }
 
-    /// `127.0.0.1:PORT`, the value of `AWS_LAMBDA_RUNTIME_API`.
+    /// `127.0.0.1:PORT`.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The value of `AWS_LAMBDA_RUNTIME_API`: `127.0.0.1:PORT`, or
+    /// `http://127.0.0.1:PORT/PREFIX` when started with a prefix.
+    pub fn runtime_api(&self) -> String {
+        if self.prefix.is_empty() {
+            self.address.clone()
+        } else {
+            format!("http://{}{}", self.address, self.prefix)
+        }
     }
 
     /// Hands `event` to the next `/invocation/next` call and waits up to
@@ -226,7 +252,7 @@ impl LambdaProcess {
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", api.address())
+            .env("AWS_LAMBDA_RUNTIME_API", api.runtime_api())
             .env("AWS_LAMBDA_FUNCTION_NAME", "anomalog-test")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")

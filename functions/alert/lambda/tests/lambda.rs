@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Severity};
 use anomalog_store::{AnomalyStore, MongoConfig, MongoStore};
-use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome, backend_env};
-use anomalog_testkit::{RedisServer, mongo_target};
+use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome};
+use anomalog_testkit::mongo_target;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_anomalog-alert-lambda");
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -115,28 +115,37 @@ async fn each_invocation_is_one_delivery_round() {
     assert!(received[0].to_string().contains("payments"), "{received:?}");
 }
 
+/// Without any channel the function refuses to start and says why, to a
+/// Runtime API addressed as AWS does (`host:port`) or as `cargo lambda
+/// watch` does (`http://host:port/.rt`).
 #[tokio::test(flavor = "multi_thread")]
-async fn without_any_channel_it_reports_an_init_error() {
-    let redis = RedisServer::start();
+async fn without_any_channel_it_reports_an_init_error_with_or_without_a_scheme() {
     let mongo = mongo_target();
-    let api = LambdaRuntimeApi::start().await;
-    let mut function = LambdaProcess::spawn(BINARY, &api, backend_env(&redis, &mongo));
-    let error = api
-        .init_error(Duration::from_secs(30))
-        .await
-        .expect("an init error");
-    let message = error["errorMessage"].as_str().unwrap();
-    for variable in [
-        "DISCORD_WEBHOOK_URL",
-        "SLACK_WEBHOOK_URL",
-        "ANOMALOG_WEBHOOK_URL",
-    ] {
-        assert!(message.contains(variable), "{error}");
+    for prefix in ["", "/.rt"] {
+        let api = LambdaRuntimeApi::start_at(prefix).await;
+        let env = [
+            ("REDIS_URL", "redis://127.0.0.1:1".to_owned()),
+            ("MONGODB_URI", mongo.uri.clone()),
+            ("ANOMALOG_MONGODB_DATABASE", mongo.database.clone()),
+        ];
+        let mut function = LambdaProcess::spawn(BINARY, &api, env);
+        let error = api
+            .init_error(Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|| panic!("an init error at {}", api.runtime_api()));
+        let message = error["errorMessage"].as_str().unwrap();
+        for variable in [
+            "DISCORD_WEBHOOK_URL",
+            "SLACK_WEBHOOK_URL",
+            "ANOMALOG_WEBHOOK_URL",
+        ] {
+            assert!(message.contains(variable), "{error}");
+        }
+        assert!(
+            !function
+                .wait_exit(Duration::from_secs(10))
+                .expect("exits")
+                .success()
+        );
     }
-    assert!(
-        !function
-            .wait_exit(Duration::from_secs(10))
-            .expect("exits")
-            .success()
-    );
 }

@@ -88,7 +88,8 @@ async fn function_url_batches_are_queued_and_bad_lines_rejected_by_index() {
 #[tokio::test(flavor = "multi_thread")]
 async fn ingest_connects_only_the_queue_so_an_unreachable_mongodb_does_not_matter() {
     let redis = RedisServer::start();
-    let api = LambdaRuntimeApi::start().await;
+    // Addressed as `cargo lambda watch` does: `http://127.0.0.1:PORT/.rt`.
+    let api = LambdaRuntimeApi::start_at("/.rt").await;
     // Nothing listens on port 1: connecting MongoDB at start would fail.
     let _function = LambdaProcess::spawn(
         BINARY,
