@@ -2,11 +2,12 @@
 //! few seconds) and in the Lambda (every minute) alike.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 
 use anomalog_core::config::AlertConfig;
-use anomalog_store::DeliveryStore;
+use anomalog_store::{DeliveryStore, StoreError};
 
 use crate::{AlertError, AlertReport, Channel, deliver_pending};
 
@@ -16,6 +17,14 @@ pub const CHANNEL_VARS: [&str; 3] = [
     "DISCORD_WEBHOOK_URL",
     "SLACK_WEBHOOK_URL",
     "ANOMALOG_WEBHOOK_URL",
+];
+
+/// Waits before retrying a round that failed on a transient store error
+/// (broken pipe, reset, fail-over): the adapters reconnect meanwhile.
+const RETRY_BACKOFF: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(500),
+    Duration::from_secs(2),
 ];
 
 /// Delivers pending notifications to every configured channel, one round
@@ -59,9 +68,23 @@ impl AlertWorker {
 
     /// One delivery round to every channel, side by side (see
     /// [`deliver_pending`]); deferred and failed deliveries are retried by a
-    /// later tick.
+    /// later tick. A round that fails on a transient store error is retried
+    /// after a back-off (a message sent but not recorded may be sent again:
+    /// notifications are at least once).
     pub async fn tick(&self) -> Result<AlertReport, AlertError> {
-        let report = deliver_pending(self.deliveries.as_ref(), &self.channels, Utc::now()).await?;
+        let mut waits = RETRY_BACKOFF.iter();
+        let report = loop {
+            match deliver_pending(self.deliveries.as_ref(), &self.channels, Utc::now()).await {
+                Err(AlertError::Store(StoreError::Unavailable(e))) => match waits.next() {
+                    Some(wait) => {
+                        tracing::warn!(error = %e, retry_in = ?wait, "alert round failed; retrying");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(AlertError::Store(StoreError::Unavailable(e))),
+                },
+                result => break result?,
+            }
+        };
         if report.sent + report.failed > 0 {
             tracing::info!(
                 sent = report.sent,

@@ -57,3 +57,25 @@ async fn each_tick_is_one_delivery_round_over_the_delivery_store_alone() {
     assert_eq!((first.sent, second.sent), (1, 0));
     assert_eq!(hook.bodies().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tick_after_a_mongodb_restart_succeeds() {
+    let mut mongo = anomalog_testkit::MongoServer::start_persistent();
+    let mut config = anomalog_core::Config::default();
+    // Alert connects MongoDB alone; the Redis URL is never used.
+    config.backends.redis_url = Some("redis://127.0.0.1:1".into());
+    config.backends.mongodb_uri = Some(mongo.uri());
+    config.backends.mongodb_database = "anomalog_alert_reconnect".into();
+    let documents = anomalog_store::connect::connect_documents(&config)
+        .await
+        .unwrap();
+    let hook = Endpoint::default();
+    config.alert.discord_webhook_url = Some(hook.start("/api/webhooks/1/t").await);
+    let worker = AlertWorker::new(documents, &config.alert).unwrap();
+    assert_eq!(worker.tick().await.unwrap().sent, 0);
+
+    mongo.restart();
+    let report = worker.tick().await.expect("the tick retries");
+
+    assert_eq!(report.failed, 0);
+}

@@ -8,9 +8,9 @@ use chrono::Utc;
 
 use anomalog_core::Config;
 use anomalog_core::detect::DetectConfig;
-use anomalog_store::Stores;
+use anomalog_store::{StoreError, Stores};
 
-use crate::{DetectError, MAX_ENTRIES_PER_PASS, apply_retention, run_bounded_pass};
+use crate::{DetectError, MAX_ENTRIES_PER_PASS, PassReport, apply_retention, run_bounded_pass};
 
 /// Queue consumer name of `anomalog up`: fixed, so a restarted process
 /// resumes its own pending entries at once.
@@ -21,6 +21,15 @@ pub const UP_CONSUMER: &str = "anomalog-up";
 pub const LAMBDA_CONSUMER: &str = "lambda-detect";
 /// How often retention runs: at the first tick of a worker, then hourly.
 pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// Waits before retrying a pass that failed on a transient backend error
+/// (broken pipe, reset, fail-over: [`StoreError::Unavailable`]). A pass is
+/// safe to repeat: entries it did not acknowledge are claimed again by the
+/// same consumer, and persisting a log twice stores it once.
+const RETRY_BACKOFF: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(500),
+    Duration::from_secs(2),
+];
 
 /// What one tick did, summed over its passes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,14 +101,7 @@ impl DetectWorker {
         let mut longest = Duration::ZERO;
         loop {
             let started = Instant::now();
-            let pass = run_bounded_pass(
-                &self.stores,
-                &self.detect,
-                &self.consumer,
-                Utc::now(),
-                self.max_entries_per_pass,
-            )
-            .await?;
+            let pass = self.pass_with_retries(deadline).await?;
             longest = longest.max(started.elapsed());
             report.passes += 1;
             report.entries += pass.entries;
@@ -124,6 +126,36 @@ impl DetectWorker {
             }
         }
         Ok(report)
+    }
+
+    /// One pass, repeated after a back-off while it fails on a transient
+    /// backend error and the back-off ends before `deadline` (the adapters
+    /// reconnect meanwhile).
+    async fn pass_with_retries(&self, deadline: Instant) -> Result<PassReport, DetectError> {
+        let mut waits = RETRY_BACKOFF.iter();
+        loop {
+            let result = run_bounded_pass(
+                &self.stores,
+                &self.detect,
+                &self.consumer,
+                Utc::now(),
+                self.max_entries_per_pass,
+            )
+            .await;
+            let wait = match &result {
+                Err(DetectError::Store(StoreError::Unavailable(_))) => waits.next(),
+                _ => None,
+            };
+            match wait {
+                Some(wait) if Instant::now() + *wait < deadline => {
+                    if let Err(e) = &result {
+                        tracing::warn!(error = %e, retry_in = ?wait, "detect pass failed; retrying");
+                    }
+                    tokio::time::sleep(*wait).await;
+                }
+                _ => return result,
+            }
+        }
     }
 
     fn retention_due(&self) -> bool {
