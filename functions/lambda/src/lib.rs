@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
+use std::sync::OnceLock;
 
 use lambda_runtime_api_client::body::Body;
 use lambda_runtime_api_client::{PooledClient, build_request};
@@ -57,6 +58,40 @@ pub fn config_from_env() -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// CloudWatch namespace of the metrics.
+pub const METRICS_NAMESPACE: &str = "anomalog";
+
+static METRICS: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
+
+/// Installs the global `metrics` recorder of a Lambda: the counters and
+/// histograms the function crates record (the names `/metrics` serves in
+/// `anomalog up`) are written to stdout as CloudWatch Embedded Metric Format
+/// lines by [`flush_metrics`], in namespace [`METRICS_NAMESPACE`] with the
+/// dimension `function` (`AWS_LAMBDA_FUNCTION_NAME`). Called by [`start`].
+pub fn install_metrics() {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+    let installed = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(METRICS_NAMESPACE)
+        .with_dimension("function", function)
+        .init();
+    match installed {
+        Ok(collector) => {
+            let _ = METRICS.set(collector);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot install the metrics recorder"),
+    }
+}
+
+/// Writes what was recorded since the last flush as one EMF line to stdout;
+/// call after every invocation (CloudWatch extracts the metrics from the log).
+pub fn flush_metrics() {
+    if let Some(collector) = METRICS.get()
+        && let Err(e) = collector.flush(std::io::stdout())
+    {
+        tracing::warn!(error = %e, "cannot write the metrics");
+    }
+}
+
 /// Reads the configuration, refuses to run without `REDIS_URL` and
 /// `MONGODB_URI`, then runs `connect` (e.g.
 /// `anomalog_store::connect::connect_queue`). A failure is reported to the
@@ -64,6 +99,7 @@ pub fn config_from_env() -> Result<Config, ConfigError> {
 pub async fn start<P>(
     connect: impl AsyncFnOnce(&Config) -> Result<P, StoreError>,
 ) -> Result<Started<P>, InitError> {
+    install_metrics();
     let started = async {
         let config = config_from_env()?;
         anomalog_store::connect::require_external(&config)?;

@@ -32,6 +32,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn invoke(worker: &AlertWorker) -> Result<Value, Error> {
-    let report = worker.tick().await?;
+    let result = worker.tick().await;
+    anomalog_lambda::flush_metrics();
+    let report = result?;
     Ok(json!({ "sent": report.sent, "failed": report.failed, "deferred": report.deferred }))
 }

@@ -10,8 +10,15 @@ use anomalog_api::ApiState;
 async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
     let started = anomalog_lambda::start(anomalog_store::connect::connect_external).await?;
-    let app = anomalog_api::router(ApiState::new(started.ports));
+    let app = anomalog_api::router(ApiState::new(started.ports))
+        .layer(axum::middleware::map_response(flush_metrics));
     lambda_http::run(app)
         .await
         .map_err(anyhow::Error::from_boxed)
+}
+
+/// Writes the request's metrics (EMF) once its response is ready.
+async fn flush_metrics<B>(response: axum::response::Response<B>) -> axum::response::Response<B> {
+    anomalog_lambda::flush_metrics();
+    response
 }

@@ -38,7 +38,9 @@ async fn invoke(worker: &DetectWorker, event: LambdaEvent<Value>) -> Result<Valu
         .duration_since(SystemTime::now())
         .unwrap_or_default();
     let deadline = Instant::now() + left.saturating_sub(RESERVE);
-    let report = worker.tick(deadline).await?;
+    let result = worker.tick(deadline).await;
+    anomalog_lambda::flush_metrics();
+    let report = result?;
     tracing::info!(
         passes = report.passes,
         entries = report.entries,

@@ -195,6 +195,21 @@ async fn a_scheduled_invocation_persists_what_ingest_queued_exactly_once() {
         output.iter().any(|l| l.contains("\"detect invocation\"")),
         "no JSON invocation log in {output:#?}"
     );
+    // The counters of /metrics, as CloudWatch Embedded Metric Format lines.
+    let emf: Vec<Value> = output
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["_aws"]["CloudWatchMetrics"].is_array())
+        .collect();
+    let persisted: f64 = emf
+        .iter()
+        .filter_map(|doc| doc["anomalog_detect_events_persisted_total"].as_f64())
+        .sum();
+    assert_eq!(persisted, 50.0, "EMF lines: {emf:#?}");
+    assert_eq!(
+        emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "anomalog"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
