@@ -90,7 +90,9 @@ pub fn load(path: &Path, seed: u64) -> System {
         weights[t] = 1.0 / ((rank + 1) as f64).powf(0.9);
     }
     let total: f64 = weights.iter().sum();
-    let mut state = Clock { secs: 1_700_000_000 + rng.i64(0..10_000_000) };
+    let mut state = Clock {
+        secs: 1_700_000_000 + rng.i64(0..10_000_000),
+    };
     let mut lines = Vec::with_capacity(count);
     let mut truth = Vec::with_capacity(count);
     for _ in 0..count {
@@ -144,7 +146,9 @@ pub struct Clock {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Replaces the slots of a template.
@@ -164,7 +168,9 @@ fn expand(template: &str, rng: &mut fastrand::Rng, clock: &Clock) -> String {
             rest = &tail[1..];
             continue;
         }
-        let end = tail.find('}').unwrap_or_else(|| panic!("unclosed slot in {template}"));
+        let end = tail
+            .find('}')
+            .unwrap_or_else(|| panic!("unclosed slot in {template}"));
         let slot = &tail[1..end];
         let (kind, arg) = slot.split_once(':').unwrap_or((slot, ""));
         out.push_str(&fill(kind, arg, rng, clock));
@@ -179,30 +185,89 @@ const USERS: &[&str] = &[
     "guest", "test", "ubuntu", "deploy", "jenkins", "mysql", "cyrus", "news", "operator", "backup",
 ];
 const HOSTS: &[&str] = &[
-    "web-01", "web-02", "db-master", "db-replica-3", "cache-7", "gateway", "combo", "localhost",
-    "api.internal", "node-114", "worker-9.cluster.local", "bastion", "mail.example.org", "lb-2",
+    "web-01",
+    "web-02",
+    "db-master",
+    "db-replica-3",
+    "cache-7",
+    "gateway",
+    "combo",
+    "localhost",
+    "api.internal",
+    "node-114",
+    "worker-9.cluster.local",
+    "bastion",
+    "mail.example.org",
+    "lb-2",
 ];
 const FILES: &[&str] = &[
-    "config.yaml", "settings.json", "app.log", "index.html", "favicon.ico", "style.css",
-    "main.js", "robots.txt", "passwd", "hosts", "resolv.conf", "server.key", "data.db",
+    "config.yaml",
+    "settings.json",
+    "app.log",
+    "index.html",
+    "favicon.ico",
+    "style.css",
+    "main.js",
+    "robots.txt",
+    "passwd",
+    "hosts",
+    "resolv.conf",
+    "server.key",
+    "data.db",
 ];
 const CLASSES: &[&str] = &[
-    "org.apache.spark.storage.BlockManager", "com.example.billing.InvoiceService",
-    "org.apache.hadoop.ipc.Client", "io.netty.channel.DefaultChannelPipeline",
-    "com.example.auth.TokenFilter", "org.eclipse.jetty.server.Server",
-    "java.util.concurrent.ThreadPoolExecutor", "org.apache.zookeeper.ClientCnxn",
+    "org.apache.spark.storage.BlockManager",
+    "com.example.billing.InvoiceService",
+    "org.apache.hadoop.ipc.Client",
+    "io.netty.channel.DefaultChannelPipeline",
+    "com.example.auth.TokenFilter",
+    "org.eclipse.jetty.server.Server",
+    "java.util.concurrent.ThreadPoolExecutor",
+    "org.apache.zookeeper.ClientCnxn",
 ];
 const PACKAGES: &[&str] = &[
-    "com.android.systemui", "com.google.android.gms", "com.whatsapp", "com.android.phone",
-    "com.example.fitness", "com.spotify.music", "com.android.settings", "com.tencent.mm",
+    "com.android.systemui",
+    "com.google.android.gms",
+    "com.whatsapp",
+    "com.android.phone",
+    "com.example.fitness",
+    "com.spotify.music",
+    "com.android.settings",
+    "com.tencent.mm",
 ];
 const NAMES: &[&str] = &[
-    "orders", "payments", "inventory", "sessions", "users", "audit", "default", "analytics",
-    "checkout", "search", "billing", "notifications", "reports", "metrics", "events",
+    "orders",
+    "payments",
+    "inventory",
+    "sessions",
+    "users",
+    "audit",
+    "default",
+    "analytics",
+    "checkout",
+    "search",
+    "billing",
+    "notifications",
+    "reports",
+    "metrics",
+    "events",
 ];
 const WORDS: &[&str] = &[
-    "timeout", "refused", "unreachable", "reset", "denied", "busy", "closed", "invalid",
-    "expired", "missing", "corrupt", "stale", "unknown", "overloaded", "throttled",
+    "timeout",
+    "refused",
+    "unreachable",
+    "reset",
+    "denied",
+    "busy",
+    "closed",
+    "invalid",
+    "expired",
+    "missing",
+    "corrupt",
+    "stale",
+    "unknown",
+    "overloaded",
+    "throttled",
 ];
 const EXTS: &[&str] = &["log", "conf", "tmp", "dat", "json", "xml", "so", "jar"];
 
@@ -216,24 +281,44 @@ pub fn fill(kind: &str, arg: &str, rng: &mut fastrand::Rng, clock: &Clock) -> St
     let pick = |rng: &mut fastrand::Rng, pool: &[&str]| pool[rng.usize(..pool.len())].to_owned();
     match kind {
         "int" => {
-            let (lo, hi) = match arg.split_once('-') {
-                Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
-                None => (0u64, 99_999u64),
+            // `a-b`, where `a` may be negative.
+            let (lo, hi) = match arg.get(1..).and_then(|a| a.find('-')) {
+                Some(i) => (arg[..=i].parse().unwrap(), arg[i + 2..].parse().unwrap()),
+                None => (0i64, 99_999i64),
             };
-            rng.u64(lo..=hi).to_string()
+            rng.i64(lo..=hi).to_string()
         }
         "blk" => {
             let n = rng.i64(1_000_000_000_000_000..i64::MAX);
-            if rng.bool() { format!("-{n}") } else { n.to_string() }
+            if rng.bool() {
+                format!("-{n}")
+            } else {
+                n.to_string()
+            }
         }
         "hex" => {
-            let n: usize = if arg.is_empty() { 8 } else { arg.parse().unwrap() };
-            (0..n).map(|_| char::from(b"0123456789abcdef"[rng.usize(..16)])).collect()
+            let n: usize = if arg.is_empty() {
+                8
+            } else {
+                arg.parse().unwrap()
+            };
+            (0..n)
+                .map(|_| char::from(b"0123456789abcdef"[rng.usize(..16)]))
+                .collect()
         }
-        "ip" => format!("{}.{}.{}.{}", rng.u8(1..=223), rng.u8(..), rng.u8(..), rng.u8(1..255)),
+        "ip" => format!(
+            "{}.{}.{}.{}",
+            rng.u8(1..=223),
+            rng.u8(..),
+            rng.u8(..),
+            rng.u8(1..255)
+        ),
         "ip6" => format!("2001:db8:{:x}::{:x}", rng.u16(..), rng.u16(1..)),
         "port" => rng.u16(1024..).to_string(),
-        "mac" => (0..6).map(|_| format!("{:02x}", rng.u8(..))).collect::<Vec<_>>().join(":"),
+        "mac" => (0..6)
+            .map(|_| format!("{:02x}", rng.u8(..)))
+            .collect::<Vec<_>>()
+            .join(":"),
         "uuid" => format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             rng.u32(..),
@@ -278,7 +363,11 @@ pub fn fill(kind: &str, arg: &str, rng: &mut fastrand::Rng, clock: &Clock) -> St
             pick(rng, NAMES),
             rng.u32(..)
         ),
-        "email" => format!("{}@{}.example.com", pick(rng, USERS).replace('-', ""), pick(rng, NAMES)),
+        "email" => format!(
+            "{}@{}.example.com",
+            pick(rng, USERS).replace('-', ""),
+            pick(rng, NAMES)
+        ),
         "user" => pick(rng, USERS),
         "host" => pick(rng, HOSTS),
         "file" => pick(rng, FILES),
@@ -296,8 +385,8 @@ pub fn fill(kind: &str, arg: &str, rng: &mut fastrand::Rng, clock: &Clock) -> St
             format!("\"{}\"", words.join(" "))
         }
         "ts" => {
-            let at = chrono::DateTime::from_timestamp(clock.secs, rng.u32(..1_000_000_000))
-                .unwrap();
+            let at =
+                chrono::DateTime::from_timestamp(clock.secs, rng.u32(..1_000_000_000)).unwrap();
             at.format(arg).to_string()
         }
         other => panic!("unknown slot kind {other}"),

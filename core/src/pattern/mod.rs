@@ -475,14 +475,14 @@ impl Miner {
             }
         }
         if let Some((slot, cmp)) = best {
-            if !cmp.variable.is_empty() {
-                self.generalise(slot, &cmp.variable);
+            if cmp.variable.is_empty() {
+                return (slot, false);
             }
-            return (slot, false);
+            return (self.generalise(slot, &cmp.variable), false);
         }
 
         // 4. Siblings differing in one word position.
-        if let Some(slot) = self.merge_siblings(tokens, &candidates) {
+        if let Some(slot) = self.merge_siblings(tokens, &candidates, None) {
             return (slot, false);
         }
 
@@ -511,9 +511,17 @@ impl Miner {
 
     /// When enough patterns differ from `tokens` in one word position only,
     /// makes that position a variable and returns the survivor.
-    fn merge_siblings(&mut self, tokens: &[&str], candidates: &[u32]) -> Option<u32> {
+    fn merge_siblings(
+        &mut self,
+        tokens: &[&str],
+        candidates: &[u32],
+        existing: Option<u32>,
+    ) -> Option<u32> {
         let mut by_position: HashMap<usize, Vec<u32>> = HashMap::new();
         for &slot in candidates {
+            if Some(slot) == existing {
+                continue;
+            }
             let p = self.pattern(slot);
             let mut differing = None;
             let mut count = 0;
@@ -555,18 +563,19 @@ impl Miner {
             }
         }
         let (position, mut slots) = chosen?;
+        slots.extend(existing);
         slots.sort_by_key(|&s| (self.pattern(s).first_seq, self.pattern(s).id));
         let survivor = slots[0];
         for &other in &slots[1..] {
             self.merge_into(other, survivor);
         }
-        self.generalise(survivor, &[position]);
-        Some(survivor)
+        Some(self.generalise(survivor, &[position]))
     }
 
-    /// Turns `positions` of a pattern into variables and merges every pattern
-    /// it now covers.
-    fn generalise(&mut self, slot: u32, positions: &[usize]) {
+    /// Turns `positions` of a pattern into variables, merges every pattern it
+    /// now covers, then looks for siblings of the new form. Returns the slot
+    /// of the pattern that holds the result.
+    fn generalise(&mut self, slot: u32, positions: &[usize]) -> u32 {
         let p = self.pattern_mut(slot);
         for &i in positions {
             p.tokens[i] = Box::from(WILDCARD);
@@ -583,6 +592,11 @@ impl Miner {
                 self.merge_into(other, slot);
             }
         }
+        let owned: Vec<Box<str>> = self.pattern(slot).tokens.clone();
+        let tokens: Vec<&str> = owned.iter().map(|t| &**t).collect();
+        let candidates = self.by_len.get(&len).cloned().unwrap_or_default();
+        self.merge_siblings(&tokens, &candidates, Some(slot))
+            .unwrap_or(slot)
     }
 
     fn merge_into(&mut self, from: u32, into: u32) {
@@ -675,6 +689,10 @@ fn compare(p: &Pattern, tokens: &[&str]) -> Option<Comparison> {
         variable.push(i);
     }
     if !variable.is_empty() && variable.len() > matched {
+        return None;
+    }
+    // A pattern of variables only takes messages of variables only.
+    if matched == 0 && tokens.iter().any(|t| !t.contains(WILDCARD)) {
         return None;
     }
     Some(Comparison { matched, variable })

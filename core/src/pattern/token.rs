@@ -124,6 +124,16 @@ fn mask_word(word: &str, out: &mut String) {
             out.push_str(WILDCARD);
         }
     } else if is_variable(core) {
+        // `name:value`: the name stays.
+        if let Some(colon) = core.find(':')
+            && colon >= 2
+            && colon + 1 < core.len()
+            && core[..colon]
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'_')
+        {
+            out.push_str(&core[..=colon]);
+        }
         out.push_str(WILDCARD);
     } else {
         out.push_str(core);
@@ -161,7 +171,8 @@ pub(crate) fn is_variable(core: &str) -> bool {
 
 /// Whether a token that is not masked still looks like a name rather than a
 /// word of prose: it has inner punctuation (`nginx.service`, `www-data`,
-/// `com.foo.Bar`, `a_b`) or mixed case after the first letter (`camelCase`).
+/// `com.foo.Bar`, `a_b`), mixed case after the first letter (`camelCase`),
+/// or it is an upper-case constant (`RUNNING`).
 /// Two such tokens differing in one position are most likely values of one
 /// variable.
 pub(crate) fn looks_like_name(token: &str) -> bool {
@@ -185,7 +196,9 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
     {
         return true;
     }
-    core[1..].iter().any(u8::is_ascii_uppercase) && core.iter().any(u8::is_ascii_lowercase)
+    // camelCase, or an upper-case constant name (`RUNNING`, `CAP_CHANGED`).
+    (core[1..].iter().any(u8::is_ascii_uppercase) && core.iter().any(u8::is_ascii_lowercase))
+        || core.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
 }
 
 /// Whitespace-separated words.
@@ -274,6 +287,7 @@ mod tests {
         assert!(looks_like_name("getUserName()"));
         assert!(!looks_like_name("opened"));
         assert!(!looks_like_name("Connection"));
-        assert!(!looks_like_name("READ"));
+        assert!(looks_like_name("READ"));
+        assert!(!looks_like_name("read"));
     }
 }
