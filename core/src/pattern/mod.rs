@@ -256,10 +256,11 @@ pub struct Miner {
     free: Vec<u32>,
     live: usize,
     by_len: HashMap<usize, Vec<u32>>,
-    by_id: HashMap<PatternId, u32>,
-    aliases: HashMap<PatternId, PatternId>,
+    by_id: HashMap<PatternId, u32, BuildHasherDefault<PreHashed>>,
+    aliases: HashMap<PatternId, PatternId, BuildHasherDefault<PreHashed>>,
     alias_order: VecDeque<PatternId>,
-    cache: PreHashedMap<(Box<str>, PatternId)>,
+    /// Masked text -> (text, pattern id, its slot when cached).
+    cache: PreHashedMap<(Box<str>, PatternId, u32)>,
     seq: u64,
     stats: MinerStats,
     masked: String,
@@ -286,8 +287,8 @@ impl Miner {
             free: Vec::new(),
             live: 0,
             by_len: HashMap::new(),
-            by_id: HashMap::new(),
-            aliases: HashMap::new(),
+            by_id: HashMap::default(),
+            aliases: HashMap::default(),
             alias_order: VecDeque::new(),
             cache: PreHashedMap::default(),
             seq: 0,
@@ -323,11 +324,17 @@ impl Miner {
         self.stats.lines += 1;
         mask_into(message, &mut self.masked, &mut self.spans);
         let key = hash_bytes(self.masked.as_bytes());
-        if let Some((text, id)) = self.cache.get(&key)
+        if let Some((text, id, slot)) = self.cache.get(&key)
             && **text == *self.masked
-            && let Some(slot) = self.slot_of(*id)
         {
-            return self.hit(slot, false);
+            // The slot is still the pattern's unless it merged or was evicted.
+            let (id, slot) = (*id, *slot);
+            if matches!(&self.slots[slot as usize], Some(p) if p.id == id) {
+                return self.hit(slot, false);
+            }
+            if let Some(slot) = self.slot_of(id) {
+                return self.hit(slot, false);
+            }
         }
         let masked = std::mem::take(&mut self.masked);
         let tokens: Vec<&str> = self
@@ -341,7 +348,7 @@ impl Miner {
             self.stats.cache_resets += 1;
         }
         let id = self.pattern(slot).id;
-        self.cache.insert(key, (masked.as_str().into(), id));
+        self.cache.insert(key, (masked.as_str().into(), id, slot));
         self.masked = masked;
         self.hit(slot, new)
     }

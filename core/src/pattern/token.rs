@@ -115,7 +115,7 @@ fn mask_word(word: &str, out: &mut String) {
         return;
     }
     out.push_str(&word[..lead]);
-    if let Some(eq) = core.find('=')
+    if let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
     {
         // key=value: the key stays, a non-empty value is a variable.
@@ -125,9 +125,10 @@ fn mask_word(word: &str, out: &mut String) {
         }
     } else if is_variable(core) {
         // `name:value`: the name stays.
-        if let Some(colon) = core.find(':')
+        if let Some(colon) = core.bytes().position(|c| c == b':')
             && colon >= 2
             && colon + 1 < core.len()
+            && !core[colon..].starts_with("://")
             && core[..colon]
                 .bytes()
                 .all(|b| b.is_ascii_alphabetic() || b == b'_')
@@ -145,28 +146,31 @@ fn mask_word(word: &str, out: &mut String) {
 /// numbers, ids with digits, IPs, hex, paths, URLs, e-mail addresses, UUIDs,
 /// durations and sizes with units, dates and times, booleans.
 pub(crate) fn is_variable(core: &str) -> bool {
+    // One pass over the bytes: this runs on every word of every message.
     let b = core.as_bytes();
-    if b.iter().any(u8::is_ascii_digit) {
+    let mut hex = true;
+    let mut at = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' | b'\\' => return true,
+            b'@' if i > 0 => at = true,
+            b'.' if at => return true,
+            b':' if b[i + 1..].starts_with(b"//") => return true,
+            _ => {}
+        }
+        hex &= c.is_ascii_hexdigit();
+    }
+    if (b[0] == b'/' && b.len() > 1 && b[1] != b'/') || (hex && b.len() >= 8) {
         return true;
     }
-    if (b[0] == b'/' && b.len() > 1 && b[1] != b'/') || b.contains(&b'\\') || core.contains("://") {
-        return true;
-    }
-    if let Some(at) = core.find('@')
-        && at > 0
-        && core[at..].contains('.')
-    {
-        return true;
-    }
-    if b.len() >= 8 && b.iter().all(u8::is_ascii_hexdigit) {
-        return true;
-    }
-    MONTHS.contains(&core)
-        || WEEKDAYS.contains(&core)
-        || matches!(
+    match b.len() {
+        3 if b[0].is_ascii_uppercase() => MONTHS.contains(&core) || WEEKDAYS.contains(&core),
+        4 | 5 => matches!(
             core,
             "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "null" | "None"
-        )
+        ),
+        _ => false,
+    }
 }
 
 /// Whether a token that is not masked still looks like a name rather than a
@@ -211,19 +215,20 @@ impl<'a> Iterator for WordIter<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        let rest = self.rest.trim_start_matches(is_space);
-        if rest.is_empty() {
-            self.rest = rest;
-            return None;
-        }
-        let end = rest.find(is_space).unwrap_or(rest.len());
-        self.rest = &rest[end..];
-        Some(&rest[..end])
+        let b = self.rest.as_bytes();
+        let start = b
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(b.len());
+        let len = b[start..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(b.len() - start);
+        // Both ends are at ASCII bytes, so they are char boundaries.
+        let word = &self.rest[start..start + len];
+        self.rest = &self.rest[start + len..];
+        (!word.is_empty()).then_some(word)
     }
-}
-
-fn is_space(c: char) -> bool {
-    c.is_ascii_whitespace()
 }
 
 #[cfg(test)]
@@ -261,6 +266,7 @@ mod tests {
         assert_eq!(mask("mail to bob@example.com failed"), "mail to <*> failed");
         assert_eq!(mask("opened /var/log/messages,"), "opened <*>,");
         assert_eq!(mask("id deadbeefcafe ok"), "id <*> ok");
+        assert_eq!(mask("onExtend:1234 5 6"), "onExtend:<*> <*>");
         assert_eq!(mask("addr fe80::1%eth0 up"), "addr <*> up");
         assert_eq!(
             mask("request 123e4567-e89b-12d3-a456-426614174000 done"),
