@@ -163,9 +163,9 @@ fn expand(template: &str, rng: &mut fastrand::Rng, clock: &Clock) -> String {
             rest = &tail[2..];
             continue;
         }
-        if tail.starts_with('}') {
+        if let Some(after) = tail.strip_prefix('}') {
             out.push('}');
-            rest = &tail[1..];
+            rest = after;
             continue;
         }
         let end = tail
