@@ -38,6 +38,7 @@ pub async fn connect_external(config: &Config) -> Result<Stores, StoreError> {
 /// URL or an unreachable server fails here, at start. Errors never contain the
 /// URLs (they may carry passwords).
 pub async fn connect(config: &Config) -> Result<Stores, StoreError> {
+    crate::validate::backends(&config.backends).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let backends = &config.backends;
     match (&backends.redis_url, &backends.mongodb_uri) {
         (Some(redis_url), Some(mongodb_uri)) => {

@@ -11,6 +11,7 @@ pub mod embedded;
 pub mod mongo;
 pub mod ports;
 pub mod redis_queue;
+pub mod validate;
 
 pub use connect::connect;
 pub use embedded::EmbeddedStore;
