@@ -497,21 +497,8 @@ impl AnomalyStore for EmbeddedStore {
         let anomalies = anomalies.to_vec();
         self.write(move |conn| {
             let tx = conn.transaction()?;
-            for mut anomaly in anomalies {
-                let existing: Option<String> = tx
-                    .query_row(
-                        "SELECT doc FROM anomalies WHERE id = ?1",
-                        params![anomaly.id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if let Some(doc) = existing {
-                    let old = anomaly_from_doc(&doc)?;
-                    anomaly.first_seen = old.first_seen.min(anomaly.first_seen);
-                    if anomaly.samples.is_empty() {
-                        anomaly.samples = old.samples;
-                    }
-                }
+            // Written as given: merging with the stored record is reconcile's.
+            for anomaly in anomalies {
                 tx.execute(
                     "INSERT INTO anomalies (id, service, kind, status, window_start, window_end, doc)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
