@@ -196,7 +196,7 @@ fn level_from(rank: i64) -> Result<Level, StoreError> {
 #[async_trait]
 impl EventQueue for EmbeddedStore {
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = serde_json::to_string(events)?;
+        let payload = crate::records::encode_batch(events)?;
         let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
         self.write(move |conn| {
             let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
@@ -243,7 +243,7 @@ impl EventQueue for EmbeddedStore {
             tx.commit()?;
             rows.into_iter()
                 .map(|(seq, payload)| {
-                    let events: Vec<LogEvent> = serde_json::from_str(&payload)
+                    let events = crate::records::decode_batch(payload.as_bytes())
                         .map_err(|e| StoreError::Corrupt(format!("queue entry {seq}: {e}")))?;
                     Ok(QueueEntry {
                         id: format!("{seq:012}"),
@@ -307,7 +307,7 @@ impl LogStore for EmbeddedStore {
                     log.event.service.clone(),
                     i64::from(log.event.level.rank()),
                     log.event.message.clone(),
-                    serde_json::to_string(log)?,
+                    crate::records::encode_log(log)?,
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
@@ -389,7 +389,7 @@ impl LogStore for EmbeddedStore {
             sql.push_str(" ORDER BY ts DESC, id DESC LIMIT ?");
             args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
             let mut stmt = conn.prepare(&sql)?;
-            let mut items: Vec<StoredLog> = docs(stmt.query(params_from_iter(args))?)?;
+            let mut items = log_docs(stmt.query(params_from_iter(args))?)?;
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
                 items.last().map(|last| LogCursor {
@@ -478,6 +478,15 @@ impl RollupStore for EmbeddedStore {
 
 fn anomaly_from_doc(doc: &str) -> Result<Anomaly, StoreError> {
     Ok(serde_json::from_str(doc)?)
+}
+
+/// Decodes the log document in column 0 of every row.
+fn log_docs(mut rows: rusqlite::Rows<'_>) -> Result<Vec<StoredLog>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(crate::records::decode_log(&row.get::<_, String>(0)?)?);
+    }
+    Ok(out)
 }
 
 /// Decodes the JSON document in column 0 of every row.

@@ -10,6 +10,7 @@ pub mod connect;
 pub mod embedded;
 pub mod mongo;
 pub mod ports;
+mod records;
 pub mod redis_queue;
 pub mod validate;
 
