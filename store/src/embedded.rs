@@ -389,7 +389,10 @@ impl LogStore for EmbeddedStore {
             sql.push_str(" ORDER BY ts DESC, id DESC LIMIT ?");
             args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
             let mut stmt = conn.prepare(&sql)?;
-            let mut items = log_docs(stmt.query(params_from_iter(args))?)?;
+            let mut items = docs(
+                stmt.query(params_from_iter(args))?,
+                crate::records::decode_log,
+            )?;
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
                 items.last().map(|last| LogCursor {
@@ -476,26 +479,14 @@ impl RollupStore for EmbeddedStore {
     }
 }
 
-fn anomaly_from_doc(doc: &str) -> Result<Anomaly, StoreError> {
-    Ok(serde_json::from_str(doc)?)
-}
-
-/// Decodes the log document in column 0 of every row.
-fn log_docs(mut rows: rusqlite::Rows<'_>) -> Result<Vec<StoredLog>, StoreError> {
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(crate::records::decode_log(&row.get::<_, String>(0)?)?);
-    }
-    Ok(out)
-}
-
-/// Decodes the JSON document in column 0 of every row.
-fn docs<T: serde::de::DeserializeOwned>(
+/// Decodes the document in column 0 of every row with `decode`.
+fn docs<T>(
     mut rows: rusqlite::Rows<'_>,
+    decode: fn(&str) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(serde_json::from_str(&row.get::<_, String>(0)?)?);
+        out.push(decode(&row.get::<_, String>(0)?)?);
     }
     Ok(out)
 }
@@ -522,7 +513,7 @@ impl AnomalyStore for EmbeddedStore {
                         anomaly.status.as_str(),
                         millis(anomaly.window_start),
                         millis(anomaly.window_end),
-                        serde_json::to_string(&anomaly)?
+                        crate::records::encode_anomaly(&anomaly)?
                     ],
                 )?;
             }
@@ -548,7 +539,7 @@ impl AnomalyStore for EmbeddedStore {
                 query.since.map(millis),
                 i64::try_from(query.limit.max(1)).unwrap_or(i64::MAX),
             ])?;
-            docs(rows)
+            docs(rows, crate::records::decode_anomaly)
         })
         .await
     }
@@ -563,7 +554,7 @@ impl AnomalyStore for EmbeddedStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            doc.map(|d| anomaly_from_doc(&d)).transpose()
+            doc.map(|d| crate::records::decode_anomaly(&d)).transpose()
         })
         .await
     }
@@ -590,7 +581,7 @@ impl DeliveryStore for EmbeddedStore {
                 millis(since),
                 i64::try_from(limit.max(1)).unwrap_or(i64::MAX),
             ])?;
-            docs(rows)
+            docs(rows, crate::records::decode_anomaly)
         })
         .await
     }
@@ -601,7 +592,10 @@ impl DeliveryStore for EmbeddedStore {
             let tx = conn.transaction()?;
             tx.execute(
                 "INSERT INTO deliveries (anomaly_id, doc) VALUES (?1, ?2)",
-                params![delivery.anomaly_id, serde_json::to_string(&delivery)?],
+                params![
+                    delivery.anomaly_id,
+                    crate::records::encode_delivery(&delivery)?
+                ],
             )?;
             if delivery.ok {
                 tx.execute(
@@ -625,7 +619,10 @@ impl DeliveryStore for EmbeddedStore {
         self.read(move |conn| {
             let mut stmt =
                 conn.prepare("SELECT doc FROM deliveries WHERE anomaly_id = ?1 ORDER BY seq")?;
-            docs(stmt.query(params![anomaly_id])?)
+            docs(
+                stmt.query(params![anomaly_id])?,
+                crate::records::decode_delivery,
+            )
         })
         .await
     }

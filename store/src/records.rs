@@ -1,6 +1,6 @@
 //! The shapes the store writes, separate from core's types: the queue payload
 //! (an ingest batch, in the embedded queue and the Redis stream) and the
-//! embedded store's log documents. Renaming a field of [`LogEvent`] (or of an
+//! embedded store's documents (logs, anomalies, delivery attempts). Renaming a field of [`LogEvent`] (or of an
 //! API body) is therefore not a migration: these field names are the stored
 //! format, pinned by a golden test, and data written before still reads.
 //!
@@ -12,9 +12,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use anomalog_core::{Level, LogEvent, StoredLog};
+use anomalog_core::model::UnknownLevel;
+use anomalog_core::{
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+};
 
-use crate::StoreError;
+use crate::{Delivery, StoreError};
 
 /// One event as stored, for writing (borrowed: no copy of the batch).
 #[derive(Serialize)]
@@ -147,6 +150,172 @@ pub(crate) fn decode_log(doc: &str) -> Result<StoredLog, StoreError> {
     })
 }
 
+/// An anomaly of the embedded store, as stored.
+#[derive(Serialize, Deserialize)]
+struct AnomalyRecord {
+    id: String,
+    kind: String,
+    service: String,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    observed: f64,
+    expected: f64,
+    stddev: f64,
+    score: f64,
+    severity: String,
+    status: String,
+    first_seen: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    message: String,
+    #[serde(default)]
+    samples: Vec<SampleRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SampleRecord {
+    ts: DateTime<Utc>,
+    level: String,
+    message: String,
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn severity_from(name: &str) -> Result<Severity, String> {
+    match name {
+        "low" => Ok(Severity::Low),
+        "medium" => Ok(Severity::Medium),
+        "high" => Ok(Severity::High),
+        "critical" => Ok(Severity::Critical),
+        other => Err(format!("unknown severity '{other}'")),
+    }
+}
+
+/// The embedded store's document of one anomaly.
+pub(crate) fn encode_anomaly(a: &Anomaly) -> Result<String, StoreError> {
+    let record = AnomalyRecord {
+        id: a.id.clone(),
+        kind: a.kind.as_str().to_owned(),
+        service: a.service.clone(),
+        window_start: a.window_start,
+        window_end: a.window_end,
+        observed: a.observed,
+        expected: a.expected,
+        stddev: a.stddev,
+        score: a.score,
+        severity: severity_name(a.severity).to_owned(),
+        status: a.status.as_str().to_owned(),
+        first_seen: a.first_seen,
+        last_seen: a.last_seen,
+        message: a.message.clone(),
+        samples: a
+            .samples
+            .iter()
+            .map(|s| SampleRecord {
+                ts: s.ts,
+                level: s.level.as_str().to_owned(),
+                message: s.message.clone(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&record).map_err(StoreError::from)
+}
+
+/// Reads a document written by [`encode_anomaly`] (or by any earlier version).
+pub(crate) fn decode_anomaly(doc: &str) -> Result<Anomaly, StoreError> {
+    let r: AnomalyRecord = serde_json::from_str(doc)?;
+    let corrupt = |e: String| StoreError::Corrupt(format!("anomaly {}: {e}", r.id));
+    let kind: AnomalyKind = r.kind.parse().map_err(corrupt)?;
+    let status: AnomalyStatus = r.status.parse().map_err(corrupt)?;
+    let severity = severity_from(&r.severity).map_err(corrupt)?;
+    let samples = r
+        .samples
+        .iter()
+        .map(|s| {
+            Ok(LogSample {
+                ts: s.ts,
+                level: s
+                    .level
+                    .parse()
+                    .map_err(|e: UnknownLevel| corrupt(e.to_string()))?,
+                message: s.message.clone(),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Anomaly {
+        id: r.id.clone(),
+        kind,
+        service: r.service,
+        window_start: r.window_start,
+        window_end: r.window_end,
+        observed: r.observed,
+        expected: r.expected,
+        stddev: r.stddev,
+        score: r.score,
+        severity,
+        status,
+        first_seen: r.first_seen,
+        last_seen: r.last_seen,
+        message: r.message,
+        samples,
+    })
+}
+
+/// A delivery attempt of the embedded store, as stored.
+#[derive(Serialize, Deserialize)]
+struct DeliveryRecord {
+    anomaly_id: String,
+    channel: String,
+    status: String,
+    attempt: u32,
+    at: DateTime<Utc>,
+    ok: bool,
+    #[serde(default)]
+    http_status: Option<u16>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// The embedded store's document of one delivery attempt.
+pub(crate) fn encode_delivery(d: &Delivery) -> Result<String, StoreError> {
+    let record = DeliveryRecord {
+        anomaly_id: d.anomaly_id.clone(),
+        channel: d.channel.clone(),
+        status: d.status.as_str().to_owned(),
+        attempt: d.attempt,
+        at: d.at,
+        ok: d.ok,
+        http_status: d.http_status,
+        error: d.error.clone(),
+    };
+    serde_json::to_string(&record).map_err(StoreError::from)
+}
+
+/// Reads a document written by [`encode_delivery`] (or by any earlier version).
+pub(crate) fn decode_delivery(doc: &str) -> Result<Delivery, StoreError> {
+    let r: DeliveryRecord = serde_json::from_str(doc)?;
+    let status: AnomalyStatus = r
+        .status
+        .parse()
+        .map_err(|e: String| StoreError::Corrupt(format!("delivery of {}: {e}", r.anomaly_id)))?;
+    Ok(Delivery {
+        anomaly_id: r.anomaly_id,
+        channel: r.channel,
+        status,
+        attempt: r.attempt,
+        at: r.at,
+        ok: r.ok,
+        http_status: r.http_status,
+        error: r.error,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -250,5 +419,80 @@ mod tests {
     fn an_unknown_level_is_corrupt_data_not_a_panic() {
         let payload = br#"[{"ts":"2026-01-02T03:04:05Z","received_at":"2026-01-02T03:04:05Z","service":"a","level":"LOUD","message":"m"}]"#;
         assert!(decode_batch(payload).unwrap_err().contains("LOUD"));
+    }
+
+    fn anomaly() -> Anomaly {
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        Anomaly {
+            id: "a1".to_owned(),
+            kind: AnomalyKind::Burst,
+            service: "api".to_owned(),
+            window_start: at,
+            window_end: at,
+            observed: 30.0,
+            expected: 1.5,
+            stddev: 0.5,
+            score: 0.9,
+            severity: Severity::High,
+            status: AnomalyStatus::Open,
+            first_seen: at,
+            last_seen: at,
+            message: "30 errors".to_owned(),
+            samples: vec![LogSample {
+                ts: at,
+                level: Level::Error,
+                message: "boom".to_owned(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_embedded_anomaly_and_delivery_documents_have_a_fixed_shape() {
+        let doc = encode_anomaly(&anomaly()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "id": "a1", "kind": "burst", "service": "api",
+                "window_start": "2026-01-02T03:04:05Z", "window_end": "2026-01-02T03:04:05Z",
+                "observed": 30.0, "expected": 1.5, "stddev": 0.5, "score": 0.9,
+                "severity": "high", "status": "open",
+                "first_seen": "2026-01-02T03:04:05Z", "last_seen": "2026-01-02T03:04:05Z",
+                "message": "30 errors",
+                "samples": [{"ts": "2026-01-02T03:04:05Z", "level": "ERROR", "message": "boom"}]
+            })
+        );
+        assert_eq!(decode_anomaly(&doc).unwrap(), anomaly());
+
+        let delivery = Delivery {
+            anomaly_id: "a1".to_owned(),
+            channel: "discord".to_owned(),
+            status: AnomalyStatus::Resolved,
+            attempt: 2,
+            at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            ok: false,
+            http_status: Some(429),
+            error: Some("rate limited".to_owned()),
+        };
+        let doc = encode_delivery(&delivery).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "anomaly_id": "a1", "channel": "discord", "status": "resolved", "attempt": 2,
+                "at": "2026-01-02T03:04:05Z", "ok": false, "http_status": 429,
+                "error": "rate limited"
+            })
+        );
+        assert_eq!(decode_delivery(&doc).unwrap(), delivery);
+    }
+
+    /// The derive-based documents of c992f1f still read.
+    #[test]
+    fn earlier_anomaly_and_delivery_documents_still_read() {
+        let old = serde_json::to_string(&anomaly()).unwrap();
+        assert_eq!(decode_anomaly(&old).unwrap(), anomaly());
+        let old = r#"{"anomaly_id":"a1","channel":"slack","status":"open","attempt":1,"at":"2026-01-02T03:04:05Z","ok":true,"http_status":null,"error":null}"#;
+        assert_eq!(decode_delivery(old).unwrap().channel, "slack");
     }
 }
