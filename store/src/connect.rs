@@ -46,6 +46,7 @@ pub fn require_external(config: &Config) -> Result<(), StoreError> {
 /// not persist. MongoDB is not contacted.
 #[cfg(feature = "redis")]
 pub async fn connect_queue(config: &Config) -> Result<Arc<RedisQueue>, StoreError> {
+    crate::validate::backends(&config.backends).map_err(|e| StoreError::Invalid(e.to_string()))?;
     require_external(config)?;
     let backends = &config.backends;
     let Some(redis_url) = &backends.redis_url else {
@@ -70,6 +71,7 @@ pub async fn connect_queue(config: &Config) -> Result<Arc<RedisQueue>, StoreErro
 /// Redis is not contacted.
 #[cfg(feature = "mongodb")]
 pub async fn connect_documents(config: &Config) -> Result<Arc<MongoStore>, StoreError> {
+    crate::validate::backends(&config.backends).map_err(|e| StoreError::Invalid(e.to_string()))?;
     require_external(config)?;
     let backends = &config.backends;
     let Some(mongodb_uri) = &backends.mongodb_uri else {
@@ -112,6 +114,7 @@ pub async fn connect_external(config: &Config) -> Result<Stores, StoreError> {
 /// URLs (they may carry passwords).
 #[cfg(feature = "embedded")]
 pub async fn connect(config: &Config) -> Result<Stores, StoreError> {
+    crate::validate::backends(&config.backends).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let backends = &config.backends;
     match (&backends.redis_url, &backends.mongodb_uri) {
         (Some(_), Some(_)) => {

@@ -196,7 +196,7 @@ fn level_from(rank: i64) -> Result<Level, StoreError> {
 #[async_trait]
 impl EventQueue for EmbeddedStore {
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = serde_json::to_string(events)?;
+        let payload = crate::records::encode_batch(events)?;
         let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
         self.write(move |conn| {
             let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
@@ -243,7 +243,7 @@ impl EventQueue for EmbeddedStore {
             tx.commit()?;
             rows.into_iter()
                 .map(|(seq, payload)| {
-                    let events: Vec<LogEvent> = serde_json::from_str(&payload)
+                    let events = crate::records::decode_batch(payload.as_bytes())
                         .map_err(|e| StoreError::Corrupt(format!("queue entry {seq}: {e}")))?;
                     Ok(QueueEntry {
                         id: format!("{seq:012}"),
@@ -307,7 +307,7 @@ impl LogStore for EmbeddedStore {
                     log.event.service.clone(),
                     i64::from(log.event.level.rank()),
                     log.event.message.clone(),
-                    serde_json::to_string(log)?,
+                    crate::records::encode_log(log)?,
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
@@ -389,7 +389,10 @@ impl LogStore for EmbeddedStore {
             sql.push_str(" ORDER BY ts DESC, id DESC LIMIT ?");
             args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
             let mut stmt = conn.prepare(&sql)?;
-            let mut items: Vec<StoredLog> = docs(stmt.query(params_from_iter(args))?)?;
+            let mut items = docs(
+                stmt.query(params_from_iter(args))?,
+                crate::records::decode_log,
+            )?;
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
                 items.last().map(|last| LogCursor {
@@ -476,17 +479,14 @@ impl RollupStore for EmbeddedStore {
     }
 }
 
-fn anomaly_from_doc(doc: &str) -> Result<Anomaly, StoreError> {
-    Ok(serde_json::from_str(doc)?)
-}
-
-/// Decodes the JSON document in column 0 of every row.
-fn docs<T: serde::de::DeserializeOwned>(
+/// Decodes the document in column 0 of every row with `decode`.
+fn docs<T>(
     mut rows: rusqlite::Rows<'_>,
+    decode: fn(&str) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(serde_json::from_str(&row.get::<_, String>(0)?)?);
+        out.push(decode(&row.get::<_, String>(0)?)?);
     }
     Ok(out)
 }
@@ -497,21 +497,8 @@ impl AnomalyStore for EmbeddedStore {
         let anomalies = anomalies.to_vec();
         self.write(move |conn| {
             let tx = conn.transaction()?;
-            for mut anomaly in anomalies {
-                let existing: Option<String> = tx
-                    .query_row(
-                        "SELECT doc FROM anomalies WHERE id = ?1",
-                        params![anomaly.id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if let Some(doc) = existing {
-                    let old = anomaly_from_doc(&doc)?;
-                    anomaly.first_seen = old.first_seen.min(anomaly.first_seen);
-                    if anomaly.samples.is_empty() {
-                        anomaly.samples = old.samples;
-                    }
-                }
+            // Written as given: merging with the stored record is reconcile's.
+            for anomaly in anomalies {
                 tx.execute(
                     "INSERT INTO anomalies (id, service, kind, status, window_start, window_end, doc)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -526,7 +513,7 @@ impl AnomalyStore for EmbeddedStore {
                         anomaly.status.as_str(),
                         millis(anomaly.window_start),
                         millis(anomaly.window_end),
-                        serde_json::to_string(&anomaly)?
+                        crate::records::encode_anomaly(&anomaly)?
                     ],
                 )?;
             }
@@ -552,7 +539,7 @@ impl AnomalyStore for EmbeddedStore {
                 query.since.map(millis),
                 i64::try_from(query.limit.max(1)).unwrap_or(i64::MAX),
             ])?;
-            docs(rows)
+            docs(rows, crate::records::decode_anomaly)
         })
         .await
     }
@@ -567,7 +554,7 @@ impl AnomalyStore for EmbeddedStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            doc.map(|d| anomaly_from_doc(&d)).transpose()
+            doc.map(|d| crate::records::decode_anomaly(&d)).transpose()
         })
         .await
     }
@@ -594,7 +581,7 @@ impl DeliveryStore for EmbeddedStore {
                 millis(since),
                 i64::try_from(limit.max(1)).unwrap_or(i64::MAX),
             ])?;
-            docs(rows)
+            docs(rows, crate::records::decode_anomaly)
         })
         .await
     }
@@ -605,7 +592,10 @@ impl DeliveryStore for EmbeddedStore {
             let tx = conn.transaction()?;
             tx.execute(
                 "INSERT INTO deliveries (anomaly_id, doc) VALUES (?1, ?2)",
-                params![delivery.anomaly_id, serde_json::to_string(&delivery)?],
+                params![
+                    delivery.anomaly_id,
+                    crate::records::encode_delivery(&delivery)?
+                ],
             )?;
             if delivery.ok {
                 tx.execute(
@@ -629,7 +619,10 @@ impl DeliveryStore for EmbeddedStore {
         self.read(move |conn| {
             let mut stmt =
                 conn.prepare("SELECT doc FROM deliveries WHERE anomaly_id = ?1 ORDER BY seq")?;
-            docs(stmt.query(params![anomaly_id])?)
+            docs(
+                stmt.query(params![anomaly_id])?,
+                crate::records::decode_delivery,
+            )
         })
         .await
     }

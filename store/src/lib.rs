@@ -17,8 +17,10 @@ pub mod embedded;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod ports;
+mod records;
 #[cfg(feature = "redis")]
 pub mod redis_queue;
+pub mod validate;
 
 #[cfg(feature = "embedded")]
 pub use connect::connect;

@@ -563,30 +563,13 @@ impl AnomalyStore for MongoStore {
         if anomalies.is_empty() {
             return Ok(());
         }
-        let ids: Vec<&str> = anomalies.iter().map(|a| a.id.as_str()).collect();
-        let mut existing: BTreeMap<String, Anomaly> = BTreeMap::new();
-        let mut found = self
-            .anomalies
-            .find(doc! { "_id": { "$in": ids } })
-            .await
-            .map_err(classify)?;
-        while found.advance().await.map_err(classify)? {
-            let d: Document = found.deserialize_current().map_err(classify)?;
-            let old = anomaly_from_doc(&d)?;
-            existing.insert(old.id.clone(), old);
-        }
+        // Written as given: merging with the stored record is reconcile's, so
+        // there is no read-then-write here to race with another pass.
         let updates: Vec<Document> = anomalies
             .iter()
             .map(|a| {
-                let mut a = a.clone();
-                if let Some(old) = existing.get(&a.id) {
-                    a.first_seen = old.first_seen.min(a.first_seen);
-                    if a.samples.is_empty() {
-                        a.samples = old.samples.clone();
-                    }
-                }
                 // `$set` leaves `notified` (delivery bookkeeping) in place.
-                doc! { "q": { "_id": &a.id }, "u": { "$set": anomaly_fields(&a) }, "upsert": true }
+                doc! { "q": { "_id": &a.id }, "u": { "$set": anomaly_fields(a) }, "upsert": true }
             })
             .collect();
         let reply = self

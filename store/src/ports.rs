@@ -175,8 +175,11 @@ pub struct AnomalyQuery {
 /// Anomaly records, keyed by their deterministic ids.
 #[async_trait]
 pub trait AnomalyStore: Send + Sync {
-    /// Inserts or replaces by id. Keeps `first_seen` and `samples` of an existing
-    /// record when the new one has none, so re-running detection is harmless.
+    /// Inserts or replaces by id, as given. Merging with a stored record
+    /// (`first_seen`, `samples`) is decided by core's
+    /// `detect::reconcile::merge_stored`, which `reconcile` applies; adapters
+    /// never read-modify-write. Delivery bookkeeping is not part of the record
+    /// and survives an upsert.
     async fn upsert(&self, anomalies: &[Anomaly]) -> Result<(), StoreError>;
 
     async fn list(&self, query: &AnomalyQuery) -> Result<Vec<Anomaly>, StoreError>;

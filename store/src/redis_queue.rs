@@ -246,7 +246,7 @@ impl RedisQueue {
                 .find(|(k, _)| k == EVENTS_FIELD.as_bytes())
                 .map(|(_, v)| v);
             match payload {
-                Some(payload) => match serde_json::from_slice::<Vec<LogEvent>>(&payload) {
+                Some(payload) => match crate::records::decode_batch(&payload) {
                     Ok(events) => out.push(QueueEntry {
                         id: entry.id,
                         events,
@@ -316,8 +316,7 @@ fn xreadgroup(config: &RedisQueueConfig, consumer: &str, max: usize, from: &str)
 #[async_trait]
 impl EventQueue for RedisQueue {
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = serde_json::to_vec(events)
-            .map_err(|e| StoreError::Invalid(format!("cannot encode events: {e}")))?;
+        let payload = crate::records::encode_batch(events)?.into_bytes();
         let mut conn = self.conn.clone();
         let reply: Value = self
             .append_script

@@ -93,6 +93,19 @@ pub fn explain(p: &BucketScore) -> String {
     }
 }
 
+/// The one rule for writing over a stored anomaly with the same id: the first
+/// sighting stays the first (`first_seen` is the earlier of the two) and the
+/// sample lines already recorded stay when the update has none. [`reconcile`]
+/// applies it to every record it returns, so the adapters write what they are
+/// given and re-running detection is harmless.
+pub fn merge_stored(mut update: Anomaly, stored: &Anomaly) -> Anomaly {
+    update.first_seen = update.first_seen.min(stored.first_seen);
+    if update.samples.is_empty() {
+        update.samples = stored.samples.clone();
+    }
+    update
+}
+
 /// Turns one service's findings into the anomaly records to write.
 ///
 /// `known` holds the service's recent anomalies, open or resolved. A finding
@@ -102,6 +115,9 @@ pub fn explain(p: &BucketScore) -> String {
 /// Observed, expected, score and explanation are those of the episode's
 /// highest-scoring window; severity only grows. Open anomalies with no
 /// finding left are resolved. A finished episode seen again is not returned.
+/// Every record that has a stored counterpart in `known` (same id) is merged
+/// with it by [`merge_stored`]: `known` must hold every stored anomaly a
+/// finding can collide with (the caller reads those of the lookback window).
 pub fn reconcile(
     service: &str,
     findings: &[Finding],
@@ -164,6 +180,9 @@ pub fn reconcile(
         };
         anomaly.status = status;
         anomaly.last_seen = now;
+        if let Some(stored) = known.iter().find(|k| k.id == anomaly.id) {
+            anomaly = merge_stored(anomaly, stored);
+        }
         if let Some(pos) = out.iter().position(|a| a.id == anomaly.id) {
             out[pos] = anomaly;
         } else {
@@ -182,4 +201,99 @@ pub fn reconcile(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::detect::episode::{BucketScore, Finding, Signal};
+    use crate::model::Level;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn finding(start: i64, end: i64, ongoing: bool) -> Finding {
+        Finding {
+            kind: AnomalyKind::Burst,
+            window_start: at(start),
+            window_end: at(end),
+            ongoing,
+            peak: BucketScore {
+                start: at(start),
+                end: at(end),
+                signal: Signal::BurstErrors,
+                observed: 30.0,
+                expected: 0.0,
+                stddev: 0.0,
+                z: 0.0,
+                threshold: 10.0,
+                total: 30.0,
+                score: 0.9,
+                window_secs: 60,
+            },
+        }
+    }
+
+    fn sample() -> LogSample {
+        LogSample {
+            ts: at(1),
+            level: Level::Error,
+            message: "boom".to_owned(),
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_first_sighting_and_the_recorded_samples() {
+        let stored = reconcile(
+            "api",
+            &[finding(0, 60, true)],
+            &[],
+            |_| Duration::zero(),
+            at(10),
+        );
+        let mut stored = stored.into_iter().next().unwrap();
+        stored.samples = vec![sample()];
+        let mut update = stored.clone();
+        update.first_seen = at(500);
+        update.samples.clear();
+        let merged = merge_stored(update.clone(), &stored);
+        assert_eq!(merged.first_seen, at(10));
+        assert_eq!(merged.samples, vec![sample()]);
+        // Samples of the update win when it has some.
+        update.samples = vec![LogSample {
+            message: "new".to_owned(),
+            ..sample()
+        }];
+        assert_eq!(merge_stored(update, &stored).samples[0].message, "new");
+    }
+
+    #[test]
+    fn a_finding_colliding_with_a_stored_record_is_merged_with_it() {
+        // A stored record of the same id that no finding continues (another
+        // kind of quiet period): the new record still keeps its first sighting.
+        let mut stored = reconcile(
+            "api",
+            &[finding(0, 60, false)],
+            &[],
+            |_| Duration::zero(),
+            at(100),
+        )
+        .remove(0);
+        stored.samples = vec![sample()];
+        stored.window_end = at(-1_000);
+        let again = reconcile(
+            "api",
+            &[finding(0, 60, true)],
+            std::slice::from_ref(&stored),
+            |_| Duration::zero(),
+            at(900),
+        );
+        let record = again.iter().find(|a| a.id == stored.id).unwrap();
+        assert_eq!(record.first_seen, at(100));
+        assert_eq!(record.samples, vec![sample()]);
+        assert_eq!(record.last_seen, at(900));
+    }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
+use anomalog_core::detect::reconcile::merge_stored;
 use anomalog_core::{
     Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
 };
@@ -286,18 +287,32 @@ pub async fn anomaly_upserts_keep_identity(stores: &Stores) {
         .await
         .unwrap();
 
+    // An update as a detect pass writes it: reconcile merges it with the stored
+    // record (the one merge rule, in core), the adapter writes what it is given.
     let mut update = a.clone();
     update.status = AnomalyStatus::Resolved;
     update.first_seen = t(500);
     update.samples = vec![];
     update.window_end = t(90);
-    stores.anomalies.upsert(&[update]).await.unwrap();
+    let stored = stores.anomalies.get(&a.id).await.unwrap().unwrap();
+    let merged = merge_stored(update.clone(), &stored);
+    stores.anomalies.upsert(&[merged]).await.unwrap();
 
     let got = stores.anomalies.get(&a.id).await.unwrap().unwrap();
     assert_eq!(got.status, AnomalyStatus::Resolved);
     assert_eq!(got.window_end, t(90));
     assert_eq!(got.first_seen, a.first_seen, "first_seen is kept");
     assert_eq!(got.samples.len(), 1, "samples are kept");
+
+    // The adapter adds no rule of its own: a record is stored exactly as given.
+    stores.anomalies.upsert(&[update.clone()]).await.unwrap();
+    let got = stores.anomalies.get(&a.id).await.unwrap().unwrap();
+    assert_eq!(got, update, "upsert writes the record as given");
+    stores
+        .anomalies
+        .upsert(&[merge_stored(got, &a)])
+        .await
+        .unwrap();
     assert!(stores.anomalies.get("nope").await.unwrap().is_none());
 
     let all = stores

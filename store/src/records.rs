@@ -1,0 +1,498 @@
+//! The shapes the store writes, separate from core's types: the queue payload
+//! (an ingest batch, in the embedded queue and the Redis stream) and the
+//! embedded store's documents (logs, anomalies, delivery attempts). Renaming a field of [`LogEvent`] (or of an
+//! API body) is therefore not a migration: these field names are the stored
+//! format, pinned by a golden test, and data written before still reads.
+//!
+//! MongoDB documents are written field by field in `mongo.rs` and never used a
+//! derive.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use anomalog_core::model::UnknownLevel;
+use anomalog_core::{
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+};
+
+use crate::{Delivery, StoreError};
+
+/// One event as stored, for writing (borrowed: no copy of the batch).
+#[derive(Serialize)]
+struct EventOut<'a> {
+    ts: &'a DateTime<Utc>,
+    received_at: &'a DateTime<Utc>,
+    service: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
+    level: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    attrs: &'a BTreeMap<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    span_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    truncated: bool,
+}
+
+impl<'a> From<&'a LogEvent> for EventOut<'a> {
+    fn from(e: &'a LogEvent) -> Self {
+        EventOut {
+            ts: &e.ts,
+            received_at: &e.received_at,
+            service: &e.service,
+            host: e.host.as_deref(),
+            level: e.level.as_str(),
+            message: &e.message,
+            attrs: &e.attrs,
+            trace_id: e.trace_id.as_deref(),
+            span_id: e.span_id.as_deref(),
+            source: e.source.as_deref(),
+            truncated: e.truncated,
+        }
+    }
+}
+
+/// One event as stored, for reading.
+#[derive(Deserialize)]
+struct EventIn {
+    ts: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+    service: String,
+    #[serde(default)]
+    host: Option<String>,
+    level: String,
+    message: String,
+    #[serde(default)]
+    attrs: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    trace_id: Option<String>,
+    #[serde(default)]
+    span_id: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    truncated: bool,
+}
+
+impl EventIn {
+    fn into_event(self) -> Result<LogEvent, String> {
+        let level: Level = self.level.parse().map_err(|e| format!("{e}"))?;
+        Ok(LogEvent {
+            ts: self.ts,
+            received_at: self.received_at,
+            service: self.service,
+            host: self.host,
+            level,
+            message: self.message,
+            attrs: self.attrs,
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            source: self.source,
+            truncated: self.truncated,
+        })
+    }
+}
+
+/// The queue payload of one ingest batch: a JSON array of events.
+pub(crate) fn encode_batch(events: &[LogEvent]) -> Result<String, StoreError> {
+    let records: Vec<EventOut<'_>> = events.iter().map(EventOut::from).collect();
+    serde_json::to_string(&records)
+        .map_err(|e| StoreError::Invalid(format!("cannot encode events: {e}")))
+}
+
+/// Reads a queue payload written by [`encode_batch`] (or by any earlier version).
+pub(crate) fn decode_batch(payload: &[u8]) -> Result<Vec<LogEvent>, String> {
+    let records: Vec<EventIn> = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    records.into_iter().map(EventIn::into_event).collect()
+}
+
+/// A log of the embedded store, as stored: its id beside the event's fields.
+#[derive(Serialize)]
+struct StoredLogOut<'a> {
+    id: &'a str,
+    #[serde(flatten)]
+    event: EventOut<'a>,
+}
+
+#[derive(Deserialize)]
+struct StoredLogIn {
+    id: String,
+    #[serde(flatten)]
+    event: EventIn,
+}
+
+/// The embedded store's document of one log.
+pub(crate) fn encode_log(log: &StoredLog) -> Result<String, StoreError> {
+    let record = StoredLogOut {
+        id: &log.id,
+        event: EventOut::from(&log.event),
+    };
+    serde_json::to_string(&record).map_err(StoreError::from)
+}
+
+/// Reads a document written by [`encode_log`] (or by any earlier version).
+pub(crate) fn decode_log(doc: &str) -> Result<StoredLog, StoreError> {
+    let record: StoredLogIn = serde_json::from_str(doc)?;
+    let event = record
+        .event
+        .into_event()
+        .map_err(|e| StoreError::Corrupt(format!("log {}: {e}", record.id)))?;
+    Ok(StoredLog {
+        id: record.id,
+        event,
+    })
+}
+
+/// An anomaly of the embedded store, as stored.
+#[derive(Serialize, Deserialize)]
+struct AnomalyRecord {
+    id: String,
+    kind: String,
+    service: String,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    observed: f64,
+    expected: f64,
+    stddev: f64,
+    score: f64,
+    severity: String,
+    status: String,
+    first_seen: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    message: String,
+    #[serde(default)]
+    samples: Vec<SampleRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SampleRecord {
+    ts: DateTime<Utc>,
+    level: String,
+    message: String,
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn severity_from(name: &str) -> Result<Severity, String> {
+    match name {
+        "low" => Ok(Severity::Low),
+        "medium" => Ok(Severity::Medium),
+        "high" => Ok(Severity::High),
+        "critical" => Ok(Severity::Critical),
+        other => Err(format!("unknown severity '{other}'")),
+    }
+}
+
+/// The embedded store's document of one anomaly.
+pub(crate) fn encode_anomaly(a: &Anomaly) -> Result<String, StoreError> {
+    let record = AnomalyRecord {
+        id: a.id.clone(),
+        kind: a.kind.as_str().to_owned(),
+        service: a.service.clone(),
+        window_start: a.window_start,
+        window_end: a.window_end,
+        observed: a.observed,
+        expected: a.expected,
+        stddev: a.stddev,
+        score: a.score,
+        severity: severity_name(a.severity).to_owned(),
+        status: a.status.as_str().to_owned(),
+        first_seen: a.first_seen,
+        last_seen: a.last_seen,
+        message: a.message.clone(),
+        samples: a
+            .samples
+            .iter()
+            .map(|s| SampleRecord {
+                ts: s.ts,
+                level: s.level.as_str().to_owned(),
+                message: s.message.clone(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&record).map_err(StoreError::from)
+}
+
+/// Reads a document written by [`encode_anomaly`] (or by any earlier version).
+pub(crate) fn decode_anomaly(doc: &str) -> Result<Anomaly, StoreError> {
+    let r: AnomalyRecord = serde_json::from_str(doc)?;
+    let corrupt = |e: String| StoreError::Corrupt(format!("anomaly {}: {e}", r.id));
+    let kind: AnomalyKind = r.kind.parse().map_err(corrupt)?;
+    let status: AnomalyStatus = r.status.parse().map_err(corrupt)?;
+    let severity = severity_from(&r.severity).map_err(corrupt)?;
+    let samples = r
+        .samples
+        .iter()
+        .map(|s| {
+            Ok(LogSample {
+                ts: s.ts,
+                level: s
+                    .level
+                    .parse()
+                    .map_err(|e: UnknownLevel| corrupt(e.to_string()))?,
+                message: s.message.clone(),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Anomaly {
+        id: r.id.clone(),
+        kind,
+        service: r.service,
+        window_start: r.window_start,
+        window_end: r.window_end,
+        observed: r.observed,
+        expected: r.expected,
+        stddev: r.stddev,
+        score: r.score,
+        severity,
+        status,
+        first_seen: r.first_seen,
+        last_seen: r.last_seen,
+        message: r.message,
+        samples,
+    })
+}
+
+/// A delivery attempt of the embedded store, as stored.
+#[derive(Serialize, Deserialize)]
+struct DeliveryRecord {
+    anomaly_id: String,
+    channel: String,
+    status: String,
+    attempt: u32,
+    at: DateTime<Utc>,
+    ok: bool,
+    #[serde(default)]
+    http_status: Option<u16>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// The embedded store's document of one delivery attempt.
+pub(crate) fn encode_delivery(d: &Delivery) -> Result<String, StoreError> {
+    let record = DeliveryRecord {
+        anomaly_id: d.anomaly_id.clone(),
+        channel: d.channel.clone(),
+        status: d.status.as_str().to_owned(),
+        attempt: d.attempt,
+        at: d.at,
+        ok: d.ok,
+        http_status: d.http_status,
+        error: d.error.clone(),
+    };
+    serde_json::to_string(&record).map_err(StoreError::from)
+}
+
+/// Reads a document written by [`encode_delivery`] (or by any earlier version).
+pub(crate) fn decode_delivery(doc: &str) -> Result<Delivery, StoreError> {
+    let r: DeliveryRecord = serde_json::from_str(doc)?;
+    let status: AnomalyStatus = r
+        .status
+        .parse()
+        .map_err(|e: String| StoreError::Corrupt(format!("delivery of {}: {e}", r.anomaly_id)))?;
+    Ok(Delivery {
+        anomaly_id: r.anomaly_id,
+        channel: r.channel,
+        status,
+        attempt: r.attempt,
+        at: r.at,
+        ok: r.ok,
+        http_status: r.http_status,
+        error: r.error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn full_event() -> LogEvent {
+        let ts = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        LogEvent {
+            ts,
+            received_at: ts + chrono::Duration::milliseconds(250),
+            service: "checkout".to_owned(),
+            host: Some("web-1".to_owned()),
+            level: Level::Error,
+            message: "payment failed".to_owned(),
+            attrs: [("order".to_owned(), json!(7))].into(),
+            trace_id: Some("t1".to_owned()),
+            span_id: Some("s1".to_owned()),
+            source: Some("/var/log/app.log".to_owned()),
+            truncated: true,
+        }
+    }
+
+    /// The stored format itself: a change here is a migration.
+    #[test]
+    fn the_queue_payload_has_a_fixed_shape() {
+        let minimal = LogEvent::new(
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            "api",
+            Level::Info,
+            "hello",
+        );
+        let payload = encode_batch(&[full_event(), minimal]).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(
+            value,
+            json!([
+                {
+                    "ts": "2026-01-02T03:04:05Z",
+                    "received_at": "2026-01-02T03:04:05.250Z",
+                    "service": "checkout",
+                    "host": "web-1",
+                    "level": "ERROR",
+                    "message": "payment failed",
+                    "attrs": {"order": 7},
+                    "trace_id": "t1",
+                    "span_id": "s1",
+                    "source": "/var/log/app.log",
+                    "truncated": true
+                },
+                {
+                    "ts": "2026-01-02T03:04:05Z",
+                    "received_at": "2026-01-02T03:04:05Z",
+                    "service": "api",
+                    "level": "INFO",
+                    "message": "hello"
+                }
+            ])
+        );
+        assert_eq!(
+            decode_batch(payload.as_bytes()).unwrap(),
+            vec![
+                full_event(),
+                LogEvent::new(
+                    Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+                    "api",
+                    Level::Info,
+                    "hello"
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn the_embedded_log_document_has_a_fixed_shape() {
+        let log = StoredLog {
+            id: "000000000001-00000".to_owned(),
+            event: full_event(),
+        };
+        let doc = encode_log(&log).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(value["id"], "000000000001-00000");
+        assert_eq!(value["level"], "ERROR");
+        assert_eq!(value["attrs"], json!({"order": 7}));
+        assert_eq!(value.as_object().unwrap().len(), 12);
+        assert_eq!(decode_log(&doc).unwrap(), log);
+    }
+
+    /// Written by the derive on `LogEvent` before the stored shapes had types of
+    /// their own (c992f1f): still read.
+    #[test]
+    fn data_written_by_earlier_versions_still_reads() {
+        let old_payload = br#"[{"ts":"2026-01-02T03:04:05Z","received_at":"2026-01-02T03:04:05.250Z","service":"checkout","host":"web-1","level":"ERROR","message":"payment failed","attrs":{"order":7},"trace_id":"t1","span_id":"s1","source":"/var/log/app.log","truncated":true}]"#;
+        assert_eq!(decode_batch(old_payload).unwrap(), vec![full_event()]);
+        let old_doc = r#"{"id":"000000000001-00000","ts":"2026-01-02T03:04:05Z","received_at":"2026-01-02T03:04:05.250Z","service":"checkout","host":"web-1","level":"ERROR","message":"payment failed","attrs":{"order":7},"trace_id":"t1","span_id":"s1","source":"/var/log/app.log","truncated":true}"#;
+        assert_eq!(decode_log(old_doc).unwrap().event, full_event());
+    }
+
+    #[test]
+    fn an_unknown_level_is_corrupt_data_not_a_panic() {
+        let payload = br#"[{"ts":"2026-01-02T03:04:05Z","received_at":"2026-01-02T03:04:05Z","service":"a","level":"LOUD","message":"m"}]"#;
+        assert!(decode_batch(payload).unwrap_err().contains("LOUD"));
+    }
+
+    fn anomaly() -> Anomaly {
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        Anomaly {
+            id: "a1".to_owned(),
+            kind: AnomalyKind::Burst,
+            service: "api".to_owned(),
+            window_start: at,
+            window_end: at,
+            observed: 30.0,
+            expected: 1.5,
+            stddev: 0.5,
+            score: 0.9,
+            severity: Severity::High,
+            status: AnomalyStatus::Open,
+            first_seen: at,
+            last_seen: at,
+            message: "30 errors".to_owned(),
+            samples: vec![LogSample {
+                ts: at,
+                level: Level::Error,
+                message: "boom".to_owned(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_embedded_anomaly_and_delivery_documents_have_a_fixed_shape() {
+        let doc = encode_anomaly(&anomaly()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "id": "a1", "kind": "burst", "service": "api",
+                "window_start": "2026-01-02T03:04:05Z", "window_end": "2026-01-02T03:04:05Z",
+                "observed": 30.0, "expected": 1.5, "stddev": 0.5, "score": 0.9,
+                "severity": "high", "status": "open",
+                "first_seen": "2026-01-02T03:04:05Z", "last_seen": "2026-01-02T03:04:05Z",
+                "message": "30 errors",
+                "samples": [{"ts": "2026-01-02T03:04:05Z", "level": "ERROR", "message": "boom"}]
+            })
+        );
+        assert_eq!(decode_anomaly(&doc).unwrap(), anomaly());
+
+        let delivery = Delivery {
+            anomaly_id: "a1".to_owned(),
+            channel: "discord".to_owned(),
+            status: AnomalyStatus::Resolved,
+            attempt: 2,
+            at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            ok: false,
+            http_status: Some(429),
+            error: Some("rate limited".to_owned()),
+        };
+        let doc = encode_delivery(&delivery).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "anomaly_id": "a1", "channel": "discord", "status": "resolved", "attempt": 2,
+                "at": "2026-01-02T03:04:05Z", "ok": false, "http_status": 429,
+                "error": "rate limited"
+            })
+        );
+        assert_eq!(decode_delivery(&doc).unwrap(), delivery);
+    }
+
+    /// The derive-based documents of c992f1f still read.
+    #[test]
+    fn earlier_anomaly_and_delivery_documents_still_read() {
+        let old = serde_json::to_string(&anomaly()).unwrap();
+        assert_eq!(decode_anomaly(&old).unwrap(), anomaly());
+        let old = r#"{"anomaly_id":"a1","channel":"slack","status":"open","attempt":1,"at":"2026-01-02T03:04:05Z","ok":true,"http_status":null,"error":null}"#;
+        assert_eq!(decode_delivery(old).unwrap().channel, "slack");
+    }
+}
