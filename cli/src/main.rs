@@ -36,6 +36,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     settings::init_tracing()?;
+    settings::log_panics();
     match cli.command {
         Command::Up(args) => {
             let config = settings::load(cli.config.as_deref(), &args)?;

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod rate_limit;
 
 pub mod openapi;
+pub mod store_status;
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
@@ -36,7 +37,7 @@ use anomalog_store::{EventQueue, StoreError};
 use crate::rate_limit::{ClientKey, IngestRateLimit, Refusal};
 
 /// Seconds a client should wait before retrying after a 503.
-pub const RETRY_AFTER_SECS: u64 = 5;
+pub use store_status::RETRY_AFTER_SECS;
 
 /// Most rejection reasons returned in one response; the count is always exact.
 pub const MAX_ERRORS_REPORTED: usize = 100;
@@ -149,10 +150,12 @@ impl IngestError {
 }
 
 impl From<StoreError> for IngestError {
+    /// By [`store_status::status_of`], the mapping the read API uses too.
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(m) | StoreError::Backend(m) => IngestError::Unavailable(m),
-            other => IngestError::Internal(other.to_string()),
+        if store_status::status_of(&e) == StatusCode::SERVICE_UNAVAILABLE {
+            IngestError::Unavailable(e.to_string())
+        } else {
+            IngestError::Internal(e.to_string())
         }
     }
 }
@@ -170,11 +173,7 @@ impl IntoResponse for IngestError {
         }
         let mut response = (status, axum::Json(body)).into_response();
         match self {
-            IngestError::Unavailable(_) => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-            }
+            IngestError::Unavailable(_) => store_status::set_retry_after(&mut response),
             IngestError::RateLimited { retry_after, .. } => {
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
