@@ -4,6 +4,7 @@ mod backtest;
 mod eval;
 mod prometheus;
 mod series_csv;
+mod server;
 mod settings;
 mod up;
 

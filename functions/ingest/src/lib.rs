@@ -29,6 +29,7 @@ use axum::routing::post;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use anomalog_core::config::IngestConfig;
 use anomalog_core::parse::{BodyFormat, ParseDefaults, ParseError, Rejection, parse_body};
@@ -324,26 +325,27 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Checks the bearer key; returns the index of the matching key, or `None`
-/// when authentication is off.
-fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<Option<usize>, IngestError> {
+/// Checks the bearer key (the scheme's case does not matter); returns the
+/// index of the matching key, or `None` when authentication is off (no
+/// keys). The read API of `anomalog up` uses it too.
+pub fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<Option<usize>, IngestError> {
     if keys.is_empty() {
         return Ok(None);
     }
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
         .ok_or(IngestError::Unauthorized)?;
-    // Compare with every key (no early exit), so timing does not tell which matched.
+    // Compare digests with every key (no early exit): timing tells neither
+    // which key matched, nor how much of one, nor its length.
+    let presented = Sha256::digest(presented.as_bytes());
     keys.iter()
         .enumerate()
         .fold(None, |found, (i, k)| {
-            if constant_time_eq(k.as_bytes(), presented.as_bytes()) {
+            if constant_time_eq(&Sha256::digest(k.as_bytes()), &presented) {
                 Some(i)
             } else {
                 found
@@ -450,6 +452,24 @@ mod tests {
         assert!(constant_time_eq(b"secret", b"secret"));
         assert!(!constant_time_eq(b"secret", b"secreT"));
         assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_keys_are_exact() {
+        let keys = vec!["k1".to_owned(), "secret".to_owned()];
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            authenticate(&keys, &h)
+        };
+        assert_eq!(with("Bearer secret").unwrap(), Some(1));
+        assert_eq!(with("BEARER secret").unwrap(), Some(1));
+        assert_eq!(with("bEaReR k1").unwrap(), Some(0));
+        assert!(with("Bearer secre").is_err());
+        assert!(with("Basic secret").is_err());
+        assert!(with("Bearersecret").is_err());
+        assert!(authenticate(&keys, &HeaderMap::new()).is_err());
+        assert_eq!(authenticate(&[], &HeaderMap::new()).unwrap(), None);
     }
 
     #[test]
