@@ -121,6 +121,13 @@ pub struct IngestConfig {
     /// Events a client may send at once above the sustained rate (the bucket
     /// size); a single batch larger than this is refused with 413.
     pub rate_limit_burst: u32,
+    /// Largest batch as it will be stored (queue payload JSON, after
+    /// escaping: a control character takes 6 bytes), refused with 413 beyond.
+    pub max_stored_bytes: usize,
+    /// Memory budget of the requests being read, decompressed and parsed at
+    /// once, over all clients; a request that does not fit is answered 503
+    /// with Retry-After.
+    pub max_inflight_bytes: usize,
 }
 
 impl Default for IngestConfig {
@@ -137,6 +144,8 @@ impl Default for IngestConfig {
             max_attr_value_bytes: limits.max_attr_value_bytes,
             rate_limit_events_per_sec: 0.0,
             rate_limit_burst: 20_000,
+            max_stored_bytes: 20 * 1024 * 1024,
+            max_inflight_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -496,6 +505,8 @@ impl Config {
             ("ingest.max_events", ingest.max_events),
             ("ingest.max_message_bytes", ingest.max_message_bytes),
             ("ingest.max_line_bytes", ingest.max_line_bytes),
+            ("ingest.max_stored_bytes", ingest.max_stored_bytes),
+            ("ingest.max_inflight_bytes", ingest.max_inflight_bytes),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));

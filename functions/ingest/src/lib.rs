@@ -50,6 +50,9 @@ pub struct IngestState {
     pub config: Arc<IngestConfig>,
     /// The per-client rate limit, when the configuration asks for one.
     pub rate_limit: Option<Arc<IngestRateLimit>>,
+    /// Bytes of requests being read, decoded and parsed, over all requests
+    /// (`ingest.max_inflight_bytes` permits).
+    pub inflight: Arc<tokio::sync::Semaphore>,
 }
 
 impl IngestState {
@@ -58,6 +61,11 @@ impl IngestState {
         IngestState {
             queue,
             rate_limit: IngestRateLimit::from_config(&config).map(Arc::new),
+            inflight: Arc::new(tokio::sync::Semaphore::new(
+                config
+                    .max_inflight_bytes
+                    .min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
             config: Arc::new(config),
         }
     }
@@ -125,6 +133,13 @@ pub enum IngestError {
     NothingUsable(Vec<Rejection>),
     #[error("log queue unavailable, nothing was stored: {0}")]
     Unavailable(String),
+    #[error(
+        "ingest is busy: {inflight_limit} bytes of requests are being processed; nothing was \
+         stored, retry shortly"
+    )]
+    Busy { inflight_limit: usize },
+    #[error("the request took too long to arrive: {0}")]
+    BodyTimeout(String),
     #[error("internal error, nothing was stored: {0}")]
     Internal(String),
 }
@@ -144,7 +159,10 @@ impl IngestError {
             | IngestError::Unparsable(_)
             | IngestError::NothingUsable(_) => StatusCode::BAD_REQUEST,
             IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::Unavailable(_) | IngestError::Busy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            IngestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             IngestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -175,6 +193,11 @@ impl IntoResponse for IngestError {
         let mut response = (status, axum::Json(body)).into_response();
         match self {
             IngestError::Unavailable(_) => store_status::set_retry_after(&mut response),
+            IngestError::Busy { .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            }
             IngestError::RateLimited { retry_after, .. } => {
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
@@ -248,10 +271,36 @@ async fn accept(
 ) -> Result<(StatusCode, axum::Json<IngestReceipt>), IngestError> {
     let config = &state.config;
     let key_index = authenticate(&config.api_keys, headers)?;
+    // Reserve the memory this request may take before reading it: the body
+    // on the wire, plus what decoding and parsing make of it (the decoded
+    // limit when compressed, about the body again when not).
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(config.max_body_bytes, |n| n.min(config.max_body_bytes));
+    let compressed = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("identity"));
+    let expansion = if compressed {
+        config.max_decoded_bytes.saturating_mul(2)
+    } else {
+        declared.saturating_mul(2)
+    };
+    let budget = config
+        .max_inflight_bytes
+        .min(tokio::sync::Semaphore::MAX_PERMITS);
+    let weight = declared.saturating_add(expansion).clamp(1, budget);
+    let _reserved = state
+        .inflight
+        .clone()
+        .try_acquire_many_owned(u32::try_from(weight).unwrap_or(u32::MAX))
+        .map_err(|_| IngestError::Busy {
+            inflight_limit: config.max_inflight_bytes,
+        })?;
     let raw = read_body(body, config.max_body_bytes).await?;
     metrics::count(metrics::BODY_BYTES, raw.len());
-    let decoded = decode(headers, raw, config.max_decoded_bytes)?;
-    let format = body_format(headers, &decoded)?;
     let defaults = ParseDefaults {
         service: params
             .service
@@ -260,11 +309,15 @@ async fn accept(
         source: params.source,
         received_at: now,
     };
-    let batch =
-        parse_body(format, &decoded, &defaults, &config.parse_limits()).map_err(|e| match e {
-            ParseError::TooManyEvents { .. } => IngestError::TooManyEvents(e.to_string()),
-            other => IngestError::Unparsable(other.to_string()),
-        })?;
+    // Decompressing and parsing are CPU work: off the async workers, so a
+    // few large bodies never stall health checks and other requests.
+    let work_headers = headers.clone();
+    let work_config = Arc::clone(config);
+    let batch = tokio::task::spawn_blocking(move || {
+        decode_and_parse(&work_headers, raw, &defaults, &work_config)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(format!("parsing failed: {e}")))??;
     if batch.events.is_empty() {
         return Err(IngestError::NothingUsable(batch.rejections));
     }
@@ -314,6 +367,53 @@ async fn accept(
             errors,
         }),
     ))
+}
+
+/// Decodes, frames and parses a body, and checks the batch's stored size.
+fn decode_and_parse(
+    headers: &HeaderMap,
+    raw: Bytes,
+    defaults: &ParseDefaults,
+    config: &IngestConfig,
+) -> Result<anomalog_core::parse::ParsedBatch, IngestError> {
+    let decoded = decode(headers, raw, config.max_decoded_bytes)?;
+    let format = body_format(headers, &decoded)?;
+    let batch =
+        parse_body(format, &decoded, defaults, &config.parse_limits()).map_err(|e| match e {
+            ParseError::TooManyEvents { .. } => IngestError::TooManyEvents(e.to_string()),
+            other => IngestError::Unparsable(other.to_string()),
+        })?;
+    drop(decoded);
+    let stored = stored_bytes(&batch.events);
+    if stored > config.max_stored_bytes {
+        return Err(IngestError::TooManyEvents(format!(
+            "the batch would take {stored} bytes stored (as JSON: a control character takes 6 \
+             bytes), more than the limit of {} (ingest.max_stored_bytes); nothing was stored, \
+             send smaller batches",
+            config.max_stored_bytes
+        )));
+    }
+    Ok(batch)
+}
+
+/// Bytes `events` take as JSON, escapes included: what the queue and the log
+/// store will hold, counted without building it.
+fn stored_bytes(events: &[anomalog_core::LogEvent]) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, events) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -369,8 +469,13 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");
+        let timed_out = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<tower_http::timeout::TimeoutError>())
+            || e.to_string().contains("timed out");
         if too_large {
             IngestError::PayloadTooLarge { limit }
+        } else if timed_out {
+            IngestError::BodyTimeout(e.to_string())
         } else {
             IngestError::BodyRead(e.to_string())
         }
@@ -470,6 +575,20 @@ mod tests {
         assert!(with("Bearersecret").is_err());
         assert!(authenticate(&keys, &HeaderMap::new()).is_err());
         assert_eq!(authenticate(&[], &HeaderMap::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn stored_bytes_count_escapes() {
+        let ts = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let plain =
+            anomalog_core::LogEvent::new(ts, "s", anomalog_core::Level::Info, "a".repeat(60));
+        let control =
+            anomalog_core::LogEvent::new(ts, "s", anomalog_core::Level::Info, "\u{1}".repeat(60));
+        assert_eq!(
+            stored_bytes(std::slice::from_ref(&control))
+                - stored_bytes(std::slice::from_ref(&plain)),
+            60 * 5
+        );
     }
 
     #[test]
