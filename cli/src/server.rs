@@ -84,15 +84,17 @@ pub fn harden(app: Router, config: &ServerConfig, limits: &ServerLimits) -> Rout
         );
     }
     let guard_origins = origins.clone();
+    // The last layer added is the outermost: the JSON bodies are added to
+    // the timeout layer's 408s too.
     app.layer(axum::middleware::from_fn(move |req, next| {
         origin_guard(guard_origins.clone(), req, next)
     }))
-    .layer(axum::middleware::map_response(json_error_body))
     .layer(RequestBodyTimeoutLayer::new(limits.body_read))
     .layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         limits.request,
     ))
+    .layer(axum::middleware::map_response(json_error_body))
     .layer(anomalog_api::catch_panics())
 }
 

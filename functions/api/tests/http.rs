@@ -83,10 +83,7 @@ async fn harness() -> Harness {
         }])
         .await
         .unwrap();
-    let state = ApiState {
-        stores: stores.clone(),
-        clock: Arc::new(now),
-    };
+    let state = ApiState::with_clock(stores.clone(), Arc::new(now));
     Harness {
         _dir: dir,
         stores,

@@ -40,6 +40,9 @@ use crate::rate_limit::{ClientKey, IngestRateLimit, Refusal};
 /// Seconds a client should wait before retrying after a 503.
 pub use store_status::RETRY_AFTER_SECS;
 
+/// Longest a request waits for room in the in-flight budget before a 503.
+pub const INFLIGHT_WAIT: Duration = Duration::from_secs(1);
+
 /// Most rejection reasons returned in one response; the count is always exact.
 pub const MAX_ERRORS_REPORTED: usize = 100;
 
@@ -292,13 +295,16 @@ async fn accept(
         .max_inflight_bytes
         .min(tokio::sync::Semaphore::MAX_PERMITS);
     let weight = declared.saturating_add(expansion).clamp(1, budget);
-    let _reserved = state
-        .inflight
-        .clone()
-        .try_acquire_many_owned(u32::try_from(weight).unwrap_or(u32::MAX))
-        .map_err(|_| IngestError::Busy {
+    let permits = u32::try_from(weight).unwrap_or(u32::MAX);
+    let reserve = state.inflight.clone().acquire_many_owned(permits);
+    let Ok(Ok(_reserved)) = tokio::time::timeout(INFLIGHT_WAIT, reserve).await else {
+        // Read the body to the end without keeping it, so the client gets
+        // to read this answer instead of a reset in mid-upload.
+        discard_body(body, config.max_body_bytes).await;
+        return Err(IngestError::Busy {
             inflight_limit: config.max_inflight_bytes,
-        })?;
+        });
+    };
     let raw = read_body(body, config.max_body_bytes).await?;
     metrics::count(metrics::BODY_BYTES, raw.len());
     let defaults = ParseDefaults {
@@ -346,7 +352,21 @@ async fn accept(
             }
         }
     }
-    let entry = state.queue.append(&batch.events).await.map_err(|e| {
+    // An adapter may encode the batch before its I/O (megabytes of JSON):
+    // the whole append runs on the blocking pool, off the async workers.
+    let queue = Arc::clone(&state.queue);
+    let runtime = tokio::runtime::Handle::current();
+    let (appended, events) = tokio::task::spawn_blocking(move || {
+        let appended = runtime.block_on(queue.append(&batch.events));
+        (appended, batch.events)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(format!("queue append failed: {e}")))?;
+    let batch = anomalog_core::parse::ParsedBatch {
+        events,
+        rejections: batch.rejections,
+    };
+    let entry = appended.map_err(|e| {
         tracing::warn!(error = %e, events = batch.events.len(), "queue append failed");
         IngestError::from(e)
     })?;
@@ -464,14 +484,26 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Reads and drops up to `limit` bytes of `body`, holding one chunk at a time.
+async fn discard_body(body: Body, limit: usize) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut seen = 0usize;
+    while seen <= limit {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
+        }
+    }
+}
+
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");
-        let timed_out = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<tower_http::timeout::TimeoutError>())
-            || e.to_string().contains("timed out");
+        let timed_out = std::iter::successors(std::error::Error::source(&e), |s| s.source())
+            .any(|s| s.is::<tower_http::timeout::TimeoutError>());
         if too_large {
             IngestError::PayloadTooLarge { limit }
         } else if timed_out {
