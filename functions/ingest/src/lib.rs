@@ -514,7 +514,9 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
     })
 }
 
-fn decode(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, IngestError> {
+/// Decodes `raw` by its `Content-Encoding` (gzip, zstd or none), refusing
+/// more than `limit` decoded bytes. Public for the fuzz targets (fuzz/).
+pub fn decode(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, IngestError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
