@@ -2,6 +2,7 @@
 
 mod backtest;
 mod eval;
+mod patterns;
 mod prometheus;
 mod series_csv;
 mod server;
@@ -31,6 +32,8 @@ enum Command {
     /// Score the series detector against labelled series (precision, recall,
     /// delay, NAB-style score).
     Eval(eval::EvalArgs),
+    /// Mine log templates: prints `<pattern id>\t<template>` per input line.
+    Patterns(patterns::PatternsArgs),
 }
 
 #[tokio::main]
@@ -47,5 +50,6 @@ async fn main() -> anyhow::Result<()> {
             backtest::run(&settings::load_file(cli.config.as_deref())?, &args)
         }
         Command::Eval(args) => eval::run(&settings::load_file(cli.config.as_deref())?, &args),
+        Command::Patterns(args) => patterns::run(&args),
     }
 }
