@@ -5,6 +5,7 @@ mod eval;
 mod patterns;
 mod prometheus;
 mod series_csv;
+mod server;
 mod settings;
 mod up;
 
@@ -39,6 +40,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     settings::init_tracing()?;
+    settings::log_panics();
     match cli.command {
         Command::Up(args) => {
             let config = settings::load(cli.config.as_deref(), &args)?;

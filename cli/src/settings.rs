@@ -71,3 +71,22 @@ fn read_file(path: &Path) -> anyhow::Result<Config> {
         .with_context(|| format!("reading configuration file {}", path.display()))?;
     Config::from_toml(&text).with_context(|| format!("in {}", path.display()))
 }
+
+/// Reports a panic as one error log line (message and location, no
+/// backtrace) instead of the default multi-line stderr text. A request
+/// handler's panic is then answered 500 by the server's catch-panic layer.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(panic = %message, %location, "panicked");
+    }));
+}

@@ -12,7 +12,6 @@ use axum::response::Html;
 use axum::routing::get;
 use chrono::Utc;
 use tokio::sync::watch;
-use tower_http::cors::CorsLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use anomalog_agent::{DemoOptions, Shipper, ShipperConfig, run_demo};
@@ -51,6 +50,10 @@ pub struct UpArgs {
     /// Directory of the built dashboard, served at `/`.
     #[arg(long, default_value = "site/dist")]
     pub site_dir: PathBuf,
+    /// Serve on a non-loopback address without API keys, so that anyone who
+    /// can reach it may read and write (refused otherwise).
+    #[arg(long)]
+    pub allow_open: bool,
 }
 
 /// Runs until Ctrl-C or SIGTERM, then shuts down cleanly: stops accepting,
@@ -64,21 +67,38 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     } else {
         format!("embedded in {}", config.storage.data_dir)
     };
+    let addr: SocketAddr = config.server.addr.parse().context("server.addr")?;
+    if !addr.ip().is_loopback()
+        && config.ingest.api_keys.is_empty()
+        && !(config.server.allow_open || args.allow_open)
+    {
+        anyhow::bail!(
+            "refusing to serve {addr} without API keys: anyone who can reach it could read \
+             every log and write any; set ANOMALOG_API_KEYS (ingest.api_keys), listen on \
+             127.0.0.1, or pass --allow-open (server.allow_open = true) to run open on purpose"
+        );
+    }
     let stores = anomalog_store::connect(&config)
         .await
         .with_context(|| format!("opening storage ({storage})"))?;
     let metrics = crate::prometheus::install().context("installing the metrics recorder")?;
 
+    let read_keys = std::sync::Arc::new(config.ingest.api_keys.clone());
     let app = Router::new()
         .merge(anomalog_ingest::router(IngestState::new(
             stores.queue.clone(),
             config.ingest.clone(),
         )))
-        .merge(anomalog_api::router(ApiState::new(stores.clone())).layer(CorsLayer::permissive()))
+        .merge(anomalog_api::router(ApiState::new(stores.clone())).layer(
+            axum::middleware::from_fn(move |req, next| {
+                crate::server::require_read_key(read_keys.clone(), req, next)
+            }),
+        ))
         .merge(crate::prometheus::router(metrics, stores.clone()))
         .merge(site_routes(&args.site_dir));
+    let limits = crate::server::ServerLimits::from_config(&config.server);
+    let app = crate::server::harden(app, &config.server, &limits);
 
-    let addr: SocketAddr = config.server.addr.parse().context("server.addr")?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -126,19 +146,12 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
         });
     }
 
-    let mut server_stop = stop_rx.clone();
-    // Connection info gives ingest the client address (its rate-limit key
-    // when no API keys are configured).
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = server_stop.wait_for(|s| *s).await;
-    });
-    let server = tokio::spawn(async move { server.await });
+    let server = tokio::spawn(crate::server::serve(listener, app, limits, stop_rx.clone()));
 
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    server.await.context("server task")?.context("server")?;
+    server.await.context("server task")?;
     while let Some(joined) = tasks.join_next().await {
         joined.context("background task")?;
     }

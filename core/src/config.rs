@@ -46,6 +46,21 @@ pub struct ServerConfig {
     pub addr: String,
     /// Seconds between detect passes in the all-in-one server.
     pub detect_interval_secs: u64,
+    /// Origins (`https://dashboard.example.com`) whose pages may call the API
+    /// and ingest from a browser (CORS). The dashboard this server serves is
+    /// same-origin and needs none; `POST`s from any other origin are refused.
+    pub cors_origins: Vec<String>,
+    /// Serve on a non-loopback address without API keys, on purpose.
+    pub allow_open: bool,
+    /// Most connections served at once; more are closed on accept.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers; also how long an
+    /// idle keep-alive connection stays open.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may go without sending a byte.
+    pub body_read_timeout_secs: u64,
+    /// Seconds a whole request may take, body included (408 beyond).
+    pub request_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +68,12 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: "127.0.0.1:8080".to_owned(),
             detect_interval_secs: 2,
+            cors_origins: Vec::new(),
+            allow_open: false,
+            max_connections: 512,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
+            request_timeout_secs: 30,
         }
     }
 }
@@ -100,6 +121,13 @@ pub struct IngestConfig {
     /// Events a client may send at once above the sustained rate (the bucket
     /// size); a single batch larger than this is refused with 413.
     pub rate_limit_burst: u32,
+    /// Largest batch as it will be stored (queue payload JSON, after
+    /// escaping: a control character takes 6 bytes), refused with 413 beyond.
+    pub max_stored_bytes: usize,
+    /// Memory budget of the requests being read, decompressed and parsed at
+    /// once, over all clients; a request that does not fit is answered 503
+    /// with Retry-After.
+    pub max_inflight_bytes: usize,
 }
 
 /// `Debug` shows how many API keys there are, never the keys.
@@ -137,6 +165,8 @@ impl Default for IngestConfig {
             max_attr_value_bytes: limits.max_attr_value_bytes,
             rate_limit_events_per_sec: 0.0,
             rate_limit_burst: 20_000,
+            max_stored_bytes: 20 * 1024 * 1024,
+            max_inflight_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -375,7 +405,8 @@ impl Config {
     }
 
     /// Applies environment variables: `ANOMALOG_ADDR`, `ANOMALOG_DATA_DIR`,
-    /// `ANOMALOG_API_KEYS` (comma-separated), `ANOMALOG_RETENTION_DAYS`,
+    /// `ANOMALOG_API_KEYS` (comma-separated), `ANOMALOG_CORS_ORIGINS`
+    /// (comma-separated), `ANOMALOG_RETENTION_DAYS`,
     /// `ANOMALOG_DETECT_INTERVAL_SECS`, `ANOMALOG_DASHBOARD_URL`,
     /// `DISCORD_WEBHOOK_URL`, `SLACK_WEBHOOK_URL`, `ANOMALOG_WEBHOOK_URL`,
     /// `REDIS_URL`, `MONGODB_URI`,
@@ -395,6 +426,14 @@ impl Config {
                 .split(',')
                 .map(str::trim)
                 .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = get("ANOMALOG_CORS_ORIGINS") {
+            self.server.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect();
         }
@@ -470,6 +509,39 @@ impl Config {
         if self.server.detect_interval_secs == 0 {
             return Err(invalid("server.detect_interval_secs", "must be at least 1"));
         }
+        for (key, value) in [
+            ("server.max_connections", self.server.max_connections as u64),
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs,
+            ),
+            (
+                "server.body_read_timeout_secs",
+                self.server.body_read_timeout_secs,
+            ),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        for origin in &self.server.cors_origins {
+            let valid = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .is_some_and(|host| !host.is_empty() && !host.contains(['/', '*', ' ']));
+            if !valid {
+                return Err(invalid(
+                    "server.cors_origins",
+                    format!(
+                        "'{origin}' is not an origin like https://dashboard.example.com (no path, no wildcard)"
+                    ),
+                ));
+            }
+        }
         if self.storage.max_queue_entries == 0 {
             return Err(invalid("storage.max_queue_entries", "must be at least 1"));
         }
@@ -483,6 +555,8 @@ impl Config {
             ("ingest.max_events", ingest.max_events),
             ("ingest.max_message_bytes", ingest.max_message_bytes),
             ("ingest.max_line_bytes", ingest.max_line_bytes),
+            ("ingest.max_stored_bytes", ingest.max_stored_bytes),
+            ("ingest.max_inflight_bytes", ingest.max_inflight_bytes),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));

@@ -3,6 +3,8 @@
 //! Charts and detectors read these instead of raw logs, so their cost depends on
 //! the number of services and buckets, never on the number of log lines.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +18,49 @@ pub fn bucket_start(ts: DateTime<Utc>, bucket_secs: i64) -> DateTime<Utc> {
     let width = bucket_secs.max(1);
     let secs = ts.timestamp().div_euclid(width) * width;
     Utc.timestamp_opt(secs, 0).single().unwrap_or(ts)
+}
+
+/// How many buckets of width `bucket_secs`, aligned to multiples of the width,
+/// cover the half-open range `[from, to)`; `None` when the width is below one
+/// second or the count does not fit. Callers bound it before building a
+/// [`ServiceSeries::summing`] of that length.
+pub fn bucket_count(from: DateTime<Utc>, to: DateTime<Utc>, bucket_secs: i64) -> Option<u64> {
+    if bucket_secs < 1 {
+        return None;
+    }
+    if to <= from {
+        return Some(0);
+    }
+    let start = from
+        .timestamp()
+        .checked_div_euclid(bucket_secs)?
+        .checked_mul(bucket_secs)?;
+    let end = to
+        .timestamp()
+        .checked_add(i64::from(to.timestamp_subsec_nanos() > 0))?;
+    let span = end.checked_sub(start)?;
+    let n = span / bucket_secs + i64::from(span % bucket_secs != 0);
+    u64::try_from(n).ok()
+}
+
+/// Rows grouped by service (services in name order, rows in their order).
+pub fn rows_by_service(rows: &[RollupRow]) -> BTreeMap<&str, Vec<&RollupRow>> {
+    let mut out: BTreeMap<&str, Vec<&RollupRow>> = BTreeMap::new();
+    for row in rows {
+        out.entry(row.service.as_str()).or_default().push(row);
+    }
+    out
+}
+
+/// Counts per service over all the rows given (services in name order).
+pub fn totals_by_service(rows: &[RollupRow]) -> BTreeMap<&str, LevelCounts> {
+    let mut out: BTreeMap<&str, LevelCounts> = BTreeMap::new();
+    for row in rows {
+        out.entry(row.service.as_str())
+            .or_default()
+            .add(row.level, row.count);
+    }
+    out
 }
 
 /// Counts for one bucket, indexed by [`Level::rank`].
@@ -104,6 +149,48 @@ impl ServiceSeries {
         }
     }
 
+    /// A dense series over the half-open range `[from, to)`: every row given
+    /// is summed into its bucket whatever its service (the caller chooses the
+    /// rows; `service` is the series' label), and rows outside are ignored.
+    /// It has [`bucket_count`] buckets, which the caller has bounded.
+    pub fn summing<'a>(
+        service: &str,
+        rows: impl IntoIterator<Item = &'a RollupRow>,
+        bucket_secs: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ServiceSeries {
+        let width = bucket_secs.max(1);
+        let start = bucket_start(from, width);
+        let len = bucket_count(from, to, width)
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        let mut counts = vec![LevelCounts::default(); len];
+        for row in rows {
+            let offset = (row.bucket - start).num_seconds().div_euclid(width);
+            if let Ok(i) = usize::try_from(offset)
+                && let Some(cell) = counts.get_mut(i)
+            {
+                cell.add(row.level, row.count);
+            }
+        }
+        ServiceSeries {
+            service: service.to_owned(),
+            bucket_secs: width,
+            start,
+            counts,
+        }
+    }
+
+    /// The counts of every bucket together.
+    pub fn total(&self) -> LevelCounts {
+        let mut all = LevelCounts::default();
+        for cell in &self.counts {
+            all.merge(cell);
+        }
+        all
+    }
+
     /// Start time of bucket `i`.
     pub fn bucket_time(&self, i: usize) -> DateTime<Utc> {
         self.start + chrono::Duration::seconds(self.bucket_secs * i as i64)
@@ -174,6 +261,36 @@ mod tests {
         assert_eq!(s.counts[0].errors(), 3);
         assert_eq!(s.counts[1].total(), 0);
         assert_eq!(s.counts[3].get(Level::Info), 5);
+    }
+
+    #[test]
+    fn bucket_count_covers_a_half_open_range_and_never_overflows() {
+        assert_eq!(bucket_count(t(0), t(60), 10), Some(6));
+        assert_eq!(bucket_count(t(5), t(60), 10), Some(6));
+        assert_eq!(bucket_count(t(0), t(61), 10), Some(7));
+        assert_eq!(bucket_count(t(60), t(0), 10), Some(0));
+        assert_eq!(bucket_count(t(0), t(60), 0), None);
+        let all = bucket_count(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, 1);
+        assert!(all.is_some_and(|n| n > 10_u64.pow(13)), "{all:?}");
+        assert_eq!(bucket_count(t(0), t(60), i64::MAX), Some(1));
+    }
+
+    #[test]
+    fn summing_sums_every_given_row_over_the_half_open_range() {
+        let row = |service: &str, secs: i64, count: u64| RollupRow {
+            service: service.into(),
+            bucket: t(secs),
+            level: Level::Warn,
+            count,
+        };
+        let rows = [row("a", 0, 1), row("b", 10, 2), row("a", 60, 4)];
+        let s = ServiceSeries::summing("all", &rows, 20, t(0), t(60));
+        assert_eq!(s.counts.len(), 3);
+        assert_eq!(s.counts[0].get(Level::Warn), 3);
+        assert_eq!(s.total().total(), 3);
+        let grouped = rows_by_service(&rows);
+        assert_eq!(grouped["a"].len(), 2);
+        assert_eq!(totals_by_service(&rows)["a"].total(), 5);
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! Every endpoint reads through the storage ports; charts and counts come from
 //! rollups, only `/api/logs` and anomaly samples touch raw logs.
 
+pub mod dto;
 pub mod openapi;
 mod params;
 
-use std::collections::BTreeMap;
+use std::any::Any;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,16 +22,28 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use anomalog_core::rollup::{FINE_BUCKET_SECS, LevelCounts, RollupRow, bucket_start};
-use anomalog_core::{Anomaly, Level, StoredLog};
-use anomalog_store::{AnomalyQuery, LogCursor, LogQuery, ServiceSummary, StoreError, Stores};
+use anomalog_core::Level;
+use anomalog_core::rollup::{
+    FINE_BUCKET_SECS, LevelCounts, RollupRow, ServiceSeries as DenseSeries, bucket_count,
+    bucket_start, rows_by_service, totals_by_service,
+};
+use anomalog_ingest::store_status;
+use anomalog_store::{AnomalyQuery, LogCursor, LogQuery, StoreError, Stores};
 
-pub use params::{TimeRange, parse_time};
+pub use params::{TimeRange, parse_time, quote};
 
 /// Most log lines one page returns.
 pub const MAX_LOG_LIMIT: usize = 1000;
-/// Most buckets one volume series returns; the step widens to stay under it.
-pub const MAX_BUCKETS: i64 = 1440;
+/// Most buckets one volume series returns: a longer range needs a wider
+/// `step` (a 400 names it), so no request allocates more.
+pub const MAX_BUCKETS: u64 = 1440;
+/// Most buckets one volume response returns over all its series (the
+/// top-level one and each `by=service` one).
+pub const MAX_VOLUME_CELLS: u64 = 30_000;
+/// Longest `q` of `/api/logs`, in bytes: a search string, not a document.
+pub const MAX_QUERY_TEXT_BYTES: usize = 4096;
+/// Most services one page of `/api/services` or `/api/stats/breakdown` lists.
+pub const MAX_PAGE: usize = 1000;
 
 /// What the API handlers need.
 #[derive(Clone)]
@@ -36,14 +51,26 @@ pub struct ApiState {
     pub stores: Stores,
     /// Current time; a parameter so tests can pin it.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// The last queue backlog health read, reported when storage is too
+    /// busy to answer within [`HEALTH_STORAGE_DEADLINE`].
+    last_backlog: Arc<AtomicU64>,
 }
 
 impl ApiState {
     /// State reading the system clock.
     pub fn new(stores: Stores) -> ApiState {
+        ApiState::with_clock(stores, Arc::new(Utc::now))
+    }
+
+    /// State reading `clock` (tests pin the time).
+    pub fn with_clock(
+        stores: Stores,
+        clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    ) -> ApiState {
         ApiState {
             stores,
-            clock: Arc::new(Utc::now),
+            clock,
+            last_backlog: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -74,12 +101,36 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 }
 
 /// The API routes, all under `/api`, plus the OpenAPI document at
-/// `/api/openapi.json` and its docs page at `/api/docs`.
+/// `/api/openapi.json` and its docs page at `/api/docs`. A handler that
+/// panics answers 500 with a JSON body ([`panic_response`]); the process and
+/// the connection's other requests carry on.
 pub fn router(state: ApiState) -> Router {
     let (routes, _) = documented_routes().split_for_parts();
     routes
         .with_state(state)
         .merge(openapi::docs_routes(openapi_document()))
+        .layer(catch_panics())
+}
+
+/// The layer that turns a handler's panic into [`panic_response`].
+pub type CatchPanics = tower_http::catch_panic::CatchPanicLayer<PanicHandler>;
+
+/// What [`CatchPanics`] calls with the panic's payload.
+pub type PanicHandler = fn(Box<dyn Any + Send + 'static>) -> Response;
+
+/// A [`CatchPanics`] layer answering [`panic_response`].
+pub fn catch_panics() -> CatchPanics {
+    tower_http::catch_panic::CatchPanicLayer::custom(panic_response as PanicHandler)
+}
+
+/// The answer to a request whose handler panicked: 500 with a JSON reason.
+/// Nothing is logged here: the process's panic hook has written the one
+/// line (message and location) already.
+pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    let body = serde_json::json!({
+        "error": "internal error: the request could not be handled (this is a bug; it was logged)"
+    });
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
 /// Why a read failed; each maps to one status code.
@@ -89,13 +140,26 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
+    /// Mapped to a status by [`store_status::status_of`], the one mapping
+    /// ingest uses too.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ApiError::Unavailable(e.to_string())
+impl From<QueryRejection> for ApiError {
+    /// The reason starts with the parameter's name, like every other 400.
+    fn from(e: QueryRejection) -> Self {
+        let text = e.body_text();
+        let reason = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
+        ApiError::BadRequest(reason.to_owned())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        ApiError::BadRequest(e.body_text())
     }
 }
 
@@ -104,21 +168,24 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(e) => store_status::status_of(e),
         };
+        if let ApiError::Store(e) = &self {
+            tracing::warn!(error = %e, status = status.as_u16(), "read failed");
+        }
         let body = axum::Json(serde_json::json!({ "error": self.to_string() }));
         let mut response = (status, body).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
-            );
+            store_status::set_retry_after(&mut response);
         }
         response
     }
 }
 
 type ApiResult<T> = Result<axum::Json<T>, ApiError>;
+
+/// Longest health waits for storage before answering from what it last read.
+pub const HEALTH_STORAGE_DEADLINE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// `GET /api/health` body.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -128,21 +195,37 @@ pub struct Health {
     pub version: String,
     /// Queued batches not yet processed by detect.
     pub queue_backlog: u64,
+    /// Present (true) when storage was too busy to count the backlog within
+    /// 20 ms: `queue_backlog` is then the last count read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backlog_stale: bool,
 }
 
 /// Liveness and the queue backlog.
+///
+/// Answers within about 20 ms even while storage is busy (large batches
+/// being written): the backlog is then the last one read, marked stale.
 #[utoipa::path(get, path = "/api/health", tag = "health",
     responses(
-        (status = 200, description = "The server and its storage answer.", body = Health),
+        (status = 200, description = "The server answers; its storage answered or is busy.", body = Health),
         (status = 503, description = "Storage unavailable.", body = openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ))]
 async fn health(State(state): State<ApiState>) -> ApiResult<Health> {
-    let queue_backlog = state.stores.queue.backlog().await?;
+    let (queue_backlog, backlog_stale) =
+        match tokio::time::timeout(HEALTH_STORAGE_DEADLINE, state.stores.queue.backlog()).await {
+            Ok(counted) => {
+                let n = counted?;
+                state.last_backlog.store(n, Ordering::Relaxed);
+                (n, false)
+            }
+            Err(_) => (state.last_backlog.load(Ordering::Relaxed), true),
+        };
     Ok(axum::Json(Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         queue_backlog,
+        backlog_stale,
     }))
 }
 
@@ -172,8 +255,7 @@ pub struct LogsParams {
 /// A page of logs, newest first.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LogsPage {
-    #[schema(value_type = Vec<openapi::StoredLog>)]
-    pub items: Vec<StoredLog>,
+    pub items: Vec<dto::StoredLog>,
     /// Pass as `cursor` to get the next (older) page.
     pub next_cursor: Option<String>,
 }
@@ -191,14 +273,23 @@ pub struct LogsPage {
         (status = 503, description = "Storage unavailable.", body = openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ))]
-async fn logs(State(state): State<ApiState>, Query(p): Query<LogsParams>) -> ApiResult<LogsPage> {
+async fn logs(
+    State(state): State<ApiState>,
+    query: Result<Query<LogsParams>, QueryRejection>,
+) -> ApiResult<LogsPage> {
+    let Query(p) = query?;
     let now = state.now();
     let min_level = p
         .level
         .as_deref()
         .map(|l| l.parse::<Level>())
         .transpose()
-        .map_err(|e| ApiError::BadRequest(format!("level: {e}")))?;
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "level: unknown level {} (expected one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL)",
+                quote(p.level.as_deref().unwrap_or_default())
+            ))
+        })?;
     let from = p
         .from
         .as_deref()
@@ -214,15 +305,19 @@ async fn logs(State(state): State<ApiState>, Query(p): Query<LogsParams>) -> Api
         .map(|c| {
             LogCursor::decode(c).ok_or_else(|| {
                 ApiError::BadRequest(format!(
-                    "cursor: '{c}' is not a cursor from a previous page"
+                    "cursor: {} is not a cursor from a previous page",
+                    quote(c)
                 ))
             })
         })
         .transpose()?;
-    let limit = p.limit.unwrap_or(100);
-    if limit == 0 || limit > MAX_LOG_LIMIT {
+    let limit = page_limit("limit", p.limit, 100, MAX_LOG_LIMIT)?;
+    if let Some(q) = &p.q
+        && q.len() > MAX_QUERY_TEXT_BYTES
+    {
         return Err(ApiError::BadRequest(format!(
-            "limit: must be between 1 and {MAX_LOG_LIMIT}"
+            "q: {} bytes is longer than the limit of {MAX_QUERY_TEXT_BYTES}",
+            q.len()
         )));
     }
     let page = state
@@ -239,9 +334,24 @@ async fn logs(State(state): State<ApiState>, Query(p): Query<LogsParams>) -> Api
         })
         .await?;
     Ok(axum::Json(LogsPage {
-        items: page.items,
+        items: page.items.into_iter().map(dto::StoredLog::from).collect(),
         next_cursor: page.next_cursor.map(|c| c.encode()),
     }))
+}
+
+/// `limit`-style parameter: `default` when absent, else 1 to `max`.
+fn page_limit(
+    name: &str,
+    value: Option<usize>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match value.unwrap_or(default) {
+        n @ 1.. if n <= max => Ok(n),
+        _ => Err(ApiError::BadRequest(format!(
+            "{name}: must be between 1 and {max}"
+        ))),
+    }
 }
 
 /// Query of `GET /api/stats/breakdown`.
@@ -255,6 +365,11 @@ pub struct RangeParams {
     pub to: Option<String>,
     /// Only this service.
     pub service: Option<String>,
+    /// Services per page, busiest first, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+    /// Services to skip (the busiest ones, listed by earlier pages).
+    pub offset: Option<usize>,
 }
 
 /// Query of `GET /api/stats/volume`.
@@ -269,7 +384,8 @@ pub struct VolumeParams {
     /// Only this service.
     pub service: Option<String>,
     /// Bucket width in seconds (a multiple of 10); chosen from the range
-    /// (about 120 buckets) if absent.
+    /// (about 120 buckets) if absent. A range may hold at most 1440 buckets,
+    /// and a response at most 30000 over all its series.
     #[param(example = 60)]
     pub step: Option<i64>,
     /// `service`: also return one series per service in `series`.
@@ -296,8 +412,7 @@ pub struct VolumeBucket {
     /// Start of the bucket.
     pub ts: DateTime<Utc>,
     pub total: u64,
-    #[schema(value_type = openapi::LevelCounts)]
-    pub counts: BTreeMap<Level, u64>,
+    pub counts: dto::LevelCounts,
 }
 
 /// One service's volume series (`by=service`).
@@ -310,6 +425,18 @@ pub struct ServiceSeries {
     pub errors: u64,
     /// Same buckets as the top-level series.
     pub buckets: Vec<VolumeBucket>,
+}
+
+impl From<&DenseSeries> for ServiceSeries {
+    fn from(s: &DenseSeries) -> ServiceSeries {
+        let all = s.total();
+        ServiceSeries {
+            service: s.service.clone(),
+            total: all.total(),
+            errors: all.errors(),
+            buckets: volume_buckets(s),
+        }
+    }
 }
 
 /// `GET /api/stats/volume` body: a dense series, oldest first.
@@ -330,53 +457,76 @@ pub struct Volume {
     pub series: Option<Vec<ServiceSeries>>,
 }
 
-fn counts_map(c: &LevelCounts) -> BTreeMap<Level, u64> {
-    Level::ALL.iter().map(|&l| (l, c.get(l))).collect()
+fn volume_buckets(s: &DenseSeries) -> Vec<VolumeBucket> {
+    s.counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| VolumeBucket {
+            ts: s.bucket_time(i),
+            total: c.total(),
+            counts: c.into(),
+        })
+        .collect()
 }
 
-fn choose_step(range: &TimeRange, requested: Option<i64>) -> Result<i64, ApiError> {
-    let span = (range.to - range.from).num_seconds().max(1);
-    match requested {
-        Some(step) if step <= 0 || step % FINE_BUCKET_SECS != 0 => Err(ApiError::BadRequest(
-            format!("step: must be a positive multiple of {FINE_BUCKET_SECS} seconds"),
-        )),
-        Some(step) if span / step > MAX_BUCKETS => Err(ApiError::BadRequest(format!(
-            "step: {step}s gives more than {MAX_BUCKETS} buckets over this range"
-        ))),
-        Some(step) => Ok(step),
+/// Widest bucket a request may ask for: a year.
+pub const MAX_STEP_SECS: i64 = 366 * 86_400;
+
+/// Automatic steps, narrowest first: about 120 buckets per range.
+const AUTO_STEPS: [i64; 9] = [10, 30, 60, 300, 600, 1800, 3600, 21_600, 86_400];
+
+/// The bucket width: `step` when given (a positive multiple of 10 s), else
+/// the narrowest of [`AUTO_STEPS`] giving at most about 120 buckets (whole
+/// days beyond). The range must fit [`MAX_BUCKETS`] buckets of it; the error
+/// names `step` when it was given, `from` otherwise.
+fn choose_step(range: &TimeRange, step: Option<i64>) -> Result<(i64, u64), ApiError> {
+    let step = match step {
+        Some(s) => {
+            if s <= 0 || s % FINE_BUCKET_SECS != 0 || s > MAX_STEP_SECS {
+                return Err(ApiError::BadRequest(format!(
+                    "step: must be a positive multiple of 10 seconds, at most {MAX_STEP_SECS}"
+                )));
+            }
+            s
+        }
         None => {
-            // Aim for about 120 buckets, on a round width.
+            let span = (range.to - range.from).num_seconds();
             let ideal = span / 120;
-            let steps = [10, 30, 60, 300, 600, 1800, 3600, 21_600, 86_400];
-            Ok(steps.into_iter().find(|&s| s >= ideal).unwrap_or(86_400))
+            AUTO_STEPS
+                .into_iter()
+                .find(|&s| s >= ideal)
+                .unwrap_or_else(|| (ideal / 86_400 + 1).saturating_mul(86_400))
         }
+    };
+    let buckets = bucket_count(range.from, range.to, step).unwrap_or(u64::MAX);
+    if buckets > MAX_BUCKETS {
+        let name = if step == FINE_BUCKET_SECS || buckets == u64::MAX {
+            "from"
+        } else {
+            "step"
+        };
+        return Err(ApiError::BadRequest(format!(
+            "{name}: {step} s buckets over this range would make {buckets}, more than the \
+             limit of {MAX_BUCKETS}; use a wider step or a shorter range"
+        )));
     }
-}
-
-/// Dense per-step counts over `range`, from fine rollup rows.
-fn bucketize(
-    rows: &[RollupRow],
-    range: &TimeRange,
-    step: i64,
-) -> Vec<(DateTime<Utc>, LevelCounts)> {
-    let start = bucket_start(range.from, step);
-    let n = ((range.to - start).num_seconds() + step - 1) / step;
-    let mut out: Vec<(DateTime<Utc>, LevelCounts)> = (0..n.max(0))
-        .map(|i| (start + Duration::seconds(i * step), LevelCounts::default()))
-        .collect();
-    for row in rows {
-        let i = (row.bucket - start).num_seconds().div_euclid(step);
-        if let Some((_, cell)) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
-            cell.add(row.level, row.count);
-        }
-    }
-    out
+    Ok((step, buckets))
 }
 
 /// Which services a `by=service` request wants.
 enum SeriesSelection {
     Named(Vec<String>),
     Busiest(usize),
+}
+
+impl SeriesSelection {
+    /// Most series this selection returns.
+    fn len(&self) -> usize {
+        match self {
+            SeriesSelection::Named(names) => names.len(),
+            SeriesSelection::Busiest(top) => *top,
+        }
+    }
 }
 
 fn series_selection(p: &VolumeParams) -> Result<Option<SeriesSelection>, ApiError> {
@@ -392,7 +542,8 @@ fn series_selection(p: &VolumeParams) -> Result<Option<SeriesSelection>, ApiErro
         Some("service") => {}
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "by: '{other}' is not supported (use by=service)"
+                "by: {} is not supported (use by=service)",
+                quote(other)
             )));
         }
     }
@@ -405,22 +556,17 @@ fn series_selection(p: &VolumeParams) -> Result<Option<SeriesSelection>, ApiErro
         let mut names: Vec<String> = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if !names.iter().any(|n| n == name) {
+                if names.len() == MAX_SERIES {
+                    return Err(ApiError::BadRequest(format!(
+                        "services: at most {MAX_SERIES} services per request"
+                    )));
+                }
                 names.push(name.to_owned());
             }
         }
-        if names.len() > MAX_SERIES {
-            return Err(ApiError::BadRequest(format!(
-                "services: at most {MAX_SERIES} services per request"
-            )));
-        }
         return Ok(Some(SeriesSelection::Named(names)));
     }
-    let top = p.top.unwrap_or(DEFAULT_TOP);
-    if top == 0 || top > MAX_SERIES {
-        return Err(ApiError::BadRequest(format!(
-            "top: must be between 1 and {MAX_SERIES}"
-        )));
-    }
+    let top = page_limit("top", p.top, DEFAULT_TOP, MAX_SERIES)?;
     Ok(Some(SeriesSelection::Busiest(top)))
 }
 
@@ -431,27 +577,14 @@ fn service_series(
     step: i64,
     selection: SeriesSelection,
 ) -> Vec<ServiceSeries> {
-    let mut per_service: BTreeMap<&str, Vec<RollupRow>> = BTreeMap::new();
-    for row in rows {
-        per_service
-            .entry(row.service.as_str())
-            .or_default()
-            .push(row.clone());
-    }
+    let per_service = rows_by_service(rows);
     let names: Vec<String> = match selection {
         SeriesSelection::Named(names) => names,
-        SeriesSelection::Busiest(top) => {
-            let mut totals: Vec<(&str, u64)> = per_service
-                .iter()
-                .map(|(s, rows)| (*s, rows.iter().map(|r| r.count).sum()))
-                .collect();
-            totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            totals
-                .into_iter()
-                .take(top)
-                .map(|(s, _)| s.to_owned())
-                .collect()
-        }
+        SeriesSelection::Busiest(top) => busiest(totals_by_service(rows))
+            .into_iter()
+            .take(top)
+            .map(|(s, _)| s.to_owned())
+            .collect(),
     };
     names
         .into_iter()
@@ -460,48 +593,57 @@ fn service_series(
                 .get(service.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let cells = bucketize(own, range, step);
-            let mut all = LevelCounts::default();
-            for (_, c) in &cells {
-                for level in Level::ALL {
-                    all.add(level, c.get(level));
-                }
-            }
-            ServiceSeries {
-                service,
-                total: all.total(),
-                errors: all.errors(),
-                buckets: cells.into_iter().map(volume_bucket).collect(),
-            }
+            let dense =
+                DenseSeries::summing(&service, own.iter().copied(), step, range.from, range.to);
+            ServiceSeries::from(&dense)
         })
         .collect()
 }
 
-fn volume_bucket((ts, c): (DateTime<Utc>, LevelCounts)) -> VolumeBucket {
-    VolumeBucket {
-        ts,
-        total: c.total(),
-        counts: counts_map(&c),
-    }
+/// Services with their counts, busiest first (ties by name).
+fn busiest(totals: std::collections::BTreeMap<&str, LevelCounts>) -> Vec<(&str, LevelCounts)> {
+    let mut out: Vec<(&str, LevelCounts)> = totals.into_iter().collect();
+    out.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then(a.0.cmp(b.0)));
+    out
 }
 
 /// Event counts per time bucket and level.
 ///
 /// With `by=service`, also one series per service (the busiest `top`, or the
 /// listed `services`), so a dashboard draws every service's error rate from
-/// one request.
+/// one request. A response holds at most 1440 buckets per series and 30000
+/// in all: a wider `step`, a shorter range or fewer services fit.
 #[utoipa::path(get, path = "/api/stats/volume", tag = "stats", params(VolumeParams),
     responses(
         (status = 200, description = "A dense series over the range, oldest first; empty buckets count 0.", body = Volume),
-        (status = 400, description = "A parameter is invalid; the message names it.", body = openapi::ErrorBody,
+        (status = 400, description = "A parameter is invalid, or the response would be too large; the message names the parameter.", body = openapi::ErrorBody,
             example = json!({"error": "step: must be a positive multiple of 10 seconds"})),
         (status = 503, description = "Storage unavailable.", body = openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ))]
-async fn volume(State(state): State<ApiState>, Query(p): Query<VolumeParams>) -> ApiResult<Volume> {
+async fn volume(
+    State(state): State<ApiState>,
+    query: Result<Query<VolumeParams>, QueryRejection>,
+) -> ApiResult<Volume> {
+    let Query(p) = query?;
     let range = TimeRange::from_params(p.from.as_deref(), p.to.as_deref(), state.now())?;
-    let step = choose_step(&range, p.step)?;
+    let (step, buckets) = choose_step(&range, p.step)?;
     let selection = series_selection(&p)?;
+    let series_count = 1 + selection.as_ref().map_or(0, SeriesSelection::len) as u64;
+    if buckets.saturating_mul(series_count) > MAX_VOLUME_CELLS {
+        let name = if p.services.is_some() {
+            "services"
+        } else if p.top.is_some() {
+            "top"
+        } else {
+            "step"
+        };
+        return Err(ApiError::BadRequest(format!(
+            "{name}: {series_count} series of {buckets} buckets would exceed the limit of \
+             {MAX_VOLUME_CELLS} buckets per response; use a wider step, a shorter range or \
+             fewer services"
+        )));
+    }
     let rows = state
         .stores
         .rollups
@@ -511,16 +653,13 @@ async fn volume(State(state): State<ApiState>, Query(p): Query<VolumeParams>) ->
             range.to,
         )
         .await?;
-    let buckets = bucketize(&rows, &range, step)
-        .into_iter()
-        .map(volume_bucket)
-        .collect();
+    let all = DenseSeries::summing("", &rows, step, range.from, range.to);
     let series = selection.map(|s| service_series(&rows, &range, step, s));
     Ok(axum::Json(Volume {
         from: range.from,
         to: range.to,
         step_secs: step,
-        buckets,
+        buckets: volume_buckets(&all),
         series,
     }))
 }
@@ -533,8 +672,7 @@ pub struct ServiceBreakdown {
     pub errors: u64,
     /// errors / total, 0 when there are no events.
     pub error_rate: f64,
-    #[schema(value_type = openapi::LevelCounts)]
-    pub counts: BTreeMap<Level, u64>,
+    pub counts: dto::LevelCounts,
 }
 
 /// `GET /api/stats/breakdown` body.
@@ -543,13 +681,17 @@ pub struct Breakdown {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub total: u64,
-    #[schema(value_type = openapi::LevelCounts)]
-    pub counts: BTreeMap<Level, u64>,
-    /// Busiest first.
+    pub counts: dto::LevelCounts,
+    /// Busiest first: one page of at most `limit` services from `offset`.
     pub services: Vec<ServiceBreakdown>,
+    /// Services in the range, on every page together.
+    pub services_total: usize,
 }
 
 /// Event counts by service and level over a range.
+///
+/// `services` is paged (busiest first, `limit` from `offset`); the totals
+/// always cover every service.
 #[utoipa::path(get, path = "/api/stats/breakdown", tag = "stats", params(RangeParams),
     responses(
         (status = 200, description = "Totals of the range, busiest service first.", body = Breakdown),
@@ -560,9 +702,12 @@ pub struct Breakdown {
     ))]
 async fn breakdown(
     State(state): State<ApiState>,
-    Query(p): Query<RangeParams>,
+    query: Result<Query<RangeParams>, QueryRejection>,
 ) -> ApiResult<Breakdown> {
+    let Query(p) = query?;
     let range = TimeRange::from_params(p.from.as_deref(), p.to.as_deref(), state.now())?;
+    let limit = page_limit("limit", p.limit, MAX_PAGE, MAX_PAGE)?;
+    let offset = p.offset.unwrap_or(0);
     let rows = state
         .stores
         .rollups
@@ -572,17 +717,16 @@ async fn breakdown(
             range.to,
         )
         .await?;
+    let per_service = busiest(totals_by_service(&rows));
     let mut all = LevelCounts::default();
-    let mut per_service: BTreeMap<&str, LevelCounts> = BTreeMap::new();
-    for row in &rows {
-        all.add(row.level, row.count);
-        per_service
-            .entry(row.service.as_str())
-            .or_default()
-            .add(row.level, row.count);
+    for (_, c) in &per_service {
+        all.merge(c);
     }
-    let mut services: Vec<ServiceBreakdown> = per_service
+    let services_total = per_service.len();
+    let services = per_service
         .into_iter()
+        .skip(offset)
+        .take(limit)
         .map(|(service, c)| ServiceBreakdown {
             service: service.to_owned(),
             total: c.total(),
@@ -592,16 +736,16 @@ async fn breakdown(
             } else {
                 0.0
             },
-            counts: counts_map(&c),
+            counts: (&c).into(),
         })
         .collect();
-    services.sort_by(|a, b| b.total.cmp(&a.total).then(a.service.cmp(&b.service)));
     Ok(axum::Json(Breakdown {
         from: range.from,
         to: range.to,
         total: all.total(),
-        counts: counts_map(&all),
+        counts: (&all).into(),
         services,
+        services_total,
     }))
 }
 
@@ -628,8 +772,7 @@ pub struct AnomaliesParams {
 /// A list of anomalies, newest first.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AnomalyList {
-    #[schema(value_type = Vec<openapi::Anomaly>)]
-    pub items: Vec<Anomaly>,
+    pub items: Vec<dto::Anomaly>,
 }
 
 /// Anomalies, newest first.
@@ -643,8 +786,9 @@ pub struct AnomalyList {
     ))]
 async fn anomalies(
     State(state): State<ApiState>,
-    Query(p): Query<AnomaliesParams>,
+    query: Result<Query<AnomaliesParams>, QueryRejection>,
 ) -> ApiResult<AnomalyList> {
+    let Query(p) = query?;
     let now = state.now();
     let kind = p
         .kind
@@ -663,12 +807,7 @@ async fn anomalies(
         .as_deref()
         .map(|v| parse_time("since", v, now))
         .transpose()?;
-    let limit = p.limit.unwrap_or(100);
-    if limit == 0 || limit > MAX_LOG_LIMIT {
-        return Err(ApiError::BadRequest(format!(
-            "limit: must be between 1 and {MAX_LOG_LIMIT}"
-        )));
-    }
+    let limit = page_limit("limit", p.limit, 100, MAX_LOG_LIMIT)?;
     let items = state
         .stores
         .anomalies
@@ -680,7 +819,9 @@ async fn anomalies(
             limit,
         })
         .await?;
-    Ok(axum::Json(AnomalyList { items }))
+    Ok(axum::Json(AnomalyList {
+        items: items.into_iter().map(dto::Anomaly::from).collect(),
+    }))
 }
 
 /// One point of the series around an anomaly.
@@ -695,14 +836,13 @@ pub struct SeriesPoint {
 /// window and error lines from the window.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AnomalyDetail {
-    #[schema(value_type = openapi::Anomaly)]
-    pub anomaly: Anomaly,
+    pub anomaly: dto::Anomaly,
     pub step_secs: i64,
-    /// The service's counts from 15 minutes before to 15 minutes after the window.
+    /// The service's counts from 15 minutes before to 15 minutes after the
+    /// window (in 10-second buckets, wider for a long window: at most 1440).
     pub series: Vec<SeriesPoint>,
     /// Up to 50 error lines of the window, newest first.
-    #[schema(value_type = Vec<openapi::StoredLog>)]
-    pub logs: Vec<StoredLog>,
+    pub logs: Vec<dto::StoredLog>,
 }
 
 /// One anomaly with its service's series around it and its error lines.
@@ -717,28 +857,43 @@ pub struct AnomalyDetail {
     ))]
 async fn anomaly_detail(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> ApiResult<AnomalyDetail> {
+    let Path(id) = id?;
     let anomaly = state
         .stores
         .anomalies
         .get(&id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no anomaly with id '{id}'")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("no anomaly with id {}", quote(&id))))?;
     let margin = Duration::minutes(15);
     let range = TimeRange {
-        from: anomaly.window_start - margin,
-        to: anomaly.window_end + margin,
+        from: anomaly
+            .window_start
+            .checked_sub_signed(margin)
+            .unwrap_or(anomaly.window_start),
+        to: anomaly
+            .window_end
+            .checked_add_signed(margin)
+            .unwrap_or(anomaly.window_end),
     };
+    // Fine buckets, or whole multiples of them for a window too long to
+    // show that finely.
+    let fine = bucket_count(range.from, range.to, FINE_BUCKET_SECS).unwrap_or(u64::MAX);
+    let factor = i64::try_from(fine.div_ceil(MAX_BUCKETS).max(1)).unwrap_or(i64::MAX);
+    let step = FINE_BUCKET_SECS.saturating_mul(factor);
     let rows = state
         .stores
         .rollups
         .rollups(Some(&anomaly.service), range.from, range.to)
         .await?;
-    let series = bucketize(&rows, &range, FINE_BUCKET_SECS)
-        .into_iter()
-        .map(|(ts, c)| SeriesPoint {
-            ts,
+    let dense = DenseSeries::summing(&anomaly.service, &rows, step, range.from, range.to);
+    let series = dense
+        .counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| SeriesPoint {
+            ts: dense.bucket_time(i),
             total: c.total(),
             errors: c.errors(),
         })
@@ -750,30 +905,69 @@ async fn anomaly_detail(
         .await?
         .items;
     Ok(axum::Json(AnomalyDetail {
-        anomaly,
-        step_secs: FINE_BUCKET_SECS,
+        anomaly: anomaly.into(),
+        step_secs: step,
         series,
-        logs,
+        logs: logs.into_iter().map(dto::StoredLog::from).collect(),
     }))
+}
+
+/// Query of `GET /api/services`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ServicesParams {
+    /// Services per page, by name, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page: services after this name.
+    pub cursor: Option<String>,
 }
 
 /// `GET /api/services` body.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ServiceList {
-    /// Totals cover the last 24 hours.
-    #[schema(value_type = Vec<openapi::ServiceSummary>)]
-    pub items: Vec<ServiceSummary>,
+    /// Totals cover the last 24 hours; ordered by name.
+    pub items: Vec<dto::ServiceSummary>,
+    /// Pass as `cursor` to get the next page; absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
-/// Services with events in the last 24 hours and their totals.
-#[utoipa::path(get, path = "/api/services", tag = "services",
+/// Services with events in the last 24 hours and their totals, by name,
+/// a page at a time.
+#[utoipa::path(get, path = "/api/services", tag = "services", params(ServicesParams),
     responses(
         (status = 200, description = "Services, with totals over the last 24 hours.", body = ServiceList),
+        (status = 400, description = "A parameter is invalid; the message names it.", body = openapi::ErrorBody,
+            example = json!({"error": "limit: must be between 1 and 1000"})),
         (status = 503, description = "Storage unavailable.", body = openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ))]
-async fn services(State(state): State<ApiState>) -> ApiResult<ServiceList> {
-    let since = state.now() - Duration::hours(24);
-    let items = state.stores.rollups.services(since).await?;
-    Ok(axum::Json(ServiceList { items }))
+async fn services(
+    State(state): State<ApiState>,
+    query: Result<Query<ServicesParams>, QueryRejection>,
+) -> ApiResult<ServiceList> {
+    let Query(p) = query?;
+    let limit = page_limit("limit", p.limit, MAX_PAGE, MAX_PAGE)?;
+    let since = state
+        .now()
+        .checked_sub_signed(Duration::hours(24))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let mut all = state.stores.rollups.services(since).await?;
+    all.sort_by(|a, b| a.service.cmp(&b.service));
+    let after = p.cursor.as_deref().unwrap_or_default();
+    let start = all.partition_point(|s| s.service.as_str() <= after);
+    let mut items: Vec<dto::ServiceSummary> = all
+        .into_iter()
+        .skip(start)
+        .take(limit + 1)
+        .map(dto::ServiceSummary::from)
+        .collect();
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|s| s.service.clone())
+    } else {
+        None
+    };
+    Ok(axum::Json(ServiceList { items, next_cursor }))
 }

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use anomalog_core::parse::parse_timestamp;
+
 use crate::ApiError;
 
 /// Default range of the stats endpoints when `from` is absent.
@@ -25,10 +27,12 @@ impl TimeRange {
             .map(|v| parse_time("to", v, now))
             .transpose()?
             .unwrap_or(now);
-        let from = from
-            .map(|v| parse_time("from", v, now))
-            .transpose()?
-            .unwrap_or(to - DEFAULT_RANGE);
+        let from = match from {
+            Some(v) => parse_time("from", v, now)?,
+            None => to.checked_sub_signed(DEFAULT_RANGE).ok_or_else(|| {
+                ApiError::BadRequest("to: too early to default from to an hour before".into())
+            })?,
+        };
         if from >= to {
             return Err(ApiError::BadRequest("from: must be before to".into()));
         }
@@ -36,43 +40,55 @@ impl TimeRange {
     }
 }
 
-/// Reads a time parameter: RFC 3339 (`2026-01-02T03:04:05Z`), Unix epoch
-/// seconds or milliseconds (told apart by magnitude), `now`, or `now-<N><unit>`
-/// with unit `s`, `m`, `h` or `d`.
+/// Longest part of a parameter value quoted back in an error message, so an
+/// error body stays small whatever the request carried.
+const QUOTE_LIMIT: usize = 64;
+
+/// `value` for an error message: at most [`QUOTE_LIMIT`] characters.
+pub fn quote(value: &str) -> String {
+    match value.char_indices().nth(QUOTE_LIMIT) {
+        Some((cut, _)) => format!("'{}...'", &value[..cut]),
+        None => format!("'{value}'"),
+    }
+}
+
+/// Reads a time parameter: `now`, `now-<N><unit>` with unit `s`, `m`, `h` or
+/// `d`, or anything an ingested `ts` may be (core's one rule: RFC 3339, and
+/// Unix epoch seconds, milliseconds, microseconds or nanoseconds told apart
+/// by magnitude; see [`anomalog_core::parse::parse_timestamp`]). Never
+/// panics: every arithmetic step is checked.
 pub fn parse_time(name: &str, value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
     let v = value.trim();
-    let bad = || {
+    let bad = |why: &str| {
         ApiError::BadRequest(format!(
-            "{name}: cannot read '{v}' as a time (use RFC 3339, epoch seconds or milliseconds, or now-15m)"
+            "{name}: cannot read {} as a time: {why} (use RFC 3339, Unix epoch seconds or \
+             milliseconds, now or now-15m)",
+            quote(v)
         ))
     };
     if v == "now" {
         return Ok(now);
     }
     if let Some(rel) = v.strip_prefix("now-") {
-        let (digits, unit) = rel.split_at(rel.len().saturating_sub(1));
-        let n: i64 = digits.parse().map_err(|_| bad())?;
-        let d = match unit {
-            "s" => Duration::try_seconds(n),
-            "m" => Duration::try_minutes(n),
-            "h" => Duration::try_hours(n),
-            "d" => Duration::try_days(n),
-            _ => None,
-        }
-        .ok_or_else(bad)?;
-        return now.checked_sub_signed(d).ok_or_else(bad);
-    }
-    if let Ok(n) = v.parse::<i64>() {
-        let ts = if n.abs() >= 100_000_000_000 {
-            DateTime::from_timestamp_millis(n)
-        } else {
-            DateTime::from_timestamp(n, 0)
+        // The unit is the last character, whatever its width in bytes.
+        let Some(unit) = rel.chars().next_back() else {
+            return Err(bad("no amount"));
         };
-        return ts.ok_or_else(bad);
+        let digits = &rel[..rel.len() - unit.len_utf8()];
+        let n: i64 = digits
+            .parse()
+            .map_err(|_| bad("the amount is not a whole number"))?;
+        let d = match unit {
+            's' => Duration::try_seconds(n),
+            'm' => Duration::try_minutes(n),
+            'h' => Duration::try_hours(n),
+            'd' => Duration::try_days(n),
+            _ => return Err(bad("the unit is not s, m, h or d")),
+        }
+        .ok_or_else(|| bad("out of range"))?;
+        return now.checked_sub_signed(d).ok_or_else(|| bad("out of range"));
     }
-    DateTime::parse_from_rfc3339(v)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| bad())
+    parse_timestamp(&serde_json::Value::String(v.to_owned())).map_err(|e| bad(&e))
 }
 
 #[cfg(test)]
@@ -118,6 +134,49 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn hostile_values_are_errors_not_panics() {
+        let long = "9".repeat(10_000);
+        for bad in [
+            "now-1\u{e9}",
+            "now-\u{e9}",
+            "now-",
+            "now-9223372036854775807d",
+            "now--9223372036854775808s",
+            "-8334601228800000",
+            "-9223372036854775808",
+            "0001-01-01T00:00:00Z",
+            "+262143-12-31T23:59:59Z",
+            long.as_str(),
+        ] {
+            let err = parse_time("to", bad, now()).unwrap_err();
+            assert!(
+                err.to_string().starts_with("to: cannot read"),
+                "{bad}: {err}"
+            );
+            assert!(err.to_string().len() < 600, "{bad}: error is not bounded");
+        }
+    }
+
+    #[test]
+    fn epochs_follow_cores_magnitude_rule() {
+        let t = Utc.timestamp_opt(1_772_625_600, 0).unwrap();
+        for v in [
+            "1772625600",
+            "1772625600000",
+            "1772625600000000",
+            "1772625600000000000",
+        ] {
+            assert_eq!(parse_time("from", v, now()).unwrap(), t, "{v}");
+        }
+    }
+
+    #[test]
+    fn the_default_from_is_an_hour_before_an_early_to() {
+        let r = TimeRange::from_params(None, Some("1970-01-01T00:10:00Z"), now()).unwrap();
+        assert_eq!(r.to - r.from, Duration::hours(1));
     }
 
     #[test]

@@ -83,10 +83,7 @@ async fn harness() -> Harness {
         }])
         .await
         .unwrap();
-    let state = ApiState {
-        stores: stores.clone(),
-        clock: Arc::new(now),
-    };
+    let state = ApiState::with_clock(stores.clone(), Arc::new(now));
     Harness {
         _dir: dir,
         stores,
@@ -358,4 +355,150 @@ async fn services_lists_every_service_with_totals() {
     assert_eq!(items[0]["service"], "api");
     assert_eq!(items[0]["total"], 3);
     assert_eq!(items[1]["total"], 3);
+}
+
+/// Asserts a 400 whose JSON reason starts with `param`.
+async fn assert_bad_request(app: &axum::Router, uri: &str, param: &str) {
+    let started = std::time::Instant::now();
+    let (status, body) = get(app, uri).await;
+    let shown: String = body.to_string().chars().take(300).collect();
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {shown}");
+    let reason = body["error"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with(&format!("{param}:")),
+        "{uri}: reason should name {param}: {reason}"
+    );
+    assert!(reason.len() < 1000, "{uri}: unbounded reason");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{uri}: took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn hostile_time_parameters_are_400s_naming_the_parameter() {
+    let h = harness().await;
+    let hundred: Vec<String> = (0..100).map(|i| format!("svc{i}")).collect();
+    let cases = [
+        ("/api/logs?from=now-1%C3%A9".to_owned(), "from"),
+        ("/api/logs?to=-8334601228800000".to_owned(), "to"),
+        ("/api/stats/volume?to=-8334601228800000".to_owned(), "to"),
+        ("/api/stats/volume?from=now-1%C3%A9".to_owned(), "from"),
+        (
+            "/api/stats/volume?to=-9223372036854775808&from=-9223372036854775807".to_owned(),
+            "to",
+        ),
+        (
+            "/api/stats/volume?step=9223372036854775800".to_owned(),
+            "step",
+        ),
+        (
+            "/api/stats/volume?step=-9223372036854775800".to_owned(),
+            "step",
+        ),
+        (
+            "/api/stats/volume?step=99999999999999999999".to_owned(),
+            "step",
+        ),
+        ("/api/logs?limit=-1".to_owned(), "limit"),
+        (
+            "/api/anomalies?since=now-99999999999999999d".to_owned(),
+            "since",
+        ),
+        (
+            "/api/stats/breakdown?from=now-%F0%9F%92%A5".to_owned(),
+            "from",
+        ),
+        (
+            format!(
+                "/api/stats/volume?from=0001-01-01T00:00:00Z&by=service&services={}",
+                hundred.join(",")
+            ),
+            "from",
+        ),
+        ("/api/stats/volume?from=now-1d&step=10".to_owned(), "from"),
+        ("/api/stats/volume?from=now-1d&step=30".to_owned(), "step"),
+        (
+            format!(
+                "/api/stats/volume?from=now-4h&step=10&by=service&services={}",
+                hundred.join(",")
+            ),
+            "services",
+        ),
+        (format!("/api/logs?q={}", "x".repeat(60_000)), "q"),
+        ("/api/services?limit=0".to_owned(), "limit"),
+        ("/api/stats/breakdown?limit=5000".to_owned(), "limit"),
+    ];
+    for (uri, param) in &cases {
+        assert_bad_request(&h.app, uri, param).await;
+    }
+}
+
+#[tokio::test]
+async fn epochs_of_every_magnitude_read_as_the_same_time() {
+    let h = harness().await;
+    let from = (now() - Duration::minutes(1)).timestamp();
+    for from in [
+        from.to_string(),
+        format!("{from}000"),
+        format!("{from}000000"),
+        format!("{from}000000000"),
+    ] {
+        let (status, body) = get(&h.app, &format!("/api/stats/volume?from={from}")).await;
+        assert_eq!(status, StatusCode::OK, "{from}: {body}");
+        let total: u64 = body["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["total"].as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 5, "{from}: the last minute holds 5 events");
+    }
+}
+
+#[tokio::test]
+async fn services_and_breakdown_are_paged() {
+    let h = harness().await;
+    let (_, first) = get(&h.app, "/api/services?limit=1").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    assert_eq!(first["items"][0]["service"], "api");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = get(&h.app, &format!("/api/services?limit=1&cursor={cursor}")).await;
+    assert_eq!(second["items"][0]["service"], "web");
+    assert!(second.get("next_cursor").is_none(), "{second}");
+
+    let (_, page) = get(&h.app, "/api/stats/breakdown?from=now-3h&limit=1&offset=1").await;
+    assert_eq!(page["services_total"], 2);
+    assert_eq!(page["total"], 6, "totals cover every service");
+    let services = page["services"].as_array().unwrap();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0]["service"], "web", "ties go by name");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_with_a_json_reason() {
+    let app = axum::Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                let v: Vec<u8> = Vec::new();
+                v[1].to_string()
+            }),
+        )
+        .route("/fine", axum::routing::get(|| async { "fine" }))
+        .layer(anomalog_api::catch_panics());
+    let (status, body) = get(&app, "/boom").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("internal error")
+    );
+    let res = app
+        .oneshot(Request::get("/fine").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }

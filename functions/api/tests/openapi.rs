@@ -114,10 +114,7 @@ async fn harness(queue_capacity: u64) -> Harness {
         }])
         .await
         .unwrap();
-    let api = router(ApiState {
-        stores,
-        clock: Arc::new(now),
-    });
+    let api = router(ApiState::with_clock(stores, Arc::new(now)));
     let ingest = anomalog_ingest::router(IngestState::new(
         store,
         IngestConfig {

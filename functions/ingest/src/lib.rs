@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod rate_limit;
 
 pub mod openapi;
+pub mod store_status;
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
@@ -28,6 +29,7 @@ use axum::routing::post;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use anomalog_core::config::IngestConfig;
 use anomalog_core::parse::{BodyFormat, ParseDefaults, ParseError, Rejection, parse_body};
@@ -36,7 +38,10 @@ use anomalog_store::{EventQueue, StoreError};
 use crate::rate_limit::{ClientKey, IngestRateLimit, Refusal};
 
 /// Seconds a client should wait before retrying after a 503.
-pub const RETRY_AFTER_SECS: u64 = 5;
+pub use store_status::RETRY_AFTER_SECS;
+
+/// Longest a request waits for room in the in-flight budget before a 503.
+pub const INFLIGHT_WAIT: Duration = Duration::from_secs(1);
 
 /// Most rejection reasons returned in one response; the count is always exact.
 pub const MAX_ERRORS_REPORTED: usize = 100;
@@ -48,6 +53,9 @@ pub struct IngestState {
     pub config: Arc<IngestConfig>,
     /// The per-client rate limit, when the configuration asks for one.
     pub rate_limit: Option<Arc<IngestRateLimit>>,
+    /// Bytes of requests being read, decoded and parsed, over all requests
+    /// (`ingest.max_inflight_bytes` permits).
+    pub inflight: Arc<tokio::sync::Semaphore>,
 }
 
 impl IngestState {
@@ -56,6 +64,11 @@ impl IngestState {
         IngestState {
             queue,
             rate_limit: IngestRateLimit::from_config(&config).map(Arc::new),
+            inflight: Arc::new(tokio::sync::Semaphore::new(
+                config
+                    .max_inflight_bytes
+                    .min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
             config: Arc::new(config),
         }
     }
@@ -123,6 +136,13 @@ pub enum IngestError {
     NothingUsable(Vec<Rejection>),
     #[error("log queue unavailable, nothing was stored: {0}")]
     Unavailable(String),
+    #[error(
+        "ingest is busy: {inflight_limit} bytes of requests are being processed; nothing was \
+         stored, retry shortly"
+    )]
+    Busy { inflight_limit: usize },
+    #[error("the request took too long to arrive: {0}")]
+    BodyTimeout(String),
     #[error("internal error, nothing was stored: {0}")]
     Internal(String),
 }
@@ -142,17 +162,22 @@ impl IngestError {
             | IngestError::Unparsable(_)
             | IngestError::NothingUsable(_) => StatusCode::BAD_REQUEST,
             IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            IngestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::Unavailable(_) | IngestError::Busy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            IngestError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             IngestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 impl From<StoreError> for IngestError {
+    /// By [`store_status::status_of`], the mapping the read API uses too.
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(m) | StoreError::Backend(m) => IngestError::Unavailable(m),
-            other => IngestError::Internal(other.to_string()),
+        if store_status::status_of(&e) == StatusCode::SERVICE_UNAVAILABLE {
+            IngestError::Unavailable(e.to_string())
+        } else {
+            IngestError::Internal(e.to_string())
         }
     }
 }
@@ -170,10 +195,11 @@ impl IntoResponse for IngestError {
         }
         let mut response = (status, axum::Json(body)).into_response();
         match self {
-            IngestError::Unavailable(_) => {
+            IngestError::Unavailable(_) => store_status::set_retry_after(&mut response),
+            IngestError::Busy { .. } => {
                 response
                     .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
             }
             IngestError::RateLimited { retry_after, .. } => {
                 response.headers_mut().insert(
@@ -248,10 +274,39 @@ async fn accept(
 ) -> Result<(StatusCode, axum::Json<IngestReceipt>), IngestError> {
     let config = &state.config;
     let key_index = authenticate(&config.api_keys, headers)?;
+    // Reserve the memory this request may take before reading it: the body
+    // on the wire, plus what decoding and parsing make of it (the decoded
+    // limit when compressed, about the body again when not).
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(config.max_body_bytes, |n| n.min(config.max_body_bytes));
+    let compressed = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("identity"));
+    let expansion = if compressed {
+        config.max_decoded_bytes.saturating_mul(2)
+    } else {
+        declared.saturating_mul(2)
+    };
+    let budget = config
+        .max_inflight_bytes
+        .min(tokio::sync::Semaphore::MAX_PERMITS);
+    let weight = declared.saturating_add(expansion).clamp(1, budget);
+    let permits = u32::try_from(weight).unwrap_or(u32::MAX);
+    let reserve = state.inflight.clone().acquire_many_owned(permits);
+    let Ok(Ok(_reserved)) = tokio::time::timeout(INFLIGHT_WAIT, reserve).await else {
+        // Read the body to the end without keeping it, so the client gets
+        // to read this answer instead of a reset in mid-upload.
+        discard_body(body, config.max_body_bytes).await;
+        return Err(IngestError::Busy {
+            inflight_limit: config.max_inflight_bytes,
+        });
+    };
     let raw = read_body(body, config.max_body_bytes).await?;
     metrics::count(metrics::BODY_BYTES, raw.len());
-    let decoded = decode(headers, raw, config.max_decoded_bytes)?;
-    let format = body_format(headers, &decoded)?;
     let defaults = ParseDefaults {
         service: params
             .service
@@ -260,11 +315,15 @@ async fn accept(
         source: params.source,
         received_at: now,
     };
-    let batch =
-        parse_body(format, &decoded, &defaults, &config.parse_limits()).map_err(|e| match e {
-            ParseError::TooManyEvents { .. } => IngestError::TooManyEvents(e.to_string()),
-            other => IngestError::Unparsable(other.to_string()),
-        })?;
+    // Decompressing and parsing are CPU work: off the async workers, so a
+    // few large bodies never stall health checks and other requests.
+    let work_headers = headers.clone();
+    let work_config = Arc::clone(config);
+    let batch = tokio::task::spawn_blocking(move || {
+        decode_and_parse(&work_headers, raw, &defaults, &work_config)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(format!("parsing failed: {e}")))??;
     if batch.events.is_empty() {
         return Err(IngestError::NothingUsable(batch.rejections));
     }
@@ -293,7 +352,21 @@ async fn accept(
             }
         }
     }
-    let entry = state.queue.append(&batch.events).await.map_err(|e| {
+    // An adapter may encode the batch before its I/O (megabytes of JSON):
+    // the whole append runs on the blocking pool, off the async workers.
+    let queue = Arc::clone(&state.queue);
+    let runtime = tokio::runtime::Handle::current();
+    let (appended, events) = tokio::task::spawn_blocking(move || {
+        let appended = runtime.block_on(queue.append(&batch.events));
+        (appended, batch.events)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(format!("queue append failed: {e}")))?;
+    let batch = anomalog_core::parse::ParsedBatch {
+        events,
+        rejections: batch.rejections,
+    };
+    let entry = appended.map_err(|e| {
         tracing::warn!(error = %e, events = batch.events.len(), "queue append failed");
         IngestError::from(e)
     })?;
@@ -316,6 +389,53 @@ async fn accept(
     ))
 }
 
+/// Decodes, frames and parses a body, and checks the batch's stored size.
+fn decode_and_parse(
+    headers: &HeaderMap,
+    raw: Bytes,
+    defaults: &ParseDefaults,
+    config: &IngestConfig,
+) -> Result<anomalog_core::parse::ParsedBatch, IngestError> {
+    let decoded = decode(headers, raw, config.max_decoded_bytes)?;
+    let format = body_format(headers, &decoded)?;
+    let batch =
+        parse_body(format, &decoded, defaults, &config.parse_limits()).map_err(|e| match e {
+            ParseError::TooManyEvents { .. } => IngestError::TooManyEvents(e.to_string()),
+            other => IngestError::Unparsable(other.to_string()),
+        })?;
+    drop(decoded);
+    let stored = stored_bytes(&batch.events);
+    if stored > config.max_stored_bytes {
+        return Err(IngestError::TooManyEvents(format!(
+            "the batch would take {stored} bytes stored (as JSON: a control character takes 6 \
+             bytes), more than the limit of {} (ingest.max_stored_bytes); nothing was stored, \
+             send smaller batches",
+            config.max_stored_bytes
+        )));
+    }
+    Ok(batch)
+}
+
+/// Bytes `events` take as JSON, escapes included: what the queue and the log
+/// store will hold, counted without building it.
+fn stored_bytes(events: &[anomalog_core::LogEvent]) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, events) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -325,26 +445,27 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Checks the bearer key; returns the index of the matching key, or `None`
-/// when authentication is off.
-fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<Option<usize>, IngestError> {
+/// Checks the bearer key (the scheme's case does not matter); returns the
+/// index of the matching key, or `None` when authentication is off (no
+/// keys). The read API of `anomalog up` uses it too.
+pub fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<Option<usize>, IngestError> {
     if keys.is_empty() {
         return Ok(None);
     }
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
         .ok_or(IngestError::Unauthorized)?;
-    // Compare with every key (no early exit), so timing does not tell which matched.
+    // Compare digests with every key (no early exit): timing tells neither
+    // which key matched, nor how much of one, nor its length.
+    let presented = Sha256::digest(presented.as_bytes());
     keys.iter()
         .enumerate()
         .fold(None, |found, (i, k)| {
-            if constant_time_eq(k.as_bytes(), presented.as_bytes()) {
+            if constant_time_eq(&Sha256::digest(k.as_bytes()), &presented) {
                 Some(i)
             } else {
                 found
@@ -363,20 +484,39 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Reads and drops up to `limit` bytes of `body`, holding one chunk at a time.
+async fn discard_body(body: Body, limit: usize) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut seen = 0usize;
+    while seen <= limit {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
+        }
+    }
+}
+
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");
+        let timed_out = std::iter::successors(std::error::Error::source(&e), |s| s.source())
+            .any(|s| s.is::<tower_http::timeout::TimeoutError>());
         if too_large {
             IngestError::PayloadTooLarge { limit }
+        } else if timed_out {
+            IngestError::BodyTimeout(e.to_string())
         } else {
             IngestError::BodyRead(e.to_string())
         }
     })
 }
 
-fn decode(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, IngestError> {
+/// Decodes `raw` by its `Content-Encoding` (gzip, zstd or none), refusing
+/// more than `limit` decoded bytes. Public for the fuzz targets (fuzz/).
+pub fn decode(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, IngestError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -451,6 +591,38 @@ mod tests {
         assert!(constant_time_eq(b"secret", b"secret"));
         assert!(!constant_time_eq(b"secret", b"secreT"));
         assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_keys_are_exact() {
+        let keys = vec!["k1".to_owned(), "secret".to_owned()];
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            authenticate(&keys, &h)
+        };
+        assert_eq!(with("Bearer secret").unwrap(), Some(1));
+        assert_eq!(with("BEARER secret").unwrap(), Some(1));
+        assert_eq!(with("bEaReR k1").unwrap(), Some(0));
+        assert!(with("Bearer secre").is_err());
+        assert!(with("Basic secret").is_err());
+        assert!(with("Bearersecret").is_err());
+        assert!(authenticate(&keys, &HeaderMap::new()).is_err());
+        assert_eq!(authenticate(&[], &HeaderMap::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn stored_bytes_count_escapes() {
+        let ts = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let plain =
+            anomalog_core::LogEvent::new(ts, "s", anomalog_core::Level::Info, "a".repeat(60));
+        let control =
+            anomalog_core::LogEvent::new(ts, "s", anomalog_core::Level::Info, "\u{1}".repeat(60));
+        assert_eq!(
+            stored_bytes(std::slice::from_ref(&control))
+                - stored_bytes(std::slice::from_ref(&plain)),
+            60 * 5
+        );
     }
 
     #[test]
