@@ -9,6 +9,7 @@ pub mod detect;
 pub mod model;
 pub mod parse;
 pub mod rollup;
+pub mod shippers;
 
 pub use config::Config;
 pub use model::{
