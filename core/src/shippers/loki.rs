@@ -3,7 +3,7 @@
 //! | event     | from |
 //! |-----------|------|
 //! | `service` | the first stream label of `service_name`, `service`, `app`, `job` |
-//! | `level`   | label `level`, else `detected_level`, else inferred from the line as for a text line of `/ingest` (`ERROR ...`, `level=warn`, a JSON `level`...) |
+//! | `level`   | label `level`, else `detected_level`, else `severity` (python-logging-loki's), else inferred from the line as for a text line of `/ingest` (`ERROR ...`, `level=warn`, a JSON `level`...) |
 //! | `host`    | label `host`, else `hostname` |
 //! | `ts`      | the entry's timestamp |
 //! | `message` | the line, whole |
@@ -22,7 +22,7 @@ use crate::model::{Level, LogEvent};
 use crate::parse::{ParseDefaults, ParseLimits, parse_text_line};
 
 const SERVICE_LABELS: &[&str] = &["service_name", "service", "app", "job"];
-const LEVEL_LABELS: &[&str] = &["level", "detected_level"];
+const LEVEL_LABELS: &[&str] = &["level", "detected_level", "severity"];
 const HOST_LABELS: &[&str] = &["host", "hostname"];
 const TRACE_ID_KEYS: &[&str] = &["trace_id", "traceID", "traceId"];
 const SPAN_ID_KEYS: &[&str] = &["span_id", "spanID", "spanId"];
@@ -131,16 +131,26 @@ mod tests {
         let l = labels(&[("job", "j")]);
         let event = to_event(&l, entry("hi"), &defaults(), &ParseLimits::default()).unwrap();
         assert_eq!(event.service, "j");
-        let event =
-            to_event(&labels(&[]), entry("hi"), &defaults(), &ParseLimits::default()).unwrap();
+        let event = to_event(
+            &labels(&[]),
+            entry("hi"),
+            &defaults(),
+            &ParseLimits::default(),
+        )
+        .unwrap();
         assert_eq!(event.service, "fallback");
     }
 
     #[test]
     fn level_comes_from_labels_then_the_line() {
         let l = labels(&[("app", "a"), ("level", "warning")]);
-        let event =
-            to_event(&l, entry("ERROR in line"), &defaults(), &ParseLimits::default()).unwrap();
+        let event = to_event(
+            &l,
+            entry("ERROR in line"),
+            &defaults(),
+            &ParseLimits::default(),
+        )
+        .unwrap();
         assert_eq!(event.level, Level::Warn);
         assert!(!event.attrs.contains_key("level"));
         let l = labels(&[("app", "a")]);
@@ -152,7 +162,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(event.level, Level::Error);
-        assert_eq!(event.message, "ERROR payment failed", "the line is kept whole");
+        assert_eq!(
+            event.message, "ERROR payment failed",
+            "the line is kept whole"
+        );
         let event = to_event(
             &l,
             entry("ts=1 level=debug msg=x"),

@@ -190,8 +190,13 @@ mod tests {
             body: Some(serde_json::json!({"user": "ann", "ok": false})),
             ..OtlpLogRecord::default()
         };
-        let event =
-            to_event(&resource(), structured, &defaults(), &ParseLimits::default()).unwrap();
+        let event = to_event(
+            &resource(),
+            structured,
+            &defaults(),
+            &ParseLimits::default(),
+        )
+        .unwrap();
         assert_eq!(event.message, r#"{"ok":false,"user":"ann"}"#);
         assert_eq!(event.ts, defaults().received_at);
 

@@ -8,8 +8,13 @@
 //! limit ([`rate_limit`]) answers 429 before anything is stored. Every answer is
 //! counted in the [`metrics`] (names and meaning there).
 
+pub mod bulk;
+pub mod loki;
 pub mod metrics;
+pub mod otlp;
 pub mod rate_limit;
+mod shipper;
+pub mod syslog;
 
 pub mod openapi;
 
@@ -61,10 +66,12 @@ impl IngestState {
     }
 }
 
-/// The ingest routes: `POST /ingest`.
+/// The ingest routes: `POST /ingest` and the shipper protocols ([`otlp`],
+/// [`loki`], [`bulk`]).
 pub fn router(state: IngestState) -> Router {
     Router::new()
         .route("/ingest", post(ingest))
+        .merge(shipper::routes())
         .with_state(state)
 }
 
@@ -128,7 +135,7 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
             IngestError::PayloadTooLarge { .. } | IngestError::TooManyEvents(_) => {
@@ -268,41 +275,7 @@ async fn accept(
     if batch.events.is_empty() {
         return Err(IngestError::NothingUsable(batch.rejections));
     }
-    if let Some(limit) = &state.rate_limit {
-        let client = match (key_index, peer) {
-            (Some(i), _) => ClientKey::ApiKey(i),
-            (None, Some(ip)) => ClientKey::Peer(ip),
-            (None, None) => ClientKey::Anonymous,
-        };
-        match limit.admit(&client, batch.events.len()) {
-            Ok(()) => {}
-            Err(Refusal::Wait { retry_after }) => {
-                metrics::count(metrics::EVENTS_RATE_LIMITED, batch.events.len());
-                return Err(IngestError::RateLimited {
-                    per_sec: limit.per_sec(),
-                    burst: limit.burst(),
-                    retry_after,
-                });
-            }
-            Err(Refusal::LargerThanBurst { burst }) => {
-                return Err(IngestError::TooManyEvents(format!(
-                    "batch of {} events is larger than the rate limit burst of {burst} events \
-                     (ingest.rate_limit_burst); send smaller batches",
-                    batch.events.len()
-                )));
-            }
-        }
-    }
-    let entry = state.queue.append(&batch.events).await.map_err(|e| {
-        tracing::warn!(error = %e, events = batch.events.len(), "queue append failed");
-        IngestError::from(e)
-    })?;
-    tracing::debug!(
-        entry,
-        accepted = batch.events.len(),
-        rejected = batch.rejections.len(),
-        "batch queued"
-    );
+    commit(state, key_index, peer, &batch.events).await?;
     let rejected = batch.rejections.len();
     let mut errors = batch.rejections;
     errors.truncate(MAX_ERRORS_REPORTED);
@@ -316,7 +289,48 @@ async fn accept(
     ))
 }
 
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+/// Admits `events` through the rate limit and appends them to the queue as one
+/// entry; returns the entry id. Shared by every protocol.
+pub(crate) async fn commit(
+    state: &IngestState,
+    key_index: Option<usize>,
+    peer: Option<IpAddr>,
+    events: &[anomalog_core::LogEvent],
+) -> Result<String, IngestError> {
+    if let Some(limit) = &state.rate_limit {
+        let client = match (key_index, peer) {
+            (Some(i), _) => ClientKey::ApiKey(i),
+            (None, Some(ip)) => ClientKey::Peer(ip),
+            (None, None) => ClientKey::Anonymous,
+        };
+        match limit.admit(&client, events.len()) {
+            Ok(()) => {}
+            Err(Refusal::Wait { retry_after }) => {
+                metrics::count(metrics::EVENTS_RATE_LIMITED, events.len());
+                return Err(IngestError::RateLimited {
+                    per_sec: limit.per_sec(),
+                    burst: limit.burst(),
+                    retry_after,
+                });
+            }
+            Err(Refusal::LargerThanBurst { burst }) => {
+                return Err(IngestError::TooManyEvents(format!(
+                    "batch of {} events is larger than the rate limit burst of {burst} events \
+                     (ingest.rate_limit_burst); send smaller batches",
+                    events.len()
+                )));
+            }
+        }
+    }
+    let entry = state.queue.append(events).await.map_err(|e| {
+        tracing::warn!(error = %e, events = events.len(), "queue append failed");
+        IngestError::from(e)
+    })?;
+    tracing::debug!(entry, accepted = events.len(), "batch queued");
+    Ok(entry)
+}
+
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -327,7 +341,10 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Checks the bearer key; returns the index of the matching key, or `None`
 /// when authentication is off.
-fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<Option<usize>, IngestError> {
+pub(crate) fn authenticate(
+    keys: &[String],
+    headers: &HeaderMap,
+) -> Result<Option<usize>, IngestError> {
     if keys.is_empty() {
         return Ok(None);
     }
@@ -363,7 +380,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
@@ -376,7 +393,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
     })
 }
 
-fn decode(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, IngestError> {
+pub(crate) fn decode(headers: &HeaderMap, raw: Bytes, limit: usize) -> Result<Bytes, IngestError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())

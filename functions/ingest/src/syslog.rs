@@ -1,0 +1,1 @@
+//! Syslog listeners (placeholder, filled in below).
