@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{ShippedRecord, finish};
+use super::{ShippedRecord, finish, infer_level};
 use crate::model::{Level, LogEvent};
-use crate::parse::{ParseDefaults, ParseLimits, parse_text_line};
+use crate::parse::{ParseDefaults, ParseLimits};
 
 const SERVICE_LABELS: &[&str] = &["service_name", "service", "app", "job"];
 const LEVEL_LABELS: &[&str] = &["level", "detected_level", "severity"];
@@ -65,10 +65,7 @@ pub fn to_event(
             if let Some(raw) = level_label {
                 attrs.insert("level_raw".into(), raw.into());
             }
-            // The same inference as a text line of /ingest; a line that does
-            // not parse (say, an empty one) is INFO.
-            parse_text_line(&entry.line, defaults, &ParseLimits::default())
-                .map_or(Level::Info, |event| event.level)
+            infer_level(&entry.line, defaults.received_at)
         }
     };
 
@@ -154,10 +151,14 @@ mod tests {
         assert_eq!(event.level, Level::Warn);
         assert!(!event.attrs.contains_key("level"));
         let l = labels(&[("app", "a")]);
+        let no_default_service = ParseDefaults {
+            service: None,
+            ..defaults()
+        };
         let event = to_event(
             &l,
             entry("ERROR payment failed"),
-            &defaults(),
+            &no_default_service,
             &ParseLimits::default(),
         )
         .unwrap();

@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::model::{Level, LogEvent};
-use crate::parse::{MAX_SERVICE_BYTES, ParseDefaults, ParseLimits};
+use crate::parse::{MAX_SERVICE_BYTES, ParseDefaults, ParseLimits, parse_text_line};
 
 /// A record of any protocol after its own mapping, before defaults and limits.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +132,20 @@ pub fn time_from_unix_nanos(nanos: i128) -> Option<DateTime<Utc>> {
     let secs = i64::try_from(nanos / 1_000_000_000).ok()?;
     let sub = u32::try_from(nanos % 1_000_000_000).ok()?;
     DateTime::from_timestamp(secs, sub)
+}
+
+/// The level `/ingest` infers for a text line (`ERROR ...`, `level=warn`, a
+/// JSON `level`...), INFO when it names none.
+pub fn infer_level(line: &str, received_at: DateTime<Utc>) -> Level {
+    // Only the level is used: a placeholder service keeps the parse from
+    // failing on what the line lacks.
+    let defaults = ParseDefaults {
+        service: Some("-".to_owned()),
+        host: None,
+        source: None,
+        received_at,
+    };
+    parse_text_line(line, &defaults, &ParseLimits::default()).map_or(Level::Info, |e| e.level)
 }
 
 fn non_blank(value: Option<String>) -> Option<String> {

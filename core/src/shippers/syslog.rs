@@ -12,9 +12,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{ShippedRecord, finish};
+use super::{ShippedRecord, finish, infer_level};
 use crate::model::{Level, LogEvent};
-use crate::parse::{ParseDefaults, ParseLimits, parse_text_line};
+use crate::parse::{ParseDefaults, ParseLimits};
 
 const SERVICE_HINT: &str = "send an APP-NAME (RFC 5424) or TAG (RFC 3164), or set syslog.service";
 
@@ -69,8 +69,7 @@ pub fn to_event(
 ) -> Result<LogEvent, String> {
     let level = match msg.severity.and_then(|s| Level::from_syslog(i64::from(s))) {
         Some(level) => level,
-        None => parse_text_line(&msg.message, defaults, &ParseLimits::default())
-            .map_or(Level::Info, |event| event.level),
+        None => infer_level(&msg.message, defaults.received_at),
     };
     let mut record = ShippedRecord {
         ts: msg.ts,

@@ -356,6 +356,7 @@ mod tests {
                         value: Some(AnyValue {
                             value: Some(V::IntValue(-3)),
                         }),
+                        ..KeyValue::default()
                     }],
                 },
             )),
