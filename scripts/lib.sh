@@ -99,7 +99,8 @@ ensure_secantus() {
 
 # Installs the real shipper clients the protocol tests drive
 # (functions/ingest/tests/shippers.rs): pinned pip packages into the Python
-# ensure_secantus picked (call that first), util-linux `logger` and syslog-ng.
+# ensure_secantus picked (call that first), util-linux `logger`, and syslog-ng
+# with its http() module.
 PROTOCOL_CLIENTS_PIP=(
     "opentelemetry-sdk==1.45.2"
     "opentelemetry-exporter-otlp-proto-http==1.45.2"
@@ -113,5 +114,6 @@ ensure_protocol_clients() {
         "$python" -m pip install -q "${PROTOCOL_CLIENTS_PIP[@]}"
     fi
     command -v logger >/dev/null 2>&1 || apt_install bsdutils
-    command -v syslog-ng >/dev/null 2>&1 || apt_install syslog-ng-core
+    # The http() destination is a module of its own in Debian.
+    apt_install syslog-ng-core syslog-ng-mod-http
 }

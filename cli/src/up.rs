@@ -74,7 +74,11 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
         )))
         .merge(anomalog_api::router(ApiState::new(stores.clone())).layer(CorsLayer::permissive()))
         .merge(crate::prometheus::router(metrics, stores.clone()))
-        .merge(site_routes(&args.site_dir));
+        .merge(site_routes(&args.site_dir))
+        // Elasticsearch clients' `GET /` product check; browsers get the dashboard.
+        .layer(axum::middleware::from_fn(
+            anomalog_ingest::bulk::answer_product_check,
+        ));
 
     let addr: SocketAddr = config.server.addr.parse().context("server.addr")?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -93,6 +97,14 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     let channels = Channel::from_config(&config.alert)?;
     if !channels.is_empty() {
         tasks.spawn(alert_loop(stores.clone(), channels, stop_rx.clone()));
+    }
+    if config.syslog.tcp.is_some() || config.syslog.udp.is_some() {
+        let state = IngestState::new(stores.queue.clone(), config.ingest.clone());
+        let syslog = anomalog_ingest::syslog::SyslogListener::bind(&config.syslog, state)
+            .await
+            .context("binding the syslog listeners (syslog.tcp, syslog.udp)")?;
+        tracing::info!(tcp = ?syslog.tcp_addr(), udp = ?syslog.udp_addr(), "syslog listening");
+        tasks.spawn(syslog.run(stop_rx.clone()));
     }
     if args.demo {
         let shipper_config = ShipperConfig {

@@ -12,6 +12,9 @@ async fn main() -> anyhow::Result<()> {
     let app = anomalog_ingest::router(IngestState::new(
         started.stores.queue.clone(),
         started.config.ingest,
+    ))
+    .layer(axum::middleware::from_fn(
+        anomalog_ingest::bulk::answer_product_check,
     ));
     lambda_http::run(app)
         .await
