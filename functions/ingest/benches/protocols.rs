@@ -61,7 +61,11 @@ fn message(i: usize) -> String {
 }
 
 fn level(i: usize) -> &'static str {
-    if i.is_multiple_of(10) { "error" } else { "info" }
+    if i.is_multiple_of(10) {
+        "error"
+    } else {
+        "info"
+    }
 }
 
 fn headers(content_type: &'static str) -> HeaderMap {

@@ -241,6 +241,91 @@ async fn a_clean_stop_appends_what_was_read_and_bad_frames_lose_nothing_else() {
     assert_eq!(events[1].service, "syslog", "the default service");
 }
 
+/// Starts syslog-ng in the foreground with a `syslog()` TCP source on a free
+/// port, forwarding everything to `destination`; returns it and that port
+/// once the source listens.
+async fn start_syslog_ng(dir: &std::path::Path, destination: &str) -> (tokio::process::Child, u16) {
+    let source_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let conf = format!(
+        r#"@version: 3.38
+options {{ keep-hostname(yes); }};
+source s_net {{ syslog(ip("127.0.0.1") port({source_port}) transport("tcp")); }};
+destination d_anomalog {{ {destination}; }};
+log {{ source(s_net); destination(d_anomalog); }};
+"#
+    );
+    let conf_path = dir.join("syslog-ng.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let child = tokio::process::Command::new("syslog-ng")
+        .arg("-F")
+        .arg("--no-caps")
+        .arg("-f")
+        .arg(&conf_path)
+        .arg("-R")
+        .arg(dir.join("persist"))
+        .arg("-p")
+        .arg(dir.join("pid"))
+        .arg("-c")
+        .arg(dir.join("ctl"))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("syslog-ng (syslog-ng-core) is installed");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", source_port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, source_port)
+}
+
+#[tokio::test]
+async fn syslog_ng_forwards_to_the_tcp_listener_with_its_syslog_destination() {
+    let l = listen(50, IngestConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let destination = format!(
+        r#"syslog("127.0.0.1" transport("tcp") port({}))"#,
+        l.tcp.port()
+    );
+    let (mut syslog_ng, source_port) = start_syslog_ng(dir.path(), &destination).await;
+    let port = source_port.to_string();
+    logger(&[
+        "-n",
+        "127.0.0.1",
+        "-P",
+        &port,
+        "--tcp",
+        "--octet-count",
+        "--rfc5424",
+        "-t",
+        "billing",
+        "-p",
+        "local3.warning",
+        "--sd-id",
+        "order@32473",
+        "--sd-param",
+        "id=\"7\"",
+        "invoice late",
+    ])
+    .await;
+    let events = wait_for(&l.store, 1).await;
+    let _ = syslog_ng.kill().await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0].message, "invoice late");
+    assert_eq!(events[0].service, "billing");
+    assert_eq!(events[0].level, Level::Warn);
+    assert_eq!(events[0].attrs["syslog.facility"], "local3");
+    assert_eq!(events[0].attrs["order@32473.id"], "7");
+    let _ = l.stop.send(true);
+    l.task.await.unwrap();
+}
+
 /// syslog-ng (Debian) forwarding with its `http()` destination and the
 /// documented `format-json --scope rfc5424` body: its keys are upper case
 /// (`MESSAGE`, `PROGRAM`, `ISODATE`, `PRIORITY`), which `/ingest` reads once
@@ -255,49 +340,13 @@ async fn syslog_ng_http_destination_posts_its_json_to_ingest() {
     let http_addr = http.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
 
-    let source_port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let conf = format!(
-        r#"@version: 3.38
-options {{ keep-hostname(yes); }};
-source s_net {{ syslog(ip("127.0.0.1") port({source_port}) transport("tcp")); }};
-destination d_anomalog {{
-    http(url("http://{http_addr}/ingest")
+    let destination = format!(
+        r#"http(url("http://{http_addr}/ingest")
          method("POST")
          headers("Content-Type: application/json")
-         body("$(format-json --scope rfc5424 --key ISODATE)"));
-}};
-log {{ source(s_net); destination(d_anomalog); }};
-"#
+         body("$(format-json --scope rfc5424 --key ISODATE)"))"#
     );
-    let conf_path = dir.path().join("syslog-ng.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let mut syslog_ng = tokio::process::Command::new("syslog-ng")
-        .arg("-F")
-        .arg("--no-caps")
-        .arg("-f")
-        .arg(&conf_path)
-        .arg("-R")
-        .arg(dir.path().join("persist"))
-        .arg("-p")
-        .arg(dir.path().join("pid"))
-        .arg("-c")
-        .arg(dir.path().join("ctl"))
-        .kill_on_drop(true)
-        .spawn()
-        .expect("syslog-ng (syslog-ng-core) is installed");
-    // Wait for its source to listen.
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", source_port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (mut syslog_ng, source_port) = start_syslog_ng(dir.path(), &destination).await;
     let port = source_port.to_string();
     logger(&[
         "-n",
