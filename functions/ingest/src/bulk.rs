@@ -312,16 +312,7 @@ async fn accept(
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let (content_type, mime) = shipper::content_type(headers);
     match mime.as_str() {
         ""
         | "application/x-ndjson"

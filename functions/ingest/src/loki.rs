@@ -188,16 +188,7 @@ async fn accept(
     now: DateTime<Utc>,
 ) -> Result<Stored, IngestError> {
     let received = shipper::receive(state, headers, body).await?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let (content_type, mime) = shipper::content_type(headers);
     let streams = match mime.as_str() {
         "application/x-protobuf" | "application/protobuf" => {
             let raw = snappy(&received.body, state.config.max_decoded_bytes)?;

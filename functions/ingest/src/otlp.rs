@@ -161,13 +161,7 @@ fn text_of(value: Option<&HeaderValue>) -> &str {
 }
 
 fn request_encoding(headers: &HeaderMap) -> Option<Encoding> {
-    let mime = text_of(headers.get(header::CONTENT_TYPE))
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match mime.as_str() {
+    match shipper::content_type(headers).1.as_str() {
         PROTOBUF | "application/protobuf" => Some(Encoding::Protobuf),
         JSON => Some(Encoding::Json),
         _ => None,

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::extract::rejection::ExtensionRejection;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
 use axum::routing::post;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -69,6 +69,22 @@ pub(crate) fn defaults(
         source: None,
         received_at: now,
     }
+}
+
+/// The request's `Content-Type` as sent, and its media type alone, lower case
+/// (`application/x-ndjson` of `application/x-ndjson; charset=utf-8`).
+pub(crate) fn content_type(headers: &HeaderMap) -> (&str, String) {
+    let sent = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = sent
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (sent, mime)
 }
 
 /// Refuses a request with more records than `ingest.max_events`.
