@@ -328,10 +328,9 @@ async fn syslog_ng_forwards_to_the_tcp_listener_with_its_syslog_destination() {
 
 /// syslog-ng (Debian) forwarding with its `http()` destination and the
 /// documented `format-json --scope rfc5424` body: its keys are upper case
-/// (`MESSAGE`, `PROGRAM`, `ISODATE`, `PRIORITY`), which `/ingest` reads once
-/// keys match case-insensitively (branch r2-contracts).
+/// (`MESSAGE`, `PROGRAM`, `ISODATE`, `PRIORITY`), which `/ingest` matches
+/// case-insensitively.
 #[tokio::test]
-#[ignore = "needs r2-contracts: case-insensitive /ingest keys"]
 async fn syslog_ng_http_destination_posts_its_json_to_ingest() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
