@@ -423,7 +423,7 @@ fn response_type(headers: &HeaderMap) -> HeaderValue {
 /// asking for the dashboard at `/`) on. A request is an Elasticsearch client's
 /// when it sends `X-Elastic-Client-Meta`, asks for
 /// `application/vnd.elasticsearch+json`, or its User-Agent names Elastic,
-/// Beats, Logstash, Fluent Bit or Vector.
+/// Beats, Logstash, Fluent Bit or Vector, and it does not ask for HTML.
 pub async fn answer_product_check(request: Request, next: Next) -> Response {
     let is_root = request.uri().path() == "/"
         && (request.method() == Method::GET || request.method() == Method::HEAD);
@@ -460,8 +460,13 @@ fn from_elasticsearch_client(headers: &HeaderMap) -> bool {
             .to_ascii_lowercase()
     };
     let agent = text(header::USER_AGENT);
+    let accept = text(header::ACCEPT);
+    // A browser asking for a page always gets the dashboard.
+    if accept.contains("text/html") {
+        return false;
+    }
     headers.contains_key("x-elastic-client-meta")
-        || text(header::ACCEPT).contains("vnd.elasticsearch")
+        || accept.contains("vnd.elasticsearch")
         || [
             "elastic",
             "beat",
