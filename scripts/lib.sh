@@ -96,3 +96,24 @@ ensure_secantus() {
         "$venv/bin/python" -m pip install -q "secantusdb==$SECANTUS_VERSION"
     export ANOMALOG_TEST_PYTHON="$venv/bin/python"
 }
+
+# Installs the real shipper clients the protocol tests drive
+# (functions/ingest/tests/shippers.rs): pinned pip packages into the Python
+# ensure_secantus picked (call that first), util-linux `logger`, and syslog-ng
+# with its http() module.
+PROTOCOL_CLIENTS_PIP=(
+    "opentelemetry-sdk==1.45.2"
+    "opentelemetry-exporter-otlp-proto-http==1.45.2"
+    "python-logging-loki==0.3.1"
+    "elasticsearch==9.5.1"
+)
+ensure_protocol_clients() {
+    local python="${ANOMALOG_TEST_PYTHON:?run ensure_secantus first}"
+    if ! "$python" -c 'import opentelemetry.exporter.otlp.proto.http, logging_loki, elasticsearch' 2>/dev/null; then
+        echo "installing ${PROTOCOL_CLIENTS_PIP[*]}" >&2
+        "$python" -m pip install -q "${PROTOCOL_CLIENTS_PIP[@]}"
+    fi
+    command -v logger >/dev/null 2>&1 || apt_install bsdutils
+    # The http() destination is a module of its own in Debian.
+    apt_install syslog-ng-core syslog-ng-mod-http
+}

@@ -95,7 +95,11 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
             }),
         ))
         .merge(crate::prometheus::router(metrics, stores.clone()))
-        .merge(site_routes(&args.site_dir));
+        .merge(site_routes(&args.site_dir))
+        // Elasticsearch clients' `GET /` product check; browsers get the dashboard.
+        .layer(axum::middleware::from_fn(
+            anomalog_ingest::bulk::answer_product_check,
+        ));
     let limits = crate::server::ServerLimits::from_config(&config.server);
     let app = crate::server::harden(app, &config.server, &limits);
 
@@ -127,6 +131,14 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
             anomalog_alert::CHANNEL_VARS.join(", ")
         ),
         Err(e) => return Err(e.into()),
+    }
+    if config.syslog.tcp.is_some() || config.syslog.udp.is_some() {
+        let state = IngestState::new(stores.queue.clone(), config.ingest.clone());
+        let syslog = anomalog_ingest::syslog::SyslogListener::bind(&config.syslog, state)
+            .await
+            .context("binding the syslog listeners (syslog.tcp, syslog.udp)")?;
+        tracing::info!(tcp = ?syslog.tcp_addr(), udp = ?syslog.udp_addr(), "syslog listening");
+        tasks.spawn(syslog.run(stop_rx.clone()));
     }
     if args.demo {
         let shipper_config = ShipperConfig {

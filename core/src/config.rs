@@ -37,6 +37,7 @@ pub struct Config {
     pub detect: DetectConfig,
     pub alert: AlertConfig,
     pub backends: BackendsConfig,
+    pub syslog: SyslogConfig,
 }
 
 /// Where the all-in-one server listens.
@@ -285,6 +286,58 @@ impl AlertConfig {
     }
 }
 
+/// The syslog listeners of `anomalog up` (RFC 5424 and RFC 3164); each is off
+/// unless its address is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// `HOST:PORT` of the TCP listener (octet-counting or newline framing).
+    pub tcp: Option<String>,
+    /// `HOST:PORT` of the UDP listener (one message per datagram).
+    pub udp: Option<String>,
+    /// Service of messages without an APP-NAME or TAG.
+    pub service: String,
+    /// Most messages in one queue append.
+    pub batch_max_events: usize,
+    /// Longest a received message waits for its batch to fill before the
+    /// batch is appended anyway.
+    pub flush_interval_ms: u64,
+}
+
+impl Default for SyslogConfig {
+    fn default() -> Self {
+        SyslogConfig {
+            tcp: None,
+            udp: None,
+            service: "syslog".to_owned(),
+            batch_max_events: 1000,
+            flush_interval_ms: 200,
+        }
+    }
+}
+
+impl SyslogConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, addr) in [("syslog.tcp", &self.tcp), ("syslog.udp", &self.udp)] {
+            if let Some(addr) = addr
+                && addr.parse::<std::net::SocketAddr>().is_err()
+            {
+                return Err(invalid(key, format!("'{addr}' is not HOST:PORT")));
+            }
+        }
+        if self.service.trim().is_empty() {
+            return Err(invalid("syslog.service", "must not be empty"));
+        }
+        if self.batch_max_events == 0 {
+            return Err(invalid("syslog.batch_max_events", "must be at least 1"));
+        }
+        if self.flush_interval_ms == 0 {
+            return Err(invalid("syslog.flush_interval_ms", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 /// The production backends. When both `redis_url` and `mongodb_uri` are set,
 /// the queue is a Redis stream and everything else lives in MongoDB; when
 /// neither is, the embedded store in `storage.data_dir` serves every port.
@@ -411,8 +464,9 @@ impl Config {
     /// `DISCORD_WEBHOOK_URL`, `SLACK_WEBHOOK_URL`, `ANOMALOG_WEBHOOK_URL`,
     /// `REDIS_URL`, `MONGODB_URI`,
     /// `ANOMALOG_MONGODB_DATABASE`, `ANOMALOG_RECLAIM_AFTER_SECS`,
-    /// `ANOMALOG_INGEST_RATE_LIMIT` (events per second) and
-    /// `ANOMALOG_INGEST_RATE_BURST`. Other variables are ignored.
+    /// `ANOMALOG_INGEST_RATE_LIMIT` (events per second),
+    /// `ANOMALOG_INGEST_RATE_BURST`, `ANOMALOG_SYSLOG_TCP` and
+    /// `ANOMALOG_SYSLOG_UDP`. Other variables are ignored.
     pub fn apply_env(&mut self, vars: &BTreeMap<String, String>) -> Result<(), ConfigError> {
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         if let Some(v) = get("ANOMALOG_ADDR") {
@@ -458,6 +512,12 @@ impl Config {
         }
         if let Some(v) = get("ANOMALOG_WEBHOOK_URL") {
             self.alert.webhook_url = Some(v.to_owned());
+        }
+        if let Some(v) = get("ANOMALOG_SYSLOG_TCP") {
+            self.syslog.tcp = Some(v.to_owned());
+        }
+        if let Some(v) = get("ANOMALOG_SYSLOG_UDP") {
+            self.syslog.udp = Some(v.to_owned());
         }
         if let Some(v) = get("ANOMALOG_DASHBOARD_URL") {
             self.alert.dashboard_url = Some(v.to_owned());
@@ -571,6 +631,7 @@ impl Config {
         ingest.validate_rate_limit()?;
         self.detect.validate()?;
         self.alert.validate()?;
+        self.syslog.validate()?;
         self.backends.validate()
     }
 }
@@ -608,6 +669,29 @@ impl LogFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syslog_listeners_are_off_unless_configured_and_addresses_are_checked() {
+        assert_eq!(Config::default().syslog.tcp, None);
+        let vars = [
+            (
+                "ANOMALOG_SYSLOG_TCP".to_owned(),
+                "127.0.0.1:5514".to_owned(),
+            ),
+            (
+                "ANOMALOG_SYSLOG_UDP".to_owned(),
+                "127.0.0.1:5514".to_owned(),
+            ),
+        ]
+        .into();
+        let mut c = Config::default();
+        c.apply_env(&vars).unwrap();
+        assert_eq!(c.syslog.tcp.as_deref(), Some("127.0.0.1:5514"));
+        assert_eq!(c.syslog.udp.as_deref(), Some("127.0.0.1:5514"));
+        let vars = [("ANOMALOG_SYSLOG_UDP".to_owned(), "localhost".to_owned())].into();
+        let err = Config::default().apply_env(&vars).unwrap_err();
+        assert!(err.to_string().starts_with("syslog.udp:"), "{err}");
+    }
 
     #[test]
     fn defaults_are_valid() {

@@ -10,6 +10,7 @@ pub mod model;
 pub mod parse;
 pub mod pattern;
 pub mod rollup;
+pub mod shippers;
 
 pub use config::Config;
 pub use model::{

@@ -8,8 +8,13 @@
 //! limit ([`rate_limit`]) answers 429 before anything is stored. Every answer is
 //! counted in the [`metrics`] (names and meaning there).
 
+pub mod bulk;
+pub mod loki;
 pub mod metrics;
+pub mod otlp;
 pub mod rate_limit;
+mod shipper;
+pub mod syslog;
 
 pub mod openapi;
 pub mod store_status;
@@ -74,10 +79,12 @@ impl IngestState {
     }
 }
 
-/// The ingest routes: `POST /ingest`.
+/// The ingest routes: `POST /ingest` and the shipper protocols ([`otlp`],
+/// [`loki`], [`bulk`]).
 pub fn router(state: IngestState) -> Router {
     Router::new()
         .route("/ingest", post(ingest))
+        .merge(shipper::routes())
         .with_state(state)
 }
 
@@ -148,7 +155,7 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
             IngestError::PayloadTooLarge { .. } | IngestError::TooManyEvents(_) => {
@@ -327,55 +334,13 @@ async fn accept(
     if batch.events.is_empty() {
         return Err(IngestError::NothingUsable(batch.rejections));
     }
-    if let Some(limit) = &state.rate_limit {
-        let client = match (key_index, peer) {
-            (Some(i), _) => ClientKey::ApiKey(i),
-            (None, Some(ip)) => ClientKey::Peer(ip),
-            (None, None) => ClientKey::Anonymous,
-        };
-        match limit.admit(&client, batch.events.len()) {
-            Ok(()) => {}
-            Err(Refusal::Wait { retry_after }) => {
-                metrics::count(metrics::EVENTS_RATE_LIMITED, batch.events.len());
-                return Err(IngestError::RateLimited {
-                    per_sec: limit.per_sec(),
-                    burst: limit.burst(),
-                    retry_after,
-                });
-            }
-            Err(Refusal::LargerThanBurst { burst }) => {
-                return Err(IngestError::TooManyEvents(format!(
-                    "batch of {} events is larger than the rate limit burst of {burst} events \
-                     (ingest.rate_limit_burst); send smaller batches",
-                    batch.events.len()
-                )));
-            }
-        }
-    }
-    // An adapter may encode the batch before its I/O (megabytes of JSON):
-    // the whole append runs on the blocking pool, off the async workers.
-    let queue = Arc::clone(&state.queue);
-    let runtime = tokio::runtime::Handle::current();
-    let (appended, events) = tokio::task::spawn_blocking(move || {
-        let appended = runtime.block_on(queue.append(&batch.events));
-        (appended, batch.events)
-    })
-    .await
-    .map_err(|e| IngestError::Internal(format!("queue append failed: {e}")))?;
+    let accepted = batch.events.len();
+    let (_entry, events) = commit(state, key_index, peer, batch.events).await?;
     let batch = anomalog_core::parse::ParsedBatch {
         events,
         rejections: batch.rejections,
     };
-    let entry = appended.map_err(|e| {
-        tracing::warn!(error = %e, events = batch.events.len(), "queue append failed");
-        IngestError::from(e)
-    })?;
-    tracing::debug!(
-        entry,
-        accepted = batch.events.len(),
-        rejected = batch.rejections.len(),
-        "batch queued"
-    );
+    debug_assert_eq!(batch.events.len(), accepted);
     let rejected = batch.rejections.len();
     let mut errors = batch.rejections;
     errors.truncate(MAX_ERRORS_REPORTED);
@@ -436,7 +401,58 @@ fn stored_bytes(events: &[anomalog_core::LogEvent]) -> usize {
     }
 }
 
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+/// Admits `events` through the rate limit and appends them to the queue as one
+/// entry; returns the entry id and the events. Shared by every protocol.
+pub(crate) async fn commit(
+    state: &IngestState,
+    key_index: Option<usize>,
+    peer: Option<IpAddr>,
+    events: Vec<anomalog_core::LogEvent>,
+) -> Result<(String, Vec<anomalog_core::LogEvent>), IngestError> {
+    if let Some(limit) = &state.rate_limit {
+        let client = match (key_index, peer) {
+            (Some(i), _) => ClientKey::ApiKey(i),
+            (None, Some(ip)) => ClientKey::Peer(ip),
+            (None, None) => ClientKey::Anonymous,
+        };
+        match limit.admit(&client, events.len()) {
+            Ok(()) => {}
+            Err(Refusal::Wait { retry_after }) => {
+                metrics::count(metrics::EVENTS_RATE_LIMITED, events.len());
+                return Err(IngestError::RateLimited {
+                    per_sec: limit.per_sec(),
+                    burst: limit.burst(),
+                    retry_after,
+                });
+            }
+            Err(Refusal::LargerThanBurst { burst }) => {
+                return Err(IngestError::TooManyEvents(format!(
+                    "batch of {} events is larger than the rate limit burst of {burst} events \
+                     (ingest.rate_limit_burst); send smaller batches",
+                    events.len()
+                )));
+            }
+        }
+    }
+    // An adapter may encode the batch before its I/O (megabytes of JSON):
+    // the whole append runs on the blocking pool, off the async workers.
+    let queue = Arc::clone(&state.queue);
+    let runtime = tokio::runtime::Handle::current();
+    let (appended, events) = tokio::task::spawn_blocking(move || {
+        let appended = runtime.block_on(queue.append(&events));
+        (appended, events)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(format!("queue append failed: {e}")))?;
+    let entry = appended.map_err(|e| {
+        tracing::warn!(error = %e, events = events.len(), "queue append failed");
+        IngestError::from(e)
+    })?;
+    tracing::debug!(entry, accepted = events.len(), "batch queued");
+    Ok((entry, events))
+}
+
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

@@ -142,6 +142,178 @@ pub enum JsonBody {
 #[allow(dead_code)] // documents the route; `crate::ingest` handles it
 fn ingest_doc() {}
 
+/// `ExportLogsServiceResponse` of OTLP/HTTP in its JSON encoding (protobuf
+/// clients get the same message in protobuf).
+#[derive(ToSchema)]
+#[schema(example = json!({"partialSuccess": {"rejectedLogRecords": "1", "errorMessage": "1 records rejected: record 3: log record has neither a body nor an event_name"}}))]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)] // a schema only: the handler encodes the generated message
+pub struct OtlpExportResponse {
+    /// Present when records were rejected: their count (an int64, as a
+    /// string) and the first reasons.
+    #[schema(value_type = Option<Object>)]
+    pub partial_success: Option<serde_json::Value>,
+}
+
+/// `google.rpc.Status`, the body of refused OTLP/HTTP requests (in the
+/// request's encoding).
+#[derive(ToSchema)]
+#[schema(example = json!({"code": 14, "message": "log queue unavailable, nothing was stored: queue full"}))]
+#[allow(dead_code)] // a schema only
+pub struct RpcStatus {
+    /// The gRPC code: 3 invalid argument, 8 resource exhausted, 14 unavailable, 16 unauthenticated.
+    pub code: i32,
+    pub message: String,
+}
+
+/// A Loki push in JSON: streams of labels and `[unix ns, line, metadata?]` values.
+#[derive(ToSchema)]
+#[schema(example = json!({"streams": [{"stream": {"service_name": "gateway", "level": "warn"}, "values": [["1767323045000000000", "upstream slow", {"trace_id": "abc"}]]}]}))]
+#[allow(dead_code)] // a schema only
+pub struct LokiPush {
+    #[schema(value_type = Vec<Object>)]
+    pub streams: Vec<serde_json::Value>,
+}
+
+/// The answer to an Elasticsearch bulk request.
+#[derive(ToSchema)]
+#[schema(example = json!({"took": 3, "errors": false, "items": [{"index": {"_index": "payments", "_id": "1767323045000-0-00000", "_version": 1, "result": "created", "_shards": {"total": 1, "successful": 1, "failed": 0}, "_seq_no": 0, "_primary_term": 1, "status": 201}}]}))]
+#[allow(dead_code)] // a schema only
+pub struct BulkResponse {
+    /// Milliseconds spent.
+    pub took: u64,
+    /// True when any item failed.
+    pub errors: bool,
+    /// One `{action: {_index, _id, status, error?}}` per item, in request order.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// Elasticsearch's error shape, for bulk requests refused as a whole.
+#[derive(ToSchema)]
+#[schema(example = json!({"error": {"root_cause": [{"type": "illegal_argument_exception", "reason": "line 1: unknown action [upsert]"}], "type": "illegal_argument_exception", "reason": "line 1: unknown action [upsert]"}, "status": 400}))]
+#[allow(dead_code)] // a schema only
+pub struct ElasticsearchError {
+    #[schema(value_type = Object)]
+    pub error: serde_json::Value,
+    pub status: u16,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/logs",
+    tag = "shippers",
+    summary = "OpenTelemetry OTLP/HTTP logs",
+    description = "`ExportLogsServiceRequest` in protobuf or the OTLP JSON encoding, optionally \
+        gzip/zstd. Answers in the request's encoding; same auth, limits and durability as `/ingest` \
+        (see docs/shippers.md for the mapping).",
+    request_body(content(
+        (Vec<u8> = "application/x-protobuf"),
+        (Object = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Stored; `partialSuccess` counts rejected records.", body = OtlpExportResponse),
+        (status = 400, description = "Undecodable body, or every record rejected.", body = RpcStatus),
+        (status = 401, description = "Missing or invalid API key.", body = RpcStatus),
+        (status = 413, description = "Over a size or event limit.", body = RpcStatus),
+        (status = 415, description = "Neither protobuf nor JSON.", body = RpcStatus),
+        (status = 429, description = "Over the rate limit; retried by exporters.", body = RpcStatus,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+        (status = 503, description = "The queue cannot store the batch; retried by exporters.", body = RpcStatus,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+    ),
+    security((), ("bearer" = [])),
+)]
+#[allow(dead_code)] // documents the route; `crate::otlp` handles it
+fn otlp_doc() {}
+
+#[utoipa::path(
+    post,
+    path = "/loki/api/v1/push",
+    tag = "shippers",
+    summary = "Loki push",
+    description = "Loki's push API: JSON or snappy-compressed protobuf (`logproto.PushRequest`). \
+        Errors are plain text, as Loki's.",
+    params(IngestParams),
+    request_body(content(
+        (LokiPush = "application/json"),
+        (Vec<u8> = "application/x-protobuf"),
+    )),
+    responses(
+        (status = 204, description = "Every entry stored."),
+        (status = 400, description = "Undecodable body, or some entries rejected (the others were stored); names them.", body = String, content_type = "text/plain"),
+        (status = 401, description = "Missing or invalid API key.", body = String, content_type = "text/plain"),
+        (status = 413, description = "Over a size or event limit.", body = String, content_type = "text/plain"),
+        (status = 415, description = "Neither JSON nor protobuf.", body = String, content_type = "text/plain"),
+        (status = 429, description = "Over the rate limit.", body = String, content_type = "text/plain",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+        (status = 503, description = "The queue cannot store the batch.", body = String, content_type = "text/plain",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+    ),
+    security((), ("bearer" = [])),
+)]
+#[allow(dead_code)] // documents the route; `crate::loki` handles it
+fn loki_doc() {}
+
+#[utoipa::path(
+    post,
+    path = "/_bulk",
+    tag = "shippers",
+    summary = "Elasticsearch bulk",
+    description = "NDJSON `index`/`create` actions and their documents (any `/ingest` JSON record; \
+        the action's `_index` is the service of documents without one). Per-item status in the answer; \
+        `X-Elastic-Product: Elasticsearch` on every answer. `PUT` is the same.",
+    params(IngestParams),
+    request_body(content((String = "application/x-ndjson",
+        example = json!("{\"index\":{\"_index\":\"payments\"}}\n{\"@timestamp\":\"2026-01-02T03:04:05Z\",\"log.level\":\"error\",\"message\":\"gateway timeout\"}\n")))),
+    responses(
+        (status = 200, description = "Per-item outcome; stored items have status 201.", body = BulkResponse),
+        (status = 400, description = "A malformed action line or a missing document; nothing stored.", body = ElasticsearchError),
+        (status = 401, description = "Missing or invalid API key.", body = ElasticsearchError),
+        (status = 413, description = "Over a size or event limit.", body = ElasticsearchError),
+        (status = 415, description = "Not NDJSON.", body = ElasticsearchError),
+        (status = 429, description = "Over the rate limit.", body = ElasticsearchError,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+        (status = 503, description = "The queue cannot store the batch.", body = ElasticsearchError,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
+    ),
+    security((), ("bearer" = [])),
+)]
+#[allow(dead_code)] // documents the route; `crate::bulk` handles it
+fn bulk_doc() {}
+
+#[utoipa::path(put, path = "/_bulk", tag = "shippers", summary = "Elasticsearch bulk (PUT)",
+    description = "As `POST /_bulk`.", params(IngestParams),
+    request_body(content((String = "application/x-ndjson"))),
+    responses((status = 200, description = "Per-item outcome.", body = BulkResponse),
+        (status = 400, description = "Malformed request; nothing stored.", body = ElasticsearchError)),
+    security((), ("bearer" = [])),
+)]
+#[allow(dead_code)] // documents the route; `crate::bulk` handles it
+fn bulk_put_doc() {}
+
+#[utoipa::path(post, path = "/{index}/_bulk", tag = "shippers", summary = "Elasticsearch bulk into an index",
+    description = "As `POST /_bulk`; `{index}` is the default index of the actions.",
+    params(("index" = String, Path, description = "Default index (the service of documents without one)."), IngestParams),
+    request_body(content((String = "application/x-ndjson"))),
+    responses((status = 200, description = "Per-item outcome.", body = BulkResponse),
+        (status = 400, description = "Malformed request; nothing stored.", body = ElasticsearchError)),
+    security((), ("bearer" = [])),
+)]
+#[allow(dead_code)] // documents the route; `crate::bulk` handles it
+fn bulk_index_doc() {}
+
+#[utoipa::path(put, path = "/{index}/_bulk", tag = "shippers", summary = "Elasticsearch bulk into an index (PUT)",
+    description = "As `POST /{index}/_bulk`.",
+    params(("index" = String, Path, description = "Default index (the service of documents without one)."), IngestParams),
+    request_body(content((String = "application/x-ndjson"))),
+    responses((status = 200, description = "Per-item outcome.", body = BulkResponse),
+        (status = 400, description = "Malformed request; nothing stored.", body = ElasticsearchError)),
+    security((), ("bearer" = [])),
+)]
+#[allow(dead_code)] // documents the route; `crate::bulk` handles it
+fn bulk_index_put_doc() {}
+
 /// Adds the bearer scheme of `POST /ingest` to the document.
 struct BearerScheme;
 
@@ -158,10 +330,12 @@ impl utoipa::Modify for BearerScheme {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(ingest_doc),
-    components(schemas(Rejection, IngestErrorBody, LogRecord, JsonBody)),
+    paths(ingest_doc, otlp_doc, loki_doc, bulk_doc, bulk_put_doc, bulk_index_doc, bulk_index_put_doc),
+    components(schemas(Rejection, IngestErrorBody, LogRecord, JsonBody, OtlpExportResponse,
+        RpcStatus, LokiPush, BulkResponse, ElasticsearchError)),
     modifiers(&BearerScheme),
-    tags((name = "ingest", description = "Receiving logs from agents and shippers")),
+    tags((name = "ingest", description = "Receiving logs from agents and shippers"),
+        (name = "shippers", description = "The shippers' own protocols: OTLP, Loki, Elasticsearch bulk")),
 )]
 struct IngestDoc;
 

@@ -11,6 +11,10 @@ async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
     let started = anomalog_lambda::start(anomalog_store::connect::connect_queue).await?;
     let app = anomalog_ingest::router(IngestState::new(started.ports, started.config.ingest))
+        // Elasticsearch clients' `GET /` product check.
+        .layer(axum::middleware::from_fn(
+            anomalog_ingest::bulk::answer_product_check,
+        ))
         .layer(axum::middleware::map_response(flush_metrics));
     lambda_http::run(app)
         .await

@@ -1,0 +1,540 @@
+//! `POST|PUT /_bulk` and `/{index}/_bulk`: the Elasticsearch bulk API, as
+//! Filebeat, Logstash, Fluent Bit, Vector and the official clients send it.
+//!
+//! The body is NDJSON (`application/x-ndjson`, `application/json`, or
+//! `application/vnd.elasticsearch+x-ndjson; compatible-with=N`): action lines
+//! (`{"index": {...}}` or `{"create": {...}}`, each followed by its document)
+//! and documents, which are ordinary `/ingest` JSON records
+//! ([`anomalog_core::parse::parse_json_record`]); the index (of the action, else
+//! of the path) is the service of a document that names none. `update` and
+//! `delete` items are answered with a per-item error: logs are append-only.
+//!
+//! Answers are shaped as Elasticsearch's (`took`, `errors`, `items` with a
+//! `status` per item: 201 stored, 400 rejected) and carry
+//! `X-Elastic-Product: Elasticsearch`, which the official clients require. A
+//! request that cannot be read as a whole (a malformed action line, a missing
+//! document) is a 400 with Elasticsearch's error shape, and nothing of it is
+//! stored; refusals of `/ingest` (401, 413, 415, 429, 503 with `Retry-After`)
+//! keep their status in that shape. [`answer_product_check`] answers the
+//! `GET /` the Beats and Logstash make before they send.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::rejection::ExtensionRejection;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use anomalog_core::StoredLog;
+use anomalog_core::parse::{ParsedBatch, parse_json_record};
+
+use crate::shipper;
+use crate::{IngestError, IngestParams, IngestState};
+
+/// The Elasticsearch version announced to clients: the Beats, Logstash and the
+/// clients accept 8.x servers and adapt to them.
+pub const ANNOUNCED_VERSION: &str = "8.17.0";
+
+const PRODUCT_HEADER: &str = "x-elastic-product";
+
+/// One item of a bulk request, in request order.
+enum Item {
+    /// An `index` or `create` action and its document.
+    Write {
+        action: &'static str,
+        index: Option<String>,
+        id: Option<String>,
+        document: String,
+    },
+    /// An action anomalog does not perform (`update`, `delete`).
+    Unsupported {
+        action: &'static str,
+        index: Option<String>,
+        id: Option<String>,
+    },
+}
+
+/// Why a bulk request as a whole could not be read.
+struct Malformed(String);
+
+pub(crate) async fn bulk(
+    State(state): State<IngestState>,
+    peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    Query(params): Query<IngestParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let peer = shipper::peer_ip(peer);
+    handle(&state, None, params, &headers, peer, body, Utc::now()).await
+}
+
+pub(crate) async fn bulk_into(
+    State(state): State<IngestState>,
+    Path(index): Path<String>,
+    peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    Query(params): Query<IngestParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let peer = shipper::peer_ip(peer);
+    handle(
+        &state,
+        Some(index),
+        params,
+        &headers,
+        peer,
+        body,
+        Utc::now(),
+    )
+    .await
+}
+
+/// The whole bulk flow as a plain function of its inputs; `path_index` is the
+/// `{index}` of `/{index}/_bulk`.
+pub async fn handle(
+    state: &IngestState,
+    path_index: Option<String>,
+    params: IngestParams,
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    body: Body,
+    now: DateTime<Utc>,
+) -> Response {
+    let started = Instant::now();
+    let content_type = response_type(headers);
+    let result = accept(state, path_index, params, headers, peer, body, now).await;
+    let mut response = match result {
+        Ok(Answer::Items {
+            items,
+            errors,
+            accepted,
+            rejected,
+        }) => {
+            crate::metrics::request(200);
+            crate::metrics::count(crate::metrics::EVENTS_ACCEPTED, accepted);
+            crate::metrics::count(crate::metrics::EVENTS_REJECTED, rejected);
+            let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let body = json!({"took": took, "errors": errors, "items": items});
+            (StatusCode::OK, body.to_string()).into_response()
+        }
+        Ok(Answer::Malformed(Malformed(reason))) => {
+            crate::metrics::request(400);
+            let body = error_body("illegal_argument_exception", &reason, 400);
+            (StatusCode::BAD_REQUEST, body.to_string()).into_response()
+        }
+        Err(e) => {
+            shipper::count_error(&e);
+            let kind = match e.status() {
+                StatusCode::UNAUTHORIZED => "security_exception",
+                StatusCode::TOO_MANY_REQUESTS => "es_rejected_execution_exception",
+                StatusCode::SERVICE_UNAVAILABLE => "unavailable_shards_exception",
+                StatusCode::PAYLOAD_TOO_LARGE => "content_too_long_exception",
+                _ => "illegal_argument_exception",
+            };
+            let message = match &e {
+                IngestError::UnsupportedMediaType(content_type) => format!(
+                    "Content-Type header [{content_type}] is not supported (use \
+                     application/x-ndjson)"
+                ),
+                other => other.to_string(),
+            };
+            let (mut parts, _) = e.into_response().into_parts();
+            let body = error_body(kind, &message, parts.status.as_u16());
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body.to_string()))
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(PRODUCT_HEADER, HeaderValue::from_static("Elasticsearch"));
+    response
+}
+
+enum Answer {
+    Items {
+        items: Vec<Value>,
+        errors: bool,
+        accepted: usize,
+        rejected: usize,
+    },
+    Malformed(Malformed),
+}
+
+async fn accept(
+    state: &IngestState,
+    path_index: Option<String>,
+    params: IngestParams,
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    body: Body,
+    now: DateTime<Utc>,
+) -> Result<Answer, IngestError> {
+    check_content_type(headers)?;
+    let received = shipper::receive(state, headers, body).await?;
+    let Ok(text) = std::str::from_utf8(&received.body) else {
+        return Ok(Answer::Malformed(Malformed(
+            "the bulk body is not valid UTF-8".into(),
+        )));
+    };
+    let items = match read_items(text) {
+        Ok(items) => items,
+        Err(malformed) => return Ok(Answer::Malformed(malformed)),
+    };
+    shipper::check_count(state, items.len())?;
+
+    let base = shipper::defaults(headers, params.service, now);
+    let limits = state.config.parse_limits();
+    let max_line = state.config.max_line_bytes;
+    // Per item: the index of its event in the batch, or its error.
+    let mut outcomes: Vec<Result<usize, (u16, &str, String)>> = Vec::with_capacity(items.len());
+    let mut batch = ParsedBatch::default();
+    for (position, item) in items.iter().enumerate() {
+        let outcome = match item {
+            Item::Unsupported { action, .. } => Err((
+                400,
+                "illegal_argument_exception",
+                format!(
+                    "anomalog stores logs append-only: '{action}' is not supported, use index or create"
+                ),
+            )),
+            Item::Write { document, .. } if document.len() > max_line => Err((
+                400,
+                "document_parsing_exception",
+                format!(
+                    "document is {} bytes, more than the limit of {max_line}",
+                    document.len()
+                ),
+            )),
+            Item::Write {
+                index,
+                id,
+                document,
+                ..
+            } => {
+                let mut defaults = base.clone();
+                if defaults.service.is_none() {
+                    defaults.service = index.clone().or_else(|| path_index.clone());
+                }
+                match serde_json::from_str::<Value>(document) {
+                    Err(e) => Err((
+                        400,
+                        "document_parsing_exception",
+                        format!("document is not valid JSON: {e}"),
+                    )),
+                    Ok(value) => match parse_json_record(&value, &defaults, &limits) {
+                        Err(reason) => Err((400, "document_parsing_exception", reason)),
+                        Ok(mut event) => {
+                            if let Some(id) = id
+                                && event.attrs.len() < limits.max_attrs
+                            {
+                                event.attrs.insert("_id".into(), Value::String(id.clone()));
+                            }
+                            batch.events.push(event);
+                            Ok(batch.events.len() - 1)
+                        }
+                    },
+                }
+            }
+        };
+        if let Err((_, _, reason)) = &outcome {
+            batch.rejections.push(anomalog_core::parse::Rejection {
+                index: position,
+                reason: reason.clone(),
+            });
+        }
+        outcomes.push(outcome);
+    }
+
+    // Every item rejected: nothing to store, and Elasticsearch still answers 200.
+    let stored = if batch.events.is_empty() {
+        shipper::Stored {
+            entry: None,
+            accepted: 0,
+            rejections: batch.rejections,
+        }
+    } else {
+        shipper::store(state, received.key_index, peer, batch).await?
+    };
+
+    let entry = stored.entry.unwrap_or_default();
+    let mut errors = false;
+    let answers = items
+        .iter()
+        .zip(outcomes)
+        .map(|(item, outcome)| {
+            let (action, index, id) = match item {
+                Item::Write {
+                    action, index, id, ..
+                }
+                | Item::Unsupported { action, index, id } => (*action, index, id),
+            };
+            let index = index
+                .clone()
+                .or_else(|| path_index.clone())
+                .unwrap_or_default();
+            let mut answer = Map::new();
+            answer.insert("_index".into(), index.into());
+            match outcome {
+                Ok(n) => {
+                    let id = id.clone().unwrap_or_else(|| StoredLog::id_for(&entry, n));
+                    answer.insert("_id".into(), id.into());
+                    answer.insert("_version".into(), 1.into());
+                    answer.insert("result".into(), "created".into());
+                    answer.insert(
+                        "_shards".into(),
+                        json!({"total": 1, "successful": 1, "failed": 0}),
+                    );
+                    answer.insert("_seq_no".into(), n.into());
+                    answer.insert("_primary_term".into(), 1.into());
+                    answer.insert("status".into(), 201.into());
+                }
+                Err((status, kind, reason)) => {
+                    errors = true;
+                    answer.insert("_id".into(), id.clone().map_or(Value::Null, Value::String));
+                    answer.insert("status".into(), status.into());
+                    answer.insert("error".into(), json!({"type": kind, "reason": reason}));
+                }
+            }
+            json!({ action: answer })
+        })
+        .collect();
+    Ok(Answer::Items {
+        items: answers,
+        errors,
+        accepted: stored.accepted,
+        rejected: stored.rejections.len(),
+    })
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
+    let (content_type, mime) = shipper::content_type(headers);
+    match mime.as_str() {
+        ""
+        | "application/x-ndjson"
+        | "application/json"
+        | "application/vnd.elasticsearch+x-ndjson"
+        | "application/vnd.elasticsearch+json" => Ok(()),
+        _ => Err(IngestError::UnsupportedMediaType(content_type.to_owned())),
+    }
+}
+
+/// Splits the body into items. Blank lines are skipped, as Elasticsearch does.
+fn read_items(text: &str) -> Result<Vec<Item>, Malformed> {
+    let mut lines = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let mut items = Vec::new();
+    while let Some((number, line)) = lines.next() {
+        let at = number + 1;
+        let action: Value = serde_json::from_str(line)
+            .map_err(|e| Malformed(format!("line {at}: the action line is not valid JSON: {e}")))?;
+        let Some((name, meta)) = action
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.iter().next())
+        else {
+            return Err(Malformed(format!(
+                "line {at}: an action line must be an object with exactly one action \
+                 (index, create, update or delete)"
+            )));
+        };
+        let action = match name.as_str() {
+            "index" => "index",
+            "create" => "create",
+            "update" => "update",
+            "delete" => "delete",
+            other => {
+                return Err(Malformed(format!(
+                    "line {at}: unknown action [{other}] (expected index, create, update or delete)"
+                )));
+            }
+        };
+        let Some(meta) = meta.as_object() else {
+            return Err(Malformed(format!(
+                "line {at}: the metadata of [{action}] must be an object"
+            )));
+        };
+        let text_field = |key: &str| meta.get(key).and_then(Value::as_str).map(str::to_owned);
+        let index = text_field("_index");
+        let id = text_field("_id").or_else(|| {
+            meta.get("_id")
+                .filter(|v| v.is_number())
+                .map(Value::to_string)
+        });
+        if action == "delete" {
+            items.push(Item::Unsupported { action, index, id });
+            continue;
+        }
+        let Some((_, document)) = lines.next() else {
+            return Err(Malformed(format!(
+                "line {at}: the [{action}] action has no document line after it"
+            )));
+        };
+        if action == "update" {
+            items.push(Item::Unsupported { action, index, id });
+        } else {
+            items.push(Item::Write {
+                action,
+                index,
+                id,
+                document: document.to_owned(),
+            });
+        }
+    }
+    if items.is_empty() {
+        return Err(Malformed("Validation Failed: 1: no requests added;".into()));
+    }
+    Ok(items)
+}
+
+/// Elasticsearch's error shape.
+fn error_body(kind: &str, reason: &str, status: u16) -> Value {
+    json!({
+        "error": {
+            "root_cause": [{"type": kind, "reason": reason}],
+            "type": kind,
+            "reason": reason,
+        },
+        "status": status,
+    })
+}
+
+/// The response type matching the client's `Accept`: clients that ask for
+/// `application/vnd.elasticsearch+json; compatible-with=N` get it back.
+fn response_type(headers: &HeaderMap) -> HeaderValue {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.contains("application/vnd.elasticsearch+json"))
+        .and_then(|v| HeaderValue::from_str(v.split(',').next().unwrap_or(v).trim()).ok())
+        .unwrap_or_else(|| HeaderValue::from_static("application/json"))
+}
+
+/// Middleware for the whole server: answers the product check (`GET /` or
+/// `HEAD /`) of Elasticsearch clients with a version and
+/// `X-Elastic-Product: Elasticsearch`, and passes everything else (a browser
+/// asking for the dashboard at `/`) on. A request is an Elasticsearch client's
+/// when it sends `X-Elastic-Client-Meta`, asks for
+/// `application/vnd.elasticsearch+json`, or its User-Agent names Elastic,
+/// Beats, Logstash, Fluent Bit or Vector, and it does not ask for HTML.
+pub async fn answer_product_check(request: Request, next: Next) -> Response {
+    let is_root = request.uri().path() == "/"
+        && (request.method() == Method::GET || request.method() == Method::HEAD);
+    if !is_root || !from_elasticsearch_client(request.headers()) {
+        return next.run(request).await;
+    }
+    let body = json!({
+        "name": "anomalog",
+        "cluster_name": "anomalog",
+        "cluster_uuid": "anomalog",
+        "version": {
+            "number": ANNOUNCED_VERSION,
+            "build_flavor": "default",
+            "build_type": "anomalog",
+            "lucene_version": "9.12.0",
+            "minimum_wire_compatibility_version": "7.17.0",
+            "minimum_index_compatibility_version": "7.0.0",
+        },
+        "tagline": "You Know, for Search",
+    });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, response_type(request.headers()));
+    headers.insert(PRODUCT_HEADER, HeaderValue::from_static("Elasticsearch"));
+    response
+}
+
+fn from_elasticsearch_client(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    let agent = text(header::USER_AGENT);
+    let accept = text(header::ACCEPT);
+    // A browser asking for a page always gets the dashboard.
+    if accept.contains("text/html") {
+        return false;
+    }
+    headers.contains_key("x-elastic-client-meta")
+        || accept.contains("vnd.elasticsearch")
+        || [
+            "elastic",
+            "beat",
+            "logstash",
+            "manticore",
+            "fluent-bit",
+            "vector",
+        ]
+        .iter()
+        .any(|name| agent.contains(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_bodies_split_into_items() {
+        let body = "{\"index\":{\"_index\":\"web\",\"_id\":\"a\"}}\n{\"message\":\"m\"}\n\n\
+                    {\"delete\":{\"_id\":\"x\"}}\n{\"create\":{}}\n{\"message\":\"n\"}\n";
+        let items = read_items(body).ok().unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(
+            matches!(&items[0], Item::Write { action: "index", index: Some(i), id: Some(d), document }
+            if i == "web" && d == "a" && document == "{\"message\":\"m\"}")
+        );
+        assert!(matches!(
+            &items[1],
+            Item::Unsupported {
+                action: "delete",
+                ..
+            }
+        ));
+        assert!(matches!(
+            &items[2],
+            Item::Write {
+                action: "create",
+                index: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn malformed_action_lines_and_missing_documents_fail_the_request() {
+        for body in [
+            "not json\n{}\n",
+            "{\"upsert\":{}}\n{}\n",
+            "{\"index\":{}}\n",
+            "{\"index\":{},\"create\":{}}\n{}\n",
+            "\n\n",
+        ] {
+            assert!(read_items(body).is_err(), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn elasticsearch_clients_are_recognised() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::USER_AGENT, HeaderValue::from_static("Mozilla/5.0"));
+        assert!(!from_elasticsearch_client(&headers));
+        headers.insert("x-elastic-client-meta", HeaderValue::from_static("es=9.0"));
+        assert!(from_elasticsearch_client(&headers));
+        let mut beats = HeaderMap::new();
+        beats.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static("Elastic-filebeat/8.17.0 (linux; amd64)"),
+        );
+        assert!(from_elasticsearch_client(&beats));
+    }
+}

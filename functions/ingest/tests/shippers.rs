@@ -1,0 +1,224 @@
+//! The shipper protocols driven by real clients nobody here wrote: the
+//! OpenTelemetry Python SDK's OTLP/HTTP exporter, python-logging-loki and the
+//! official `elasticsearch` Python client, against the ingest router served on
+//! a loopback port over the embedded store.
+//!
+//! Needs the pinned Python packages of `ensure_protocol_clients`
+//! (scripts/lib.sh) in `$ANOMALOG_TEST_PYTHON` (default `python3`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::net::SocketAddr;
+use std::process::Output;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anomalog_core::config::IngestConfig;
+use anomalog_core::{Level, LogEvent};
+use anomalog_ingest::{IngestState, bulk, router};
+use anomalog_store::{EmbeddedStore, EventQueue};
+
+struct Server {
+    url: String,
+    store: Arc<EmbeddedStore>,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(max_queue_entries: u64) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open_bounded(dir.path(), max_queue_entries).unwrap());
+    let app = router(IngestState::new(store.clone(), IngestConfig::default()))
+        .layer(axum::middleware::from_fn(bulk::answer_product_check));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    Server {
+        url: format!("http://{addr}"),
+        store,
+        _dir: dir,
+        task,
+    }
+}
+
+/// Runs a Python script with `args`; fails the test when it fails or hangs.
+async fn python(script: &str, args: &[&str]) -> Output {
+    let python = std::env::var("ANOMALOG_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let child = tokio::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), child)
+        .await
+        .expect("the client script took more than 60 s")
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    assert!(
+        output.status.success(),
+        "client script failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Every queued event, in queue order, acknowledged.
+async fn drain(store: &EmbeddedStore) -> Vec<LogEvent> {
+    let entries = store.claim("test", 1000).await.unwrap();
+    let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+    store.ack(&ids).await.unwrap();
+    entries.into_iter().flat_map(|e| e.events).collect()
+}
+
+const OTEL_SCRIPT: &str = r#"
+import logging, sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+url = sys.argv[1]
+provider = LoggerProvider(resource=Resource.create({"service.name": "checkout", "host.name": "web-1"}))
+provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=url + "/v1/logs")))
+log = logging.getLogger("shop")
+log.propagate = False
+log.setLevel(logging.DEBUG)
+log.addHandler(LoggingHandler(level=logging.DEBUG, logger_provider=provider))
+tracer_provider = TracerProvider()
+with tracer_provider.get_tracer("shop").start_as_current_span("pay") as span:
+    log.error("card declined for order %s", 42, extra={"order_id": 42, "customer": "ann"})
+    print(format(span.get_span_context().trace_id, "032x"))
+for i in range(int(sys.argv[2])):
+    log.warning("slow checkout %d", i)
+provider.shutdown()
+"#;
+
+#[tokio::test]
+async fn otel_python_sdk_logs_arrive_with_service_level_message_attributes_and_trace_id() {
+    let server = serve(100).await;
+    let out = python(OTEL_SCRIPT, &[&server.url, "2"]).await;
+    let trace_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let events = drain(&server.store).await;
+    assert_eq!(events.len(), 3, "{events:#?}");
+    let error = &events[0];
+    assert_eq!(error.service, "checkout");
+    assert_eq!(error.host.as_deref(), Some("web-1"));
+    assert_eq!(error.level, Level::Error);
+    assert_eq!(error.message, "card declined for order 42");
+    assert_eq!(error.attrs["order_id"], 42);
+    assert_eq!(error.attrs["customer"], "ann");
+    assert_eq!(error.attrs["otel.scope.name"], "shop");
+    assert_eq!(error.trace_id.as_deref(), Some(trace_id.as_str()));
+    assert_eq!(error.trace_id.as_ref().map(String::len), Some(32));
+    assert!(error.span_id.is_some());
+    let warnings: Vec<&str> = events[1..].iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(warnings, ["slow checkout 0", "slow checkout 1"]);
+    assert!(events[1..].iter().all(|e| e.level == Level::Warn));
+}
+
+#[tokio::test]
+async fn a_503_makes_the_otel_exporter_retry_and_nothing_is_lost_or_doubled() {
+    // A queue of one entry, already full: the first export gets 503 + Retry-After.
+    let server = serve(1).await;
+    server
+        .store
+        .append(&[LogEvent::new(
+            chrono::Utc::now(),
+            "filler",
+            Level::Info,
+            "fills the queue",
+        )])
+        .await
+        .unwrap();
+    let url = server.url.clone();
+    let client = tokio::spawn(async move { python(OTEL_SCRIPT, &[&url, "0"]).await });
+
+    // Make room while the exporter waits out the Retry-After.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let filler = drain(&server.store).await;
+    assert_eq!(filler.len(), 1);
+    assert_eq!(filler[0].service, "filler");
+
+    let out = client.await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("503") || stderr.contains("Transient error"),
+        "the exporter saw no 503: {stderr}"
+    );
+    let events = drain(&server.store).await;
+    assert_eq!(events.len(), 1, "stored exactly once: {events:#?}");
+    assert_eq!(events[0].message, "card declined for order 42");
+}
+
+#[tokio::test]
+async fn python_logging_loki_pushes_are_stored_with_labels_and_levels() {
+    let server = serve(100).await;
+    let script = r#"
+import logging, sys, logging_loki
+handler = logging_loki.LokiHandler(url=sys.argv[1] + "/loki/api/v1/push",
+                                   tags={"app": "billing", "env": "prod"}, version="1")
+log = logging.getLogger("billing")
+log.propagate = False
+log.setLevel(logging.DEBUG)
+log.addHandler(handler)
+log.error("invoice 7 failed", extra={"tags": {"region": "eu"}})
+log.info("invoice 8 sent")
+"#;
+    python(script, &[&server.url]).await;
+    let events = drain(&server.store).await;
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events[0].service, "billing");
+    assert_eq!(events[0].level, Level::Error);
+    assert_eq!(events[0].message, "invoice 7 failed");
+    assert_eq!(events[0].attrs["env"], "prod");
+    assert_eq!(events[0].attrs["region"], "eu");
+    assert_eq!(events[0].attrs["logger"], "billing");
+    assert_eq!(events[1].level, Level::Info);
+    assert_eq!(events[1].message, "invoice 8 sent");
+}
+
+#[tokio::test]
+async fn elasticsearch_python_helpers_bulk_sees_no_errors() {
+    let server = serve(100).await;
+    let script = r#"
+import json, sys
+from elasticsearch import Elasticsearch, helpers
+es = Elasticsearch(sys.argv[1])
+docs = [
+    {"_index": "payments", "_source": {"@timestamp": "2026-01-02T03:04:05Z", "log.level": "error", "message": "gateway timeout"}},
+    {"_index": "payments", "_op_type": "create", "_source": {"message": "retry ok", "level": "info", "service": "payments-worker"}},
+]
+ok, errors = helpers.bulk(es, docs)
+print(json.dumps({"ok": ok, "errors": errors}))
+"#;
+    let out = python(script, &[&server.url]).await;
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer, serde_json::json!({"ok": 2, "errors": []}));
+    let events = drain(&server.store).await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].service, "payments", "the index names the service");
+    assert_eq!(events[0].level, Level::Error);
+    assert_eq!(events[0].message, "gateway timeout");
+    assert_eq!(events[0].ts.to_rfc3339(), "2026-01-02T03:04:05+00:00");
+    assert_eq!(
+        events[1].service, "payments-worker",
+        "the document's own wins"
+    );
+}
