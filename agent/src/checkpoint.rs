@@ -3,9 +3,15 @@
 //! The file holds, per followed file, its device, inode, fingerprint and the
 //! offset where its next unshipped event starts. It moves only when a batch is
 //! durable (acknowledged with a 2xx by ingest, or written to the disk buffer), and
-//! it is replaced atomically (written to a temporary file, synced, renamed over the
-//! old one, directory synced), so after a crash it is either the old or the new
-//! version, never a mix.
+//! it is replaced atomically (written to a temporary file, renamed over the old
+//! one), so after a crash it is either the old or the new version, never a mix.
+//!
+//! The replacement happens right after every acknowledgement, so a killed agent
+//! (even SIGKILL) resumes where the last acknowledged batch ended; only the short
+//! moment between ingest's answer and the rename can send a batch twice. The
+//! file and its directory are synced to disk at most every [`SYNC_EVERY`] and on
+//! shutdown: after a power cut the agent may resume from a position up to that
+//! old, sending those events again (never skipping any).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::tail::{FileKey, FilePosition};
 
 const FILE_NAME: &str = "checkpoints.json";
+/// Longest time between two synced checkpoint writes.
+pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct OnDisk {
@@ -29,6 +37,7 @@ pub struct Checkpoints {
     path: PathBuf,
     files: BTreeMap<FileKey, FilePosition>,
     dirty: bool,
+    last_sync: Option<std::time::Instant>,
 }
 
 impl Checkpoints {
@@ -50,6 +59,7 @@ impl Checkpoints {
             path,
             files,
             dirty: false,
+            last_sync: None,
         })
     }
 
@@ -69,17 +79,30 @@ impl Checkpoints {
         }
     }
 
-    /// Writes the file atomically if anything changed since the last save.
-    pub fn save(&mut self) -> std::io::Result<()> {
+    /// Writes the file atomically if anything changed since the last save, synced
+    /// when `sync` is set or the last synced write is [`SYNC_EVERY`] old.
+    pub fn save(&mut self, sync: bool) -> std::io::Result<()> {
         if !self.dirty {
             return Ok(());
         }
+        let now = std::time::Instant::now();
+        let sync = sync
+            || self
+                .last_sync
+                .is_none_or(|at| now.duration_since(at) >= SYNC_EVERY);
         let on_disk = OnDisk {
             version: 1,
             files: self.files.values().cloned().collect(),
         };
         let bytes = serde_json::to_vec_pretty(&on_disk).map_err(std::io::Error::other)?;
-        write_atomically(&self.path, &bytes)?;
+        if sync {
+            write_atomically(&self.path, &bytes)?;
+            self.last_sync = Some(now);
+        } else {
+            let tmp = self.path.with_extension("tmp");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::rename(&tmp, &self.path)?;
+        }
         self.dirty = false;
         Ok(())
     }

@@ -295,7 +295,7 @@ pub async fn run(
     }
     stop.store(true, Ordering::Relaxed);
     drop(rx);
-    if let Err(error) = checkpoints.save() {
+    if let Err(error) = checkpoints.save(true) {
         tracing::error!(%error, "cannot save checkpoints");
     }
     reporter.abort();
@@ -345,7 +345,7 @@ impl Shipping<'_> {
 
     fn durable(&mut self, batch: &Batch) {
         self.checkpoints.apply(&batch.positions, &batch.released);
-        if let Err(error) = self.checkpoints.save() {
+        if let Err(error) = self.checkpoints.save(false) {
             tracing::error!(%error, "cannot save checkpoints");
         }
     }

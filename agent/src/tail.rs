@@ -207,8 +207,9 @@ pub struct Tailer {
     files: BTreeMap<FileKey, Tracked>,
     /// Checkpoints loaded at start, consumed as files are found.
     checkpoints: HashMap<FileKey, FilePosition>,
-    /// Fingerprints and offsets of recently truncated files.
-    truncated: Vec<(Fingerprint, u64, Instant)>,
+    /// Fingerprints and offsets of recently truncated files, so that a copy of
+    /// their old content found later resumes where they stopped.
+    finished: Vec<(Fingerprint, u64, Instant)>,
     first_scan: bool,
     buf: Vec<u8>,
     stats: TailStats,
@@ -221,7 +222,7 @@ impl Tailer {
             specs,
             files: BTreeMap::new(),
             checkpoints: checkpoints.into_iter().map(|c| (c.key, c)).collect(),
-            truncated: Vec::new(),
+            finished: Vec::new(),
             first_scan: true,
             buf: vec![0; READ_CHUNK],
             stats: TailStats::default(),
@@ -297,7 +298,7 @@ impl Tailer {
                 sink.released(key);
             }
         }
-        self.truncated
+        self.finished
             .retain(|(_, _, at)| now.duration_since(*at) < TRUNCATION_MEMORY);
     }
 
@@ -308,7 +309,11 @@ impl Tailer {
         let size = meta.len();
         let fingerprint = Fingerprint::of(&file)?;
         let start_at = self.specs[spec_index].start_at;
-        let start = self.start_offset(&file, key, size, fingerprint.map(|f| f.0), start_at)?;
+        let Some(start) =
+            self.start_offset(&file, key, size, fingerprint.map(|f| f.0), start_at, now)?
+        else {
+            return Ok(());
+        };
         let spec = &self.specs[spec_index];
         tracing::info!(path = %path.display(), offset = start, "following file");
         let multiline = spec.multiline.clone().map(Multiline::new);
@@ -334,11 +339,11 @@ impl Tailer {
                 at_eof: false,
             },
         );
-        let _ = now;
         Ok(())
     }
 
-    /// Where a newly found file starts; see the module documentation.
+    /// Where a newly found file starts (`None`: not yet, it is a copy of a file
+    /// still being read); see the module documentation.
     fn start_offset(
         &mut self,
         file: &File,
@@ -346,7 +351,8 @@ impl Tailer {
         size: u64,
         fingerprint: Option<Fingerprint>,
         start_at: StartAt,
-    ) -> std::io::Result<u64> {
+        now: Instant,
+    ) -> std::io::Result<Option<u64>> {
         let fits = |fp: &Option<Fingerprint>, offset: u64| -> std::io::Result<bool> {
             Ok(match fp {
                 Some(fp) => offset <= size && fp.matches(file)?,
@@ -355,13 +361,34 @@ impl Tailer {
         };
         if let Some(checkpoint) = self.checkpoints.remove(&key) {
             if fits(&checkpoint.fingerprint, checkpoint.offset)? {
-                return Ok(checkpoint.offset);
+                return Ok(Some(checkpoint.offset));
             }
-            tracing::info!(path = %checkpoint.path.display(), "content changed since the checkpoint; reading from the start");
-            return Ok(0);
+            tracing::info!(path = %checkpoint.path.display(), "content changed since the checkpoint (truncated); reading from the start");
+            // Its old content may live on in a copy (copytruncate while the agent was down).
+            if let Some(fp) = checkpoint.fingerprint {
+                self.finished.push((fp, checkpoint.offset, now));
+            }
+            return Ok(Some(0));
         }
         if fingerprint.is_some() {
-            // Renamed while the agent was down (another inode only on a copy).
+            // A copy of a file being read: wait until that file is seen truncated
+            // (copytruncate), then resume where it stopped.
+            for tracked in self.files.values() {
+                if let Some(fp) = &tracked.position.fingerprint
+                    && tracked.line_end > 0
+                    && tracked.fingerprint_final
+                    && fits(&Some(*fp), 0)?
+                {
+                    let original_intact = fp.matches(&tracked.file)?
+                        && tracked.file.metadata()?.len() >= tracked.read_offset;
+                    if original_intact {
+                        return Ok(None);
+                    }
+                    tracing::info!(of = %tracked.position.path.display(), "new file is a copy of a truncated file; resuming at its offset");
+                    return Ok(Some(tracked.line_end.min(size)));
+                }
+            }
+            // Renamed while the agent was down (another inode: a copy).
             let mut moved = None;
             for (old_key, checkpoint) in &self.checkpoints {
                 if checkpoint.fingerprint.is_some()
@@ -374,31 +401,21 @@ impl Tailer {
             }
             if let Some((old_key, offset)) = moved {
                 self.checkpoints.remove(&old_key);
-                return Ok(offset);
+                return Ok(Some(offset));
             }
-            // A copy of a followed or recently truncated file (copytruncate).
-            for tracked in self.files.values() {
-                if let Some(fp) = &tracked.position.fingerprint
-                    && tracked.position.offset > 0
-                    && fits(&Some(*fp), tracked.position.offset)?
-                {
-                    tracing::info!(of = %tracked.position.path.display(), "new file is a copy; resuming at the original's offset");
-                    return Ok(tracked.position.offset);
-                }
-            }
-            for (fp, offset, _) in &self.truncated {
+            for (fp, offset, _) in &self.finished {
                 if fits(&Some(*fp), *offset)? {
                     tracing::info!(
                         "new file is a copy of a truncated file; resuming at its offset"
                     );
-                    return Ok(*offset);
+                    return Ok(Some(*offset));
                 }
             }
         }
         if self.first_scan && start_at == StartAt::End {
-            return last_line_end(file, size);
+            return last_line_end(file, size).map(Some);
         }
-        Ok(0)
+        Ok(Some(0))
     }
 
     /// Reads every followed file as far as it goes (within a budget per file) and
@@ -422,7 +439,7 @@ impl Tailer {
                 Ok(Progress { bytes, truncated }) => {
                     total += bytes;
                     if let Some(record) = truncated {
-                        self.truncated.push((record.0, record.1, now));
+                        self.finished.push((record.0, record.1, now));
                     }
                 }
                 Err(error) => {
