@@ -376,3 +376,141 @@ async fn java_and_python_tracebacks_arrive_as_one_event_each() {
     );
     assert_eq!(messages[2], "recovered");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_hour_old_file_keeps_each_events_own_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let anomalog = Anomalog::start(&dir.path().join("anomalog")).await;
+    let log = dir.path().join("old.log");
+    let start = chrono::Utc::now() - chrono::TimeDelta::hours(2);
+    let mut text = String::new();
+    // 360 lines, one every 10 s, from two hours ago to one hour ago.
+    for i in 0..360 {
+        let ts = start + chrono::TimeDelta::seconds(i * 10);
+        let level = if i % 10 == 0 { "ERROR" } else { "INFO" };
+        text.push_str(&format!(
+            "{} {level} backfill line {i}\n",
+            ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let agent = Agent::start(&agent_config(
+        dir.path(),
+        &anomalog.base,
+        "backfill",
+        &[&log],
+        "",
+    ));
+    let messages = anomalog.wait_for("backfill", 360, WAIT).await;
+    agent.terminate();
+    assert_eq!(messages.len(), 360);
+
+    let volume: serde_json::Value = reqwest::get(format!(
+        "{}/api/stats/volume?service=backfill&from=now-3h&to=now&step=600",
+        anomalog.base
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let buckets = volume["buckets"].as_array().unwrap();
+    let hour_ago = chrono::Utc::now() - chrono::TimeDelta::minutes(59);
+    let (mut old, mut recent, mut errors) = (0, 0, 0);
+    for bucket in buckets {
+        let ts: chrono::DateTime<chrono::Utc> = bucket["ts"].as_str().unwrap().parse().unwrap();
+        let total = bucket["total"].as_u64().unwrap();
+        if ts < hour_ago {
+            old += total;
+        } else {
+            recent += total;
+        }
+        errors += bucket["counts"]["ERROR"].as_u64().unwrap_or(0);
+    }
+    assert_eq!((old, recent), (360, 0), "{volume}");
+    assert_eq!(errors, 36, "levels come from the lines too");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_file_form_and_stdin_keep_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let anomalog = Anomalog::start(&dir.path().join("anomalog")).await;
+    let log = dir.path().join("app.log");
+    std::fs::write(
+        &log,
+        "existing line, not shipped when following from the end\n",
+    )
+    .unwrap();
+    let agent = std::process::Command::new(env!("CARGO_BIN_EXE_anomalog-agent"))
+        .args(["--url", &anomalog.base, "--service", "one", "--data-dir"])
+        .arg(dir.path().join("state-file"))
+        .arg("file")
+        .arg(&log)
+        .arg("--follow")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let _guard = server::KillOnDrop(agent);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut file = append_handle(&log);
+    for i in 0..100 {
+        writeln!(file, "{}", numbered(i)).unwrap();
+    }
+    assert_exactly_once(&anomalog.wait_for("one", 100, WAIT).await, 100);
+
+    let mut stdin_agent = std::process::Command::new(env!("CARGO_BIN_EXE_anomalog-agent"))
+        .args(["--url", &anomalog.base, "--service", "piped", "--data-dir"])
+        .arg(dir.path().join("state-stdin"))
+        .arg("stdin")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = stdin_agent.stdin.take().unwrap();
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&numbered(i));
+        text.push('\n');
+    }
+    input.write_all(text.as_bytes()).unwrap();
+    drop(input);
+    let status = tokio::task::spawn_blocking(move || stdin_agent.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        status.success(),
+        "the stdin agent ends with its input: {status}"
+    );
+    assert_exactly_once(&anomalog.wait_for("piped", 300, WAIT).await, 300);
+}
+
+#[test]
+fn check_config_accepts_the_example_and_names_the_bad_key() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/agent.example.toml");
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_anomalog-agent"))
+        .args(["check-config", example])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains(": ok"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[output]\nurl = \"http://127.0.0.1:8080\"\n[[sources]]\npaths = [\"/tmp/*.log\"]\nstart_at = \"middle\"\n",
+    )
+    .unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_anomalog-agent"))
+        .args(["check-config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("start_at"), "{stderr}");
+}

@@ -246,3 +246,13 @@ pub fn assert_exactly_once(messages: &[String], n: usize) {
         bad.iter().take(3).collect::<Vec<_>>()
     );
 }
+
+/// Kills a child process when dropped (a failing test leaves nothing running).
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
