@@ -40,6 +40,9 @@ pub const MAX_LINE_BYTES: usize = 256 * 1024;
 const READ_BUDGET_PER_FILE: u64 = 8 * 1024 * 1024;
 /// Size of one read.
 const READ_CHUNK: usize = 256 * 1024;
+/// How long a file that looks like a copy of a followed file waits for that file
+/// to be truncated (copytruncate) before it is taken for a file of its own.
+const COPY_WAIT: Duration = Duration::from_secs(5);
 /// How long a truncated file's fingerprint and offset are remembered, so that a
 /// `copytruncate` copy found later resumes where the original stopped.
 const TRUNCATION_MEMORY: Duration = Duration::from_secs(60);
@@ -210,6 +213,8 @@ pub struct Tailer {
     /// Fingerprints and offsets of recently truncated files, so that a copy of
     /// their old content found later resumes where they stopped.
     finished: Vec<(Fingerprint, u64, Instant)>,
+    /// Files held back as possible copies, since when.
+    deferred: HashMap<FileKey, Instant>,
     first_scan: bool,
     buf: Vec<u8>,
     stats: TailStats,
@@ -223,6 +228,7 @@ impl Tailer {
             files: BTreeMap::new(),
             checkpoints: checkpoints.into_iter().map(|c| (c.key, c)).collect(),
             finished: Vec::new(),
+            deferred: HashMap::new(),
             first_scan: true,
             buf: vec![0; READ_CHUNK],
             stats: TailStats::default(),
@@ -300,6 +306,8 @@ impl Tailer {
         }
         self.finished
             .retain(|(_, _, at)| now.duration_since(*at) < TRUNCATION_MEMORY);
+        self.deferred
+            .retain(|key, _| seen.contains(key) && !self.files.contains_key(key));
     }
 
     fn open(&mut self, spec_index: usize, path: &Path, now: Instant) -> std::io::Result<()> {
@@ -381,8 +389,13 @@ impl Tailer {
                 {
                     let original_intact = fp.matches(&tracked.file)?
                         && tracked.file.metadata()?.len() >= tracked.read_offset;
+                    let first_deferred = *self.deferred.entry(key).or_insert(now);
                     if original_intact {
-                        return Ok(None);
+                        if now.duration_since(first_deferred) < COPY_WAIT {
+                            return Ok(None);
+                        }
+                        // Not a copytruncate copy: another file with the same first line.
+                        break;
                     }
                     tracing::info!(of = %tracked.position.path.display(), "new file is a copy of a truncated file; resuming at its offset");
                     return Ok(Some(tracked.line_end.min(size)));
