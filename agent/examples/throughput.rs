@@ -156,7 +156,11 @@ async fn main() {
     report("cat FILE > /dev/null", bytes, lines, &cat);
 
     let mut runs: Vec<(&str, String, Vec<&str>)> = vec![
-        ("agent -> discarding sink", sink_url.clone(), vec!["--no-multiline"]),
+        (
+            "agent -> discarding sink",
+            sink_url.clone(),
+            vec!["--no-multiline"],
+        ),
         ("agent -> sink, multi-line on", sink_url.clone(), vec![]),
     ];
     let anomalog = arg("--anomalog");
