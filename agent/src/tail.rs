@@ -10,12 +10,15 @@
 //!    copy made by `copytruncate`), else at the start (or, for the files present
 //!    when the agent starts, at the end when the source says so);
 //! 2. a followed file no longer found at any matched path (renamed away or
-//!    deleted) is still read to its end, and released only once it has stayed
-//!    at its end for the source's `rotate_wait` (late writes of a process that
-//!    still holds the renamed file arrive);
+//!    deleted) is still read, and released only once it has been gone for the
+//!    source's `rotate_wait` and is read to its end (late writes of a process
+//!    that still holds the renamed file arrive);
 //! 3. a file whose size fell below the read offset (truncation), or whose first
 //!    bytes no longer have its fingerprint (truncated and grown again before the
-//!    poll), is read again from its start;
+//!    poll), is read again from its start; a new file that starts like a followed
+//!    file is held back until that file is seen truncated (then it is its
+//!    `copytruncate` copy and resumes at the offset the original stopped at),
+//!    or for at most five seconds (then it is a file of its own);
 //! 4. complete lines are handed to the [`EventSink`] (through the source's
 //!    multi-line rule) with the offset just past them. A trailing fragment
 //!    without newline waits for its newline; it is handed over as a line only
