@@ -4,15 +4,32 @@
 //! file per batch, synced, named by sequence number) instead of being retried in
 //! memory, and the checkpoints move past them: a buffered batch is durable. They
 //! are sent oldest first once ingest answers again, and every new batch goes
-//! behind them, so order is kept. When the buffer is full, nothing is written and
+//! behind them, so order is kept. Each file starts with a JSON header line naming
+//! the file positions the batch covers; at start they are applied, in order, on top
+//! of the loaded checkpoints, so a kill between writing a batch here and saving the
+//! checkpoints cannot make the agent read those lines again.
+//! When the buffer is full, nothing is written and
 //! nothing is dropped: the shipper stops taking batches, the readers stop reading
 //! (backpressure on the files) and files stay open so their data stays readable.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::batch::{Batch, Compression};
 use crate::checkpoint::write_atomically;
+use crate::tail::{FileKey, FilePosition};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    events: u64,
+    compression: Compression,
+    #[serde(default)]
+    positions: Vec<FilePosition>,
+    #[serde(default)]
+    released: Vec<FileKey>,
+}
 
 /// Default size bound of the buffer, in bytes of (compressed) bodies.
 pub const DEFAULT_BUFFER_BYTES: u64 = 256 * 1024 * 1024;
@@ -58,7 +75,7 @@ impl DiskBuffer {
                 continue;
             };
             let bytes = std::fs::metadata(&path)?.len();
-            let events = read_header(&path).map(|(events, _, _)| events).unwrap_or(0);
+            let events = read_header(&path).map(|(h, _)| h.events).unwrap_or(0);
             found.push((
                 seq,
                 Entry {
@@ -102,13 +119,14 @@ impl DiskBuffer {
     /// Appends a batch durably.
     pub fn push(&mut self, batch: &Batch) -> std::io::Result<()> {
         let path = self.dir.join(format!("{:020}.batch", self.next_seq));
-        let header = format!(
-            "{} {}\n",
-            batch.events,
-            batch.compression.header().unwrap_or("identity")
-        );
-        let mut bytes = Vec::with_capacity(header.len() + batch.body.len());
-        bytes.extend_from_slice(header.as_bytes());
+        let header = Header {
+            events: batch.events,
+            compression: batch.compression,
+            positions: batch.positions.clone(),
+            released: batch.released.clone(),
+        };
+        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
         bytes.extend_from_slice(&batch.body);
         write_atomically(&path, &bytes)?;
         self.next_seq += 1;
@@ -124,13 +142,21 @@ impl DiskBuffer {
     /// Reads the oldest batch.
     pub fn front(&self) -> Option<std::io::Result<Buffered>> {
         let entry = self.entries.front()?;
-        Some(
-            read_header(&entry.path).map(|(events, compression, body)| Buffered {
-                body: body.into(),
-                compression,
-                events,
-            }),
-        )
+        Some(read_header(&entry.path).map(|(header, body)| Buffered {
+            body: body.into(),
+            compression: header.compression,
+            events: header.events,
+        }))
+    }
+
+    /// The positions and released files of every buffered batch, oldest first
+    /// (unreadable files are skipped), for replay onto the checkpoints at start.
+    pub fn covered(&self) -> Vec<(Vec<FilePosition>, Vec<FileKey>)> {
+        self.entries
+            .iter()
+            .filter_map(|e| read_header(&e.path).ok())
+            .map(|(h, _)| (h.positions, h.released))
+            .collect()
     }
 
     /// Removes the oldest batch (delivered, or unreadable).
@@ -143,18 +169,16 @@ impl DiskBuffer {
     }
 }
 
-fn read_header(path: &Path) -> std::io::Result<(u64, Compression, Vec<u8>)> {
+fn read_header(path: &Path) -> std::io::Result<(Header, Vec<u8>)> {
     let bytes = std::fs::read(path)?;
-    let bad = || std::io::Error::other(format!("{}: not a buffer file", path.display()));
-    let newline = bytes.iter().position(|&b| b == b'\n').ok_or_else(bad)?;
-    let header = std::str::from_utf8(&bytes[..newline]).map_err(|_| bad())?;
-    let (events, encoding) = header.split_once(' ').ok_or_else(bad)?;
-    let events = events.parse().map_err(|_| bad())?;
-    let compression = match encoding {
-        "zstd" => Compression::Zstd,
-        "gzip" => Compression::Gzip,
-        "identity" => Compression::None,
-        _ => return Err(bad()),
+    let bad = |why: String| {
+        std::io::Error::other(format!("{}: not a buffer file: {why}", path.display()))
     };
-    Ok((events, compression, bytes[newline + 1..].to_vec()))
+    let newline = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| bad("no header".to_owned()))?;
+    let header: Header =
+        serde_json::from_slice(&bytes[..newline]).map_err(|e| bad(e.to_string()))?;
+    Ok((header, bytes[newline + 1..].to_vec()))
 }

@@ -136,6 +136,11 @@ pub async fn run(
     let mut buffer = DiskBuffer::open(&data_dir.join("buffer"), config.state.buffer_max_bytes)
         .map_err(dir_error)?;
     if !buffer.is_empty() {
+        // A kill may have come between a buffer write and the checkpoint save.
+        for (positions, released) in buffer.covered() {
+            checkpoints.apply(&positions, &released);
+        }
+        checkpoints.save(true).map_err(dir_error)?;
         tracing::info!(
             events = buffer.events(),
             bytes = buffer.used(),
@@ -368,11 +373,12 @@ impl Shipping<'_> {
     /// A new batch: sent at once when nothing waits before it, else buffered.
     /// Returns it back when the buffer has no room (the caller holds it).
     async fn take(&mut self, batch: Batch, stopping: bool) -> Option<Batch> {
-        if batch.events == 0 {
+        // Positions only: applied now unless buffered batches must be applied first.
+        if batch.events == 0 && self.buffer.is_empty() {
             self.durable(&batch);
             return None;
         }
-        if self.buffer.is_empty() && (self.retry_due() || stopping) {
+        if batch.events > 0 && self.buffer.is_empty() && (self.retry_due() || stopping) {
             match self
                 .shipper
                 .post_encoded(batch.body.clone(), batch.compression.header())
@@ -423,6 +429,10 @@ impl Shipping<'_> {
             return true;
         };
         let batch = match front {
+            Ok(batch) if batch.events == 0 => {
+                let _ = self.buffer.pop();
+                return true;
+            }
             Ok(batch) => batch,
             Err(error) => {
                 tracing::error!(%error, "unreadable buffer file; removing it");

@@ -227,14 +227,16 @@ async fn restart_after_sigkill_during_an_outage_resumes_exactly() {
     });
     tokio::time::sleep(Duration::from_millis(800)).await;
     anomalog.stop_http().await;
+    // Two kills while anomalog is down: batches are in the disk buffer or not
+    // yet read, never in flight.
     tokio::time::sleep(Duration::from_millis(800)).await;
     agent.kill();
     let agent = Agent::start(&config);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    anomalog.resume().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
     agent.kill();
     let agent = Agent::start(&config);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    anomalog.resume().await;
     tokio::task::spawn_blocking(move || writer.join().unwrap())
         .await
         .unwrap();
