@@ -358,3 +358,77 @@ impl EventSink for BatchBuilder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn body(batch: &Batch) -> Vec<serde_json::Value> {
+        let json = zstd::decode_all(&batch.body[..]).unwrap();
+        serde_json::from_slice(&json).unwrap()
+    }
+
+    #[test]
+    fn events_keep_the_time_level_and_fields_of_their_line_plus_labels() {
+        let source = SourceContext {
+            service: "web".to_owned(),
+            host: Some("h1".to_owned()),
+            labels: vec![("env".to_owned(), "prod".to_owned())],
+            parser: Parser::Auto,
+            name: None,
+        };
+        let mut builder =
+            BatchBuilder::new(vec![source], BatchLimits::default(), Compression::Zstd);
+        builder.set_now("2026-03-01T00:00:00Z".parse().unwrap());
+        builder.push(
+            0,
+            b"2026-01-02T03:04:05.678Z ERROR payment failed",
+            Some("/var/log/web.log"),
+        );
+        builder.push(0, b"{\"time\":\"2026-01-02T03:04:06Z\",\"level\":\"warn\",\"msg\":\"slow\",\"service\":\"pay\",\"user\":7}", None);
+        builder.push(0, b"no time here", None);
+        builder.push(0, b"   ", None);
+        builder.finish();
+        let batches = builder.take_ready();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].events, 3);
+        let events = body(&batches[0]);
+        assert_eq!(events[0]["ts"], "2026-01-02T03:04:05.678Z");
+        assert_eq!(events[0]["level"], "ERROR");
+        assert_eq!(events[0]["message"], "payment failed");
+        assert_eq!(events[0]["source"], "/var/log/web.log");
+        assert_eq!(events[0]["host"], "h1");
+        assert_eq!(events[0]["env"], "prod");
+        assert_eq!(events[1]["service"], "pay");
+        assert_eq!(events[1]["level"], "WARN");
+        assert_eq!(events[1]["user"], 7);
+        assert_eq!(
+            events[2]["ts"], "2026-03-01T00:00:00.000Z",
+            "read time without a time in the line"
+        );
+        assert_eq!(events[2]["service"], "web");
+    }
+
+    #[test]
+    fn a_batch_is_cut_at_its_event_limit() {
+        let source = SourceContext {
+            service: "s".to_owned(),
+            host: None,
+            labels: Vec::new(),
+            parser: Parser::Raw,
+            name: None,
+        };
+        let limits = BatchLimits {
+            max_events: 2,
+            ..BatchLimits::default()
+        };
+        let mut builder = BatchBuilder::new(vec![source], limits, Compression::Zstd);
+        for i in 0..5 {
+            builder.push(0, format!("line {i}").as_bytes(), None);
+        }
+        builder.finish();
+        let sizes: Vec<u64> = builder.take_ready().iter().map(|b| b.events).collect();
+        assert_eq!(sizes, [2, 2, 1]);
+    }
+}
