@@ -1,6 +1,7 @@
 //! An event before defaults and limits are applied, and the one place that turns
 //! it into a [`LogEvent`] (defaults, limits, the invariants of an event).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -19,7 +20,7 @@ const SERVICE_REQUIRED: &str =
 pub(super) struct Draft {
     pub(super) ts: Option<DateTime<Utc>>,
     /// The field `ts` came from, for reasons.
-    pub(super) ts_key: &'static str,
+    pub(super) ts_key: Cow<'static, str>,
     pub(super) level: Level,
     pub(super) level_raw: Option<Value>,
     pub(super) message: String,
@@ -35,7 +36,7 @@ impl Default for Draft {
     fn default() -> Self {
         Draft {
             ts: None,
-            ts_key: "ts",
+            ts_key: Cow::Borrowed("ts"),
             level: Level::Info,
             level_raw: None,
             message: String::new(),

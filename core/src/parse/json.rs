@@ -1,6 +1,12 @@
 //! JSON records: well-known fields under their aliases (see the table in the
 //! module documentation of [`crate::parse`]), the rest kept as attrs.
+//!
+//! Keys match their aliases without regard to ASCII case (`MESSAGE`, `Level`,
+//! `@Timestamp`), so upper-case shippers such as syslog-ng's
+//! `format-json --scope rfc5424` work unchanged. A key spelled exactly as the alias
+//! wins over its case variants.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -8,12 +14,21 @@ use serde_json::Value;
 
 use super::draft::{Draft, finish};
 use super::level::{level_from_otlp_value, level_from_value};
-use super::timestamp::parse_timestamp;
+use super::timestamp::parse_record_timestamp;
 use super::{ParseDefaults, ParseLimits, json_type};
 use crate::model::{Level, LogEvent};
 
-pub(super) const TS_ALIASES: &[&str] =
-    &["ts", "timestamp", "time", "@timestamp", "datetime", "date"];
+// syslog-ng sends `ISODATE` (with `--key ISODATE`) and `DATE` (classic syslog,
+// no year): the first is preferred when both are present.
+pub(super) const TS_ALIASES: &[&str] = &[
+    "ts",
+    "timestamp",
+    "time",
+    "@timestamp",
+    "datetime",
+    "isodate",
+    "date",
+];
 pub(super) const LEVEL_ALIASES: &[&str] = &[
     "level",
     "severity",
@@ -22,6 +37,8 @@ pub(super) const LEVEL_ALIASES: &[&str] = &[
     "loglevel",
     "log.level",
     "levelname",
+    // syslog-ng's and journald's PRIORITY: a severity name or number.
+    "priority",
 ];
 const SEVERITY_NUMBER_ALIASES: &[&str] = &["severity_number", "severityNumber"];
 pub(super) const MESSAGE_ALIASES: &[&str] = &["message", "msg", "log", "text", "body", "@message"];
@@ -32,11 +49,160 @@ const SERVICE_ALIASES: &[&str] = &[
     "app",
     "application",
     "component",
+    // syslog's PROGRAM (APP-NAME / TAG).
+    "program",
 ];
 const HOST_ALIASES: &[&str] = &["host", "hostname", "host.name"];
 const TRACE_ID_ALIASES: &[&str] = &["trace_id", "traceId", "trace.id"];
 const SPAN_ID_ALIASES: &[&str] = &["span_id", "spanId"];
+/// The lower-case spellings of the aliases that are not lower case: the only
+/// lower-case keys that are case variants of an alias.
+const LOWER_CASED_MIXED_ALIASES: &[&str] = &["severitynumber", "traceid", "spanid"];
 const SOURCE_ALIASES: &[&str] = &["source"];
+
+/// Every alias table, for finding the alias a key that is not in lower case
+/// stands for.
+const ALIAS_TABLES: &[&[&str]] = &[
+    TS_ALIASES,
+    LEVEL_ALIASES,
+    SEVERITY_NUMBER_ALIASES,
+    MESSAGE_ALIASES,
+    SERVICE_ALIASES,
+    HOST_ALIASES,
+    TRACE_ID_ALIASES,
+    SPAN_ID_ALIASES,
+    SOURCE_ALIASES,
+];
+
+/// The alias `key` is a case variant of (`None` when it is spelled as the alias, or
+/// is no alias). The first letter and the length turn most other keys away before
+/// any comparison.
+fn alias_of(key: &str) -> Option<&'static str> {
+    let first = key.as_bytes().first()?.to_ascii_lowercase();
+    if key.len() > ALIAS_SHAPE.max_len || ALIAS_SHAPE.first_letters & (1 << (first & 63)) == 0 {
+        return None;
+    }
+    ALIAS_TABLES
+        .iter()
+        .flat_map(|aliases| aliases.iter())
+        .find(|alias| alias.eq_ignore_ascii_case(key))
+        .filter(|&&alias| alias != key)
+        .copied()
+}
+
+/// What every alias looks like, for turning keys away early.
+struct AliasShape {
+    /// Bit `b & 63` for each lower-cased first byte `b`.
+    first_letters: u64,
+    max_len: usize,
+}
+
+const ALIAS_SHAPE: AliasShape = {
+    let mut shape = AliasShape {
+        first_letters: 0,
+        max_len: 0,
+    };
+    let mut table = 0;
+    while table < ALIAS_TABLES.len() {
+        let aliases = ALIAS_TABLES[table];
+        let mut i = 0;
+        while i < aliases.len() {
+            let alias = aliases[i].as_bytes();
+            shape.first_letters |= 1 << (alias[0].to_ascii_lowercase() & 63);
+            if alias.len() > shape.max_len {
+                shape.max_len = alias.len();
+            }
+            i += 1;
+        }
+        table += 1;
+    }
+    shape
+};
+
+/// Whether `key` is one of `aliases`, ignoring ASCII case.
+pub(super) fn is_alias(aliases: &[&str], key: &str) -> bool {
+    aliases.iter().any(|alias| alias.eq_ignore_ascii_case(key))
+}
+
+/// A record's fields, and whether a key may be a case variant of an alias:
+/// found while the fields are collected, so a record with lower-case keys costs
+/// no pass of its own.
+pub(super) struct RecordFields {
+    map: BTreeMap<String, Value>,
+    maybe_case_variants: bool,
+}
+
+impl FromIterator<(String, Value)> for RecordFields {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        let mut maybe_case_variants = false;
+        let map = iter
+            .into_iter()
+            .inspect(|(key, _)| maybe_case_variants |= may_be_case_variant(key))
+            .collect();
+        RecordFields {
+            map,
+            maybe_case_variants,
+        }
+    }
+}
+
+/// A key with an upper-case letter, or the lower-case spelling of an alias that
+/// is not lower case.
+fn may_be_case_variant(key: &str) -> bool {
+    key.bytes().any(|b| b.is_ascii_uppercase()) || LOWER_CASED_MIXED_ALIASES.contains(&key)
+}
+
+/// The keys of a record that were renamed to the alias they match ignoring case
+/// (`MESSAGE` -> `message`), so every alias lookup stays one exact map lookup:
+/// `(alias, key as sent)`.
+struct CaseVariants(Vec<(&'static str, String)>);
+
+impl CaseVariants {
+    /// Renames each key that matches an alias only when ASCII case is ignored to
+    /// that alias, unless the alias itself is present with a value (the exact
+    /// spelling wins; the variant stays as sent). Records with lower-case keys,
+    /// the common case, cost one scan of their keys.
+    fn rename(fields: &mut RecordFields) -> CaseVariants {
+        if !fields.maybe_case_variants {
+            return CaseVariants(Vec::new());
+        }
+        let fields = &mut fields.map;
+        let found: Vec<(&'static str, String)> = fields
+            .keys()
+            .filter(|key| may_be_case_variant(key))
+            .filter_map(|key| Some((alias_of(key)?, key.clone())))
+            .collect();
+        let mut renamed = Vec::new();
+        for (alias, key) in found {
+            if fields.get(alias).is_some_and(|value| !value.is_null()) {
+                continue;
+            }
+            if let Some(value) = fields.remove(&key) {
+                fields.insert(alias.to_owned(), value);
+                renamed.push((alias, key));
+            }
+        }
+        CaseVariants(renamed)
+    }
+
+    /// The key as the sender wrote it.
+    fn as_sent(&self, alias: &'static str) -> Cow<'static, str> {
+        match self.0.iter().find(|(a, _)| *a == alias) {
+            Some((_, key)) => Cow::Owned(key.clone()),
+            None => Cow::Borrowed(alias),
+        }
+    }
+
+    /// Puts the renamed keys that are left (losing aliases, the rest of an ECS
+    /// object) back under the key as sent.
+    fn restore(self, attrs: &mut BTreeMap<String, Value>) {
+        for (alias, key) in self.0 {
+            if let Some(value) = attrs.remove(alias) {
+                attrs.insert(key, value);
+            }
+        }
+    }
+}
 
 const MESSAGE_REQUIRED: &str = "message is required (also accepted: msg, log, text, body)";
 
@@ -88,15 +254,18 @@ pub(super) struct Fallback {
 }
 
 pub(super) fn event_from_fields(
-    mut fields: BTreeMap<String, Value>,
+    mut fields: RecordFields,
     defaults: &ParseDefaults,
     limits: &ParseLimits,
     fallback: Fallback,
 ) -> Result<LogEvent, String> {
+    let variants = CaseVariants::rename(&mut fields);
+    let mut fields = fields.map;
     let message = match take_field(&mut fields, MESSAGE_ALIASES, is_message_value) {
         Some((_, value)) => message_text(value),
         None => {
             if let Some((key, value)) = first_present(&fields, MESSAGE_ALIASES) {
+                let key = variants.as_sent(key);
                 return Err(format!("{key}: must be a string, got {}", json_type(value)));
             }
             fallback
@@ -106,22 +275,25 @@ pub(super) fn event_from_fields(
     };
 
     let (ts, ts_key) = match take_field(&mut fields, TS_ALIASES, is_scalar_text) {
-        Some((key, value)) => (
-            Some(parse_timestamp(&value).map_err(|e| format!("{key}: {e}"))?),
-            key,
-        ),
+        Some((key, value)) => {
+            let key = variants.as_sent(key);
+            let ts = parse_record_timestamp(&value, defaults.received_at)
+                .map_err(|e| format!("{key}: {e}"))?;
+            (Some(ts), key)
+        }
         None => {
             if let Some((key, value)) = first_present(&fields, TS_ALIASES) {
                 return Err(format!(
-                    "{key}: must be a string or number, got {}",
+                    "{}: must be a string or number, got {}",
+                    variants.as_sent(key),
                     json_type(value)
                 ));
             }
-            (fallback.ts, "ts")
+            (fallback.ts, Cow::Borrowed("ts"))
         }
     };
 
-    let (level, level_raw) = read_level(&mut fields, fallback.level)?;
+    let (level, level_raw) = read_level(&mut fields, fallback.level, &variants)?;
 
     let service = take_name(&mut fields, SERVICE_ALIASES);
     let default_service = defaults
@@ -132,6 +304,7 @@ pub(super) fn event_from_fields(
         && !default_service
         && let Some((key, value)) = first_present(&fields, SERVICE_ALIASES)
     {
+        let key = variants.as_sent(key);
         return Err(format!("{key}: must be a string, got {}", json_type(value)));
     }
 
@@ -139,6 +312,7 @@ pub(super) fn event_from_fields(
     let trace_id = take_string(&mut fields, TRACE_ID_ALIASES);
     let span_id = take_string(&mut fields, SPAN_ID_ALIASES);
     let source = take_string(&mut fields, SOURCE_ALIASES);
+    variants.restore(&mut fields);
 
     let draft = Draft {
         ts,
@@ -161,13 +335,15 @@ pub(super) fn event_from_fields(
 fn read_level(
     fields: &mut BTreeMap<String, Value>,
     fallback: Option<Level>,
+    variants: &CaseVariants,
 ) -> Result<(Level, Option<Value>), String> {
     let name = take_field(fields, LEVEL_ALIASES, is_scalar_text);
     if name.is_none()
         && let Some((key, value)) = first_present(fields, LEVEL_ALIASES)
     {
         return Err(format!(
-            "{key}: must be a string or number, got {}",
+            "{}: must be a string or number, got {}",
+            variants.as_sent(key),
             json_type(value)
         ));
     }
@@ -447,6 +623,182 @@ mod tests {
         assert_eq!(event.ts, received_at());
         assert_eq!(event.level, Level::Info);
         assert!(event.attrs.is_empty());
+    }
+
+    // --- key case --------------------------------------------------------
+
+    #[test]
+    fn every_alias_is_read_in_upper_case() {
+        for (aliases, value, check) in [
+            (TS_ALIASES, json!("2026-01-02T03:04:05Z"), "ts"),
+            (LEVEL_ALIASES, json!("warning"), "level"),
+            (SERVICE_ALIASES, json!("billing"), "service"),
+            (HOST_ALIASES, json!("web-1"), "host"),
+            (TRACE_ID_ALIASES, json!("abc"), "trace_id"),
+            (SPAN_ID_ALIASES, json!("def"), "span_id"),
+            (SOURCE_ALIASES, json!("file"), "source"),
+        ] {
+            for alias in aliases {
+                let key = alias.to_ascii_uppercase();
+                let event = record(json!({"MESSAGE": "m", key.as_str(): value})).unwrap();
+                let read = match check {
+                    "ts" => event.ts == utc("2026-01-02T03:04:05Z"),
+                    "level" => event.level == Level::Warn,
+                    "service" => event.service == "billing",
+                    "host" => event.host.as_deref() == Some("web-1"),
+                    "trace_id" => event.trace_id.as_deref() == Some("abc"),
+                    "span_id" => event.span_id.as_deref() == Some("def"),
+                    _ => event.source.as_deref() == Some("file"),
+                };
+                assert!(read, "{key} was not read as {check}: {event:?}");
+                assert!(event.attrs.is_empty(), "{key}: {:?}", event.attrs);
+            }
+        }
+        for alias in MESSAGE_ALIASES {
+            let key = alias.to_ascii_uppercase();
+            let event = record(json!({key.as_str(): "hello"})).unwrap();
+            assert_eq!(event.message, "hello", "{key}");
+        }
+    }
+
+    #[test]
+    fn camel_and_title_case_keys_are_read() {
+        let event = record(json!({
+            "Message": "m",
+            "Level": "Error",
+            "@Timestamp": "2026-01-02T03:04:05Z",
+            "traceId": "t",
+            "spanId": "s",
+            "Service": {"Name": "not a name member", "name": "billing"},
+        }))
+        .unwrap();
+        assert_eq!(event.level, Level::Error);
+        assert_eq!(event.ts, utc("2026-01-02T03:04:05Z"));
+        assert_eq!(event.service, "billing");
+        assert_eq!(
+            (event.trace_id.as_deref(), event.span_id.as_deref()),
+            (Some("t"), Some("s"))
+        );
+        // The other members of an ECS-style object go back under the key as sent.
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([("Service".to_owned(), json!({"Name": "not a name member"}))])
+        );
+        for severity_number in ["severityNumber", "severitynumber", "SEVERITY_NUMBER"] {
+            let event = record(json!({"msg": "m", severity_number: 17})).unwrap();
+            assert_eq!(event.level, Level::Error, "{severity_number}");
+        }
+        for trace_id in ["traceid", "TRACEID", "Trace.Id"] {
+            let event = record(json!({"msg": "m", trace_id: "t"})).unwrap();
+            assert_eq!(event.trace_id.as_deref(), Some("t"), "{trace_id}");
+        }
+    }
+
+    #[test]
+    fn the_exact_key_wins_over_its_case_variants() {
+        let event = record(json!({"msg": "m", "LEVEL": "debug", "level": "error"})).unwrap();
+        assert_eq!(event.level, Level::Error);
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([("LEVEL".to_owned(), json!("debug"))])
+        );
+    }
+
+    #[test]
+    fn alias_order_holds_across_cases() {
+        // `message` comes before `msg` in the alias table, whatever the case.
+        let event = record(json!({"msg": "second", "MESSAGE": "first"})).unwrap();
+        assert_eq!(event.message, "first");
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([("msg".to_owned(), json!("second"))])
+        );
+    }
+
+    #[test]
+    fn null_and_unusable_case_variants_do_not_hide_other_aliases() {
+        let event = record(json!({"MESSAGE": null, "Msg": ["x"], "log": "used"})).unwrap();
+        assert_eq!(event.message, "used");
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([("Msg".to_owned(), json!(["x"]))])
+        );
+    }
+
+    #[test]
+    fn reasons_name_the_key_as_sent() {
+        assert_eq!(
+            record(json!({"MESSAGE": {"a": 1}})),
+            Err("MESSAGE: must be a string, got an object".to_owned())
+        );
+        let err = record(json!({"msg": "m", "Timestamp": "yesterday"})).unwrap_err();
+        assert!(
+            err.starts_with("Timestamp: cannot parse 'yesterday'"),
+            "{err}"
+        );
+        let err = record(json!({"msg": "m", "TS": "2027-01-02T00:00:00Z"})).unwrap_err();
+        assert!(
+            err.starts_with("TS: 2027-01-02T00:00:00Z is more than 24h"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syslog_ng_rfc5424_records_are_read() {
+        // As `$(format-json --scope rfc5424)` of syslog-ng 3.38 writes them.
+        let event = record(json!({
+            "PROGRAM": "checkout",
+            "PRIORITY": "err",
+            "PID": "4242",
+            "MESSAGE": "payment failed",
+            "HOST": "web01",
+            "FACILITY": "user",
+            "DATE": "Jan  2 11:59:00",
+        }))
+        .unwrap();
+        assert_eq!(event.service, "checkout");
+        assert_eq!(event.level, Level::Error);
+        assert_eq!(event.message, "payment failed");
+        assert_eq!(event.host.as_deref(), Some("web01"));
+        assert_eq!(event.ts, utc("2026-01-02T11:59:00Z"));
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([
+                ("FACILITY".to_owned(), json!("user")),
+                ("PID".to_owned(), json!("4242")),
+            ])
+        );
+    }
+
+    #[test]
+    fn isodate_wins_over_the_yearless_date() {
+        let event = record(json!({
+            "MESSAGE": "m",
+            "DATE": "Jan  2 11:00:00",
+            "ISODATE": "2026-01-02T11:00:00.250+00:00",
+        }))
+        .unwrap();
+        assert_eq!(event.ts, utc("2026-01-02T11:00:00.250Z"));
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([("DATE".to_owned(), json!("Jan  2 11:00:00"))])
+        );
+    }
+
+    #[test]
+    fn priority_names_and_numbers_are_levels() {
+        for (priority, level) in [
+            (json!("emerg"), Level::Fatal),
+            (json!("crit"), Level::Fatal),
+            (json!("warning"), Level::Warn),
+            (json!("notice"), Level::Info),
+            (json!("debug"), Level::Debug),
+            // journald's PRIORITY is the syslog severity as a string.
+            (json!("3"), Level::Error),
+        ] {
+            let event = record(json!({"MESSAGE": "m", "PRIORITY": priority})).unwrap();
+            assert_eq!(event.level, level, "{priority}");
+        }
     }
 
     // --- message ------------------------------------------------------------

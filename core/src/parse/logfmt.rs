@@ -1,6 +1,6 @@
 //! logfmt: `key=value` pairs (values optionally quoted, with escapes).
 
-use super::json::{LEVEL_ALIASES, MESSAGE_ALIASES, TS_ALIASES};
+use super::json::{LEVEL_ALIASES, MESSAGE_ALIASES, TS_ALIASES, is_alias};
 
 /// Splits a logfmt line into pairs; `None` unless every token is `key=value`.
 pub(super) fn parse_logfmt(s: &str) -> Option<Vec<(String, String)>> {
@@ -67,7 +67,7 @@ pub(super) fn looks_like_logfmt(pairs: &[(String, String)]) -> bool {
         [] => false,
         [(key, _)] => [TS_ALIASES, LEVEL_ALIASES, MESSAGE_ALIASES]
             .iter()
-            .any(|aliases| aliases.contains(&key.as_str())),
+            .any(|aliases| is_alias(aliases, key)),
         _ => true,
     }
 }
@@ -108,5 +108,12 @@ mod tests {
         assert_eq!(event.level, Level::Info);
         assert_eq!(event.message, "method=GET path=/ status=500");
         assert_eq!(event.attrs.get("status"), Some(&json!("500")));
+    }
+
+    #[test]
+    fn a_single_well_known_key_counts_in_any_case() {
+        let event = text("MSG=hello");
+        assert_eq!(event.message, "hello");
+        assert!(event.attrs.is_empty(), "{:?}", event.attrs);
     }
 }

@@ -12,23 +12,30 @@
 //!
 //! Well-known fields are recognised under the aliases below; for each field the
 //! first alias present with a usable value wins and is removed from the record.
-//! Everything else (including the losing aliases) is kept in `attrs`. `null`
-//! values of alias keys count as absent.
+//! Keys match aliases without regard to ASCII case (`MESSAGE`, `Level`,
+//! `@Timestamp`, `traceId`), a key spelled exactly as the alias first.
+//! Everything else (including the losing aliases) is kept in `attrs`, under the
+//! key as sent. `null` values of alias keys count as absent.
 //!
 //! | field      | aliases |
 //! |------------|---------|
-//! | `ts`       | `ts`, `timestamp`, `time`, `@timestamp`, `datetime`, `date` |
-//! | `level`    | `level`, `severity`, `severity_text`, `lvl`, `loglevel`, `log.level`, `levelname`, then the OTLP `severity_number` / `severityNumber` |
+//! | `ts`       | `ts`, `timestamp`, `time`, `@timestamp`, `datetime`, `isodate`, `date` |
+//! | `level`    | `level`, `severity`, `severity_text`, `lvl`, `loglevel`, `log.level`, `levelname`, `priority`, then the OTLP `severity_number` / `severityNumber` |
 //! | `message`  | `message`, `msg`, `log`, `text`, `body`, `@message` |
-//! | `service`  | `service`, `service.name`, `service_name`, `app`, `application`, `component` |
+//! | `service`  | `service`, `service.name`, `service_name`, `app`, `application`, `component`, `program` |
 //! | `host`     | `host`, `hostname`, `host.name` |
 //! | `trace_id` | `trace_id`, `traceId`, `trace.id` |
 //! | `span_id`  | `span_id`, `spanId` |
 //! | `source`   | `source` |
 //!
+//! So syslog-ng's `format-json --scope rfc5424` records (`PROGRAM`, `PRIORITY`,
+//! `MESSAGE`, `HOST`, `DATE` or `ISODATE`) are read without configuration.
+//!
 //! Field rules:
-//! - `ts`: see [`parse_timestamp`]; missing means the receive time; more than 24 h
-//!   after the receive time, or before 1970, is rejected.
+//! - `ts`: see [`parse_timestamp`], and also classic syslog `Mmm dd HH:MM:SS`
+//!   in the year of the receive time (as for text lines); missing means the
+//!   receive time; more than 24 h after the receive time, or before 1970, is
+//!   rejected.
 //! - `level`: names as understood by [`Level::parse_name`](crate::model::Level::parse_name); numbers (and numeric
 //!   strings) are pino levels when they are 10/20/30/40/50/60, else syslog
 //!   severities 0-7. When the textual level is unknown the OTLP severity number is

@@ -38,6 +38,25 @@ pub fn parse_timestamp(value: &Value) -> Result<DateTime<Utc>, String> {
     not_before_epoch(ts)
 }
 
+/// The timestamp of a record field: what [`parse_timestamp`] accepts, and also a
+/// classic syslog `Mmm dd HH:MM:SS[.fff]` (as syslog-ng's `DATE` is), which takes
+/// the year of `received_at` as in text lines.
+pub(super) fn parse_record_timestamp(
+    value: &Value,
+    received_at: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
+    parse_timestamp(value).or_else(|error| {
+        let Value::String(s) = value else {
+            return Err(error);
+        };
+        let s = s.trim();
+        match scan_syslog_timestamp(s, received_at) {
+            Some((ts, used)) if used == s.len() => Ok(ts),
+            _ => Err(error),
+        }
+    })
+}
+
 fn timestamp_from_str(raw: &str) -> Result<DateTime<Utc>, String> {
     let s = raw.trim();
     if is_numeric(s) {
@@ -533,5 +552,25 @@ mod tests {
         );
         let event = record(json!({"msg": "m", "ts": "2026-01-03T12:00:00Z"})).unwrap();
         assert_eq!(event.ts, utc("2026-01-03T12:00:00Z"));
+    }
+
+    #[test]
+    fn record_timestamps_also_accept_classic_syslog_in_the_receive_year() {
+        let received = received_at();
+        assert_eq!(
+            parse_record_timestamp(&json!("Jan  2 11:59:00"), received),
+            Ok(utc("2026-01-02T11:59:00Z"))
+        );
+        // A December time received in January is from the year before.
+        assert_eq!(
+            parse_record_timestamp(&json!("Dec 31 23:59:59"), received),
+            Ok(utc("2025-12-31T23:59:59Z"))
+        );
+        // The error is the one of the formats proper, and trailing text is refused.
+        assert_eq!(
+            parse_record_timestamp(&json!("Jan  2 11:59:00 x"), received),
+            ts(json!("Jan  2 11:59:00 x"))
+        );
+        assert!(ts(json!("Jan  2 11:59:00")).is_err());
     }
 }
