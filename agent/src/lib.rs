@@ -1,10 +1,19 @@
 //! anomalog-agent: gets logs into anomalog.
 //!
-//! The agent reads lines from files or stdin, or generates demo traffic, and ships
-//! them to the ingest endpoint (`POST /ingest`, JSON array of events) over HTTP.
+//! The agent follows files (by glob, through rotation and truncation) or stdin, or
+//! generates demo traffic, and ships events to the ingest endpoint (`POST /ingest`,
+//! a zstd-compressed JSON array) over HTTP.
 //!
-//! - [`source`]: line sources (stdin, files with `tail -F`-style following) feeding a
-//!   bounded channel, and the batcher [`source::ship_lines`] that drains it;
+//! - [`pipeline`]: the running agent ([`pipeline::run`]): reader threads, a bounded
+//!   batch channel, the shipper task, the disk buffer and the checkpoints;
+//! - [`tail`]: following files by glob without losing or splitting a line;
+//! - [`multiline`]: joining stack traces into one event;
+//! - [`batch`]: parsing lines at the edge (event time from the line) into
+//!   compressed request bodies with the file positions they cover;
+//! - [`checkpoint`], [`buffer`]: the durable state in the data directory;
+//! - [`config`]: the TOML configuration file;
+//! - [`source`]: the simple line sources of the library API (a stream or a file into
+//!   a bounded channel, and the batcher [`source::ship_lines`]);
 //! - [`shipper`]: the HTTP client, with retries (exponential backoff with full
 //!   jitter, `Retry-After`), splitting of oversized batches, and no retry of
 //!   permanent rejections;
@@ -16,10 +25,17 @@
 //! lines and makes readers wait when full; the shipper sends one batch at a time, so
 //! a slow server slows the reader down instead of growing memory.
 
+pub mod batch;
+pub mod buffer;
+pub mod checkpoint;
+pub mod config;
 pub mod demo;
 mod demo_run;
+pub mod multiline;
+pub mod pipeline;
 pub mod shipper;
 pub mod source;
+pub mod tail;
 
 pub use demo::DemoGenerator;
 pub use demo_run::{

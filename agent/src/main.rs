@@ -1,9 +1,11 @@
 //! `anomalog-agent`: ships files, stdin or demo traffic to an anomalog ingest server.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anomalog_agent::source::{self, BatchOptions, FileSourceOptions};
+use anomalog_agent::config::{AgentConfig, OutputConfig, SourceConfig, StateConfig};
+use anomalog_agent::pipeline;
+use anomalog_agent::tail::StartAt;
 use anomalog_agent::{DemoOptions, Shipper, ShipperConfig, run_demo};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -21,9 +23,17 @@ struct Cli {
     /// Service name of shipped lines (default: the file name, or "stdin").
     #[arg(long)]
     service: Option<String>,
-    /// Retries per request before a batch is given up.
+    /// Retries per request before a demo batch is given up.
     #[arg(long, default_value_t = 8)]
     max_retries: u32,
+    /// Where checkpoints and the disk buffer live (default: a directory per
+    /// file or config under $STATE_DIRECTORY, $XDG_STATE_HOME/anomalog-agent or
+    /// ~/.local/state/anomalog-agent).
+    #[arg(long, env = "ANOMALOG_AGENT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Disable joining stack traces into one event.
+    #[arg(long)]
+    no_multiline: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +62,17 @@ enum Command {
     },
     /// Ship the lines of standard input.
     Stdin,
+    /// Run the sources of a configuration file.
+    Run {
+        /// The TOML configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and print what it would do.
+    CheckConfig {
+        /// The TOML configuration file.
+        config: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -85,65 +106,173 @@ fn init_tracing() -> anyhow::Result<()> {
 async fn run() -> anyhow::Result<()> {
     init_tracing()?;
     let cli = Cli::parse();
-    let mut config = ShipperConfig::from_base_url(&cli.url);
-    config.api_key = cli.api_key.clone();
-    config.max_retries = cli.max_retries;
-    let shipper = Shipper::new(config).context("building the HTTP client")?;
-
-    match cli.command {
+    let (config, data_dir) = match &cli.command {
         Command::Demo {
             seed,
             backfill_mins,
         } => {
+            let mut config = ShipperConfig::from_base_url(&cli.url);
+            config.api_key = cli.api_key.clone();
+            config.max_retries = cli.max_retries;
+            let shipper = Shipper::new(config).context("building the HTTP client")?;
             let mut opts = DemoOptions::starting_at(chrono::Utc::now());
-            opts.seed = seed;
+            opts.seed = *seed;
             opts.backfill = Duration::from_secs(backfill_mins.saturating_mul(60));
-            let report = run_demo(&shipper, opts, ctrl_c()).await?;
+            let report = run_demo(&shipper, opts, shutdown_signal()).await?;
             tracing::info!(?report, "demo finished");
+            return Ok(());
+        }
+        Command::CheckConfig { config } => {
+            let parsed = AgentConfig::load(config)?;
+            println!("{}: ok", config.display());
+            println!(
+                "output: {}/ingest ({:?})",
+                parsed.output.url.trim_end_matches('/'),
+                parsed.output.compression
+            );
+            for source in &parsed.sources {
+                println!(
+                    "source {:?} service={} paths={:?} parser={:?} start_at={:?} multiline={}",
+                    source.kind,
+                    source.service_name(),
+                    source.paths,
+                    source.parser,
+                    source.start_at,
+                    source.multiline_rule()?.is_some()
+                );
+            }
+            let dir = state_dir(
+                &cli.data_dir,
+                parsed.state.data_dir.as_deref(),
+                "config",
+                config,
+            );
+            println!("data_dir: {}", dir.display());
+            return Ok(());
+        }
+        Command::Run { config: path } => {
+            let mut config = AgentConfig::load(path)?;
+            if let Some(key) = &cli.api_key
+                && config.output.api_key.is_none()
+            {
+                config.output.api_key = Some(key.clone());
+            }
+            let dir = state_dir(
+                &cli.data_dir,
+                config.state.data_dir.as_deref(),
+                "config",
+                path,
+            );
+            (config, dir)
         }
         Command::File {
             path,
             follow,
             from_start,
         } => {
-            let service = cli.service.clone().unwrap_or_else(|| {
+            let mut source =
+                SourceConfig::files(vec![glob::Pattern::escape(&path.to_string_lossy())]);
+            source.service = Some(cli.service.clone().unwrap_or_else(|| {
                 path.file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "file".to_owned())
-            });
-            let mut batch = BatchOptions::new(service);
-            batch.source = Some(path.display().to_string());
-            batch.host = hostname();
-            let mut file = FileSourceOptions::new(path);
-            file.follow = follow;
-            file.from_start = from_start || !follow;
-            let (tx, rx) = source::line_channel();
-            let shipping =
-                tokio::spawn(async move { source::ship_lines(rx, &shipper, &batch).await });
-            tokio::select! {
-                read = source::read_file(&file, tx) => { read?; }
-                () = ctrl_c() => {}
-            }
-            // The sender is dropped: the batcher ships what it holds and stops.
-            let report = shipping.await??;
-            tracing::info!(?report, "done");
+            }));
+            source.follow = *follow;
+            source.start_at = if *from_start || !*follow {
+                StartAt::Beginning
+            } else {
+                StartAt::End
+            };
+            let absolute = std::path::absolute(path).unwrap_or(path.clone());
+            let dir = state_dir(&cli.data_dir, None, "file", &absolute);
+            (single_source(&cli, source), dir)
         }
         Command::Stdin => {
-            let mut batch = BatchOptions::new(cli.service.unwrap_or_else(|| "stdin".to_owned()));
-            batch.source = Some("stdin".to_owned());
-            batch.host = hostname();
-            let (tx, rx) = source::line_channel();
-            let shipping =
-                tokio::spawn(async move { source::ship_lines(rx, &shipper, &batch).await });
-            tokio::select! {
-                read = source::read_stdin(tx) => { read?; }
-                () = ctrl_c() => {}
+            let mut source = SourceConfig::stdin();
+            source.service = cli.service.clone();
+            let name = source.service_name();
+            let dir = state_dir(&cli.data_dir, None, "stdin", Path::new(&name));
+            (single_source(&cli, source), dir)
+        }
+    };
+    let counters = pipeline::run(config, &data_dir, shutdown_signal()).await?;
+    tracing::info!(?counters, "done");
+    Ok(())
+}
+
+fn single_source(cli: &Cli, mut source: SourceConfig) -> AgentConfig {
+    if cli.no_multiline {
+        source.multiline = anomalog_agent::config::MultilineConfig::Enabled(false);
+    }
+    AgentConfig {
+        output: OutputConfig {
+            url: cli.url.clone(),
+            api_key: cli.api_key.clone(),
+            ..toml_defaults()
+        },
+        state: StateConfig::default(),
+        sources: vec![source],
+    }
+}
+
+fn toml_defaults() -> OutputConfig {
+    // The defaults of the file format are the one source of defaults.
+    let parsed: Result<AgentConfig, _> = toml::from_str("[output]\nurl = \"http://x\"\n");
+    match parsed {
+        Ok(config) => config.output,
+        Err(_) => OutputConfig {
+            url: String::new(),
+            api_key: None,
+            compression: Default::default(),
+            batch_max_events: 5_000,
+            batch_max_bytes: 2 * 1024 * 1024,
+            batch_max_wait_ms: 1_000,
+            timeout_secs: 10,
+        },
+    }
+}
+
+/// `--data-dir`, else the config's `state.data_dir`, else a directory of the
+/// default state directory named after what is shipped (two agents shipping
+/// different files never share checkpoints).
+fn state_dir(
+    flag: &Option<PathBuf>,
+    configured: Option<&Path>,
+    kind: &str,
+    what: &Path,
+) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.clone();
+    }
+    if let Some(dir) = configured {
+        return dir.to_owned();
+    }
+    let absolute = std::path::absolute(what).unwrap_or_else(|_| what.to_owned());
+    let crc = crc32fast::hash(absolute.to_string_lossy().as_bytes());
+    let stem = what
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    pipeline::default_state_dir().join(format!("{kind}-{stem}-{crc:08x}"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    () = ctrl_c() => {}
+                    _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+                }
             }
-            let report = shipping.await??;
-            tracing::info!(?report, "done");
+            Err(_) => ctrl_c().await,
         }
     }
-    Ok(())
+    #[cfg(not(unix))]
+    ctrl_c().await;
 }
 
 /// Resolves on Ctrl-C (or never, if the handler cannot be installed).
@@ -153,12 +282,4 @@ async fn ctrl_c() {
         std::future::pending::<()>().await;
     }
     tracing::info!("Ctrl-C received, stopping");
-}
-
-fn hostname() -> Option<String> {
-    std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
 }

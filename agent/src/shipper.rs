@@ -168,6 +168,20 @@ pub struct Shipper {
     config: ShipperConfig,
 }
 
+/// What one [`Shipper::post_encoded`] call found.
+#[derive(Debug)]
+pub enum PostOutcome {
+    /// 2xx: the batch is durably queued.
+    Accepted(IngestReceipt),
+    /// Unreachable, timeout, 5xx, 408, 429: try again later (after `retry_after`).
+    Retry {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// A permanent refusal (4xx): sending it again cannot succeed.
+    Rejected { status: u16, message: String },
+}
+
 /// The outcome of one HTTP attempt.
 enum Attempt {
     Accepted(IngestReceipt),
@@ -241,6 +255,44 @@ impl Shipper {
         Ok(receipt)
     }
 
+    /// Posts one already encoded JSON-array body once, with `Content-Encoding` when
+    /// given, and says what to do next. No retry here: the caller buffers.
+    pub async fn post_encoded(
+        &self,
+        body: bytes::Bytes,
+        content_encoding: Option<&'static str>,
+    ) -> PostOutcome {
+        match self
+            .post_raw(reqwest::Body::from(body), content_encoding)
+            .await
+        {
+            Ok(Attempt::Accepted(receipt)) => PostOutcome::Accepted(receipt),
+            Ok(Attempt::TooLarge) => PostOutcome::Rejected {
+                status: 413,
+                message: "the batch exceeds the ingest size limit".to_owned(),
+            },
+            Ok(Attempt::Retry {
+                reason,
+                retry_after,
+            }) => PostOutcome::Retry {
+                reason,
+                retry_after,
+            },
+            Err(ShipError::Rejected { status, message }) => {
+                PostOutcome::Rejected { status, message }
+            }
+            Err(other) => PostOutcome::Retry {
+                reason: other.to_string(),
+                retry_after: None,
+            },
+        }
+    }
+
+    /// Exponential backoff with full jitter for the `retry`-th consecutive failure.
+    pub fn backoff_for(&self, retry: u32) -> Duration {
+        self.backoff(retry)
+    }
+
     /// Posts one body until it is accepted (`Some`), too large (`None`), rejected
     /// or out of retries (`Err`).
     async fn post_with_retries(&self, body: Vec<u8>) -> Result<Option<IngestReceipt>, ShipError> {
@@ -275,11 +327,22 @@ impl Shipper {
     }
 
     async fn post_once(&self, body: Vec<u8>) -> Result<Attempt, ShipError> {
+        self.post_raw(reqwest::Body::from(body), None).await
+    }
+
+    async fn post_raw(
+        &self,
+        body: reqwest::Body,
+        content_encoding: Option<&'static str>,
+    ) -> Result<Attempt, ShipError> {
         let mut request = self
             .client
             .post(&self.config.ingest_url)
             .header(CONTENT_TYPE, "application/json")
             .body(body);
+        if let Some(encoding) = content_encoding {
+            request = request.header(reqwest::header::CONTENT_ENCODING, encoding);
+        }
         if let Some(key) = &self.config.api_key {
             request = request.header(AUTHORIZATION, format!("Bearer {key}"));
         }

@@ -57,6 +57,9 @@
 //! # Text lines
 //!
 //! A line that starts with `{` and parses as a JSON object is a JSON record.
+//! A web server line is read by `web`: the access log (nginx/Apache common and
+//! combined formats: time in brackets, level from the status, `attrs.status`) and
+//! Apache's error log (`[Wed Oct 11 14:32:52 2000] [core:error] ...`).
 //! Otherwise, in order:
 //! 1. an optional syslog priority `<N>` (its severity is the level unless a level
 //!    token is found later), optionally followed by the RFC 5424 version `1`;
@@ -79,8 +82,8 @@
 //! # Layout
 //!
 //! This module frames bodies (JSON, NDJSON, lines); `json` reads a record's
-//! fields, `text` a plain line, with `timestamp`, `level` and `logfmt` for those
-//! concerns; `draft` applies defaults and limits to every record in one place.
+//! fields, `text` a plain line, with `timestamp`, `level`, `logfmt` and `web`
+//! (access and Apache error logs) for those concerns; `draft` applies defaults and limits to every record in one place.
 
 mod draft;
 mod json;
@@ -90,6 +93,7 @@ mod logfmt;
 mod test_support;
 mod text;
 mod timestamp;
+mod web;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

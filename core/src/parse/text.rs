@@ -32,6 +32,10 @@ pub fn parse_text_line(
         );
     }
 
+    if let Some(draft) = super::web::parse_web_line(line) {
+        return finish(draft, defaults, limits);
+    }
+
     let (pri_level, rest) = strip_syslog_pri(line);
     let (ts, rest) = match strip_leading_timestamp(rest, defaults.received_at) {
         Some((ts, rest)) => (Some(ts), rest),
