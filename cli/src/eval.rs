@@ -1,6 +1,6 @@
 //! `anomalog eval`: the value-series detector against labelled series.
 //!
-//! By default on the generated corpus (`anomalog_core::detect::corpus`);
+//! By default on the generated corpus (`anomalog_eval::corpus`);
 //! `--dir` evaluates a directory of `timestamp,value` CSV files described by
 //! a `labels.json` (ours, or the Numenta Anomaly Benchmark's window format);
 //! `--write` saves the generated corpus in that form.
@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use anomalog_core::Config;
-use anomalog_core::detect::corpus::{LabelledSeries, generate};
-use anomalog_core::detect::eval::{
+use anomalog_core::detect::series::SeriesConfig;
+use anomalog_core::parse::parse_timestamp;
+use anomalog_eval::corpus::{LabelledSeries, generate};
+use anomalog_eval::harness::{rolling_z, score_series};
+use anomalog_eval::nab::{
     LabelWindow, PROFILES, SeriesOutcome, Summary, best_thresholds, evaluate, summarize,
 };
-use anomalog_core::detect::series::{SeriesConfig, SeriesDetector};
-use anomalog_core::parse::parse_timestamp;
 
 use crate::series_csv::read_series;
 
@@ -72,7 +73,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
         if args.rolling_z {
             rolling_z(cfg.warmup, values)
         } else {
-            score(cfg, bucket_secs, values)
+            score_series(cfg, bucket_secs, values)
         }
     };
     let scored = match &args.dir {
@@ -92,44 +93,6 @@ pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
 
 /// Per series: name, bucket width, (score, verdict) per row, windows.
 type Scored = Vec<(String, i64, Vec<(f64, bool)>, Vec<LabelWindow>)>;
-
-fn score(cfg: &SeriesConfig, bucket_secs: i64, values: &[f64]) -> Vec<(f64, bool)> {
-    let mut detector = SeriesDetector::new(cfg, bucket_secs);
-    values
-        .iter()
-        .map(|&v| {
-            let verdict = detector.push(v);
-            (verdict.score, verdict.anomaly)
-        })
-        .collect()
-}
-
-/// The textbook detector, as a yardstick: |z| against the mean and standard
-/// deviation of the previous 300 points, no verdict during the warm-up.
-fn rolling_z(warmup: usize, values: &[f64]) -> Vec<(f64, bool)> {
-    const WINDOW: usize = 300;
-    const K: f64 = 4.0;
-    (0..values.len())
-        .map(|i| {
-            let window: Vec<f64> = values[i.saturating_sub(WINDOW)..i]
-                .iter()
-                .copied()
-                .filter(|v| v.is_finite())
-                .collect();
-            if i < warmup.max(2) || window.len() < 2 || !values[i].is_finite() {
-                return (0.0, false);
-            }
-            let n = window.len() as f64;
-            let mean = window.iter().sum::<f64>() / n;
-            let sd = (window.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n)
-                .sqrt()
-                .max(1e-9);
-            let r = (values[i] - mean).abs() / sd / K;
-            let score = 1.0 - 2f64.powf(-(r * r));
-            (score, score >= 0.5)
-        })
-        .collect()
-}
 
 fn write_corpus(dir: &Path, corpus: &[LabelledSeries]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

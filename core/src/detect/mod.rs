@@ -9,12 +9,11 @@
 //! least 0.5 is a verdict.
 //!
 //! `series` is the detector of generic value series (`anomalog backtest
-//! --series`); `eval` and `corpus` score detectors against labelled series.
+//! --series`); the offline tooling that scores it against labelled series
+//! lives in the `anomalog-eval` crate (eval/).
 
 pub mod burst;
-pub mod corpus;
 pub mod episode;
-pub mod eval;
 pub mod reconcile;
 pub mod series;
 pub mod settings;

@@ -16,7 +16,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fastrand::Rng;
 
-use super::eval::{LabelWindow, probation_rows};
+use crate::nab::{LabelWindow, probation_rows};
 
 /// One labelled anomaly of a generated series.
 #[derive(Debug, Clone, PartialEq)]
