@@ -273,6 +273,43 @@ fn token_flags(token: &str) -> u8 {
     }
 }
 
+/// The first two positions of a pattern (keys and flags; a missing position
+/// is a wildcard).
+#[derive(Clone, Copy)]
+struct Head {
+    keys: [u64; 2],
+    flags: [u8; 2],
+}
+
+impl Head {
+    fn of(p: &Pattern) -> Head {
+        let mut head = Head {
+            keys: [0; 2],
+            flags: [MASKED | WILD; 2],
+        };
+        for i in 0..p.keys.len().min(2) {
+            head.keys[i] = p.keys[i];
+            head.flags[i] = p.flags[i];
+        }
+        head
+    }
+
+    /// False when [`compare`] would surely refuse the message: one of the
+    /// first two positions holds two different words.
+    fn may_take(&self, keys: &[u64], flags: &[u8]) -> bool {
+        (0..keys.len().min(2)).all(|i| {
+            let (a, b) = (self.flags[i], flags[i]);
+            a & WILD != 0 || self.keys[i] == keys[i] || (a | b) & MASKED != 0 || a & b & NAME != 0
+        })
+    }
+
+    /// Both of the first two positions differ from `keys`, so the pattern is
+    /// no sibling (siblings differ in one position).
+    fn differs_twice(&self, keys: &[u64]) -> bool {
+        keys.len() >= 2 && self.keys[0] != keys[0] && self.keys[1] != keys[1]
+    }
+}
+
 /// How a pattern compares with a masked message of the same length.
 struct Comparison {
     /// Equal non-wildcard positions.
@@ -286,6 +323,9 @@ pub struct Miner {
     service: String,
     config: MinerConfig,
     slots: Vec<Option<Pattern>>,
+    /// The first two positions of each slot's pattern, stored flat so that
+    /// scanning many candidates rejects most without touching them.
+    heads: Vec<Head>,
     free: Vec<u32>,
     live: usize,
     by_len: HashMap<usize, Vec<u32>>,
@@ -317,6 +357,7 @@ impl Miner {
             service: service.to_owned(),
             config,
             slots: Vec::new(),
+            heads: Vec::new(),
             free: Vec::new(),
             live: 0,
             by_len: HashMap::new(),
@@ -496,6 +537,9 @@ impl Miner {
         // 3. A pattern that differs only where values vary.
         let mut best: Option<(u32, Comparison)> = None;
         for &slot in &candidates {
+            if !self.heads[slot as usize].may_take(&keys, &flags) {
+                continue;
+            }
             let Some(cmp) = compare(self.pattern(slot), &keys, &flags) else {
                 continue;
             };
@@ -566,7 +610,7 @@ impl Miner {
     ) -> Option<u32> {
         let mut by_position: HashMap<usize, Vec<u32>> = HashMap::new();
         for &slot in candidates {
-            if Some(slot) == existing {
+            if Some(slot) == existing || self.heads[slot as usize].differs_twice(keys) {
                 continue;
             }
             let p = self.pattern(slot);
@@ -630,6 +674,7 @@ impl Miner {
             p.keys[i] = hash_bytes(WILDCARD.as_bytes());
         }
         let len = p.tokens.len();
+        self.heads[slot as usize] = Head::of(self.pattern(slot));
         let others = self.by_len.get(&len).cloned().unwrap_or_default();
         for other in others {
             if other == slot {
@@ -691,13 +736,16 @@ impl Miner {
     fn insert(&mut self, pattern: Pattern) -> u32 {
         let len = pattern.tokens.len();
         let id = pattern.id;
+        let head = Head::of(&pattern);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(pattern);
+                self.heads[slot as usize] = head;
                 slot
             }
             None => {
                 self.slots.push(Some(pattern));
+                self.heads.push(head);
                 (self.slots.len() - 1) as u32
             }
         };
