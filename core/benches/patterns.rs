@@ -86,3 +86,27 @@ fn strip_headers(bencher: Bencher) {
         }
     });
 }
+
+/// The worst case: every message is new prose of the same length (8 random
+/// lower-case words, no digits), so nothing hits the cache, every line is
+/// compared with every live pattern and the cap evicts on every line.
+#[divan::bench(sample_count = 5)]
+fn adversarial(bencher: Bencher) {
+    let mut rng = fastrand::Rng::with_seed(11);
+    let lines: Vec<String> = (0..20_000)
+        .map(|_| {
+            (0..8)
+                .map(|_| (0..6).map(|_| rng.lowercase()).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    bencher
+        .counter(ItemsCount::new(lines.len()))
+        .bench_local(|| {
+            let mut miner = Miner::new("adversarial", MinerConfig::default());
+            for line in &lines {
+                black_box(miner.mine(line));
+            }
+        });
+}

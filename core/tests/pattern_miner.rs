@@ -94,3 +94,51 @@ fn merged_ids_resolve_to_the_survivor_with_the_final_template() {
     );
     assert_eq!(miner.stats().merged, 1);
 }
+
+#[test]
+fn odd_input_never_panics_and_always_gets_a_pattern() {
+    let long = "word ".repeat(5000);
+    let odd = [
+        "",
+        " ",
+        "\t\t",
+        "\"",
+        "'",
+        "\"unterminated quote and more",
+        "[",
+        "[[[[[[",
+        "]",
+        "<>",
+        "<12>",
+        "=",
+        "==",
+        "a=",
+        "=b",
+        "key=\"v a l\"",
+        ":",
+        "::1",
+        "|||",
+        "1|2|3",
+        "2026-01-01|x|y|",
+        "ünïcödé 日本語 ログ 12",
+        "emoji 🎉 in a 🎉 message",
+        "\u{a0}nbsp\u{a0}inside",
+        "(((((",
+        ")))))",
+        "-",
+        "- - - -",
+        "INFO",
+        "[error]",
+        "Jun",
+        "Jun 14",
+        "Jun 14 15:16:01",
+        &long,
+    ];
+    let mut miner = Miner::new("odd", MinerConfig::default());
+    for line in odd {
+        for message in [line, strip_header(line)] {
+            let mined = miner.mine(message);
+            assert!(miner.template(mined.id).is_some(), "{message:?}");
+        }
+    }
+}

@@ -29,7 +29,8 @@
 //! 5. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
-//! into it (the streaming form of a final regrouping pass).
+//! into it and its siblings are counted again (the streaming form of a final
+//! regrouping pass). Positions compare by 64-bit token hashes.
 //!
 //! # Stable ids
 //! A pattern's [`PatternId`] is a hash of the service and the template's first
@@ -186,6 +187,10 @@ pub struct MinerSnapshot {
 struct Pattern {
     id: PatternId,
     tokens: Vec<Box<str>>,
+    /// [`token_flags`] of each token.
+    flags: Vec<u8>,
+    /// [`hash_bytes`] of each token: positions compare by these.
+    keys: Vec<u64>,
     count: u64,
     first_seq: u64,
     last_seq: u64,
@@ -193,7 +198,7 @@ struct Pattern {
 
 impl Pattern {
     fn is_wild(&self, i: usize) -> bool {
-        &*self.tokens[i] == WILDCARD
+        self.flags[i] & WILD != 0
     }
 
     fn template(&self) -> String {
@@ -240,6 +245,71 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
     h ^ (h >> 29)
 }
 
+/// A token holds a masked variable.
+const MASKED: u8 = 1;
+/// A token looks like a name ([`looks_like_name`]).
+const NAME: u8 = 2;
+/// A token is exactly `<*>`.
+const WILD: u8 = 4;
+
+/// The keys of tokens (64-bit hashes: equal keys are taken as equal tokens).
+fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
+    tokens
+        .iter()
+        .map(|t| hash_bytes(t.as_ref().as_bytes()))
+        .collect()
+}
+
+/// What [`compare`] needs to know of a token, computed once per token.
+fn token_flags(token: &str) -> u8 {
+    if token == WILDCARD {
+        MASKED | WILD
+    } else if token.contains(WILDCARD) {
+        MASKED
+    } else if looks_like_name(token) {
+        NAME
+    } else {
+        0
+    }
+}
+
+/// The first two positions of a pattern (keys and flags; a missing position
+/// is a wildcard).
+#[derive(Clone, Copy)]
+struct Head {
+    keys: [u64; 2],
+    flags: [u8; 2],
+}
+
+impl Head {
+    fn of(p: &Pattern) -> Head {
+        let mut head = Head {
+            keys: [0; 2],
+            flags: [MASKED | WILD; 2],
+        };
+        for i in 0..p.keys.len().min(2) {
+            head.keys[i] = p.keys[i];
+            head.flags[i] = p.flags[i];
+        }
+        head
+    }
+
+    /// False when [`compare`] would surely refuse the message: one of the
+    /// first two positions holds two different words.
+    fn may_take(&self, keys: &[u64], flags: &[u8]) -> bool {
+        (0..keys.len().min(2)).all(|i| {
+            let (a, b) = (self.flags[i], flags[i]);
+            a & WILD != 0 || self.keys[i] == keys[i] || (a | b) & MASKED != 0 || a & b & NAME != 0
+        })
+    }
+
+    /// Both of the first two positions differ from `keys`, so the pattern is
+    /// no sibling (siblings differ in one position).
+    fn differs_twice(&self, keys: &[u64]) -> bool {
+        keys.len() >= 2 && self.keys[0] != keys[0] && self.keys[1] != keys[1]
+    }
+}
+
 /// How a pattern compares with a masked message of the same length.
 struct Comparison {
     /// Equal non-wildcard positions.
@@ -253,6 +323,9 @@ pub struct Miner {
     service: String,
     config: MinerConfig,
     slots: Vec<Option<Pattern>>,
+    /// The first two positions of each slot's pattern, stored flat so that
+    /// scanning many candidates rejects most without touching them.
+    heads: Vec<Head>,
     free: Vec<u32>,
     live: usize,
     by_len: HashMap<usize, Vec<u32>>,
@@ -284,6 +357,7 @@ impl Miner {
             service: service.to_owned(),
             config,
             slots: Vec::new(),
+            heads: Vec::new(),
             free: Vec::new(),
             live: 0,
             by_len: HashMap::new(),
@@ -405,9 +479,11 @@ impl Miner {
         miner.seq = snapshot.seq;
         miner.stats = snapshot.stats;
         for p in snapshot.patterns {
-            let tokens = p.template.split(' ').map(Box::from).collect();
+            let tokens: Vec<Box<str>> = p.template.split(' ').map(Box::from).collect();
             miner.insert(Pattern {
                 id: p.id,
+                flags: tokens.iter().map(|t| token_flags(t)).collect(),
+                keys: token_keys(&tokens),
                 tokens,
                 count: p.count,
                 first_seq: p.first_seq,
@@ -455,11 +531,16 @@ impl Miner {
     /// Finds or creates the pattern of a masked message (not yet counted).
     fn place(&mut self, tokens: &[&str]) -> (u32, bool) {
         let candidates = self.by_len.get(&tokens.len()).cloned().unwrap_or_default();
+        let flags: Vec<u8> = tokens.iter().map(|t| token_flags(t)).collect();
+        let keys = token_keys(tokens);
 
         // 3. A pattern that differs only where values vary.
         let mut best: Option<(u32, Comparison)> = None;
         for &slot in &candidates {
-            let Some(cmp) = compare(self.pattern(slot), tokens) else {
+            if !self.heads[slot as usize].may_take(&keys, &flags) {
+                continue;
+            }
+            let Some(cmp) = compare(self.pattern(slot), &keys, &flags) else {
                 continue;
             };
             let better = match &best {
@@ -489,7 +570,7 @@ impl Miner {
         }
 
         // 4. Siblings differing in one word position.
-        if let Some(slot) = self.merge_siblings(tokens, &candidates, None) {
+        if let Some(slot) = self.merge_siblings(&keys, &flags, &candidates, None) {
             return (slot, false);
         }
 
@@ -509,6 +590,8 @@ impl Miner {
         let slot = self.insert(Pattern {
             id,
             tokens: tokens.iter().map(|t| Box::from(*t)).collect(),
+            flags,
+            keys,
             count: 0,
             first_seq: self.seq,
             last_seq: self.seq,
@@ -520,20 +603,21 @@ impl Miner {
     /// makes that position a variable and returns the survivor.
     fn merge_siblings(
         &mut self,
-        tokens: &[&str],
+        keys: &[u64],
+        flags: &[u8],
         candidates: &[u32],
         existing: Option<u32>,
     ) -> Option<u32> {
         let mut by_position: HashMap<usize, Vec<u32>> = HashMap::new();
         for &slot in candidates {
-            if Some(slot) == existing {
+            if Some(slot) == existing || self.heads[slot as usize].differs_twice(keys) {
                 continue;
             }
             let p = self.pattern(slot);
             let mut differing = None;
             let mut count = 0;
-            for (i, t) in tokens.iter().enumerate() {
-                if *p.tokens[i] != **t {
+            for (i, key) in keys.iter().enumerate() {
+                if p.keys[i] != *key {
                     count += 1;
                     differing = Some(i);
                     if count > 1 {
@@ -547,7 +631,7 @@ impl Miner {
                 by_position.entry(i).or_default().push(slot);
             }
         }
-        let constants = tokens.iter().filter(|t| **t != WILDCARD).count();
+        let constants = flags.iter().filter(|f| **f & WILD == 0).count();
         let mut chosen: Option<(usize, Vec<u32>)> = None;
         for (i, slots) in by_position {
             let around = constants.saturating_sub(1);
@@ -586,23 +670,28 @@ impl Miner {
         let p = self.pattern_mut(slot);
         for &i in positions {
             p.tokens[i] = Box::from(WILDCARD);
+            p.flags[i] = MASKED | WILD;
+            p.keys[i] = hash_bytes(WILDCARD.as_bytes());
         }
         let len = p.tokens.len();
+        self.heads[slot as usize] = Head::of(self.pattern(slot));
         let others = self.by_len.get(&len).cloned().unwrap_or_default();
         for other in others {
             if other == slot {
                 continue;
             }
             let (p, q) = (self.pattern(slot), self.pattern(other));
-            let covered = (0..len).all(|i| p.is_wild(i) || p.tokens[i] == q.tokens[i]);
+            let covered = (0..len).all(|i| p.is_wild(i) || p.keys[i] == q.keys[i]);
             if covered {
                 self.merge_into(other, slot);
             }
         }
-        let owned: Vec<Box<str>> = self.pattern(slot).tokens.clone();
-        let tokens: Vec<&str> = owned.iter().map(|t| &**t).collect();
+        let (keys, flags) = {
+            let p = self.pattern(slot);
+            (p.keys.clone(), p.flags.clone())
+        };
         let candidates = self.by_len.get(&len).cloned().unwrap_or_default();
-        self.merge_siblings(&tokens, &candidates, Some(slot))
+        self.merge_siblings(&keys, &flags, &candidates, Some(slot))
             .unwrap_or(slot)
     }
 
@@ -647,13 +736,16 @@ impl Miner {
     fn insert(&mut self, pattern: Pattern) -> u32 {
         let len = pattern.tokens.len();
         let id = pattern.id;
+        let head = Head::of(&pattern);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(pattern);
+                self.heads[slot as usize] = head;
                 slot
             }
             None => {
                 self.slots.push(Some(pattern));
+                self.heads.push(head);
                 (self.slots.len() - 1) as u32
             }
         };
@@ -678,18 +770,19 @@ impl Miner {
 /// Compares a pattern with a masked message of the same length: `None` when
 /// a position holds two different words, or when the differences outnumber
 /// the equal constant tokens.
-fn compare(p: &Pattern, tokens: &[&str]) -> Option<Comparison> {
+fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
     let mut matched = 0;
     let mut variable = Vec::new();
-    for (i, t) in tokens.iter().enumerate() {
-        let pt = &*p.tokens[i];
-        if pt == WILDCARD || pt == *t {
-            matched += usize::from(pt != WILDCARD);
+    for (i, key) in keys.iter().enumerate() {
+        if p.is_wild(i) {
             continue;
         }
-        let variable_like = pt.contains(WILDCARD)
-            || t.contains(WILDCARD)
-            || (looks_like_name(pt) && looks_like_name(t));
+        if p.keys[i] == *key {
+            matched += 1;
+            continue;
+        }
+        let (a, b) = (p.flags[i], flags[i]);
+        let variable_like = (a | b) & MASKED != 0 || a & b & NAME != 0;
         if !variable_like {
             return None;
         }
@@ -699,7 +792,7 @@ fn compare(p: &Pattern, tokens: &[&str]) -> Option<Comparison> {
         return None;
     }
     // A pattern of variables only takes messages of variables only.
-    if matched == 0 && tokens.iter().any(|t| !t.contains(WILDCARD)) {
+    if matched == 0 && flags.iter().any(|f| f & MASKED == 0) {
         return None;
     }
     Some(Comparison { matched, variable })
