@@ -154,7 +154,10 @@ fn log_backtest_replays_a_file_and_reports_its_anomalies() {
 #[test]
 fn the_committed_corpus_is_what_the_generator_writes() {
     let dir = tempfile::tempdir().unwrap();
-    stdout(&anomalog(&["eval", "--write", "corpus"], dir.path()));
+    stdout(&anomalog(
+        &["eval", "--corpus", "generated", "--write", "corpus"],
+        dir.path(),
+    ));
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval/corpus");
     let mut names: Vec<String> = std::fs::read_dir(&committed)
         .unwrap()
