@@ -20,7 +20,20 @@ fn main() {
     } else {
         vec![Split::Tune, Split::Holdout]
     };
-    let cfg = SeriesConfig::default();
+    // `key=value` arguments override the defaults (for trying a change on
+    // the tuning split only).
+    let overrides: Vec<String> = args
+        .iter()
+        .filter(|a| a.contains('='))
+        .map(|a| a.replacen('=', " = ", 1))
+        .collect();
+    let cfg: SeriesConfig = match toml::from_str(&overrides.join("\n")) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("bad override: {e}");
+            std::process::exit(2);
+        }
+    };
     for split in splits {
         let mut all = Vec::new();
         let mut by_category: BTreeMap<&str, Vec<SeriesOutcome>> = BTreeMap::new();
@@ -38,6 +51,29 @@ fn main() {
                     one.nab[0],
                     outcome.delays
                 );
+                let windows = s.windows();
+                let outside: Vec<usize> = (0..flags.len())
+                    .filter(|&i| {
+                        flags[i]
+                            && (i == 0 || !flags[i - 1])
+                            && !windows.iter().any(|w| w.start <= i && i <= w.end)
+                    })
+                    .collect();
+                let spans: Vec<(usize, usize, usize)> =
+                    windows.iter().map(|w| (w.start, w.onset, w.end)).collect();
+                println!("      windows {spans:?} false at {outside:?}");
+                if std::env::var("DEBUG").is_ok_and(|d| s.name.starts_with(&d)) {
+                    let scores = score_labelled(&cfg, &s);
+                    for (w, a) in windows.iter().zip(&s.anomalies) {
+                        let best = (w.start..=w.end)
+                            .max_by(|&x, &y| scores[x].0.total_cmp(&scores[y].0))
+                            .unwrap_or(w.start);
+                        println!(
+                            "      {} len {} max score {:.2} at {best}",
+                            a.kind, a.rows, scores[best].0
+                        );
+                    }
+                }
             }
             by_category
                 .entry(category_of(&s.name))
