@@ -301,3 +301,40 @@ fn missing_rows_and_jittered_timestamps_keep_the_daily_view_aligned() {
     let found = flagged_days(&gappy, &|k| kept[k]);
     assert!(found.contains(&missing), "{found:?}");
 }
+
+#[test]
+fn eval_scores_both_splits_of_the_realistic_corpus_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout(&anomalog(&["eval"], dir.path()));
+    let tune = out.find("== realistic corpus (tune)").expect(&out);
+    let holdout = out.find("== realistic corpus (holdout)").expect(&out);
+    assert!(tune < holdout, "{out}");
+    assert_eq!(
+        out.matches("NAB-style score, anomaly column: standard")
+            .count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("by category (standard): ad_exchange").count(),
+        2,
+        "{out}"
+    );
+    // Writing the corpus gives the files `eval --dir` reads back, with the
+    // rows missing from the export left out.
+    stdout(&anomalog(
+        &["eval", "--split", "tune", "--write", "real"],
+        dir.path(),
+    ));
+    let labels = std::fs::read_to_string(dir.path().join("real/tune/labels.json")).unwrap();
+    assert!(labels.contains("traffic_speed-1.csv"), "{labels}");
+    assert!(!dir.path().join("real/holdout").exists());
+    let from_files = stdout(&anomalog(&["eval", "--dir", "real/tune"], dir.path()));
+    let summary = |text: &str| -> String {
+        text.lines()
+            .filter(|l| l.starts_with("NAB-style score, anomaly column"))
+            .collect()
+    };
+    let in_memory = stdout(&anomalog(&["eval", "--split", "tune"], dir.path()));
+    assert_eq!(summary(&from_files), summary(&in_memory));
+}

@@ -92,7 +92,7 @@ impl Default for SeriesConfig {
             warmup: 100,
             window: 2000,
             k: 4.5,
-            margin: 0.5,
+            margin: 0.6,
             reference_points: 12,
             shift_points: 6,
             transform: true,
