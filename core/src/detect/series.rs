@@ -80,7 +80,7 @@ pub struct SeriesConfig {
     /// reported (it is still kept out of the histories): one cause, one
     /// alarm (0 = off).
     pub cooldown: usize,
-    /// Also judge the roughness of the recent points (mean absolute
+    /// Also judge the roughness of the recent points (median absolute
     /// difference between neighbours, on a log scale): stuck sensors,
     /// erratic processes.
     pub variance: bool,
@@ -736,11 +736,14 @@ impl SeriesDetector {
         }
         let newest = self.values[n - 1];
         if self.views[i].kind == ViewKind::Variance {
+            // The median step: a spike or two in the stretch move it
+            // little (they are the point view's), a stuck or erratic
+            // signal moves it all.
             let floor = self.spread_floor();
-            let rough: f64 = (n - points..n)
-                .map(|j| (self.values[j] - self.values[j - 1]).abs())
-                .sum::<f64>()
-                / points as f64;
+            self.scratch.clear();
+            self.scratch
+                .extend((n - points..n).map(|j| (self.values[j] - self.values[j - 1]).abs()));
+            let rough = median_in_place(&mut self.scratch);
             let stat = (rough + floor).ln();
             return Some((stat, stat));
         }
