@@ -2,6 +2,7 @@
 
 mod backtest;
 mod eval;
+mod patterns;
 mod prometheus;
 mod series_csv;
 mod settings;
@@ -30,6 +31,8 @@ enum Command {
     /// Score the series detector against labelled series (precision, recall,
     /// delay, NAB-style score).
     Eval(eval::EvalArgs),
+    /// Mine log templates: prints `<pattern id>\t<template>` per input line.
+    Patterns(patterns::PatternsArgs),
 }
 
 #[tokio::main]
@@ -45,5 +48,6 @@ async fn main() -> anyhow::Result<()> {
             backtest::run(&settings::load_file(cli.config.as_deref())?, &args)
         }
         Command::Eval(args) => eval::run(&settings::load_file(cli.config.as_deref())?, &args),
+        Command::Patterns(args) => patterns::run(&args),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,24 +16,25 @@ use tower_http::cors::CorsLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use anomalog_agent::{DemoOptions, Shipper, ShipperConfig, run_demo};
-use anomalog_alert::Channel;
+use anomalog_alert::{AlertError, AlertWorker};
 use anomalog_api::ApiState;
 use anomalog_core::Config;
+use anomalog_detect::{DetectWorker, UP_CONSUMER};
 use anomalog_ingest::IngestState;
-use anomalog_store::Stores;
 
 /// Page served at `/` when the dashboard has not been built.
 const PLACEHOLDER_PAGE: &str = include_str!("../../site/placeholder.html");
 
-/// Queue consumer name of the in-process detect loop.
-const CONSUMER: &str = "anomalog-up";
-
-/// Longest the detect pass run at shutdown may take (a large backlog on a
+/// Longest the detect tick run at shutdown may take (a large backlog on a
 /// slow backend must not hold Ctrl-C hostage).
 const FINAL_PASS_LIMIT: Duration = Duration::from_secs(10);
 
-/// How often retention runs.
-const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// How long one detect tick may keep draining a backlog before it yields to
+/// the next (the queue is drained in passes of bounded size meanwhile).
+const TICK_BUDGET: Duration = Duration::from_secs(30);
+
+/// How often the alert worker delivers a round.
+const ALERT_EVERY: Duration = Duration::from_secs(5);
 
 /// Arguments of `anomalog up`.
 #[derive(clap::Args)]
@@ -89,10 +91,22 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(detect_loop(stores.clone(), config.clone(), stop_rx.clone()));
-    let channels = Channel::from_config(&config.alert)?;
-    if !channels.is_empty() {
-        tasks.spawn(alert_loop(stores.clone(), channels, stop_rx.clone()));
+    let detect = Arc::new(DetectWorker::new(stores.clone(), &config, UP_CONSUMER));
+    tasks.spawn(detect_loop(
+        detect.clone(),
+        Duration::from_secs(config.server.detect_interval_secs),
+        stop_rx.clone(),
+    ));
+    match AlertWorker::new(stores.deliveries.clone(), &config.alert) {
+        Ok(alert) => {
+            tracing::info!(channels = alert.channels().len(), "alerting on");
+            tasks.spawn(alert_loop(alert, stop_rx.clone()));
+        }
+        Err(AlertError::NoChannel) => tracing::info!(
+            "alerting off: none of {} is set",
+            anomalog_alert::CHANNEL_VARS.join(", ")
+        ),
+        Err(e) => return Err(e.into()),
     }
     if args.demo {
         let shipper_config = ShipperConfig {
@@ -128,11 +142,8 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
     while let Some(joined) = tasks.join_next().await {
         joined.context("background task")?;
     }
-    let last = tokio::time::timeout(
-        FINAL_PASS_LIMIT,
-        anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, Utc::now()),
-    )
-    .await;
+    let deadline = std::time::Instant::now() + FINAL_PASS_LIMIT;
+    let last = tokio::time::timeout(FINAL_PASS_LIMIT, detect.tick(deadline)).await;
     match last {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::warn!(
@@ -156,51 +167,38 @@ fn site_routes(site_dir: &Path) -> Router {
     }
 }
 
-async fn detect_loop(stores: Stores, config: Config, mut stop: watch::Receiver<bool>) {
-    let mut interval =
-        tokio::time::interval(Duration::from_secs(config.server.detect_interval_secs));
+async fn detect_loop(worker: Arc<DetectWorker>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_retention = tokio::time::Instant::now() - RETENTION_EVERY;
     loop {
         tokio::select! {
             _ = interval.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let now = Utc::now();
+        let deadline = std::time::Instant::now() + TICK_BUDGET.max(every);
         tokio::select! {
-            result = anomalog_detect::run_pass(&stores, &config.detect, CONSUMER, now) => {
+            result = worker.tick(deadline) => {
                 if let Err(e) = result {
-                    tracing::warn!(error = %e, "detect pass failed; will retry");
+                    tracing::warn!(error = %e, "detect tick failed; will retry");
                 }
             }
             // Stopping mid-pass is safe: claimed entries stay queued until
             // acknowledged, and persisting them again changes nothing.
             _ = stop.wait_for(|s| *s) => return,
         }
-        if last_retention.elapsed() >= RETENTION_EVERY {
-            last_retention = tokio::time::Instant::now();
-            let days = config.storage.retention_days;
-            if let Err(e) = anomalog_detect::apply_retention(&stores, days, now).await {
-                tracing::warn!(error = %e, "retention failed; will retry");
-            }
-        }
     }
 }
 
-async fn alert_loop(stores: Stores, channels: Vec<Channel>, mut stop: watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval(Duration::from_secs(5));
+async fn alert_loop(worker: AlertWorker, mut stop: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(ALERT_EVERY);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = interval.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        match anomalog_alert::deliver_pending(&stores, &channels, Utc::now()).await {
-            Ok(report) if report.sent + report.failed > 0 => {
-                tracing::info!(sent = report.sent, failed = report.failed, "alerts");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "alert run failed; will retry"),
+        if let Err(e) = worker.tick().await {
+            tracing::warn!(error = %e, "alert round failed; will retry");
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod detect;
 pub mod model;
 pub mod parse;
+pub mod pattern;
 pub mod rollup;
 
 pub use config::Config;

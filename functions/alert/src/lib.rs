@@ -14,6 +14,9 @@
 
 pub mod messages;
 pub mod metrics;
+mod worker;
+
+pub use worker::{AlertWorker, CHANNEL_VARS};
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -26,7 +29,7 @@ use serde_json::Value;
 
 use anomalog_core::config::AlertConfig;
 use anomalog_core::{Anomaly, AnomalyStatus};
-use anomalog_store::{Delivery, StoreError, Stores};
+use anomalog_store::{Delivery, DeliveryStore, StoreError};
 
 pub use messages::{discord_message, event_name, slack_message, truncate_chars, webhook_message};
 
@@ -52,6 +55,12 @@ pub enum AlertError {
     /// A custom header of the generic webhook is not a valid HTTP header.
     #[error("alert.webhook_headers.{name}: not a valid HTTP header name or value")]
     Header { name: String },
+    /// No channel is configured: there is nothing to deliver to.
+    #[error(
+        "no alert channel: none of DISCORD_WEBHOOK_URL, SLACK_WEBHOOK_URL, ANOMALOG_WEBHOOK_URL \
+         is set (or alert.discord_webhook_url, alert.slack_webhook_url, alert.webhook_url)"
+    )]
+    NoChannel,
 }
 
 /// What one run did.
@@ -252,14 +261,14 @@ fn retry_rng(
 /// HTTP failures are recorded and retried later; a store error in one
 /// channel is returned after every channel has run.
 pub async fn deliver_pending(
-    stores: &Stores,
+    deliveries: &dyn DeliveryStore,
     channels: &[Channel],
     now: DateTime<Utc>,
 ) -> Result<AlertReport, AlertError> {
     let results = futures_util::future::join_all(
         channels
             .iter()
-            .map(|channel| deliver_channel(stores, channel, now)),
+            .map(|channel| deliver_channel(deliveries, channel, now)),
     )
     .await;
     let mut report = AlertReport::default();
@@ -282,22 +291,19 @@ pub async fn deliver_pending(
 /// Sends what is pending for one channel: the one delivery loop every kind
 /// shares.
 pub async fn deliver_channel(
-    stores: &Stores,
+    deliveries: &dyn DeliveryStore,
     channel: &Channel,
     now: DateTime<Utc>,
 ) -> Result<AlertReport, AlertError> {
     let name = channel.name();
     let mut report = AlertReport::default();
-    let pending = stores
-        .deliveries
-        .pending(name, now - MAX_AGE, MAX_PER_RUN)
-        .await?;
+    let pending = deliveries.pending(name, now - MAX_AGE, MAX_PER_RUN).await?;
     for anomaly in pending {
         if channel.rate_limited(now) {
             report.deferred += 1;
             continue;
         }
-        let attempts = stores.deliveries.attempts(&anomaly.id).await?;
+        let attempts = deliveries.attempts(&anomaly.id).await?;
         let failures: Vec<&Delivery> = attempts
             .iter()
             .filter(|d| d.channel == name && d.status == anomaly.status && !d.ok)
@@ -360,7 +366,7 @@ pub async fn deliver_channel(
             );
         }
         metrics::delivery(name, delivery.ok);
-        stores.deliveries.record(&delivery).await?;
+        deliveries.record(&delivery).await?;
     }
     Ok(report)
 }

@@ -79,7 +79,7 @@ impl Setup {
     /// One delivery round to every channel, `after_secs` after [`now`].
     async fn round(&self, after_secs: i64) -> AlertReport {
         deliver_pending(
-            &self.stores,
+            self.stores.deliveries.as_ref(),
             &self.channels,
             now() + Duration::seconds(after_secs),
         )
@@ -332,9 +332,13 @@ async fn secrets_never_reach_logs_errors_or_delivery_records() {
     assert_eq!(report.failed, 3);
     // After the webhook's back-off, under the same channel name.
     let later = now() + Duration::seconds(10);
-    let report = deliver_pending(&s.stores, std::slice::from_ref(&unreachable), later)
-        .await
-        .unwrap();
+    let report = deliver_pending(
+        s.stores.deliveries.as_ref(),
+        std::slice::from_ref(&unreachable),
+        later,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.failed, 1);
 
     let attempts = s.stores.deliveries.attempts(&open.id).await.unwrap();

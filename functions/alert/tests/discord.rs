@@ -27,9 +27,13 @@ async fn an_anomaly_is_announced_once_per_status_within_discord_limits() {
     let (_dir, stores, hook, webhook) = setup(vec![]).await;
     let open = open(&stores, "payments").await;
 
-    let report = deliver_pending(&stores, &webhook, now()).await.unwrap();
+    let report = deliver_pending(stores.deliveries.as_ref(), &webhook, now())
+        .await
+        .unwrap();
     assert_eq!((report.sent, report.failed), (1, 0));
-    let again = deliver_pending(&stores, &webhook, now()).await.unwrap();
+    let again = deliver_pending(stores.deliveries.as_ref(), &webhook, now())
+        .await
+        .unwrap();
     assert_eq!(again.sent, 0, "nothing new to say");
     {
         let received = hook.bodies();
@@ -57,7 +61,9 @@ async fn an_anomaly_is_announced_once_per_status_within_discord_limits() {
     let mut resolved = open.clone();
     resolved.status = AnomalyStatus::Resolved;
     stores.anomalies.upsert(&[resolved]).await.unwrap();
-    let report = deliver_pending(&stores, &webhook, now()).await.unwrap();
+    let report = deliver_pending(stores.deliveries.as_ref(), &webhook, now())
+        .await
+        .unwrap();
     assert_eq!(report.sent, 1);
     let title = hook.bodies()[1]["embeds"][0]["title"].clone();
     assert!(title.as_str().unwrap().starts_with("Resolved"));
@@ -69,7 +75,9 @@ async fn failures_are_recorded_without_the_secret_and_retried_after_backoff() {
     let (_dir, stores, hook, webhook) = setup(vec![500]).await;
     let open = open(&stores, "api").await;
 
-    let report = deliver_pending(&stores, &webhook, now()).await.unwrap();
+    let report = deliver_pending(stores.deliveries.as_ref(), &webhook, now())
+        .await
+        .unwrap();
     assert_eq!(report.failed, 1);
     let attempts = stores.deliveries.attempts(&open.id).await.unwrap();
     assert_eq!(attempts.len(), 1);
@@ -83,13 +91,21 @@ async fn failures_are_recorded_without_the_secret_and_retried_after_backoff() {
     );
 
     // Within the back-off nothing is sent; after it, the retry succeeds.
-    let report = deliver_pending(&stores, &webhook, now() + Duration::seconds(2))
-        .await
-        .unwrap();
+    let report = deliver_pending(
+        stores.deliveries.as_ref(),
+        &webhook,
+        now() + Duration::seconds(2),
+    )
+    .await
+    .unwrap();
     assert_eq!((report.sent, report.deferred), (0, 1));
-    let report = deliver_pending(&stores, &webhook, now() + Duration::seconds(6))
-        .await
-        .unwrap();
+    let report = deliver_pending(
+        stores.deliveries.as_ref(),
+        &webhook,
+        now() + Duration::seconds(6),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.sent, 1);
     assert_eq!(hook.bodies().len(), 2);
     assert_eq!(
@@ -109,16 +125,26 @@ async fn a_rate_limit_pauses_every_delivery_until_retry_after() {
         ])
         .await
         .unwrap();
-    let report = deliver_pending(&stores, &webhook, now()).await.unwrap();
+    let report = deliver_pending(stores.deliveries.as_ref(), &webhook, now())
+        .await
+        .unwrap();
     assert_eq!((report.sent, report.failed, report.deferred), (0, 1, 1));
     assert_eq!(hook.bodies().len(), 1, "stopped after the 429");
-    let report = deliver_pending(&stores, &webhook, now() + Duration::seconds(20))
-        .await
-        .unwrap();
+    let report = deliver_pending(
+        stores.deliveries.as_ref(),
+        &webhook,
+        now() + Duration::seconds(20),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.sent, 0);
-    let report = deliver_pending(&stores, &webhook, now() + Duration::seconds(31))
-        .await
-        .unwrap();
+    let report = deliver_pending(
+        stores.deliveries.as_ref(),
+        &webhook,
+        now() + Duration::seconds(31),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.sent, 2);
     let pending = stores
         .deliveries

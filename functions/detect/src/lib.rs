@@ -7,6 +7,9 @@
 //! in the [`metrics`].
 
 pub mod metrics;
+mod worker;
+
+pub use worker::{DetectWorker, LAMBDA_CONSUMER, RETENTION_EVERY, TickReport, UP_CONSUMER};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -50,16 +53,29 @@ pub struct PassReport {
     pub resolved: usize,
 }
 
-/// Runs one pass at time `now` as queue consumer `consumer`.
+/// Runs one pass at time `now` as queue consumer `consumer`, draining at most
+/// [`MAX_ENTRIES_PER_PASS`] queue entries.
 pub async fn run_pass(
     stores: &Stores,
     cfg: &DetectConfig,
     consumer: &str,
     now: DateTime<Utc>,
 ) -> Result<PassReport, DetectError> {
+    run_bounded_pass(stores, cfg, consumer, now, MAX_ENTRIES_PER_PASS).await
+}
+
+/// [`run_pass`] draining at most `max_entries` queue entries (at least one
+/// claim batch is read even when it is smaller).
+pub(crate) async fn run_bounded_pass(
+    stores: &Stores,
+    cfg: &DetectConfig,
+    consumer: &str,
+    now: DateTime<Utc>,
+    max_entries: usize,
+) -> Result<PassReport, DetectError> {
     let started = Instant::now();
     let mut report = PassReport::default();
-    let result = pass(stores, cfg, consumer, now, &mut report).await;
+    let result = pass(stores, cfg, consumer, now, max_entries, &mut report).await;
     ::metrics::histogram!(metrics::PASS_DURATION).record(started.elapsed().as_secs_f64());
     // What was persisted before a failure stays persisted: count it either way.
     metrics::count(metrics::ENTRIES_PROCESSED, report.entries as u64);
@@ -98,9 +114,10 @@ async fn pass(
     cfg: &DetectConfig,
     consumer: &str,
     now: DateTime<Utc>,
+    max_entries: usize,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
-    drain_queue(stores, consumer, report).await?;
+    drain_queue(stores, consumer, max_entries, report).await?;
     detect_anomalies(stores, cfg, now, report).await
 }
 
@@ -108,10 +125,12 @@ async fn pass(
 async fn drain_queue(
     stores: &Stores,
     consumer: &str,
+    max_entries: usize,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
-    while report.entries < MAX_ENTRIES_PER_PASS {
-        let entries = stores.queue.claim(consumer, CLAIM_BATCH).await?;
+    while report.entries < max_entries {
+        let batch = CLAIM_BATCH.min(max_entries - report.entries);
+        let entries = stores.queue.claim(consumer, batch).await?;
         if entries.is_empty() {
             break;
         }

@@ -1,0 +1,88 @@
+//! Speed of the template miner on the labelled corpus (`eval/patterns/`):
+//! messages per second on one core, from an empty miner per system (`cold`,
+//! every pattern is learned in the run) and through a miner that has seen the
+//! system before (`warm`, the steady state inside detect); plus the header
+//! stripping of raw lines. Run with `cargo bench -p anomalog-core --bench
+//! patterns`; divan prints items/s.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../eval/patterns/corpus.rs"]
+mod corpus;
+
+use divan::counter::ItemsCount;
+use divan::{Bencher, black_box};
+
+use anomalog_core::pattern::header::strip_header;
+use anomalog_core::pattern::{Miner, MinerConfig};
+
+fn main() {
+    divan::main();
+}
+
+/// Every system's messages (headers stripped), by system.
+fn messages() -> Vec<(String, Vec<String>)> {
+    corpus::load_all(7)
+        .into_iter()
+        .map(|s| {
+            let lines = s.lines.iter().map(|l| strip_header(l).to_owned()).collect();
+            (s.name, lines)
+        })
+        .collect()
+}
+
+fn count(systems: &[(String, Vec<String>)]) -> usize {
+    systems.iter().map(|(_, l)| l.len()).sum()
+}
+
+#[divan::bench(sample_count = 20)]
+fn cold(bencher: Bencher) {
+    let systems = messages();
+    bencher
+        .counter(ItemsCount::new(count(&systems)))
+        .bench_local(|| {
+            for (name, lines) in &systems {
+                let mut miner = Miner::new(name, MinerConfig::default());
+                for line in lines {
+                    black_box(miner.mine(line));
+                }
+            }
+        });
+}
+
+#[divan::bench(sample_count = 20)]
+fn warm(bencher: Bencher) {
+    let systems = messages();
+    let mut miners: Vec<Miner> = systems
+        .iter()
+        .map(|(name, lines)| {
+            let mut miner = Miner::new(name, MinerConfig::default());
+            for line in lines {
+                miner.mine(line);
+            }
+            miner
+        })
+        .collect();
+    bencher
+        .counter(ItemsCount::new(count(&systems)))
+        .bench_local(|| {
+            for ((_, lines), miner) in systems.iter().zip(&mut miners) {
+                for line in lines {
+                    black_box(miner.mine(line));
+                }
+            }
+        });
+}
+
+#[divan::bench(sample_count = 20)]
+fn strip_headers(bencher: Bencher) {
+    let raw: Vec<String> = corpus::load_all(7)
+        .into_iter()
+        .flat_map(|s| s.lines)
+        .collect();
+    bencher.counter(ItemsCount::new(raw.len())).bench_local(|| {
+        for line in &raw {
+            black_box(strip_header(line));
+        }
+    });
+}

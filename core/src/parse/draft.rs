@@ -1,0 +1,232 @@
+//! An event before defaults and limits are applied, and the one place that turns
+//! it into a [`LogEvent`] (defaults, limits, the invariants of an event).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use super::timestamp::{format_ts, not_before_epoch};
+use super::{
+    MAX_SERVICE_BYTES, ParseDefaults, ParseLimits, cut_at_char_boundary, non_blank, quote,
+};
+use crate::model::{Level, LogEvent};
+
+const SERVICE_REQUIRED: &str =
+    "service is required: set it in the record or with ?service= / X-Anomalog-Service";
+
+/// An event before defaults and limits are applied.
+pub(super) struct Draft {
+    pub(super) ts: Option<DateTime<Utc>>,
+    /// The field `ts` came from, for reasons.
+    pub(super) ts_key: Cow<'static, str>,
+    pub(super) level: Level,
+    pub(super) level_raw: Option<Value>,
+    pub(super) message: String,
+    pub(super) service: Option<String>,
+    pub(super) host: Option<String>,
+    pub(super) source: Option<String>,
+    pub(super) trace_id: Option<String>,
+    pub(super) span_id: Option<String>,
+    pub(super) attrs: BTreeMap<String, Value>,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Draft {
+            ts: None,
+            ts_key: Cow::Borrowed("ts"),
+            level: Level::Info,
+            level_raw: None,
+            message: String::new(),
+            service: None,
+            host: None,
+            source: None,
+            trace_id: None,
+            span_id: None,
+            attrs: BTreeMap::new(),
+        }
+    }
+}
+/// Applies defaults and limits and checks the invariants of [`LogEvent`].
+pub(super) fn finish(
+    draft: Draft,
+    defaults: &ParseDefaults,
+    limits: &ParseLimits,
+) -> Result<LogEvent, String> {
+    let service = non_blank(draft.service)
+        .or_else(|| non_blank(defaults.service.clone()))
+        .ok_or_else(|| SERVICE_REQUIRED.to_owned())?;
+    if service.len() > MAX_SERVICE_BYTES {
+        return Err(format!(
+            "service: {} is {} bytes, more than the limit of {MAX_SERVICE_BYTES}",
+            quote(&service),
+            service.len()
+        ));
+    }
+
+    let received_at = defaults.received_at;
+    let ts = match draft.ts {
+        Some(ts) => {
+            let ts = not_before_epoch(ts).map_err(|e| format!("{}: {e}", draft.ts_key))?;
+            if let Some(latest) = received_at.checked_add_signed(TimeDelta::hours(24))
+                && ts > latest
+            {
+                return Err(format!(
+                    "{}: {} is more than 24h in the future (received at {})",
+                    draft.ts_key,
+                    format_ts(ts),
+                    format_ts(received_at)
+                ));
+            }
+            ts
+        }
+        None => received_at,
+    };
+
+    let mut message = draft.message;
+    let mut truncated = cut_at_char_boundary(&mut message, limits.max_message_bytes);
+
+    let (attrs, attrs_cut) = bound_attrs(draft.attrs, draft.level_raw, limits);
+    truncated |= attrs_cut;
+
+    let mut bounded = |value: Option<String>| {
+        let mut value = non_blank(value)?;
+        truncated |= cut_at_char_boundary(&mut value, limits.max_attr_value_bytes);
+        Some(value)
+    };
+    let host = bounded(draft.host);
+    let source = bounded(draft.source);
+    let trace_id = bounded(draft.trace_id);
+    let span_id = bounded(draft.span_id);
+
+    Ok(LogEvent {
+        ts,
+        received_at,
+        service,
+        host: host.or_else(|| non_blank(defaults.host.clone())),
+        level: draft.level,
+        message,
+        attrs,
+        trace_id,
+        span_id,
+        source: source.or_else(|| non_blank(defaults.source.clone())),
+        truncated,
+    })
+}
+
+/// Keeps the first `max_attrs` attrs in key order (reserving a place for
+/// `level_raw`) and bounds each value. Returns whether anything was cut.
+fn bound_attrs(
+    attrs: BTreeMap<String, Value>,
+    level_raw: Option<Value>,
+    limits: &ParseLimits,
+) -> (BTreeMap<String, Value>, bool) {
+    let reserved = usize::from(level_raw.is_some());
+    let keep = limits.max_attrs.saturating_sub(reserved);
+    let mut cut = attrs.len() > keep;
+    let mut out = BTreeMap::new();
+    for (key, value) in attrs.into_iter().take(keep) {
+        let (value, value_cut) = bound_value(value, limits.max_attr_value_bytes);
+        cut |= value_cut;
+        out.insert(key, value);
+    }
+    if let Some(raw) = level_raw {
+        if limits.max_attrs > 0 {
+            let (raw, raw_cut) = bound_value(raw, limits.max_attr_value_bytes);
+            cut |= raw_cut;
+            out.insert("level_raw".to_owned(), raw);
+        } else {
+            cut = true;
+        }
+    }
+    (out, cut)
+}
+
+fn bound_value(value: Value, max: usize) -> (Value, bool) {
+    match value {
+        Value::String(mut s) => {
+            let cut = cut_at_char_boundary(&mut s, max);
+            (Value::String(s), cut)
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => (value, false),
+        other => {
+            let mut text = other.to_string();
+            if cut_at_char_boundary(&mut text, max) {
+                (Value::String(text), true)
+            } else {
+                (other, false)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::test_support::*;
+    use serde_json::json;
+
+    // --- attrs limits -------------------------------------------------------
+
+    #[test]
+    fn attrs_beyond_the_limit_are_dropped_in_key_order() {
+        let limits = ParseLimits {
+            max_attrs: 2,
+            ..ParseLimits::default()
+        };
+        let event = parse_json_record(
+            &json!({"msg": "m", "c": 3, "a": 1, "b": 2}),
+            &defaults(),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([("a".to_owned(), json!(1)), ("b".to_owned(), json!(2))])
+        );
+        assert!(event.truncated);
+    }
+
+    #[test]
+    fn level_raw_survives_the_attrs_limit() {
+        let limits = ParseLimits {
+            max_attrs: 2,
+            ..ParseLimits::default()
+        };
+        let event = parse_json_record(
+            &json!({"msg": "m", "level": "odd", "a": 1, "b": 2}),
+            &defaults(),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(
+            event.attrs,
+            BTreeMap::from([
+                ("a".to_owned(), json!(1)),
+                ("level_raw".to_owned(), json!("odd"))
+            ])
+        );
+        assert!(event.truncated);
+    }
+
+    #[test]
+    fn long_attr_values_are_cut() {
+        let limits = ParseLimits {
+            max_attr_value_bytes: 8,
+            ..ParseLimits::default()
+        };
+        let event = parse_json_record(
+            &json!({"msg": "m", "s": "0123456789", "o": {"k": "value"}, "n": 12345678901_i64, "short": [1]}),
+            &defaults(),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(event.attrs.get("s"), Some(&json!("01234567")));
+        assert_eq!(event.attrs.get("o"), Some(&json!("{\"k\":\"va")));
+        assert_eq!(event.attrs.get("n"), Some(&json!(12345678901_i64)));
+        assert_eq!(event.attrs.get("short"), Some(&json!([1])));
+        assert!(event.truncated);
+    }
+}

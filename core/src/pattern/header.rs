@@ -1,0 +1,330 @@
+//! Finding the message in a raw log line.
+//!
+//! Raw lines start with a header: timestamps, a level, hosts, process ids,
+//! thread and logger names. Mining them with the message would spread one
+//! message over several patterns (a level or a logger name) or hide the
+//! message behind a long run of variables. [`strip_header`] removes, from the
+//! start of the line and in any order: timestamps and dates in the usual forms
+//! (ISO 8601, `yyMMdd HHmmss`, `17/06/09`, `Jun 14 15:16:01`, epoch numbers,
+//! `[Sun Dec 04 04:47:44 2005]`), numbers (pids, sequence numbers), `-` and `|`
+//! separators, a syslog `<PRI>`, the host and `program[pid]:` after a syslog
+//! timestamp, node names followed by a level, a `|`-separated header
+//! (`ts|component|pid|message`), and a level (`INFO`, `[warn]`, `W` after a
+//! timestamp) with what follows it in Java, Android and Python layouts: a
+//! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name. It is a
+//! heuristic with no per-format settings and never returns an empty message
+//! for a non-empty line.
+
+const LEVELS: &[&str] = &[
+    "TRACE",
+    "DEBUG",
+    "INFO",
+    "INFORMATION",
+    "NOTICE",
+    "WARN",
+    "WARNING",
+    "ERROR",
+    "ERR",
+    "SEVERE",
+    "FATAL",
+    "CRITICAL",
+    "CRIT",
+    "ALERT",
+    "EMERG",
+    "EMERGENCY",
+    "FINE",
+    "FINER",
+    "FINEST",
+    "VERBOSE",
+];
+const MONTHS: &[&str] = &[
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const WEEKDAYS: &[&str] = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/// Longest `[...]` group read as one header field, in bytes.
+const MAX_BRACKET: usize = 200;
+/// Header words examined at most.
+const MAX_HEADER_WORDS: usize = 20;
+
+/// The message part of a raw log line (see the module documentation).
+pub fn strip_header(line: &str) -> &str {
+    let line = line.trim();
+    let stripped = strip_fields(line).trim();
+    if stripped.is_empty() { line } else { stripped }
+}
+
+fn strip_fields(line: &str) -> &str {
+    let mut rest = strip_pipe_header(line);
+    let mut removed = 0usize;
+    let mut month_seen = false;
+    for _ in 0..MAX_HEADER_WORDS {
+        rest = rest.trim_start();
+        let (word, after) = first_word(rest);
+        if word.is_empty() {
+            break;
+        }
+        if word.starts_with('[') {
+            let Some(end) = bracket_end(rest) else {
+                break;
+            };
+            let inner = &rest[1..end - 1];
+            if is_level(inner, true) {
+                return after_level(&rest[end..]);
+            }
+            if inner.bytes().any(|b| b.is_ascii_digit()) {
+                rest = &rest[end..];
+                removed += 1;
+                continue;
+            }
+            break;
+        }
+        if removed == 0
+            && word.len() > 2
+            && word.starts_with('<')
+            && word.ends_with('>')
+            && word[1..word.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        {
+            rest = after;
+            removed += 1;
+            continue;
+        }
+        let bare = word.trim_end_matches([':', ',']);
+        if is_level(bare, removed > 0) || (removed >= 2 && is_letter_level(bare)) {
+            return after_level(after);
+        }
+        if word == "-" || word == "|" {
+            rest = after;
+            continue;
+        }
+        if MONTHS.contains(&bare) || WEEKDAYS.contains(&bare) {
+            month_seen |= MONTHS.contains(&bare);
+            rest = after;
+            removed += 1;
+            continue;
+        }
+        if is_time_like(word) {
+            rest = after;
+            removed += 1;
+            if month_seen && word.contains(':') {
+                return after_syslog_time(rest);
+            }
+            continue;
+        }
+        let has_digit = word.bytes().any(|b| b.is_ascii_digit());
+        if has_digit && header_marker_ahead(after, 5) {
+            rest = after;
+            removed += 1;
+            continue;
+        }
+        if removed > 0 && is_upper_word(word) && level_ahead(after, 2) {
+            rest = after;
+            removed += 1;
+            continue;
+        }
+        break;
+    }
+    rest
+}
+
+/// `ts|component|pid|message`: the fields of the first word before its last
+/// `|`, when the first of them is a timestamp.
+fn strip_pipe_header(line: &str) -> &str {
+    let (word, _) = first_word(line);
+    if let Some(last) = word.rfind('|') {
+        let first = word.split('|').next().unwrap_or("");
+        if is_time_like(first) {
+            return &line[last + 1..];
+        }
+    }
+    line
+}
+
+/// After a syslog timestamp: the host, then an optional `program[pid]:`.
+fn after_syslog_time(rest: &str) -> &str {
+    let (host, after) = first_word(rest.trim_start());
+    if host.is_empty() || is_level(host.trim_end_matches(':'), true) {
+        return rest;
+    }
+    let after = after.trim_start();
+    let (program, after_program) = first_word(after);
+    if program.len() > 1 && program.ends_with(':') {
+        return after_program;
+    }
+    after
+}
+
+/// After a level: an optional `[thread]`, `-`, and logger name.
+fn after_level(rest: &str) -> &str {
+    let mut rest = rest.trim_start();
+    for _ in 0..4 {
+        let (word, after) = first_word(rest);
+        if word.starts_with('[') {
+            match bracket_end(rest) {
+                Some(end) => rest = rest[end..].trim_start(),
+                None => break,
+            }
+            continue;
+        }
+        if word == "-" {
+            rest = after.trim_start();
+            continue;
+        }
+        if is_logger(word.strip_suffix(':').unwrap_or("")) {
+            return after;
+        }
+        if word.contains('.') && !word.ends_with('.') && !word.contains('(') && is_logger(word) {
+            rest = after.trim_start();
+            continue;
+        }
+        break;
+    }
+    rest
+}
+
+fn is_logger(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphabetic()
+        && b.iter().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b'.' | b'_' | b'$' | b'-' | b'/' | b'(' | b')' | b'[' | b']'
+                )
+        })
+}
+
+fn first_word(s: &str) -> (&str, &str) {
+    let end = s.find(|c: char| c.is_ascii_whitespace()).unwrap_or(s.len());
+    (&s[..end], &s[end..])
+}
+
+/// The byte index just past the `]` that closes the `[` at the start of `s`.
+fn bracket_end(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in s.bytes().enumerate().take(MAX_BRACKET) {
+        match b {
+            b'[' => depth += 1,
+            b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_level(word: &str, loose: bool) -> bool {
+    if word.len() < 3 {
+        return false;
+    }
+    let upper_or_title = word.bytes().skip(1).all(|b| !b.is_ascii_lowercase())
+        || word.bytes().skip(1).all(|b| !b.is_ascii_uppercase());
+    let cased = word.as_bytes()[0].is_ascii_uppercase() && upper_or_title;
+    (cased || (loose && word.bytes().all(|b| b.is_ascii_lowercase())))
+        && LEVELS.iter().any(|l| l.eq_ignore_ascii_case(word))
+}
+
+/// Android's one-letter levels.
+fn is_letter_level(word: &str) -> bool {
+    matches!(word, "V" | "D" | "I" | "W" | "E" | "F")
+}
+
+fn is_time_like(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.iter().any(u8::is_ascii_digit)
+        && b.iter().all(|c| {
+            c.is_ascii_digit()
+                || matches!(
+                    c,
+                    b'-' | b'/' | b':' | b'.' | b',' | b'+' | b'_' | b'T' | b'Z'
+                )
+        })
+}
+
+fn is_upper_word(word: &str) -> bool {
+    word.len() >= 2 && word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+}
+
+fn level_ahead(rest: &str, words: usize) -> bool {
+    rest.split_ascii_whitespace()
+        .take(words)
+        .any(|w| is_level(w.trim_end_matches([':', ',']), true))
+}
+
+fn header_marker_ahead(rest: &str, words: usize) -> bool {
+    rest.split_ascii_whitespace().take(words).any(|w| {
+        let w = w.trim_end_matches([':', ',']);
+        is_level(w, false) || MONTHS.contains(&w)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_header;
+
+    #[test]
+    fn common_headers_are_removed() {
+        let cases = [
+            (
+                "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_1 terminating",
+                "PacketResponder 1 for block blk_1 terminating",
+            ),
+            (
+                "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
+                "instruction cache parity error corrected",
+            ),
+            (
+                "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0",
+                "authentication failure; logname= uid=0",
+            ),
+            (
+                "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs opening app",
+                "printFreezingDisplayLogs opening app",
+            ),
+            (
+                "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+                "workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+            ),
+            (
+                "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
+                "Notification time out: 3200",
+            ),
+            (
+                "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster",
+                "Created MRAppMaster",
+            ),
+            (
+                "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579",
+                "onStandStepChanged 3579",
+            ),
+            (
+                "2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack",
+                "CBS    Loaded Servicing Stack",
+            ),
+            (
+                "nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-1 - - -] 10.11.10.1 \"GET /v2\"",
+                "10.11.10.1 \"GET /v2\"",
+            ),
+            (
+                "2026-05-06T12:00:00Z ERROR payment declined for order 7",
+                "payment declined for order 7",
+            ),
+            (
+                "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root",
+                "session closed for user root",
+            ),
+            (
+                "plain message without header",
+                "plain message without header",
+            ),
+            ("2026-05-06 12:00:00", "2026-05-06 12:00:00"),
+        ];
+        for (line, message) in cases {
+            assert_eq!(strip_header(line), message, "{line}");
+        }
+    }
+}

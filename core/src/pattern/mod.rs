@@ -1,0 +1,802 @@
+//! Log patterns: a streaming template miner.
+//!
+//! A [`Miner`] (one per service) maps every message to a pattern: the message
+//! with its variable parts replaced by `<*>` (`user <*> logged in via <*>`).
+//! It is pure and deterministic: the same messages in the same order give the
+//! same ids and templates, whatever the machine or the time.
+//!
+//! # How a message finds its pattern
+//! 1. **Masking** ([`token`]): the message is cut into whitespace tokens and
+//!    the obvious variables are masked (anything with a digit, so numbers, ids,
+//!    IPs with ports, hex, UUIDs, timestamps, durations and sizes with units;
+//!    paths, URLs, e-mail addresses, quoted strings, `key=value` values, month
+//!    and weekday names, booleans). Punctuation around a word stays in the
+//!    token but out of the check, so `(uid=0),` masks to `(uid=<*>),`.
+//! 2. **Exact hit**: the masked text is looked up in a bounded cache of texts
+//!    already placed. Most lines end here (the miner's speed comes from this).
+//! 3. **Similar pattern**: otherwise the patterns with as many tokens are
+//!    compared position by position. A pattern whose differing positions are
+//!    all variable-like (one side masked, or both sides names such as
+//!    `nginx.service` / `cron.service`, `www-data` / `root-admin`), with at
+//!    least as many equal constant tokens as differences, takes the message and
+//!    turns those positions into `<*>`. Two positions that hold different words
+//!    of prose (`opened` / `closed`) never merge here.
+//! 4. **Siblings**: patterns that differ from the new message in exactly one
+//!    word position are counted per position. When enough distinct words have
+//!    been seen there (3 when three or more constant words remain around it, 4
+//!    with two, 6 with fewer: short messages need more evidence), that
+//!    position is a variable: the siblings merge into the oldest of them.
+//! 5. Otherwise the message starts a new pattern.
+//!
+//! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
+//! into it (the streaming form of a final regrouping pass).
+//!
+//! # Stable ids
+//! A pattern's [`PatternId`] is a hash of the service and the template's first
+//! form. Merging never renumbers: the absorbed pattern's id becomes an alias
+//! of the survivor ([`Miner::resolve`]), so ids already stored stay valid. An
+//! evicted pattern that comes back gets its old id again.
+//!
+//! # Bounds
+//! At most [`MinerConfig::max_patterns`] live patterns: creating one more
+//! evicts the least used (lowest count, then least recently seen), counted in
+//! [`MinerStats::evicted`]. The exact-hit cache and the alias table are bounded
+//! too. A [`MinerSnapshot`] (serde) saves and restores the whole state.
+
+pub mod header;
+mod token;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use token::WILDCARD;
+use token::{looks_like_name, mask_into};
+
+/// Stable identifier of a pattern within a service: 16 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct PatternId(pub u64);
+
+impl PatternId {
+    /// The id of a template first seen in `service`.
+    pub fn of(service: &str, template: &str) -> PatternId {
+        let mut hasher = Sha256::new();
+        hasher.update(service.as_bytes());
+        hasher.update([0]);
+        hasher.update(template.as_bytes());
+        let digest = hasher.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        PatternId(u64::from_be_bytes(first))
+    }
+}
+
+impl fmt::Display for PatternId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// A pattern id that is not 16 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pattern id must be 16 hex digits, got {0:?}")]
+pub struct BadPatternId(String);
+
+impl FromStr for PatternId {
+    type Err = BadPatternId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 16 {
+            return Err(BadPatternId(s.chars().take(32).collect()));
+        }
+        u64::from_str_radix(s, 16)
+            .map(PatternId)
+            .map_err(|_| BadPatternId(s.to_owned()))
+    }
+}
+
+impl From<PatternId> for String {
+    fn from(id: PatternId) -> String {
+        id.to_string()
+    }
+}
+
+impl TryFrom<String> for PatternId {
+    type Error = BadPatternId;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// Bounds of one service's miner. There is no similarity threshold to tune:
+/// the same rules serve every kind of log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinerConfig {
+    /// Most live patterns; one more evicts the least used.
+    pub max_patterns: usize,
+    /// Most masked texts remembered for exact hits (cleared when full).
+    pub max_cache: usize,
+}
+
+impl Default for MinerConfig {
+    fn default() -> Self {
+        MinerConfig {
+            max_patterns: 2000,
+            max_cache: 50_000,
+        }
+    }
+}
+
+/// What [`Miner::mine`] found for one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mined {
+    /// The pattern's id at this moment (later merges make it an alias, never
+    /// invalid).
+    pub id: PatternId,
+    /// The message started a new pattern.
+    pub new: bool,
+}
+
+/// Counters of one miner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinerStats {
+    /// Messages mined.
+    pub lines: u64,
+    /// Patterns created.
+    pub created: u64,
+    /// Patterns merged into another (their ids became aliases).
+    pub merged: u64,
+    /// Patterns evicted to stay within `max_patterns`.
+    pub evicted: u64,
+    /// Times the exact-hit cache was full and cleared.
+    pub cache_resets: u64,
+}
+
+/// A pattern as the miner currently knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatternSnapshot {
+    pub id: PatternId,
+    /// Tokens joined by single spaces; `<*>` marks variables.
+    pub template: String,
+    /// Messages that mapped to it (including merged patterns).
+    pub count: u64,
+    /// Sequence numbers (the miner's message counter) of its first and last
+    /// message.
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// The whole state of a [`Miner`], to persist between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinerSnapshot {
+    pub service: String,
+    pub seq: u64,
+    pub stats: MinerStats,
+    pub patterns: Vec<PatternSnapshot>,
+    /// `(merged id, id it merged into)`, oldest first.
+    pub aliases: Vec<(PatternId, PatternId)>,
+}
+
+struct Pattern {
+    id: PatternId,
+    tokens: Vec<Box<str>>,
+    count: u64,
+    first_seq: u64,
+    last_seq: u64,
+}
+
+impl Pattern {
+    fn is_wild(&self, i: usize) -> bool {
+        &*self.tokens[i] == WILDCARD
+    }
+
+    fn template(&self) -> String {
+        self.tokens.join(" ")
+    }
+}
+
+/// Hasher for keys that already are hashes.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_bytes(bytes);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type PreHashedMap<V> = HashMap<u64, V, BuildHasherDefault<PreHashed>>;
+
+/// A fast non-cryptographic hash of the masked text (FxHash-style words).
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        let mut word = [0u8; 8];
+        word[..tail.len()].copy_from_slice(tail);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
+/// How a pattern compares with a masked message of the same length.
+struct Comparison {
+    /// Equal non-wildcard positions.
+    matched: usize,
+    /// Differing positions where the difference looks like a variable.
+    variable: Vec<usize>,
+}
+
+/// The streaming template miner of one service. See the module documentation.
+pub struct Miner {
+    service: String,
+    config: MinerConfig,
+    slots: Vec<Option<Pattern>>,
+    free: Vec<u32>,
+    live: usize,
+    by_len: HashMap<usize, Vec<u32>>,
+    by_id: HashMap<PatternId, u32, BuildHasherDefault<PreHashed>>,
+    aliases: HashMap<PatternId, PatternId, BuildHasherDefault<PreHashed>>,
+    alias_order: VecDeque<PatternId>,
+    /// Masked text -> (text, pattern id, its slot when cached).
+    cache: PreHashedMap<(Box<str>, PatternId, u32)>,
+    seq: u64,
+    stats: MinerStats,
+    masked: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl fmt::Debug for Miner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Miner")
+            .field("service", &self.service)
+            .field("patterns", &self.live)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Miner {
+    /// An empty miner for `service` (part of every pattern id).
+    pub fn new(service: &str, config: MinerConfig) -> Miner {
+        Miner {
+            service: service.to_owned(),
+            config,
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            by_len: HashMap::new(),
+            by_id: HashMap::default(),
+            aliases: HashMap::default(),
+            alias_order: VecDeque::new(),
+            cache: PreHashedMap::default(),
+            seq: 0,
+            stats: MinerStats::default(),
+            masked: String::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// The service this miner belongs to.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// Counters since the miner was created (kept across snapshots).
+    pub fn stats(&self) -> MinerStats {
+        self.stats
+    }
+
+    /// Live patterns.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// No pattern yet.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Maps one message to its pattern.
+    pub fn mine(&mut self, message: &str) -> Mined {
+        self.seq += 1;
+        self.stats.lines += 1;
+        mask_into(message, &mut self.masked, &mut self.spans);
+        let key = hash_bytes(self.masked.as_bytes());
+        if let Some((text, id, slot)) = self.cache.get(&key)
+            && **text == *self.masked
+        {
+            // The slot is still the pattern's unless it merged or was evicted.
+            let (id, slot) = (*id, *slot);
+            if matches!(&self.slots[slot as usize], Some(p) if p.id == id) {
+                return self.hit(slot, false);
+            }
+            if let Some(slot) = self.slot_of(id) {
+                return self.hit(slot, false);
+            }
+        }
+        let masked = std::mem::take(&mut self.masked);
+        let tokens: Vec<&str> = self
+            .spans
+            .iter()
+            .map(|&(a, b)| &masked[a as usize..b as usize])
+            .collect();
+        let (slot, new) = self.place(&tokens);
+        if self.cache.len() >= self.config.max_cache {
+            self.cache.clear();
+            self.stats.cache_resets += 1;
+        }
+        let id = self.pattern(slot).id;
+        self.cache.insert(key, (masked.as_str().into(), id, slot));
+        self.masked = masked;
+        self.hit(slot, new)
+    }
+
+    /// The current id of a pattern id handed out earlier (itself, or the
+    /// pattern it merged into); `None` once evicted.
+    pub fn resolve(&self, id: PatternId) -> Option<PatternId> {
+        self.slot_of(id).map(|slot| self.pattern(slot).id)
+    }
+
+    /// The current template of a pattern id handed out earlier.
+    pub fn template(&self, id: PatternId) -> Option<String> {
+        self.slot_of(id).map(|slot| self.pattern(slot).template())
+    }
+
+    /// The live patterns, oldest first.
+    pub fn patterns(&self) -> Vec<PatternSnapshot> {
+        let mut all: Vec<PatternSnapshot> = self
+            .slots
+            .iter()
+            .flatten()
+            .map(|p| PatternSnapshot {
+                id: p.id,
+                template: p.template(),
+                count: p.count,
+                first_seq: p.first_seq,
+                last_seq: p.last_seq,
+            })
+            .collect();
+        all.sort_by_key(|p| (p.first_seq, p.id));
+        all
+    }
+
+    /// The whole state, to persist.
+    pub fn snapshot(&self) -> MinerSnapshot {
+        MinerSnapshot {
+            service: self.service.clone(),
+            seq: self.seq,
+            stats: self.stats,
+            patterns: self.patterns(),
+            aliases: self
+                .alias_order
+                .iter()
+                .filter_map(|from| self.aliases.get(from).map(|to| (*from, *to)))
+                .collect(),
+        }
+    }
+
+    /// A miner that continues from a snapshot: the same messages afterwards
+    /// get the same ids as if it had never stopped (the exact-hit cache
+    /// starts empty, which changes speed, not results).
+    pub fn restore(snapshot: MinerSnapshot, config: MinerConfig) -> Miner {
+        let mut miner = Miner::new(&snapshot.service, config);
+        miner.seq = snapshot.seq;
+        miner.stats = snapshot.stats;
+        for p in snapshot.patterns {
+            let tokens = p.template.split(' ').map(Box::from).collect();
+            miner.insert(Pattern {
+                id: p.id,
+                tokens,
+                count: p.count,
+                first_seq: p.first_seq,
+                last_seq: p.last_seq,
+            });
+        }
+        for (from, to) in snapshot.aliases {
+            miner.add_alias(from, to);
+        }
+        miner
+    }
+
+    fn pattern(&self, slot: u32) -> &Pattern {
+        match &self.slots[slot as usize] {
+            Some(p) => p,
+            None => unreachable!("slot {slot} is indexed but empty"),
+        }
+    }
+
+    fn pattern_mut(&mut self, slot: u32) -> &mut Pattern {
+        match &mut self.slots[slot as usize] {
+            Some(p) => p,
+            None => unreachable!("slot {slot} is indexed but empty"),
+        }
+    }
+
+    fn hit(&mut self, slot: u32, new: bool) -> Mined {
+        let seq = self.seq;
+        let p = self.pattern_mut(slot);
+        p.count += 1;
+        p.last_seq = seq;
+        Mined { id: p.id, new }
+    }
+
+    fn slot_of(&self, mut id: PatternId) -> Option<u32> {
+        for _ in 0..64 {
+            if let Some(&slot) = self.by_id.get(&id) {
+                return Some(slot);
+            }
+            id = *self.aliases.get(&id)?;
+        }
+        None
+    }
+
+    /// Finds or creates the pattern of a masked message (not yet counted).
+    fn place(&mut self, tokens: &[&str]) -> (u32, bool) {
+        let candidates = self.by_len.get(&tokens.len()).cloned().unwrap_or_default();
+
+        // 3. A pattern that differs only where values vary.
+        let mut best: Option<(u32, Comparison)> = None;
+        for &slot in &candidates {
+            let Some(cmp) = compare(self.pattern(slot), tokens) else {
+                continue;
+            };
+            let better = match &best {
+                None => true,
+                Some((b, bc)) => {
+                    let (p, q) = (self.pattern(slot), self.pattern(*b));
+                    (
+                        cmp.variable.len(),
+                        std::cmp::Reverse(cmp.matched),
+                        p.first_seq,
+                    ) < (
+                        bc.variable.len(),
+                        std::cmp::Reverse(bc.matched),
+                        q.first_seq,
+                    )
+                }
+            };
+            if better {
+                best = Some((slot, cmp));
+            }
+        }
+        if let Some((slot, cmp)) = best {
+            if cmp.variable.is_empty() {
+                return (slot, false);
+            }
+            return (self.generalise(slot, &cmp.variable), false);
+        }
+
+        // 4. Siblings differing in one word position.
+        if let Some(slot) = self.merge_siblings(tokens, &candidates, None) {
+            return (slot, false);
+        }
+
+        // 5. A new pattern.
+        if self.live >= self.config.max_patterns.max(1) {
+            self.evict_least_used();
+        }
+        let template = tokens.join(" ");
+        let mut id = PatternId::of(&self.service, &template);
+        let mut salt = 0u32;
+        while self.by_id.contains_key(&id) {
+            salt += 1;
+            id = PatternId::of(&self.service, &format!("{template}\0{salt}"));
+        }
+        self.aliases.remove(&id);
+        self.stats.created += 1;
+        let slot = self.insert(Pattern {
+            id,
+            tokens: tokens.iter().map(|t| Box::from(*t)).collect(),
+            count: 0,
+            first_seq: self.seq,
+            last_seq: self.seq,
+        });
+        (slot, true)
+    }
+
+    /// When enough patterns differ from `tokens` in one word position only,
+    /// makes that position a variable and returns the survivor.
+    fn merge_siblings(
+        &mut self,
+        tokens: &[&str],
+        candidates: &[u32],
+        existing: Option<u32>,
+    ) -> Option<u32> {
+        let mut by_position: HashMap<usize, Vec<u32>> = HashMap::new();
+        for &slot in candidates {
+            if Some(slot) == existing {
+                continue;
+            }
+            let p = self.pattern(slot);
+            let mut differing = None;
+            let mut count = 0;
+            for (i, t) in tokens.iter().enumerate() {
+                if *p.tokens[i] != **t {
+                    count += 1;
+                    differing = Some(i);
+                    if count > 1 {
+                        break;
+                    }
+                }
+            }
+            if count == 1
+                && let Some(i) = differing
+            {
+                by_position.entry(i).or_default().push(slot);
+            }
+        }
+        let constants = tokens.iter().filter(|t| **t != WILDCARD).count();
+        let mut chosen: Option<(usize, Vec<u32>)> = None;
+        for (i, slots) in by_position {
+            let around = constants.saturating_sub(1);
+            let needed = match around {
+                0 | 1 => 6,
+                2 => 4,
+                _ => 3,
+            };
+            if slots.len() + 1 < needed {
+                continue;
+            }
+            let better = match &chosen {
+                None => true,
+                Some((ci, cs)) => {
+                    (slots.len(), std::cmp::Reverse(i)) > (cs.len(), std::cmp::Reverse(*ci))
+                }
+            };
+            if better {
+                chosen = Some((i, slots));
+            }
+        }
+        let (position, mut slots) = chosen?;
+        slots.extend(existing);
+        slots.sort_by_key(|&s| (self.pattern(s).first_seq, self.pattern(s).id));
+        let survivor = slots[0];
+        for &other in &slots[1..] {
+            self.merge_into(other, survivor);
+        }
+        Some(self.generalise(survivor, &[position]))
+    }
+
+    /// Turns `positions` of a pattern into variables, merges every pattern it
+    /// now covers, then looks for siblings of the new form. Returns the slot
+    /// of the pattern that holds the result.
+    fn generalise(&mut self, slot: u32, positions: &[usize]) -> u32 {
+        let p = self.pattern_mut(slot);
+        for &i in positions {
+            p.tokens[i] = Box::from(WILDCARD);
+        }
+        let len = p.tokens.len();
+        let others = self.by_len.get(&len).cloned().unwrap_or_default();
+        for other in others {
+            if other == slot {
+                continue;
+            }
+            let (p, q) = (self.pattern(slot), self.pattern(other));
+            let covered = (0..len).all(|i| p.is_wild(i) || p.tokens[i] == q.tokens[i]);
+            if covered {
+                self.merge_into(other, slot);
+            }
+        }
+        let owned: Vec<Box<str>> = self.pattern(slot).tokens.clone();
+        let tokens: Vec<&str> = owned.iter().map(|t| &**t).collect();
+        let candidates = self.by_len.get(&len).cloned().unwrap_or_default();
+        self.merge_siblings(&tokens, &candidates, Some(slot))
+            .unwrap_or(slot)
+    }
+
+    fn merge_into(&mut self, from: u32, into: u32) {
+        let Some(gone) = self.remove(from) else {
+            return;
+        };
+        let p = self.pattern_mut(into);
+        p.count += gone.count;
+        p.first_seq = p.first_seq.min(gone.first_seq);
+        p.last_seq = p.last_seq.max(gone.last_seq);
+        let to = p.id;
+        self.add_alias(gone.id, to);
+        self.stats.merged += 1;
+    }
+
+    fn add_alias(&mut self, from: PatternId, to: PatternId) {
+        if self.aliases.insert(from, to).is_none() {
+            self.alias_order.push_back(from);
+        }
+        let max = self.config.max_patterns.max(1) * 4;
+        while self.alias_order.len() > max {
+            if let Some(old) = self.alias_order.pop_front() {
+                self.aliases.remove(&old);
+            }
+        }
+    }
+
+    fn evict_least_used(&mut self) {
+        let victim = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.as_ref().map(|p| (p.count, p.last_seq, i)))
+            .min();
+        if let Some((_, _, slot)) = victim {
+            self.remove(slot as u32);
+            self.stats.evicted += 1;
+        }
+    }
+
+    fn insert(&mut self, pattern: Pattern) -> u32 {
+        let len = pattern.tokens.len();
+        let id = pattern.id;
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(pattern);
+                slot
+            }
+            None => {
+                self.slots.push(Some(pattern));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_len.entry(len).or_default().push(slot);
+        self.by_id.insert(id, slot);
+        self.live += 1;
+        slot
+    }
+
+    fn remove(&mut self, slot: u32) -> Option<Pattern> {
+        let p = self.slots.get_mut(slot as usize)?.take()?;
+        if let Some(list) = self.by_len.get_mut(&p.tokens.len()) {
+            list.retain(|&s| s != slot);
+        }
+        self.by_id.remove(&p.id);
+        self.free.push(slot);
+        self.live -= 1;
+        Some(p)
+    }
+}
+
+/// Compares a pattern with a masked message of the same length: `None` when
+/// a position holds two different words, or when the differences outnumber
+/// the equal constant tokens.
+fn compare(p: &Pattern, tokens: &[&str]) -> Option<Comparison> {
+    let mut matched = 0;
+    let mut variable = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let pt = &*p.tokens[i];
+        if pt == WILDCARD || pt == *t {
+            matched += usize::from(pt != WILDCARD);
+            continue;
+        }
+        let variable_like = pt.contains(WILDCARD)
+            || t.contains(WILDCARD)
+            || (looks_like_name(pt) && looks_like_name(t));
+        if !variable_like {
+            return None;
+        }
+        variable.push(i);
+    }
+    if !variable.is_empty() && variable.len() > matched {
+        return None;
+    }
+    // A pattern of variables only takes messages of variables only.
+    if matched == 0 && tokens.iter().any(|t| !t.contains(WILDCARD)) {
+        return None;
+    }
+    Some(Comparison { matched, variable })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn miner() -> Miner {
+        Miner::new("svc", MinerConfig::default())
+    }
+
+    #[test]
+    fn equal_masked_messages_share_a_pattern() {
+        let mut m = miner();
+        let a = m.mine("user 17 logged in from 10.0.0.1");
+        let b = m.mine("user 42 logged in from 10.0.0.2");
+        assert!(a.new);
+        assert!(!b.new);
+        assert_eq!(a.id, b.id);
+        assert_eq!(
+            m.template(a.id).as_deref(),
+            Some("user <*> logged in from <*>")
+        );
+    }
+
+    #[test]
+    fn one_differing_word_is_a_different_pattern_until_it_varies_enough() {
+        let mut m = miner();
+        let opened = m.mine("connection to db pool opened");
+        let closed = m.mine("connection to db pool closed");
+        assert_ne!(opened.id, closed.id);
+        m.mine("connection to db pool reset");
+        assert_eq!(m.len(), 1, "three values of one word merge");
+        assert_eq!(m.resolve(closed.id), m.resolve(opened.id));
+        assert_eq!(
+            m.template(closed.id).as_deref(),
+            Some("connection to db pool <*>")
+        );
+    }
+
+    #[test]
+    fn names_merge_at_once_and_ids_stay_valid() {
+        let mut m = miner();
+        let a = m.mine("Started nginx.service in background");
+        let b = m.mine("Started cron.service in background");
+        assert_eq!(a.id, b.id);
+        assert_eq!(
+            m.template(a.id).as_deref(),
+            Some("Started <*> in background")
+        );
+    }
+
+    #[test]
+    fn the_cap_evicts_the_least_used() {
+        let mut m = Miner::new(
+            "svc",
+            MinerConfig {
+                max_patterns: 2,
+                max_cache: 10,
+            },
+        );
+        let a = m.mine("alpha beta gamma");
+        m.mine("alpha beta gamma");
+        m.mine("delta epsilon");
+        m.mine("zeta eta theta iota");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.stats().evicted, 1);
+        assert!(m.resolve(a.id).is_some(), "the most used stays");
+    }
+
+    #[test]
+    fn a_snapshot_restores_the_same_ids() {
+        let mut m = miner();
+        let lines = [
+            "job 1 started",
+            "job 2 started",
+            "disk sda full",
+            "job 3 done",
+        ];
+        let ids: Vec<PatternId> = lines.iter().map(|l| m.mine(l).id).collect();
+        let json = serde_json::to_string(&m.snapshot()).unwrap_or_default();
+        let snap: MinerSnapshot = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        let mut restored = Miner::restore(snap, MinerConfig::default());
+        for (line, id) in lines.iter().zip(ids) {
+            assert_eq!(restored.mine(line).id, id);
+        }
+        assert_eq!(restored.stats().lines, 8);
+    }
+
+    #[test]
+    fn ids_print_and_parse_as_16_hex_digits() {
+        let id = PatternId::of("svc", "a <*>");
+        let text = id.to_string();
+        assert_eq!(text.len(), 16);
+        assert_eq!(text.parse::<PatternId>(), Ok(id));
+        assert!("xyz".parse::<PatternId>().is_err());
+    }
+}

@@ -1,0 +1,299 @@
+//! Tokenisation and masking: a message becomes a sequence of tokens in which
+//! the parts that are obviously variable are replaced by [`WILDCARD`].
+//!
+//! Tokens are the whitespace-separated words of the message. Punctuation that
+//! frames a word (`(`, `[`, `{`, `<`, quotes; trailing `)`, `]`, `}`, `>`, `,`,
+//! `;`, `:`, `.`, `!`, `?`) stays part of the token but is kept out of the
+//! variable check, so `(uid=0),` masks to `(uid=<*>),` and `src:` stays `src:`.
+//! A quoted string (`"..."`, possibly over several words) is one token `"<*>"`.
+//! Runs of bare `<*>` tokens collapse into one, so a variable that spans a
+//! varying number of words (a date, a list of numbers) keeps the length stable.
+
+/// The placeholder for a variable part of a message.
+pub const WILDCARD: &str = "<*>";
+
+const LEADING: &[u8] = b"([{<\"'";
+const TRAILING: &[u8] = b")]}>\"',;:.!?";
+/// Longest quoted span (in words) collapsed into one token.
+const MAX_QUOTED_WORDS: usize = 24;
+
+const MONTHS: &[&str] = &[
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const WEEKDAYS: &[&str] = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Masks `message` into `out`: tokens separated by single spaces. `spans`
+/// receives the byte range of every token in `out`. Both are cleared first.
+pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u32)>) {
+    out.clear();
+    spans.clear();
+    let mut words = WordIter { rest: message };
+    while let Some(word) = words.next() {
+        let start = out.len();
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let token_start = out.len();
+        let quote = word.as_bytes()[0];
+        if (quote == b'"' || quote == b'\'')
+            && word.len() > 1
+            && let Some(tail) = quote_end(&word[1..], quote)
+        {
+            out.push(quote as char);
+            out.push_str(WILDCARD);
+            out.push_str(tail);
+            spans.push((token_start as u32, out.len() as u32));
+            continue;
+        }
+        if quote == b'"' || quote == b'\'' {
+            // A quoted span over several words: find its end.
+            let mut ahead = words.clone();
+            let mut taken = 0;
+            let mut closing = None;
+            while taken < MAX_QUOTED_WORDS {
+                match ahead.next() {
+                    Some(next) => {
+                        taken += 1;
+                        if let Some(tail) = quote_end(next, quote) {
+                            closing = Some(tail);
+                            break;
+                        }
+                    }
+                    None => break,
+                }
+            }
+            if let Some(tail) = closing {
+                for _ in 0..taken {
+                    words.next();
+                }
+                out.push(quote as char);
+                out.push_str(WILDCARD);
+                out.push_str(tail);
+                spans.push((token_start as u32, out.len() as u32));
+                continue;
+            }
+        }
+        mask_word(word, out);
+        let token = &out[token_start..];
+        // Collapse runs of bare wildcards.
+        if token == WILDCARD
+            && let Some(&(ps, pe)) = spans.last()
+            && &out[ps as usize..pe as usize] == WILDCARD
+        {
+            out.truncate(start);
+            continue;
+        }
+        spans.push((token_start as u32, out.len() as u32));
+    }
+}
+
+/// When `word` ends a quoted string, the closing quote and what follows it
+/// (`bar",` -> `",`).
+fn quote_end(word: &str, quote: u8) -> Option<&str> {
+    let trimmed = word.trim_end_matches(|c: char| c.is_ascii() && b",;:.)]}".contains(&(c as u8)));
+    if trimmed.as_bytes().last() == Some(&quote) {
+        Some(&word[trimmed.len() - 1..])
+    } else {
+        None
+    }
+}
+
+/// Appends the masked form of one word.
+fn mask_word(word: &str, out: &mut String) {
+    let bytes = word.as_bytes();
+    let mut lead = 0;
+    while lead < bytes.len() && LEADING.contains(&bytes[lead]) {
+        lead += 1;
+    }
+    let mut end = bytes.len();
+    while end > lead && TRAILING.contains(&bytes[end - 1]) {
+        end -= 1;
+    }
+    let core = &word[lead..end];
+    if core.is_empty() {
+        out.push_str(word);
+        return;
+    }
+    out.push_str(&word[..lead]);
+    if let Some(eq) = core.bytes().position(|c| c == b'=')
+        && eq > 0
+    {
+        // key=value: the key stays, a non-empty value is a variable.
+        out.push_str(&core[..=eq]);
+        if eq + 1 < core.len() {
+            out.push_str(WILDCARD);
+        }
+    } else if is_variable(core) {
+        // `name:value`: the name stays.
+        if let Some(colon) = core.bytes().position(|c| c == b':')
+            && colon >= 2
+            && colon + 1 < core.len()
+            && !core[colon..].starts_with("://")
+            && core[..colon]
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'_')
+        {
+            out.push_str(&core[..=colon]);
+        }
+        out.push_str(WILDCARD);
+    } else {
+        out.push_str(core);
+    }
+    out.push_str(&word[end..]);
+}
+
+/// Whether a word (without framing punctuation) is a variable on its own:
+/// numbers, ids with digits, IPs, hex, paths, URLs, e-mail addresses, UUIDs,
+/// durations and sizes with units, dates and times, booleans.
+pub(crate) fn is_variable(core: &str) -> bool {
+    // One pass over the bytes: this runs on every word of every message.
+    let b = core.as_bytes();
+    let mut hex = true;
+    let mut at = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' | b'\\' => return true,
+            b'@' if i > 0 => at = true,
+            b'.' if at => return true,
+            b':' if b[i + 1..].starts_with(b"//") => return true,
+            _ => {}
+        }
+        hex &= c.is_ascii_hexdigit();
+    }
+    if (b[0] == b'/' && b.len() > 1 && b[1] != b'/') || (hex && b.len() >= 8) {
+        return true;
+    }
+    match b.len() {
+        3 if b[0].is_ascii_uppercase() => MONTHS.contains(&core) || WEEKDAYS.contains(&core),
+        4 | 5 => matches!(
+            core,
+            "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "null" | "None"
+        ),
+        _ => false,
+    }
+}
+
+/// Whether a token that is not masked still looks like a name rather than a
+/// word of prose: it has inner punctuation (`nginx.service`, `www-data`,
+/// `com.foo.Bar`, `a_b`), mixed case after the first letter (`camelCase`),
+/// or it is an upper-case constant (`RUNNING`).
+/// Two such tokens differing in one position are most likely values of one
+/// variable.
+pub(crate) fn looks_like_name(token: &str) -> bool {
+    let b = token.as_bytes();
+    let mut lead = 0;
+    while lead < b.len() && LEADING.contains(&b[lead]) {
+        lead += 1;
+    }
+    let mut end = b.len();
+    while end > lead && TRAILING.contains(&b[end - 1]) {
+        end -= 1;
+    }
+    let core = &b[lead..end];
+    if core.len() < 2 {
+        return false;
+    }
+    let inner = &core[1..core.len() - 1];
+    if inner
+        .iter()
+        .any(|c| matches!(c, b'.' | b'_' | b'-' | b'/' | b':' | b'@' | b'$' | b'#'))
+    {
+        return true;
+    }
+    // camelCase, or an upper-case constant name (`RUNNING`, `CAP_CHANGED`).
+    (core[1..].iter().any(u8::is_ascii_uppercase) && core.iter().any(u8::is_ascii_lowercase))
+        || core.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
+}
+
+/// Whitespace-separated words.
+#[derive(Clone)]
+struct WordIter<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for WordIter<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.rest.as_bytes();
+        let start = b
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(b.len());
+        let len = b[start..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(b.len() - start);
+        // Both ends are at ASCII bytes, so they are char boundaries.
+        let word = &self.rest[start..start + len];
+        self.rest = &self.rest[start + len..];
+        (!word.is_empty()).then_some(word)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(s: &str) -> String {
+        let mut out = String::new();
+        let mut spans = Vec::new();
+        mask_into(s, &mut out, &mut spans);
+        let joined: Vec<&str> = spans
+            .iter()
+            .map(|&(a, b)| &out[a as usize..b as usize])
+            .collect();
+        assert_eq!(joined.join(" "), out);
+        out
+    }
+
+    #[test]
+    fn usual_variables_are_masked() {
+        assert_eq!(
+            mask(
+                "Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010"
+            ),
+            "Receiving block <*> src: <*> dest: <*>"
+        );
+        assert_eq!(
+            mask("session opened for user root by (uid=0)"),
+            "session opened for user root by (uid=<*>)"
+        );
+        assert_eq!(
+            mask("GET https://example.com/a took 12ms"),
+            "GET <*> took <*>"
+        );
+        assert_eq!(mask("mail to bob@example.com failed"), "mail to <*> failed");
+        assert_eq!(mask("opened /var/log/messages,"), "opened <*>,");
+        assert_eq!(mask("id deadbeefcafe ok"), "id <*> ok");
+        assert_eq!(mask("onExtend:1234 5 6"), "onExtend:<*> <*>");
+        assert_eq!(mask("addr fe80::1%eth0 up"), "addr <*> up");
+        assert_eq!(
+            mask("request 123e4567-e89b-12d3-a456-426614174000 done"),
+            "request <*> done"
+        );
+        assert_eq!(mask("at Mon Jun 14 15:16:01 2005 now"), "at <*> now");
+        assert_eq!(mask("flag=true enabled"), "flag=<*> enabled");
+    }
+
+    #[test]
+    fn quoted_strings_are_one_token() {
+        assert_eq!(
+            mask(r#"agent "Mozilla/5.0 (X11; Linux x86_64)" sent "GET / HTTP/1.1", ok"#),
+            r#"agent "<*>" sent "<*>", ok"#
+        );
+        assert_eq!(mask("component 'alt0' is 'in"), "component '<*>' is 'in");
+        assert_eq!(mask("say \"hi\""), "say \"<*>\"");
+    }
+
+    #[test]
+    fn names_are_told_from_words() {
+        assert!(looks_like_name("nginx.service"));
+        assert!(looks_like_name("www-data"));
+        assert!(looks_like_name("getUserName()"));
+        assert!(!looks_like_name("opened"));
+        assert!(!looks_like_name("Connection"));
+        assert!(looks_like_name("READ"));
+        assert!(!looks_like_name("read"));
+    }
+}

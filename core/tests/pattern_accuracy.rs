@@ -1,0 +1,155 @@
+//! Grouping accuracy of the template miner on the labelled corpus in
+//! `eval/patterns/` (raw lines, headers stripped by `strip_header`), with the
+//! one default setting for every system. Prints a table with `--nocapture`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../eval/patterns/corpus.rs"]
+mod corpus;
+
+use anomalog_core::pattern::header::strip_header;
+use anomalog_core::pattern::{Miner, MinerConfig, PatternId};
+
+use corpus::{Split, System, grouping_accuracy, load_all};
+
+/// The final pattern of every line (ids resolved after the whole run).
+fn mine(system: &System) -> Vec<PatternId> {
+    let mut miner = Miner::new(&system.name, MinerConfig::default());
+    let ids: Vec<PatternId> = system
+        .lines
+        .iter()
+        .map(|line| miner.mine(strip_header(line)).id)
+        .collect();
+    ids.iter()
+        .map(|id| miner.resolve(*id).unwrap_or(*id))
+        .collect()
+}
+
+fn report(seed: u64) -> (f64, f64, Vec<(String, f64)>) {
+    let mut tune = Vec::new();
+    let mut holdout = Vec::new();
+    let mut each = Vec::new();
+    for system in load_all(seed) {
+        let accuracy = grouping_accuracy(&system.truth, &mine(&system));
+        println!(
+            "{:<12} {:<8} {:>5} lines {:>3} templates  GA {:.3}",
+            system.name,
+            if system.split == Split::Tune {
+                "tune"
+            } else {
+                "holdout"
+            },
+            system.lines.len(),
+            system.templates.len(),
+            accuracy
+        );
+        match system.split {
+            Split::Tune => tune.push(accuracy),
+            Split::Holdout => holdout.push(accuracy),
+        }
+        each.push((system.name, accuracy));
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!(
+        "tune mean {:.3}, holdout mean {:.3}",
+        mean(&tune),
+        mean(&holdout)
+    );
+    (mean(&tune), mean(&holdout), each)
+}
+
+/// Floors just under the measured scores (tune 0.951, holdout 0.893 at seed
+/// 1), so a regression fails. The goal for both is 0.92; the holdout split
+/// does not reach it, and its floor is what it scores, not a tuned number.
+#[test]
+fn grouping_accuracy_meets_the_floor_on_both_splits() {
+    let (tune, holdout, each) = report(1);
+    assert!(each.len() >= 12, "at least 12 systems");
+    assert!(tune >= 0.94, "tune split mean {tune:.3} < 0.94");
+    assert!(holdout >= 0.88, "holdout split mean {holdout:.3} < 0.88");
+    for (name, accuracy) in each {
+        assert!(accuracy >= 0.70, "{name}: {accuracy:.3} < 0.70");
+    }
+}
+
+#[test]
+fn the_corpus_is_labelled_and_large_enough() {
+    for system in load_all(1) {
+        assert!(system.lines.len() >= 1000, "{}", system.name);
+        assert!(system.templates.len() >= 10, "{}", system.name);
+        let used: std::collections::HashSet<_> = system.truth.iter().collect();
+        assert!(
+            used.len() >= 10,
+            "{}: {} templates used",
+            system.name,
+            used.len()
+        );
+    }
+}
+
+#[test]
+fn the_corpus_is_reproducible() {
+    let a = load_all(1);
+    let b = load_all(1);
+    assert_eq!(a[0].lines, b[0].lines);
+    assert_ne!(load_all(2)[0].lines, a[0].lines);
+}
+
+/// `PATTERN_DEBUG=<tune system> cargo test -p anomalog-core --test
+/// pattern_accuracy debug -- --nocapture` prints where its grouping goes
+/// wrong. Refuses holdout systems: they are never tuned on.
+#[test]
+fn debug() {
+    let Ok(name) = std::env::var("PATTERN_DEBUG") else {
+        return;
+    };
+    let system = load_all(1).into_iter().find(|s| s.name == name).unwrap();
+    assert_eq!(
+        system.split,
+        Split::Tune,
+        "holdout systems are never tuned on"
+    );
+    let mut miner = Miner::new(&system.name, MinerConfig::default());
+    let ids: Vec<PatternId> = system
+        .lines
+        .iter()
+        .map(|line| miner.mine(strip_header(line)).id)
+        .collect();
+    let mut groups: std::collections::BTreeMap<
+        usize,
+        std::collections::BTreeMap<String, (usize, String)>,
+    > = Default::default();
+    for ((line, truth), id) in system.lines.iter().zip(&system.truth).zip(&ids) {
+        let template = miner.template(*id).unwrap_or_default();
+        let e = groups
+            .entry(*truth)
+            .or_default()
+            .entry(template)
+            .or_insert((0, line.clone()));
+        e.0 += 1;
+    }
+    for (truth, found) in groups {
+        if found.len() > 1 {
+            println!("SPLIT {}", system.templates[truth]);
+            for (t, (n, example)) in found {
+                println!("   {n:>5} {t}\n         e.g. {example}");
+            }
+        }
+    }
+    let mut by_template: std::collections::BTreeMap<String, std::collections::BTreeSet<usize>> =
+        Default::default();
+    for (truth, id) in system.truth.iter().zip(&ids) {
+        by_template
+            .entry(miner.template(*id).unwrap_or_default())
+            .or_default()
+            .insert(*truth);
+    }
+    for (t, truths) in by_template {
+        if truths.len() > 1 {
+            println!("MERGED {t}");
+            for truth in truths {
+                println!("     {}", system.templates[truth]);
+            }
+        }
+    }
+}

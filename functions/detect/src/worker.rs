@@ -1,0 +1,135 @@
+//! The detect worker: what one scheduled tick does, in `anomalog up` (every
+//! `server.detect_interval_secs`) and in the Lambda (every minute) alike.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use anomalog_core::Config;
+use anomalog_core::detect::DetectConfig;
+use anomalog_store::Stores;
+
+use crate::{DetectError, MAX_ENTRIES_PER_PASS, apply_retention, run_bounded_pass};
+
+/// Queue consumer name of `anomalog up`: fixed, so a restarted process
+/// resumes its own pending entries at once.
+pub const UP_CONSUMER: &str = "anomalog-up";
+/// Queue consumer name of the detect Lambda: one instance at a time (reserved
+/// concurrency 1), so a pass that died is retried from its own pending
+/// entries at the next invocation.
+pub const LAMBDA_CONSUMER: &str = "lambda-detect";
+/// How often retention runs: at the first tick of a worker, then hourly.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// What one tick did, summed over its passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub passes: usize,
+    pub entries: usize,
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub opened: usize,
+    pub resolved: usize,
+    /// Logs deleted by retention, when it ran in this tick.
+    pub retention_deleted: Option<u64>,
+}
+
+/// Drains the queue and runs the detectors, one tick at a time: repeated
+/// passes while a pass comes back full (a backlog) and the deadline allows,
+/// then retention when it is due. Both `anomalog up` and the detect Lambda
+/// call [`DetectWorker::tick`], so their behaviour cannot drift.
+pub struct DetectWorker {
+    stores: Stores,
+    detect: DetectConfig,
+    retention_days: u32,
+    consumer: String,
+    max_entries_per_pass: usize,
+    last_retention: Mutex<Option<Instant>>,
+}
+
+impl DetectWorker {
+    /// A worker reading the queue as `consumer` (see [`UP_CONSUMER`] and
+    /// [`LAMBDA_CONSUMER`]) with the detect and retention settings of `config`.
+    pub fn new(stores: Stores, config: &Config, consumer: impl Into<String>) -> DetectWorker {
+        DetectWorker {
+            stores,
+            detect: config.detect.clone(),
+            retention_days: config.storage.retention_days,
+            consumer: consumer.into(),
+            max_entries_per_pass: MAX_ENTRIES_PER_PASS,
+            last_retention: Mutex::new(None),
+        }
+    }
+
+    /// Bounds each pass to `max` queue entries instead of
+    /// [`MAX_ENTRIES_PER_PASS`] (at least 1).
+    pub fn with_max_entries_per_pass(mut self, max: usize) -> DetectWorker {
+        self.max_entries_per_pass = max.max(1);
+        self
+    }
+
+    /// The queue consumer name this worker claims entries as.
+    pub fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    /// The stores the worker reads and writes.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// One tick: a pass, then more passes while the last one drained a full
+    /// pass's worth of entries and the time left before `deadline` is at
+    /// least twice the longest pass so far; then retention when it is due
+    /// (first tick, then every [`RETENTION_EVERY`]).
+    ///
+    /// A failed pass ends the tick with its error; what it did not
+    /// acknowledge stays queued for the next tick. A failed retention is
+    /// logged and retried at the next tick (the passes did their work).
+    pub async fn tick(&self, deadline: Instant) -> Result<TickReport, DetectError> {
+        let mut report = TickReport::default();
+        let mut longest = Duration::ZERO;
+        loop {
+            let started = Instant::now();
+            let pass = run_bounded_pass(
+                &self.stores,
+                &self.detect,
+                &self.consumer,
+                Utc::now(),
+                self.max_entries_per_pass,
+            )
+            .await?;
+            longest = longest.max(started.elapsed());
+            report.passes += 1;
+            report.entries += pass.entries;
+            report.inserted += pass.inserted;
+            report.duplicates += pass.duplicates;
+            report.opened += pass.opened;
+            report.resolved += pass.resolved;
+            let time_left = deadline.saturating_duration_since(Instant::now());
+            if pass.entries < self.max_entries_per_pass || time_left < longest * 2 {
+                break;
+            }
+        }
+        if self.retention_due() {
+            match apply_retention(&self.stores, self.retention_days, Utc::now()).await {
+                Ok(deleted) => {
+                    report.retention_deleted = Some(deleted);
+                    if let Ok(mut last) = self.last_retention.lock() {
+                        *last = Some(Instant::now());
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "retention failed; will retry next tick"),
+            }
+        }
+        Ok(report)
+    }
+
+    fn retention_due(&self) -> bool {
+        self.last_retention
+            .lock()
+            .map(|last| last.is_none_or(|at| at.elapsed() >= RETENTION_EVERY))
+            .unwrap_or(true)
+    }
+}

@@ -1,0 +1,105 @@
+//! The detect worker both shapes (`anomalog up` and the detect Lambda) call:
+//! backlog draining within a deadline, retention cadence, the consumer name.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use anomalog_core::{Config, Level, LogEvent};
+use anomalog_detect::{DetectWorker, UP_CONSUMER};
+use anomalog_store::{EmbeddedStore, Stores};
+
+fn open(dir: &std::path::Path) -> Stores {
+    Stores::from_adapter(Arc::new(EmbeddedStore::open(dir).unwrap()))
+}
+
+/// Queues `entries` batches of two recent info lines.
+async fn queue(stores: &Stores, entries: usize) {
+    for i in 0..entries {
+        let at = Utc::now() - chrono::Duration::seconds(30);
+        let batch = vec![
+            LogEvent::new(at, "web", Level::Info, format!("request {i}a")),
+            LogEvent::new(at, "web", Level::Info, format!("request {i}b")),
+        ];
+        stores.queue.append(&batch).await.unwrap();
+    }
+}
+
+fn later() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+#[tokio::test]
+async fn a_tick_drains_a_backlog_in_full_passes_while_time_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    queue(&stores, 5).await;
+    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER)
+        .with_max_entries_per_pass(2);
+
+    let report = worker.tick(later()).await.unwrap();
+
+    // 2 + 2 + 1: the third pass is not full, so the tick ends there.
+    assert_eq!((report.passes, report.entries, report.inserted), (3, 5, 10));
+    assert_eq!(stores.queue.backlog().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_tick_past_its_deadline_runs_one_pass_and_leaves_the_rest_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    queue(&stores, 5).await;
+    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER)
+        .with_max_entries_per_pass(2);
+
+    let report = worker.tick(Instant::now()).await.unwrap();
+
+    assert_eq!((report.passes, report.entries), (1, 2));
+    assert_eq!(stores.queue.backlog().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn retention_runs_at_the_first_tick_then_not_again_within_the_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let mut config = Config::default();
+    config.storage.retention_days = 7;
+    // One log older than the retention period, one recent.
+    let old = Utc::now() - chrono::Duration::days(30);
+    stores
+        .queue
+        .append(&[
+            LogEvent::new(old, "web", Level::Info, "ancient"),
+            LogEvent::new(Utc::now(), "web", Level::Info, "fresh"),
+        ])
+        .await
+        .unwrap();
+    let worker = DetectWorker::new(stores.clone(), &config, UP_CONSUMER);
+
+    let first = worker.tick(later()).await.unwrap();
+    let second = worker.tick(later()).await.unwrap();
+
+    assert_eq!(first.inserted, 2);
+    assert_eq!(first.retention_deleted, Some(1));
+    assert_eq!(second.retention_deleted, None);
+}
+
+#[tokio::test]
+async fn the_worker_claims_as_its_consumer_so_a_restart_resumes_its_pending_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    queue(&stores, 1).await;
+    // A previous run of the same consumer claimed the entry and died.
+    let claimed = stores.queue.claim(UP_CONSUMER, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER);
+    assert_eq!(worker.consumer(), UP_CONSUMER);
+
+    let report = worker.tick(later()).await.unwrap();
+
+    assert_eq!(report.entries, 1, "its own pending entry, without waiting");
+    assert_eq!(stores.queue.backlog().await.unwrap(), 0);
+}
