@@ -18,6 +18,7 @@ use anomalog_core::detect::{DetectConfig, Judging, detect_service, reconcile};
 use anomalog_core::parse::{BodyFormat, ParseDefaults, ParseLimits, parse_body};
 use anomalog_core::rollup::{FINE_BUCKET_SECS, LevelCounts, ServiceSeries, bucket_start};
 use anomalog_core::{Anomaly, Config, LogEvent, LogSample};
+use anomalog_eval::harness::buckets_between;
 
 use crate::series_csv::read_series;
 
@@ -117,27 +118,6 @@ fn backtest_series(path: &Path, cfg: &DetectConfig) -> anyhow::Result<()> {
     bar.finish_and_clear();
     out.flush()?;
     Ok(())
-}
-
-/// Buckets from the previous timestamp to this one: 1 for consecutive rows,
-/// more across missing rows (so that the seasonal views stay aligned with the
-/// time of day). Unreadable, repeated or out-of-order timestamps count as the
-/// next bucket.
-fn buckets_between(
-    previous: Option<DateTime<Utc>>,
-    ts: Option<DateTime<Utc>>,
-    bucket_secs: i64,
-) -> u64 {
-    let (Some(previous), Some(ts)) = (previous, ts) else {
-        return 1;
-    };
-    if bucket_secs <= 0 {
-        return 1;
-    }
-    let gap = (ts - previous).num_seconds();
-    // Rounded: timestamps jitter by a few seconds around their bucket.
-    let buckets = (gap + bucket_secs / 2).div_euclid(bucket_secs);
-    u64::try_from(buckets).unwrap_or(0).max(1)
 }
 
 /// How a log file is framed, from its first non-blank character.

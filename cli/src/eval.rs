@@ -1,6 +1,8 @@
 //! `anomalog eval`: the value-series detector against labelled series.
 //!
-//! By default on the generated corpus (`anomalog_eval::corpus`);
+//! By default on both splits of the realistic corpus
+//! (`anomalog_eval::realistic`, see eval/README.md), reported side by side;
+//! `--corpus generated` on the first generated corpus (`anomalog_eval::corpus`);
 //! `--dir` evaluates a directory of `timestamp,value` CSV files described by
 //! a `labels.json` (ours, or the Numenta Anomaly Benchmark's window format);
 //! `--write` saves the generated corpus in that form.
@@ -18,27 +20,54 @@ use anomalog_core::Config;
 use anomalog_core::detect::series::SeriesConfig;
 use anomalog_core::parse::parse_timestamp;
 use anomalog_eval::corpus::{LabelledSeries, generate};
-use anomalog_eval::harness::{rolling_z, score_series};
+use anomalog_eval::harness::{rolling_z, score_labelled, score_rows};
 use anomalog_eval::nab::{
     LabelWindow, PROFILES, SeriesOutcome, Summary, best_thresholds, evaluate, summarize,
 };
+use anomalog_eval::realistic::{self, Split};
 
 use crate::series_csv::read_series;
 
-/// Seed of the corpus committed under `eval/corpus` and used by default.
+/// Seed of the corpus committed under `eval/corpus`.
 pub const DEFAULT_SEED: u64 = 1;
+
+/// Which labelled series `anomalog eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CorpusKind {
+    /// The realistic corpus (`anomalog_eval::realistic`), by split.
+    Realistic,
+    /// The first generated corpus (`anomalog_eval::corpus`), by seed; the
+    /// committed eval/corpus is its seed 1.
+    Generated,
+}
+
+/// Which split of the realistic corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitArg {
+    Tune,
+    Holdout,
+    Both,
+}
 
 /// Arguments of `anomalog eval`.
 #[derive(clap::Args)]
 pub struct EvalArgs {
+    /// The labelled series to score (ignored with `--dir`).
+    #[arg(long, value_enum, default_value_t = CorpusKind::Realistic)]
+    pub corpus: CorpusKind,
+    /// Split of the realistic corpus: `tune` (the only one to tune on),
+    /// `holdout` (never tuned on) or both, reported side by side.
+    #[arg(long, value_enum, default_value_t = SplitArg::Both)]
+    pub split: SplitArg,
     /// Seed of the generated corpus (the committed one is 1; others give
-    /// fresh series of the same kinds, for checking that tuning generalises).
+    /// fresh series of the same kinds).
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Evaluate the CSV files of this directory, labelled by its labels.json.
     #[arg(long, value_name = "DIR", conflicts_with = "write")]
     pub dir: Option<PathBuf>,
-    /// Write the generated corpus (CSV files and labels.json) to DIR.
+    /// Write the chosen corpus (CSV files and labels.json) to DIR; the
+    /// realistic corpus goes to DIR/tune and DIR/holdout.
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
     /// Also list every series.
@@ -64,30 +93,80 @@ struct Label {
 const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
-    let corpus = generate(args.seed);
-    if let Some(dir) = &args.write {
-        return write_corpus(dir, &corpus);
-    }
     let cfg = &config.detect.series;
-    let scorer = |cfg: &SeriesConfig, bucket_secs: i64, values: &[f64]| {
-        if args.rolling_z {
-            rolling_z(cfg.warmup, values)
-        } else {
-            score_series(cfg, bucket_secs, values)
+    let mut out = std::io::stdout().lock();
+    if let Some(dir) = &args.dir {
+        let scored = score_dir(dir, cfg, args.rolling_z)?;
+        return report(&mut out, &scored, args);
+    }
+    let corpora: Vec<(&str, Vec<LabelledSeries>)> = match args.corpus {
+        CorpusKind::Generated => vec![("generated", generate(args.seed))],
+        CorpusKind::Realistic => {
+            let splits: &[Split] = match args.split {
+                SplitArg::Tune => &[Split::Tune],
+                SplitArg::Holdout => &[Split::Holdout],
+                SplitArg::Both => &[Split::Tune, Split::Holdout],
+            };
+            splits
+                .iter()
+                .map(|&s| (s.name(), realistic::generate(s)))
+                .collect()
         }
     };
-    let scored = match &args.dir {
-        Some(dir) => score_dir(dir, cfg, scorer)?,
-        None => corpus
+    for (name, corpus) in &corpora {
+        if let Some(dir) = &args.write {
+            let dir = match args.corpus {
+                CorpusKind::Generated => dir.clone(),
+                CorpusKind::Realistic => dir.join(name),
+            };
+            write_corpus(&dir, corpus)?;
+            continue;
+        }
+        if corpora.len() > 1 || args.corpus == CorpusKind::Realistic {
+            writeln!(out, "== {} ({name})", corpus_title(args.corpus))?;
+        }
+        let scored: Scored = corpus
             .iter()
             .map(|s| {
-                let scores = scorer(cfg, s.bucket_secs, &s.values);
+                let scores = if args.rolling_z {
+                    rolling_z(cfg.warmup, &s.values)
+                } else {
+                    score_labelled(cfg, s)
+                };
                 (s.name.clone(), s.bucket_secs, scores, s.windows())
             })
-            .collect(),
-    };
-    let mut out = std::io::stdout().lock();
-    report(&mut out, &scored, args)?;
+            .collect();
+        report(&mut out, &scored, args)?;
+        if args.corpus == CorpusKind::Realistic {
+            by_category(&mut out, &scored)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn corpus_title(kind: CorpusKind) -> &'static str {
+    match kind {
+        CorpusKind::Realistic => "realistic corpus",
+        CorpusKind::Generated => "generated corpus",
+    }
+}
+
+/// The standard NAB-style score of each category (as NAB reports them).
+fn by_category(out: &mut impl Write, scored: &Scored) -> anyhow::Result<()> {
+    let mut groups: BTreeMap<&str, Vec<SeriesOutcome>> = BTreeMap::new();
+    for (name, _, rows, windows) in scored {
+        let flags: Vec<bool> = rows.iter().map(|r| r.1).collect();
+        groups
+            .entry(realistic::category_of(name))
+            .or_default()
+            .push(evaluate(name, &flags, windows));
+    }
+    write!(out, "by category (standard):")?;
+    for (category, outcomes) in &groups {
+        write!(out, " {category} {:.1}", summarize(outcomes).nab[0])?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 
@@ -169,11 +248,7 @@ fn read_labels(dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<Label>>> {
     Ok(out)
 }
 
-fn score_dir(
-    dir: &Path,
-    cfg: &SeriesConfig,
-    scorer: impl Fn(&SeriesConfig, i64, &[f64]) -> Vec<(f64, bool)>,
-) -> anyhow::Result<Scored> {
+fn score_dir(dir: &Path, cfg: &SeriesConfig, use_rolling_z: bool) -> anyhow::Result<Scored> {
     let labels = read_labels(dir)?;
     if labels.is_empty() {
         bail!("{}: labels.json lists no series", dir.display());
@@ -207,13 +282,15 @@ fn score_dir(
                 onset: o,
             });
         }
-        let values: Vec<f64> = series.rows.iter().map(|r| r.number).collect();
-        scored.push((
-            file,
-            series.bucket_secs,
-            scorer(cfg, series.bucket_secs, &values),
-            windows,
-        ));
+        let scores = if use_rolling_z {
+            let values: Vec<f64> = series.rows.iter().map(|r| r.number).collect();
+            rolling_z(cfg.warmup, &values)
+        } else {
+            let rows: Vec<(Option<DateTime<Utc>>, f64)> =
+                series.rows.iter().map(|r| (r.ts, r.number)).collect();
+            score_rows(cfg, series.bucket_secs, &rows)
+        };
+        scored.push((file, series.bucket_secs, scores, windows));
     }
     Ok(scored)
 }

@@ -154,7 +154,10 @@ fn log_backtest_replays_a_file_and_reports_its_anomalies() {
 #[test]
 fn the_committed_corpus_is_what_the_generator_writes() {
     let dir = tempfile::tempdir().unwrap();
-    stdout(&anomalog(&["eval", "--write", "corpus"], dir.path()));
+    stdout(&anomalog(
+        &["eval", "--corpus", "generated", "--write", "corpus"],
+        dir.path(),
+    ));
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval/corpus");
     let mut names: Vec<String> = std::fs::read_dir(&committed)
         .unwrap()
@@ -297,4 +300,41 @@ fn missing_rows_and_jittered_timestamps_keep_the_daily_view_aligned() {
     }
     let found = flagged_days(&gappy, &|k| kept[k]);
     assert!(found.contains(&missing), "{found:?}");
+}
+
+#[test]
+fn eval_scores_both_splits_of_the_realistic_corpus_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout(&anomalog(&["eval"], dir.path()));
+    let tune = out.find("== realistic corpus (tune)").expect(&out);
+    let holdout = out.find("== realistic corpus (holdout)").expect(&out);
+    assert!(tune < holdout, "{out}");
+    assert_eq!(
+        out.matches("NAB-style score, anomaly column: standard")
+            .count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("by category (standard): ad_exchange").count(),
+        2,
+        "{out}"
+    );
+    // Writing the corpus gives the files `eval --dir` reads back, with the
+    // rows missing from the export left out.
+    stdout(&anomalog(
+        &["eval", "--split", "tune", "--write", "real"],
+        dir.path(),
+    ));
+    let labels = std::fs::read_to_string(dir.path().join("real/tune/labels.json")).unwrap();
+    assert!(labels.contains("traffic_speed-1.csv"), "{labels}");
+    assert!(!dir.path().join("real/holdout").exists());
+    let from_files = stdout(&anomalog(&["eval", "--dir", "real/tune"], dir.path()));
+    let summary = |text: &str| -> String {
+        text.lines()
+            .filter(|l| l.starts_with("NAB-style score, anomaly column"))
+            .collect()
+    };
+    let in_memory = stdout(&anomalog(&["eval", "--split", "tune"], dir.path()));
+    assert_eq!(summary(&from_files), summary(&in_memory));
 }

@@ -37,13 +37,25 @@ pub struct LabelledSeries {
     pub bucket_secs: i64,
     pub start: DateTime<Utc>,
     pub values: Vec<f64>,
+    /// Bucket number of each row since `start`, when rows are missing (a
+    /// real export skips them); empty when every bucket has a row.
+    pub slots: Vec<u64>,
     pub anomalies: Vec<LabelledAnomaly>,
 }
 
 impl LabelledSeries {
     /// Timestamp of row `i`.
     pub fn timestamp(&self, i: usize) -> DateTime<Utc> {
-        self.start + Duration::seconds(self.bucket_secs * i as i64)
+        let slot = self.slots.get(i).map_or(i as i64, |&s| s as i64);
+        self.start + Duration::seconds(self.bucket_secs * slot)
+    }
+
+    /// Buckets from the previous row to row `i` (1 for the next bucket).
+    pub fn elapsed(&self, i: usize) -> u64 {
+        match (i.checked_sub(1), self.slots.is_empty()) {
+            (Some(prev), false) => self.slots[i].saturating_sub(self.slots[prev]).max(1),
+            _ => 1,
+        }
     }
 
     /// The NAB-convention label windows.
@@ -200,6 +212,7 @@ pub fn generate(seed: u64) -> Vec<LabelledSeries> {
                     bucket_secs,
                     start,
                     values,
+                    slots: Vec::new(),
                     anomalies,
                 }
             },
@@ -207,7 +220,7 @@ pub fn generate(seed: u64) -> Vec<LabelledSeries> {
         .collect()
 }
 
-fn mix(seed: u64, stream: u64) -> u64 {
+pub(crate) fn mix(seed: u64, stream: u64) -> u64 {
     let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -217,17 +230,17 @@ fn mix(seed: u64, stream: u64) -> u64 {
 // ---------------------------------------------------------------------------
 // Random helpers
 
-fn gauss(rng: &mut Rng) -> f64 {
+pub(crate) fn gauss(rng: &mut Rng) -> f64 {
     let u1 = rng.f64().max(f64::MIN_POSITIVE);
     let u2 = rng.f64();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-fn uniform(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
+pub(crate) fn uniform(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
     lo + (hi - lo) * rng.f64()
 }
 
-fn poisson(rng: &mut Rng, lambda: f64) -> f64 {
+pub(crate) fn poisson(rng: &mut Rng, lambda: f64) -> f64 {
     if lambda <= 0.0 {
         return 0.0;
     }
@@ -245,24 +258,24 @@ fn poisson(rng: &mut Rng, lambda: f64) -> f64 {
 }
 
 /// AR(1) noise with unit stationary variance.
-struct Ar1 {
+pub(crate) struct Ar1 {
     phi: f64,
     state: f64,
 }
 
 impl Ar1 {
-    fn new(phi: f64) -> Ar1 {
+    pub(crate) fn new(phi: f64) -> Ar1 {
         Ar1 { phi, state: 0.0 }
     }
 
-    fn next(&mut self, rng: &mut Rng) -> f64 {
+    pub(crate) fn next(&mut self, rng: &mut Rng) -> f64 {
         self.state = self.phi * self.state + (1.0 - self.phi * self.phi).sqrt() * gauss(rng);
         self.state
     }
 }
 
 /// A smooth daily profile in [0, 1]: quiet nights, a busy afternoon.
-fn daily_profile(phase: f64) -> f64 {
+pub(crate) fn daily_profile(phase: f64) -> f64 {
     let angle = std::f64::consts::TAU * phase;
     let base = 0.5 - 0.5 * (angle).cos();
     let afternoon = 0.15 * (2.0 * angle - 1.0).sin();
@@ -289,7 +302,7 @@ fn onsets(rng: &mut Rng, shape: &Shape, max_rows: usize) -> Vec<usize> {
         .collect()
 }
 
-fn round(value: f64, decimals: i32) -> f64 {
+pub(crate) fn round(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (value * scale).round() / scale
 }

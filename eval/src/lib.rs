@@ -9,3 +9,4 @@
 pub mod corpus;
 pub mod harness;
 pub mod nab;
+pub mod realistic;

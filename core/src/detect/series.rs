@@ -36,7 +36,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::{median_in_place, median_spread_in_place, score_from_ratio};
+use super::stats::{median_in_place, median_spread_in_place, ratio_from_score, score_from_ratio};
 
 /// Settings of the value-series detector (`[detect.series]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +76,14 @@ pub struct SeriesConfig {
     /// points of the episode's start, is the end of that episode, not news
     /// (0 = off).
     pub return_points: usize,
+    /// Points after a reported anomaly during which a new episode is not
+    /// reported (it is still kept out of the histories): one cause, one
+    /// alarm (0 = off).
+    pub cooldown: usize,
+    /// Also judge the roughness of the recent points (median absolute
+    /// difference between neighbours, on a log scale): stuck sensors,
+    /// erratic processes.
+    pub variance: bool,
 }
 
 impl Default for SeriesConfig {
@@ -84,7 +92,7 @@ impl Default for SeriesConfig {
             warmup: 100,
             window: 2000,
             k: 4.5,
-            margin: 1.0,
+            margin: 0.6,
             reference_points: 12,
             shift_points: 6,
             transform: true,
@@ -94,6 +102,8 @@ impl Default for SeriesConfig {
             seasonal_gain: 0.6,
             weekly: true,
             return_points: 1000,
+            cooldown: 30,
+            variance: true,
         }
     }
 }
@@ -115,6 +125,9 @@ pub enum ViewKind {
     Point,
     Shift,
     Drift,
+    /// The roughness of the last points against its usual level: a sensor
+    /// stuck on one value, a process turning erratic.
+    Variance,
     Seasonal,
     Weekly,
 }
@@ -203,6 +216,15 @@ pub fn weekly_period(bucket_secs: i64) -> Option<usize> {
 /// rest are forgotten at its end.
 const WARMUP_OUTLIER: f64 = 20.0;
 
+/// Smallest spread of the variance view's statistic (a log): changes of
+/// roughness by less than a few tens of percent are not news.
+const VARIANCE_FLOOR: f64 = 0.15;
+
+/// Statistics the variance view needs before it judges: the roughness of a
+/// few points varies a lot, and its extremes need a long history to be
+/// known.
+const VARIANCE_MIN_HISTORY: usize = 250;
+
 /// Statistics a view needs in its history before it judges.
 const MIN_HISTORY: usize = 20;
 
@@ -253,6 +275,9 @@ pub struct SeriesDetector {
     tiny: f64,
     last: Option<f64>,
     scratch: Vec<f64>,
+    /// Points since the last reported anomaly, and its score.
+    since_report: usize,
+    reported_score: f64,
 }
 
 impl SeriesDetector {
@@ -280,6 +305,9 @@ impl SeriesDetector {
             view(ViewKind::Shift, shift, reference, 0, 0, 0),
             view(ViewKind::Drift, 4 * shift, 4 * reference, 0, 0, 0),
         ];
+        if cfg.variance {
+            views.push(view(ViewKind::Variance, 4 * shift, 1, 0, 0, 0));
+        }
         if let Some(period) = daily_period(bucket_secs).filter(|_| cfg.seasonal) {
             views.push(view(
                 ViewKind::Seasonal,
@@ -335,6 +363,8 @@ impl SeriesDetector {
             tiny: f64::MIN_POSITIVE,
             last: None,
             scratch: Vec::new(),
+            since_report: usize::MAX,
+            reported_score: 0.0,
         }
     }
 
@@ -590,13 +620,23 @@ impl SeriesDetector {
                 view.in_episode = false;
             }
         }
-        if raw_anomaly && self.episode == 0 {
+        // Returns are about levels: a change of roughness is none.
+        if raw_anomaly && self.episode == 0 && verdict.view != Some(ViewKind::Variance) {
             self.returning = self.is_return(index, value);
-            self.excursion = if self.returning {
-                None
+            if self.returning {
+                self.excursion = None;
             } else {
-                Some((index, self.reference_before_newest(), value))
-            };
+                let before = self.reference_before_newest();
+                // A smaller move soon after an excursion (an averaging view
+                // catching up with it) leaves the excursion to return from.
+                let smaller = self.excursion.is_some_and(|(start, b, peak)| {
+                    index <= start + self.cfg.return_points
+                        && (value - before).abs() < 0.5 * (peak - b).abs()
+                });
+                if !smaller {
+                    self.excursion = Some((index, before, value));
+                }
+            }
         }
         if raw_anomaly {
             self.episode += 1;
@@ -625,6 +665,23 @@ impl SeriesDetector {
             let extra = (self.episode - cap) as i32;
             verdict.score *= 0.6f64.powi(extra);
             verdict.anomaly = verdict.score >= 0.5;
+        }
+        if judge {
+            self.since_report = self.since_report.saturating_add(1);
+            if verdict.anomaly {
+                // Within the cooldown only a verdict twice as far past its
+                // threshold as the one reported is news: a marginal flag must not hide the
+                // outage that follows it.
+                let news =
+                    ratio_from_score(verdict.score) >= 2.0 * ratio_from_score(self.reported_score);
+                if self.since_report <= self.cfg.cooldown && !news {
+                    verdict.score = verdict.score.min(0.49);
+                    verdict.anomaly = false;
+                } else {
+                    self.since_report = 0;
+                    self.reported_score = verdict.score;
+                }
+            }
         }
         verdict
     }
@@ -678,6 +735,18 @@ impl SeriesDetector {
             return None;
         }
         let newest = self.values[n - 1];
+        if self.views[i].kind == ViewKind::Variance {
+            // The median step: a spike or two in the stretch move it
+            // little (they are the point view's), a stuck or erratic
+            // signal moves it all.
+            let floor = self.spread_floor();
+            self.scratch.clear();
+            self.scratch
+                .extend((n - points..n).map(|j| (self.values[j] - self.values[j - 1]).abs()));
+            let rough = median_in_place(&mut self.scratch);
+            let stat = (rough + floor).ln();
+            return Some((stat, stat));
+        }
         if period > 0 {
             // The same view on the difference from the same time of the
             // previous days (or weeks).
@@ -773,7 +842,12 @@ impl SeriesDetector {
     /// Score of view `i` for statistic `stat` at point `index`.
     fn judge(&mut self, i: usize, stat: f64) -> f64 {
         let view = &self.views[i];
-        if view.history.len() < MIN_HISTORY {
+        let needed = if view.kind == ViewKind::Variance {
+            VARIANCE_MIN_HISTORY
+        } else {
+            MIN_HISTORY
+        };
+        if view.history.len() < needed {
             return 0.0;
         }
         // The history moves by one point per step: its median, spread and
@@ -824,13 +898,26 @@ impl SeriesDetector {
         if let Some(down) = second_largest(view.peaks.iter().map(|&(_, s)| -s)) {
             lowest = lowest.min(-down);
         }
-        let spread = spread.max(self.spread_floor());
+        let floor = if view.kind == ViewKind::Variance {
+            VARIANCE_FLOOR
+        } else {
+            self.spread_floor()
+        };
+        let spread = spread.max(floor);
+        // The seasonal views compare with a few earlier days or weeks only:
+        // their statistic is noisier than its history suggests, so they
+        // keep at least a whole robust standard deviation of margin.
+        let margin = if view.period > 0 {
+            self.cfg.margin.max(1.0)
+        } else {
+            self.cfg.margin
+        };
         let deviation = stat - center;
         let ratio = if deviation >= 0.0 {
-            let threshold = (self.cfg.k * spread).max(highest - center + self.cfg.margin * spread);
+            let threshold = (self.cfg.k * spread).max(highest - center + margin * spread);
             deviation / threshold
         } else {
-            let threshold = (self.cfg.k * spread).max(center - lowest + self.cfg.margin * spread);
+            let threshold = (self.cfg.k * spread).max(center - lowest + margin * spread);
             -deviation / threshold
         };
         score_from_ratio(ratio)
