@@ -73,6 +73,11 @@ fn rust_files_stay_under_the_size_ceiling() {
     const EXCEPTIONS: &[(&str, usize)] = &[
         // One adapter, one file: queries, transactions and document mapping.
         ("store/src/mongo.rs", 1_150),
+        // The series detector and its views; to split by view (level, daily,
+        // weekly, variance) when the live engine moves onto it.
+        ("core/src/detect/series.rs", 1_050),
+        // 22 generator families of the realistic corpus; to split by category.
+        ("eval/src/realistic.rs", 1_200),
     ];
     let files = rust_files(&workspace_root()).expect("workspace readable");
     assert!(files.len() > 50, "walked too little: {files:?}");
