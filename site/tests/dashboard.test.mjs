@@ -158,6 +158,9 @@ async function waitFor(what, fn, timeoutMs = 30_000) {
 let server;
 let serverLog = "";
 let base;
+// The port of the static host on another origin (its test below), allowed by
+// the server's CORS configuration as a deployment would allow its site.
+let otherOriginPort;
 let dataDir;
 let browser;
 let dataset;
@@ -226,7 +229,13 @@ before(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-site-test-"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
+  otherOriginPort = await freePort();
+  const env = {
+    ...process.env,
+    ANOMALOG_DETECT_INTERVAL_SECS: "1",
+    RUST_LOG: "warn",
+    ANOMALOG_CORS_ORIGINS: `http://127.0.0.1:${otherOriginPort}`,
+  };
   delete env.ANOMALOG_API_KEYS;
   delete env.DISCORD_WEBHOOK_URL;
   server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
@@ -517,7 +526,7 @@ describe("dashboard", { timeout: 180_000 }, () => {
         res.end();
       }
     });
-    const port = await freePort();
+    const port = otherOriginPort;
     await new Promise((r) => host.listen(port, "127.0.0.1", r));
     try {
       const page = await newPage();
