@@ -14,5 +14,6 @@ pub mod shippers;
 
 pub use config::Config;
 pub use model::{
-    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Measure, Metric,
+    PatternChange, Severity, StoredLog, Unit,
 };

@@ -213,6 +213,8 @@ pub enum AnomalyKind {
     Spike,
     /// Volume far below its baseline, or silence.
     Drop,
+    /// A log pattern never seen before in the service.
+    NewPattern,
 }
 
 impl AnomalyKind {
@@ -221,6 +223,7 @@ impl AnomalyKind {
             AnomalyKind::Burst => "burst",
             AnomalyKind::Spike => "spike",
             AnomalyKind::Drop => "drop",
+            AnomalyKind::NewPattern => "new_pattern",
         }
     }
 }
@@ -239,8 +242,9 @@ impl FromStr for AnomalyKind {
             "burst" => Ok(AnomalyKind::Burst),
             "spike" => Ok(AnomalyKind::Spike),
             "drop" => Ok(AnomalyKind::Drop),
+            "new_pattern" => Ok(AnomalyKind::NewPattern),
             other => Err(format!(
-                "unknown anomaly kind '{other}' (expected burst, spike or drop)"
+                "unknown anomaly kind '{other}' (expected burst, spike, drop or new_pattern)"
             )),
         }
     }
@@ -295,6 +299,63 @@ pub struct LogSample {
     pub message: String,
 }
 
+/// The series an anomaly was judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// ERROR and FATAL events per bucket.
+    ErrorCount,
+    /// Share of events at ERROR or above, in [0, 1].
+    ErrorRatio,
+    /// All events per bucket.
+    EventRate,
+    /// Events of one log pattern per bucket.
+    PatternRate,
+    /// Events of a pattern never seen before.
+    NewPattern,
+}
+
+/// The unit of `observed`, `expected`, `stddev` and the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A count of events within the anomaly's bucket or window.
+    Events,
+    /// A fraction in [0, 1] (the dashboard shows it in percent).
+    Ratio,
+}
+
+/// What an anomaly measured, as typed fields: the dashboard, alerts and API read
+/// these, never the message text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measure {
+    pub metric: Metric,
+    pub unit: Unit,
+    /// The value `observed` had to cross (above for bursts and spikes, below
+    /// for drops), in `unit`.
+    pub threshold: f64,
+    /// The window of the baseline `expected` and `stddev` come from.
+    pub baseline_start: DateTime<Utc>,
+    pub baseline_end: DateTime<Utc>,
+    /// Length of one bucket of the judged series, in seconds.
+    pub bucket_seconds: u32,
+}
+
+/// How one log pattern's count changed between an anomaly's baseline and its
+/// window: the anomaly's explanation lists the patterns that changed most.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatternChange {
+    /// The pattern's stable id within its service.
+    pub pattern: String,
+    pub template: String,
+    /// Events of the pattern in the baseline, scaled to the window's length.
+    pub before: f64,
+    /// Events of the pattern within the anomaly's window.
+    pub during: u64,
+    /// The pattern was first seen within the window.
+    pub new: bool,
+}
+
 /// A detected deviation for one service.
 ///
 /// Invariant: `id` depends only on `kind`, `service` and the episode's
@@ -321,6 +382,12 @@ pub struct Anomaly {
     pub message: String,
     #[serde(default)]
     pub samples: Vec<LogSample>,
+    /// What was measured (`None` on anomalies stored before it existed).
+    #[serde(default)]
+    pub measure: Option<Measure>,
+    /// The log patterns that changed most, largest change first.
+    #[serde(default)]
+    pub explanation: Vec<PatternChange>,
 }
 
 impl Anomaly {

@@ -914,6 +914,9 @@ fn anomaly_fields(a: &Anomaly) -> Document {
         "last_seen": date(a.last_seen),
         "message": &a.message,
         "samples": samples,
+        // Core's serde form (as the embedded store keeps it); absent when empty.
+        "measure": a.measure.as_ref().and_then(|m| bson::serialize_to_bson(m).ok()),
+        "explanation": bson::serialize_to_bson(&a.explanation).unwrap_or(Bson::Array(Vec::new())),
     }
 }
 
@@ -966,6 +969,18 @@ fn anomaly_from_doc(d: &Document) -> Result<Anomaly, StoreError> {
         last_seen: get_date(d, "last_seen")?,
         message: get_string(d, "message")?,
         samples,
+        measure: match d.get("measure") {
+            None | Some(Bson::Null) => None,
+            Some(m) => {
+                Some(bson::deserialize_from_bson(m.clone()).map_err(|e| corrupt("measure", e))?)
+            }
+        },
+        explanation: match d.get("explanation") {
+            None | Some(Bson::Null) => Vec::new(),
+            Some(e) => {
+                bson::deserialize_from_bson(e.clone()).map_err(|e| corrupt("explanation", e))?
+            }
+        },
     })
 }
 

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use anomalog_core::model::UnknownLevel;
 use anomalog_core::{
-    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Measure, PatternChange,
+    Severity, StoredLog,
 };
 
 use crate::{Delivery, StoreError};
@@ -169,6 +170,11 @@ struct AnomalyRecord {
     message: String,
     #[serde(default)]
     samples: Vec<SampleRecord>,
+    /// Core's serde form: its field names are part of the stored format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    measure: Option<Measure>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    explanation: Vec<PatternChange>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -223,6 +229,8 @@ pub(crate) fn encode_anomaly(a: &Anomaly) -> Result<String, StoreError> {
                 message: s.message.clone(),
             })
             .collect(),
+        measure: a.measure.clone(),
+        explanation: a.explanation.clone(),
     };
     serde_json::to_string(&record).map_err(StoreError::from)
 }
@@ -264,6 +272,8 @@ pub(crate) fn decode_anomaly(doc: &str) -> Result<Anomaly, StoreError> {
         last_seen: r.last_seen,
         message: r.message,
         samples,
+        measure: r.measure,
+        explanation: r.explanation,
     })
 }
 
@@ -443,6 +453,8 @@ mod tests {
                 level: Level::Error,
                 message: "boom".to_owned(),
             }],
+            measure: None,
+            explanation: Vec::new(),
         }
     }
 

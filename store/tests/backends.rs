@@ -79,6 +79,7 @@ contract_tests!(
     log_queries_filter_and_paginate,
     retention_deletes_old_logs_and_rollups,
     anomaly_upserts_keep_identity,
+    anomaly_measure_and_explanation_round_trip,
     deliveries_track_what_each_channel_was_told,
     queue_entry_ids_make_unique_log_ids_and_cursors,
     log_fields_round_trip,

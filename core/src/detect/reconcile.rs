@@ -176,6 +176,8 @@ pub fn reconcile(
                 last_seen: now,
                 message: explain(peak),
                 samples: Vec::<LogSample>::new(),
+                measure: None,
+                explanation: Vec::new(),
             },
         };
         anomaly.status = status;

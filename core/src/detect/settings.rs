@@ -153,6 +153,8 @@ impl DetectorSettings {
             AnomalyKind::Burst => Duration::seconds(self.burst.quiet_secs),
             AnomalyKind::Spike => Duration::minutes(self.spike.quiet_minutes),
             AnomalyKind::Drop => Duration::minutes(self.drop.quiet_minutes),
+            // A new pattern is news once; its episode ends as a spike's does.
+            AnomalyKind::NewPattern => Duration::minutes(self.spike.quiet_minutes),
         }
     }
 }

@@ -132,6 +132,8 @@ pub enum AnomalyKind {
     Spike,
     /// Volume far below its baseline, or silence.
     Drop,
+    /// A log pattern never seen before in the service.
+    NewPattern,
 }
 
 /// Whether an anomaly is still going on.
@@ -190,6 +192,90 @@ impl From<anomalog_core::LogSample> for LogSample {
     }
 }
 
+/// The series an anomaly was judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    ErrorCount,
+    ErrorRatio,
+    EventRate,
+    PatternRate,
+    NewPattern,
+}
+
+/// The unit of `observed`, `expected`, `stddev` and `threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Events within the bucket or window.
+    Events,
+    /// A fraction in [0, 1].
+    Ratio,
+}
+
+/// What an anomaly measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Measure {
+    pub metric: Metric,
+    pub unit: Unit,
+    /// The value `observed` had to cross, in `unit`.
+    pub threshold: f64,
+    /// The window the baseline was learnt over.
+    pub baseline_start: DateTime<Utc>,
+    pub baseline_end: DateTime<Utc>,
+    /// Length of one bucket of the judged series, in seconds.
+    pub bucket_seconds: u32,
+}
+
+impl From<anomalog_core::Measure> for Measure {
+    fn from(m: anomalog_core::Measure) -> Measure {
+        use anomalog_core::{Metric as M, Unit as U};
+        Measure {
+            metric: match m.metric {
+                M::ErrorCount => Metric::ErrorCount,
+                M::ErrorRatio => Metric::ErrorRatio,
+                M::EventRate => Metric::EventRate,
+                M::PatternRate => Metric::PatternRate,
+                M::NewPattern => Metric::NewPattern,
+            },
+            unit: match m.unit {
+                U::Events => Unit::Events,
+                U::Ratio => Unit::Ratio,
+            },
+            threshold: m.threshold,
+            baseline_start: m.baseline_start,
+            baseline_end: m.baseline_end,
+            bucket_seconds: m.bucket_seconds,
+        }
+    }
+}
+
+/// How one log pattern's count changed between the baseline and the anomaly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PatternChange {
+    /// The pattern's stable id within its service.
+    pub pattern: String,
+    pub template: String,
+    /// Events of the pattern in the baseline, scaled to the window's length.
+    pub before: f64,
+    /// Events of the pattern within the anomaly's window.
+    pub during: u64,
+    /// First seen within the window.
+    pub new: bool,
+}
+
+impl From<anomalog_core::PatternChange> for PatternChange {
+    fn from(p: anomalog_core::PatternChange) -> PatternChange {
+        PatternChange {
+            pattern: p.pattern,
+            template: p.template,
+            before: p.before,
+            during: p.during,
+            new: p.new,
+        }
+    }
+}
+
 /// A detected deviation of one service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Anomaly {
@@ -215,6 +301,10 @@ pub struct Anomaly {
     pub message: String,
     /// A few matching log lines.
     pub samples: Vec<LogSample>,
+    /// What was measured; absent on anomalies stored before it existed.
+    pub measure: Option<Measure>,
+    /// The log patterns that changed most, largest change first.
+    pub explanation: Vec<PatternChange>,
 }
 
 impl From<anomalog_core::Anomaly> for Anomaly {
@@ -235,6 +325,8 @@ impl From<anomalog_core::Anomaly> for Anomaly {
             last_seen: a.last_seen,
             message: a.message,
             samples: a.samples.into_iter().map(LogSample::from).collect(),
+            measure: a.measure.map(Measure::from),
+            explanation: a.explanation.into_iter().map(PatternChange::from).collect(),
         }
     }
 }

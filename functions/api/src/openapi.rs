@@ -12,8 +12,8 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::dto::{
-    Anomaly, AnomalyKind, AnomalyStatus, Level, LevelCounts, LogSample, ServiceSummary, Severity,
-    StoredLog,
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LevelCounts, LogSample, Measure, Metric,
+    PatternChange, ServiceSummary, Severity, StoredLog, Unit,
 };
 
 /// Where the document is served.
@@ -38,7 +38,7 @@ pub struct ErrorBody {
             milliseconds, microseconds or nanoseconds (told apart by magnitude), `now` and `now-15m` style (units s, m, h, d).",
     ),
     components(schemas(ErrorBody, Level, LevelCounts, StoredLog, AnomalyKind, AnomalyStatus,
-        Severity, LogSample, Anomaly, ServiceSummary)),
+        Severity, LogSample, Metric, Unit, Measure, PatternChange, Anomaly, ServiceSummary)),
     tags(
         (name = "logs", description = "Stored log lines"),
         (name = "stats", description = "Counts from the rollups"),

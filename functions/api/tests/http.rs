@@ -80,6 +80,8 @@ async fn harness() -> Harness {
                 level: Level::Error,
                 message: "db timeout".into(),
             }],
+            measure: None,
+            explanation: Vec::new(),
         }])
         .await
         .unwrap();

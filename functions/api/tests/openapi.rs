@@ -111,6 +111,8 @@ async fn harness(queue_capacity: u64) -> Harness {
                 level: Level::Error,
                 message: "line 1".into(),
             }],
+            measure: None,
+            explanation: Vec::new(),
         }])
         .await
         .unwrap();

@@ -5,7 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use anomalog_core::detect::reconcile::merge_stored;
 use anomalog_core::{
-    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Severity, StoredLog,
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Measure, Metric,
+    PatternChange, Severity, StoredLog, Unit,
 };
 use anomalog_store::{AnomalyQuery, Delivery, LogCursor, LogQuery, Stores};
 
@@ -45,6 +46,8 @@ pub fn anomaly(service: &str, start: i64, status: AnomalyStatus) -> Anomaly {
         last_seen: t(start + 30),
         message: "40 errors".into(),
         samples: vec![],
+        measure: None,
+        explanation: Vec::new(),
     }
 }
 
@@ -346,6 +349,44 @@ pub async fn anomaly_upserts_keep_identity(stores: &Stores) {
         .unwrap();
     assert_eq!(since.len(), 1);
     assert_eq!(since[0].service, "web");
+}
+
+/// The typed measure and the pattern explanation are stored as given, and a
+/// record without them (as stored before they existed) reads back without.
+pub async fn anomaly_measure_and_explanation_round_trip(stores: &Stores) {
+    let mut a = anomaly("api", 0, AnomalyStatus::Open);
+    a.measure = Some(Measure {
+        metric: Metric::ErrorRatio,
+        unit: Unit::Ratio,
+        threshold: 0.125,
+        baseline_start: t(-3600),
+        baseline_end: t(0),
+        bucket_seconds: 60,
+    });
+    a.explanation = vec![
+        PatternChange {
+            pattern: "7f3a".into(),
+            template: "payments returned <*>".into(),
+            before: 0.5,
+            during: 41,
+            new: false,
+        },
+        PatternChange {
+            pattern: "09bc".into(),
+            template: "circuit breaker open for <*>".into(),
+            before: 0.0,
+            during: 12,
+            new: true,
+        },
+    ];
+    let bare = anomaly("web", 0, AnomalyStatus::Open);
+    stores
+        .anomalies
+        .upsert(&[a.clone(), bare.clone()])
+        .await
+        .unwrap();
+    assert_eq!(stores.anomalies.get(&a.id).await.unwrap(), Some(a));
+    assert_eq!(stores.anomalies.get(&bare.id).await.unwrap(), Some(bare));
 }
 
 pub async fn deliveries_track_what_each_channel_was_told(stores: &Stores) {

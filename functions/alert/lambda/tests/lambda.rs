@@ -69,6 +69,8 @@ async fn each_invocation_is_one_delivery_round() {
         last_seen: now,
         message: "40 errors within the burst window (threshold 25)".into(),
         samples: Vec::new(),
+        measure: None,
+        explanation: Vec::new(),
     };
     store.upsert(std::slice::from_ref(&anomaly)).await.unwrap();
     let received = Received::default();

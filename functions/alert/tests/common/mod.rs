@@ -96,6 +96,8 @@ pub fn anomaly(service: &str, status: AnomalyStatus) -> Anomaly {
             level: Level::Error,
             message: "connection <refused> & retried".into(),
         }],
+        measure: None,
+        explanation: Vec::new(),
     }
 }
 
