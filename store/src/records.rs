@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use anomalog_core::model::UnknownLevel;
 use anomalog_core::{
-    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Measure, PatternChange,
-    Severity, StoredLog,
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, LogSample, Measure, Metric,
+    PatternChange, Severity, StoredLog, Unit,
 };
 
 use crate::{Delivery, StoreError};
@@ -170,11 +170,104 @@ struct AnomalyRecord {
     message: String,
     #[serde(default)]
     samples: Vec<SampleRecord>,
-    /// Core's serde form: its field names are part of the stored format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    measure: Option<Measure>,
+    measure: Option<MeasureRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    explanation: Vec<PatternChange>,
+    explanation: Vec<PatternChangeRecord>,
+}
+
+/// An anomaly's measure, as both stores keep it.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct MeasureRecord {
+    metric: String,
+    unit: String,
+    threshold: f64,
+    baseline_start: DateTime<Utc>,
+    baseline_end: DateTime<Utc>,
+    bucket_seconds: u32,
+}
+
+impl MeasureRecord {
+    pub(crate) fn from_measure(m: &Measure) -> MeasureRecord {
+        MeasureRecord {
+            metric: match m.metric {
+                Metric::ErrorCount => "error_count",
+                Metric::ErrorRatio => "error_ratio",
+                Metric::EventRate => "event_rate",
+                Metric::PatternRate => "pattern_rate",
+                Metric::NewPattern => "new_pattern",
+            }
+            .to_owned(),
+            unit: match m.unit {
+                Unit::Events => "events",
+                Unit::Ratio => "ratio",
+            }
+            .to_owned(),
+            threshold: m.threshold,
+            baseline_start: m.baseline_start,
+            baseline_end: m.baseline_end,
+            bucket_seconds: m.bucket_seconds,
+        }
+    }
+
+    /// `None` for a metric or unit this version does not know: the anomaly
+    /// still reads, without its measure.
+    pub(crate) fn into_measure(self) -> Option<Measure> {
+        let metric = match self.metric.as_str() {
+            "error_count" => Metric::ErrorCount,
+            "error_ratio" => Metric::ErrorRatio,
+            "event_rate" => Metric::EventRate,
+            "pattern_rate" => Metric::PatternRate,
+            "new_pattern" => Metric::NewPattern,
+            _ => return None,
+        };
+        let unit = match self.unit.as_str() {
+            "events" => Unit::Events,
+            "ratio" => Unit::Ratio,
+            _ => return None,
+        };
+        Some(Measure {
+            metric,
+            unit,
+            threshold: self.threshold,
+            baseline_start: self.baseline_start,
+            baseline_end: self.baseline_end,
+            bucket_seconds: self.bucket_seconds,
+        })
+    }
+}
+
+/// One line of an anomaly's explanation, as both stores keep it.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct PatternChangeRecord {
+    pattern: String,
+    template: String,
+    before: f64,
+    during: u64,
+    #[serde(default)]
+    new: bool,
+}
+
+impl PatternChangeRecord {
+    pub(crate) fn from_change(c: &PatternChange) -> PatternChangeRecord {
+        PatternChangeRecord {
+            pattern: c.pattern.clone(),
+            template: c.template.clone(),
+            before: c.before,
+            during: c.during,
+            new: c.new,
+        }
+    }
+
+    pub(crate) fn into_change(self) -> PatternChange {
+        PatternChange {
+            pattern: self.pattern,
+            template: self.template,
+            before: self.before,
+            during: self.during,
+            new: self.new,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -229,8 +322,12 @@ pub(crate) fn encode_anomaly(a: &Anomaly) -> Result<String, StoreError> {
                 message: s.message.clone(),
             })
             .collect(),
-        measure: a.measure.clone(),
-        explanation: a.explanation.clone(),
+        measure: a.measure.as_ref().map(MeasureRecord::from_measure),
+        explanation: a
+            .explanation
+            .iter()
+            .map(PatternChangeRecord::from_change)
+            .collect(),
     };
     serde_json::to_string(&record).map_err(StoreError::from)
 }
@@ -272,8 +369,12 @@ pub(crate) fn decode_anomaly(doc: &str) -> Result<Anomaly, StoreError> {
         last_seen: r.last_seen,
         message: r.message,
         samples,
-        measure: r.measure,
-        explanation: r.explanation,
+        measure: r.measure.and_then(MeasureRecord::into_measure),
+        explanation: r
+            .explanation
+            .into_iter()
+            .map(PatternChangeRecord::into_change)
+            .collect(),
     })
 }
 

@@ -38,6 +38,7 @@ use crate::ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, LogCursor, LogPage, LogQuery, LogStore,
     PersistReport, RollupStore, ServiceSummary,
 };
+use crate::records::{MeasureRecord, PatternChangeRecord};
 use crate::{StoreError, redact};
 
 /// Attempts of one persist transaction before giving up (write conflicts with
@@ -914,9 +915,16 @@ fn anomaly_fields(a: &Anomaly) -> Document {
         "last_seen": date(a.last_seen),
         "message": &a.message,
         "samples": samples,
-        // Core's serde form (as the embedded store keeps it); absent when empty.
-        "measure": a.measure.as_ref().and_then(|m| bson::serialize_to_bson(m).ok()),
-        "explanation": bson::serialize_to_bson(&a.explanation).unwrap_or(Bson::Array(Vec::new())),
+        // The record shapes the embedded store writes (records.rs).
+        "measure": a
+            .measure
+            .as_ref()
+            .and_then(|m| bson::serialize_to_bson(&MeasureRecord::from_measure(m)).ok()),
+        "explanation": a
+            .explanation
+            .iter()
+            .filter_map(|c| bson::serialize_to_bson(&PatternChangeRecord::from_change(c)).ok())
+            .collect::<Vec<Bson>>(),
     }
 }
 
