@@ -120,6 +120,9 @@ impl Minutes {
     }
 }
 
+/// The summary of one baseline and the span of its minutes.
+type Summary<B> = (B, DateTime<Utc>, DateTime<Utc>);
+
 /// One judged window of fine buckets.
 struct Window {
     start: DateTime<Utc>,
@@ -147,8 +150,7 @@ fn slide<B>(
         .unwrap_or(1)
         .max(1);
     let mut minutes = Minutes::of(series, ctx.excluded);
-    // The summary of one baseline and the span of its minutes.
-    let mut cached: Option<(usize, Option<(B, DateTime<Utc>, DateTime<Utc>)>)> = None;
+    let mut cached: Option<(usize, Option<Summary<B>>)> = None;
     let mut out = Vec::new();
     for i in span.saturating_sub(1)..series.counts.len() {
         let end = series.bucket_time(i) + Duration::seconds(width);
