@@ -9,7 +9,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,6 +20,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
 const siteDir = path.join(root, "site/dist");
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const outDir = path.join(root, "site/test-output");
 
 /**
  * Checkout logging 500 lines a minute, 5 of them errors (1%), for 13 minutes;
@@ -168,6 +169,8 @@ describe("anomaly detail", { timeout: 120_000 }, () => {
       `Error ratio 6.0% in 60 s, baseline 1.0% ± ${pct(spike.stddev)}, threshold ${pct(spike.measure.threshold)}.`,
     );
     assert.deepEqual(problems, []);
+    mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: path.join(outDir, "screenshot-ratio-spike.png") });
     await page.context().close();
   });
 });
