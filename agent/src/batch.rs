@@ -54,7 +54,21 @@ impl Compression {
         }
     }
 
-    fn compress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    /// The body before compression.
+    pub fn decompress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+        match self {
+            Compression::Zstd => zstd::decode_all(body),
+            Compression::Gzip => {
+                let mut out = Vec::with_capacity(body.len() * 4);
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut out)?;
+                Ok(out)
+            }
+            Compression::None => Ok(body.to_vec()),
+        }
+    }
+
+    /// Compresses a request body.
+    pub fn compress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
         match self {
             Compression::Zstd => zstd::bulk::compress(body, 1),
             Compression::Gzip => {
@@ -116,6 +130,43 @@ pub struct Batch {
     pub positions: Vec<FilePosition>,
     /// Files done with: their checkpoints go once this batch is durable.
     pub released: Vec<FileKey>,
+    /// Sent as `Idempotency-Key`: ingest queues a batch once per key (see
+    /// [`idempotency_key`]).
+    pub key: String,
+}
+
+/// The `Idempotency-Key` of a batch: a digest of the host and of where the
+/// batch ends in each file it covers (device, inode, fingerprint, offset,
+/// path), so the same lines carry the same key, in this run or the next; a
+/// random key for a batch without file positions (stdin).
+pub fn idempotency_key(host: Option<&str>, positions: &[FilePosition], events: u64) -> String {
+    use sha2::{Digest, Sha256};
+    if positions.is_empty() {
+        return format!("agent-r-{:032x}", fastrand::u128(..));
+    }
+    let mut sorted: Vec<&FilePosition> = positions.iter().collect();
+    sorted.sort_by_key(|p| (p.key.dev, p.key.ino, p.offset));
+    let mut digest = Sha256::new();
+    digest.update(host.unwrap_or("").as_bytes());
+    digest.update(events.to_le_bytes());
+    for p in sorted {
+        digest.update(p.key.dev.to_le_bytes());
+        digest.update(p.key.ino.to_le_bytes());
+        if let Some(f) = p.fingerprint {
+            digest.update(f.len.to_le_bytes());
+            digest.update(f.crc.to_le_bytes());
+        }
+        digest.update(p.offset.to_le_bytes());
+        digest.update(p.path.to_string_lossy().as_bytes());
+        digest.update([0]);
+    }
+    let hash = digest.finalize();
+    let mut key = String::with_capacity(8 + 32);
+    key.push_str("agent-f-");
+    for b in &hash[..16] {
+        key.push_str(&format!("{b:02x}"));
+    }
+    key
 }
 
 /// Collects events into [`Batch`]es; an [`EventSink`] for the tailer.
@@ -218,12 +269,15 @@ impl BatchBuilder {
             }
         };
         let events = if body.is_empty() { 0 } else { self.events };
+        let positions: Vec<FilePosition> = self.positions.drain().map(|(_, p)| p).collect();
+        let host = self.sources.first().and_then(|s| s.host.as_deref());
         self.ready.push(Batch {
+            key: idempotency_key(host, &positions, events),
             body: body.into(),
             compression: self.compression,
             events,
             raw_bytes: self.raw_bytes,
-            positions: self.positions.drain().map(|(_, p)| p).collect(),
+            positions,
             released: std::mem::take(&mut self.released),
         });
         self.body.clear();
