@@ -393,9 +393,23 @@ async fn a_413_splits_the_batch_and_only_a_line_over_the_limit_alone_is_dropped(
 }
 
 /// The issue asks for a 60 s outage; CI uses 6 s, which exercises the same path
-/// (disk buffer, then in-order replay) in a tenth of the time.
+/// (disk buffer, then in-order replay) in a tenth of the time. The 60 s run is
+/// `anomalog_down_for_60_s_under_load_buffers_on_disk_and_replays_everything`,
+/// ignored by default (about 75 s): run it with `-- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anomalog_down_under_load_buffers_on_disk_and_replays_everything() {
+    outage_under_load(Duration::from_secs(6)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "takes about 75 s; the 6 s outage test covers the same path in CI"]
+async fn anomalog_down_for_60_s_under_load_buffers_on_disk_and_replays_everything() {
+    outage_under_load(Duration::from_secs(60)).await;
+}
+
+/// 2,000 lines/s from 2 s before the outage to 2 s after it; every line stored once.
+async fn outage_under_load(outage: Duration) {
+    let lines = usize::try_from((outage.as_secs() + 4) * 2000).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut anomalog = Anomalog::start(&dir.path().join("anomalog")).await;
     let log = dir.path().join("app.log");
@@ -411,11 +425,11 @@ async fn anomalog_down_under_load_buffers_on_disk_and_replays_everything() {
     let writer_log = log.clone();
     let writer = std::thread::spawn(move || {
         let mut file = append_handle(&writer_log);
-        write_paced(&mut file, 0..18_000, 2000);
+        write_paced(&mut file, 0..lines, 2000);
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
     anomalog.stop_http().await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    tokio::time::sleep(outage).await;
     let buffered = std::fs::read_dir(dir.path().join("agent-state/buffer"))
         .unwrap()
         .count();
@@ -428,9 +442,9 @@ async fn anomalog_down_under_load_buffers_on_disk_and_replays_everything() {
         .await
         .unwrap();
 
-    let messages = anomalog.wait_for("outage", 18_000, WAIT).await;
+    let messages = anomalog.wait_for("outage", lines, WAIT).await;
     agent.terminate();
-    assert_exactly_once(&messages, 18_000);
+    assert_exactly_once(&messages, lines);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
