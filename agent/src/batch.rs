@@ -14,6 +14,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anomalog_core::parse::{ParseDefaults, ParseLimits, parse_json_record, parse_text_line};
+use anomalog_core::shippers::syslog;
 use anomalog_core::{Level, LogEvent};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,10 @@ pub enum Parser {
     Auto,
     /// JSON objects only; other lines are shipped as they are.
     Json,
+    /// Syslog messages (RFC 5424 or 3164), mapped as ingest's syslog
+    /// listener maps them (host, program, facility...); other lines are
+    /// shipped as they are.
+    Syslog,
     /// No parsing: read time, level from a conventional marker, the line as message.
     Raw,
 }
@@ -54,7 +59,21 @@ impl Compression {
         }
     }
 
-    fn compress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    /// The body before compression.
+    pub fn decompress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
+        match self {
+            Compression::Zstd => zstd::decode_all(body),
+            Compression::Gzip => {
+                let mut out = Vec::with_capacity(body.len() * 4);
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut out)?;
+                Ok(out)
+            }
+            Compression::None => Ok(body.to_vec()),
+        }
+    }
+
+    /// Compresses a request body.
+    pub fn compress(self, body: &[u8]) -> std::io::Result<Vec<u8>> {
         match self {
             Compression::Zstd => zstd::bulk::compress(body, 1),
             Compression::Gzip => {
@@ -116,6 +135,43 @@ pub struct Batch {
     pub positions: Vec<FilePosition>,
     /// Files done with: their checkpoints go once this batch is durable.
     pub released: Vec<FileKey>,
+    /// Sent as `Idempotency-Key`: ingest queues a batch once per key (see
+    /// [`idempotency_key`]).
+    pub key: String,
+}
+
+/// The `Idempotency-Key` of a batch: a digest of the host and of where the
+/// batch ends in each file it covers (device, inode, fingerprint, offset,
+/// path), so the same lines carry the same key, in this run or the next; a
+/// random key for a batch without file positions (stdin).
+pub fn idempotency_key(host: Option<&str>, positions: &[FilePosition], events: u64) -> String {
+    use sha2::{Digest, Sha256};
+    if positions.is_empty() {
+        return format!("agent-r-{:032x}", fastrand::u128(..));
+    }
+    let mut sorted: Vec<&FilePosition> = positions.iter().collect();
+    sorted.sort_by_key(|p| (p.key.dev, p.key.ino, p.offset));
+    let mut digest = Sha256::new();
+    digest.update(host.unwrap_or("").as_bytes());
+    digest.update(events.to_le_bytes());
+    for p in sorted {
+        digest.update(p.key.dev.to_le_bytes());
+        digest.update(p.key.ino.to_le_bytes());
+        if let Some(f) = p.fingerprint {
+            digest.update(f.len.to_le_bytes());
+            digest.update(f.crc.to_le_bytes());
+        }
+        digest.update(p.offset.to_le_bytes());
+        digest.update(p.path.to_string_lossy().as_bytes());
+        digest.update([0]);
+    }
+    let hash = digest.finalize();
+    let mut key = String::with_capacity(8 + 32);
+    key.push_str("agent-f-");
+    for b in &hash[..16] {
+        key.push_str(&format!("{b:02x}"));
+    }
+    key
 }
 
 /// Collects events into [`Batch`]es; an [`EventSink`] for the tailer.
@@ -218,12 +274,15 @@ impl BatchBuilder {
             }
         };
         let events = if body.is_empty() { 0 } else { self.events };
+        let positions: Vec<FilePosition> = self.positions.drain().map(|(_, p)| p).collect();
+        let host = self.sources.first().and_then(|s| s.host.as_deref());
         self.ready.push(Batch {
+            key: idempotency_key(host, &positions, events),
             body: body.into(),
             compression: self.compression,
             events,
             raw_bytes: self.raw_bytes,
-            positions: self.positions.drain().map(|(_, p)| p).collect(),
+            positions,
             released: std::mem::take(&mut self.released),
         });
         self.body.clear();
@@ -267,7 +326,18 @@ impl BatchBuilder {
         let ctx = &self.sources[source];
         let defaults = &self.defaults[source];
         let parsed = match ctx.parser {
-            Parser::Auto => parse_text_line(line, defaults, &self.parse_limits).ok(),
+            // Syslog file lines (e.g. /var/log/syslog) keep their host and
+            // program; the mapping is core's, shared with ingest's listener.
+            Parser::Auto => match syslog::decode_line(line, defaults.received_at) {
+                Some(msg) => syslog::to_event(msg, defaults, &self.parse_limits).ok(),
+                None => parse_text_line(line, defaults, &self.parse_limits).ok(),
+            },
+            Parser::Syslog => syslog::to_event(
+                syslog::decode(line, defaults.received_at),
+                defaults,
+                &self.parse_limits,
+            )
+            .ok(),
             Parser::Json if line.trim_start().starts_with('{') => {
                 serde_json::from_str::<serde_json::Value>(line)
                     .ok()
@@ -408,6 +478,49 @@ mod tests {
             "read time without a time in the line"
         );
         assert_eq!(events[2]["service"], "web");
+    }
+
+    #[test]
+    fn syslog_lines_keep_their_host_and_program() {
+        let source = SourceContext {
+            service: "system".to_owned(),
+            host: Some("agent-host".to_owned()),
+            labels: Vec::new(),
+            parser: Parser::Auto,
+            name: None,
+        };
+        let mut builder =
+            BatchBuilder::new(vec![source], BatchLimits::default(), Compression::Zstd);
+        builder.set_now("2026-03-01T00:00:00Z".parse().unwrap());
+        builder.push(
+            0,
+            b"Feb 28 23:10:05 db-7 sshd[812]: Failed password for root",
+            None,
+        );
+        builder.push(
+            0,
+            b"<131>1 2026-02-28T23:10:06.250Z web-3 nginx 99 - - upstream timed out",
+            None,
+        );
+        builder.push(0, b"2026-02-28T23:10:07Z INFO not syslog", None);
+        builder.finish();
+        let events = body(&builder.take_ready()[0]);
+        assert_eq!(events[0]["host"], "db-7");
+        assert_eq!(events[0]["program"], "sshd");
+        assert_eq!(events[0]["service"], "sshd");
+        assert_eq!(events[0]["syslog.procid"], "812");
+        assert_eq!(events[0]["message"], "Failed password for root");
+        assert_eq!(events[0]["ts"], "2026-02-28T23:10:05.000Z");
+        assert_eq!(events[1]["host"], "web-3");
+        assert_eq!(events[1]["program"], "nginx");
+        assert_eq!(events[1]["level"], "ERROR");
+        assert_eq!(events[1]["ts"], "2026-02-28T23:10:06.250Z");
+        assert_eq!(
+            events[2]["host"], "agent-host",
+            "the agent's host otherwise"
+        );
+        assert_eq!(events[2]["service"], "system");
+        assert!(events[2].get("program").is_none());
     }
 
     #[test]

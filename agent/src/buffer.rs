@@ -8,6 +8,9 @@
 //! the file positions the batch covers; at start they are applied, in order, on top
 //! of the loaded checkpoints, so a kill between writing a batch here and saving the
 //! checkpoints cannot make the agent read those lines again.
+//! Every batch is written here before it is sent (a write-ahead log), with its
+//! `Idempotency-Key`: a batch whose send was cut by a kill is sent again at the
+//! next start under the same key, and ingest does not queue it twice.
 //! When the buffer is full, nothing is written and
 //! nothing is dropped: the shipper stops taking batches, the readers stop reading
 //! (backpressure on the files) and files stay open so their data stays readable.
@@ -29,6 +32,9 @@ struct Header {
     positions: Vec<FilePosition>,
     #[serde(default)]
     released: Vec<FileKey>,
+    /// The batch's `Idempotency-Key` (absent in files of older agents).
+    #[serde(default)]
+    key: Option<String>,
 }
 
 /// Default size bound of the buffer, in bytes of (compressed) bodies.
@@ -47,6 +53,8 @@ pub struct Buffered {
     pub body: bytes::Bytes,
     pub compression: Compression,
     pub events: u64,
+    /// Its `Idempotency-Key`, when it was written with one.
+    pub key: Option<String>,
 }
 
 /// Batches on disk, oldest first.
@@ -124,6 +132,7 @@ impl DiskBuffer {
             compression: batch.compression,
             positions: batch.positions.clone(),
             released: batch.released.clone(),
+            key: Some(batch.key.clone()),
         };
         let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
@@ -146,6 +155,7 @@ impl DiskBuffer {
             body: body.into(),
             compression: header.compression,
             events: header.events,
+            key: header.key,
         }))
     }
 

@@ -29,6 +29,7 @@ pub mod batch;
 pub mod buffer;
 pub mod checkpoint;
 pub mod config;
+pub mod deliver;
 pub mod demo;
 mod demo_run;
 pub mod multiline;

@@ -5,11 +5,19 @@
 //! file reader thread (Tailer -> BatchBuilder) --+
 //!                                               +--> channel (BATCH_CHANNEL_CAPACITY batches)
 //! stdin reader thread (lines -> BatchBuilder) --+        |
-//!                                                  shipper task --2xx--> checkpoints
-//!                                                        | 503/429/unreachable
+//!                                                  shipper task
+//!                                                        | every batch, before it is sent
 //!                                                        v
-//!                                                  DiskBuffer --(sent oldest first when back)
+//!                                                  DiskBuffer --> checkpoints
+//!                                                        | oldest first, Idempotency-Key,
+//!                                                        v halves on 413
+//!                                                  ingest (2xx: removed from the buffer)
 //! ```
+//!
+//! The disk buffer is a write-ahead log: a batch is durable there (and the
+//! checkpoints move past it) before its request starts, so a kill during the
+//! request sends it again at the next start under the same `Idempotency-Key`,
+//! and ingest does not queue it twice.
 //!
 //! What happens when a stage is slow: the channel is bounded; when the shipper
 //! cannot take a batch (disk buffer full) the reader waits, still scanning for new
@@ -31,8 +39,9 @@ use crate::batch::{Batch, BatchBuilder, SourceContext};
 use crate::buffer::DiskBuffer;
 use crate::checkpoint::Checkpoints;
 use crate::config::{AgentConfig, SourceKind};
+use crate::deliver::{Delivery, deliver};
 use crate::multiline::Multiline;
-use crate::shipper::{PostOutcome, Shipper, ShipperConfig};
+use crate::shipper::{Shipper, ShipperConfig};
 use crate::tail::{FileSourceSpec, Tailer};
 
 /// Batches between the readers and the shipper.
@@ -90,7 +99,8 @@ pub struct CounterSnapshot {
     pub retried: u64,
     /// Events written to the disk buffer.
     pub buffered: u64,
-    /// Events given up on (a permanent 4xx refusal of their batch).
+    /// Events given up on: a permanent 4xx refusal of their batch, or one
+    /// event alone larger than ingest's size limit (413 after splitting).
     pub dropped: u64,
 }
 
@@ -370,57 +380,29 @@ impl Shipping<'_> {
         self.retry_at = None;
     }
 
-    /// A new batch: sent at once when nothing waits before it, else buffered.
-    /// Returns it back when the buffer has no room (the caller holds it).
+    /// A new batch: written to the disk buffer first (so a kill mid-send
+    /// resends it under the same key), then sent at once when nothing waits
+    /// before it. Returns it back when the buffer has no room (the caller
+    /// holds it).
     async fn take(&mut self, batch: Batch, stopping: bool) -> Option<Batch> {
         // Positions only: applied now unless buffered batches must be applied first.
         if batch.events == 0 && self.buffer.is_empty() {
             self.durable(&batch);
             return None;
         }
-        if batch.events > 0 && self.buffer.is_empty() && (self.retry_due() || stopping) {
-            match self
-                .shipper
-                .post_encoded(batch.body.clone(), batch.compression.header())
-                .await
-            {
-                PostOutcome::Accepted(receipt) => {
-                    self.succeeded();
-                    add(&self.counters.shipped, receipt.accepted);
-                    add(&self.counters.rejected, receipt.rejected);
-                    self.durable(&batch);
-                    return None;
-                }
-                PostOutcome::Rejected { status, message } if status != 401 && status != 403 => {
-                    tracing::error!(status, %message, events = batch.events, "ingest refused a batch; dropping it");
-                    add(&self.counters.dropped, batch.events);
-                    self.durable(&batch);
-                    return None;
-                }
-                PostOutcome::Rejected { status, message } => self.failed(
-                    &format!("HTTP {status}: {message} (check the API key)"),
-                    None,
-                ),
-                PostOutcome::Retry {
-                    reason,
-                    retry_after,
-                } => self.failed(&reason, retry_after),
-            }
-        }
-        if !self.buffer.has_room(batch.body.len() as u64 + 64) {
+        if !self.buffer.has_room(batch.body.len() as u64 + 256) {
             return Some(batch);
         }
-        match self.buffer.push(&batch) {
-            Ok(()) => {
-                add(&self.counters.buffered, batch.events);
-                self.durable(&batch);
-                None
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot write to the disk buffer; holding the batch");
-                Some(batch)
-            }
+        let send_now = self.buffer.is_empty() && (self.retry_due() || stopping);
+        if let Err(error) = self.buffer.push(&batch) {
+            tracing::error!(%error, "cannot write to the disk buffer; holding the batch");
+            return Some(batch);
         }
+        self.durable(&batch);
+        if !(send_now && self.send_buffered().await) {
+            add(&self.counters.buffered, batch.events);
+        }
+        None
     }
 
     /// Sends the oldest buffered batch; false when ingest is still unavailable.
@@ -440,28 +422,32 @@ impl Shipping<'_> {
                 return true;
             }
         };
-        match self
-            .shipper
-            .post_encoded(batch.body, batch.compression.header())
-            .await
+        match deliver(
+            self.shipper,
+            batch.body,
+            batch.compression,
+            batch.key.as_deref(),
+        )
+        .await
         {
-            PostOutcome::Accepted(receipt) => {
+            Delivery::Done { receipt, oversized } => {
                 self.succeeded();
                 add(&self.counters.shipped, receipt.accepted);
                 add(&self.counters.rejected, receipt.rejected);
+                add(&self.counters.dropped, oversized);
             }
-            PostOutcome::Rejected { status, message } if status != 401 && status != 403 => {
-                tracing::error!(status, %message, events = batch.events, "ingest refused a buffered batch; dropping it");
+            Delivery::Rejected { status, message } if status != 401 && status != 403 => {
+                tracing::error!(status, %message, events = batch.events, "ingest refused a batch; dropping it");
                 add(&self.counters.dropped, batch.events);
             }
-            PostOutcome::Rejected { status, message } => {
+            Delivery::Rejected { status, message } => {
                 self.failed(
                     &format!("HTTP {status}: {message} (check the API key)"),
                     None,
                 );
                 return false;
             }
-            PostOutcome::Retry {
+            Delivery::Retry {
                 reason,
                 retry_after,
             } => {

@@ -261,9 +261,10 @@ impl Shipper {
         &self,
         body: bytes::Bytes,
         content_encoding: Option<&'static str>,
+        idempotency_key: Option<&str>,
     ) -> PostOutcome {
         match self
-            .post_raw(reqwest::Body::from(body), content_encoding)
+            .post_raw(reqwest::Body::from(body), content_encoding, idempotency_key)
             .await
         {
             Ok(Attempt::Accepted(receipt)) => PostOutcome::Accepted(receipt),
@@ -327,13 +328,14 @@ impl Shipper {
     }
 
     async fn post_once(&self, body: Vec<u8>) -> Result<Attempt, ShipError> {
-        self.post_raw(reqwest::Body::from(body), None).await
+        self.post_raw(reqwest::Body::from(body), None, None).await
     }
 
     async fn post_raw(
         &self,
         body: reqwest::Body,
         content_encoding: Option<&'static str>,
+        idempotency_key: Option<&str>,
     ) -> Result<Attempt, ShipError> {
         let mut request = self
             .client
@@ -345,6 +347,11 @@ impl Shipper {
         }
         if let Some(key) = &self.config.api_key {
             request = request.header(AUTHORIZATION, format!("Bearer {key}"));
+        }
+        // Ingest queues a batch once per key: a resend after a lost answer
+        // is not stored twice.
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
         }
         let response = match request.send().await {
             Ok(response) => response,

@@ -247,46 +247,169 @@ async fn restart_after_sigkill_during_an_outage_resumes_exactly() {
 }
 
 /// SIGKILL while a request is in flight: ingest may have queued the batch
-/// without the agent learning it, so that one batch can arrive twice (ingest has
-/// no idempotency key yet). Nothing is ever lost, and nothing else repeats.
+/// without the agent learning it. The batch was written to the disk buffer
+/// before it was sent, and is sent again at the next start under the same
+/// `Idempotency-Key`: ingest does not queue it twice. Several kills at
+/// different moments; nothing lost, nothing repeated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_while_shipping_loses_nothing_and_repeats_at_most_the_batch_in_flight() {
+async fn sigkill_while_shipping_loses_nothing_and_repeats_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let anomalog = Anomalog::start(&dir.path().join("anomalog")).await;
     let log = dir.path().join("app.log");
     append_handle(&log);
     let config = agent_config(dir.path(), &anomalog.base, "inflight", &[&log], "");
-    let agent = Agent::start(&config);
+    let mut agent = Agent::start(&config);
 
     let writer_log = log.clone();
     let writer = std::thread::spawn(move || {
         let mut file = append_handle(&writer_log);
         write_paced(&mut file, 0..6000, 3000);
     });
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    agent.kill();
-    let agent = Agent::start(&config);
+    for pause_ms in [450, 610, 330, 520] {
+        tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+        agent.kill();
+        agent = Agent::start(&config);
+    }
     tokio::task::spawn_blocking(move || writer.join().unwrap())
         .await
         .unwrap();
 
     let messages = anomalog.wait_for("inflight", 6000, WAIT).await;
     agent.terminate();
-    let mut unique = messages.clone();
-    unique.sort();
-    unique.dedup();
-    assert_exactly_once(&unique, 6000);
-    let repeated = messages.len() - unique.len();
-    assert!(
-        repeated <= 500,
-        "{repeated} events repeated: more than one batch"
-    );
+    assert_exactly_once(&messages, 6000);
+}
+
+/// The worst moment of a kill, made deterministic: ingest queued every batch
+/// but the agent never learnt it (its state is put back to before the
+/// answers). The next start sends every batch again, under the same keys, and
+/// nothing is stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_sent_again_after_lost_answers_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut anomalog = Anomalog::start(&dir.path().join("anomalog")).await;
+    anomalog.stop_http().await;
+    let log = dir.path().join("app.log");
+    let mut file = append_handle(&log);
+    for i in 0..3000 {
+        writeln!(file, "{}", numbered(i)).unwrap();
+    }
+    drop(file);
+    let config = agent_config(dir.path(), &anomalog.base, "lost", &[&log], "");
+    let state = dir.path().join("agent-state");
+    // Anomalog is down: everything read goes to the disk buffer.
+    let agent = Agent::start(&config);
+    let deadline = Instant::now() + WAIT;
+    while buffered_events(&state) < 3000 {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never buffered the file"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    agent.terminate();
+    let before_answers = dir.path().join("state-before-answers");
+    copy_dir(&state, &before_answers);
+
+    anomalog.resume().await;
+    let agent = Agent::start(&config);
+    let first = anomalog.wait_for("lost", 3000, WAIT).await;
+    agent.terminate();
+    assert_exactly_once(&first, 3000);
+
+    std::fs::remove_dir_all(&state).unwrap();
+    std::fs::rename(&before_answers, &state).unwrap();
+    assert_eq!(buffered_events(&state), 3000);
+    let agent = Agent::start(&config);
+    let deadline = Instant::now() + WAIT;
+    while buffered_events(&state) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never resent its buffer"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let messages = anomalog
+        .wait_for("lost", 3001, Duration::from_millis(500))
+        .await;
+    agent.terminate();
+    assert_exactly_once(&messages, 3000);
+}
+
+/// Events in the agent's disk buffer, from the buffer files' headers.
+fn buffered_events(state: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(state.join("buffer")) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .filter_map(|bytes| {
+            let header = bytes.split(|&b| b == b'\n').next()?;
+            serde_json::from_slice::<serde_json::Value>(header).ok()?["events"].as_u64()
+        })
+        .sum()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Ingest refuses requests over its size limit with 413: the agent sends the
+/// batch in halves, down to one event, and loses nothing; the one line larger
+/// than the limit on its own is dropped (and counted), nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_413_splits_the_batch_and_only_a_line_over_the_limit_alone_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = anomalog_core::Config::default();
+    config.ingest.max_decoded_bytes = 8 * 1024;
+    let anomalog = Anomalog::start_with(&dir.path().join("anomalog"), config).await;
+    let log = dir.path().join("app.log");
+    let mut file = append_handle(&log);
+    for i in 0..2000 {
+        writeln!(file, "{}", numbered(i)).unwrap();
+        if i == 700 {
+            writeln!(file, "giant {}", "x".repeat(12_000)).unwrap();
+        }
+    }
+    drop(file);
+    let agent = Agent::start(&agent_config(
+        dir.path(),
+        &anomalog.base,
+        "split",
+        &[&log],
+        "",
+    ));
+    let messages = anomalog.wait_for("split", 2000, WAIT).await;
+    agent.terminate();
+    assert_exactly_once(&messages, 2000);
 }
 
 /// The issue asks for a 60 s outage; CI uses 6 s, which exercises the same path
-/// (disk buffer, then in-order replay) in a tenth of the time.
+/// (disk buffer, then in-order replay) in a tenth of the time. The 60 s run is
+/// `anomalog_down_for_60_s_under_load_buffers_on_disk_and_replays_everything`,
+/// ignored by default (about 75 s): run it with `-- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anomalog_down_under_load_buffers_on_disk_and_replays_everything() {
+    outage_under_load(Duration::from_secs(6)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "takes about 75 s; the 6 s outage test covers the same path in CI"]
+async fn anomalog_down_for_60_s_under_load_buffers_on_disk_and_replays_everything() {
+    outage_under_load(Duration::from_secs(60)).await;
+}
+
+/// 2,000 lines/s from 2 s before the outage to 2 s after it; every line stored once.
+async fn outage_under_load(outage: Duration) {
+    let lines = usize::try_from((outage.as_secs() + 4) * 2000).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut anomalog = Anomalog::start(&dir.path().join("anomalog")).await;
     let log = dir.path().join("app.log");
@@ -302,11 +425,11 @@ async fn anomalog_down_under_load_buffers_on_disk_and_replays_everything() {
     let writer_log = log.clone();
     let writer = std::thread::spawn(move || {
         let mut file = append_handle(&writer_log);
-        write_paced(&mut file, 0..18_000, 2000);
+        write_paced(&mut file, 0..lines, 2000);
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
     anomalog.stop_http().await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    tokio::time::sleep(outage).await;
     let buffered = std::fs::read_dir(dir.path().join("agent-state/buffer"))
         .unwrap()
         .count();
@@ -319,9 +442,9 @@ async fn anomalog_down_under_load_buffers_on_disk_and_replays_everything() {
         .await
         .unwrap();
 
-    let messages = anomalog.wait_for("outage", 18_000, WAIT).await;
+    let messages = anomalog.wait_for("outage", lines, WAIT).await;
     agent.terminate();
-    assert_exactly_once(&messages, 18_000);
+    assert_exactly_once(&messages, lines);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

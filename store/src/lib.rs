@@ -29,8 +29,8 @@ pub use embedded::EmbeddedStore;
 #[cfg(feature = "mongodb")]
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
-    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
-    LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
+    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage,
+    LogQuery, LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
 };
 #[cfg(feature = "redis")]
 pub use redis_queue::{RedisQueue, RedisQueueConfig};

@@ -24,12 +24,46 @@ pub struct QueueEntry {
     pub events: Vec<LogEvent>,
 }
 
+/// What [`EventQueue::append_idempotent`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// The batch was appended now, as this entry.
+    New(String),
+    /// A batch with the same key was appended earlier, within the retention,
+    /// as this entry; nothing was appended now.
+    Replayed(String),
+}
+
+impl Appended {
+    /// Id of the entry holding the batch (appended now or earlier).
+    pub fn entry(&self) -> &str {
+        match self {
+            Appended::New(id) | Appended::Replayed(id) => id,
+        }
+    }
+}
+
 /// The durable queue between ingest and detect.
 #[async_trait]
 pub trait EventQueue: Send + Sync {
     /// Appends one batch as one entry and returns its id. Returns only once the
     /// entry is durable: ingest answers 202 on the strength of it.
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError>;
+
+    /// Appends one batch under a client's idempotency `key`, unless a batch
+    /// with that key was appended within `retain`: then nothing is appended
+    /// and the earlier entry's id is returned as [`Appended::Replayed`].
+    ///
+    /// The key is recorded atomically with the append (one SQLite
+    /// transaction, one Redis script): after a crash either both are durable
+    /// or neither is, so a client resending after a lost answer never
+    /// duplicates a batch and never loses one.
+    async fn append_idempotent(
+        &self,
+        key: &str,
+        retain: std::time::Duration,
+        events: &[LogEvent],
+    ) -> Result<Appended, StoreError>;
 
     /// Claims up to `max` entries for `consumer`: entries another consumer left
     /// unacknowledged for longer than the re-claim timeout first, then new ones.

@@ -24,7 +24,7 @@ use redis::{ErrorKind, RedisError, Value};
 
 use anomalog_core::LogEvent;
 
-use crate::ports::{EventQueue, QueueEntry};
+use crate::ports::{Appended, EventQueue, QueueEntry};
 use crate::{StoreError, redact};
 
 /// Field of a stream entry holding the JSON array of events (`APPEND_SCRIPT`
@@ -40,6 +40,24 @@ if len >= tonumber(ARGV[1]) then
   return len
 end
 return redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'events', ARGV[3])
+";
+
+/// [`APPEND_SCRIPT`] under an idempotency key (`KEYS[2]`, kept for `ARGV[4]`
+/// ms): returns `{0, earlier id}` when the key is known, else appends and
+/// returns `{1, new id}`, or the length when full. The key and the entry are
+/// written by one script, so Redis (and its AOF) has both or neither.
+const APPEND_IDEMPOTENT_SCRIPT: &str = r"
+local earlier = redis.call('GET', KEYS[2])
+if earlier then
+  return {0, earlier}
+end
+local len = redis.call('XLEN', KEYS[1])
+if len >= tonumber(ARGV[1]) then
+  return len
+end
+local id = redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'events', ARGV[3])
+redis.call('SET', KEYS[2], id, 'PX', ARGV[4])
+return {1, id}
 ";
 
 /// Settings of the Redis queue.
@@ -76,6 +94,7 @@ pub struct RedisQueue {
     config: RedisQueueConfig,
     dead_letter: String,
     append_script: redis::Script,
+    append_idempotent_script: redis::Script,
 }
 
 impl RedisQueue {
@@ -106,6 +125,7 @@ impl RedisQueue {
             conn,
             config,
             append_script: redis::Script::new(APPEND_SCRIPT),
+            append_idempotent_script: redis::Script::new(APPEND_IDEMPOTENT_SCRIPT),
         };
         queue.create_group().await?;
         queue.warn_without_persistence().await;
@@ -300,6 +320,22 @@ impl RedisQueue {
     }
 }
 
+impl RedisQueue {
+    /// The refusal of an append to a full stream holding `waiting` entries.
+    fn full(&self, waiting: i64) -> StoreError {
+        tracing::warn!(
+            waiting,
+            max = self.config.max_len,
+            stream = %self.config.stream,
+            "queue full; refusing new batches until detection catches up"
+        );
+        StoreError::Unavailable(format!(
+            "queue full: {waiting} batches wait for detection (limit {})",
+            self.config.max_len
+        ))
+    }
+}
+
 fn xreadgroup(config: &RedisQueueConfig, consumer: &str, max: usize, from: &str) -> redis::Cmd {
     let mut cmd = redis::cmd("XREADGROUP");
     cmd.arg("GROUP")
@@ -328,22 +364,45 @@ impl EventQueue for RedisQueue {
             .await
             .map_err(classify)?;
         match reply {
-            Value::BulkString(id) => String::from_utf8(id)
-                .map_err(|_| StoreError::Backend("XADD returned a non-UTF-8 id".into())),
-            Value::SimpleString(id) => Ok(id),
-            Value::Int(waiting) => {
-                tracing::warn!(
-                    waiting,
-                    max = self.config.max_len,
-                    stream = %self.config.stream,
-                    "queue full; refusing new batches until detection catches up"
-                );
-                Err(StoreError::Unavailable(format!(
-                    "queue full: {waiting} batches wait for detection (limit {})",
-                    self.config.max_len
-                )))
-            }
+            Value::BulkString(_) | Value::SimpleString(_) => text(reply),
+            Value::Int(waiting) => Err(self.full(waiting)),
             other => Err(unexpected("append", &other)),
+        }
+    }
+
+    async fn append_idempotent(
+        &self,
+        key: &str,
+        retain: Duration,
+        events: &[LogEvent],
+    ) -> Result<Appended, StoreError> {
+        let payload = crate::records::encode_batch(events)?.into_bytes();
+        let retain_ms = u64::try_from(retain.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut conn = self.conn.clone();
+        let reply: Value = self
+            .append_idempotent_script
+            .key(&self.config.stream)
+            .key(format!("{}:idempotency:{key}", self.config.stream))
+            .arg(self.config.max_len)
+            .arg(PAYLOAD_VERSION)
+            .arg(payload)
+            .arg(retain_ms)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(classify)?;
+        match reply {
+            Value::Int(waiting) => Err(self.full(waiting)),
+            Value::Array(mut pair) if pair.len() == 2 => {
+                let id = text(pair.pop().unwrap_or(Value::Nil))?;
+                match pair.pop() {
+                    Some(Value::Int(1)) => Ok(Appended::New(id)),
+                    Some(Value::Int(0)) => Ok(Appended::Replayed(id)),
+                    other => Err(StoreError::Backend(format!(
+                        "append_idempotent: unexpected marker {other:?}"
+                    ))),
+                }
+            }
+            other => Err(unexpected("append_idempotent", &other)),
         }
     }
 

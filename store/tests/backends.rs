@@ -95,6 +95,25 @@ async fn queue_refuses_appends_when_full_and_loses_nothing() {
 }
 
 #[tokio::test]
+async fn queue_appends_each_idempotency_key_once() {
+    let backends = fresh().await;
+    contract::queue_appends_each_idempotency_key_once(&backends.stores).await;
+}
+
+#[tokio::test]
+async fn queue_forgets_idempotency_keys_after_their_retention() {
+    let backends = fresh().await;
+    contract::queue_forgets_idempotency_keys_after_their_retention(&backends.stores).await;
+}
+
+#[tokio::test]
+async fn queue_full_refuses_an_idempotent_append_without_keeping_its_key() {
+    let backends = fresh_with(2).await;
+    contract::queue_full_refuses_an_idempotent_append_without_keeping_its_key(&backends.stores)
+        .await;
+}
+
+#[tokio::test]
 async fn an_undecodable_entry_goes_to_the_dead_letter_stream_and_the_rest_flows() {
     let backends = fresh().await;
     let stores = &backends.stores;

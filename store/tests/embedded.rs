@@ -62,6 +62,24 @@ async fn queue_refuses_appends_when_full_and_loses_nothing() {
 }
 
 #[tokio::test]
+async fn queue_appends_each_idempotency_key_once() {
+    let (_dir, stores) = fresh();
+    contract::queue_appends_each_idempotency_key_once(&stores).await;
+}
+
+#[tokio::test]
+async fn queue_forgets_idempotency_keys_after_their_retention() {
+    let (_dir, stores) = fresh();
+    contract::queue_forgets_idempotency_keys_after_their_retention(&stores).await;
+}
+
+#[tokio::test]
+async fn queue_full_refuses_an_idempotent_append_without_keeping_its_key() {
+    let (_dir, stores) = fresh_with(2);
+    contract::queue_full_refuses_an_idempotent_append_without_keeping_its_key(&stores).await;
+}
+
+#[tokio::test]
 async fn data_survives_reopening_the_store() {
     let dir = tempfile::tempdir().unwrap();
     {

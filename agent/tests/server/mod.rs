@@ -27,7 +27,11 @@ pub struct Anomalog {
 impl Anomalog {
     /// Starts on embedded storage in `dir`, a detect pass every 200 ms.
     pub async fn start(dir: &Path) -> Anomalog {
-        let mut config = Config::default();
+        Anomalog::start_with(dir, Config::default()).await
+    }
+
+    /// Like [`Anomalog::start`], with `config` (its data dir is set to `dir`).
+    pub async fn start_with(dir: &Path, mut config: Config) -> Anomalog {
         config.storage.data_dir = dir.display().to_string();
         let stores = anomalog_store::connect(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -9,6 +9,7 @@
 //! counted in the [`metrics`] (names and meaning there).
 
 pub mod bulk;
+pub mod idempotency;
 pub mod loki;
 pub mod metrics;
 pub mod otlp;
@@ -281,6 +282,7 @@ async fn accept(
 ) -> Result<(StatusCode, axum::Json<IngestReceipt>), IngestError> {
     let config = &state.config;
     let key_index = authenticate(&config.api_keys, headers)?;
+    let idempotency_key = idempotency::scoped_key(headers)?;
     // Reserve the memory this request may take before reading it: the body
     // on the wire, plus what decoding and parsing make of it (the decoded
     // limit when compressed, about the body again when not).
@@ -335,7 +337,14 @@ async fn accept(
         return Err(IngestError::NothingUsable(batch.rejections));
     }
     let accepted = batch.events.len();
-    let (_entry, events) = commit(state, key_index, peer, batch.events).await?;
+    let (_entry, events) = commit_keyed(
+        state,
+        key_index,
+        peer,
+        batch.events,
+        idempotency_key.as_deref(),
+    )
+    .await?;
     let batch = anomalog_core::parse::ParsedBatch {
         events,
         rejections: batch.rejections,
@@ -409,6 +418,19 @@ pub(crate) async fn commit(
     peer: Option<IpAddr>,
     events: Vec<anomalog_core::LogEvent>,
 ) -> Result<(String, Vec<anomalog_core::LogEvent>), IngestError> {
+    commit_keyed(state, key_index, peer, events, None).await
+}
+
+/// [`commit`] under an optional idempotency key ([`idempotency`]): a batch
+/// whose key was queued within the retention is not queued again, and the
+/// earlier entry's id is returned.
+pub(crate) async fn commit_keyed(
+    state: &IngestState,
+    key_index: Option<usize>,
+    peer: Option<IpAddr>,
+    events: Vec<anomalog_core::LogEvent>,
+    idempotency_key: Option<&str>,
+) -> Result<(String, Vec<anomalog_core::LogEvent>), IngestError> {
     if let Some(limit) = &state.rate_limit {
         let client = match (key_index, peer) {
             (Some(i), _) => ClientKey::ApiKey(i),
@@ -438,8 +460,24 @@ pub(crate) async fn commit(
     // the whole append runs on the blocking pool, off the async workers.
     let queue = Arc::clone(&state.queue);
     let runtime = tokio::runtime::Handle::current();
+    let idempotency_key = idempotency_key.map(str::to_owned);
     let (appended, events) = tokio::task::spawn_blocking(move || {
-        let appended = runtime.block_on(queue.append(&events));
+        let appended = match idempotency_key {
+            None => runtime.block_on(queue.append(&events)),
+            Some(key) => runtime
+                .block_on(queue.append_idempotent(&key, idempotency::RETENTION, &events))
+                .map(|appended| match appended {
+                    anomalog_store::Appended::New(entry) => entry,
+                    anomalog_store::Appended::Replayed(entry) => {
+                        tracing::info!(
+                            entry,
+                            events = events.len(),
+                            "batch already queued under its Idempotency-Key; not queued again"
+                        );
+                        entry
+                    }
+                }),
+        };
         (appended, events)
     })
     .await

@@ -88,6 +88,8 @@ pub enum JsonBody {
         ("X-Anomalog-Service" = Option<String>, Header,
             description = "Service of records that carry none (as `?service=`)."),
         ("Content-Encoding" = Option<String>, Header, description = "`gzip`, `zstd` or `identity`."),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "1 to 256 visible ASCII characters naming this batch. A batch whose key                 (under the same credentials) was queued within the last 24 hours is answered 202                 again and not queued twice, so a client may resend a batch whose answer it lost.                 A malformed key is a 400."),
     ),
     request_body(
         description = "Log records: JSON, NDJSON (one JSON object per line) or plain text (one event \

@@ -2,9 +2,10 @@
 //! octet-counting or newline framing, detected per message) and UDP (one
 //! message per datagram), for `anomalog up` when `[syslog]` sets an address.
 //!
-//! Messages are decoded with `syslog_loose` (a line that is neither RFC format
-//! is kept whole as the message, its level inferred) and mapped to events in
-//! [`anomalog_core::shippers::syslog`]. A 3164 timestamp has no year or zone:
+//! Messages are decoded and mapped to events by
+//! [`anomalog_core::shippers::syslog`] (with `syslog_loose`; a line that is
+//! neither RFC format is kept whole as the message, its level inferred), the
+//! mapping the agent uses for syslog file lines too. A 3164 timestamp has no year or zone:
 //! it is read as UTC in the receive time's year (the previous year when that
 //! would put it more than a day ahead).
 //!
@@ -31,8 +32,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
-use syslog_loose::{ProcId, Variant};
+use chrono::{DateTime, Utc};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -41,7 +41,7 @@ use tokio::time::Instant;
 use anomalog_core::LogEvent;
 use anomalog_core::config::SyslogConfig;
 use anomalog_core::parse::{ParseDefaults, ParseLimits};
-use anomalog_core::shippers::syslog::{SyslogMessage, to_event};
+use anomalog_core::shippers::syslog::to_event;
 
 use crate::{IngestState, metrics};
 
@@ -417,107 +417,12 @@ fn to_events(
     events
 }
 
-/// Decodes one message of either RFC; anything else is kept whole as the message.
-pub fn decode(text: &str, now: DateTime<Utc>) -> SyslogMessage {
-    let year_of = move |(month, day, hour, minute, second): syslog_loose::IncompleteDate| {
-        let year = now.year();
-        let this_year = Utc
-            .with_ymd_and_hms(year, month, day, hour, minute, second)
-            .single();
-        match this_year {
-            Some(t) if t > now + chrono::TimeDelta::days(1) => year - 1,
-            _ => year,
-        }
-    };
-    let Ok(parsed) =
-        syslog_loose::parse_message_with_year_exact_tz(text, year_of, Some(Utc), Variant::Either)
-    else {
-        return SyslogMessage {
-            message: text.trim().to_owned(),
-            ..SyslogMessage::default()
-        };
-    };
-    let some = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty() && s != "-");
-    SyslogMessage {
-        facility: parsed.facility.map(|f| f as u8),
-        severity: parsed.severity.map(|s| s as u8),
-        ts: parsed.timestamp.map(|t| t.with_timezone(&Utc)),
-        hostname: parsed.hostname.and_then(some),
-        app_name: parsed.appname.and_then(some),
-        proc_id: parsed.procid.map(|p| match p {
-            ProcId::PID(pid) => pid.to_string(),
-            ProcId::Name(name) => name.to_owned(),
-        }),
-        msg_id: parsed.msgid.and_then(some),
-        structured_data: parsed
-            .structured_data
-            .into_iter()
-            .map(|e| {
-                (
-                    e.id.to_owned(),
-                    e.params
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .collect(),
-                )
-            })
-            .collect(),
-        message: parsed.msg.trim_end().to_owned(),
-    }
-}
+/// Decodes one message of either RFC (core's mapping, shared with the agent).
+pub use anomalog_core::shippers::syslog::decode;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
-            .single()
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn rfc5424_messages_decode_with_structured_data() {
-        let m = decode(
-            r#"<165>1 2026-01-02T03:00:00.5Z db-1 sshd 812 ID47 [origin@32473 ip="10.0.0.1"] auth failed"#,
-            now(),
-        );
-        assert_eq!(m.facility, Some(20));
-        assert_eq!(m.severity, Some(5));
-        assert_eq!(m.hostname.as_deref(), Some("db-1"));
-        assert_eq!(m.app_name.as_deref(), Some("sshd"));
-        assert_eq!(m.proc_id.as_deref(), Some("812"));
-        assert_eq!(m.msg_id.as_deref(), Some("ID47"));
-        assert_eq!(
-            m.structured_data,
-            vec![(
-                "origin@32473".to_owned(),
-                vec![("ip".to_owned(), "10.0.0.1".to_owned())]
-            )]
-        );
-        assert_eq!(m.message, "auth failed");
-    }
-
-    #[test]
-    fn rfc3164_timestamps_take_the_year_that_is_not_in_the_future() {
-        let m = decode("<11>Dec 31 23:59:00 web-2 nginx[99]: upstream gone", now());
-        assert_eq!(m.severity, Some(3));
-        assert_eq!(m.app_name.as_deref(), Some("nginx"));
-        assert_eq!(m.proc_id.as_deref(), Some("99"));
-        assert_eq!(m.hostname.as_deref(), Some("web-2"));
-        assert_eq!(m.message, "upstream gone");
-        assert_eq!(
-            m.ts.map(|t| t.to_rfc3339()),
-            Some("2025-12-31T23:59:00+00:00".to_owned())
-        );
-    }
-
-    #[test]
-    fn text_that_is_not_syslog_is_kept_whole() {
-        let m = decode("just some words", now());
-        assert_eq!(m.severity, None);
-        assert_eq!(m.message, "just some words");
-    }
 
     #[tokio::test]
     async fn frames_are_read_by_octet_count_or_newline() {

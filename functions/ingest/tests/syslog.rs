@@ -195,6 +195,8 @@ async fn logger_messages_arrive_over_tcp_and_udp_in_both_rfc_formats() {
     assert_eq!(counted.attrs["syslog.msgid"], "PAY1");
     assert_eq!(counted.attrs["syslog.facility"], "local0");
     assert!(counted.host.is_some(), "logger sends its hostname");
+    assert_eq!(counted.attrs["program"], "payments");
+    assert_eq!(events[0].attrs["program"], "nginx", "the 3164 TAG");
     let _ = l.stop.send(true);
     l.task.await.unwrap();
 }

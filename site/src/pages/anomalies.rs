@@ -70,6 +70,7 @@ pub fn AnomalyList() -> impl IntoView {
         }
     };
     view! {
+        <h1 class="visually-hidden">"Anomalies"</h1>
         <section class="card">
             <div class="filters">
                 <div class="field">

@@ -88,10 +88,14 @@ pub fn Overview() -> impl IntoView {
         ctx.tick.track();
         load(ctx.base(), range)
     });
-    move || match data.get() {
+    let body = move || match data.get() {
         None => view! { <Loading what="overview"/> }.into_any(),
         Some(Err(e)) => view! { <ErrorBanner message=e/> }.into_any(),
         Some(Ok(d)) => view! { <OverviewBody data=d crosshair=crosshair/> }.into_any(),
+    };
+    view! {
+        <h1 class="visually-hidden">"Overview"</h1>
+        {body}
     }
 }
 

@@ -297,6 +297,7 @@ pub fn Tail() -> impl IntoView {
     let needle = Memo::new(move |_| ctx.tail_filter.with(|f| f.text.clone()));
 
     view! {
+        <h1 class="visually-hidden">"Live tail"</h1>
         <section class="card tail">
             <div class="filters">
                 <label class="field">

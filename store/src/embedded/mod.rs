@@ -16,10 +16,12 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 
+mod idempotency;
+
 use crate::StoreError;
 use crate::ports::{
-    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
-    LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
+    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage,
+    LogQuery, LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
 };
 
 /// File name of the database inside the data directory.
@@ -111,6 +113,7 @@ impl EmbeddedStore {
         let path = dir.join(DB_FILE);
         let writer = open_connection(&path)?;
         writer.execute_batch(SCHEMA)?;
+        writer.execute_batch(idempotency::SCHEMA)?;
         writer.execute(
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
             [],
@@ -213,6 +216,15 @@ impl EventQueue for EmbeddedStore {
             Ok(format!("{:012}", conn.last_insert_rowid()))
         })
         .await
+    }
+
+    async fn append_idempotent(
+        &self,
+        key: &str,
+        retain: std::time::Duration,
+        events: &[LogEvent],
+    ) -> Result<Appended, StoreError> {
+        self.append_with_key(key, retain, events).await
     }
 
     async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError> {

@@ -10,6 +10,12 @@ use anomalog_core::{
 };
 use anomalog_store::{AnomalyQuery, Delivery, LogCursor, LogQuery, Stores};
 
+mod idempotency;
+pub use idempotency::{
+    queue_appends_each_idempotency_key_once, queue_forgets_idempotency_keys_after_their_retention,
+    queue_full_refuses_an_idempotent_append_without_keeping_its_key,
+};
+
 pub fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + secs, 0).unwrap()
 }

@@ -1,0 +1,215 @@
+// Accessibility: every dashboard page, with data, passes axe-core with no
+// serious or critical violation, at laptop and phone sizes, in both themes.
+//
+// The built dashboard (site/dist) in headless Chromium against a real
+// `anomalog up` fed over POST /ingest; axe-core (npm, pinned in
+// package.json) is injected into each page. A page other developers add is
+// covered by appending it to PAGES. Environment as dashboard.test.mjs:
+//   ANOMALOG_BIN  the anomalog binary (default target/debug/anomalog)
+//   CHROMIUM      the browser (default /usr/bin/chromium)
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
+const siteDir = path.join(root, "site/dist");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const VIEWPORTS = {
+  laptop: { width: 1366, height: 768 },
+  phone: { width: 390, height: 844 },
+};
+const SCHEMES = ["dark", "light"];
+
+/**
+ * Every page: its URL fragment (a function of the data, for detail pages) and
+ * a selector that is present once its data is drawn.
+ */
+const PAGES = [
+  { name: "overview", hash: () => "#/", ready: '[data-chart="volume"] rect.bar' },
+  { name: "tail", hash: () => "#/tail", ready: ".logrow" },
+  { name: "anomalies", hash: () => "#/anomalies", ready: ".arow, .anomalyrow, [data-anomaly-id]" },
+  {
+    name: "anomaly detail",
+    hash: (data) => `#/anomalies/${encodeURIComponent(data.anomalyId)}`,
+    ready: "h1",
+  },
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what, fn, timeoutMs = 30_000) {
+  const started = Date.now();
+  let last;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+/** Steady traffic of three services over ten minutes, and a burst of errors. */
+function dataset(now) {
+  const levels = ["DEBUG", "INFO", "INFO", "INFO", "WARN", "ERROR", "TRACE"];
+  const services = ["checkout", "search", "payments"];
+  const events = [];
+  for (let i = 0; i < 360; i++) {
+    events.push({
+      ts: new Date(now - 600_000 + i * 1_600).toISOString(),
+      service: services[i % 3],
+      host: `host-${i % 2}`,
+      level: levels[i % levels.length],
+      message: `request ${i} served in ${(i * 7) % 300}ms`,
+    });
+  }
+  for (let i = 0; i < 40; i++) {
+    events.push({
+      ts: new Date(now - 90_000 + i * 200).toISOString(),
+      service: "payments",
+      host: "pay-1",
+      level: "ERROR",
+      message: `card processor timeout (order ${7000 + i})`,
+    });
+  }
+  events.push({
+    ts: new Date(now - 2_000).toISOString(),
+    service: "search",
+    level: "FATAL",
+    message: "index shard 7 unreadable",
+  });
+  return events;
+}
+
+let server;
+let serverLog = "";
+let base;
+let dataDir;
+let browser;
+const data = {};
+
+async function getJson(p) {
+  const r = await fetch(base + p);
+  if (!r.ok) throw new Error(`${p}: ${r.status}`);
+  return r.json();
+}
+
+before(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-a11y-test-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
+  delete env.ANOMALOG_API_KEYS;
+  delete env.DISCORD_WEBHOOK_URL;
+  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
+    cwd: dataDir,
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  server.stderr.on("data", (d) => {
+    serverLog += d.toString();
+  });
+  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
+  const events = dataset(Date.now());
+  const r = await fetch(`${base}/ingest`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(events),
+  });
+  assert.equal(r.status, 202, await r.text());
+  await waitFor(
+    "every posted event in the rollups",
+    async () => (await getJson("/api/stats/breakdown?from=now-1h")).total === events.length,
+  );
+  data.anomalyId = await waitFor("an anomaly", async () => (await getJson("/api/anomalies")).items[0]?.id);
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGINT");
+    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The serious and critical violations axe finds in the page as it is now. */
+async function violations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { resultTypes: ["violations"] }),
+  );
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({
+      rule: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.length,
+      first: v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")}: ${n.failureSummary?.split("\n")[1] ?? ""}`),
+    }));
+}
+
+describe("accessibility (axe-core)", { timeout: 300_000 }, () => {
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    for (const scheme of SCHEMES) {
+      test(`every page at ${size} size (${viewport.width}x${viewport.height}), ${scheme} theme`, async () => {
+        const context = await browser.newContext({ viewport, colorScheme: scheme, deviceScaleFactor: 1 });
+        await context.addInitScript((theme) => {
+          localStorage.setItem("anomalog.theme", theme);
+          localStorage.setItem("anomalog.refresh", "0");
+        }, scheme);
+        const page = await context.newPage();
+        const found = {};
+        for (const p of PAGES) {
+          await page.goto(`${base}/${p.hash(data)}`);
+          await page.waitForSelector(p.ready, { timeout: 20_000 });
+          // Charts and lists fade in; let their final colours settle.
+          await page.waitForLoadState("networkidle");
+          const headings = await page.$$eval("h1", (hs) => hs.map((h) => h.textContent.trim()));
+          assert.equal(headings.length, 1, `${p.name}: one h1 (found ${JSON.stringify(headings)})`);
+          const v = await violations(page);
+          if (v.length > 0) found[p.name] = v;
+        }
+        await context.close();
+        assert.deepEqual(found, {}, `serious or critical axe violations:\n${JSON.stringify(found, null, 2)}`);
+      });
+    }
+  }
+});
+
+process.on("exit", () => {
+  if (process.exitCode && serverLog) process.stderr.write(`server log:\n${serverLog}\n`);
+});
