@@ -16,6 +16,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 
+pub mod keys;
+
 use crate::StoreError;
 use crate::ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
