@@ -10,6 +10,8 @@
 
 pub mod auth;
 pub mod bulk;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod loki;
 pub mod metrics;
 pub mod otlp;
