@@ -2,6 +2,7 @@
 
 mod backtest;
 mod eval;
+mod keys;
 mod patterns;
 mod prometheus;
 mod series_csv;
@@ -34,6 +35,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Mine log templates: prints `<pattern id>\t<template>` per input line.
     Patterns(patterns::PatternsArgs),
+    /// Create, list and revoke API keys with scopes (ingest, read, admin).
+    Keys(keys::KeysArgs),
 }
 
 #[tokio::main]
@@ -51,5 +54,6 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Eval(args) => eval::run(&settings::load_file(cli.config.as_deref())?, &args),
         Command::Patterns(args) => patterns::run(&args),
+        Command::Keys(args) => keys::run(cli.config.as_deref(), args).await,
     }
 }

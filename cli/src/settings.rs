@@ -36,6 +36,16 @@ pub fn init_tracing() -> anyhow::Result<()> {
 
 /// Builds the configuration of `anomalog up`.
 pub fn load(file: Option<&Path>, args: &UpArgs) -> anyhow::Result<Config> {
+    load_with(file, args.addr.as_deref(), args.data_dir.as_deref())
+}
+
+/// Like [`load`], for commands other than `up`: the address and data
+/// directory given on their command line, if any.
+pub fn load_with(
+    file: Option<&Path>,
+    addr: Option<&str>,
+    data_dir: Option<&Path>,
+) -> anyhow::Result<Config> {
     let mut config = load_file(file)?;
     // A missing .env is the normal case; a malformed one is reported.
     if let Err(e) = dotenvy::dotenv()
@@ -45,10 +55,10 @@ pub fn load(file: Option<&Path>, args: &UpArgs) -> anyhow::Result<Config> {
     }
     let vars: BTreeMap<String, String> = std::env::vars().collect();
     config.apply_env(&vars).context("invalid configuration")?;
-    if let Some(addr) = &args.addr {
-        config.server.addr = addr.clone();
+    if let Some(addr) = addr {
+        config.server.addr = addr.to_owned();
     }
-    if let Some(dir) = &args.data_dir {
+    if let Some(dir) = data_dir {
         config.storage.data_dir = dir.display().to_string();
     }
     config.validate().context("invalid configuration")?;

@@ -58,7 +58,7 @@ pub struct UpArgs {
 
 /// Runs until Ctrl-C or SIGTERM, then shuts down cleanly: stops accepting,
 /// finishes in-flight requests, runs a last detect pass.
-pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     let storage = if config.backends.external() {
         format!(
             "Redis stream '{}' + MongoDB database '{}'",
@@ -68,14 +68,20 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
         format!("embedded in {}", config.storage.data_dir)
     };
     let addr: SocketAddr = config.server.addr.parse().context("server.addr")?;
+    let keys = anomalog_store::keys::connect_keys(&config)
+        .await
+        .context("opening the API key store")?;
+    let stored_keys = keys.list().await.context("reading the API keys")?.len();
     if !addr.ip().is_loopback()
         && config.ingest.api_keys.is_empty()
+        && stored_keys == 0
         && !(config.server.allow_open || args.allow_open)
     {
         anyhow::bail!(
             "refusing to serve {addr} without API keys: anyone who can reach it could read \
-             every log and write any; set ANOMALOG_API_KEYS (ingest.api_keys), listen on \
-             127.0.0.1, or pass --allow-open (server.allow_open = true) to run open on purpose"
+             every log and write any; create a key (anomalog keys create), set \
+             ANOMALOG_API_KEYS (ingest.api_keys), listen on 127.0.0.1, or pass --allow-open \
+             (server.allow_open = true) to run open on purpose"
         );
     }
     let stores = anomalog_store::connect(&config)
@@ -83,15 +89,17 @@ pub async fn run(config: Config, args: UpArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening storage ({storage})"))?;
     let metrics = crate::prometheus::install().context("installing the metrics recorder")?;
 
-    let read_keys = std::sync::Arc::new(config.ingest.api_keys.clone());
+    if args.demo && config.ingest.api_keys.is_empty() && stored_keys > 0 {
+        // The demo shipper needs a key too: one of this process only.
+        config.ingest.api_keys.push(crate::keys::generate()?);
+    }
+    let ingest = IngestState::new(stores.queue.clone(), config.ingest.clone()).with_key_store(keys);
+    let read_auth = ingest.auth.clone();
     let app = Router::new()
-        .merge(anomalog_ingest::router(IngestState::new(
-            stores.queue.clone(),
-            config.ingest.clone(),
-        )))
+        .merge(anomalog_ingest::router(ingest))
         .merge(anomalog_api::router(ApiState::new(stores.clone())).layer(
             axum::middleware::from_fn(move |req, next| {
-                crate::server::require_read_key(read_keys.clone(), req, next)
+                crate::server::require_read_key(read_auth.clone(), req, next)
             }),
         ))
         .merge(crate::prometheus::router(metrics, stores.clone()))

@@ -58,13 +58,12 @@ pub fn query(pairs: &[(&str, String)]) -> String {
 /// GETs `path` (starting with `/api/`) and decodes the JSON body. Errors are
 /// sentences for the page: the API's own `error` message when it sent one.
 pub async fn get<T: DeserializeOwned>(base: &str, path: &str) -> Result<T, String> {
-    let url = format!("{base}{path}");
-    let response = gloo_net::http::Request::get(&url)
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach the API at {}: {e}", display_base(base)))?;
+    let response = request(base, path, crate::key_prompt::stored_key().as_deref()).await?;
     if !response.ok() {
         let status = response.status();
+        if status == 401 {
+            crate::key_prompt::unauthorized();
+        }
         let detail = response
             .json::<ApiErrorBody>()
             .await
@@ -76,6 +75,34 @@ pub async fn get<T: DeserializeOwned>(base: &str, path: &str) -> Result<T, Strin
         .json::<T>()
         .await
         .map_err(|e| format!("unexpected answer from {path}: {e}"))
+}
+
+/// GETs `path` with `key` (if any) as a bearer key.
+async fn request(
+    base: &str,
+    path: &str,
+    key: Option<&str>,
+) -> Result<gloo_net::http::Response, String> {
+    let url = format!("{base}{path}");
+    let mut request = gloo_net::http::Request::get(&url);
+    if let Some(key) = key {
+        request = request.header("Authorization", &format!("Bearer {key}"));
+    }
+    request
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the API at {}: {e}", display_base(base)))
+}
+
+/// Whether `key` may read: `Err` says why not, in a sentence for the page.
+pub async fn check_key(base: &str, key: &str) -> Result<(), String> {
+    let response = request(base, "/api/services?limit=1", Some(key)).await?;
+    match response.status() {
+        200..=299 => Ok(()),
+        401 => Err("That key was refused: it is not a valid key.".to_owned()),
+        403 => Err("That key was refused: it lacks the read scope.".to_owned()),
+        status => Err(format!("The API answered {status}; try again.")),
+    }
 }
 
 fn display_base(base: &str) -> &str {

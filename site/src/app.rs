@@ -295,6 +295,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Header/>
+        <crate::key_prompt::KeyPrompt/>
         <main class="page">{page}</main>
         <footer class="footer">
             <span>"anomalog"</span>

@@ -5,6 +5,7 @@
 mod api;
 mod app;
 mod charts;
+mod key_prompt;
 mod pages;
 mod stats;
 mod time;

@@ -14,6 +14,7 @@
 pub mod connect;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod keys;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod ports;
@@ -32,6 +33,7 @@ pub use ports::{
     AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage,
     LogQuery, LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
 };
+pub use ports::{ApiKeyRecord, KeyStore, Scope};
 #[cfg(feature = "redis")]
 pub use redis_queue::{RedisQueue, RedisQueueConfig};
 

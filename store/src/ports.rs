@@ -282,3 +282,65 @@ impl Stores {
         }
     }
 }
+
+/// What an API key may do. Keys from `ANOMALOG_API_KEYS` have every scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Write logs: `POST /ingest` and the shipper protocols.
+    Ingest,
+    /// Read logs, rollups and anomalies: the `/api` routes and the dashboard.
+    Read,
+    /// Operate the deployment (reserved for management routes; grants
+    /// neither ingest nor read by itself).
+    Admin,
+}
+
+impl Scope {
+    /// Every scope, in order.
+    pub const ALL: [Scope; 3] = [Scope::Ingest, Scope::Read, Scope::Admin];
+
+    /// The scope's name, as written on the command line and stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Ingest => "ingest",
+            Scope::Read => "read",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// The scope called `name` (case-insensitive), if any.
+    pub fn parse(name: &str) -> Option<Scope> {
+        Scope::ALL
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// A stored API key. The key itself is never stored: only the SHA-256 digest
+/// of it (keys are high-entropy random strings, so a plain digest is enough).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Unique name, chosen by the operator (`anomalog keys create --name`).
+    pub name: String,
+    /// Lower-case hex SHA-256 of the key.
+    pub digest: String,
+    /// Sorted, without duplicates.
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// API keys managed by `anomalog keys`; read by ingest and the API to
+/// authorize requests.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Stores a new key; [`StoreError::Invalid`] naming it when a key of that
+    /// name exists already.
+    async fn create(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+
+    /// Every key, by name.
+    async fn list(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Deletes the key called `name`; whether there was one.
+    async fn revoke(&self, name: &str) -> Result<bool, StoreError>;
+}

@@ -287,3 +287,9 @@ async fn connection_errors_never_show_the_password() {
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+#[tokio::test]
+async fn keys_are_created_listed_and_revoked_by_name() {
+    let (_, mongo) = connect_mongo(7).await;
+    contract::keys::keys_are_created_listed_and_revoked_by_name(&mongo).await;
+}

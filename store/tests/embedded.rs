@@ -134,3 +134,10 @@ async fn data_survives_reopening_the_store() {
         1
     );
 }
+
+#[tokio::test]
+async fn keys_are_created_listed_and_revoked_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = anomalog_store::embedded::keys::EmbeddedKeyStore::open(dir.path()).unwrap();
+    contract::keys::keys_are_created_listed_and_revoked_by_name(&keys).await;
+}

@@ -45,7 +45,7 @@ pub const ANNOUNCED_VERSION: &str = "8.17.0";
 const PRODUCT_HEADER: &str = "x-elastic-product";
 
 /// One item of a bulk request, in request order.
-enum Item<'a> {
+pub(crate) enum Item<'a> {
     /// An `index` or `create` action and its document.
     Write {
         action: &'static str,
@@ -62,7 +62,7 @@ enum Item<'a> {
 }
 
 /// Why a bulk request as a whole could not be read.
-struct Malformed(String);
+pub(crate) struct Malformed(pub(crate) String);
 
 pub(crate) async fn bulk(
     State(state): State<IngestState>,
@@ -411,7 +411,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
 }
 
 /// Splits the body into items. Blank lines are skipped, as Elasticsearch does.
-fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
+pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
     let mut lines = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))

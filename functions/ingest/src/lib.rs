@@ -8,7 +8,10 @@
 //! limit ([`rate_limit`]) answers 429 before anything is stored. Every answer is
 //! counted in the [`metrics`] (names and meaning there).
 
+pub mod auth;
 pub mod bulk;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod idempotency;
 pub mod loki;
 pub mod metrics;
@@ -35,7 +38,6 @@ use axum::routing::post;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use anomalog_core::config::IngestConfig;
 use anomalog_core::parse::{BodyFormat, ParseDefaults, ParseError, Rejection, parse_body};
@@ -62,6 +64,8 @@ pub struct IngestState {
     /// Bytes of requests being read, decoded and parsed, over all requests
     /// (`ingest.max_inflight_bytes` permits).
     pub inflight: Arc<tokio::sync::Semaphore>,
+    /// Who may write: [`auth`].
+    pub auth: Arc<auth::Authenticator>,
 }
 
 impl IngestState {
@@ -75,8 +79,16 @@ impl IngestState {
                     .max_inflight_bytes
                     .min(tokio::sync::Semaphore::MAX_PERMITS),
             )),
+            auth: Arc::new(auth::Authenticator::from_keys(&config.api_keys)),
             config: Arc::new(config),
         }
+    }
+
+    /// Also accepts the keys of `keys` (`anomalog keys`), with their scopes.
+    pub fn with_key_store(mut self, keys: Arc<dyn anomalog_store::KeyStore>) -> IngestState {
+        self.auth =
+            Arc::new(auth::Authenticator::from_keys(&self.config.api_keys).with_store(keys));
+        self
     }
 }
 
@@ -115,6 +127,8 @@ pub struct IngestReceipt {
 pub enum IngestError {
     #[error("missing or invalid API key: send 'Authorization: Bearer <key>'")]
     Unauthorized,
+    #[error("this API key lacks the '{scope}' scope")]
+    Forbidden { scope: &'static str },
     #[error("request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -159,6 +173,7 @@ impl IngestError {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             IngestError::Unauthorized => StatusCode::UNAUTHORIZED,
+            IngestError::Forbidden { .. } => StatusCode::FORBIDDEN,
             IngestError::PayloadTooLarge { .. } | IngestError::TooManyEvents(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -281,7 +296,10 @@ async fn accept(
     now: DateTime<Utc>,
 ) -> Result<(StatusCode, axum::Json<IngestReceipt>), IngestError> {
     let config = &state.config;
-    let key_index = authenticate(&config.api_keys, headers)?;
+    let key_index = state
+        .auth
+        .authorize(headers, anomalog_store::Scope::Ingest)
+        .await?;
     let idempotency_key = idempotency::scoped_key(headers)?;
     // Reserve the memory this request may take before reading it: the body
     // on the wire, plus what decoding and parsing make of it (the decoded
@@ -499,45 +517,6 @@ pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Checks the bearer key (the scheme's case does not matter); returns the
-/// index of the matching key, or `None` when authentication is off (no
-/// keys). The read API of `anomalog up` uses it too.
-pub fn authenticate(keys: &[String], headers: &HeaderMap) -> Result<Option<usize>, IngestError> {
-    if keys.is_empty() {
-        return Ok(None);
-    }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, key)| key.trim())
-        .ok_or(IngestError::Unauthorized)?;
-    // Compare digests with every key (no early exit): timing tells neither
-    // which key matched, nor how much of one, nor its length.
-    let presented = Sha256::digest(presented.as_bytes());
-    keys.iter()
-        .enumerate()
-        .fold(None, |found, (i, k)| {
-            if constant_time_eq(&Sha256::digest(k.as_bytes()), &presented) {
-                Some(i)
-            } else {
-                found
-            }
-        })
-        .map(Some)
-        .ok_or(IngestError::Unauthorized)
-}
-
-/// Compares without an early exit, so response timing does not leak how much of
-/// a key matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Reads and drops up to `limit` bytes of `body`, holding one chunk at a time.
 async fn discard_body(body: Body, limit: usize) {
     use http_body_util::BodyExt;
@@ -639,31 +618,6 @@ fn sniff(body: &[u8]) -> BodyFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_compares_whole_keys() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-    }
-
-    #[test]
-    fn the_bearer_scheme_is_case_insensitive_and_keys_are_exact() {
-        let keys = vec!["k1".to_owned(), "secret".to_owned()];
-        let with = |value: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-            authenticate(&keys, &h)
-        };
-        assert_eq!(with("Bearer secret").unwrap(), Some(1));
-        assert_eq!(with("BEARER secret").unwrap(), Some(1));
-        assert_eq!(with("bEaReR k1").unwrap(), Some(0));
-        assert!(with("Bearer secre").is_err());
-        assert!(with("Basic secret").is_err());
-        assert!(with("Bearersecret").is_err());
-        assert!(authenticate(&keys, &HeaderMap::new()).is_err());
-        assert_eq!(authenticate(&[], &HeaderMap::new()).unwrap(), None);
-    }
 
     #[test]
     fn stored_bytes_count_escapes() {

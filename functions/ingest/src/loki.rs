@@ -107,9 +107,9 @@ struct JsonPush {
 }
 
 /// A stream after decoding: its labels (or why they are unusable) and entries.
-struct Stream {
-    labels: Result<BTreeMap<String, String>, String>,
-    entries: Vec<Result<LokiEntry, String>>,
+pub(crate) struct Stream {
+    pub(crate) labels: Result<BTreeMap<String, String>, String>,
+    pub(crate) entries: Vec<Result<LokiEntry, String>>,
 }
 
 pub(crate) async fn push(
@@ -189,25 +189,12 @@ async fn accept(
 ) -> Result<Stored, IngestError> {
     let received = shipper::receive(state, headers, body).await?;
     let (content_type, mime) = shipper::content_type(headers);
-    let streams = match mime.as_str() {
-        "application/x-protobuf" | "application/protobuf" => {
-            let raw = snappy(&received.body, state.config.max_decoded_bytes)?;
-            let request = PushRequest::decode(raw.as_slice()).map_err(|e| {
-                IngestError::Unparsable(format!("body is not a Loki PushRequest: {e}"))
-            })?;
-            request.streams.into_iter().map(stream_from_proto).collect()
-        }
-        "application/json" | "" => {
-            let push: JsonPush = serde_json::from_slice(&received.body).map_err(|e| {
-                IngestError::Unparsable(format!("body is not a Loki JSON push: {e}"))
-            })?;
-            push.streams.into_iter().map(stream_from_json).collect()
-        }
-        _ => {
-            return Err(IngestError::UnsupportedMediaType(content_type.to_owned()));
-        }
-    };
-    let streams: Vec<Stream> = streams;
+    let streams = decode_streams(
+        &received.body,
+        &mime,
+        content_type,
+        state.config.max_decoded_bytes,
+    )?;
     shipper::check_count(state, streams.iter().map(|s| s.entries.len()).sum())?;
 
     let defaults = shipper::defaults(headers, params.service, now);
@@ -234,6 +221,31 @@ async fn accept(
         }
     }
     shipper::store(state, received.key_index, peer, batch).await
+}
+
+/// The streams of a push body of media type `mime` (snappy protobuf or JSON).
+pub(crate) fn decode_streams(
+    body: &[u8],
+    mime: &str,
+    content_type: &str,
+    limit: usize,
+) -> Result<Vec<Stream>, IngestError> {
+    match mime {
+        "application/x-protobuf" | "application/protobuf" => {
+            let raw = snappy(body, limit)?;
+            let request = PushRequest::decode(raw.as_slice()).map_err(|e| {
+                IngestError::Unparsable(format!("body is not a Loki PushRequest: {e}"))
+            })?;
+            Ok(request.streams.into_iter().map(stream_from_proto).collect())
+        }
+        "application/json" | "" => {
+            let push: JsonPush = serde_json::from_slice(body).map_err(|e| {
+                IngestError::Unparsable(format!("body is not a Loki JSON push: {e}"))
+            })?;
+            Ok(push.streams.into_iter().map(stream_from_json).collect())
+        }
+        _ => Err(IngestError::UnsupportedMediaType(content_type.to_owned())),
+    }
 }
 
 /// Decompresses a snappy block (Loki's framing of protobuf pushes) of at most `limit` bytes.

@@ -117,7 +117,7 @@ pub enum JsonBody {
             body = IngestErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer`")),
             example = json!({"error": "missing or invalid API key: send 'Authorization: Bearer <key>'"})),
-        (status = 403, description = "A page of another origin (an `Origin` header not in `server.cors_origins`) may not write.",
+        (status = 403, description = "The API key lacks the `ingest` scope, or a page of another origin (an `Origin` header not in `server.cors_origins`) may not write.",
             body = IngestErrorBody,
             example = json!({"error": "cross-origin request from 'https://elsewhere.example' refused: add the origin to server.cors_origins (ANOMALOG_CORS_ORIGINS) to allow it"})),
         (status = 408, description = "The body stalled longer than the body timeout, or the request took longer than the request timeout.",

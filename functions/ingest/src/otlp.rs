@@ -39,7 +39,7 @@ const JSON: &str = "application/json";
 
 /// The two encodings of OTLP/HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
+pub(crate) enum Encoding {
     Protobuf,
     Json,
 }
@@ -168,7 +168,7 @@ fn request_encoding(headers: &HeaderMap) -> Option<Encoding> {
     }
 }
 
-fn decode_request(
+pub(crate) fn decode_request(
     body: &[u8],
     encoding: Encoding,
 ) -> Result<ExportLogsServiceRequest, IngestError> {

@@ -16,8 +16,8 @@ use anomalog_core::config::IngestConfig;
 /// Whose bucket a request draws from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClientKey {
-    /// The index of the presented key in `ingest.api_keys` (the key itself is
-    /// a secret and is not kept twice).
+    /// The presented key's identity ([`crate::auth::KeyId`], from its digest:
+    /// the key itself is a secret and is not kept twice).
     ApiKey(usize),
     /// The peer address, when authentication is off.
     Peer(IpAddr),

@@ -17,8 +17,7 @@ use chrono::{DateTime, Utc};
 use anomalog_core::parse::{ParseDefaults, ParsedBatch, Rejection};
 
 use crate::{
-    IngestError, IngestState, authenticate, bulk, commit, decode, header_text, loki, metrics, otlp,
-    read_body,
+    IngestError, IngestState, bulk, commit, decode, header_text, loki, metrics, otlp, read_body,
 };
 
 /// `POST /v1/logs`, `POST /loki/api/v1/push`, `POST|PUT /_bulk` and
@@ -44,7 +43,10 @@ pub(crate) async fn receive(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Received, IngestError> {
-    let key_index = authenticate(&state.config.api_keys, headers)?;
+    let key_index = state
+        .auth
+        .authorize(headers, anomalog_store::Scope::Ingest)
+        .await?;
     let raw = read_body(body, state.config.max_body_bytes).await?;
     metrics::count(metrics::BODY_BYTES, raw.len());
     let body = decode(headers, raw, state.config.max_decoded_bytes)?;

@@ -2,7 +2,8 @@
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so a committed append
 //! survives a crash of the process or the machine. Blocking SQLite calls run on
-//! tokio's blocking pool; a writer connection and a reader connection let reads
+//! tokio's blocking pool; a writer connection, a pool of read connections
+//! ([`pool`]) and one for the queue status health reads let reads
 //! proceed while a write commits.
 
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 
 mod idempotency;
+pub mod keys;
+mod pool;
 
 use crate::StoreError;
 use crate::ports::{
@@ -86,7 +89,11 @@ CREATE INDEX IF NOT EXISTS deliveries_anomaly ON deliveries (anomaly_id, seq);
 pub struct EmbeddedStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
-    reader: Arc<Mutex<Connection>>,
+    /// Reads of logs, rollups, anomalies ([`pool::READERS`] at once).
+    readers: Arc<pool::ReaderPool>,
+    /// The queue status health reports: its own connection, so no long
+    /// read ever delays a health check.
+    status: Arc<Mutex<Connection>>,
     max_queue_entries: u64,
     reclaim_after_ms: i64,
 }
@@ -118,11 +125,13 @@ impl EmbeddedStore {
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
             [],
         )?;
-        let reader = open_connection(&path)?;
+        let readers = pool::ReaderPool::open(&path, pool::READERS)?;
+        let status = open_connection(&path)?;
         Ok(EmbeddedStore {
             path,
             writer: Arc::new(Mutex::new(writer)),
-            reader: Arc::new(Mutex::new(reader)),
+            readers: Arc::new(readers),
+            status: Arc::new(Mutex::new(status)),
             max_queue_entries,
             reclaim_after_ms: i64::try_from(DEFAULT_RECLAIM_AFTER.as_millis()).unwrap_or(i64::MAX),
         })
@@ -153,7 +162,7 @@ impl EmbeddedStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        run_blocking(self.reader.clone(), f).await
+        self.readers.run(f).await
     }
 }
 
@@ -290,7 +299,7 @@ impl EventQueue for EmbeddedStore {
     }
 
     async fn backlog(&self) -> Result<u64, StoreError> {
-        self.read(|conn| {
+        run_blocking(self.status.clone(), |conn| {
             let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
             Ok(u64::try_from(n).unwrap_or(0))
         })
@@ -298,7 +307,7 @@ impl EventQueue for EmbeddedStore {
     }
 
     async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.read(|conn| {
+        run_blocking(self.status.clone(), |conn| {
             let oldest: Option<i64> =
                 conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
             Ok(oldest.and_then(DateTime::from_timestamp_millis))

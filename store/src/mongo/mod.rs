@@ -38,6 +38,8 @@ use crate::ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, LogCursor, LogPage, LogQuery, LogStore,
     PersistReport, RollupStore, ServiceSummary,
 };
+mod keys;
+
 use crate::records::{MeasureRecord, PatternChangeRecord};
 use crate::{StoreError, redact};
 

@@ -1,6 +1,8 @@
 //! The storage contract: behaviour every adapter must show. Each function takes
 //! fresh, empty stores; adapter test files call every one of them.
 
+pub mod keys;
+
 use chrono::{DateTime, TimeZone, Utc};
 
 use anomalog_core::detect::reconcile::merge_stored;

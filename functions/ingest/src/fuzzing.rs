@@ -1,0 +1,39 @@
+//! Entry points for the fuzz targets (fuzz/): the shipper protocols'
+//! decoders without the HTTP and queue around them. Not a stable API.
+
+/// OTLP/HTTP logs (`json`: OTLP/JSON, else protobuf): the number of log
+/// records, or the refusal.
+pub fn otlp(body: &[u8], json: bool) -> Result<usize, String> {
+    let encoding = if json {
+        crate::otlp::Encoding::Json
+    } else {
+        crate::otlp::Encoding::Protobuf
+    };
+    let request = crate::otlp::decode_request(body, encoding).map_err(|e| e.to_string())?;
+    Ok(request
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .map(|s| s.log_records.len())
+        .sum())
+}
+
+/// A Loki push (`protobuf`: snappy protobuf, else JSON) decoded within
+/// `limit` bytes: the number of entries, or the refusal.
+pub fn loki(body: &[u8], protobuf: bool, limit: usize) -> Result<usize, String> {
+    let mime = if protobuf {
+        "application/x-protobuf"
+    } else {
+        "application/json"
+    };
+    let streams =
+        crate::loki::decode_streams(body, mime, mime, limit).map_err(|e| e.to_string())?;
+    Ok(streams.iter().map(|s| s.entries.len()).sum())
+}
+
+/// An Elasticsearch bulk body: the number of items, or the refusal.
+pub fn bulk(text: &str) -> Result<usize, String> {
+    crate::bulk::read_items(text)
+        .map(|items| items.len())
+        .map_err(|e| e.0)
+}

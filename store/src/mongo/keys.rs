@@ -1,0 +1,87 @@
+//! [`KeyStore`] on MongoDB: the `api_keys` collection, `_id` = the key's
+//! name (so names are unique without an index), `digest` the hex SHA-256 of
+//! the key (never the key), `scopes` an array of scope names.
+
+use async_trait::async_trait;
+use mongodb::bson::{Document, doc};
+
+use crate::StoreError;
+use crate::ports::{ApiKeyRecord, KeyStore, Scope};
+
+use super::{MongoStore, classify, date, get_date, get_string, is_duplicate_key};
+
+impl MongoStore {
+    fn api_keys(&self) -> mongodb::Collection<Document> {
+        self.db.collection("api_keys")
+    }
+}
+
+#[async_trait]
+impl KeyStore for MongoStore {
+    async fn create(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let scopes: Vec<&str> = key.scopes.iter().map(|s| s.name()).collect();
+        let inserted = self
+            .api_keys()
+            .insert_one(doc! {
+                "_id": &key.name,
+                "digest": &key.digest,
+                "scopes": scopes,
+                "created_at": date(key.created_at),
+            })
+            .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Err(StoreError::Invalid(format!(
+                "a key named '{}' exists already",
+                key.name
+            ))),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut cursor = self
+            .api_keys()
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .map_err(classify)?;
+        let mut keys = Vec::new();
+        while cursor.advance().await.map_err(classify)? {
+            let d = cursor
+                .deserialize_current()
+                .map_err(|e| StoreError::Corrupt(format!("api_keys: {e}")))?;
+            keys.push(key_from_doc(&d)?);
+        }
+        Ok(keys)
+    }
+
+    async fn revoke(&self, name: &str) -> Result<bool, StoreError> {
+        let deleted = self
+            .api_keys()
+            .delete_one(doc! { "_id": name })
+            .await
+            .map_err(classify)?;
+        Ok(deleted.deleted_count > 0)
+    }
+}
+
+fn key_from_doc(d: &Document) -> Result<ApiKeyRecord, StoreError> {
+    let name = get_string(d, "_id")?;
+    let scopes = d
+        .get_array("scopes")
+        .map_err(|e| StoreError::Corrupt(format!("api_keys.scopes: {e}")))?
+        .iter()
+        .map(|s| {
+            s.as_str().and_then(Scope::parse).ok_or_else(|| {
+                StoreError::Corrupt(format!("key '{name}' has an unknown scope {s}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ApiKeyRecord {
+        digest: get_string(d, "digest")?,
+        scopes,
+        created_at: get_date(d, "created_at")?,
+        name,
+    })
+}
