@@ -30,7 +30,8 @@ pub use embedded::EmbeddedStore;
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
-    LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
+    LogStore, PATTERN_BUCKET_SECS, PATTERN_EXAMPLES, PatternQuery, PatternRecord, PatternRollupRow,
+    PatternSighting, PatternStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
 };
 #[cfg(feature = "redis")]
 pub use redis_queue::{RedisQueue, RedisQueueConfig};

@@ -46,6 +46,7 @@ fn document() -> Value {
 /// Every field of a stored log set, so each one meets the schema.
 fn full_log(id: usize, ago_secs: i64, service: &str, level: Level) -> StoredLog {
     StoredLog {
+        pattern: None,
         id: format!("000000000001-{id:05}"),
         event: LogEvent {
             ts: now() - Duration::seconds(ago_secs),

@@ -138,6 +138,7 @@ async fn drain_queue(
             .iter()
             .flat_map(|entry| {
                 entry.events.iter().enumerate().map(|(i, event)| StoredLog {
+                    pattern: None,
                     id: StoredLog::id_for(&entry.id, i),
                     event: event.clone(),
                 })

@@ -19,6 +19,8 @@
 //! a re-delivery finds every id stored and changes nothing. This needs a
 //! replica set (a single node is enough), which `connect` checks.
 
+mod patterns;
+
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -191,6 +193,8 @@ impl MongoStore {
             .create_index(named(doc! { "anomaly_id": 1, "at": 1 }, "anomaly_at"))
             .await
             .map_err(classify)?;
+        self.ensure_pattern_indexes(ttl(doc! { "bucket": 1 }, "bucket_ttl"), retention)
+            .await?;
         Ok(())
     }
 
@@ -323,6 +327,7 @@ impl MongoStore {
         if new_docs.is_empty() {
             return Ok(report);
         }
+        self.add_pattern_rollups(session, &new_docs).await?;
         self.logs
             .insert_many(new_docs)
             .session(&mut *session)
@@ -444,6 +449,9 @@ impl LogStore for MongoStore {
         if !ts.is_empty() {
             filter.insert("ts", ts);
         }
+        if !query.patterns.is_empty() {
+            filter.insert("pattern", doc! { "$in": &query.patterns });
+        }
         if let Some(cursor) = &query.cursor {
             let at = date(cursor.ts);
             filter.insert(
@@ -489,6 +497,7 @@ impl LogStore for MongoStore {
             .delete_many(doc! { "bucket": { "$lt": date(cutoff) } })
             .await
             .map_err(classify)?;
+        self.delete_pattern_rollups_before(cutoff).await?;
         Ok(deleted.deleted_count)
     }
 }
@@ -854,6 +863,9 @@ fn log_to_doc(log: &StoredLog) -> Document {
     if e.truncated {
         d.insert("truncated", true);
     }
+    if let Some(pattern) = &log.pattern {
+        d.insert("pattern", pattern);
+    }
     d
 }
 
@@ -870,6 +882,7 @@ fn log_from_doc(d: &Document) -> Result<StoredLog, StoreError> {
     }
     let optional = |field: &str| d.get_str(field).ok().map(str::to_owned);
     Ok(StoredLog {
+        pattern: optional("pattern"),
         id: get_string(d, "_id")?,
         event: LogEvent {
             ts: get_date(d, "ts")?,

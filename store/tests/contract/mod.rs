@@ -10,6 +10,9 @@ use anomalog_core::{
 };
 use anomalog_store::{AnomalyQuery, Delivery, LogCursor, LogQuery, Stores};
 
+mod patterns;
+pub use patterns::*;
+
 pub fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + secs, 0).unwrap()
 }
@@ -23,6 +26,7 @@ fn stored(entry: &str, events: &[LogEvent]) -> Vec<StoredLog> {
         .iter()
         .enumerate()
         .map(|(i, e)| StoredLog {
+            pattern: None,
             id: StoredLog::id_for(entry, i),
             event: e.clone(),
         })
