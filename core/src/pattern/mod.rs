@@ -438,6 +438,12 @@ impl Miner {
         self.slot_of(id).map(|slot| self.pattern(slot).template())
     }
 
+    /// Messages counted for the current pattern of a pattern id handed out
+    /// earlier (merged patterns included); `None` once evicted.
+    pub fn count(&self, id: PatternId) -> Option<u64> {
+        self.slot_of(id).map(|slot| self.pattern(slot).count)
+    }
+
     /// The live patterns, oldest first.
     pub fn patterns(&self) -> Vec<PatternSnapshot> {
         let mut all: Vec<PatternSnapshot> = self

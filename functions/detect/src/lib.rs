@@ -7,6 +7,7 @@
 //! in the [`metrics`].
 
 pub mod metrics;
+mod patterns;
 mod worker;
 
 pub use worker::{DetectWorker, LAMBDA_CONSUMER, RETENTION_EVERY, TickReport, UP_CONSUMER};
@@ -128,13 +129,14 @@ async fn drain_queue(
     max_entries: usize,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
+    let mut miners = patterns::PassMiners::default();
     while report.entries < max_entries {
         let batch = CLAIM_BATCH.min(max_entries - report.entries);
         let entries = stores.queue.claim(consumer, batch).await?;
         if entries.is_empty() {
             break;
         }
-        let logs: Vec<StoredLog> = entries
+        let mut logs: Vec<StoredLog> = entries
             .iter()
             .flat_map(|entry| {
                 entry.events.iter().enumerate().map(|(i, event)| StoredLog {
@@ -144,7 +146,9 @@ async fn drain_queue(
                 })
             })
             .collect();
+        miners.assign(stores, &mut logs).await?;
         let persisted = stores.logs.persist(&logs).await?;
+        miners.save(stores).await?;
         let ids: Vec<String> = entries.into_iter().map(|e| e.id).collect();
         stores.queue.ack(&ids).await?;
         report.entries += ids.len();
