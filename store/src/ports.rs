@@ -261,7 +261,7 @@ impl Stores {
 
 /// Seconds of one pattern rollup bucket: pattern counts are kept per minute
 /// (the level rollups per [`anomalog_core::rollup::FINE_BUCKET_SECS`]).
-pub const PATTERN_BUCKET_SECS: i64 = 60;
+pub const PATTERN_BUCKET_SECS: i64 = anomalog_core::pattern::judge::PATTERN_BUCKET_SECS;
 
 /// Examples kept with a pattern record.
 pub const PATTERN_EXAMPLES: usize = 3;

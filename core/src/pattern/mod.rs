@@ -45,6 +45,7 @@
 //! too. A [`MinerSnapshot`] (serde) saves and restores the whole state.
 
 pub mod header;
+pub mod judge;
 mod token;
 
 use std::collections::{HashMap, VecDeque};

@@ -14,9 +14,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Duration, Utc};
+
+use anomalog_core::detect::DetectConfig;
+use anomalog_core::pattern::judge::{
+    self, NoveltySettings, PatternCount, PatternFacts, ServicePatterns,
+};
 use anomalog_core::pattern::{Miner, MinerConfig, MinerSnapshot, PatternId};
-use anomalog_core::{Level, StoredLog};
-use anomalog_store::{PATTERN_EXAMPLES, PatternSighting, StoreError, Stores};
+use anomalog_core::{Anomaly, AnomalyStatus, Level, StoredLog};
+use anomalog_store::{PATTERN_EXAMPLES, PatternQuery, PatternSighting, StoreError, Stores};
+
+use crate::PassReport;
+
+/// Most pattern records read for one service or one listing (a miner keeps
+/// at most 2,000 live patterns; merged ones add to that).
+const MAX_PATTERNS_READ: usize = 20_000;
 
 /// Longest example message kept with a pattern record, in characters.
 const EXAMPLE_CHARS: usize = 500;
@@ -34,8 +46,8 @@ pub(crate) struct PassMiners {
 }
 
 struct Seen {
-    first: chrono::DateTime<chrono::Utc>,
-    last: chrono::DateTime<chrono::Utc>,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
     max_level: Level,
     examples: Vec<String>,
 }
@@ -217,4 +229,138 @@ impl PassMiners {
 
 fn example(message: &str) -> String {
     message.chars().take(EXAMPLE_CHARS).collect()
+}
+
+/// The pattern facts of one service, merged ones included.
+async fn service_patterns(stores: &Stores, service: &str) -> Result<ServicePatterns, StoreError> {
+    let records = stores
+        .patterns
+        .patterns(&PatternQuery {
+            service: Some(service.to_owned()),
+            include_merged: true,
+            limit: MAX_PATTERNS_READ,
+            ..PatternQuery::default()
+        })
+        .await?;
+    Ok(ServicePatterns::new(
+        records
+            .into_iter()
+            .map(|r| PatternFacts {
+                id: r.id,
+                template: r.template,
+                first_seen: r.first_seen,
+                last_seen: r.last_seen,
+                total: r.total,
+                max_level: r.max_level,
+                examples: r.examples,
+                merged_into: r.merged_into,
+            })
+            .collect(),
+    ))
+}
+
+async fn counts(
+    stores: &Stores,
+    service: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<PatternCount>, StoreError> {
+    Ok(stores
+        .patterns
+        .pattern_rollups(Some(service), &[], from, to)
+        .await?
+        .into_iter()
+        .map(|r| PatternCount {
+            pattern: r.pattern,
+            bucket: r.bucket,
+            count: r.count,
+        })
+        .collect())
+}
+
+/// Sets the explanation of every anomaly about to be written: the patterns
+/// that changed most between its baseline and its window.
+pub(crate) async fn explain_all(
+    stores: &Stores,
+    anomalies: &mut [Anomaly],
+) -> Result<(), StoreError> {
+    let mut by_service: HashMap<String, ServicePatterns> = HashMap::new();
+    for anomaly in anomalies.iter_mut() {
+        if !by_service.contains_key(&anomaly.service) {
+            let patterns = service_patterns(stores, &anomaly.service).await?;
+            by_service.insert(anomaly.service.clone(), patterns);
+        }
+        let Some(patterns) = by_service.get(&anomaly.service) else {
+            continue;
+        };
+        let (from, _) = judge::baseline_of(anomaly);
+        let to = anomaly.window_end + Duration::seconds(judge::PATTERN_BUCKET_SECS);
+        let rows = counts(stores, &anomaly.service, from, to).await?;
+        anomaly.explanation = judge::explain(anomaly, &rows, patterns);
+    }
+    Ok(())
+}
+
+/// Finds `new_pattern` anomalies among the patterns first seen within the
+/// lookback and writes those that are new or changed status.
+pub(crate) async fn detect_new_patterns(
+    stores: &Stores,
+    cfg: &DetectConfig,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), StoreError> {
+    let since = now - cfg.lookback();
+    let recent = stores
+        .patterns
+        .patterns(&PatternQuery {
+            since: Some(since),
+            limit: MAX_PATTERNS_READ,
+            ..PatternQuery::default()
+        })
+        .await?;
+    let mut services: Vec<String> = recent
+        .into_iter()
+        .filter(|r| r.first_seen >= since)
+        .map(|r| r.service)
+        .collect();
+    services.sort();
+    services.dedup();
+    let settings = NoveltySettings::default();
+    let mut writes = Vec::new();
+    for service in services {
+        let patterns = service_patterns(stores, &service).await?;
+        let rows = counts(
+            stores,
+            &service,
+            since,
+            now + Duration::seconds(judge::PATTERN_BUCKET_SECS),
+        )
+        .await?;
+        for mut anomaly in
+            judge::new_pattern_anomalies(&service, &patterns, &rows, &settings, since, now)
+        {
+            let stored = stores.anomalies.get(&anomaly.id).await?;
+            if let Some(stored) = &stored {
+                if stored.status == anomaly.status && stored.observed == anomaly.observed {
+                    continue;
+                }
+                anomaly.first_seen = stored.first_seen;
+            }
+            match (stored.map(|s| s.status), anomaly.status) {
+                (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => report.opened += 1,
+                (Some(AnomalyStatus::Open), AnomalyStatus::Resolved) => report.resolved += 1,
+                _ => {}
+            }
+            let (from, _) = judge::baseline_of(&anomaly);
+            let to = anomaly.window_end + Duration::seconds(judge::PATTERN_BUCKET_SECS);
+            let around = counts(stores, &service, from, to).await?;
+            anomaly.explanation = judge::explain(&anomaly, &around, &patterns);
+            writes.push(anomaly);
+        }
+    }
+    if !writes.is_empty() {
+        stores.anomalies.upsert(&writes).await?;
+        report.anomalies_written += writes.len();
+    }
+    Ok(())
 }
