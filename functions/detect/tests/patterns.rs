@@ -10,11 +10,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use anomalog_core::detect::DetectConfig;
-use anomalog_core::{Level, LogEvent};
+use anomalog_core::{AnomalyKind, Level, LogEvent};
 use anomalog_detect::run_pass;
 use anomalog_store::{
-    EmbeddedStore, LogQuery, MongoConfig, MongoStore, PatternQuery, RedisQueue, RedisQueueConfig,
-    Stores,
+    AnomalyQuery, EmbeddedStore, LogQuery, MongoConfig, MongoStore, PatternQuery, RedisQueue,
+    RedisQueueConfig, Stores,
 };
 use anomalog_testkit::{RedisServer, mongo_target};
 
@@ -183,4 +183,104 @@ async fn pattern_ids_are_stable_across_passes_and_restarts_on_redis_and_mongodb(
     let stores = production(&redis, &target.uri, &target.database).await;
     // A new connection to the same servers, as a new Lambda instance has.
     ids_stay_stable(stores, || production(&redis, &target.uri, &target.database)).await;
+}
+
+/// Twenty minutes of ordinary traffic, then a never-seen error 30 times.
+async fn normal_then_new_error(stores: &Stores, cfg: &DetectConfig) {
+    for minute in 0..20 {
+        stores
+            .queue
+            .append(&traffic("shop", minute * 60, 15))
+            .await
+            .unwrap();
+    }
+    run_pass(stores, cfg, "c", t0() + Duration::minutes(20))
+        .await
+        .unwrap();
+    let errors: Vec<LogEvent> = (0..30)
+        .map(|i| {
+            LogEvent::new(
+                t0() + Duration::minutes(20) + Duration::milliseconds(i * 300),
+                "shop",
+                Level::Error,
+                "payment provider refused the charge: gateway unavailable",
+            )
+        })
+        .collect();
+    stores.queue.append(&errors).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_never_seen_error_is_one_new_pattern_anomaly_named_in_its_explanation() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    let cfg = DetectConfig::default();
+    normal_then_new_error(&stores, &cfg).await;
+    for s in [12, 30, 50] {
+        run_pass(
+            &stores,
+            &cfg,
+            "c",
+            t0() + Duration::minutes(20) + Duration::seconds(s),
+        )
+        .await
+        .unwrap();
+    }
+    let all = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            limit: 100,
+            ..AnomalyQuery::default()
+        })
+        .await
+        .unwrap();
+    let new: Vec<_> = all
+        .iter()
+        .filter(|a| a.kind == AnomalyKind::NewPattern)
+        .collect();
+    assert_eq!(new.len(), 1, "exactly one new_pattern anomaly: {all:#?}");
+    let a = new[0];
+    assert_eq!(a.observed, 30.0);
+    assert!(a.message.contains("payment provider refused the charge"));
+    assert_eq!(
+        a.explanation[0].template,
+        "payment provider refused the charge: gateway unavailable"
+    );
+    assert!(a.explanation[0].new);
+    assert_eq!(a.explanation[0].during, 30);
+    assert!(!a.samples.is_empty());
+
+    // The burst the same errors make lists that template as grown.
+    let burst = all
+        .iter()
+        .find(|a| a.kind == AnomalyKind::Burst)
+        .expect("30 errors in 9 s make a burst");
+    let grown = burst
+        .explanation
+        .iter()
+        .find(|c| c.template.starts_with("payment provider refused"))
+        .expect("the burst names the new template");
+    assert!(grown.during > 0 && grown.before < 1.0, "{grown:?}");
+}
+
+#[tokio::test]
+async fn patterns_of_a_service_s_first_minutes_are_not_new_pattern_anomalies() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    let cfg = DetectConfig::default();
+    // Warnings from the very start: the warm-up, not news.
+    stores.queue.append(&traffic("fresh", 0, 60)).await.unwrap();
+    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(1))
+        .await
+        .unwrap();
+    let new = stores
+        .anomalies
+        .list(&AnomalyQuery {
+            kind: Some(AnomalyKind::NewPattern),
+            limit: 100,
+            ..AnomalyQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(new.is_empty(), "{new:#?}");
 }
