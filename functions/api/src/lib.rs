@@ -91,6 +91,8 @@ fn documented_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(anomalies))
         .routes(routes!(anomaly_detail))
         .routes(routes!(services))
+        .routes(routes!(patterns::patterns))
+        .routes(routes!(patterns::pattern_detail))
 }
 
 /// The OpenAPI 3.1 document of the whole HTTP surface: these routes and
