@@ -193,8 +193,7 @@ impl MongoStore {
             .create_index(named(doc! { "anomaly_id": 1, "at": 1 }, "anomaly_at"))
             .await
             .map_err(classify)?;
-        self.ensure_pattern_indexes(ttl(doc! { "bucket": 1 }, "bucket_ttl"), retention)
-            .await?;
+        self.ensure_pattern_indexes(retention).await?;
         Ok(())
     }
 
@@ -449,9 +448,7 @@ impl LogStore for MongoStore {
         if !ts.is_empty() {
             filter.insert("ts", ts);
         }
-        if !query.patterns.is_empty() {
-            filter.insert("pattern", doc! { "$in": &query.patterns });
-        }
+        patterns::filter_logs(&mut filter, &query.patterns);
         if let Some(cursor) = &query.cursor {
             let at = date(cursor.ts);
             filter.insert(
@@ -855,6 +852,7 @@ fn log_to_doc(log: &StoredLog) -> Document {
         ("trace_id", &e.trace_id),
         ("span_id", &e.span_id),
         ("source", &e.source),
+        ("pattern", &log.pattern),
     ] {
         if let Some(v) = value {
             d.insert(field, v);
@@ -862,9 +860,6 @@ fn log_to_doc(log: &StoredLog) -> Document {
     }
     if e.truncated {
         d.insert("truncated", true);
-    }
-    if let Some(pattern) = &log.pattern {
-        d.insert("pattern", pattern);
     }
     d
 }

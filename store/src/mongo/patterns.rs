@@ -41,13 +41,21 @@ impl MongoStore {
         self.db.collection("miner_states")
     }
 
-    /// Indexes of the pattern collections; `ttl` is the retention index of
-    /// the pattern rollups.
+    /// Indexes of the pattern collections, with the retention (TTL) of the
+    /// pattern rollups.
     pub(super) async fn ensure_pattern_indexes(
         &self,
-        ttl: IndexModel,
         retention: Duration,
     ) -> Result<(), StoreError> {
+        let ttl = IndexModel::builder()
+            .keys(doc! { "bucket": 1 })
+            .options(
+                IndexOptions::builder()
+                    .name("bucket_ttl".to_owned())
+                    .expire_after(retention)
+                    .build(),
+            )
+            .build();
         let named = |keys: Document, name: &str| {
             IndexModel::builder()
                 .keys(keys)
@@ -149,6 +157,13 @@ impl MongoStore {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+}
+
+/// Restricts a log query to lines of these patterns (none: no restriction).
+pub(super) fn filter_logs(filter: &mut Document, patterns: &[String]) {
+    if !patterns.is_empty() {
+        filter.insert("pattern", doc! { "$in": patterns });
     }
 }
 
