@@ -194,6 +194,10 @@ pub struct StoredLog {
     pub id: String,
     #[serde(flatten)]
     pub event: LogEvent,
+    /// The id of the log pattern its message mapped to in its service
+    /// ([`crate::pattern::PatternId`] as text), set by detect before persist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
 }
 
 impl StoredLog {

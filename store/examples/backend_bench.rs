@@ -227,6 +227,7 @@ async fn bench_mongo(total: usize) -> BenchResult<()> {
             // One detect claim: entries of 100 events each.
             let logs: Vec<StoredLog> = (0..batch)
                 .map(|i| StoredLog {
+                    pattern: None,
                     id: StoredLog::id_for(
                         &format!("1780000000000-{}", call * batch + i / 100),
                         i % 100,

@@ -31,7 +31,9 @@ pub use embedded::EmbeddedStore;
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
     AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage,
-    LogQuery, LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
+    LogQuery, LogStore, PATTERN_BUCKET_SECS, PATTERN_EXAMPLES, PatternQuery, PatternRecord,
+    PatternRollupRow, PatternSighting, PatternStore, PersistReport, QueueEntry, RollupStore,
+    ServiceSummary, Stores,
 };
 pub use ports::{ApiKeyRecord, KeyStore, Scope};
 #[cfg(feature = "redis")]

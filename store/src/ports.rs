@@ -95,6 +95,8 @@ pub struct LogQuery {
     pub limit: usize,
     /// Continue after this cursor (from a previous page's `next_cursor`).
     pub cursor: Option<LogCursor>,
+    /// Only logs whose pattern id is one of these (empty: any).
+    pub patterns: Vec<String>,
 }
 
 impl LogQuery {
@@ -265,20 +267,28 @@ pub struct Stores {
     pub rollups: Arc<dyn RollupStore>,
     pub anomalies: Arc<dyn AnomalyStore>,
     pub deliveries: Arc<dyn DeliveryStore>,
+    pub patterns: Arc<dyn PatternStore>,
 }
 
 impl Stores {
     /// All ports served by one adapter value.
     pub fn from_adapter<A>(adapter: Arc<A>) -> Stores
     where
-        A: EventQueue + LogStore + RollupStore + AnomalyStore + DeliveryStore + 'static,
+        A: EventQueue
+            + LogStore
+            + RollupStore
+            + AnomalyStore
+            + DeliveryStore
+            + PatternStore
+            + 'static,
     {
         Stores {
             queue: adapter.clone(),
             logs: adapter.clone(),
             rollups: adapter.clone(),
             anomalies: adapter.clone(),
-            deliveries: adapter,
+            deliveries: adapter.clone(),
+            patterns: adapter,
         }
     }
 }
@@ -343,4 +353,118 @@ pub trait KeyStore: Send + Sync {
 
     /// Deletes the key called `name`; whether there was one.
     async fn revoke(&self, name: &str) -> Result<bool, StoreError>;
+}
+
+/// Seconds of one pattern rollup bucket: pattern counts are kept per minute
+/// (the level rollups per [`anomalog_core::rollup::FINE_BUCKET_SECS`]).
+pub const PATTERN_BUCKET_SECS: i64 = anomalog_core::pattern::judge::PATTERN_BUCKET_SECS;
+
+/// Examples kept with a pattern record.
+pub const PATTERN_EXAMPLES: usize = 3;
+
+/// Events of one pattern of one service at one level in one minute, as
+/// counted by [`LogStore::persist`] (exactly once per inserted log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternRollupRow {
+    pub service: String,
+    pub pattern: String,
+    /// Start of the minute.
+    pub bucket: DateTime<Utc>,
+    pub level: Level,
+    pub count: u64,
+}
+
+/// What one detect pass saw of a pattern, merged into its stored record by
+/// [`PatternStore::record_patterns`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternSighting {
+    pub service: String,
+    /// [`anomalog_core::pattern::PatternId`] as text.
+    pub id: String,
+    /// The template as the miner knows it now (it only ever gains `<*>`).
+    pub template: String,
+    /// Event times of the first and last line seen in this pass.
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// The miner's count of lines of this pattern, all time (a stored record
+    /// keeps the largest count it was told).
+    pub total: u64,
+    /// Highest level seen in this pass.
+    pub max_level: Level,
+    /// A few messages of this pass; the record keeps the first
+    /// [`PATTERN_EXAMPLES`] it was given.
+    pub examples: Vec<String>,
+    /// The id of the pattern this one merged into, once it has.
+    pub merged_into: Option<String>,
+}
+
+/// A stored pattern of one service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternRecord {
+    pub service: String,
+    pub id: String,
+    pub template: String,
+    /// Event time of its first and newest stored line.
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Lines of the pattern the miner has counted, all time.
+    pub total: u64,
+    /// Highest level any of its lines had.
+    pub max_level: Level,
+    pub examples: Vec<String>,
+    /// Set once the miner merged it into another pattern: its lines and
+    /// rollups keep this id, the survivor's record names the template.
+    pub merged_into: Option<String>,
+}
+
+/// Filters of a pattern listing; oldest `first_seen` first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatternQuery {
+    pub service: Option<String>,
+    /// Only patterns with lines at or after this time (`last_seen >= since`).
+    pub since: Option<DateTime<Utc>>,
+    /// Case-insensitive substring of the template.
+    pub text: Option<String>,
+    /// Include patterns merged into another.
+    pub include_merged: bool,
+    pub limit: usize,
+}
+
+/// Log patterns: their records, the per-minute pattern rollups (written by
+/// [`LogStore::persist`], read here) and each service's miner state, so
+/// pattern ids stay stable across passes, restarts and Lambda invocations.
+#[async_trait]
+pub trait PatternStore: Send + Sync {
+    /// The miner state of `service` saved last, if any.
+    async fn miner_state(
+        &self,
+        service: &str,
+    ) -> Result<Option<anomalog_core::pattern::MinerSnapshot>, StoreError>;
+
+    /// Saves miner states, replacing each service's previous one.
+    async fn save_miner_states(
+        &self,
+        states: &[anomalog_core::pattern::MinerSnapshot],
+    ) -> Result<(), StoreError>;
+
+    /// Creates or updates pattern records: `first_seen` keeps the earliest,
+    /// `last_seen` the newest, `total` and `max_level` the largest, the
+    /// template the latest, examples the first [`PATTERN_EXAMPLES`] given;
+    /// `merged_into` is set once given. Repeating a call changes nothing.
+    async fn record_patterns(&self, sightings: &[PatternSighting]) -> Result<(), StoreError>;
+
+    async fn patterns(&self, query: &PatternQuery) -> Result<Vec<PatternRecord>, StoreError>;
+
+    /// One pattern by id (ids embed their service, so they are unique).
+    async fn pattern(&self, id: &str) -> Result<Option<PatternRecord>, StoreError>;
+
+    /// Pattern rollup rows with `from <= bucket < to`, of one service or all,
+    /// of the given patterns or all.
+    async fn pattern_rollups(
+        &self,
+        service: Option<&str>,
+        patterns: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PatternRollupRow>, StoreError>;
 }

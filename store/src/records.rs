@@ -120,6 +120,8 @@ struct StoredLogOut<'a> {
     id: &'a str,
     #[serde(flatten)]
     event: EventOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pattern: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +129,8 @@ struct StoredLogIn {
     id: String,
     #[serde(flatten)]
     event: EventIn,
+    #[serde(default)]
+    pattern: Option<String>,
 }
 
 /// The embedded store's document of one log.
@@ -134,6 +138,7 @@ pub(crate) fn encode_log(log: &StoredLog) -> Result<String, StoreError> {
     let record = StoredLogOut {
         id: &log.id,
         event: EventOut::from(&log.event),
+        pattern: log.pattern.as_deref(),
     };
     serde_json::to_string(&record).map_err(StoreError::from)
 }
@@ -146,6 +151,7 @@ pub(crate) fn decode_log(doc: &str) -> Result<StoredLog, StoreError> {
         .into_event()
         .map_err(|e| StoreError::Corrupt(format!("log {}: {e}", record.id)))?;
     Ok(StoredLog {
+        pattern: record.pattern,
         id: record.id,
         event,
     })
@@ -504,6 +510,7 @@ mod tests {
     #[test]
     fn the_embedded_log_document_has_a_fixed_shape() {
         let log = StoredLog {
+            pattern: None,
             id: "000000000001-00000".to_owned(),
             event: full_event(),
         };

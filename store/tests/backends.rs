@@ -44,7 +44,8 @@ async fn fresh_with(max_len: u64) -> Backends {
             logs: mongo.clone(),
             rollups: mongo.clone(),
             anomalies: mongo.clone(),
-            deliveries: mongo,
+            deliveries: mongo.clone(),
+            patterns: mongo,
         },
         redis,
     }
@@ -85,6 +86,9 @@ contract_tests!(
     log_fields_round_trip,
     persist_of_partly_stored_logs_adds_only_the_new_ones,
     queue_reports_its_oldest_pending_entry,
+    pattern_rollups_count_each_inserted_log_once,
+    pattern_records_merge_sightings,
+    miner_state_round_trips,
     queue_reclaims_entries_a_consumer_left_pending,
 );
 
@@ -174,6 +178,7 @@ async fn concurrent_persists_of_the_same_logs_store_and_count_them_once() {
     let store = Arc::new(store);
     let logs: Vec<StoredLog> = (0..40)
         .map(|i| StoredLog {
+            pattern: None,
             id: StoredLog::id_for("1780000000000-0", i),
             event: contract::event(i64::try_from(i).unwrap() % 20, "api", Level::Error, "x"),
         })

@@ -47,6 +47,9 @@ contract_tests!(
     log_fields_round_trip,
     persist_of_partly_stored_logs_adds_only_the_new_ones,
     queue_reports_its_oldest_pending_entry,
+    pattern_rollups_count_each_inserted_log_once,
+    pattern_records_merge_sightings,
+    miner_state_round_trips,
 );
 
 #[tokio::test]
@@ -92,6 +95,7 @@ async fn data_survives_reopening_the_store() {
         let claimed = stores.queue.claim("crashed", 10).await.unwrap();
         assert_eq!(claimed.len(), 1);
         let logs = vec![anomalog_core::StoredLog {
+            pattern: None,
             id: "x-1".into(),
             event: contract::event(1, "api", Level::Info, "stored"),
         }];

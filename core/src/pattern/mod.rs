@@ -45,6 +45,7 @@
 //! too. A [`MinerSnapshot`] (serde) saves and restores the whole state.
 
 pub mod header;
+pub mod judge;
 mod token;
 
 use std::collections::{HashMap, VecDeque};
@@ -436,6 +437,12 @@ impl Miner {
     /// The current template of a pattern id handed out earlier.
     pub fn template(&self, id: PatternId) -> Option<String> {
         self.slot_of(id).map(|slot| self.pattern(slot).template())
+    }
+
+    /// Messages counted for the current pattern of a pattern id handed out
+    /// earlier (merged patterns included); `None` once evicted.
+    pub fn count(&self, id: PatternId) -> Option<u64> {
+        self.slot_of(id).map(|slot| self.pattern(slot).count)
     }
 
     /// The live patterns, oldest first.

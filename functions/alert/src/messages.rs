@@ -138,6 +138,28 @@ fn color(anomaly: &Anomaly) -> u32 {
     }
 }
 
+/// The explanation as lines (`template: before -> during`, `(new)` for a
+/// new pattern), whole lines only, within `max` characters; `None` when
+/// there is none. `escape` is applied to each template.
+fn explanation_text(anomaly: &Anomaly, max: usize, escape: fn(&str) -> String) -> Option<String> {
+    let mut out = String::new();
+    for c in &anomaly.explanation {
+        let line = format!(
+            "• {}: {:.1} → {}{}\n",
+            escape(&truncate_chars(&c.template, SAMPLE_LINE_MAX)),
+            c.before,
+            c.during,
+            if c.new { " (new)" } else { "" }
+        );
+        if out.chars().count() + line.chars().count() > max {
+            break;
+        }
+        out.push_str(&line);
+    }
+    let out = out.trim_end().to_owned();
+    (!out.is_empty()).then_some(out)
+}
+
 /// The Discord message announcing `anomaly`'s current status, within
 /// Discord's limits (title 256, description 4096, field value 1024 characters).
 pub fn discord_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
@@ -164,6 +186,12 @@ pub fn discord_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value 
         ],
         "footer": {"text": format!("anomalog · {}", anomaly.id)},
     });
+    if let Some(changes) =
+        explanation_text(anomaly, DISCORD_FIELD_VALUE_MAX, |t| t.replace('`', "'"))
+        && let Some(fields) = embed["fields"].as_array_mut()
+    {
+        fields.push(json!({"name": "Patterns that changed", "value": changes, "inline": false}));
+    }
     if let Some(link) = dashboard_link(anomaly, dashboard_url) {
         embed["url"] = json!(link);
     }
@@ -256,6 +284,14 @@ pub fn slack_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
         blocks.push(json!({
             "type": "section",
             "text": mrkdwn(format!("```\n{inner}\n```")),
+        }));
+    }
+    if let Some(changes) = explanation_text(anomaly, SLACK_SECTION_TEXT_MAX - 40, |t| {
+        slack_escaped(t, SAMPLE_LINE_MAX * 2)
+    }) {
+        blocks.push(json!({
+            "type": "section",
+            "text": mrkdwn(format!("*Patterns that changed*\n{changes}")),
         }));
     }
     blocks.push(json!({

@@ -99,6 +99,9 @@ pub struct StoredLog {
     /// Present (true) only when the message was cut to the size limit.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// Id of the log pattern the message belongs to (see `/api/patterns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
 }
 
 impl From<anomalog_core::StoredLog> for StoredLog {
@@ -117,6 +120,7 @@ impl From<anomalog_core::StoredLog> for StoredLog {
             span_id: e.span_id,
             source: e.source,
             truncated: e.truncated,
+            pattern: log.pattern,
         }
     }
 }

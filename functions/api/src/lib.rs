@@ -6,6 +6,7 @@
 pub mod dto;
 pub mod openapi;
 mod params;
+mod patterns;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -90,6 +91,8 @@ fn documented_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(anomalies))
         .routes(routes!(anomaly_detail))
         .routes(routes!(services))
+        .routes(routes!(patterns::patterns))
+        .routes(routes!(patterns::pattern_detail))
 }
 
 /// The OpenAPI 3.1 document of the whole HTTP surface: these routes and
@@ -250,6 +253,9 @@ pub struct LogsParams {
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page, for the next (older) one.
     pub cursor: Option<String>,
+    /// Only lines of this log pattern (its 16-hex-digit id).
+    #[param(example = "3f2a9c0d1b7e4a65")]
+    pub pattern: Option<String>,
 }
 
 /// A page of logs, newest first.
@@ -331,6 +337,7 @@ async fn logs(
             to,
             limit,
             cursor,
+            patterns: patterns::log_filter(p.pattern.as_deref())?,
         })
         .await?;
     Ok(axum::Json(LogsPage {

@@ -44,6 +44,7 @@ pub struct ErrorBody {
         (name = "stats", description = "Counts from the rollups"),
         (name = "anomalies", description = "What the detectors found"),
         (name = "services", description = "Services seen"),
+        (name = "patterns", description = "Log patterns mined from the messages"),
         (name = "health", description = "Liveness"),
     ),
 )]

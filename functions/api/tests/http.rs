@@ -22,6 +22,7 @@ fn now() -> DateTime<Utc> {
 
 fn log(id: usize, ago_secs: i64, service: &str, level: Level, message: &str) -> StoredLog {
     StoredLog {
+        pattern: None,
         id: format!("000000000001-{id:05}"),
         event: LogEvent {
             ts: now() - Duration::seconds(ago_secs),

@@ -46,6 +46,7 @@ fn document() -> Value {
 /// Every field of a stored log set, so each one meets the schema.
 fn full_log(id: usize, ago_secs: i64, service: &str, level: Level) -> StoredLog {
     StoredLog {
+        pattern: Some(PATTERN_ID.to_owned()),
         id: format!("000000000001-{id:05}"),
         event: LogEvent {
             ts: now() - Duration::seconds(ago_secs),
@@ -68,6 +69,9 @@ fn full_log(id: usize, ago_secs: i64, service: &str, level: Level) -> StoredLog 
     }
 }
 
+/// The one pattern of the harness; every log line has it.
+const PATTERN_ID: &str = "0123456789abcdef";
+
 struct Harness {
     _dir: tempfile::TempDir,
     app: axum::Router,
@@ -87,6 +91,21 @@ async fn harness(queue_capacity: u64) -> Harness {
         full_log(3, 10, "web", Level::Fatal),
     ];
     stores.logs.persist(&logs).await.unwrap();
+    stores
+        .patterns
+        .record_patterns(&[anomalog_store::PatternSighting {
+            service: "api".into(),
+            id: PATTERN_ID.into(),
+            template: "order <*> failed".into(),
+            first_seen: now() - Duration::seconds(40),
+            last_seen: now() - Duration::seconds(10),
+            total: 4,
+            max_level: Level::Fatal,
+            examples: vec!["order 7 failed".into()],
+            merged_into: None,
+        }])
+        .await
+        .unwrap();
     let start = now() - Duration::seconds(35);
     let anomaly_id = Anomaly::id_for(AnomalyKind::Burst, "api", start);
     stores
@@ -288,7 +307,12 @@ async fn every_served_route_is_documented_and_every_documented_one_is_served() {
     // Each documented operation answers its method (no 404/405 from routing).
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let uri = path.replace("{id}", &h.anomaly_id);
+            let id = if path.starts_with("/api/patterns/") {
+                PATTERN_ID
+            } else {
+                h.anomaly_id.as_str()
+            };
+            let uri = path.replace("{id}", id);
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, _, _) = send(
                 &h.app,

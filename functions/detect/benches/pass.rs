@@ -34,6 +34,7 @@ async fn populated(dir: &std::path::Path) -> Stores {
         let at = now() - Duration::minutes(minutes - minute);
         let logs: Vec<StoredLog> = (0..SERVICES)
             .map(|s| StoredLog {
+                pattern: None,
                 id: format!("m{minute}-s{s}"),
                 event: LogEvent::new(
                     at,

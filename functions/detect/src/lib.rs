@@ -7,6 +7,7 @@
 //! in the [`metrics`].
 
 pub mod metrics;
+mod patterns;
 mod worker;
 
 pub use worker::{DetectWorker, LAMBDA_CONSUMER, RETENTION_EVERY, TickReport, UP_CONSUMER};
@@ -117,8 +118,24 @@ async fn pass(
     max_entries: usize,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
-    drain_queue(stores, consumer, max_entries, report).await?;
-    detect_anomalies(stores, cfg, now, report).await
+    drain_queue(stores, consumer, max_entries, true, report).await?;
+    detect_anomalies(stores, cfg, now, report).await?;
+    patterns::detect_new_patterns(stores, cfg, now, report).await?;
+    Ok(())
+}
+
+/// The first half of a pass alone: drains at most `max_entries` queue
+/// entries (persist, then ack) without judging, mining patterns or not. For
+/// benchmarks that compare the cost of mining.
+pub async fn drain_only(
+    stores: &Stores,
+    consumer: &str,
+    max_entries: usize,
+    mine_patterns: bool,
+) -> Result<PassReport, DetectError> {
+    let mut report = PassReport::default();
+    drain_queue(stores, consumer, max_entries, mine_patterns, &mut report).await?;
+    Ok(report)
 }
 
 /// Persists claimed entries, then acknowledges them.
@@ -126,24 +143,31 @@ async fn drain_queue(
     stores: &Stores,
     consumer: &str,
     max_entries: usize,
+    mine_patterns: bool,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
+    let mut miners = patterns::PassMiners::default();
     while report.entries < max_entries {
         let batch = CLAIM_BATCH.min(max_entries - report.entries);
         let entries = stores.queue.claim(consumer, batch).await?;
         if entries.is_empty() {
             break;
         }
-        let logs: Vec<StoredLog> = entries
+        let mut logs: Vec<StoredLog> = entries
             .iter()
             .flat_map(|entry| {
                 entry.events.iter().enumerate().map(|(i, event)| StoredLog {
+                    pattern: None,
                     id: StoredLog::id_for(&entry.id, i),
                     event: event.clone(),
                 })
             })
             .collect();
+        if mine_patterns {
+            miners.assign(stores, &mut logs).await?;
+        }
         let persisted = stores.logs.persist(&logs).await?;
+        miners.save(stores).await?;
         let ids: Vec<String> = entries.into_iter().map(|e| e.id).collect();
         stores.queue.ack(&ids).await?;
         report.entries += ids.len();
@@ -239,6 +263,7 @@ async fn detect_anomalies(
         }
         report.services_checked += 1;
     }
+    patterns::explain_all(stores, &mut writes).await?;
     if !writes.is_empty() {
         stores.anomalies.upsert(&writes).await?;
     }

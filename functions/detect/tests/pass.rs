@@ -131,6 +131,7 @@ async fn entries_persisted_but_not_acknowledged_are_not_duplicated() {
             .iter()
             .enumerate()
             .map(|(i, e)| anomalog_core::StoredLog {
+                pattern: None,
                 id: anomalog_core::StoredLog::id_for(&claimed[0].id, i),
                 event: e.clone(),
             })

@@ -6,6 +6,8 @@
 //! ([`pool`]) and one for the queue status health reads let reads
 //! proceed while a write commits.
 
+mod patterns;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -121,6 +123,7 @@ impl EmbeddedStore {
         let writer = open_connection(&path)?;
         writer.execute_batch(SCHEMA)?;
         writer.execute_batch(idempotency::SCHEMA)?;
+        patterns::migrate(&writer)?;
         writer.execute(
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
             [],
@@ -319,7 +322,8 @@ impl EventQueue for EmbeddedStore {
 #[async_trait]
 impl LogStore for EmbeddedStore {
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
-        let rows: Vec<(String, i64, String, i64, String, String)> = logs
+        type Row = (String, i64, String, i64, String, String, Option<String>);
+        let rows: Vec<Row> = logs
             .iter()
             .map(|log| {
                 Ok((
@@ -329,31 +333,44 @@ impl LogStore for EmbeddedStore {
                     i64::from(log.event.level.rank()),
                     log.event.message.clone(),
                     crate::records::encode_log(log)?,
+                    log.pattern.clone(),
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
-        let buckets: Vec<i64> = logs
+        let buckets: Vec<(i64, i64)> = logs
             .iter()
-            .map(|log| bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp())
+            .map(|log| {
+                (
+                    bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp(),
+                    bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp(),
+                )
+            })
             .collect();
         self.write(move |conn| {
             let tx = conn.transaction()?;
             let mut report = PersistReport::default();
             let mut deltas: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
+            let mut pattern_deltas = patterns::PatternDeltas::new();
             {
                 let mut insert = tx.prepare(
-                    "INSERT OR IGNORE INTO logs (id, ts, service, level, message, doc)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT OR IGNORE INTO logs (id, ts, service, level, message, doc, pattern)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?;
-                for ((id, ts, service, level, message, doc), bucket) in
+                for ((id, ts, service, level, message, doc, pattern), (bucket, minute)) in
                     rows.into_iter().zip(buckets)
                 {
-                    let changed = insert.execute(params![id, ts, service, level, message, doc])?;
+                    let changed =
+                        insert.execute(params![id, ts, service, level, message, doc, pattern])?;
                     if changed == 0 {
                         report.duplicates += 1;
                         continue;
                     }
                     report.inserted += 1;
+                    if let Some(pattern) = pattern {
+                        *pattern_deltas
+                            .entry((service.clone(), pattern, minute, level))
+                            .or_default() += 1;
+                    }
                     *deltas.entry((service, bucket, level)).or_default() += 1;
                 }
                 let mut upsert = tx.prepare(
@@ -363,6 +380,7 @@ impl LogStore for EmbeddedStore {
                 for ((service, bucket, level), n) in deltas {
                     upsert.execute(params![service, bucket, level, n])?;
                 }
+                patterns::add_rollups(&tx, pattern_deltas)?;
             }
             tx.commit()?;
             Ok(report)
@@ -398,6 +416,12 @@ impl LogStore for EmbeddedStore {
             if let Some(to) = query.to {
                 sql.push_str(" AND ts < ?");
                 args.push(Value::Integer(millis(to)));
+            }
+            if !query.patterns.is_empty() {
+                sql.push_str(" AND pattern IN (");
+                sql.push_str(&vec!["?"; query.patterns.len()].join(", "));
+                sql.push(')');
+                args.extend(query.patterns.iter().cloned().map(Value::Text));
             }
             if let Some(cursor) = &query.cursor {
                 sql.push_str(" AND (ts < ? OR (ts = ? AND id < ?))");
@@ -437,6 +461,7 @@ impl LogStore for EmbeddedStore {
                 "DELETE FROM rollups WHERE bucket < ?1",
                 params![cutoff.timestamp()],
             )?;
+            patterns::delete_rollups_before(&tx, cutoff)?;
             tx.commit()?;
             Ok(n as u64)
         })

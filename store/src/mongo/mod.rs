@@ -19,6 +19,8 @@
 //! a re-delivery finds every id stored and changes nothing. This needs a
 //! replica set (a single node is enough), which `connect` checks.
 
+mod patterns;
+
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -193,6 +195,7 @@ impl MongoStore {
             .create_index(named(doc! { "anomaly_id": 1, "at": 1 }, "anomaly_at"))
             .await
             .map_err(classify)?;
+        self.ensure_pattern_indexes(retention).await?;
         Ok(())
     }
 
@@ -325,6 +328,7 @@ impl MongoStore {
         if new_docs.is_empty() {
             return Ok(report);
         }
+        self.add_pattern_rollups(session, &new_docs).await?;
         self.logs
             .insert_many(new_docs)
             .session(&mut *session)
@@ -446,6 +450,7 @@ impl LogStore for MongoStore {
         if !ts.is_empty() {
             filter.insert("ts", ts);
         }
+        patterns::filter_logs(&mut filter, &query.patterns);
         if let Some(cursor) = &query.cursor {
             let at = date(cursor.ts);
             filter.insert(
@@ -491,6 +496,7 @@ impl LogStore for MongoStore {
             .delete_many(doc! { "bucket": { "$lt": date(cutoff) } })
             .await
             .map_err(classify)?;
+        self.delete_pattern_rollups_before(cutoff).await?;
         Ok(deleted.deleted_count)
     }
 }
@@ -848,6 +854,7 @@ fn log_to_doc(log: &StoredLog) -> Document {
         ("trace_id", &e.trace_id),
         ("span_id", &e.span_id),
         ("source", &e.source),
+        ("pattern", &log.pattern),
     ] {
         if let Some(v) = value {
             d.insert(field, v);
@@ -872,6 +879,7 @@ fn log_from_doc(d: &Document) -> Result<StoredLog, StoreError> {
     }
     let optional = |field: &str| d.get_str(field).ok().map(str::to_owned);
     Ok(StoredLog {
+        pattern: optional("pattern"),
         id: get_string(d, "_id")?,
         event: LogEvent {
             ts: get_date(d, "ts")?,

@@ -17,6 +17,8 @@ pub use idempotency::{
     queue_appends_each_idempotency_key_once, queue_forgets_idempotency_keys_after_their_retention,
     queue_full_refuses_an_idempotent_append_without_keeping_its_key,
 };
+mod patterns;
+pub use patterns::*;
 
 pub fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + secs, 0).unwrap()
@@ -31,6 +33,7 @@ fn stored(entry: &str, events: &[LogEvent]) -> Vec<StoredLog> {
         .iter()
         .enumerate()
         .map(|(i, e)| StoredLog {
+            pattern: None,
             id: StoredLog::id_for(entry, i),
             event: e.clone(),
         })

@@ -21,6 +21,7 @@ const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 fn log(n: usize, service: &str, level: Level) -> StoredLog {
     let ts = Utc::now() - chrono::Duration::seconds(60 - n as i64);
     StoredLog {
+        pattern: None,
         id: format!("000000000001-{n:05}"),
         event: LogEvent {
             ts,
