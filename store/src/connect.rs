@@ -100,7 +100,8 @@ pub async fn connect_external(config: &Config) -> Result<Stores, StoreError> {
         logs: mongo.clone(),
         rollups: mongo.clone(),
         anomalies: mongo.clone(),
-        deliveries: mongo,
+        deliveries: mongo.clone(),
+        incidents: mongo,
     })
 }
 

@@ -14,6 +14,8 @@
 pub mod connect;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(any(feature = "embedded", feature = "mongodb"))]
+mod incident_records;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod ports;
@@ -29,8 +31,9 @@ pub use embedded::EmbeddedStore;
 #[cfg(feature = "mongodb")]
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
-    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
-    LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
+    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, IncidentNotice, IncidentQuery,
+    IncidentStore, LogCursor, LogPage, LogQuery, LogStore, PersistReport, QueueEntry, RollupStore,
+    ServiceSummary, Stores,
 };
 #[cfg(feature = "redis")]
 pub use redis_queue::{RedisQueue, RedisQueueConfig};

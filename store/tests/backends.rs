@@ -44,7 +44,8 @@ async fn fresh_with(max_len: u64) -> Backends {
             logs: mongo.clone(),
             rollups: mongo.clone(),
             anomalies: mongo.clone(),
-            deliveries: mongo,
+            deliveries: mongo.clone(),
+            incidents: mongo,
         },
         redis,
     }
@@ -85,6 +86,8 @@ contract_tests!(
     log_fields_round_trip,
     persist_of_partly_stored_logs_adds_only_the_new_ones,
     queue_reports_its_oldest_pending_entry,
+    incidents_round_trip_and_filter,
+    incident_notices_track_what_each_channel_was_told,
     queue_reclaims_entries_a_consumer_left_pending,
 );
 

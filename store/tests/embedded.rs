@@ -47,6 +47,8 @@ contract_tests!(
     log_fields_round_trip,
     persist_of_partly_stored_logs_adds_only_the_new_ones,
     queue_reports_its_oldest_pending_entry,
+    incidents_round_trip_and_filter,
+    incident_notices_track_what_each_channel_was_told,
 );
 
 #[tokio::test]

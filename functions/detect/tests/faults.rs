@@ -65,7 +65,8 @@ fn stores(queue: Arc<RedisQueue>, mongo: Arc<MongoStore>, logs: Arc<dyn LogStore
         logs,
         rollups: mongo.clone(),
         anomalies: mongo.clone(),
-        deliveries: mongo,
+        deliveries: mongo.clone(),
+        incidents: mongo,
     }
 }
 

@@ -16,6 +16,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 
+mod incidents;
+
 use crate::StoreError;
 use crate::ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage, LogQuery,
@@ -111,6 +113,7 @@ impl EmbeddedStore {
         let path = dir.join(DB_FILE);
         let writer = open_connection(&path)?;
         writer.execute_batch(SCHEMA)?;
+        writer.execute_batch(incidents::SCHEMA)?;
         writer.execute(
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
             [],

@@ -41,6 +41,8 @@ use crate::ports::{
 use crate::records::{MeasureRecord, PatternChangeRecord};
 use crate::{StoreError, redact};
 
+mod incidents;
+
 /// Attempts of one persist transaction before giving up (write conflicts with
 /// a concurrent consumer are retried; an outage is not worth retrying here,
 /// the queue entries stay pending for the next pass).
@@ -131,6 +133,7 @@ impl MongoStore {
             db,
         };
         store.ensure_indexes(config.retention_days).await?;
+        store.ensure_incident_indexes().await?;
         Ok(store)
     }
 

@@ -10,6 +10,9 @@ use anomalog_core::{
 };
 use anomalog_store::{AnomalyQuery, Delivery, LogCursor, LogQuery, Stores};
 
+mod incidents;
+pub use incidents::*;
+
 pub fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + secs, 0).unwrap()
 }
