@@ -4,6 +4,7 @@
 //! rollups, only `/api/logs` and anomaly samples touch raw logs.
 
 pub mod dto;
+pub mod incidents;
 pub mod openapi;
 mod params;
 
@@ -90,6 +91,8 @@ fn documented_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(anomalies))
         .routes(routes!(anomaly_detail))
         .routes(routes!(services))
+        .routes(routes!(incidents::incidents))
+        .routes(routes!(incidents::incident_detail))
 }
 
 /// The OpenAPI 3.1 document of the whole HTTP surface: these routes and
