@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod detect;
+pub mod incident;
 pub mod model;
 pub mod parse;
 pub mod pattern;

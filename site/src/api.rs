@@ -501,3 +501,84 @@ pub async fn services(base: &str) -> Result<Vec<String>, String> {
     names.sort();
     Ok(names)
 }
+
+/// The anomaly most likely to be an incident's cause, and why.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RootGuess {
+    pub anomaly_id: String,
+    pub service: String,
+    pub reason: String,
+}
+
+/// One opening or resolution on an incident's timeline.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct TimelineEntry {
+    pub at: String,
+    pub event: String,
+    pub anomaly_id: String,
+    pub service: String,
+    pub kind: String,
+}
+
+/// Anomalies of one cause.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Incident {
+    pub id: String,
+    pub status: String,
+    pub opened_at: String,
+    #[serde(default)]
+    pub resolved_at: Option<String>,
+    pub severity: String,
+    pub services: Vec<String>,
+    pub anomaly_ids: Vec<String>,
+    pub root: RootGuess,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+impl Incident {
+    pub fn is_open(&self) -> bool {
+        self.status == "open"
+    }
+}
+
+#[derive(Deserialize)]
+struct IncidentsJson {
+    items: Vec<Incident>,
+}
+
+/// `GET /api/incidents`, newest first: open ones or those resolved since `since_ms`.
+pub async fn incidents(
+    base: &str,
+    status: &str,
+    since_ms: Option<f64>,
+) -> Result<Vec<Incident>, String> {
+    let q = query(&[
+        ("status", status.to_owned()),
+        (
+            "since",
+            since_ms
+                .map(|ms| format!("{}", ms.round() as i64))
+                .unwrap_or_default(),
+        ),
+        ("limit", "200".to_owned()),
+    ]);
+    let json: IncidentsJson = get(base, &format!("/api/incidents{q}")).await?;
+    Ok(json.items)
+}
+
+/// `GET /api/incidents/{id}` body.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// `GET /api/incidents/{id}`.
+pub async fn incident_detail(base: &str, id: &str) -> Result<IncidentDetail, String> {
+    let path = format!(
+        "/api/incidents/{}",
+        String::from(js_sys::encode_uri_component(id))
+    );
+    get(base, &path).await
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::api::{self, Anomaly, AnomalyFilter, LogFilter};
-use crate::pages::{AnomalyList, AnomalyPage, Overview, Tail};
+use crate::pages::{AnomalyList, AnomalyPage, IncidentList, IncidentPage, Overview, Tail};
 use crate::time;
 
 /// Which time range the views show.
@@ -60,6 +60,8 @@ pub enum Route {
     Tail,
     Anomalies,
     Anomaly(String),
+    Incidents,
+    Incident(String),
 }
 
 impl Route {
@@ -77,6 +79,8 @@ impl Route {
             ["tail"] => Route::Tail,
             ["anomalies"] => Route::Anomalies,
             ["anomalies", id] => Route::Anomaly(decode(id)),
+            ["incidents"] => Route::Incidents,
+            ["incidents", id] => Route::Incident(decode(id)),
             _ => Route::Overview,
         };
         (route, pairs)
@@ -291,6 +295,8 @@ pub fn App() -> impl IntoView {
         Route::Tail => view! { <Tail/> }.into_any(),
         Route::Anomalies => view! { <AnomalyList/> }.into_any(),
         Route::Anomaly(id) => view! { <AnomalyPage id=id/> }.into_any(),
+        Route::Incidents => view! { <IncidentList/> }.into_any(),
+        Route::Incident(id) => view! { <IncidentPage id=id/> }.into_any(),
     };
 
     view! {
@@ -337,6 +343,7 @@ fn Header() -> impl IntoView {
                 {nav("#/", "Overview", |r| *r == Route::Overview)}
                 {nav("#/tail", "Live tail", |r| *r == Route::Tail)}
                 {nav("#/anomalies", "Anomalies", |r| matches!(r, Route::Anomalies | Route::Anomaly(_)))}
+                {nav("#/incidents", "Incidents", |r| matches!(r, Route::Incidents | Route::Incident(_)))}
             </nav>
             <div class="controls">
                 <RangePicker/>

@@ -101,7 +101,8 @@ pub async fn connect_external(config: &Config) -> Result<Stores, StoreError> {
         rollups: mongo.clone(),
         anomalies: mongo.clone(),
         deliveries: mongo.clone(),
-        patterns: mongo,
+        patterns: mongo.clone(),
+        incidents: mongo,
     })
 }
 

@@ -14,6 +14,8 @@
 pub mod connect;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(any(feature = "embedded", feature = "mongodb"))]
+mod incident_records;
 pub mod keys;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
@@ -30,10 +32,10 @@ pub use embedded::EmbeddedStore;
 #[cfg(feature = "mongodb")]
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
-    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage,
-    LogQuery, LogStore, PATTERN_BUCKET_SECS, PATTERN_EXAMPLES, PatternQuery, PatternRecord,
-    PatternRollupRow, PatternSighting, PatternStore, PersistReport, QueueEntry, RollupStore,
-    ServiceSummary, Stores,
+    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, IncidentNotice,
+    IncidentQuery, IncidentStore, LogCursor, LogPage, LogQuery, LogStore, PATTERN_BUCKET_SECS,
+    PATTERN_EXAMPLES, PatternQuery, PatternRecord, PatternRollupRow, PatternSighting, PatternStore,
+    PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
 };
 pub use ports::{ApiKeyRecord, KeyStore, Scope};
 #[cfg(feature = "redis")]

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use anomalog_core::incident::Incident;
 use anomalog_core::rollup::RollupRow;
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, StoredLog};
 
@@ -259,6 +260,56 @@ pub trait DeliveryStore: Send + Sync {
     async fn attempts(&self, anomaly_id: &str) -> Result<Vec<Delivery>, StoreError>;
 }
 
+/// Filters of an incident listing; newest `opened_at` first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentQuery {
+    pub status: Option<AnomalyStatus>,
+    /// Only incidents with an anomaly of this service.
+    pub service: Option<String>,
+    /// Only incidents still open or resolved at or after this.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// What a channel was last told of an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentNotice {
+    pub incident_id: String,
+    pub channel: String,
+    pub status: AnomalyStatus,
+    /// Member anomalies the message counted.
+    pub anomalies: usize,
+    pub at: DateTime<Utc>,
+}
+
+/// Incident records, keyed by their ids (see `anomalog_core::incident`), and
+/// what each alert channel was told of them.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// Inserts or replaces by id, as given (identity across passes is core's
+    /// `incident::carry_over`). Notices survive an upsert.
+    async fn upsert_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError>;
+
+    /// Deletes incidents absorbed into another one.
+    async fn delete_incidents(&self, ids: &[String]) -> Result<(), StoreError>;
+
+    async fn list_incidents(&self, query: &IncidentQuery) -> Result<Vec<Incident>, StoreError>;
+
+    async fn get_incident(&self, id: &str) -> Result<Option<Incident>, StoreError>;
+
+    /// Incidents still open or resolved at or after `since`, oldest first,
+    /// each with what `channel` was last told of it (`None`: nothing yet).
+    async fn incidents_to_notify(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Incident, Option<IncidentNotice>)>, StoreError>;
+
+    /// Records what a channel was told (replacing the previous notice).
+    async fn record_notice(&self, notice: &IncidentNotice) -> Result<(), StoreError>;
+}
+
 /// Every port, shared by the handlers of one process.
 #[derive(Clone)]
 pub struct Stores {
@@ -268,6 +319,7 @@ pub struct Stores {
     pub anomalies: Arc<dyn AnomalyStore>,
     pub deliveries: Arc<dyn DeliveryStore>,
     pub patterns: Arc<dyn PatternStore>,
+    pub incidents: Arc<dyn IncidentStore>,
 }
 
 impl Stores {
@@ -280,6 +332,7 @@ impl Stores {
             + AnomalyStore
             + DeliveryStore
             + PatternStore
+            + IncidentStore
             + 'static,
     {
         Stores {
@@ -288,7 +341,8 @@ impl Stores {
             rollups: adapter.clone(),
             anomalies: adapter.clone(),
             deliveries: adapter.clone(),
-            patterns: adapter,
+            patterns: adapter.clone(),
+            incidents: adapter,
         }
     }
 }

@@ -283,7 +283,7 @@ struct SampleRecord {
     message: String,
 }
 
-fn severity_name(severity: Severity) -> &'static str {
+pub(crate) fn severity_name(severity: Severity) -> &'static str {
     match severity {
         Severity::Low => "low",
         Severity::Medium => "medium",
@@ -292,7 +292,7 @@ fn severity_name(severity: Severity) -> &'static str {
     }
 }
 
-fn severity_from(name: &str) -> Result<Severity, String> {
+pub(crate) fn severity_from(name: &str) -> Result<Severity, String> {
     match name {
         "low" => Ok(Severity::Low),
         "medium" => Ok(Severity::Medium),

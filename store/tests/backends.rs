@@ -45,7 +45,8 @@ async fn fresh_with(max_len: u64) -> Backends {
             rollups: mongo.clone(),
             anomalies: mongo.clone(),
             deliveries: mongo.clone(),
-            patterns: mongo,
+            patterns: mongo.clone(),
+            incidents: mongo,
         },
         redis,
     }
@@ -89,6 +90,8 @@ contract_tests!(
     pattern_rollups_count_each_inserted_log_once,
     pattern_records_merge_sightings,
     miner_state_round_trips,
+    incidents_round_trip_and_filter,
+    incident_notices_track_what_each_channel_was_told,
     queue_reclaims_entries_a_consumer_left_pending,
 );
 

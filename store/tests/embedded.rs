@@ -50,6 +50,8 @@ contract_tests!(
     pattern_rollups_count_each_inserted_log_once,
     pattern_records_merge_sightings,
     miner_state_round_trips,
+    incidents_round_trip_and_filter,
+    incident_notices_track_what_each_channel_was_told,
 );
 
 #[tokio::test]

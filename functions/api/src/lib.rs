@@ -4,6 +4,7 @@
 //! rollups, only `/api/logs` and anomaly samples touch raw logs.
 
 pub mod dto;
+pub mod incidents;
 pub mod openapi;
 mod params;
 mod patterns;
@@ -93,6 +94,8 @@ fn documented_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(services))
         .routes(routes!(patterns::patterns))
         .routes(routes!(patterns::pattern_detail))
+        .routes(routes!(incidents::incidents))
+        .routes(routes!(incidents::incident_detail))
 }
 
 /// The OpenAPI 3.1 document of the whole HTTP surface: these routes and

@@ -43,6 +43,7 @@ pub struct ErrorBody {
         (name = "logs", description = "Stored log lines"),
         (name = "stats", description = "Counts from the rollups"),
         (name = "anomalies", description = "What the detectors found"),
+        (name = "incidents", description = "Anomalies grouped by cause"),
         (name = "services", description = "Services seen"),
         (name = "patterns", description = "Log patterns mined from the messages"),
         (name = "health", description = "Liveness"),

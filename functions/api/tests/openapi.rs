@@ -76,6 +76,7 @@ struct Harness {
     _dir: tempfile::TempDir,
     app: axum::Router,
     anomaly_id: String,
+    incident_id: String,
 }
 
 /// The API and ingest routers merged, as `anomalog up` serves them, over one
@@ -135,6 +136,10 @@ async fn harness(queue_capacity: u64) -> Harness {
         }])
         .await
         .unwrap();
+    let stored = stores.anomalies.list(&Default::default()).await.unwrap();
+    let incidents = anomalog_core::incident::group(&stored, &Default::default());
+    stores.incidents.upsert_incidents(&incidents).await.unwrap();
+    let incident_id = incidents[0].id.clone();
     let api = router(ApiState::with_clock(stores, Arc::new(now)));
     let ingest = anomalog_ingest::router(IngestState::new(
         store,
@@ -148,6 +153,7 @@ async fn harness(queue_capacity: u64) -> Harness {
         _dir: dir,
         app: api.merge(ingest),
         anomaly_id,
+        incident_id,
     }
 }
 
@@ -309,6 +315,8 @@ async fn every_served_route_is_documented_and_every_documented_one_is_served() {
         for method in item.as_object().unwrap().keys() {
             let id = if path.starts_with("/api/patterns/") {
                 PATTERN_ID
+            } else if path.starts_with("/api/incidents") {
+                h.incident_id.as_str()
             } else {
                 h.anomaly_id.as_str()
             };
@@ -562,6 +570,26 @@ async fn every_api_response_matches_its_documented_schema() {
             StatusCode::NOT_FOUND,
         ),
         ("/api/services", "/api/services".into(), StatusCode::OK),
+        (
+            "/api/incidents",
+            "/api/incidents?status=open&service=api&since=now-1h".into(),
+            StatusCode::OK,
+        ),
+        (
+            "/api/incidents",
+            "/api/incidents?status=done".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/incidents/{id}",
+            format!("/api/incidents/{}", h.incident_id),
+            StatusCode::OK,
+        ),
+        (
+            "/api/incidents/{id}",
+            "/api/incidents/nope".into(),
+            StatusCode::NOT_FOUND,
+        ),
     ];
     for (path, uri, expected) in cases {
         let (status, headers, body) =

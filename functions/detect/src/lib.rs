@@ -6,6 +6,7 @@
 //! active service and writes the anomalies that changed. Each pass is counted
 //! in the [`metrics`].
 
+mod incidents;
 pub mod metrics;
 mod patterns;
 mod worker;
@@ -18,6 +19,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::detect::{DetectConfig, Judging, detect_service, reconcile};
+use anomalog_core::incident::IncidentConfig;
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample, StoredLog};
 use anomalog_store::{AnomalyQuery, LogQuery, StoreError, Stores};
@@ -52,6 +54,8 @@ pub struct PassReport {
     pub anomalies_written: usize,
     pub opened: usize,
     pub resolved: usize,
+    /// Incidents written (new or changed) after regrouping.
+    pub incidents_written: usize,
 }
 
 /// Runs one pass at time `now` as queue consumer `consumer`, draining at most
@@ -277,6 +281,8 @@ async fn detect_anomalies(
         ::metrics::counter!(name, "kind" => anomaly.kind.as_str()).increment(1);
     }
     report.anomalies_written = writes.len();
+    let grouped = incidents::update_incidents(stores, &IncidentConfig::default(), from).await?;
+    report.incidents_written = grouped.written;
     Ok(())
 }
 

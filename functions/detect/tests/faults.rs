@@ -66,7 +66,8 @@ fn stores(queue: Arc<RedisQueue>, mongo: Arc<MongoStore>, logs: Arc<dyn LogStore
         rollups: mongo.clone(),
         anomalies: mongo.clone(),
         deliveries: mongo.clone(),
-        patterns: mongo,
+        patterns: mongo.clone(),
+        incidents: mongo,
     }
 }
 

@@ -1,10 +1,12 @@
 //! The pages, and the pieces they share (log rows, anomaly rows, states).
 
 mod anomalies;
+mod incidents;
 mod overview;
 mod tail;
 
 pub use anomalies::{AnomalyList, AnomalyPage};
+pub use incidents::{IncidentList, IncidentPage};
 pub use overview::Overview;
 pub use tail::Tail;
 

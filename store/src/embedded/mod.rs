@@ -20,6 +20,7 @@ use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 
 mod idempotency;
+mod incidents;
 pub mod keys;
 mod pool;
 
@@ -124,6 +125,7 @@ impl EmbeddedStore {
         writer.execute_batch(SCHEMA)?;
         writer.execute_batch(idempotency::SCHEMA)?;
         patterns::migrate(&writer)?;
+        writer.execute_batch(incidents::SCHEMA)?;
         writer.execute(
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
             [],

@@ -45,6 +45,8 @@ mod keys;
 use crate::records::{MeasureRecord, PatternChangeRecord};
 use crate::{StoreError, redact};
 
+mod incidents;
+
 /// Attempts of one persist transaction before giving up (write conflicts with
 /// a concurrent consumer are retried; an outage is not worth retrying here,
 /// the queue entries stay pending for the next pass).
@@ -135,6 +137,7 @@ impl MongoStore {
             db,
         };
         store.ensure_indexes(config.retention_days).await?;
+        store.ensure_incident_indexes().await?;
         Ok(store)
     }
 

@@ -19,6 +19,8 @@ pub use idempotency::{
 };
 mod patterns;
 pub use patterns::*;
+mod incidents;
+pub use incidents::*;
 
 pub fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + secs, 0).unwrap()

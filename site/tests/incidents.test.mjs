@@ -1,0 +1,163 @@
+// End to end: the Incidents pages of the built dashboard (site/dist) in real
+// headless Chromium against a real `anomalog up`, fed over POST /ingest with a
+// payments error burst and checkout errors naming payments (one cause).
+//
+// Environment: ANOMALOG_BIN (default target/debug/anomalog), CHROMIUM
+// (default /usr/bin/chromium).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
+const siteDir = path.join(root, "site/dist");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, timeoutMs = 30_000) {
+  const started = Date.now();
+  let last;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+let server;
+let serverLog = "";
+let base;
+let dataDir;
+let browser;
+const problems = [];
+
+async function getJson(p) {
+  const r = await fetch(base + p);
+  if (!r.ok) throw new Error(`${p}: ${r.status}`);
+  return r.json();
+}
+
+/** 40 payments errors 90 s ago, then 40 checkout errors naming payments 60 s ago. */
+function cascade(now) {
+  const events = [];
+  for (let i = 0; i < 40; i++) {
+    events.push({
+      ts: new Date(now - 90_000 + i * 200).toISOString(),
+      service: "payments",
+      level: "ERROR",
+      message: `card processor timeout: gateway answered 504 (order ${7000 + i})`,
+    });
+    events.push({
+      ts: new Date(now - 60_000 + i * 200).toISOString(),
+      service: "checkout",
+      level: "ERROR",
+      message: `payments returned 503 for order ${8000 + i}`,
+    });
+  }
+  return events;
+}
+
+before(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-incidents-test-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
+  delete env.ANOMALOG_API_KEYS;
+  delete env.DISCORD_WEBHOOK_URL;
+  delete env.SLACK_WEBHOOK_URL;
+  delete env.ANOMALOG_WEBHOOK_URL;
+  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
+    cwd: dataDir,
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  server.stderr.on("data", (d) => {
+    serverLog += d.toString();
+  });
+  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
+  const r = await fetch(`${base}/ingest`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(cascade(Date.now())),
+  });
+  assert.equal(r.status, 202, await r.text());
+  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await waitFor("the server to stop", async () => server.exitCode !== null || server.signalCode !== null, 10_000);
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("the cascade is one incident, listed and shown with its root guess, timeline and anomalies", async () => {
+  const incident = await waitFor(
+    "one incident holding payments and checkout",
+    async () => {
+      const { items } = await getJson("/api/incidents");
+      return items.length === 1 && items[0].services.length === 2 ? items[0] : null;
+    },
+    40_000,
+  ).catch((e) => {
+    throw new Error(`${e.message}\nserver log:\n${serverLog}`);
+  });
+  assert.deepEqual(incident.services, ["checkout", "payments"]);
+  assert.equal(incident.root.service, "payments");
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
+  });
+
+  await page.goto(`${base}/#/incidents`);
+  const row = page.locator(`[data-incident-id="${incident.id}"]`);
+  await row.waitFor({ timeout: 15_000 });
+  assert.match(await row.innerText(), /checkout, payments/);
+  assert.equal(await page.locator("[data-incident-id]").count(), 1);
+  assert.equal(await page.getByRole("heading", { level: 1, name: "Incidents" }).count(), 1);
+
+  await row.click();
+  await page.locator('[data-testid="incident"]').waitFor({ timeout: 15_000 });
+  const root = await page.locator('[data-testid="root-guess"]').innerText();
+  assert.match(root, /^payments: .*checkout errors name payments/);
+  const anomalyLinks = page.locator('[data-testid="incident"] a.arow[data-anomaly-id]');
+  assert.equal(await anomalyLinks.count(), incident.anomaly_ids.length);
+  const timeline = page.locator('[data-testid="timeline"] li');
+  assert.equal(await timeline.count(), incident.timeline.length);
+
+  // An anomaly of the incident links to its own detail page.
+  const first = await anomalyLinks.first().getAttribute("data-anomaly-id");
+  await anomalyLinks.first().click();
+  await page.waitForURL(`**/#/anomalies/${first}`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
