@@ -143,7 +143,8 @@ async fn production(events: &[LogEvent]) {
             rollups: mongo.clone(),
             anomalies: mongo.clone(),
             deliveries: mongo.clone(),
-            patterns: mongo,
+            patterns: mongo.clone(),
+            incidents: mongo,
         };
         let rate = run(&stores, events, mine).await;
         println!(

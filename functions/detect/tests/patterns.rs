@@ -172,7 +172,8 @@ async fn production(redis: &RedisServer, uri: &str, database: &str) -> Stores {
         rollups: mongo.clone(),
         anomalies: mongo.clone(),
         deliveries: mongo.clone(),
-        patterns: mongo,
+        patterns: mongo.clone(),
+        incidents: mongo,
     }
 }
 
