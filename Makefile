@@ -2,7 +2,7 @@
 #
 # template.yaml builds each function with `BuildMethod: makefile`: `sam build`
 # runs `make build-<LogicalId>` here (BuildInSource, so target/ is reused),
-# which runs the one `cargo lambda build` below (a no-op once it is fresh) and
+# which runs the `cargo lambda build`s below (no-ops once they are fresh) and
 # copies that function's bootstrap into $(ARTIFACTS_DIR). Nothing is compiled
 # once per function. See docs/deploy-aws.md.
 #
@@ -16,9 +16,12 @@ FUNCTIONS := ingest api detect alert
 
 .PHONY: lambdas build-IngestFunction build-ApiFunction build-DetectFunction build-AlertFunction
 
+# One package per cargo invocation: built together, cargo would unify their
+# features and every function would link every backend client.
 lambdas:
-	cargo lambda build --locked --profile $(LAMBDA_PROFILE) $(LAMBDA_ARCH) \
-		$(foreach f,$(FUNCTIONS),-p anomalog-$(f)-lambda)
+	set -e; for f in $(FUNCTIONS); do \
+		cargo lambda build --locked --profile $(LAMBDA_PROFILE) $(LAMBDA_ARCH) -p anomalog-$$f-lambda; \
+	done
 
 # $(1): the template's logical id, $(2): the function.
 define copy_bootstrap
