@@ -13,23 +13,23 @@ use super::{
 };
 use crate::model::{Level, LogEvent};
 
-const SERVICE_REQUIRED: &str =
-    "service is required: set it in the record or with ?service= / X-Anomalog-Service";
+const SERVICE_REQUIRED: &str = "set it in the record or with ?service= / X-Anomalog-Service";
 
-/// An event before defaults and limits are applied.
-pub(super) struct Draft {
-    pub(super) ts: Option<DateTime<Utc>>,
+/// An event before defaults and limits are applied (the shippers' mappings
+/// build one too, so every entry point applies the same rules).
+pub(crate) struct Draft {
+    pub(crate) ts: Option<DateTime<Utc>>,
     /// The field `ts` came from, for reasons.
-    pub(super) ts_key: Cow<'static, str>,
-    pub(super) level: Level,
-    pub(super) level_raw: Option<Value>,
-    pub(super) message: String,
-    pub(super) service: Option<String>,
-    pub(super) host: Option<String>,
-    pub(super) source: Option<String>,
-    pub(super) trace_id: Option<String>,
-    pub(super) span_id: Option<String>,
-    pub(super) attrs: BTreeMap<String, Value>,
+    pub(crate) ts_key: Cow<'static, str>,
+    pub(crate) level: Level,
+    pub(crate) level_raw: Option<Value>,
+    pub(crate) message: String,
+    pub(crate) service: Option<String>,
+    pub(crate) host: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) span_id: Option<String>,
+    pub(crate) attrs: BTreeMap<String, Value>,
 }
 
 impl Default for Draft {
@@ -55,9 +55,20 @@ pub(super) fn finish(
     defaults: &ParseDefaults,
     limits: &ParseLimits,
 ) -> Result<LogEvent, String> {
+    finish_with_hint(draft, defaults, limits, SERVICE_REQUIRED)
+}
+
+/// [`finish`], telling a sender without a service where one comes from
+/// (`service is required: {service_hint}`).
+pub(crate) fn finish_with_hint(
+    draft: Draft,
+    defaults: &ParseDefaults,
+    limits: &ParseLimits,
+    service_hint: &str,
+) -> Result<LogEvent, String> {
     let service = non_blank(draft.service)
         .or_else(|| non_blank(defaults.service.clone()))
-        .ok_or_else(|| SERVICE_REQUIRED.to_owned())?;
+        .ok_or_else(|| format!("service is required: {service_hint}"))?;
     if service.len() > MAX_SERVICE_BYTES {
         return Err(format!(
             "service: {} is {} bytes, more than the limit of {MAX_SERVICE_BYTES}",

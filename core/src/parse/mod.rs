@@ -85,7 +85,7 @@
 //! fields, `text` a plain line, with `timestamp`, `level`, `logfmt` and `web`
 //! (access and Apache error logs) for those concerns; `draft` applies defaults and limits to every record in one place.
 
-mod draft;
+pub(crate) mod draft;
 mod json;
 mod level;
 mod logfmt;

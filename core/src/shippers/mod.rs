@@ -5,7 +5,7 @@
 //! plain Rust values these modules take; the mapping to events lives here so
 //! every entry point applies the same rules as `/ingest`: the receive time as
 //! the default timestamp, no timestamp more than 24 h ahead, a required
-//! service of at most [`MAX_SERVICE_BYTES`], messages cut to
+//! service of at most [`crate::parse::MAX_SERVICE_BYTES`], messages cut to
 //! [`ParseLimits::max_message_bytes`] and attrs bounded like parsed records
 //! (flagged `truncated`). Elasticsearch bulk documents are ordinary JSON
 //! records and go through [`crate::parse::parse_json_record`].
@@ -17,13 +17,15 @@ pub mod loki;
 pub mod otlp;
 pub mod syslog;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::model::{Level, LogEvent};
-use crate::parse::{MAX_SERVICE_BYTES, ParseDefaults, ParseLimits, parse_text_line};
+use crate::parse::draft::{Draft, finish_with_hint};
+use crate::parse::{ParseDefaults, ParseLimits, parse_text_line};
 
 /// A record of any protocol after its own mapping, before defaults and limits.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,71 +58,29 @@ impl Default for ShippedRecord {
     }
 }
 
-/// Applies `defaults` and `limits` to a mapped record. `service_hint` tells a
-/// sender of this protocol where a service comes from when there is none.
+/// Applies `defaults` and `limits` to a mapped record, by the parser's own
+/// rules (one place for them). `service_hint` tells a sender of this protocol
+/// where a service comes from when there is none.
 pub fn finish(
     record: ShippedRecord,
     defaults: &ParseDefaults,
     limits: &ParseLimits,
     service_hint: &str,
 ) -> Result<LogEvent, String> {
-    let service = non_blank(record.service)
-        .or_else(|| non_blank(defaults.service.clone()))
-        .ok_or_else(|| format!("service is required: {service_hint}"))?;
-    if service.len() > MAX_SERVICE_BYTES {
-        return Err(format!(
-            "service is {} bytes, more than the limit of {MAX_SERVICE_BYTES}",
-            service.len()
-        ));
-    }
-    let received_at = defaults.received_at;
-    let ts = match record.ts {
-        Some(ts) => {
-            if let Some(latest) = received_at.checked_add_signed(TimeDelta::hours(24))
-                && ts > latest
-            {
-                return Err(format!(
-                    "timestamp {} is more than 24h in the future (received at {})",
-                    ts.to_rfc3339(),
-                    received_at.to_rfc3339()
-                ));
-            }
-            ts
-        }
-        None => received_at,
-    };
-
-    let mut message = record.message;
-    let mut truncated = cut(&mut message, limits.max_message_bytes);
-    let mut attrs = BTreeMap::new();
-    truncated |= record.attrs.len() > limits.max_attrs;
-    for (key, value) in record.attrs.into_iter().take(limits.max_attrs) {
-        let (value, value_cut) = bound_value(value, limits.max_attr_value_bytes);
-        truncated |= value_cut;
-        attrs.insert(key, value);
-    }
-    let mut bounded = |value: Option<String>| {
-        let mut value = non_blank(value)?;
-        truncated |= cut(&mut value, limits.max_attr_value_bytes);
-        Some(value)
-    };
-    let host = bounded(record.host).or_else(|| non_blank(defaults.host.clone()));
-    let source = bounded(record.source).or_else(|| non_blank(defaults.source.clone()));
-    let trace_id = bounded(record.trace_id);
-    let span_id = bounded(record.span_id);
-    Ok(LogEvent {
-        ts,
-        received_at,
-        service,
-        host,
+    let draft = Draft {
+        ts: record.ts,
+        ts_key: Cow::Borrowed("timestamp"),
         level: record.level,
-        message,
-        attrs,
-        trace_id,
-        span_id,
-        source,
-        truncated,
-    })
+        level_raw: None,
+        message: record.message,
+        service: record.service,
+        host: record.host,
+        source: record.source,
+        trace_id: record.trace_id,
+        span_id: record.span_id,
+        attrs: record.attrs,
+    };
+    finish_with_hint(draft, defaults, limits, service_hint)
 }
 
 /// A time from Unix epoch nanoseconds; `None` for 0 (OTLP's "unknown") and
@@ -146,38 +106,6 @@ pub fn infer_level(line: &str, received_at: DateTime<Utc>) -> Level {
         received_at,
     };
     parse_text_line(line, &defaults, &ParseLimits::default()).map_or(Level::Info, |e| e.level)
-}
-
-fn non_blank(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
-}
-
-/// Cuts `s` to at most `max` bytes at a character boundary; true when cut.
-fn cut(s: &mut String, max: usize) -> bool {
-    if s.len() <= max {
-        return false;
-    }
-    let end = s.floor_char_boundary(max);
-    s.truncate(end);
-    true
-}
-
-fn bound_value(value: Value, max: usize) -> (Value, bool) {
-    match value {
-        Value::String(mut s) => {
-            let was_cut = cut(&mut s, max);
-            (Value::String(s), was_cut)
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => (value, false),
-        other => {
-            let mut text = other.to_string();
-            if cut(&mut text, max) {
-                (Value::String(text), true)
-            } else {
-                (other, false)
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -243,7 +171,9 @@ mod tests {
         let d = defaults();
         let err = finish(
             ShippedRecord {
-                ts: d.received_at.checked_add_signed(TimeDelta::hours(25)),
+                ts: d
+                    .received_at
+                    .checked_add_signed(chrono::TimeDelta::hours(25)),
                 service: Some("api".into()),
                 ..ShippedRecord::default()
             },

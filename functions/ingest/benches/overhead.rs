@@ -46,6 +46,7 @@ fn run(bencher: Bencher, config: IngestConfig, prometheus: bool) {
     let store = Arc::new(EmbeddedStore::open_bounded(base.path(), u64::MAX).unwrap());
     let state = IngestState::new(store, config);
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
     let recorder = PrometheusBuilder::new().build_recorder();

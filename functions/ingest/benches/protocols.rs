@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -51,6 +52,7 @@ fn fixture() -> Fixture {
         _dir: dir,
         state: IngestState::new(store, IngestConfig::default()),
         runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
             .unwrap(),
     }
@@ -74,8 +76,18 @@ fn headers(content_type: &'static str) -> HeaderMap {
     headers
 }
 
-fn check(response: Response, want: StatusCode) {
-    assert_eq!(response.status(), want);
+/// Benches one protocol handler: each iteration sends `body` through `send`
+/// and expects `want`.
+fn bench_requests<B, F, Fut>(bencher: Bencher, f: &Fixture, body: B, want: StatusCode, send: F)
+where
+    B: Clone + Into<Body>,
+    F: Fn(Body) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
+        let response = f.runtime.block_on(send(body.clone().into()));
+        assert_eq!(response.status(), want);
+    });
 }
 
 #[divan::bench]
@@ -144,15 +156,8 @@ fn otlp_protobuf(bencher: Bencher) {
     let f = fixture();
     let body = otlp_request().encode_to_vec();
     let headers = headers("application/x-protobuf");
-    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
-        let response = f.runtime.block_on(otlp::handle(
-            &f.state,
-            &headers,
-            None,
-            Body::from(body.clone()),
-            Utc::now(),
-        ));
-        check(response, StatusCode::OK);
+    bench_requests(bencher, &f, body, StatusCode::OK, |body| {
+        otlp::handle(&f.state, &headers, None, body, Utc::now())
     });
 }
 
@@ -161,15 +166,8 @@ fn otlp_json(bencher: Bencher) {
     let f = fixture();
     let body = serde_json::to_string(&otlp_request()).unwrap();
     let headers = headers("application/json");
-    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
-        let response = f.runtime.block_on(otlp::handle(
-            &f.state,
-            &headers,
-            None,
-            Body::from(body.clone()),
-            Utc::now(),
-        ));
-        check(response, StatusCode::OK);
+    bench_requests(bencher, &f, body, StatusCode::OK, |body| {
+        otlp::handle(&f.state, &headers, None, body, Utc::now())
     });
 }
 
@@ -196,16 +194,15 @@ fn loki_snappy_protobuf(bencher: Bencher) {
         .compress_vec(&push.encode_to_vec())
         .unwrap();
     let headers = headers("application/x-protobuf");
-    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
-        let response = f.runtime.block_on(loki::handle(
+    bench_requests(bencher, &f, body, StatusCode::NO_CONTENT, |body| {
+        loki::handle(
             &f.state,
             IngestParams::default(),
             &headers,
             None,
-            Body::from(body.clone()),
+            body,
             Utc::now(),
-        ));
-        check(response, StatusCode::NO_CONTENT);
+        )
     });
 }
 
@@ -223,16 +220,15 @@ fn loki_json(bencher: Bencher) {
     let body = serde_json::json!({"streams": [{"stream": {"service_name": "checkout"}, "values": values}]})
         .to_string();
     let headers = headers("application/json");
-    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
-        let response = f.runtime.block_on(loki::handle(
+    bench_requests(bencher, &f, body, StatusCode::NO_CONTENT, |body| {
+        loki::handle(
             &f.state,
             IngestParams::default(),
             &headers,
             None,
-            Body::from(body.clone()),
+            body,
             Utc::now(),
-        ));
-        check(response, StatusCode::NO_CONTENT);
+        )
     });
 }
 
@@ -249,17 +245,16 @@ fn elasticsearch_bulk(bencher: Bencher) {
         })
         .collect();
     let headers = headers("application/x-ndjson");
-    bencher.counter(ItemsCount::new(EVENTS)).bench_local(|| {
-        let response = f.runtime.block_on(bulk::handle(
+    bench_requests(bencher, &f, body, StatusCode::OK, |body| {
+        bulk::handle(
             &f.state,
             None,
             IngestParams::default(),
             &headers,
             None,
-            Body::from(body.clone()),
+            body,
             Utc::now(),
-        ));
-        check(response, StatusCode::OK);
+        )
     });
 }
 

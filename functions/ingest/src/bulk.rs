@@ -18,6 +18,7 @@
 //! keep their status in that shape. [`answer_product_check`] answers the
 //! `GET /` the Beats and Logstash make before they send.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -28,10 +29,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use anomalog_core::StoredLog;
-use anomalog_core::parse::{ParsedBatch, parse_json_record};
+use anomalog_core::parse::{ParseDefaults, ParsedBatch, parse_json_record};
 
 use crate::shipper;
 use crate::{IngestError, IngestParams, IngestState};
@@ -43,13 +45,13 @@ pub const ANNOUNCED_VERSION: &str = "8.17.0";
 const PRODUCT_HEADER: &str = "x-elastic-product";
 
 /// One item of a bulk request, in request order.
-enum Item {
+enum Item<'a> {
     /// An `index` or `create` action and its document.
     Write {
         action: &'static str,
         index: Option<String>,
         id: Option<String>,
-        document: String,
+        document: &'a str,
     },
     /// An action anomalog does not perform (`update`, `delete`).
     Unsupported {
@@ -107,20 +109,17 @@ pub async fn handle(
 ) -> Response {
     let started = Instant::now();
     let content_type = response_type(headers);
-    let result = accept(state, path_index, params, headers, peer, body, now).await;
+    let result = accept(state, path_index, params, headers, peer, body, now, started).await;
     let mut response = match result {
         Ok(Answer::Items {
-            items,
-            errors,
+            body,
             accepted,
             rejected,
         }) => {
             crate::metrics::request(200);
             crate::metrics::count(crate::metrics::EVENTS_ACCEPTED, accepted);
             crate::metrics::count(crate::metrics::EVENTS_REJECTED, rejected);
-            let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            let body = json!({"took": took, "errors": errors, "items": items});
-            (StatusCode::OK, body.to_string()).into_response()
+            (StatusCode::OK, body).into_response()
         }
         Ok(Answer::Malformed(Malformed(reason))) => {
             crate::metrics::request(400);
@@ -157,14 +156,71 @@ pub async fn handle(
 
 enum Answer {
     Items {
-        items: Vec<Value>,
-        errors: bool,
+        /// The serialized [`BulkResponse`].
+        body: String,
         accepted: usize,
         rejected: usize,
     },
     Malformed(Malformed),
 }
 
+/// The body of a bulk answer, as Elasticsearch shapes it.
+#[derive(Serialize)]
+struct BulkResponse<'a> {
+    took: u64,
+    errors: bool,
+    items: Vec<ItemAnswer<'a>>,
+}
+
+/// `{"<action>": {...}}`.
+struct ItemAnswer<'a> {
+    action: &'static str,
+    body: ItemBody<'a>,
+}
+
+impl Serialize for ItemAnswer<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.action, &self.body)?;
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ItemBody<'a> {
+    _index: &'a str,
+    _id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    _version: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    _shards: Option<Shards>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    _seq_no: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    _primary_term: Option<u8>,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ItemError>,
+}
+
+#[derive(Serialize)]
+struct Shards {
+    total: u8,
+    successful: u8,
+    failed: u8,
+}
+
+#[derive(Serialize)]
+struct ItemError {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    reason: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn accept(
     state: &IngestState,
     path_index: Option<String>,
@@ -173,6 +229,7 @@ async fn accept(
     peer: Option<std::net::IpAddr>,
     body: Body,
     now: DateTime<Utc>,
+    started: Instant,
 ) -> Result<Answer, IngestError> {
     check_content_type(headers)?;
     let received = shipper::receive(state, headers, body).await?;
@@ -216,17 +273,25 @@ async fn accept(
                 document,
                 ..
             } => {
-                let mut defaults = base.clone();
-                if defaults.service.is_none() {
-                    defaults.service = index.clone().or_else(|| path_index.clone());
-                }
+                // The index names the service of a document that names none.
+                let named;
+                let defaults = match index.as_ref().or(path_index.as_ref()) {
+                    Some(service) if base.service.is_none() => {
+                        named = ParseDefaults {
+                            service: Some(service.clone()),
+                            ..base.clone()
+                        };
+                        &named
+                    }
+                    _ => &base,
+                };
                 match serde_json::from_str::<Value>(document) {
                     Err(e) => Err((
                         400,
                         "document_parsing_exception",
                         format!("document is not valid JSON: {e}"),
                     )),
-                    Ok(value) => match parse_json_record(&value, &defaults, &limits) {
+                    Ok(value) => match parse_json_record(&value, defaults, &limits) {
                         Err(reason) => Err((400, "document_parsing_exception", reason)),
                         Ok(mut event) => {
                             if let Some(id) = id
@@ -273,39 +338,61 @@ async fn accept(
                 }
                 | Item::Unsupported { action, index, id } => (*action, index, id),
             };
-            let index = index
-                .clone()
-                .or_else(|| path_index.clone())
-                .unwrap_or_default();
-            let mut answer = Map::new();
-            answer.insert("_index".into(), index.into());
-            match outcome {
-                Ok(n) => {
-                    let id = id.clone().unwrap_or_else(|| StoredLog::id_for(&entry, n));
-                    answer.insert("_id".into(), id.into());
-                    answer.insert("_version".into(), 1.into());
-                    answer.insert("result".into(), "created".into());
-                    answer.insert(
-                        "_shards".into(),
-                        json!({"total": 1, "successful": 1, "failed": 0}),
-                    );
-                    answer.insert("_seq_no".into(), n.into());
-                    answer.insert("_primary_term".into(), 1.into());
-                    answer.insert("status".into(), 201.into());
-                }
+            let _index = index
+                .as_ref()
+                .or(path_index.as_ref())
+                .map_or("", String::as_str);
+            let body = match outcome {
+                Ok(n) => ItemBody {
+                    _index,
+                    _id: Some(match id {
+                        Some(id) => Cow::Borrowed(id.as_str()),
+                        None => Cow::Owned(StoredLog::id_for(&entry, n)),
+                    }),
+                    _version: Some(1),
+                    result: Some("created"),
+                    _shards: Some(Shards {
+                        total: 1,
+                        successful: 1,
+                        failed: 0,
+                    }),
+                    _seq_no: Some(n),
+                    _primary_term: Some(1),
+                    status: 201,
+                    error: None,
+                },
                 Err((status, kind, reason)) => {
                     errors = true;
-                    answer.insert("_id".into(), id.clone().map_or(Value::Null, Value::String));
-                    answer.insert("status".into(), status.into());
-                    answer.insert("error".into(), json!({"type": kind, "reason": reason}));
+                    ItemBody {
+                        _index,
+                        _id: id.as_deref().map(Cow::Borrowed),
+                        _version: None,
+                        result: None,
+                        _shards: None,
+                        _seq_no: None,
+                        _primary_term: None,
+                        status,
+                        error: Some(ItemError { kind, reason }),
+                    }
                 }
-            }
-            json!({ action: answer })
+            };
+            ItemAnswer { action, body }
         })
         .collect();
-    Ok(Answer::Items {
-        items: answers,
+    let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // Plain structs with string keys: serializing cannot fail, and the events
+    // are queued by now, so an error status here would only cause a resend.
+    let body = serde_json::to_string(&BulkResponse {
+        took,
         errors,
+        items: answers,
+    })
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "bulk answer not serialized");
+        format!(r#"{{"took":{took},"errors":true,"items":[]}}"#)
+    });
+    Ok(Answer::Items {
+        body,
         accepted: stored.accepted,
         rejected: stored.rejections.len(),
     })
@@ -324,7 +411,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
 }
 
 /// Splits the body into items. Blank lines are skipped, as Elasticsearch does.
-fn read_items(text: &str) -> Result<Vec<Item>, Malformed> {
+fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
     let mut lines = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -384,7 +471,7 @@ fn read_items(text: &str) -> Result<Vec<Item>, Malformed> {
                 action,
                 index,
                 id,
-                document: document.to_owned(),
+                document,
             });
         }
     }
@@ -491,7 +578,7 @@ mod tests {
         assert_eq!(items.len(), 3);
         assert!(
             matches!(&items[0], Item::Write { action: "index", index: Some(i), id: Some(d), document }
-            if i == "web" && d == "a" && document == "{\"message\":\"m\"}")
+            if i == "web" && d == "a" && *document == "{\"message\":\"m\"}")
         );
         assert!(matches!(
             &items[1],

@@ -176,6 +176,15 @@ fn decode_request(
         Encoding::Protobuf => ExportLogsServiceRequest::decode(body).map_err(|e| {
             IngestError::Unparsable(format!("body is not an OTLP ExportLogsServiceRequest: {e}"))
         }),
+        // Straight into the generated messages unless a severity is named
+        // (rare: the SDKs send numbers), which needs a rewrite first.
+        Encoding::Json if memchr::memmem::find(body, b"\"SEVERITY_NUMBER_").is_none() => {
+            serde_json::from_slice(body).map_err(|e| {
+                IngestError::Unparsable(format!(
+                    "body is not an OTLP/JSON ExportLogsServiceRequest: {e}"
+                ))
+            })
+        }
         Encoding::Json => {
             let mut value: Value = serde_json::from_slice(body)
                 .map_err(|e| IngestError::Unparsable(format!("body is not valid JSON: {e}")))?;
