@@ -117,3 +117,18 @@ ensure_protocol_clients() {
     # The http() destination is a module of its own in Debian.
     apt_install syslog-ng-core syslog-ng-mod-http
 }
+
+# Makes sure cargo-lambda (the Lambda Runtime API emulator behind
+# scripts/lambda-e2e) is on PATH: the prebuilt PyPI wheel, pinned, installed
+# into the Python ensure_secantus picked (call that first).
+CARGO_LAMBDA_VERSION="1.8.6"
+ensure_cargo_lambda() {
+    local python="${ANOMALOG_TEST_PYTHON:?run ensure_secantus first}"
+    local bin
+    bin="$(dirname "$(command -v "$python")")"
+    if ! cargo lambda --version 2>/dev/null | grep -q "^cargo-lambda $CARGO_LAMBDA_VERSION"; then
+        echo "installing cargo-lambda==$CARGO_LAMBDA_VERSION" >&2
+        "$python" -m pip install -q "cargo-lambda==$CARGO_LAMBDA_VERSION"
+    fi
+    case ":$PATH:" in *":$bin:"*) ;; *) export PATH="$bin:$PATH" ;; esac
+}

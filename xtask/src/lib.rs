@@ -95,6 +95,22 @@ pub fn forbidden_dependencies(graph: &DepGraph, root: &str, forbidden: &[&str]) 
         .collect()
 }
 
+/// Packages of a `cargo tree --prefix none --format {p}` listing (one
+/// `name vX.Y.Z ...` per line) that match a `forbidden` pattern. `cargo tree
+/// -p PACKAGE` resolves features for that package alone, so it shows what its
+/// binary links, where `cargo metadata` shows the workspace's union.
+pub fn forbidden_in_tree(tree: &str, forbidden: &[&str]) -> Vec<String> {
+    let mut found: Vec<String> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| forbidden.iter().any(|p| matches(p, name)))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// The secrets that appear in `text` (e.g. a `Debug` rendering).
 pub fn leaked<'a>(text: &str, secrets: &[&'a str]) -> Vec<&'a str> {
     secrets
@@ -177,6 +193,20 @@ mod tests {
             .with("chrono", "num-traits")
             .with("anomalog-cli", "anomalog-core")
             .with("anomalog-cli", "axum")
+    }
+
+    #[test]
+    fn a_planted_package_in_a_cargo_tree_listing_is_found_once() {
+        let tree = "anomalog-ingest-lambda v0.1.0 (/w/functions/ingest/lambda)\n\
+                    redis v0.32.0\n\
+                    rusqlite v0.37.0\n\
+                    libsqlite3-sys v0.35.0\n\
+                    rusqlite v0.37.0 (*)\n";
+        assert_eq!(
+            forbidden_in_tree(tree, &["rusqlite", "libsqlite3*", "mongodb"]),
+            vec!["libsqlite3-sys", "rusqlite"]
+        );
+        assert!(forbidden_in_tree(tree, &["mongodb", "lambda*"]).is_empty());
     }
 
     #[test]

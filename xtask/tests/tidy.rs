@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::MetadataCommand;
 
 use anomalog_core::Config;
-use xtask::{DepGraph, forbidden_dependencies, leaked, oversized, rust_files};
+use xtask::{DepGraph, forbidden_dependencies, forbidden_in_tree, leaked, oversized, rust_files};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,6 +46,46 @@ fn core_depends_on_no_runtime_transport_or_storage_engine() {
 fn the_local_binary_links_no_lambda_crate() {
     let found = forbidden_dependencies(&graph(), "anomalog-cli", &["lambda*"]);
     assert!(found.is_empty(), "anomalog must not link: {found:#?}");
+}
+
+/// The normal dependency tree of `package` with its own features, as
+/// `cargo tree` lists it (one package per line).
+fn tree_of(package: &str) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["tree", "--locked", "-e", "normal", "--prefix", "none"])
+        .args(["--format", "{p}", "-p", package])
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        output.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("cargo tree prints UTF-8")
+}
+
+/// "Each Lambda links only what it uses": no SQLite (the embedded store they
+/// refuse) in any, the Swagger UI bundle only in api (which serves it), each
+/// function only the backend clients it connects.
+#[test]
+fn each_lambda_links_only_the_backends_and_bundles_it_uses() {
+    const NEVER: &[&str] = &["rusqlite", "libsqlite3*", "anomalog-cli"];
+    let functions: [(&str, &[&str]); 4] = [
+        ("ingest", &["mongodb", "reqwest", "utoipa-swagger-ui"]),
+        ("detect", &["reqwest", "axum", "utoipa-swagger-ui"]),
+        ("alert", &["redis", "axum", "utoipa-swagger-ui"]),
+        ("api", &["reqwest"]),
+    ];
+    for (function, forbidden) in functions {
+        let package = format!("anomalog-{function}-lambda");
+        let tree = tree_of(&package);
+        assert!(tree.contains(&package), "empty tree for {package}: {tree}");
+        let forbidden = [NEVER, forbidden].concat();
+        let found = forbidden_in_tree(&tree, &forbidden);
+        assert!(found.is_empty(), "{package} links {found:?}");
+    }
 }
 
 /// "No adapter error, log line or panic message contains a backend URL": nor
