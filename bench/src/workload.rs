@@ -159,10 +159,12 @@ impl Workload {
         }
         let _ = write!(
             out,
-            "\"attrs\":{{\"region\":\"{}\",\"version\":\"1.{}.{}\"}}}}",
+            "\"attrs\":{{\"region\":\"{}\",\"version\":\"1.{}.{}\",\"pod\":\"svc-{service:02}-{:08x}-{:05x}\",\"env\":\"prod\"}}}}",
             REGIONS[service % REGIONS.len()],
             service % 5,
-            rng.u8(0..10)
+            rng.u8(0..10),
+            rng.u32(..),
+            rng.u32(..0xfffff)
         );
     }
 }
@@ -173,15 +175,25 @@ mod tests {
 
     #[test]
     fn events_are_about_250_bytes_and_parse_without_rejections() {
-        let w = Workload {
+        let stamped = Workload {
             events_per_batch: 200,
             pool: 2,
             spread: Some(Duration::hours(24)),
             ..Workload::default()
         };
+        let unstamped = Workload {
+            spread: None,
+            ..stamped.clone()
+        };
+        let size = unstamped.generate(Utc::now()).mean_event_bytes();
+        assert!((230.0..260.0).contains(&size), "mean event size {size}");
+        let w = stamped;
         let batches = w.generate(Utc::now());
         let size = batches.mean_event_bytes();
-        assert!((220.0..300.0).contains(&size), "mean event size {size}");
+        assert!(
+            (260.0..300.0).contains(&size),
+            "mean stamped event size {size}"
+        );
         for body in &batches.bodies {
             let parsed = anomalog_core::parse::parse_body(
                 anomalog_core::parse::BodyFormat::Json,

@@ -35,6 +35,8 @@ enum Command {
     Naive(NaiveArgs),
     /// Wait until the server's queue is empty and it stores `expect` events.
     Drain(DrainArgs),
+    /// Wait until the server answers /api/health.
+    WaitUp(WaitUpArgs),
     /// p50/p95 of the dashboard's queries.
     Queries(QueriesArgs),
     /// Append a row measured elsewhere (redis-benchmark, du, RSS).
@@ -188,6 +190,15 @@ struct DrainArgs {
 }
 
 #[derive(Args)]
+struct WaitUpArgs {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Longest wait, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    deadline: f64,
+}
+
+#[derive(Args)]
 struct QueriesArgs {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
@@ -301,6 +312,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::WaitUp(a) => Ok(Api::new(&a.url)?.wait_up(secs(a.deadline)?).await?),
         Command::Queries(a) => {
             let api = Api::new(&a.url)?;
             for (name, path) in QUERIES {
@@ -406,7 +418,14 @@ async fn http(a: HttpArgs) -> anyhow::Result<()> {
 
 async fn sustained(a: SustainedArgs) -> anyhow::Result<()> {
     let api = Api::new(&a.url)?;
-    let before = api.counts().await?;
+    // What an earlier load left queued would be counted as this run's.
+    let (before, _) = api.wait_drained(0, secs(a.drain_deadline)?).await?;
+    if before.backlog != 0 {
+        anyhow::bail!(
+            "the queue still holds {} entries from before; the counts would be wrong",
+            before.backlog
+        );
+    }
     let batches = a.workload.workload().generate(Utc::now());
     let options = LoadOptions {
         url: ingest_url(&a.url),
