@@ -110,3 +110,37 @@ fn log_detectors_pass_10k_services(bencher: Bencher) {
             black_box(findings)
         });
 }
+
+/// What judging one service live with the value-series detector would cost if
+/// each stateless pass replayed it: three fresh detectors (event rate, error
+/// count, error ratio) over the 115 one-minute points a first verdict needs
+/// (warm-up of 100 plus the 15-minute horizon). docs/detection.md weighs this
+/// against persisting the detectors' state.
+#[divan::bench]
+fn series_detector_replay_per_service(bencher: Bencher) {
+    let mut rng = fastrand::Rng::with_seed(3);
+    let minutes: Vec<(f64, f64)> = (0..115)
+        .map(|_| {
+            let total = 300.0 + rng.f64() * 60.0;
+            (
+                total,
+                (total / 100.0).floor() + f64::from(u8::from(rng.bool())),
+            )
+        })
+        .collect();
+    let cfg = SeriesConfig::default();
+    bencher
+        .counter(divan::counter::ItemsCount::new(3 * minutes.len()))
+        .bench(|| {
+            let mut rate = SeriesDetector::new(&cfg, 60);
+            let mut errors = SeriesDetector::new(&cfg, 60);
+            let mut ratio = SeriesDetector::new(&cfg, 60);
+            let mut flagged = 0;
+            for &(total, errs) in &minutes {
+                flagged += usize::from(rate.push(total).anomaly);
+                flagged += usize::from(errors.push(errs).anomaly);
+                flagged += usize::from(ratio.push(errs / total).anomaly);
+            }
+            black_box(flagged)
+        });
+}

@@ -347,6 +347,36 @@ pub struct Anomaly {
     pub message: String,
     #[serde(default)]
     pub samples: Vec<Sample>,
+    /// What was measured; absent on anomalies stored before it existed.
+    #[serde(default)]
+    pub measure: Option<Measure>,
+}
+
+/// What an anomaly measured: its series, the unit of `observed`, `expected`,
+/// `stddev` and `threshold`, and the span of the baseline.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Measure {
+    /// `error_count`, `error_ratio`, `event_rate`, `pattern_rate` or
+    /// `new_pattern`.
+    pub metric: String,
+    /// `events` or `ratio` (a fraction in [0, 1]).
+    pub unit: String,
+    pub threshold: f64,
+    pub baseline_start: String,
+    pub baseline_end: String,
+    /// Length of the window `observed` counts over, in seconds.
+    pub bucket_seconds: u32,
+}
+
+impl Measure {
+    /// `value` in this measure's unit: a ratio in percent, a count compactly.
+    pub fn show(&self, value: f64) -> String {
+        if self.unit == "ratio" {
+            format!("{:.1}%", 100.0 * value)
+        } else {
+            crate::stats::compact(value)
+        }
+    }
 }
 
 impl Anomaly {

@@ -74,6 +74,8 @@ pub fn burst_scores(
                 .map(|c| c.total())
                 .sum::<u64>() as f64,
             window_secs: span as i64 * width,
+            baseline_start: series.bucket_time(base_from),
+            baseline_end: series.bucket_time(first),
         });
     }
     out

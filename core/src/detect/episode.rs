@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::stats::score_from_ratio;
-use crate::model::AnomalyKind;
+use crate::model::{AnomalyKind, Measure, Metric, Unit};
 
 /// What a log detector measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,11 +43,34 @@ pub struct BucketScore {
     pub total: f64,
     /// Length of the judged window, in seconds.
     pub window_secs: i64,
+    /// The span `expected` and `stddev` were learnt over (empty when the
+    /// window had no history before it).
+    pub baseline_start: DateTime<Utc>,
+    pub baseline_end: DateTime<Utc>,
 }
 
 impl BucketScore {
     pub fn flagged(&self) -> bool {
         self.score >= 0.5
+    }
+
+    /// The typed description of what this window measured: the series, its
+    /// unit, the threshold crossed and the baseline's span. `observed`,
+    /// `expected` and `stddev` are per judged window (`bucket_seconds`).
+    pub fn measure(&self) -> Measure {
+        let (metric, unit) = match self.signal {
+            Signal::BurstErrors | Signal::ErrorCount => (Metric::ErrorCount, Unit::Events),
+            Signal::ErrorRatio => (Metric::ErrorRatio, Unit::Ratio),
+            Signal::Volume => (Metric::EventRate, Unit::Events),
+        };
+        Measure {
+            metric,
+            unit,
+            threshold: self.threshold,
+            baseline_start: self.baseline_start,
+            baseline_end: self.baseline_end,
+            bucket_seconds: u32::try_from(self.window_secs.max(0)).unwrap_or(u32::MAX),
+        }
     }
 }
 

@@ -156,6 +156,11 @@ pub fn reconcile(
                     a.stddev = peak.stddev;
                     a.score = peak.score;
                     a.message = explain(peak);
+                    a.measure = Some(peak.measure());
+                }
+                // Records written before measures existed get one.
+                if a.measure.is_none() {
+                    a.measure = Some(peak.measure());
                 }
                 a.severity = a.severity.max(severity(f));
                 a
@@ -176,7 +181,7 @@ pub fn reconcile(
                 last_seen: now,
                 message: explain(peak),
                 samples: Vec::<LogSample>::new(),
-                measure: None,
+                measure: Some(peak.measure()),
                 explanation: Vec::new(),
             },
         };
@@ -235,6 +240,8 @@ mod tests {
                 total: 30.0,
                 score: 0.9,
                 window_secs: 60,
+                baseline_start: at(start - 1_800),
+                baseline_end: at(start),
             },
         }
     }

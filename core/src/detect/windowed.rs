@@ -109,6 +109,20 @@ impl Minutes {
     }
 }
 
+impl Minutes {
+    /// From the start of the oldest to the end of the newest of `picked`
+    /// (minutes left out in between stay inside the span).
+    fn span(&self, picked: &[usize]) -> (DateTime<Utc>, DateTime<Utc>) {
+        let at = |m: usize| self.start + Duration::minutes(i64::try_from(m).unwrap_or(0));
+        let oldest = picked.iter().copied().min().unwrap_or(0);
+        let newest = picked.iter().copied().max().unwrap_or(0);
+        (at(oldest), at(newest) + Duration::minutes(1))
+    }
+}
+
+/// The summary of one baseline and the span of its minutes.
+type Summary<B> = (B, DateTime<Utc>, DateTime<Utc>);
+
 /// One judged window of fine buckets.
 struct Window {
     start: DateTime<Utc>,
@@ -136,7 +150,7 @@ fn slide<B>(
         .unwrap_or(1)
         .max(1);
     let mut minutes = Minutes::of(series, ctx.excluded);
-    let mut cached: Option<(usize, Option<B>)> = None;
+    let mut cached: Option<(usize, Option<Summary<B>>)> = None;
     let mut out = Vec::new();
     for i in span.saturating_sub(1)..series.counts.len() {
         let end = series.bucket_time(i) + Duration::seconds(width);
@@ -153,10 +167,13 @@ fn slide<B>(
         if cached.as_ref().is_none_or(|(k, _)| *k != key) {
             let summary = minutes
                 .baseline(start, window_minutes, warmup_minutes)
-                .and_then(|picked| summarize(&minutes, &picked));
+                .and_then(|picked| {
+                    let bounds = minutes.span(&picked);
+                    summarize(&minutes, &picked).map(|b| (b, bounds.0, bounds.1))
+                });
             cached = Some((key, summary));
         }
-        let Some((_, Some(summary))) = &cached else {
+        let Some((_, Some((summary, baseline_start, baseline_end)))) = &cached else {
             continue;
         };
         let cells = &series.counts[first..=i];
@@ -166,7 +183,11 @@ fn slide<B>(
             errors: cells.iter().map(|c| c.errors()).sum::<u64>() as f64,
             total: cells.iter().map(|c| c.total()).sum::<u64>() as f64,
         };
-        let scored = judge(&window, summary);
+        let scored = BucketScore {
+            baseline_start: *baseline_start,
+            baseline_end: *baseline_end,
+            ..judge(&window, summary)
+        };
         if scored.flagged() {
             minutes.exclude(start, end);
         }
@@ -260,6 +281,9 @@ pub fn spike_scores(
                     .max(cfg.min_count as f64),
                 total: w.total,
                 window_secs: cfg.window_secs,
+                // Set by `slide`.
+                baseline_start: w.start,
+                baseline_end: w.start,
             };
             let Some(ratio) = b.ratio.filter(|_| w.total > 0.0) else {
                 return count;
@@ -337,6 +361,9 @@ pub fn drop_scores(
                     .max(0.0),
                 total: w.total,
                 window_secs: cfg.window_secs,
+                // Set by `slide`.
+                baseline_start: w.start,
+                baseline_end: w.start,
             }
         },
     )

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use anomalog_core::{Anomaly, AnomalyStatus, Severity};
+use anomalog_core::{Anomaly, AnomalyStatus, Measure, Severity, Unit};
 
 // Discord's documented limits.
 const DISCORD_TITLE_MAX: usize = 256;
@@ -70,6 +70,62 @@ pub fn dashboard_link(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Option<
     dashboard_url.map(|base| format!("{}/#/anomalies/{}", base.trim_end_matches('/'), anomaly.id))
 }
 
+/// `value` in the unit of `measure`: a ratio in percent, a count of events
+/// with one decimal at most.
+fn in_unit(measure: &Measure, value: f64) -> String {
+    match measure.unit {
+        Unit::Ratio => format!("{:.1}%", 100.0 * value),
+        Unit::Events if value == value.trunc() => format!("{value:.0}"),
+        Unit::Events => format!("{value:.1}"),
+    }
+}
+
+/// What the anomaly measured, from its typed fields (never its message):
+/// "error ratio 20.9% in 60 s, baseline 1.1% ± 0.6%, threshold 5.3%".
+/// `None` for anomalies stored before measures existed.
+pub fn measured_line(anomaly: &Anomaly) -> Option<String> {
+    let m = anomaly.measure.as_ref()?;
+    let what = match m.metric {
+        anomalog_core::Metric::ErrorCount => "errors",
+        anomalog_core::Metric::ErrorRatio => "error ratio",
+        anomalog_core::Metric::EventRate => "events",
+        anomalog_core::Metric::PatternRate => "pattern events",
+        anomalog_core::Metric::NewPattern => "new pattern events",
+    };
+    let observed = in_unit(m, anomaly.observed);
+    let head = match m.unit {
+        Unit::Ratio => format!("{what} {observed}"),
+        Unit::Events => format!("{observed} {what}"),
+    };
+    let baseline = if anomaly.stddev > 0.0 {
+        format!(
+            "{} ± {}",
+            in_unit(m, anomaly.expected),
+            in_unit(m, anomaly.stddev)
+        )
+    } else {
+        in_unit(m, anomaly.expected)
+    };
+    Some(format!(
+        "{head} in {} s, baseline {baseline}, threshold {}",
+        m.bucket_seconds,
+        in_unit(m, m.threshold)
+    ))
+}
+
+/// Observed against expected: in the measure's unit when there is one.
+fn observed_vs_expected(anomaly: &Anomaly) -> String {
+    match &anomaly.measure {
+        Some(m) => format!(
+            "{} vs {} (threshold {})",
+            in_unit(m, anomaly.observed),
+            in_unit(m, anomaly.expected),
+            in_unit(m, m.threshold)
+        ),
+        None => format!("{:.1} vs {:.1}", anomaly.observed, anomaly.expected),
+    }
+}
+
 fn color(anomaly: &Anomaly) -> u32 {
     if anomaly.status == AnomalyStatus::Resolved {
         return 0x2e_cc_71;
@@ -103,6 +159,7 @@ pub fn discord_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value 
             {"name": "Service", "value": truncate_chars(&anomaly.service, DISCORD_FIELD_VALUE_MAX), "inline": true},
             {"name": "Kind", "value": anomaly.kind.as_str(), "inline": true},
             {"name": "Score", "value": format!("{:.2}", anomaly.score), "inline": true},
+            {"name": "Observed vs expected", "value": observed_vs_expected(anomaly), "inline": false},
             {"name": "Window", "value": window(anomaly), "inline": false},
         ],
         "footer": {"text": format!("anomalog · {}", anomaly.id)},
@@ -177,8 +234,8 @@ pub fn slack_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
                 mrkdwn(format!("*Kind*\n{}", anomaly.kind)),
                 mrkdwn(format!("*Severity*\n{:?}", anomaly.severity)),
                 mrkdwn(format!(
-                    "*Observed vs expected*\n{:.1} vs {:.1}",
-                    anomaly.observed, anomaly.expected
+                    "*Observed vs expected*\n{}",
+                    observed_vs_expected(anomaly)
                 )),
             ],
         }),
@@ -220,10 +277,11 @@ pub fn slack_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
     }
     blocks.truncate(SLACK_BLOCKS_MAX);
     // The fallback text shows in notifications and where blocks cannot.
+    let summary = measured_line(anomaly).unwrap_or_else(|| anomaly.message.clone());
     let text = format!(
         "{}: {}",
         slack_escaped(&title, SLACK_TEXT_MAX / 2),
-        slack_escaped(&anomaly.message, SLACK_TEXT_MAX / 2 - 2)
+        slack_escaped(&summary, SLACK_TEXT_MAX / 2 - 2)
     );
     json!({ "text": text, "blocks": blocks })
 }
@@ -257,6 +315,81 @@ mod tests {
         let cut = truncate_chars(&"é".repeat(300), 256);
         assert_eq!(cut.chars().count(), 256);
         assert!(cut.ends_with('…'));
+    }
+
+    fn ratio_spike() -> Anomaly {
+        use chrono::TimeZone;
+        let at = |s: i64| chrono::Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap();
+        Anomaly {
+            id: "a1".into(),
+            kind: anomalog_core::AnomalyKind::Spike,
+            service: "checkout".into(),
+            window_start: at(0),
+            window_end: at(60),
+            observed: 56.0 / 268.0,
+            expected: 0.011,
+            stddev: 0.006,
+            score: 0.9,
+            severity: Severity::High,
+            status: AnomalyStatus::Open,
+            first_seen: at(60),
+            last_seen: at(60),
+            message: "prose for people".into(),
+            samples: Vec::new(),
+            measure: Some(Measure {
+                metric: anomalog_core::Metric::ErrorRatio,
+                unit: Unit::Ratio,
+                threshold: 0.04,
+                baseline_start: at(-1800),
+                baseline_end: at(0),
+                bucket_seconds: 60,
+            }),
+            explanation: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_ratio_spike_is_worded_in_percent_from_its_measure() {
+        let a = ratio_spike();
+        assert_eq!(
+            measured_line(&a).as_deref(),
+            Some("error ratio 20.9% in 60 s, baseline 1.1% ± 0.6%, threshold 4.0%")
+        );
+        assert_eq!(observed_vs_expected(&a), "20.9% vs 1.1% (threshold 4.0%)");
+        let slack = slack_message(&a, None);
+        assert_eq!(
+            slack["text"],
+            "High spike in checkout: error ratio 20.9% in 60 s, baseline 1.1% ± 0.6%, threshold 4.0%"
+        );
+        let discord = discord_message(&a, None);
+        assert_eq!(
+            discord["embeds"][0]["fields"][3]["value"],
+            "20.9% vs 1.1% (threshold 4.0%)"
+        );
+    }
+
+    #[test]
+    fn a_count_is_worded_in_events_and_an_old_record_falls_back() {
+        let mut a = ratio_spike();
+        a.observed = 30.0;
+        a.expected = 2.0;
+        a.stddev = 1.4;
+        if let Some(m) = a.measure.as_mut() {
+            m.metric = anomalog_core::Metric::ErrorCount;
+            m.unit = Unit::Events;
+            m.threshold = 12.2;
+        }
+        assert_eq!(
+            measured_line(&a).as_deref(),
+            Some("30 errors in 60 s, baseline 2 ± 1.4, threshold 12.2")
+        );
+        a.measure = None;
+        assert_eq!(measured_line(&a), None);
+        assert_eq!(observed_vs_expected(&a), "30.0 vs 2.0");
+        assert_eq!(
+            slack_message(&a, None)["text"],
+            "High spike in checkout: prose for people"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use anomalog_core::detect::DetectConfig;
-use anomalog_core::{AnomalyKind, AnomalyStatus, Level, LogEvent};
+use anomalog_core::{AnomalyKind, AnomalyStatus, Level, LogEvent, Metric, Unit};
 use anomalog_detect::run_pass;
 use anomalog_store::{AnomalyQuery, EmbeddedStore, LogQuery, Stores};
 
@@ -80,6 +80,12 @@ async fn a_pass_persists_queued_logs_and_finds_a_burst() {
         (AnomalyKind::Burst, "api", AnomalyStatus::Open)
     );
     assert_eq!(a.observed, 30.0);
+    // What was measured, stored as typed fields.
+    let m = a.measure.as_ref().expect("a stored measure");
+    assert_eq!(
+        (m.metric, m.unit, m.threshold, m.bucket_seconds),
+        (Metric::ErrorCount, Unit::Events, 25.0, 30)
+    );
     assert_eq!(a.samples.len(), anomalog_detect::SAMPLES_PER_ANOMALY);
     assert_eq!(a.samples[0].message, "db down");
 
@@ -106,6 +112,7 @@ async fn a_pass_persists_queued_logs_and_finds_a_burst() {
     let resolved = stores.anomalies.get(&a.id).await.unwrap().unwrap();
     assert_eq!(resolved.status, AnomalyStatus::Resolved);
     assert_eq!(resolved.first_seen, a.first_seen);
+    assert_eq!(resolved.measure, a.measure);
 }
 
 #[tokio::test]
@@ -226,6 +233,13 @@ async fn a_service_with_history_but_no_recent_events_is_a_drop_resolved_when_it_
         (AnomalyKind::Drop, "search")
     );
     assert_eq!((drop.observed, drop.expected), (0.0, 120.0));
+    let m = drop.measure.as_ref().expect("a stored measure");
+    // Half the expected events: lower than 4 standard deviations below.
+    assert_eq!(
+        (m.metric, m.unit, m.threshold),
+        (Metric::EventRate, Unit::Events, 60.0)
+    );
+    assert!(m.baseline_start < m.baseline_end && m.baseline_end <= drop.window_start);
     assert_eq!(drop.samples.len(), anomalog_detect::SAMPLES_PER_ANOMALY);
     assert!(
         drop.samples

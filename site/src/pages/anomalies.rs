@@ -116,8 +116,12 @@ pub fn AnomalyPage(id: String) -> impl IntoView {
     }
 }
 
-/// What the numbers mean, per kind, in one sentence.
+/// What the numbers mean, in one sentence: from the anomaly's measure when it
+/// has one, from its kind for records stored before measures existed.
 fn explanation(a: &api::Anomaly) -> String {
+    if let Some(m) = &a.measure {
+        return measured(a, m);
+    }
     match a.kind.as_str() {
         "burst" => match threshold_in(&a.message) {
             Some(t) if t > 0.0 => format!(
@@ -157,6 +161,89 @@ fn explanation(a: &api::Anomaly) -> String {
             stats::compact(a.observed),
             stats::compact(a.expected)
         ),
+    }
+}
+
+/// The sentence of a measured anomaly, every number in the measure's unit:
+/// "Error ratio 20.9% in 60 s, baseline 1.1% ± 0.6%, threshold 4.0%."
+fn measured(a: &api::Anomaly, m: &api::Measure) -> String {
+    let secs = m.bucket_seconds;
+    let baseline = if a.stddev > 0.0 {
+        format!("{} ± {}", m.show(a.expected), m.show(a.stddev))
+    } else {
+        m.show(a.expected)
+    };
+    let threshold = m.show(m.threshold);
+    match (m.metric.as_str(), a.kind.as_str()) {
+        ("error_ratio", _) => format!(
+            "Error ratio {} in {secs} s, baseline {baseline}, threshold {threshold}.",
+            m.show(a.observed)
+        ),
+        ("error_count", "burst") => format!(
+            "{} ERROR and FATAL lines arrived within {secs} s, {:.1}× the threshold of {threshold}; usually {}.",
+            m.show(a.observed),
+            if m.threshold > 0.0 {
+                a.observed / m.threshold
+            } else {
+                0.0
+            },
+            m.show(a.expected)
+        ),
+        ("error_count", _) => format!(
+            "{} errors in {secs} s, baseline {baseline}, threshold {threshold}.",
+            m.show(a.observed)
+        ),
+        ("event_rate", _) => format!(
+            "{} events in {secs} s, baseline {baseline}, below the threshold of {threshold}: the service went quiet.",
+            m.show(a.observed)
+        ),
+        _ => format!(
+            "Observed {}, baseline {baseline}, threshold {threshold}.",
+            m.show(a.observed)
+        ),
+    }
+}
+
+/// The numbers of a measured anomaly, in its unit.
+#[component]
+fn MeasuredNumbers(a: api::Anomaly, m: api::Measure) -> impl IntoView {
+    let from = time::parse_ms(&m.baseline_start);
+    let to = time::parse_ms(&m.baseline_end);
+    let baseline_span = if to > from {
+        format!(
+            "baseline {} – {}",
+            time::clock(from, false),
+            time::clock(to, false)
+        )
+    } else {
+        "no history before the window".to_owned()
+    };
+    let factor = (m.threshold > 0.0 && m.metric != "event_rate").then(|| a.observed / m.threshold);
+    let per = if m.unit == "ratio" {
+        format!("of events in {} s", m.bucket_seconds)
+    } else {
+        format!("in {} s", m.bucket_seconds)
+    };
+    let spread = if a.stddev > 0.0 {
+        format!("± {}, {baseline_span}", m.show(a.stddev))
+    } else {
+        baseline_span
+    };
+    let crossed = if m.metric == "event_rate" {
+        "the level it fell below"
+    } else {
+        "the level it crossed"
+    };
+    view! {
+        <div class="number"><span>"Observed"</span><b data-testid="observed" data-unit=m.unit.clone()>{m.show(a.observed)}</b>
+            <small>{per}</small></div>
+        <div class="number"><span>"Expected"</span><b data-testid="expected">{m.show(a.expected)}</b>
+            <small data-testid="stddev">{spread}</small></div>
+        <div class="number"><span>"Threshold"</span><b data-testid="threshold">{m.show(m.threshold)}</b>
+            <small>{crossed}</small></div>
+        {factor.map(|r| view! {
+            <div class="number"><span>"Factor"</span><b>{format!("{r:.1}×")}</b><small>"the threshold"</small></div>
+        })}
     }
 }
 
@@ -213,21 +300,10 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
                 </div>
                 <p class="explain" data-testid="explanation">{explanation(&a)}</p>
                 <div class="numbers">
-                    <div class="number"><span>"Observed"</span><b data-testid="observed">{stats::compact(a.observed)}</b></div>
-                    {match threshold {
-                        Some(t) => view! {
-                            <div class="number"><span>"Threshold"</span><b data-testid="expected">{stats::compact(t)}</b>
-                                <small>"errors within the window"</small></div>
-                        }.into_any(),
-                        None => view! {
-                            <div class="number"><span>"Expected"</span><b data-testid="expected">{stats::compact(a.expected)}</b>
-                                {(a.stddev > 0.0).then(|| view! { <small>{format!("± {}", stats::compact(a.stddev))}</small> })}</div>
-                        }.into_any(),
+                    {match a.measure.clone() {
+                        Some(m) => view! { <MeasuredNumbers a=a.clone() m=m/> }.into_any(),
+                        None => view! { <LegacyNumbers a=a.clone() threshold=threshold ratio=ratio/> }.into_any(),
                     }}
-                    {ratio.map(|r| view! {
-                        <div class="number"><span>"Factor"</span><b>{format!("{r:.1}×")}</b>
-                            <small>{if threshold.is_some() { "the threshold" } else { "the expected value" }}</small></div>
-                    })}
                     <div class="number"><span>"Score"</span><b>{format!("{:.2}", a.score)}</b>
                         <span class="scorebar"><span style=format!("width:{:.1}%", (a.score.clamp(0.0, 1.0) * 100.0))></span></span></div>
                     <div class="number"><span>"Window"</span><b>{format!("{} – {}", time::clock(start, true), time::clock(end, true))}</b>
@@ -260,6 +336,28 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
                 }}
             </section>
         </div>
+    }
+}
+
+/// The numbers of an anomaly stored before measures existed.
+#[component]
+fn LegacyNumbers(a: api::Anomaly, threshold: Option<f64>, ratio: Option<f64>) -> impl IntoView {
+    view! {
+        <div class="number"><span>"Observed"</span><b data-testid="observed">{stats::compact(a.observed)}</b></div>
+        {match threshold {
+            Some(t) => view! {
+                <div class="number"><span>"Threshold"</span><b data-testid="expected">{stats::compact(t)}</b>
+                    <small>"errors within the window"</small></div>
+            }.into_any(),
+            None => view! {
+                <div class="number"><span>"Expected"</span><b data-testid="expected">{stats::compact(a.expected)}</b>
+                    {(a.stddev > 0.0).then(|| view! { <small>{format!("± {}", stats::compact(a.stddev))}</small> })}</div>
+            }.into_any(),
+        }}
+        {ratio.map(|r| view! {
+            <div class="number"><span>"Factor"</span><b>{format!("{r:.1}×")}</b>
+                <small>{if threshold.is_some() { "the threshold" } else { "the expected value" }}</small></div>
+        })}
     }
 }
 

@@ -1,0 +1,176 @@
+// End to end: a real error-ratio spike, detected by a real `anomalog up` from
+// logs posted over POST /ingest, shown on its detail page in real headless
+// Chromium with the ratio, its baseline and its threshold in percent, read from
+// the anomaly's measure (not its message).
+//
+// Run by ./scripts/test (after ./scripts/build-site and a debug build of the
+// binary). Environment: ANOMALOG_BIN, CHROMIUM as in dashboard.test.mjs.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
+const siteDir = path.join(root, "site/dist");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const outDir = path.join(root, "site/test-output");
+
+/**
+ * Checkout logging 500 lines a minute, 5 of them errors (1%), for 13 minutes;
+ * three minutes ago one minute of 300 lines of which 18 are errors (6%): more
+ * errors than usual but not many more (no count spike, no burst), a much
+ * higher share of a smaller traffic (a ratio spike).
+ */
+function makeDataset(now) {
+  const minute = 60_000;
+  const start = Math.floor(now / minute) * minute - 16 * minute;
+  const spikeMinute = 13;
+  const events = [];
+  for (let m = 0; m < 16; m++) {
+    const [total, errors] = m === spikeMinute ? [300, 18] : [500, 5];
+    const step = minute / total;
+    for (let i = 0; i < total; i++) {
+      const ts = start + m * minute + Math.floor(i * step);
+      if (ts > now - 2_000) break;
+      // Errors spread over the minute, one every total/errors lines.
+      const error = i % Math.floor(total / errors) === 0 && Math.floor(i / Math.floor(total / errors)) < errors;
+      events.push({
+        ts: new Date(ts).toISOString(),
+        service: "checkout",
+        host: "web-1",
+        level: error ? "ERROR" : "INFO",
+        message: error ? `payments returned 503 for order ${i}` : `order ${i} placed`,
+      });
+    }
+  }
+  return events;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, timeoutMs = 30_000) {
+  const started = Date.now();
+  let last;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+let server;
+let serverLog = "";
+let base;
+let dataDir;
+let browser;
+
+async function getJson(p) {
+  const r = await fetch(base + p);
+  if (!r.ok) throw new Error(`${p}: ${r.status}`);
+  return r.json();
+}
+
+before(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-detail-test-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
+  delete env.ANOMALOG_API_KEYS;
+  delete env.DISCORD_WEBHOOK_URL;
+  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
+    cwd: dataDir,
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  server.stderr.on("data", (d) => {
+    serverLog += d.toString();
+  });
+  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
+  const events = makeDataset(Date.now());
+  for (let i = 0; i < events.length; i += 1000) {
+    const r = await fetch(`${base}/ingest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(events.slice(i, i + 1000)),
+    });
+    assert.equal(r.status, 202, await r.text());
+  }
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGINT");
+    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const pct = (v) => `${(100 * v).toFixed(1)}%`;
+
+describe("anomaly detail", { timeout: 120_000 }, () => {
+  test("a ratio spike's detail shows the ratio, its baseline and threshold in percent", async () => {
+    const spike = await waitFor(
+      "checkout's ratio spike",
+      async () =>
+        (await getJson("/api/anomalies?service=checkout&kind=spike")).items.find(
+          (a) => a.measure?.metric === "error_ratio",
+        ),
+      30_000,
+    ).catch((e) => {
+      throw new Error(`${e.message}\nserver log:\n${serverLog}`);
+    });
+    assert.equal(spike.measure.unit, "ratio");
+    // What was posted: 18 errors in 300 lines, against 1% before.
+    assert.equal(pct(spike.observed), "6.0%");
+    assert.equal(pct(spike.expected), "1.0%");
+    assert.ok(spike.measure.threshold > spike.expected && spike.measure.threshold < spike.observed);
+
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`${base}/#/anomalies/${spike.id}`);
+    await page.waitForSelector('[data-testid="anomaly-detail"]');
+    assert.equal(await page.innerText('[data-testid="observed"]'), "6.0%");
+    assert.equal(await page.innerText('[data-testid="expected"]'), "1.0%");
+    assert.equal(await page.innerText('[data-testid="threshold"]'), pct(spike.measure.threshold));
+    assert.match(await page.innerText('[data-testid="stddev"]'), new RegExp(`^± ${pct(spike.stddev).replace(".", "\\.")}, baseline `));
+    assert.equal(
+      await page.innerText('[data-testid="explanation"]'),
+      `Error ratio 6.0% in 60 s, baseline 1.0% ± ${pct(spike.stddev)}, threshold ${pct(spike.measure.threshold)}.`,
+    );
+    assert.deepEqual(problems, []);
+    mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: path.join(outDir, "screenshot-ratio-spike.png") });
+    await page.context().close();
+  });
+});
