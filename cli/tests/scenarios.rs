@@ -167,5 +167,9 @@ async fn a_service_that_stops_logging_while_others_go_on_is_a_drop() {
         !samples.is_empty(),
         "the last lines before the silence: {detail}"
     );
-    assert!(server.kinds(&client, "web").await.is_empty());
+    // web goes on: no drop, burst or spike. Its only error line (#999, 16.6
+    // minutes in, past the 15-minute pattern warm-up) is a never-seen ERROR
+    // pattern, which is news of its own kind.
+    let web = server.kinds(&client, "web").await;
+    assert!(web.iter().all(|k| k == "new_pattern"), "{web:?}");
 }
