@@ -44,6 +44,12 @@ const PAGES = [
     hash: (data) => `#/anomalies/${encodeURIComponent(data.anomalyId)}`,
     ready: "h1",
   },
+  { name: "incidents", hash: () => "#/incidents", ready: "[data-incident-id]" },
+  {
+    name: "incident",
+    hash: (data) => `#/incidents/${encodeURIComponent(data.incidentId)}`,
+    ready: '[data-testid="incident"]',
+  },
 ];
 
 /** Steady traffic of three services over ten minutes, and a burst of errors. */
@@ -119,6 +125,7 @@ before(async () => {
     async () => (await getJson("/api/stats/breakdown?from=now-1h")).total === events.length,
   );
   data.anomalyId = await waitFor("an anomaly", async () => (await getJson("/api/anomalies")).items[0]?.id);
+  data.incidentId = await waitFor("an incident", async () => (await getJson("/api/incidents")).items[0]?.id);
   browser = await chromium.launch({
     executablePath: browserPath,
     headless: true,

@@ -73,7 +73,7 @@ fn IncidentRows(items: Vec<Incident>) -> impl IntoView {
                     <span class=format!("sev sev-{}", i.severity)>{i.severity.clone()}</span>
                     <span class="svc">{i.services.join(", ")}</span>
                     <span class="muted">{format!("{} anomalies, root: {}", i.anomaly_ids.len(), i.root.service)}</span>
-                    <span class=format!("status status-{state}")>{state}</span>
+                    <span class=format!("pill status-{state}")>{state}</span>
                     <span class="muted small">{time::full(opened)}</span>
                 </a>
             }
