@@ -124,6 +124,12 @@ pub(crate) struct NoticeRecord {
     status: String,
     anomalies: u64,
     at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    severity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sending_until: Option<DateTime<Utc>>,
 }
 
 impl NoticeRecord {
@@ -132,6 +138,9 @@ impl NoticeRecord {
             status: n.status.as_str().to_owned(),
             anomalies: n.anomalies as u64,
             at: n.at,
+            severity: n.severity.map(|s| severity_name(s).to_owned()),
+            message_id: n.message_id.clone(),
+            sending_until: n.sending_until,
         }
     }
 
@@ -140,12 +149,19 @@ impl NoticeRecord {
         incident_id: &str,
         channel: &str,
     ) -> Result<IncidentNotice, StoreError> {
+        let corrupt = |e: String| StoreError::Corrupt(format!("notice of {incident_id}: {e}"));
         Ok(IncidentNotice {
             incident_id: incident_id.to_owned(),
             channel: channel.to_owned(),
-            status: self.status.parse().map_err(|e: String| {
-                StoreError::Corrupt(format!("notice of {incident_id}: {e}"))
-            })?,
+            status: self.status.parse().map_err(corrupt)?,
+            severity: self
+                .severity
+                .as_deref()
+                .map(severity_from)
+                .transpose()
+                .map_err(corrupt)?,
+            message_id: self.message_id,
+            sending_until: self.sending_until,
             anomalies: usize::try_from(self.anomalies).unwrap_or(usize::MAX),
             at: self.at,
         })

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use anomalog_core::incident::Incident;
 use anomalog_core::rollup::RollupRow;
-use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, StoredLog};
+use anomalog_core::{
+    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, Severity, StoredLog,
+};
 
 use crate::StoreError;
 
@@ -272,6 +274,9 @@ pub struct IncidentQuery {
 }
 
 /// What a channel was last told of an incident.
+///
+/// Invariant: `anomalies` is 0 only while nothing was told yet (a worker
+/// claimed the first message and has not sent it): every incident has a member.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentNotice {
     pub incident_id: String,
@@ -280,6 +285,16 @@ pub struct IncidentNotice {
     /// Member anomalies the message counted.
     pub anomalies: usize,
     pub at: DateTime<Utc>,
+    /// Highest severity told (`None` in notices written before it was kept).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// The channel's id of the message to edit with updates (Discord).
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// A worker is sending this channel's next message about the incident;
+    /// others leave it alone until then (see [`IncidentStore::swap_notice`]).
+    #[serde(default)]
+    pub sending_until: Option<DateTime<Utc>>,
 }
 
 /// Incident records, keyed by their ids (see `anomalog_core::incident`), and
@@ -308,6 +323,16 @@ pub trait IncidentStore: Send + Sync {
 
     /// Records what a channel was told (replacing the previous notice).
     async fn record_notice(&self, notice: &IncidentNotice) -> Result<(), StoreError>;
+
+    /// Replaces the notice of `next`'s incident and channel with `next` only
+    /// if the stored one is still `previous` (`None`: none stored), atomically;
+    /// returns whether it did. Two alert workers claiming the same message:
+    /// exactly one wins.
+    async fn swap_notice(
+        &self,
+        previous: Option<&IncidentNotice>,
+        next: &IncidentNotice,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Every port, shared by the handlers of one process.

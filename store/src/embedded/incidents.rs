@@ -164,4 +164,37 @@ impl IncidentStore for EmbeddedStore {
         })
         .await
     }
+
+    async fn swap_notice(
+        &self,
+        previous: Option<&IncidentNotice>,
+        next: &IncidentNotice,
+    ) -> Result<bool, StoreError> {
+        let previous = previous.cloned();
+        let next = next.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let stored: Option<String> = tx
+                .query_row(
+                    "SELECT doc FROM incident_notices WHERE incident_id = ?1 AND channel = ?2",
+                    params![next.incident_id, next.channel],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let stored = stored
+                .map(|d| decode_notice(&d, &next.incident_id, &next.channel))
+                .transpose()?;
+            if stored != previous {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO incident_notices (incident_id, channel, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (incident_id, channel) DO UPDATE SET doc = excluded.doc",
+                params![next.incident_id, next.channel, encode_notice(&next)?],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
 }

@@ -13,7 +13,7 @@ use mongodb::{Collection, IndexModel};
 
 use anomalog_core::incident::Incident;
 
-use super::{MongoStore, classify, date};
+use super::{MongoStore, classify, date, is_duplicate_key};
 use crate::StoreError;
 use crate::incident_records::{decode_incident, decode_notice, encode_incident, encode_notice};
 use crate::ports::{IncidentNotice, IncidentQuery, IncidentStore};
@@ -194,5 +194,39 @@ impl IncidentStore for MongoStore {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    async fn swap_notice(
+        &self,
+        previous: Option<&IncidentNotice>,
+        next: &IncidentNotice,
+    ) -> Result<bool, StoreError> {
+        let id = notice_id(&next.incident_id, &next.channel);
+        let replacement = doc! {
+            "_id": &id,
+            "incident_id": &next.incident_id,
+            "channel": &next.channel,
+            "notice": encode_notice(next)?,
+        };
+        match previous {
+            None => match self.incident_notices().insert_one(replacement).await {
+                Ok(_) => Ok(true),
+                Err(e) if is_duplicate_key(&e) => Ok(false),
+                Err(e) => Err(classify(e)),
+            },
+            // The encoding is deterministic: the stored body equals the
+            // encoding of the notice it decodes to.
+            Some(previous) => {
+                let replaced = self
+                    .incident_notices()
+                    .replace_one(
+                        doc! { "_id": &id, "notice": encode_notice(previous)? },
+                        replacement,
+                    )
+                    .await
+                    .map_err(classify)?;
+                Ok(replaced.matched_count == 1)
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The incident part of the storage contract.
 
 use anomalog_core::incident::{IncidentConfig, group};
-use anomalog_core::{Anomaly, AnomalyStatus, Level, LogSample};
+use anomalog_core::{Anomaly, AnomalyStatus, Level, LogSample, Severity};
 use anomalog_store::{IncidentNotice, IncidentQuery, Stores};
 
 use super::{anomaly, t};
@@ -119,6 +119,9 @@ pub async fn incident_notices_track_what_each_channel_was_told(stores: &Stores) 
         status: AnomalyStatus::Open,
         anomalies: 2,
         at: t(60),
+        severity: Some(Severity::High),
+        message_id: Some("1234".into()),
+        sending_until: None,
     };
     stores.incidents.record_notice(&notice).await.unwrap();
     let pending = stores
@@ -148,4 +151,47 @@ pub async fn incident_notices_track_what_each_channel_was_told(stores: &Stores) 
         .await
         .unwrap();
     assert_eq!(pending, vec![(all[1].clone(), Some(resolved))]);
+}
+
+pub async fn only_one_worker_claims_an_incident_notice(stores: &Stores) {
+    let all = incidents();
+    stores.incidents.upsert_incidents(&all).await.unwrap();
+    let claim = IncidentNotice {
+        incident_id: all[1].id.clone(),
+        channel: "discord".into(),
+        status: AnomalyStatus::Open,
+        anomalies: 0,
+        at: t(60),
+        severity: None,
+        message_id: None,
+        sending_until: Some(t(120)),
+    };
+    let notices = &stores.incidents;
+    assert!(notices.swap_notice(None, &claim).await.unwrap(), "first claim");
+    assert!(
+        !notices.swap_notice(None, &claim).await.unwrap(),
+        "a second first claim loses"
+    );
+    let told = IncidentNotice {
+        anomalies: 2,
+        severity: Some(Severity::High),
+        message_id: Some("99".into()),
+        sending_until: None,
+        ..claim.clone()
+    };
+    assert!(notices.swap_notice(Some(&claim), &told).await.unwrap());
+    assert!(
+        !notices.swap_notice(Some(&claim), &told).await.unwrap(),
+        "a stale previous loses"
+    );
+    let pending = notices
+        .incidents_to_notify("discord", t(-60), 10)
+        .await
+        .unwrap();
+    assert_eq!(pending, vec![(all[1].clone(), Some(told.clone()))]);
+    let resolved = IncidentNotice {
+        status: AnomalyStatus::Resolved,
+        ..told.clone()
+    };
+    assert!(notices.swap_notice(Some(&told), &resolved).await.unwrap());
 }
