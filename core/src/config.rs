@@ -209,7 +209,7 @@ impl IngestConfig {
 
 /// Alert destinations. `Debug` shows which are set, never the URLs or header
 /// values (secrets).
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AlertConfig {
     /// Discord webhook URL; a secret, never logged.
@@ -223,6 +223,22 @@ pub struct AlertConfig {
     /// Extra HTTP headers sent to `webhook_url` (e.g. `Authorization`);
     /// values are secrets, never logged.
     pub webhook_headers: BTreeMap<String, String>,
+    /// Least seconds between two messages telling a channel that cannot edit
+    /// (Slack) of anomalies that joined an open incident.
+    pub update_interval_secs: u64,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        AlertConfig {
+            discord_webhook_url: None,
+            dashboard_url: None,
+            slack_webhook_url: None,
+            webhook_url: None,
+            webhook_headers: BTreeMap::new(),
+            update_interval_secs: 300,
+        }
+    }
 }
 
 impl std::fmt::Debug for AlertConfig {
@@ -241,6 +257,7 @@ impl std::fmt::Debug for AlertConfig {
                     .map(|name| (name, REDACTED))
                     .collect::<BTreeMap<_, _>>(),
             )
+            .field("update_interval_secs", &self.update_interval_secs)
             .finish()
     }
 }
@@ -258,6 +275,9 @@ impl AlertConfig {
                 // Never echo the URL: it is a secret.
                 return Err(invalid(key, "must be an http(s) URL"));
             }
+        }
+        if self.update_interval_secs == 0 {
+            return Err(invalid("alert.update_interval_secs", "must be at least 1"));
         }
         if !self.webhook_headers.is_empty() && self.webhook_url.is_none() {
             return Err(invalid(
@@ -466,7 +486,8 @@ impl Config {
     /// `ANOMALOG_MONGODB_DATABASE`, `ANOMALOG_RECLAIM_AFTER_SECS`,
     /// `ANOMALOG_INGEST_RATE_LIMIT` (events per second),
     /// `ANOMALOG_INGEST_RATE_BURST`, `ANOMALOG_SYSLOG_TCP` and
-    /// `ANOMALOG_SYSLOG_UDP`. Other variables are ignored.
+    /// `ANOMALOG_SYSLOG_UDP`, `ANOMALOG_ALERT_UPDATE_INTERVAL_SECS` and
+    /// `ANOMALOG_INCIDENT_JOIN_WINDOW_SECS`. Other variables are ignored.
     pub fn apply_env(&mut self, vars: &BTreeMap<String, String>) -> Result<(), ConfigError> {
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         if let Some(v) = get("ANOMALOG_ADDR") {
@@ -546,6 +567,22 @@ impl Config {
                     format!("'{v}' is not a number"),
                 )
             })?;
+        }
+        for (key, target) in [
+            (
+                "ANOMALOG_ALERT_UPDATE_INTERVAL_SECS",
+                &mut self.alert.update_interval_secs,
+            ),
+            (
+                "ANOMALOG_INCIDENT_JOIN_WINDOW_SECS",
+                &mut self.detect.incidents.join_window_secs,
+            ),
+        ] {
+            if let Some(v) = get(key) {
+                *target = v
+                    .parse()
+                    .map_err(|_| invalid(key, format!("'{v}' is not a whole number")))?;
+            }
         }
         if let Some(v) = get("ANOMALOG_INGEST_RATE_BURST") {
             self.ingest.rate_limit_burst = v.parse().map_err(|_| {

@@ -39,6 +39,56 @@ impl Default for IncidentConfig {
     }
 }
 
+/// The configurable part of [`IncidentConfig`] (`[detect.incidents]` in
+/// `anomalog.toml`, `ANOMALOG_INCIDENT_JOIN_WINDOW_SECS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IncidentSettings {
+    /// Most seconds between the starts of two anomalies of different
+    /// services for them to join one incident.
+    pub join_window_secs: u64,
+}
+
+/// Longest join window accepted: a day joins unrelated trouble.
+const MAX_JOIN_WINDOW_SECS: u64 = 86_400;
+
+impl Default for IncidentSettings {
+    fn default() -> Self {
+        IncidentSettings {
+            join_window_secs: IncidentConfig::default()
+                .join_window
+                .num_seconds()
+                .unsigned_abs(),
+        }
+    }
+}
+
+impl IncidentSettings {
+    /// The grouping these settings describe.
+    pub fn config(&self) -> IncidentConfig {
+        IncidentConfig {
+            // Validated to at most a day; capped again so no value can panic.
+            join_window: Duration::seconds(
+                i64::try_from(self.join_window_secs.min(MAX_JOIN_WINDOW_SECS)).unwrap_or(0),
+            ),
+        }
+    }
+
+    /// Checks the values, naming the key at fault.
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        if self.join_window_secs > MAX_JOIN_WINDOW_SECS {
+            return Err(crate::config::ConfigError::Invalid {
+                key: "detect.incidents.join_window_secs".into(),
+                reason: format!(
+                    "{} is more than {MAX_JOIN_WINDOW_SECS} seconds (a day)",
+                    self.join_window_secs
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Whether an incident still has an open anomaly.
 pub type IncidentStatus = AnomalyStatus;
 

@@ -174,6 +174,8 @@ pub struct DetectConfig {
     /// Per-service overrides: `[detect.services.NAME.burst]` and so on, with
     /// the keys of the global sections.
     pub services: BTreeMap<String, toml::Table>,
+    /// How anomalies join into incidents (`[detect.incidents]`).
+    pub incidents: crate::incident::IncidentSettings,
 }
 
 impl Default for DetectConfig {
@@ -185,6 +187,7 @@ impl Default for DetectConfig {
             series: SeriesConfig::default(),
             horizon_minutes: 15,
             services: BTreeMap::new(),
+            incidents: crate::incident::IncidentSettings::default(),
         }
     }
 }
@@ -271,7 +274,7 @@ impl DetectConfig {
             let settings = self.merged(service, overrides)?;
             validate_settings(&settings, &format!("detect.services.{service}"))?;
         }
-        Ok(())
+        self.incidents.validate()
     }
 }
 

@@ -1,21 +1,30 @@
 //! anomalog-alert: tells Discord, Slack and generic JSON webhooks about
-//! anomalies that opened or resolved.
+//! incidents (the anomalies of one cause, grouped by detect): one message when
+//! an incident opens, its growth folded in, a new message when its severity
+//! rises, one when it resolves ([`incidents`]).
 //!
-//! Each configured [`Channel`] runs the same delivery loop: ask the
-//! [`DeliveryStore`](anomalog_store::DeliveryStore) which anomaly states the
-//! channel has not been told of, post one message per state change, record
-//! every attempt under the channel's name. Failed attempts are retried on
-//! later runs after an exponential back-off with jitter; a 429 stops that
+//! Each configured [`Channel`] runs the same delivery loop over the
+//! [`IncidentStore`](anomalog_store::IncidentStore)'s notices: what the
+//! channel was last told of each incident. Every attempt is recorded as a
+//! [`Delivery`](anomalog_store::Delivery) under the channel's name (its `anomaly_id` holds the incident
+//! id). Failed attempts are retried on later runs after an exponential
+//! back-off with jitter; a 429 (or a 5xx with `Retry-After`) stops that
 //! channel until its `Retry-After` has passed. Channels run side by side and
 //! keep their own back-off and rate-limit state, so a failing channel never
 //! holds the others back. Webhook URLs and custom header values are secrets:
 //! they never appear in logs, errors or delivery records. Attempts are counted
-//! in the [`metrics`] by channel.
+//! in the [`metrics`] by channel. [`test_channels`] sends each channel a
+//! labelled test message (`anomalog alert test`).
 
+pub mod incident_messages;
+pub mod incidents;
 pub mod messages;
 pub mod metrics;
+pub mod test_message;
 mod worker;
 
+pub use incidents::{AlertPorts, deliver_incidents};
+pub use test_message::{ChannelCheck, test_channels};
 pub use worker::{AlertWorker, CHANNEL_VARS};
 
 use std::collections::BTreeMap;
@@ -29,7 +38,7 @@ use serde_json::Value;
 
 use anomalog_core::config::AlertConfig;
 use anomalog_core::{Anomaly, AnomalyStatus};
-use anomalog_store::{Delivery, DeliveryStore, StoreError};
+use anomalog_store::StoreError;
 
 pub use messages::{discord_message, event_name, slack_message, truncate_chars, webhook_message};
 
@@ -255,120 +264,6 @@ fn retry_rng(
     let mut hasher = std::hash::DefaultHasher::new();
     (anomaly_id, channel, status == AnomalyStatus::Open, failures).hash(&mut hasher);
     fastrand::Rng::with_seed(hasher.finish())
-}
-
-/// Sends what is pending for every channel, side by side. Each channel's
-/// HTTP failures are recorded and retried later; a store error in one
-/// channel is returned after every channel has run.
-pub async fn deliver_pending(
-    deliveries: &dyn DeliveryStore,
-    channels: &[Channel],
-    now: DateTime<Utc>,
-) -> Result<AlertReport, AlertError> {
-    let results = futures_util::future::join_all(
-        channels
-            .iter()
-            .map(|channel| deliver_channel(deliveries, channel, now)),
-    )
-    .await;
-    let mut report = AlertReport::default();
-    let mut first_error = None;
-    for (channel, result) in channels.iter().zip(results) {
-        match result {
-            Ok(r) => report.add(&r),
-            Err(e) => {
-                tracing::warn!(channel = channel.name(), error = %e, "alert run failed");
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(report),
-    }
-}
-
-/// Sends what is pending for one channel: the one delivery loop every kind
-/// shares.
-pub async fn deliver_channel(
-    deliveries: &dyn DeliveryStore,
-    channel: &Channel,
-    now: DateTime<Utc>,
-) -> Result<AlertReport, AlertError> {
-    let name = channel.name();
-    let mut report = AlertReport::default();
-    let pending = deliveries.pending(name, now - MAX_AGE, MAX_PER_RUN).await?;
-    for anomaly in pending {
-        if channel.rate_limited(now) {
-            report.deferred += 1;
-            continue;
-        }
-        let attempts = deliveries.attempts(&anomaly.id).await?;
-        let failures: Vec<&Delivery> = attempts
-            .iter()
-            .filter(|d| d.channel == name && d.status == anomaly.status && !d.ok)
-            .collect();
-        let failed = u32::try_from(failures.len()).unwrap_or(u32::MAX);
-        if let Some(last) = failures.last() {
-            let mut rng = retry_rng(&anomaly.id, name, anomaly.status, failed);
-            if now - last.at < jittered_backoff(failed, &mut rng) {
-                report.deferred += 1;
-                continue;
-            }
-        }
-        let message = channel
-            .kind
-            .message(&anomaly, channel.dashboard_url.as_deref());
-        let mut delivery = Delivery {
-            anomaly_id: anomaly.id.clone(),
-            channel: name.to_owned(),
-            status: anomaly.status,
-            attempt: failed.saturating_add(1),
-            at: now,
-            ok: false,
-            http_status: None,
-            error: None,
-        };
-        match channel
-            .client
-            .post(&channel.url)
-            .headers(channel.headers.clone())
-            .json(&message)
-            .send()
-            .await
-        {
-            Ok(response) => {
-                let status = response.status();
-                delivery.http_status = Some(status.as_u16());
-                if status.is_success() {
-                    delivery.ok = true;
-                } else {
-                    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                        let wait = retry_after(&response).unwrap_or(5.0);
-                        channel
-                            .set_rate_limit(now + Duration::milliseconds((wait * 1000.0) as i64));
-                    }
-                    delivery.error = Some(format!("HTTP {status}"));
-                }
-            }
-            // without_url: webhook URLs embed their token.
-            Err(e) => delivery.error = Some(e.without_url().to_string()),
-        }
-        if delivery.ok {
-            report.sent += 1;
-        } else {
-            report.failed += 1;
-            tracing::warn!(
-                channel = name,
-                anomaly = %delivery.anomaly_id,
-                error = delivery.error.as_deref().unwrap_or(""),
-                "alert delivery failed"
-            );
-        }
-        metrics::delivery(name, delivery.ok);
-        deliveries.record(&delivery).await?;
-    }
-    Ok(report)
 }
 
 fn retry_after(response: &reqwest::Response) -> Option<f64> {

@@ -19,7 +19,6 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::detect::{DetectConfig, Judging, detect_service, reconcile};
-use anomalog_core::incident::IncidentConfig;
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample, StoredLog};
 use anomalog_store::{AnomalyQuery, LogQuery, StoreError, Stores};
@@ -281,7 +280,7 @@ async fn detect_anomalies(
         ::metrics::counter!(name, "kind" => anomaly.kind.as_str()).increment(1);
     }
     report.anomalies_written = writes.len();
-    let grouped = incidents::update_incidents(stores, &IncidentConfig::default(), from).await?;
+    let grouped = incidents::update_incidents(stores, &cfg.incidents.config(), from).await?;
     report.incidents_written = grouped.written;
     Ok(())
 }
