@@ -129,7 +129,7 @@ pub async fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
         Duration::from_secs(config.server.detect_interval_secs),
         stop_rx.clone(),
     ));
-    match AlertWorker::new(stores.deliveries.clone(), &config.alert) {
+    match AlertWorker::new(&stores, &config.alert) {
         Ok(alert) => {
             tracing::info!(channels = alert.channels().len(), "alerting on");
             tasks.spawn(alert_loop(alert, stop_rx.clone()));

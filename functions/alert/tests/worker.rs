@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 
-use anomalog_alert::{AlertError, AlertWorker, CHANNEL_VARS};
+use anomalog_alert::{AlertError, AlertPorts, AlertWorker, CHANNEL_VARS};
 use anomalog_core::AnomalyStatus;
 use anomalog_core::config::AlertConfig;
 use anomalog_store::{EmbeddedStore, Stores};
@@ -18,7 +18,7 @@ use common::{Endpoint, anomaly};
 fn without_any_channel_the_worker_refuses_naming_the_variables() {
     let dir = tempfile::tempdir().unwrap();
     let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
-    let error = AlertWorker::new(stores.deliveries, &AlertConfig::default())
+    let error = AlertWorker::new(&stores, &AlertConfig::default())
         .err()
         .expect("no channel is an error");
     assert!(matches!(error, AlertError::NoChannel), "{error}");
@@ -28,7 +28,7 @@ fn without_any_channel_the_worker_refuses_naming_the_variables() {
 }
 
 #[tokio::test]
-async fn each_tick_is_one_delivery_round_over_the_delivery_store_alone() {
+async fn each_tick_is_one_delivery_round_over_the_incidents() {
     let dir = tempfile::tempdir().unwrap();
     let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
     let hook = Endpoint::default();
@@ -40,16 +40,12 @@ async fn each_tick_is_one_delivery_round_over_the_delivery_store_alone() {
     recent.window_end += shift - Duration::minutes(1);
     recent.first_seen += shift;
     recent.last_seen += shift;
-    stores
-        .anomalies
-        .upsert(std::slice::from_ref(&recent))
-        .await
-        .unwrap();
+    common::detect(&AlertPorts::from(&stores), std::slice::from_ref(&recent)).await;
     let config = AlertConfig {
         discord_webhook_url: Some(url),
         ..AlertConfig::default()
     };
-    let worker = AlertWorker::new(stores.deliveries.clone(), &config).unwrap();
+    let worker = AlertWorker::new(&stores, &config).unwrap();
 
     let first = worker.tick().await.unwrap();
     let second = worker.tick().await.unwrap();

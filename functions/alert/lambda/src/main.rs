@@ -7,7 +7,7 @@
 //! send the same pending anomaly. Without any channel the worker refuses to
 //! start and the init error names `DISCORD_WEBHOOK_URL`, `SLACK_WEBHOOK_URL`
 //! and `ANOMALOG_WEBHOOK_URL` (the template only deploys it when one is given).
-//! Only MongoDB is connected (the deliveries); Redis is not contacted.
+//! Only MongoDB is connected (incidents, anomalies, deliveries); Redis is not contacted.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ use anomalog_alert::AlertWorker;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
-    // The deliveries are all it uses: MongoDB alone, no Redis.
+    // Incidents, anomalies and deliveries are all it uses: MongoDB alone, no Redis.
     let started = anomalog_lambda::start(anomalog_store::connect::connect_documents).await?;
     let worker = match AlertWorker::new(started.ports, &started.config.alert) {
         Ok(worker) => worker,

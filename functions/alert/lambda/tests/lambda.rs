@@ -15,7 +15,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Severity};
-use anomalog_store::{AnomalyStore, MongoConfig, MongoStore};
+use anomalog_core::incident::{IncidentConfig, group};
+use anomalog_store::{AnomalyStore, IncidentStore, MongoConfig, MongoStore};
 use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome};
 use anomalog_testkit::mongo_target;
 
@@ -73,6 +74,9 @@ async fn each_invocation_is_one_delivery_round() {
         explanation: Vec::new(),
     };
     store.upsert(std::slice::from_ref(&anomaly)).await.unwrap();
+    // Detect groups it into an incident; alerts are per incident.
+    let incidents = group(std::slice::from_ref(&anomaly), &IncidentConfig::default());
+    store.upsert_incidents(&incidents).await.unwrap();
     let received = Received::default();
     let webhook = start_discord(received.clone()).await;
 
