@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use anomalog_core::incident::Incident;
 use anomalog_core::rollup::RollupRow;
-use anomalog_core::{
-    Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, Severity, StoredLog,
-};
+use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, Severity, StoredLog};
 
 use crate::StoreError;
 

@@ -167,7 +167,10 @@ pub async fn only_one_worker_claims_an_incident_notice(stores: &Stores) {
         sending_until: Some(t(120)),
     };
     let notices = &stores.incidents;
-    assert!(notices.swap_notice(None, &claim).await.unwrap(), "first claim");
+    assert!(
+        notices.swap_notice(None, &claim).await.unwrap(),
+        "first claim"
+    );
     assert!(
         !notices.swap_notice(None, &claim).await.unwrap(),
         "a second first claim loses"

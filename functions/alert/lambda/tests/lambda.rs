@@ -14,8 +14,8 @@ use axum::routing::post;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Severity};
 use anomalog_core::incident::{IncidentConfig, group};
+use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Severity};
 use anomalog_store::{AnomalyStore, IncidentStore, MongoConfig, MongoStore};
 use anomalog_testkit::lambda::{LambdaProcess, LambdaRuntimeApi, Outcome};
 use anomalog_testkit::mongo_target;
