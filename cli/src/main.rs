@@ -1,5 +1,6 @@
 //! `anomalog`: the all-in-one local server and operator commands.
 
+mod alert_test;
 mod backtest;
 mod eval;
 mod keys;
@@ -37,6 +38,8 @@ enum Command {
     Patterns(patterns::PatternsArgs),
     /// Create, list and revoke API keys with scopes (ingest, read, admin).
     Keys(keys::KeysArgs),
+    /// Check the alert channels: `anomalog alert test [--channel NAME]`.
+    Alert(alert_test::AlertArgs),
 }
 
 #[tokio::main]
@@ -55,5 +58,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&settings::load_file(cli.config.as_deref())?, &args),
         Command::Patterns(args) => patterns::run(&args),
         Command::Keys(args) => keys::run(cli.config.as_deref(), args).await,
+        Command::Alert(args) => alert_test::run(cli.config.as_deref(), args).await,
     }
 }
