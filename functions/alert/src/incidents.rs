@@ -88,7 +88,10 @@ pub struct Plan {
 
 /// What `kind` should be sent about `incident` given what it was told
 /// (`notice`), at `now`; `None`: nothing (yet). Slack hears of growth at most
-/// once per `update_interval`, and so does Discord when it cannot edit.
+/// once per `update_interval` after its last message, and so does Discord
+/// when it cannot edit. A severity rise is a new message once
+/// `update_interval` has passed since the last one, and folded in like
+/// growth before.
 pub fn plan(
     incident: &Incident,
     notice: Option<&IncidentNotice>,
@@ -115,22 +118,27 @@ pub fn plan(
         (AnomalyStatus::Resolved, AnomalyStatus::Open) => post(IncidentChange::Reopened),
         (AnomalyStatus::Resolved, AnomalyStatus::Resolved) => None,
         (AnomalyStatus::Open, AnomalyStatus::Open) => {
-            if told.severity.is_some_and(|s| incident.severity > s) {
-                return post(IncidentChange::Escalated);
-            }
-            if incident.anomaly_ids.len() <= told.anomalies {
+            let escalated = told.severity.is_some_and(|s| incident.severity > s);
+            let grew = incident.anomaly_ids.len() > told.anomalies;
+            if !escalated && !grew {
                 return None;
+            }
+            // A young incident's severity often rises as its members arrive:
+            // that is folded in like growth. Later, a rise is news again.
+            let settled = now - told.at >= update_interval;
+            if escalated && settled {
+                return post(IncidentChange::Escalated);
             }
             let can_edit = kind == ChannelKind::Discord && told.message_id.is_some();
             let immediate = can_edit || kind == ChannelKind::Webhook;
-            if immediate || now - told.at >= update_interval {
-                Some(Plan {
-                    change: IncidentChange::Grew,
-                    edit: can_edit,
-                })
-            } else {
-                None
-            }
+            (immediate || settled).then_some(Plan {
+                change: if escalated {
+                    IncidentChange::Escalated
+                } else {
+                    IncidentChange::Grew
+                },
+                edit: can_edit,
+            })
         }
     }
 }
@@ -263,7 +271,11 @@ pub async fn deliver_channel(
                 channel: name.to_owned(),
                 status: incident.status,
                 anomalies: incident.anomaly_ids.len(),
-                at: now,
+                // The time of the last message posted: an edit is not one.
+                at: match (&notice, plan.edit) {
+                    (Some(told), true) => told.at,
+                    _ => now,
+                },
                 severity: Some(incident.severity),
                 // A new post's id replaces the old; an edit keeps it.
                 message_id: outcome.message_id.or(message_id),
@@ -557,8 +569,26 @@ mod tests {
             plan_at(&open(3, high), Some(&no_id), Discord, 300),
             Some((Grew, false))
         );
+        let critical = open(1, Severity::Critical);
         assert_eq!(
-            plan_at(&open(1, Severity::Critical), Some(&one), Slack, 10),
+            plan_at(&critical, Some(&one), Slack, 10),
+            None,
+            "a young incident"
+        );
+        assert_eq!(
+            plan_at(&critical, Some(&one), Discord, 10),
+            Some((Escalated, true))
+        );
+        assert_eq!(
+            plan_at(&critical, Some(&one), Webhook, 10),
+            Some((Escalated, false))
+        );
+        assert_eq!(
+            plan_at(&critical, Some(&one), Slack, 300),
+            Some((Escalated, false))
+        );
+        assert_eq!(
+            plan_at(&critical, Some(&one), Discord, 300),
             Some((Escalated, false))
         );
         assert_eq!(

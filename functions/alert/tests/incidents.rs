@@ -186,11 +186,13 @@ async fn an_incident_is_told_once_per_change(ports: AlertPorts) {
         "{followup}"
     );
 
-    // Checkout turns critical: every channel is told again, in a new message.
+    // Checkout turns critical once the incident has settled (an interval
+    // after each channel's last message): every channel is told again, in a
+    // new message.
     let mut critical = burst.clone();
     critical.severity = Severity::Critical;
     detect(&ports, std::slice::from_ref(&critical)).await;
-    assert_eq!(round(&ports, &r.channels, 310).await.sent, 3);
+    assert_eq!(round(&ports, &r.channels, 610).await.sent, 3);
     let discord = r.discord.requests();
     assert_eq!(methods(&discord)[2], "POST ?wait=true");
     assert_eq!(
@@ -212,9 +214,9 @@ async fn an_incident_is_told_once_per_change(ports: AlertPorts) {
         })
         .collect();
     detect(&ports, &resolved).await;
-    assert_eq!(round(&ports, &r.channels, 400).await.sent, 3);
+    assert_eq!(round(&ports, &r.channels, 700).await.sent, 3);
     assert_eq!(
-        round(&ports, &r.channels, 401).await,
+        round(&ports, &r.channels, 701).await,
         AlertReport::default()
     );
     let discord = r.discord.requests();
@@ -236,7 +238,7 @@ async fn an_incident_is_told_once_per_change(ports: AlertPorts) {
 
     // Another worker (a restart) sends nothing already told.
     let restarted = channels(&r.urls);
-    assert_eq!(round(&ports, &restarted, 402).await, AlertReport::default());
+    assert_eq!(round(&ports, &restarted, 702).await, AlertReport::default());
 
     // One delivery record per attempt, under the incident's id.
     let attempts = ports.deliveries.attempts(&id).await.unwrap();
