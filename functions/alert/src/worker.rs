@@ -85,7 +85,7 @@ impl AlertWorker {
     }
 
     /// One delivery round to every channel, side by side (see
-    /// [`deliver_pending`]); deferred and failed deliveries are retried by a
+    /// [`deliver_incidents`]); deferred and failed deliveries are retried by a
     /// later tick. A round that fails on a transient store error is retried
     /// after a back-off (a message sent but not recorded may be sent again:
     /// notifications are at least once).
