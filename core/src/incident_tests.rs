@@ -282,3 +282,47 @@ fn carry_over_merges_two_stored_incidents_into_the_older() {
     assert_eq!(changed[0].id, stored[0].id);
     assert_eq!(absorbed, vec![stored[1].id.clone()]);
 }
+
+#[test]
+fn the_join_window_is_configurable_validated_and_named_in_errors() {
+    use crate::Config;
+    let c = Config::from_toml("[detect.incidents]\njoin_window_secs = 60\n").unwrap();
+    assert_eq!(
+        c.detect.incidents.config().join_window,
+        Duration::seconds(60)
+    );
+    assert_eq!(
+        Config::default().detect.incidents.config(),
+        IncidentConfig::default()
+    );
+    let err = Config::from_toml("[detect.incidents]\njoin_window_secs = 100000\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("detect.incidents.join_window_secs:"),
+        "{err}"
+    );
+    let mut c = Config::default();
+    let vars = [(
+        "ANOMALOG_INCIDENT_JOIN_WINDOW_SECS".to_owned(),
+        "300".to_owned(),
+    )]
+    .into();
+    c.apply_env(&vars).unwrap();
+    assert_eq!(c.detect.incidents.join_window_secs, 300);
+    let vars = [(
+        "ANOMALOG_INCIDENT_JOIN_WINDOW_SECS".to_owned(),
+        "soon".to_owned(),
+    )]
+    .into();
+    let err = Config::default().apply_env(&vars).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("ANOMALOG_INCIDENT_JOIN_WINDOW_SECS:"),
+        "{err}"
+    );
+    let err = Config::from_toml("[alert]\nupdate_interval_secs = 0\n").unwrap_err();
+    assert!(
+        err.to_string().starts_with("alert.update_interval_secs:"),
+        "{err}"
+    );
+}
