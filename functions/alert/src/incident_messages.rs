@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use anomalog_core::incident::{Incident, TimelineEvent};
+use anomalog_core::incident::{Incident, TimelineEntry, TimelineEvent};
 use anomalog_core::{Anomaly, AnomalyStatus, Severity};
 
 use crate::messages::{discord_message, measured_line, slack_message, truncate_chars};
@@ -103,14 +103,35 @@ pub fn incident_title(m: &IncidentMessage<'_>) -> String {
     }
 }
 
-/// "checkout spike" for each member anomaly other than the root, in the
-/// order they opened.
-fn others(incident: &Incident) -> Vec<String> {
+/// The members in `entries` as "checkout spike", repeats counted
+/// ("payments new_pattern ×3"), other services than the root's first (the
+/// cascade is the news), each group in the order it opened.
+fn describe(incident: &Incident, entries: &[&TimelineEntry]) -> Vec<String> {
+    let mut groups: Vec<(&str, String, usize)> = Vec::new();
+    for e in entries {
+        let name = format!("{} {}", e.service, e.kind);
+        match groups.iter_mut().find(|(_, n, _)| *n == name) {
+            Some(group) => group.2 += 1,
+            None => groups.push((e.service.as_str(), name, 1)),
+        }
+    }
+    // Stable: the order of opening stays within each part.
+    groups.sort_by_key(|(service, _, _)| *service == incident.root.service);
+    groups
+        .into_iter()
+        .map(|(_, name, count)| match count {
+            1 => name,
+            n => format!("{name} ×{n}"),
+        })
+        .collect()
+}
+
+/// The openings on `incident`'s timeline, oldest first.
+fn openings(incident: &Incident) -> Vec<&TimelineEntry> {
     incident
         .timeline
         .iter()
-        .filter(|e| e.event == TimelineEvent::Opened && e.anomaly_id != incident.root.anomaly_id)
-        .map(|e| format!("{} {}", e.service, e.kind))
+        .filter(|e| e.event == TimelineEvent::Opened)
         .collect()
 }
 
@@ -127,8 +148,17 @@ fn named_list(names: &[String]) -> String {
     out
 }
 
-/// "+3 more: checkout spike, checkout burst, payments spike" (the members
-/// besides the root); `None` for a single-anomaly incident.
+/// The members other than the root, described.
+fn others(incident: &Incident) -> Vec<String> {
+    let entries: Vec<&TimelineEntry> = openings(incident)
+        .into_iter()
+        .filter(|e| e.anomaly_id != incident.root.anomaly_id)
+        .collect();
+    describe(incident, &entries)
+}
+
+/// "+4 more: checkout spike, checkout burst, payments new_pattern ×2" (the
+/// members besides the root); `None` for a single-anomaly incident.
 pub fn more_line(incident: &Incident) -> Option<String> {
     let others = others(incident);
     let count = incident.anomaly_ids.len().saturating_sub(1);
@@ -138,18 +168,13 @@ pub fn more_line(incident: &Incident) -> Option<String> {
 /// "+2 more since the last message: checkout spike, checkout burst": the
 /// members that joined after the first `told` ones.
 pub fn joined_line(incident: &Incident, told: usize) -> Option<String> {
-    let opened: Vec<String> = incident
-        .timeline
-        .iter()
-        .filter(|e| e.event == TimelineEvent::Opened)
-        .map(|e| format!("{} {}", e.service, e.kind))
-        .collect();
+    let opened = openings(incident);
     let joined = opened.get(told..).unwrap_or_default();
     (!joined.is_empty()).then(|| {
         format!(
             "+{} more since the last message: {}",
             joined.len(),
-            named_list(joined)
+            named_list(&describe(incident, joined))
         )
     })
 }

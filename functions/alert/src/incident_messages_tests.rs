@@ -199,7 +199,10 @@ fn a_huge_incident_stays_within_discord_and_slack_limits() {
     }
     assert!(embed["fields"].as_array().unwrap().len() <= 25);
     let more = more_line(&incident).unwrap();
-    assert!(more.starts_with("+32 more: "), "{more}");
+    assert!(
+        more.starts_with("+32 more: svc-0-"),
+        "other services first: {more}"
+    );
     assert!(more.ends_with(", …"), "{more}");
 
     let slack = slack_incident(&m);
@@ -233,4 +236,25 @@ fn without_its_root_record_the_message_still_names_the_cause() {
     );
     assert!(embed.get("url").is_none());
     assert_eq!(webhook_incident(&m, "k")["url"], Value::Null);
+}
+
+#[test]
+fn repeats_are_counted_and_other_services_come_first() {
+    let anomalies = vec![
+        anomaly(AnomalyKind::Burst, "payments", 0, "db pool exhausted"),
+        anomaly(AnomalyKind::NewPattern, "payments", 5, "db pool exhausted"),
+        anomaly(AnomalyKind::Spike, "payments", 6, "db pool exhausted"),
+        anomaly(AnomalyKind::NewPattern, "payments", 7, "db pool exhausted"),
+        anomaly(AnomalyKind::Spike, "checkout", 50, "payments returned 503"),
+    ];
+    let incident = group(&anomalies, &IncidentConfig::default()).remove(0);
+    assert_eq!(incident.root.service, "payments");
+    assert_eq!(
+        more_line(&incident).as_deref(),
+        Some("+4 more: checkout spike, payments new_pattern ×2, payments spike")
+    );
+    assert_eq!(
+        joined_line(&incident, 3).as_deref(),
+        Some("+2 more since the last message: checkout spike, payments new_pattern")
+    );
 }

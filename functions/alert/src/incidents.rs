@@ -353,7 +353,10 @@ async fn send(
 ) -> Outcome {
     match channel.kind {
         ChannelKind::Discord => {
-            if let Some(id) = message_id.filter(|_| plan.edit || message.change.is_final()) {
+            // An edit for growth; for the resolution, the opening message is
+            // marked resolved too.
+            let resolved = message.change == IncidentChange::Resolved;
+            if let Some(id) = message_id.filter(|_| plan.edit || resolved) {
                 let edit = request(
                     channel,
                     Method::PATCH,
@@ -395,12 +398,6 @@ async fn send(
                 .json(&webhook_incident(message, dedupe_key));
             finish(channel, post, now).await
         }
-    }
-}
-
-impl IncidentChange {
-    fn is_final(self) -> bool {
-        self == IncidentChange::Resolved
     }
 }
 
