@@ -34,10 +34,9 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde_json::Value;
 
+use anomalog_core::AnomalyStatus;
 use anomalog_core::config::AlertConfig;
-use anomalog_core::{Anomaly, AnomalyStatus};
 use anomalog_store::StoreError;
 
 pub use messages::{discord_message, event_name, slack_message, truncate_chars, webhook_message};
@@ -97,7 +96,7 @@ pub enum ChannelKind {
     Discord,
     /// Slack incoming webhook, Block Kit.
     Slack,
-    /// Any HTTP endpoint taking the anomaly as JSON.
+    /// Any HTTP endpoint taking the incident as JSON.
     Webhook,
 }
 
@@ -108,15 +107,6 @@ impl ChannelKind {
             ChannelKind::Discord => DISCORD_CHANNEL,
             ChannelKind::Slack => SLACK_CHANNEL,
             ChannelKind::Webhook => WEBHOOK_CHANNEL,
-        }
-    }
-
-    /// The message announcing `anomaly`'s current status.
-    pub fn message(self, anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
-        match self {
-            ChannelKind::Discord => discord_message(anomaly, dashboard_url),
-            ChannelKind::Slack => slack_message(anomaly, dashboard_url),
-            ChannelKind::Webhook => webhook_message(anomaly, dashboard_url),
         }
     }
 }
