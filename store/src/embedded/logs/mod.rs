@@ -1,6 +1,7 @@
 //! The embedded store's logs: compressed blocks, not a row per log.
 //!
-//! Each block holds the logs of one service and one hour, oldest first, in
+//! Each block holds the logs of one service and one hour, oldest first (the
+//! WARN-and-above ones of an hour apart from the others), in
 //! columns ([`block::Columns`]) compressed with zstd. A block row carries what
 //! lets a query skip it unread: its service, time span and a bitmap of the
 //! levels in it, plus its patterns in `log_block_patterns`. A persist writes
@@ -22,7 +23,7 @@ use rusqlite::{Connection, Transaction, params, params_from_iter, types::Value};
 
 use anomalog_core::{Level, StoredLog};
 
-use self::block::Columns;
+use self::block::{Columns, Trigrams};
 use crate::StoreError;
 use crate::ports::{LogCursor, LogPage, LogQuery};
 
@@ -46,6 +47,10 @@ CREATE TABLE IF NOT EXISTS log_block_patterns (
     PRIMARY KEY (pattern, block)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS log_block_patterns_block ON log_block_patterns (block);
+CREATE TABLE IF NOT EXISTS log_block_filters (
+    block INTEGER PRIMARY KEY,
+    filter BLOB NOT NULL
+);
 ";
 
 /// Most rows in one block.
@@ -62,8 +67,12 @@ const PART_MS: i64 = 3_600_000;
 /// data directory is opened.
 const MIGRATE_ROWS: i64 = 20_000;
 
-fn part_of(ts_ms: i64) -> i64 {
-    ts_ms.div_euclid(PART_MS)
+/// The part of a log: its hour, and whether it is WARN or above, so the
+/// few severe logs of an hour share blocks of their own and a query for them
+/// does not read the rest.
+fn part_of(log: &StoredLog) -> i64 {
+    let hour = log.event.ts.timestamp_millis().div_euclid(PART_MS);
+    hour * 2 + i64::from(log.event.level >= Level::Warn)
 }
 
 /// Creates the tables, and moves the logs of an earlier version's `logs`
@@ -149,11 +158,17 @@ struct Encoded {
     levels: i64,
     rows: i64,
     patterns: BTreeSet<String>,
+    filter: Option<Vec<u8>>,
     data: Vec<u8>,
 }
 
 impl Encoded {
-    fn new(service: &str, part: i64, columns: &Columns) -> Result<Option<Encoded>, StoreError> {
+    fn new(
+        service: &str,
+        part: i64,
+        columns: &Columns,
+        scratch: &mut Trigrams,
+    ) -> Result<Option<Encoded>, StoreError> {
         let (Some(&ts_min), Some(&ts_max)) = (columns.ts.first(), columns.ts.last()) else {
             return Ok(None);
         };
@@ -165,6 +180,7 @@ impl Encoded {
             levels: columns.level_mask(),
             rows: i64::try_from(columns.len()).unwrap_or(i64::MAX),
             patterns: columns.patterns.iter().flatten().cloned().collect(),
+            filter: columns.trigram_filter(scratch)?,
             data: columns.encode()?,
         }))
     }
@@ -176,13 +192,14 @@ pub(super) fn prepare<'a>(
 ) -> Result<Prepared, StoreError> {
     let mut groups: BTreeMap<(&str, i64), Vec<&StoredLog>> = BTreeMap::new();
     for log in logs {
-        let part = part_of(log.event.ts.timestamp_millis());
+        let part = part_of(log);
         groups
             .entry((log.event.service.as_str(), part))
             .or_default()
             .push(log);
     }
     let mut blocks = Vec::new();
+    let mut scratch = Trigrams::default();
     for ((service, part), mut group) in groups {
         group.sort_by(|a, b| (a.event.ts, &a.id).cmp(&(b.event.ts, &b.id)));
         for chunk in group.chunks(BLOCK_ROWS) {
@@ -190,7 +207,7 @@ pub(super) fn prepare<'a>(
             for log in chunk {
                 columns.push(log)?;
             }
-            blocks.extend(Encoded::new(service, part, &columns)?);
+            blocks.extend(Encoded::new(service, part, &columns, &mut scratch)?);
         }
     }
     Ok(Prepared { blocks })
@@ -220,8 +237,9 @@ fn write_block(
     service: &str,
     part: i64,
     columns: &Columns,
+    scratch: &mut Trigrams,
 ) -> Result<(), StoreError> {
-    match Encoded::new(service, part, columns)? {
+    match Encoded::new(service, part, columns, scratch)? {
         Some(block) => write_encoded(tx, &block),
         None => Ok(()),
     }
@@ -248,11 +266,17 @@ fn write_encoded(tx: &Transaction<'_>, block: &Encoded) -> Result<(), StoreError
     for pattern in &block.patterns {
         add.execute(params![pattern, id])?;
     }
+    if let Some(filter) = &block.filter {
+        tx.prepare_cached("INSERT INTO log_block_filters (block, filter) VALUES (?1, ?2)")?
+            .execute(params![id, filter])?;
+    }
     Ok(())
 }
 
 fn delete_block(tx: &Transaction<'_>, block: i64) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM log_block_patterns WHERE block = ?1")?
+        .execute(params![block])?;
+    tx.prepare_cached("DELETE FROM log_block_filters WHERE block = ?1")?
         .execute(params![block])?;
     tx.prepare_cached("DELETE FROM log_blocks WHERE id = ?1")?
         .execute(params![block])?;
@@ -280,8 +304,9 @@ fn merge_small(tx: &Transaction<'_>, service: &str, part: i64) -> Result<(), Sto
         delete_block(tx, *id)?;
     }
     let merged = merge(blocks);
+    let mut scratch = Trigrams::default();
     for columns in split(merged) {
-        write_block(tx, service, part, &columns)?;
+        write_block(tx, service, part, &columns, &mut scratch)?;
     }
     Ok(())
 }
@@ -332,7 +357,7 @@ fn levels_from(min: Level) -> i64 {
 
 /// Logs matching `query`, newest first.
 pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, StoreError> {
-    let mut sql = String::from("SELECT ts_max, data FROM log_blocks WHERE 1=1");
+    let mut sql = String::from("SELECT ts_max, id, data FROM log_blocks WHERE 1=1");
     let mut args: Vec<Value> = Vec::new();
     if let Some(service) = &query.service {
         sql.push_str(" AND service = ?");
@@ -370,6 +395,12 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
 
     let min_rank = query.min_level.map(Level::rank);
     let needle = query.text.as_ref().map(|t| t.to_ascii_lowercase());
+    let needle_keys = needle
+        .as_deref()
+        .map(block::needle_trigrams)
+        .unwrap_or_default();
+    let mut filter_of =
+        conn.prepare_cached("SELECT filter FROM log_block_filters WHERE block = ?1")?;
     let patterns: BTreeSet<&str> = query.patterns.iter().map(String::as_str).collect();
     let want = query.limit.max(1) + 1;
     // The newest matches so far (newest first after each `trim`), and the
@@ -385,7 +416,22 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
         if floor.as_ref().is_some_and(|(fts, _)| ts_max < *fts) {
             break;
         }
-        let columns = Columns::decode(row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?)?;
+        if !needle_keys.is_empty() {
+            let id: i64 = row.get(1)?;
+            let mut filters = filter_of.query(params![id])?;
+            if let Some(filter) = filters.next()?
+                && !block::may_contain(
+                    filter
+                        .get_ref(0)?
+                        .as_blob()
+                        .map_err(rusqlite::Error::from)?,
+                    &needle_keys,
+                )?
+            {
+                continue;
+            }
+        }
+        let columns = Columns::decode(row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?)?;
         for i in 0..columns.len() {
             let ts = columns.ts[i];
             let id = columns.ids[i].as_str();
@@ -452,6 +498,11 @@ pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_ms: i64) -> Result<u64,
         params![cutoff_ms],
     )?;
     tx.execute(
+        "DELETE FROM log_block_filters
+         WHERE block IN (SELECT id FROM log_blocks WHERE ts_max < ?1)",
+        params![cutoff_ms],
+    )?;
+    tx.execute(
         "DELETE FROM log_blocks WHERE ts_max < ?1",
         params![cutoff_ms],
     )?;
@@ -465,6 +516,7 @@ pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_ms: i64) -> Result<u64,
         })?;
         rows.collect::<Result<_, _>>()?
     };
+    let mut scratch = Trigrams::default();
     for (id, service, part, data) in straddling {
         let mut old = Columns::decode(&data)?;
         let mut kept = Columns::default();
@@ -476,7 +528,7 @@ pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_ms: i64) -> Result<u64,
             }
         }
         delete_block(tx, id)?;
-        write_block(tx, &service, part, &kept)?;
+        write_block(tx, &service, part, &kept, &mut scratch)?;
     }
     ids::delete_before(tx, cutoff_ms)?;
     Ok(deleted)
