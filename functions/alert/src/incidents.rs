@@ -290,10 +290,13 @@ pub async fn deliver_channel(
                 error = outcome.error.as_deref().unwrap_or(""),
                 "incident alert failed"
             );
-            // Back to what was told, lease released.
+            // Back to what was told, lease released; a message that is gone
+            // (its edit answered 404) is forgotten: growth is posted instead.
+            let told = notice.clone().unwrap_or_else(|| claim.clone());
             IncidentNotice {
                 sending_until: None,
-                ..notice.clone().unwrap_or_else(|| claim.clone())
+                message_id: told.message_id.filter(|_| !outcome.message_gone),
+                ..told
             }
         };
         ports.deliveries.record(&delivery).await?;
@@ -341,6 +344,8 @@ struct Outcome {
     error: Option<String>,
     /// The id of a message Discord created.
     message_id: Option<String>,
+    /// The message an edit was for no longer exists.
+    message_gone: bool,
 }
 
 async fn send(
@@ -363,7 +368,8 @@ async fn send(
                     &discord_message_url(&channel.url, id),
                 )
                 .json(&discord_edit(message));
-                let edited = finish(channel, edit, now).await;
+                let mut edited = finish(channel, edit, now).await;
+                edited.message_gone = edited.http_status == Some(404);
                 if plan.edit {
                     return edited;
                 }

@@ -317,3 +317,30 @@ async fn a_failed_message_is_retried_after_its_backoff_and_a_rate_limit_waits_fo
     );
     assert_eq!(methods(&discord.requests())[1], "POST ?wait=true");
 }
+
+#[tokio::test]
+async fn when_the_discord_message_is_gone_growth_is_posted_after_the_interval() {
+    let (_dir, ports) = embedded();
+    // The opening post succeeds, the edit finds the message deleted.
+    let discord = Endpoint::replying(vec![200, 404]);
+    let channels =
+        vec![Channel::discord(discord.start("/api/webhooks/1/d-secret").await, None).unwrap()];
+    let payments = anomaly_at(AnomalyKind::Burst, "payments", -40, AnomalyStatus::Open);
+    detect(&ports, std::slice::from_ref(&payments)).await;
+    assert_eq!(round(&ports, &channels, 0).await.sent, 1);
+    let checkout = naming(
+        anomaly_at(AnomalyKind::Spike, "checkout", 10, AnomalyStatus::Open),
+        "payments",
+    );
+    detect(&ports, std::slice::from_ref(&checkout)).await;
+
+    assert_eq!(round(&ports, &channels, 20).await.failed, 1);
+    assert_eq!(round(&ports, &channels, 60).await, AlertReport::default());
+    assert_eq!(round(&ports, &channels, 301).await.sent, 1);
+    assert_eq!(
+        methods(&discord.requests()),
+        ["POST ?wait=true", "PATCH /messages/1001", "POST ?wait=true"]
+    );
+    let fields = discord.bodies()[2]["embeds"][0]["fields"].to_string();
+    assert!(fields.contains("+1 more: checkout spike"), "{fields}");
+}
