@@ -1,5 +1,6 @@
-//! One incident, one alert, end to end through the real `anomalog up`
-//! (embedded store) with its Discord webhook pointing at a local receiver:
+//! One incident, one alert, end to end through the real `anomalog up` (on
+//! the embedded store, and on Redis + MongoDB) with its Discord webhook
+//! pointing at a local receiver:
 //! payments bursts, then checkout fails while it does (its lines name
 //! payments), then both go quiet.
 
@@ -91,6 +92,25 @@ fn title(body: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cascade_is_one_incident_with_one_opening_alert_and_one_resolution() {
+    cascade(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cascade_is_one_incident_with_one_opening_alert_on_redis_and_mongodb() {
+    let redis = anomalog_testkit::RedisServer::start();
+    let mongo = anomalog_testkit::mongo_target();
+    let redis_url = redis.url();
+    cascade(&[
+        ("REDIS_URL", redis_url.as_str()),
+        ("MONGODB_URI", mongo.uri.as_str()),
+        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
+    ])
+    .await;
+}
+
+/// The cascade through `anomalog up` on the storage `backends` name
+/// (embedded when empty).
+async fn cascade(backends: &[(&str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
     // Bursts resolve after 10 quiet seconds, so the test sees the resolution.
     std::fs::write(
@@ -100,13 +120,12 @@ async fn a_cascade_is_one_incident_with_one_opening_alert_and_one_resolution() {
     .unwrap();
     let seen = Seen::default();
     let webhook = start_discord(seen.clone()).await;
-    let server = Server::start_with(
-        dir.path(),
-        &[
-            ("DISCORD_WEBHOOK_URL", &webhook),
-            ("ANOMALOG_DASHBOARD_URL", "http://dash.local"),
-        ],
-    );
+    let mut env = vec![
+        ("DISCORD_WEBHOOK_URL", webhook.as_str()),
+        ("ANOMALOG_DASHBOARD_URL", "http://dash.local"),
+    ];
+    env.extend_from_slice(backends);
+    let server = Server::start_with(dir.path(), &env);
     let client = reqwest::Client::new();
     server.wait_ready(&client).await;
 
