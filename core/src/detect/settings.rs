@@ -174,6 +174,8 @@ pub struct DetectConfig {
     /// Per-service overrides: `[detect.services.NAME.burst]` and so on, with
     /// the keys of the global sections.
     pub services: BTreeMap<String, toml::Table>,
+    /// When a never-seen pattern is an anomaly (`[detect.new_pattern]`).
+    pub new_pattern: crate::pattern::judge::NewPatternConfig,
 }
 
 impl Default for DetectConfig {
@@ -185,6 +187,7 @@ impl Default for DetectConfig {
             series: SeriesConfig::default(),
             horizon_minutes: 15,
             services: BTreeMap::new(),
+            new_pattern: crate::pattern::judge::NewPatternConfig::default(),
         }
     }
 }
@@ -257,6 +260,7 @@ impl DetectConfig {
     /// key at fault (e.g. `detect.services.payments.spike.k`).
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_settings(&self.defaults(), "detect")?;
+        self.new_pattern.validate("detect.new_pattern")?;
         if self.horizon_minutes < 1 {
             return Err(invalid("detect.horizon_minutes", "must be at least 1"));
         }
