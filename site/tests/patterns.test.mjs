@@ -184,6 +184,9 @@ describe("patterns pages", { timeout: 180_000 }, () => {
     await page.selectOption('[data-testid="pattern-service"]', "");
     await waitFor("every pattern again", async () => (await rows(page)).length === 4);
     await page.screenshot({ path: path.join(outDir, "screenshot-patterns.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal((await rows(page)).length, 4, "every row on a phone too");
+    await page.screenshot({ path: path.join(outDir, "screenshot-patterns-phone.png"), fullPage: true });
     await page.context().close();
   });
 
