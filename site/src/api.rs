@@ -318,6 +318,8 @@ pub struct LogFilter {
     /// Minimum level; empty for all.
     pub level: String,
     pub text: String,
+    /// A pattern id; empty for all.
+    pub pattern: String,
 }
 
 /// `GET /api/logs`: the newest `limit` lines matching `filter` in the range,
@@ -334,6 +336,7 @@ pub async fn logs(
         ("service", filter.service.clone()),
         ("level", filter.level.clone()),
         ("q", filter.text.trim().to_owned()),
+        ("pattern", filter.pattern.clone()),
         ("from", format!("{}", from_ms.round() as i64)),
         ("to", format!("{}", to_ms.round() as i64)),
         ("limit", limit.to_string()),
@@ -377,6 +380,26 @@ pub struct Anomaly {
     /// What was measured; absent on anomalies stored before it existed.
     #[serde(default)]
     pub measure: Option<Measure>,
+    /// The patterns that changed most between the baseline and the window.
+    #[serde(default)]
+    pub explanation: Vec<PatternChange>,
+}
+
+/// One pattern's change between an anomaly's baseline and its window.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PatternChange {
+    /// The pattern's id within the service.
+    pub pattern: String,
+    pub template: String,
+    /// Lines in the baseline, scaled to the window's length.
+    #[serde(default)]
+    pub before: f64,
+    /// Lines within the window.
+    #[serde(default)]
+    pub during: u64,
+    /// First seen within the window.
+    #[serde(default)]
+    pub new: bool,
 }
 
 /// What an anomaly measured: its series, the unit of `observed`, `expected`,

@@ -8,7 +8,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::api::{self, Anomaly, AnomalyFilter, LogFilter};
-use crate::pages::{AnomalyList, AnomalyPage, IncidentList, IncidentPage, Overview, Tail};
+use crate::pages::{
+    AnomalyList, AnomalyPage, IncidentList, IncidentPage, Overview, PatternList, PatternPage, Tail,
+};
 use crate::time;
 
 /// Which time range the views show.
@@ -62,6 +64,8 @@ pub enum Route {
     Anomaly(String),
     Incidents,
     Incident(String),
+    Patterns,
+    Pattern(String),
 }
 
 impl Route {
@@ -81,6 +85,8 @@ impl Route {
             ["anomalies", id] => Route::Anomaly(decode(id)),
             ["incidents"] => Route::Incidents,
             ["incidents", id] => Route::Incident(decode(id)),
+            ["patterns"] => Route::Patterns,
+            ["patterns", id] => Route::Pattern(decode(id)),
             _ => Route::Overview,
         };
         (route, pairs)
@@ -185,6 +191,7 @@ fn apply_query(ctx: &Ctx, route: &Route, pairs: &[(String, String)]) {
                 "service" => f.service = v.clone(),
                 "level" => f.level = v.to_uppercase(),
                 "q" => f.text = v.clone(),
+                "pattern" => f.pattern = v.clone(),
                 _ => {}
             }
         }
@@ -297,6 +304,8 @@ pub fn App() -> impl IntoView {
         Route::Anomaly(id) => view! { <AnomalyPage id=id/> }.into_any(),
         Route::Incidents => view! { <IncidentList/> }.into_any(),
         Route::Incident(id) => view! { <IncidentPage id=id/> }.into_any(),
+        Route::Patterns => view! { <PatternList/> }.into_any(),
+        Route::Pattern(id) => view! { <PatternPage id=id/> }.into_any(),
     };
 
     view! {
@@ -344,6 +353,7 @@ fn Header() -> impl IntoView {
                 {nav("#/tail", "Live tail", |r| *r == Route::Tail)}
                 {nav("#/anomalies", "Anomalies", |r| matches!(r, Route::Anomalies | Route::Anomaly(_)))}
                 {nav("#/incidents", "Incidents", |r| matches!(r, Route::Incidents | Route::Incident(_)))}
+                {nav("#/patterns", "Patterns", |r| matches!(r, Route::Patterns | Route::Pattern(_)))}
             </nav>
             <div class="controls">
                 <RangePicker/>

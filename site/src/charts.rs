@@ -15,7 +15,7 @@ use crate::stats::{self, Band, BandConfig};
 use crate::time;
 
 /// Vertical position (0 at the top, 100 at the bottom) of `v` on an axis to `top`.
-fn y_of(v: f64, top: f64) -> f64 {
+pub(crate) fn y_of(v: f64, top: f64) -> f64 {
     if top <= 0.0 {
         100.0
     } else {
@@ -106,7 +106,12 @@ impl Default for Crosshair {
 }
 
 /// Gridlines and their labels for a value axis.
-fn grid(ticks: &[f64], top: f64, n: usize, label: impl Fn(f64) -> String) -> (AnyView, AnyView) {
+pub(crate) fn grid(
+    ticks: &[f64],
+    top: f64,
+    n: usize,
+    label: impl Fn(f64) -> String,
+) -> (AnyView, AnyView) {
     let lines = ticks
         .iter()
         .map(|&v| {
@@ -130,7 +135,7 @@ fn grid(ticks: &[f64], top: f64, n: usize, label: impl Fn(f64) -> String) -> (An
 }
 
 /// Time labels under a chart: about `count` of them, on bucket boundaries.
-fn time_axis(times: &[f64], step_ms: f64, count: usize) -> AnyView {
+pub(crate) fn time_axis(times: &[f64], step_ms: f64, count: usize) -> AnyView {
     let n = times.len();
     if n == 0 {
         return view! { <div class="xaxis"></div> }.into_any();

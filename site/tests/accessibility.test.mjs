@@ -50,6 +50,12 @@ const PAGES = [
     hash: (data) => `#/incidents/${encodeURIComponent(data.incidentId)}`,
     ready: '[data-testid="incident"]',
   },
+  { name: "patterns", hash: () => "#/patterns", ready: ".prow" },
+  {
+    name: "pattern",
+    hash: (data) => `#/patterns/${encodeURIComponent(data.patternId)}`,
+    ready: '[data-testid="pattern-detail"]',
+  },
 ];
 
 /** Steady traffic of three services over ten minutes, and a burst of errors. */
@@ -126,6 +132,7 @@ before(async () => {
   );
   data.anomalyId = await waitFor("an anomaly", async () => (await getJson("/api/anomalies")).items[0]?.id);
   data.incidentId = await waitFor("an incident", async () => (await getJson("/api/incidents")).items[0]?.id);
+  data.patternId = await waitFor("a pattern", async () => (await getJson("/api/patterns")).items[0]?.id);
   browser = await chromium.launch({
     executablePath: browserPath,
     headless: true,

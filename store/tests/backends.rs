@@ -89,6 +89,7 @@ contract_tests!(
     queue_reports_its_oldest_pending_entry,
     pattern_rollups_count_each_inserted_log_once,
     pattern_records_merge_sightings,
+    retention_deletes_patterns_last_seen_before_the_cutoff,
     miner_state_round_trips,
     incidents_round_trip_and_filter,
     incident_notices_track_what_each_channel_was_told,

@@ -176,6 +176,8 @@ pub struct DetectConfig {
     pub services: BTreeMap<String, toml::Table>,
     /// How anomalies join into incidents (`[detect.incidents]`).
     pub incidents: crate::incident::IncidentSettings,
+    /// When a never-seen pattern is an anomaly (`[detect.new_pattern]`).
+    pub new_pattern: crate::pattern::judge::NewPatternConfig,
 }
 
 impl Default for DetectConfig {
@@ -188,6 +190,7 @@ impl Default for DetectConfig {
             horizon_minutes: 15,
             services: BTreeMap::new(),
             incidents: crate::incident::IncidentSettings::default(),
+            new_pattern: crate::pattern::judge::NewPatternConfig::default(),
         }
     }
 }
@@ -260,6 +263,7 @@ impl DetectConfig {
     /// key at fault (e.g. `detect.services.payments.spike.k`).
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_settings(&self.defaults(), "detect")?;
+        self.new_pattern.validate("detect.new_pattern")?;
         if self.horizon_minutes < 1 {
             return Err(invalid("detect.horizon_minutes", "must be at least 1"));
         }

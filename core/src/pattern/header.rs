@@ -8,7 +8,7 @@
 //! (ISO 8601, `yyMMdd HHmmss`, `17/06/09`, `Jun 14 15:16:01`, epoch numbers,
 //! `[Sun Dec 04 04:47:44 2005]`), numbers (pids, sequence numbers), `-` and `|`
 //! separators, a syslog `<PRI>`, the host and `program[pid]:` after a syslog
-//! timestamp, node names followed by a level, a `|`-separated header
+//! timestamp, a time zone name after a time, node names followed by a level, a `|`-separated header
 //! (`ts|component|pid|message`), and a level (`INFO`, `[warn]`, `W` after a
 //! timestamp) with what follows it in Java, Android and Python layouts: a
 //! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name. It is a
@@ -41,6 +41,12 @@ const MONTHS: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 const WEEKDAYS: &[&str] = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/// Time zone names that follow a timestamp (`12:11:26.106 UTC`); numeric
+/// offsets (`+0000`) are time-like already.
+const TIME_ZONES: &[&str] = &[
+    "UTC", "GMT", "Z", "CET", "CEST", "EET", "EEST", "WET", "BST", "IST", "EST", "EDT", "CST",
+    "CDT", "MST", "MDT", "PST", "PDT", "JST", "KST", "AEST", "AEDT",
+];
 /// Longest `[...]` group read as one header field, in bytes.
 const MAX_BRACKET: usize = 200;
 /// Header words examined at most.
@@ -57,6 +63,8 @@ fn strip_fields(line: &str) -> &str {
     let mut rest = strip_pipe_header(line);
     let mut removed = 0usize;
     let mut month_seen = false;
+    // The previous word was a time of day: a zone name may follow.
+    let mut after_time = false;
     for _ in 0..MAX_HEADER_WORDS {
         rest = rest.trim_start();
         let (word, after) = first_word(rest);
@@ -102,9 +110,17 @@ fn strip_fields(line: &str) -> &str {
             removed += 1;
             continue;
         }
+        if after_time && TIME_ZONES.contains(&bare) {
+            rest = after;
+            removed += 1;
+            after_time = false;
+            continue;
+        }
+        after_time = false;
         if is_time_like(word) {
             rest = after;
             removed += 1;
+            after_time = word.contains(':');
             if month_seen && word.contains(':') {
                 return after_syslog_time(rest);
             }
@@ -316,6 +332,14 @@ mod tests {
             (
                 "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root",
                 "session closed for user root",
+            ),
+            (
+                "2023-12-02 12:11:26.106 UTC [2510] LOG:  checkpoint starting: time",
+                "LOG:  checkpoint starting: time",
+            ),
+            (
+                "UTC offset is plain text here",
+                "UTC offset is plain text here",
             ),
             (
                 "plain message without header",

@@ -8,7 +8,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::config::ConfigError;
 
 use crate::model::{
     Anomaly, AnomalyKind, AnomalyStatus, Level, LogSample, Measure, Metric, PatternChange,
@@ -188,6 +191,61 @@ impl Default for NoveltySettings {
             volume: 50,
             quiet: Duration::minutes(10),
         }
+    }
+}
+
+/// `[detect.new_pattern]`: when a new pattern is an anomaly, in the
+/// configuration's units (whole minutes, lines).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewPatternConfig {
+    /// Minutes after a service's first pattern during which its new
+    /// patterns are learnt, not reported.
+    pub warmup_minutes: i64,
+    /// Lines a new pattern below WARN needs before it is reported.
+    pub min_lines: u64,
+    /// Minutes of quiet after which its anomaly resolves.
+    pub quiet_minutes: i64,
+}
+
+impl Default for NewPatternConfig {
+    fn default() -> Self {
+        let d = NoveltySettings::default();
+        NewPatternConfig {
+            warmup_minutes: d.warmup.num_minutes(),
+            min_lines: d.volume,
+            quiet_minutes: d.quiet.num_minutes(),
+        }
+    }
+}
+
+impl NewPatternConfig {
+    /// The settings [`new_pattern_anomalies`] takes.
+    pub fn settings(&self) -> NoveltySettings {
+        NoveltySettings {
+            warmup: Duration::minutes(self.warmup_minutes),
+            volume: self.min_lines,
+            quiet: Duration::minutes(self.quiet_minutes),
+        }
+    }
+
+    /// Checks every key, naming the one at fault under `prefix`
+    /// (`detect.new_pattern`).
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let invalid = |name: &str, reason: &str| ConfigError::Invalid {
+            key: format!("{prefix}.{name}"),
+            reason: reason.to_owned(),
+        };
+        if self.warmup_minutes < 0 {
+            return Err(invalid("warmup_minutes", "must not be negative"));
+        }
+        if self.min_lines == 0 {
+            return Err(invalid("min_lines", "must be at least 1"));
+        }
+        if self.quiet_minutes < 1 {
+            return Err(invalid("quiet_minutes", "must be at least 1"));
+        }
+        Ok(())
     }
 }
 
@@ -383,6 +441,21 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].pattern, "y");
         assert_eq!(changes[0].during, 10);
+    }
+
+    #[test]
+    fn new_pattern_settings_come_from_the_config_file_and_are_checked() {
+        let c =
+            crate::config::Config::from_toml("[detect.new_pattern]\nwarmup_minutes = 2\n").unwrap();
+        let settings = c.detect.new_pattern.settings();
+        assert_eq!(settings.warmup, Duration::minutes(2));
+        assert_eq!(settings.volume, NoveltySettings::default().volume);
+        let err =
+            crate::config::Config::from_toml("[detect.new_pattern]\nmin_lines = 0\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "detect.new_pattern.min_lines: must be at least 1"
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@
 //!    word position are counted per position. When enough distinct words have
 //!    been seen there (3 when three or more constant words remain around it, 4
 //!    with two, 6 with fewer: short messages need more evidence), that
-//!    position is a variable: the siblings merge into the oldest of them.
+//!    position is a variable: the siblings merge into the oldest of them,
+//!    which keeps every `<*>` any of them had. A pattern's `<*>` matches any
+//!    word here, so once `INSERT INTO users (id, <*>` and `INSERT INTO orders
+//!    (id, <*>` exist, a line for a third table is a sibling of both.
 //! 5. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
@@ -304,10 +307,12 @@ impl Head {
         })
     }
 
-    /// Both of the first two positions differ from `keys`, so the pattern is
-    /// no sibling (siblings differ in one position).
+    /// Both of the first two positions differ from `keys` (a wildcard
+    /// differs from nothing), so the pattern is no sibling (siblings differ
+    /// in one position).
     fn differs_twice(&self, keys: &[u64]) -> bool {
-        keys.len() >= 2 && self.keys[0] != keys[0] && self.keys[1] != keys[1]
+        let differs = |i: usize| self.flags[i] & WILD == 0 && self.keys[i] != keys[i];
+        keys.len() >= 2 && differs(0) && differs(1)
     }
 }
 
@@ -624,7 +629,8 @@ impl Miner {
             let mut differing = None;
             let mut count = 0;
             for (i, key) in keys.iter().enumerate() {
-                if p.keys[i] != *key {
+                // A wildcard of the pattern takes any word.
+                if !p.is_wild(i) && p.keys[i] != *key {
                     count += 1;
                     differing = Some(i);
                     if count > 1 {
@@ -663,11 +669,20 @@ impl Miner {
         let (position, mut slots) = chosen?;
         slots.extend(existing);
         slots.sort_by_key(|&s| (self.pattern(s).first_seq, self.pattern(s).id));
+        // The survivor keeps every variable position of the merged ones, so
+        // it still covers all of their lines.
+        let mut positions = vec![position];
+        for &s in &slots {
+            let p = self.pattern(s);
+            positions.extend((0..keys.len()).filter(|&i| p.is_wild(i)));
+        }
+        positions.sort_unstable();
+        positions.dedup();
         let survivor = slots[0];
         for &other in &slots[1..] {
             self.merge_into(other, survivor);
         }
-        Some(self.generalise(survivor, &[position]))
+        Some(self.generalise(survivor, &positions))
     }
 
     /// Turns `positions` of a pattern into variables, merges every pattern it
@@ -839,6 +854,35 @@ mod tests {
         assert_eq!(
             m.template(closed.id).as_deref(),
             Some("connection to db pool <*>")
+        );
+    }
+
+    #[test]
+    fn a_second_varying_word_merges_patterns_already_varying_in_the_first() {
+        let mut m = miner();
+        let insert = |table: &str, column: &str| {
+            format!("INSERT INTO {table} (id, {column}) VALUES (7, 'x')")
+        };
+        // Three columns each make `users` and `orders` patterns of their own.
+        let mut ids = Vec::new();
+        for (table, columns) in [
+            ("users", ["name", "email", "city"]),
+            ("orders", ["total", "state", "notes"]),
+        ] {
+            for column in columns {
+                ids.push(m.mine(&insert(table, column)).id);
+            }
+        }
+        assert_eq!(m.len(), 2, "one pattern per table so far");
+        // A third table with a column never seen: its line differs from both
+        // in the table alone, so the table is a variable too.
+        ids.push(m.mine(&insert("billing", "zip")).id);
+        assert_eq!(m.len(), 1);
+        let first = m.resolve(ids[0]);
+        assert!(ids.iter().all(|id| m.resolve(*id) == first), "one pattern");
+        assert_eq!(
+            first.and_then(|id| m.template(id)).as_deref(),
+            Some("INSERT INTO <*> (id, <*> VALUES (<*>, '<*>')")
         );
     }
 

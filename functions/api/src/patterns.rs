@@ -18,6 +18,8 @@ use crate::{ApiError, ApiResult, ApiState, dto, openapi};
 
 /// Points of a pattern's trend series.
 pub const TREND_POINTS: usize = 30;
+/// Most points of a pattern's rate series (`/api/patterns/{id}`).
+pub const SERIES_POINTS: i64 = 120;
 /// Most patterns one listing returns.
 pub const MAX_PATTERNS: usize = 1000;
 /// Longest `q`, in bytes.
@@ -114,10 +116,24 @@ pub struct PatternsPage {
     pub to: DateTime<Utc>,
 }
 
+/// Lines of one pattern in one step of its rate series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PatternPoint {
+    /// Start of the step.
+    pub ts: DateTime<Utc>,
+    pub count: u64,
+}
+
 /// `GET /api/patterns/{id}` body.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PatternDetail {
     pub pattern: PatternSummary,
+    /// Length of a step of `series`, in seconds: a whole number of minutes,
+    /// at least one, so the range fits in at most 120 steps.
+    pub step_secs: i64,
+    /// Its lines per step across the range, oldest first, dense (steps
+    /// without lines are 0); merged patterns count here.
+    pub series: Vec<PatternPoint>,
     /// A few of its messages, as first seen.
     pub examples: Vec<String>,
     /// Ids of patterns merged into this one (their lines count here).
@@ -187,6 +203,33 @@ impl Counts {
             total: record.total,
         }
     }
+}
+
+/// The dense per-step counts of `rows` (one pattern and its merged ids)
+/// across the range, and the step: whole minutes, at most
+/// [`SERIES_POINTS`] steps, starting at the minute of `range.from`.
+fn rate_series(rows: &[PatternRollupRow], range: &TimeRange) -> (i64, Vec<PatternPoint>) {
+    let span = (range.to - range.from).num_seconds().max(1);
+    let minutes = (span + PATTERN_BUCKET_SECS - 1) / PATTERN_BUCKET_SECS;
+    let step_secs = ((minutes + SERIES_POINTS - 1) / SERIES_POINTS).max(1) * PATTERN_BUCKET_SECS;
+    let first = range.from.timestamp().div_euclid(step_secs) * step_secs;
+    let steps =
+        ((range.to.timestamp() - first + step_secs - 1) / step_secs).clamp(1, SERIES_POINTS + 1);
+    let mut counts = vec![0u64; usize::try_from(steps).unwrap_or(1)];
+    for row in rows {
+        let at = (row.bucket.timestamp() - first).div_euclid(step_secs);
+        if let Some(slot) = usize::try_from(at).ok().and_then(|i| counts.get_mut(i)) {
+            *slot += row.count;
+        }
+    }
+    let series = counts
+        .into_iter()
+        .zip(0..)
+        .filter_map(|(count, i)| {
+            DateTime::from_timestamp(first + i * step_secs, 0).map(|ts| PatternPoint { ts, count })
+        })
+        .collect();
+    (step_secs, series)
 }
 
 /// Merged id -> survivor id, following chains.
@@ -267,7 +310,8 @@ pub(crate) async fn patterns(
     }))
 }
 
-/// One pattern: its counts in the range, examples and newest lines.
+/// One pattern: its counts and rate series in the range, examples and newest
+/// lines.
 #[utoipa::path(get, path = "/api/patterns/{id}", tag = "patterns",
     params(("id" = String, Path, description = "The pattern's id (16 hex digits)."),
         PatternRangeParams),
@@ -319,6 +363,7 @@ pub(crate) async fn pattern_detail(
         .pattern_rollups(Some(&record.service), &ids, range.from, range.to)
         .await?;
     let counts = Counts::of(&rows, &range, &alias);
+    let (step_secs, series) = rate_series(&rows, &range);
     let logs = state
         .stores
         .logs
@@ -334,6 +379,8 @@ pub(crate) async fn pattern_detail(
     let examples = record.examples.clone();
     Ok(axum::Json(PatternDetail {
         pattern: counts.summary(record, &range),
+        step_secs,
+        series,
         examples,
         merged,
         logs: logs.items.into_iter().map(dto::StoredLog::from).collect(),

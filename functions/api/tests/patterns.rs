@@ -142,6 +142,36 @@ async fn one_pattern_has_its_lines_and_merged_ids() {
 }
 
 #[tokio::test]
+async fn one_pattern_has_a_dense_per_minute_rate_series_over_the_range() {
+    let (_dir, app) = app().await;
+    let (status, body) = get(&app, &format!("/api/patterns/{LOGIN}?from=now-1h")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["step_secs"], 60, "an hour fits in minutes: {body}");
+    let series = body["series"].as_array().unwrap();
+    assert_eq!(series.len(), 60, "one point per minute of the hour");
+    assert_eq!(series[0]["ts"], "2026-05-06T11:00:00Z");
+    let counts: Vec<u64> = series
+        .iter()
+        .map(|p| p["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 7, "merged lines count too");
+    // Lines 50, 45, ... 25 minutes ago, and the merged one 55 minutes ago.
+    for ago in [55, 50, 45, 40, 35, 30, 25] {
+        assert_eq!(counts[60 - ago], 1, "the minute {ago} min ago: {counts:?}");
+    }
+
+    let (_, day) = get(&app, &format!("/api/patterns/{LOGIN}?from=now-24h")).await;
+    assert_eq!(
+        day["step_secs"], 720,
+        "a day in at most 120 steps of whole minutes"
+    );
+    let points = day["series"].as_array().unwrap();
+    assert!(points.len() <= 121, "{}", points.len());
+    let total: u64 = points.iter().map(|p| p["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, 7);
+}
+
+#[tokio::test]
 async fn logs_filter_by_pattern_and_reject_a_bad_id() {
     let (_dir, app) = app().await;
     let (status, body) = get(&app, &format!("/api/logs?pattern={TIMEOUT}")).await;

@@ -17,9 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::detect::DetectConfig;
-use anomalog_core::pattern::judge::{
-    self, NoveltySettings, PatternCount, PatternFacts, ServicePatterns,
-};
+use anomalog_core::pattern::judge::{self, PatternCount, PatternFacts, ServicePatterns};
 use anomalog_core::pattern::{Miner, MinerConfig, MinerSnapshot, PatternId};
 use anomalog_core::{Anomaly, AnomalyStatus, Level, StoredLog};
 use anomalog_store::{PATTERN_EXAMPLES, PatternQuery, PatternSighting, StoreError, Stores};
@@ -325,7 +323,7 @@ pub(crate) async fn detect_new_patterns(
         .collect();
     services.sort();
     services.dedup();
-    let settings = NoveltySettings::default();
+    let settings = cfg.new_pattern.settings();
     let mut writes = Vec::new();
     for service in services {
         let patterns = service_patterns(stores, &service).await?;

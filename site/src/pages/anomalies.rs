@@ -8,12 +8,12 @@ use leptos::prelude::*;
 use crate::api::{self, AnomalyDetail, AnomalyFilter};
 use crate::app::use_ctx;
 use crate::charts::WindowChart;
-use crate::pages::{AnomalyRows, ErrorBanner, LevelBadge, Loading, LogRow};
+use crate::pages::{AnomalyRows, ErrorBanner, LevelBadge, Loading, LogRow, PatternChanges};
 use crate::stats;
 use crate::time;
 
 /// Kinds offered in the filter; others seen in the data are added.
-const KINDS: [&str; 3] = ["burst", "spike", "drop"];
+const KINDS: [&str; 4] = ["burst", "spike", "drop", "new_pattern"];
 
 #[component]
 pub fn AnomalyList() -> impl IntoView {
@@ -258,6 +258,7 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
     } = detail;
     let start = a.start_ms();
     let end = a.end_ms();
+    let window_total = crate::pages::patterns::window_total(&series, step_secs, start, end);
     let expanded = RwSignal::new(HashSet::<String>::new());
     // Bursts have no baseline: compare with the threshold the detector names.
     let threshold = (a.kind == "burst" && a.expected == 0.0)
@@ -314,6 +315,7 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
                 </div>
                 <p class="muted small" data-testid="detector-message">{format!("Detector: {}", a.message)}</p>
             </section>
+            <PatternChanges changes=a.explanation.clone() window_total=window_total/>
             <section class="card">
                 <div class="cardhead"><h2>"Around the window"</h2>
                     <span class="muted">{format!("events and errors of {} per {} s; shaded: the anomaly", a.service, step_secs)}</span></div>

@@ -3,11 +3,14 @@
 mod anomalies;
 mod incidents;
 mod overview;
+pub(crate) mod patterns;
+mod patterns_api;
 mod tail;
 
 pub use anomalies::{AnomalyList, AnomalyPage};
 pub use incidents::{IncidentList, IncidentPage};
 pub use overview::Overview;
+pub use patterns::{PatternChanges, PatternList, PatternPage};
 pub use tail::Tail;
 
 use std::collections::HashSet;

@@ -326,6 +326,19 @@ pub fn Tail() -> impl IntoView {
                         prop:value=move || text.get()
                         on:input=move |ev| on_text(event_target_value(&ev))/>
                 </label>
+                {move || {
+                    let pattern = ctx.tail_filter.with(|f| f.pattern.clone());
+                    (!pattern.is_empty()).then(|| view! {
+                        <div class="field">
+                            <span>"Pattern"</span>
+                            <span class="chip" data-testid="filter-pattern">
+                                <a href=format!("#/patterns/{pattern}")>{pattern.clone()}</a>
+                                <button class="iconbtn small" aria-label="Stop filtering by pattern"
+                                    on:click=move |_| ctx.tail_filter.update(|f| f.pattern.clear())>"✕"</button>
+                            </span>
+                        </div>
+                    })
+                }}
                 <div class="field actions">
                     <button class={move || if paused.get() { "btn primary" } else { "btn" }} data-testid="pause"
                         on:click=toggle_pause>

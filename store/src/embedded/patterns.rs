@@ -71,7 +71,9 @@ pub(super) fn add_rollups(tx: &Transaction<'_>, deltas: PatternDeltas) -> Result
     Ok(())
 }
 
-/// Retention of the pattern rollups, inside `delete_before`'s transaction.
+/// Retention of the pattern rollups, and of the records of patterns last
+/// seen before the cutoff (their lines and counts are gone too), inside
+/// `delete_before`'s transaction.
 pub(super) fn delete_rollups_before(
     tx: &Transaction<'_>,
     cutoff: DateTime<Utc>,
@@ -79,6 +81,10 @@ pub(super) fn delete_rollups_before(
     tx.execute(
         "DELETE FROM pattern_rollups WHERE bucket < ?1",
         params![cutoff.timestamp()],
+    )?;
+    tx.execute(
+        "DELETE FROM patterns WHERE last_seen < ?1",
+        params![cutoff.timestamp_millis()],
     )?;
     Ok(())
 }

@@ -147,13 +147,20 @@ impl MongoStore {
         Ok(())
     }
 
-    /// Retention of the pattern rollups (the TTL index does it too, lazily).
+    /// Retention of the pattern rollups (the TTL index does it too, lazily)
+    /// and of the records of patterns last seen before the cutoff.
     pub(super) async fn delete_pattern_rollups_before(
         &self,
         cutoff: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.pattern_rollups_coll()
             .delete_many(doc! { "bucket": { "$lt": date(cutoff) } })
+            .await
+            .map_err(classify)?;
+        // Patterns last seen before the cutoff: their lines and counts are
+        // gone too.
+        self.patterns_coll()
+            .delete_many(doc! { "last_seen": { "$lt": date(cutoff) } })
             .await
             .map_err(classify)?;
         Ok(())

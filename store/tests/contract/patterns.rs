@@ -193,6 +193,27 @@ pub async fn pattern_records_merge_sightings(stores: &Stores) {
     assert_eq!(merged.merged_into.as_deref(), Some("aaaaaaaaaaaaaaaa"));
 }
 
+pub async fn retention_deletes_patterns_last_seen_before_the_cutoff(stores: &Stores) {
+    let p = &stores.patterns;
+    p.record_patterns(&[
+        sighting("aaaaaaaaaaaaaaaa", 0, 40, 3, &["user 1 in"]),
+        sighting("bbbbbbbbbbbbbbbb", 10, 60, 2, &["user 2 in"]),
+    ])
+    .await
+    .unwrap();
+    stores.logs.delete_before(t(50)).await.unwrap();
+    assert!(
+        p.pattern("aaaaaaaaaaaaaaaa").await.unwrap().is_none(),
+        "last seen before the cutoff: gone with its lines"
+    );
+    let kept = p.pattern("bbbbbbbbbbbbbbbb").await.unwrap().unwrap();
+    assert_eq!(
+        kept.first_seen,
+        t(10),
+        "a pattern seen since keeps its history"
+    );
+}
+
 pub async fn miner_state_round_trips(stores: &Stores) {
     assert!(stores.patterns.miner_state("api").await.unwrap().is_none());
     let mut miner = Miner::new("api", MinerConfig::default());
