@@ -121,10 +121,43 @@ pub struct PointVerdict {
     pub anomaly: bool,
     /// The view with the highest score, when any judged.
     pub view: Option<ViewKind>,
+    /// The evidence in the series' own unit, when the point view judged.
+    pub band: Option<Band>,
+    /// Some view flagged the point before returns, fading and the cooldown
+    /// were applied: it is kept out of the histories. A reported episode
+    /// lasts while its points deviate.
+    pub deviating: bool,
+}
+
+/// What one point was judged against, in the series' own unit (the
+/// transform undone): the point view's expected value, the value a single
+/// point had to reach (above or below, in the direction of the deciding
+/// view's deviation) and one robust standard deviation around the
+/// expectation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub expected: f64,
+    pub threshold: f64,
+    pub spread: f64,
+    /// The deciding view deviated upwards (the point view's, when no view
+    /// scored above 0).
+    pub rising: bool,
+}
+
+impl PointVerdict {
+    fn quiet() -> PointVerdict {
+        PointVerdict {
+            score: 0.0,
+            anomaly: false,
+            view: None,
+            band: None,
+            deviating: false,
+        }
+    }
 }
 
 /// Which view judged a point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ViewKind {
     Point,
     Shift,
@@ -136,7 +169,7 @@ pub enum ViewKind {
     Weekly,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct View {
     kind: ViewKind,
     /// Values averaged into "now".
@@ -162,6 +195,11 @@ struct View {
     /// since they were computed.
     summary: Option<(f64, f64, f64, f64)>,
     summary_age: usize,
+    /// The last judgement's centre and the deviations up and down that
+    /// reach its threshold: the verdict's evidence. Not kept across a
+    /// snapshot.
+    #[serde(skip)]
+    band: Option<(f64, f64, f64)>,
 }
 
 /// Days the daily view looks back.
@@ -216,7 +254,11 @@ const MIN_HISTORY: usize = 20;
 
 /// Streaming detector over one series. Feed points in time order with
 /// [`SeriesDetector::push`].
-#[derive(Debug, Clone)]
+///
+/// It is serialisable: the live engine keeps one per series between detect
+/// passes (`detect::live`), and a restored detector continues exactly where
+/// the saved one stopped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeriesDetector {
     cfg: SeriesConfig,
     transform: Transform,
@@ -260,7 +302,11 @@ pub struct SeriesDetector {
     /// values of 1e9.
     tiny: f64,
     last: Option<f64>,
+    #[serde(skip)]
     scratch: Vec<f64>,
+    /// The point view's reference level for the newest value (transformed).
+    #[serde(skip)]
+    point_reference: f64,
     /// Points since the last reported anomaly, and its score.
     since_report: usize,
     reported_score: f64,
@@ -285,6 +331,7 @@ impl SeriesDetector {
             spread: f64::INFINITY,
             summary: None,
             summary_age: 0,
+            band: None,
         };
         let mut views = vec![
             view(ViewKind::Point, 1, reference, 0, 0, 0),
@@ -349,6 +396,7 @@ impl SeriesDetector {
             tiny: f64::MIN_POSITIVE,
             last: None,
             scratch: Vec::new(),
+            point_reference: 0.0,
             since_report: usize::MAX,
             reported_score: 0.0,
         }
@@ -371,11 +419,7 @@ impl SeriesDetector {
     /// the other views look at the rows as they come. Non-finite values
     /// score 0 and are skipped (their bucket counts as a gap).
     pub fn push_after(&mut self, value: f64, buckets: u64) -> PointVerdict {
-        let quiet = PointVerdict {
-            score: 0.0,
-            anomaly: false,
-            view: None,
-        };
+        let quiet = PointVerdict::quiet();
         let buckets = buckets.max(1);
         if !value.is_finite() {
             self.pending = self.pending.saturating_add(buckets);
@@ -509,11 +553,8 @@ impl SeriesDetector {
         self.steps += 1;
         let index = self.steps;
 
-        let mut verdict = PointVerdict {
-            score: 0.0,
-            anomaly: false,
-            view: None,
-        };
+        let mut verdict = PointVerdict::quiet();
+        let mut rising = true;
         let mut stats: Vec<Option<f64>> = Vec::with_capacity(self.views.len());
         let mut scores: Vec<f64> = Vec::with_capacity(self.views.len());
         for i in 0..self.views.len() {
@@ -534,10 +575,17 @@ impl SeriesDetector {
             if score > verdict.score {
                 verdict.score = score;
                 verdict.view = Some(self.views[i].kind);
+                if let Some((center, _, _)) = self.views[i].band {
+                    rising = stat >= center;
+                }
             }
+        }
+        if judge {
+            verdict.band = self.band(rising);
         }
         verdict.anomaly = judge && verdict.score >= 0.5;
         let raw_anomaly = verdict.anomaly;
+        verdict.deviating = raw_anomaly;
         if let Some(flag) = self.flagged.back_mut() {
             *flag = raw_anomaly;
         }
@@ -672,6 +720,36 @@ impl SeriesDetector {
         verdict
     }
 
+    /// The point view's evidence for the newest value in the series' unit.
+    fn band(&self, rising: bool) -> Option<Band> {
+        let (center, up, down) = self.views.first()?.band?;
+        let t = self.transform;
+        let expected_t = self.point_reference + center;
+        let threshold_t = if rising {
+            expected_t + up
+        } else {
+            expected_t - down
+        };
+        let spread_t = self.views[0].spread.max(self.spread_floor());
+        let expected = t.invert(expected_t);
+        Some(Band {
+            expected,
+            threshold: t.invert(threshold_t),
+            spread: (t.invert(expected_t + spread_t) - expected).abs(),
+            rising,
+        })
+    }
+
+    /// Points pushed so far (skipped non-finite values not counted).
+    pub fn seen(&self) -> usize {
+        self.seen
+    }
+
+    /// Past the warm-up: the next point gets a verdict.
+    pub fn warmed_up(&self) -> bool {
+        self.seen >= self.cfg.warmup
+    }
+
     /// The median of the reference points before the newest value.
     fn reference_before_newest(&mut self) -> f64 {
         let n = self.values.len();
@@ -782,8 +860,14 @@ impl SeriesDetector {
             let slope = (newer - older) / (reference - half) as f64;
             let distance = (half as f64 + 1.0) / 2.0 + (points as f64 - 1.0) / 2.0;
             let expected = newer + trend * slope * distance;
+            if i == 0 {
+                self.point_reference = expected;
+            }
             let recent = self.recent_values_mean(points, expected);
             return Some((recent - expected, newest - level));
+        }
+        if i == 0 {
+            self.point_reference = level;
         }
         let recent = self.recent_values_mean(points, level);
         Some((recent - level, newest - level))
@@ -827,6 +911,7 @@ impl SeriesDetector {
 
     /// Score of view `i` for statistic `stat` at point `index`.
     fn judge(&mut self, i: usize, stat: f64) -> f64 {
+        self.views[i].band = None;
         let view = &self.views[i];
         let needed = if view.kind == ViewKind::Variance {
             VARIANCE_MIN_HISTORY
@@ -899,12 +984,13 @@ impl SeriesDetector {
             self.cfg.margin
         };
         let deviation = stat - center;
+        let up = (self.cfg.k * spread).max(highest - center + margin * spread);
+        let down = (self.cfg.k * spread).max(center - lowest + margin * spread);
+        self.views[i].band = Some((center, up, down));
         let ratio = if deviation >= 0.0 {
-            let threshold = (self.cfg.k * spread).max(highest - center + margin * spread);
-            deviation / threshold
+            deviation / up
         } else {
-            let threshold = (self.cfg.k * spread).max(center - lowest + margin * spread);
-            -deviation / threshold
+            -deviation / down
         };
         score_from_ratio(ratio)
     }
