@@ -25,7 +25,9 @@ fn mins(m: i64) -> DateTime<Utc> {
 /// Deterministic per-minute `(errors, others)`: about 600 events a minute
 /// with Poisson-like noise and a handful of errors.
 fn normal_minute(m: u64) -> (u64, u64) {
-    let mut x = m.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    let mut x = m
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
     x ^= x >> 29;
     let noise = (x % 49) as u64; // 0..48
     let errors = 3 + (x >> 8) % 4; // 3..6
@@ -181,7 +183,6 @@ fn minutes_not_yet_complete_wait_for_a_later_pass() {
     assert_eq!(state.last_minute(), Some(mins(128)));
     assert_eq!(state.advance(&series(&minutes, 0), mins(130)), 1);
 }
-
 
 #[test]
 fn unreadable_state_bytes_are_an_error_not_a_panic() {

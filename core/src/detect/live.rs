@@ -100,7 +100,9 @@ impl LiveState {
             Some((&STATE_FORMAT, rest)) => {
                 postcard::from_bytes(rest).map_err(|e| StateFormatError(e.to_string()))
             }
-            Some((v, _)) => Err(StateFormatError(format!("format {v}, expected {STATE_FORMAT}"))),
+            Some((v, _)) => Err(StateFormatError(format!(
+                "format {v}, expected {STATE_FORMAT}"
+            ))),
             None => Err(StateFormatError("empty".into())),
         }
     }
@@ -151,7 +153,11 @@ impl LiveState {
             });
             let total = counts.total() as f64;
             let errors = counts.errors() as f64;
-            let ratio = if total > 0.0 { errors / total } else { f64::NAN };
+            let ratio = if total > 0.0 {
+                errors / total
+            } else {
+                f64::NAN
+            };
             let judged = [
                 (
                     self.event_rate.push_after(total, buckets),

@@ -19,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 
+mod detector_states;
 mod idempotency;
 mod incidents;
 pub mod keys;
@@ -126,6 +127,7 @@ impl EmbeddedStore {
         writer.execute_batch(idempotency::SCHEMA)?;
         patterns::migrate(&writer)?;
         writer.execute_batch(incidents::SCHEMA)?;
+        writer.execute_batch(detector_states::SCHEMA)?;
         writer.execute(
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
             [],
