@@ -133,7 +133,8 @@ impl LiveState {
     /// Pushes every whole minute of `series` (fine buckets of one service)
     /// that starts after the newest minute pushed and ends no later than
     /// `complete_until` (minutes whose data may still arrive wait for a
-    /// later pass). A minute only partly inside `series` is skipped. Minutes
+    /// later pass). A minute only partly inside `series` is skipped, and so
+    /// are the empty minutes before a fresh state's first event. Minutes
     /// between the newest pushed and the first of `series` count as missing.
     /// Returns the number of minutes pushed.
     pub fn advance(&mut self, series: &ServiceSeries, complete_until: DateTime<Utc>) -> usize {
@@ -152,6 +153,11 @@ impl LiveState {
                 u64::try_from((start - last).num_seconds() / LIVE_BUCKET_SECS).unwrap_or(1)
             });
             let total = counts.total() as f64;
+            if self.last_minute.is_none() && total == 0.0 {
+                // A service's series starts at its first event: the empty
+                // minutes before it are not a level it ever had.
+                continue;
+            }
             let errors = counts.errors() as f64;
             let ratio = if total > 0.0 {
                 errors / total
