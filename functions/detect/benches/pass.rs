@@ -1,5 +1,7 @@
 //! A whole detect pass over 10,000 services on the embedded store: reading
-//! the rollups of the lookback, running the detectors, reconciling. Run with
+//! the rollups of the lookback, running the detectors, reconciling; and the
+//! same pass with every service's live state warm (load, push a minute,
+//! judge, save). Run with
 //! `cargo bench -p anomalog-detect --bench pass` (the set-up stores 570,000
 //! logs first, which takes a while).
 
@@ -11,9 +13,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use divan::Bencher;
 
 use anomalog_core::detect::DetectConfig;
+use anomalog_core::detect::live::LiveState;
+use anomalog_core::rollup::{LevelCounts, ServiceSeries};
 use anomalog_core::{Level, LogEvent, StoredLog};
 use anomalog_detect::run_pass;
-use anomalog_store::{EmbeddedStore, Stores};
+use anomalog_store::{DetectorState, EmbeddedStore, Stores};
 
 const SERVICES: usize = 10_000;
 
@@ -70,4 +74,92 @@ fn detect_pass_10k_services_embedded(bencher: Bencher) {
                 .unwrap();
             assert_eq!(report.services_checked, SERVICES);
         });
+}
+
+/// A live state past its warm-up, its histories full and its daily view
+/// active (4,500 minutes of a daily-cycled service), whose newest minute is
+/// the one before `until`.
+fn warm_state(until: DateTime<Utc>) -> LiveState {
+    const MINUTES: usize = 4_500;
+    let counts: Vec<LevelCounts> = (0..MINUTES)
+        .map(|m| {
+            let day = (m as f64 / 1_440.0 * std::f64::consts::TAU).sin();
+            let mut c = LevelCounts::default();
+            c.add(Level::Info, (300.0 + 120.0 * day) as u64 + (m * 7 % 23) as u64);
+            c.add(Level::Error, (m % 5) as u64);
+            c
+        })
+        .collect();
+    let series = ServiceSeries {
+        service: "warm".into(),
+        bucket_secs: 60,
+        start: until - Duration::minutes(MINUTES as i64),
+        counts,
+    };
+    let mut state = LiveState::new(&DetectConfig::default().series);
+    state.advance(&series, until);
+    state
+}
+
+/// The live engine's steady state: every service has a saved warm state
+/// one minute behind, so the pass loads 10,000 states, pushes the newest
+/// minute of three series each, judges and saves them all. Each sample
+/// gets fresh states (a pass that found nothing new to push would save
+/// nothing).
+#[divan::bench(sample_count = 3)]
+fn live_pass_10k_services_warm_states(bencher: Bencher) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stores = runtime.block_on(populated(dir.path()));
+    let cfg = DetectConfig::default();
+    // The newest complete minute of the lookback (data ends a minute
+    // before `now`, so the settle time keeps that minute open).
+    let bytes = warm_state(now() - Duration::minutes(2)).to_bytes();
+    eprintln!("warm live state: {} bytes per service", bytes.len());
+    let states: Vec<DetectorState> = (0..SERVICES)
+        .map(|s| DetectorState {
+            service: format!("service-{s:05}"),
+            state: bytes.clone(),
+        })
+        .collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(SERVICES))
+        .with_inputs(|| {
+            runtime
+                .block_on(stores.detector_states.save_detector_states(&states))
+                .unwrap();
+        })
+        .bench_local_values(|()| {
+            let report = runtime
+                .block_on(run_pass(&stores, &cfg, "bench", now()))
+                .unwrap();
+            assert_eq!(report.services_checked, SERVICES);
+        });
+}
+
+/// One service's share of a live pass without the store: decode its state,
+/// push one minute of three series, judge, encode.
+#[divan::bench]
+fn live_state_one_minute_per_service(bencher: Bencher) {
+    let until = now() - Duration::minutes(1);
+    let bytes = warm_state(until).to_bytes();
+    let mut c = LevelCounts::default();
+    c.add(Level::Info, 310);
+    c.add(Level::Error, 2);
+    let minute = ServiceSeries {
+        service: "warm".into(),
+        bucket_secs: 60,
+        start: until,
+        counts: vec![c],
+    };
+    let settings = DetectConfig::default().defaults();
+    bencher.bench(|| {
+        let mut state = LiveState::from_bytes(&bytes).unwrap();
+        assert_eq!(state.advance(&minute, now()), 1);
+        divan::black_box(state.findings(&settings, None));
+        state.to_bytes()
+    });
 }
