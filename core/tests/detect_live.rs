@@ -29,7 +29,7 @@ fn normal_minute(m: u64) -> (u64, u64) {
         .wrapping_mul(6_364_136_223_846_793_005)
         .wrapping_add(1_442_695_040_888_963_407);
     x ^= x >> 29;
-    let noise = (x % 49) as u64; // 0..48
+    let noise = x % 49; // 0..48
     let errors = 3 + (x >> 8) % 4; // 3..6
     (errors, 576 + noise - errors)
 }

@@ -146,6 +146,7 @@ fn live_pass_10k_services_warm_states(bencher: Bencher) {
 fn live_state_one_minute_per_service(bencher: Bencher) {
     let until = now() - Duration::minutes(1);
     let bytes = warm_state(until).to_bytes();
+    eprintln!("warm live state: {} bytes", bytes.len());
     let mut c = LevelCounts::default();
     c.add(Level::Info, 310);
     c.add(Level::Error, 2);
