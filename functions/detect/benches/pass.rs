@@ -1,7 +1,7 @@
 //! A whole detect pass over 10,000 services on the embedded store: reading
-//! the rollups of the lookback, running the detectors, reconciling; and the
-//! same pass with every service's live state warm (load, push a minute,
-//! judge, save). Run with
+//! the rollups of the lookback, running the detectors, reconciling; and one
+//! service's share of the live engine with a warm state (decode, push a
+//! minute, judge, encode). Run with
 //! `cargo bench -p anomalog-detect --bench pass` (the set-up stores 570,000
 //! logs first, which takes a while).
 
@@ -17,7 +17,7 @@ use anomalog_core::detect::live::LiveState;
 use anomalog_core::rollup::{LevelCounts, ServiceSeries};
 use anomalog_core::{Level, LogEvent, StoredLog};
 use anomalog_detect::run_pass;
-use anomalog_store::{DetectorState, EmbeddedStore, Stores};
+use anomalog_store::{EmbeddedStore, Stores};
 
 const SERVICES: usize = 10_000;
 
@@ -99,45 +99,6 @@ fn warm_state(until: DateTime<Utc>) -> LiveState {
     let mut state = LiveState::new(&DetectConfig::default().series);
     state.advance(&series, until);
     state
-}
-
-/// The live engine's steady state: every service has a saved warm state
-/// one minute behind, so the pass loads 10,000 states, pushes the newest
-/// minute of three series each, judges and saves them all. Each sample
-/// gets fresh states (a pass that found nothing new to push would save
-/// nothing).
-#[divan::bench(sample_count = 3)]
-fn live_pass_10k_services_warm_states(bencher: Bencher) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let stores = runtime.block_on(populated(dir.path()));
-    let cfg = DetectConfig::default();
-    // The newest complete minute of the lookback (data ends a minute
-    // before `now`, so the settle time keeps that minute open).
-    let bytes = warm_state(now() - Duration::minutes(2)).to_bytes();
-    eprintln!("warm live state: {} bytes per service", bytes.len());
-    let states: Vec<DetectorState> = (0..SERVICES)
-        .map(|s| DetectorState {
-            service: format!("service-{s:05}"),
-            state: bytes.clone(),
-        })
-        .collect();
-    bencher
-        .counter(divan::counter::ItemsCount::new(SERVICES))
-        .with_inputs(|| {
-            runtime
-                .block_on(stores.detector_states.save_detector_states(&states))
-                .unwrap();
-        })
-        .bench_local_values(|()| {
-            let report = runtime
-                .block_on(run_pass(&stores, &cfg, "bench", now()))
-                .unwrap();
-            assert_eq!(report.services_checked, SERVICES);
-        });
 }
 
 /// One service's share of a live pass without the store: decode its state,
