@@ -85,7 +85,10 @@ fn warm_state(until: DateTime<Utc>) -> LiveState {
         .map(|m| {
             let day = (m as f64 / 1_440.0 * std::f64::consts::TAU).sin();
             let mut c = LevelCounts::default();
-            c.add(Level::Info, (300.0 + 120.0 * day) as u64 + (m * 7 % 23) as u64);
+            c.add(
+                Level::Info,
+                (300.0 + 120.0 * day) as u64 + (m * 7 % 23) as u64,
+            );
             c.add(Level::Error, (m % 5) as u64);
             c
         })
