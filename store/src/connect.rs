@@ -102,7 +102,8 @@ pub async fn connect_external(config: &Config) -> Result<Stores, StoreError> {
         anomalies: mongo.clone(),
         deliveries: mongo.clone(),
         patterns: mongo.clone(),
-        incidents: mongo,
+        incidents: mongo.clone(),
+        detector_states: mongo,
     })
 }
 

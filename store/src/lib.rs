@@ -38,10 +38,11 @@ pub use embedded::EmbeddedStore;
 #[cfg(feature = "mongodb")]
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
-    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, IncidentNotice,
-    IncidentQuery, IncidentStore, LogCursor, LogPage, LogQuery, LogStore, PATTERN_BUCKET_SECS,
-    PATTERN_EXAMPLES, PatternQuery, PatternRecord, PatternRollupRow, PatternSighting, PatternStore,
-    PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
+    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, DetectorState,
+    DetectorStateStore, EventQueue, IncidentNotice, IncidentQuery, IncidentStore, LogCursor,
+    LogPage, LogQuery, LogStore, PATTERN_BUCKET_SECS, PATTERN_EXAMPLES, PatternQuery,
+    PatternRecord, PatternRollupRow, PatternSighting, PatternStore, PersistReport, QueueEntry,
+    RollupStore, ServiceSummary, Stores,
 };
 pub use ports::{ApiKeyRecord, KeyStore, Scope};
 #[cfg(feature = "redis")]

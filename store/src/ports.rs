@@ -333,6 +333,27 @@ pub trait IncidentStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// One service's saved live detector state: bytes the detect pass wrote
+/// (`anomalog_core::detect::LiveState::to_bytes`), opaque to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectorState {
+    pub service: String,
+    pub state: Vec<u8>,
+}
+
+/// The live detectors' state per service, kept between detect passes, across
+/// restarts and Lambda invocations. A cache of what the rollups taught the
+/// detectors: losing it costs a warm-up, never data.
+#[async_trait]
+pub trait DetectorStateStore: Send + Sync {
+    /// The saved states of those of `services` that have one.
+    async fn detector_states(&self, services: &[String]) -> Result<Vec<DetectorState>, StoreError>;
+
+    /// Saves states (at most one per service), replacing each service's
+    /// previous one.
+    async fn save_detector_states(&self, states: &[DetectorState]) -> Result<(), StoreError>;
+}
+
 /// Every port, shared by the handlers of one process.
 #[derive(Clone)]
 pub struct Stores {
@@ -343,6 +364,7 @@ pub struct Stores {
     pub deliveries: Arc<dyn DeliveryStore>,
     pub patterns: Arc<dyn PatternStore>,
     pub incidents: Arc<dyn IncidentStore>,
+    pub detector_states: Arc<dyn DetectorStateStore>,
 }
 
 impl Stores {
@@ -356,6 +378,7 @@ impl Stores {
             + DeliveryStore
             + PatternStore
             + IncidentStore
+            + DetectorStateStore
             + 'static,
     {
         Stores {
@@ -365,7 +388,8 @@ impl Stores {
             anomalies: adapter.clone(),
             deliveries: adapter.clone(),
             patterns: adapter.clone(),
-            incidents: adapter,
+            incidents: adapter.clone(),
+            detector_states: adapter,
         }
     }
 }

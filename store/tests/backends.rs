@@ -46,7 +46,8 @@ async fn fresh_with(max_len: u64) -> Backends {
             anomalies: mongo.clone(),
             deliveries: mongo.clone(),
             patterns: mongo.clone(),
-            incidents: mongo,
+            incidents: mongo.clone(),
+            detector_states: mongo,
         },
         redis,
     }
@@ -95,6 +96,12 @@ contract_tests!(
     incident_notices_track_what_each_channel_was_told,
     only_one_worker_claims_an_incident_notice,
     queue_reclaims_entries_a_consumer_left_pending,
+);
+
+// The live detectors' state (core::detect::live, saved by the detect pass).
+contract_tests!(
+    detector_states_round_trip_and_replace,
+    detector_states_read_and_write_many_services,
 );
 
 #[tokio::test]

@@ -56,6 +56,12 @@ contract_tests!(
     only_one_worker_claims_an_incident_notice,
 );
 
+// The live detectors' state (core::detect::live, saved by the detect pass).
+contract_tests!(
+    detector_states_round_trip_and_replace,
+    detector_states_read_and_write_many_services,
+);
+
 #[tokio::test]
 async fn queue_reclaims_entries_a_consumer_left_pending() {
     let (_dir, stores) = fresh_with(100);

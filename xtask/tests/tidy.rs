@@ -112,9 +112,6 @@ fn rust_files_stay_under_the_size_ceiling() {
     const CEILING: usize = 1_000;
     const EXCEPTIONS: &[(&str, usize)] = &[
         // One adapter, one file: queries, transactions and document mapping.
-        // The series detector and its views; to split by view (level, daily,
-        // weekly, variance) when the live engine moves onto it.
-        ("core/src/detect/series.rs", 1_050),
         // 22 generator families of the realistic corpus; to split by category.
         ("eval/src/realistic.rs", 1_200),
     ];

@@ -1,12 +1,13 @@
 //! Per-bucket scores of the log detectors and their grouping into episodes.
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::stats::score_from_ratio;
 use crate::model::{AnomalyKind, Measure, Metric, Unit};
 
 /// What a log detector measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Signal {
     /// ERROR and FATAL events in the burst window.
     BurstErrors,
@@ -16,6 +17,9 @@ pub enum Signal {
     ErrorRatio,
     /// All events in the drop window.
     Volume,
+    /// All events in the window, judged for a rise (the live engine's
+    /// event rate above its usual level).
+    EventSurge,
 }
 
 /// One judged window: the detector's continuous score and what it is made of.
@@ -61,7 +65,7 @@ impl BucketScore {
         let (metric, unit) = match self.signal {
             Signal::BurstErrors | Signal::ErrorCount => (Metric::ErrorCount, Unit::Events),
             Signal::ErrorRatio => (Metric::ErrorRatio, Unit::Ratio),
-            Signal::Volume => (Metric::EventRate, Unit::Events),
+            Signal::Volume | Signal::EventSurge => (Metric::EventRate, Unit::Events),
         };
         Measure {
             metric,

@@ -14,6 +14,7 @@
 
 pub mod burst;
 pub mod episode;
+pub mod live;
 pub mod reconcile;
 pub mod series;
 pub mod settings;
@@ -24,6 +25,7 @@ use chrono::{DateTime, Utc};
 
 pub use burst::{burst_findings, burst_scores};
 pub use episode::{BucketScore, Finding, Signal};
+pub use live::LiveState;
 pub use reconcile::{explain, reconcile, severity};
 pub use settings::{BurstConfig, DetectConfig, DetectorSettings, DropConfig, SpikeConfig};
 pub use stats::BaselineMethod;

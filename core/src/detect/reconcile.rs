@@ -24,7 +24,7 @@ pub fn severity(f: &Finding) -> Severity {
     let p = &f.peak;
     match p.signal {
         Signal::BurstErrors => by_multiple(p.observed / p.threshold.max(1.0)),
-        Signal::ErrorCount | Signal::ErrorRatio => {
+        Signal::ErrorCount | Signal::ErrorRatio | Signal::EventSurge => {
             let needed = p.threshold - p.expected;
             by_multiple(if needed > 0.0 {
                 (p.observed - p.expected) / needed
@@ -73,6 +73,10 @@ pub fn explain(p: &BucketScore) -> String {
             100.0 * p.stddev,
             p.z,
             100.0 * p.threshold
+        ),
+        Signal::EventSurge => format!(
+            "{} events in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
+            p.observed, p.expected, p.stddev, p.z, p.threshold
         ),
         Signal::Volume => {
             let what = if p.observed == 0.0 {

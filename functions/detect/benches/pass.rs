@@ -1,5 +1,7 @@
 //! A whole detect pass over 10,000 services on the embedded store: reading
-//! the rollups of the lookback, running the detectors, reconciling. Run with
+//! the rollups of the lookback, running the detectors, reconciling; and one
+//! service's share of the live engine with a warm state (decode, push a
+//! minute, judge, encode). Run with
 //! `cargo bench -p anomalog-detect --bench pass` (the set-up stores 570,000
 //! logs first, which takes a while).
 
@@ -11,6 +13,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use divan::Bencher;
 
 use anomalog_core::detect::DetectConfig;
+use anomalog_core::detect::live::LiveState;
+use anomalog_core::rollup::{LevelCounts, ServiceSeries};
 use anomalog_core::{Level, LogEvent, StoredLog};
 use anomalog_detect::run_pass;
 use anomalog_store::{EmbeddedStore, Stores};
@@ -70,4 +74,57 @@ fn detect_pass_10k_services_embedded(bencher: Bencher) {
                 .unwrap();
             assert_eq!(report.services_checked, SERVICES);
         });
+}
+
+/// A live state past its warm-up, its histories full and its daily view
+/// active (4,500 minutes of a daily-cycled service), whose newest minute is
+/// the one before `until`.
+fn warm_state(until: DateTime<Utc>) -> LiveState {
+    const MINUTES: usize = 4_500;
+    let counts: Vec<LevelCounts> = (0..MINUTES)
+        .map(|m| {
+            let day = (m as f64 / 1_440.0 * std::f64::consts::TAU).sin();
+            let mut c = LevelCounts::default();
+            c.add(
+                Level::Info,
+                (300.0 + 120.0 * day) as u64 + (m * 7 % 23) as u64,
+            );
+            c.add(Level::Error, (m % 5) as u64);
+            c
+        })
+        .collect();
+    let series = ServiceSeries {
+        service: "warm".into(),
+        bucket_secs: 60,
+        start: until - Duration::minutes(MINUTES as i64),
+        counts,
+    };
+    let mut state = LiveState::new(&DetectConfig::default().series);
+    state.advance(&series, until);
+    state
+}
+
+/// One service's share of a live pass without the store: decode its state,
+/// push one minute of three series, judge, encode.
+#[divan::bench]
+fn live_state_one_minute_per_service(bencher: Bencher) {
+    let until = now() - Duration::minutes(1);
+    let bytes = warm_state(until).to_bytes();
+    eprintln!("warm live state: {} bytes", bytes.len());
+    let mut c = LevelCounts::default();
+    c.add(Level::Info, 310);
+    c.add(Level::Error, 2);
+    let minute = ServiceSeries {
+        service: "warm".into(),
+        bucket_secs: 60,
+        start: until,
+        counts: vec![c],
+    };
+    let settings = DetectConfig::default().defaults();
+    bencher.bench(|| {
+        let mut state = LiveState::from_bytes(&bytes).unwrap();
+        assert_eq!(state.advance(&minute, now()), 1);
+        divan::black_box(state.findings(&settings, None));
+        state.to_bytes()
+    });
 }

@@ -144,7 +144,8 @@ async fn production(events: &[LogEvent]) {
             anomalies: mongo.clone(),
             deliveries: mongo.clone(),
             patterns: mongo.clone(),
-            incidents: mongo,
+            incidents: mongo.clone(),
+            detector_states: mongo,
         };
         let rate = run(&stores, events, mine).await;
         println!(

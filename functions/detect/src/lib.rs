@@ -7,6 +7,7 @@
 //! in the [`metrics`].
 
 mod incidents;
+mod live;
 pub mod metrics;
 mod patterns;
 mod worker;
@@ -18,7 +19,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
-use anomalog_core::detect::{DetectConfig, Judging, detect_service, reconcile};
+use anomalog_core::detect::{DetectConfig, Judging, reconcile};
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample, StoredLog};
 use anomalog_store::{AnomalyQuery, LogQuery, StoreError, Stores};
@@ -228,6 +229,9 @@ async fn detect_anomalies(
         .max()
         .unwrap_or(from);
     let judge_from = now - Duration::minutes(cfg.horizon_minutes);
+    let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
+    let mut live = live::LiveStates::load(stores, &cfg.series, &names).await?;
+    let complete_until = live::complete_until(data_until, cfg.drop.settle_secs);
     let empty = Vec::new();
     let mut writes: Vec<Anomaly> = Vec::new();
     // The status each write moves its anomaly to, when it changes.
@@ -243,7 +247,7 @@ async fn detect_anomalies(
             excluded: &[],
         };
         let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
-        let findings = detect_service(&series, &settings, &ctx, service_known);
+        let findings = live.judge(&series, &settings, &ctx, service_known, complete_until);
         let quiet = |kind: AnomalyKind| settings.quiet(kind);
         for mut anomaly in reconcile(service, &findings, service_known, quiet, now) {
             let before = service_known.iter().find(|k| k.id == anomaly.id);
@@ -280,6 +284,7 @@ async fn detect_anomalies(
         ::metrics::counter!(name, "kind" => anomaly.kind.as_str()).increment(1);
     }
     report.anomalies_written = writes.len();
+    live.save(stores).await?;
     let grouped = incidents::update_incidents(stores, &cfg.incidents.config(), from).await?;
     report.incidents_written = grouped.written;
     Ok(())

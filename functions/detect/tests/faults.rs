@@ -67,7 +67,8 @@ fn stores(queue: Arc<RedisQueue>, mongo: Arc<MongoStore>, logs: Arc<dyn LogStore
         anomalies: mongo.clone(),
         deliveries: mongo.clone(),
         patterns: mongo.clone(),
-        incidents: mongo,
+        incidents: mongo.clone(),
+        detector_states: mongo,
     }
 }
 

@@ -173,7 +173,8 @@ async fn production(redis: &RedisServer, uri: &str, database: &str) -> Stores {
         anomalies: mongo.clone(),
         deliveries: mongo.clone(),
         patterns: mongo.clone(),
-        incidents: mongo,
+        incidents: mongo.clone(),
+        detector_states: mongo,
     }
 }
 

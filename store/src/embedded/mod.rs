@@ -19,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 
+mod detector_states;
 mod idempotency;
 mod incidents;
 pub mod keys;
@@ -117,6 +118,7 @@ impl EmbeddedStore {
         patterns::migrate(&writer)?;
         logs::migrate(&mut writer)?;
         writer.execute_batch(incidents::SCHEMA)?;
+        writer.execute_batch(detector_states::SCHEMA)?;
         writer.execute(
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
             [],

@@ -44,6 +44,7 @@ mod keys;
 use crate::{StoreError, redact};
 use docs::*;
 
+mod detector_states;
 mod incidents;
 
 /// Attempts of one persist transaction before giving up (write conflicts with

@@ -34,9 +34,15 @@
 
 use std::collections::VecDeque;
 
+mod transform;
+mod verdict;
+
 use serde::{Deserialize, Serialize};
 
 use super::stats::{median_in_place, median_spread_in_place, ratio_from_score, score_from_ratio};
+pub use transform::Transform;
+use transform::choose_transform;
+pub use verdict::{Band, PointVerdict, ViewKind};
 
 /// Settings of the value-series detector (`[detect.series]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,49 +114,7 @@ impl Default for SeriesConfig {
     }
 }
 
-/// What the detector says about one point.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PointVerdict {
-    /// In [0, 1]; 0.5 is the verdict threshold.
-    pub score: f64,
-    /// Past the warm-up and `score >= 0.5`.
-    pub anomaly: bool,
-    /// The view with the highest score, when any judged.
-    pub view: Option<ViewKind>,
-}
-
-/// Which view judged a point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewKind {
-    Point,
-    Shift,
-    Drift,
-    /// The roughness of the last points against its usual level: a sensor
-    /// stuck on one value, a process turning erratic.
-    Variance,
-    Seasonal,
-    Weekly,
-}
-
-/// Value transform chosen at the end of the warm-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transform {
-    Identity,
-    Sqrt,
-    Log,
-}
-
-impl Transform {
-    fn apply(self, v: f64) -> f64 {
-        match self {
-            Transform::Identity => v,
-            Transform::Sqrt => v.max(0.0).sqrt(),
-            Transform::Log => v.max(f64::MIN_POSITIVE).ln(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct View {
     kind: ViewKind,
     /// Values averaged into "now".
@@ -176,6 +140,11 @@ struct View {
     /// since they were computed.
     summary: Option<(f64, f64, f64, f64)>,
     summary_age: usize,
+    /// The last judgement's centre and the deviations up and down that
+    /// reach its threshold: the verdict's evidence. Not kept across a
+    /// snapshot.
+    #[serde(skip)]
+    band: Option<(f64, f64, f64)>,
 }
 
 /// Days the daily view looks back.
@@ -230,7 +199,11 @@ const MIN_HISTORY: usize = 20;
 
 /// Streaming detector over one series. Feed points in time order with
 /// [`SeriesDetector::push`].
-#[derive(Debug, Clone)]
+///
+/// It is serialisable: the live engine keeps one per series between detect
+/// passes (`detect::live`), and a restored detector continues exactly where
+/// the saved one stopped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeriesDetector {
     cfg: SeriesConfig,
     transform: Transform,
@@ -274,7 +247,11 @@ pub struct SeriesDetector {
     /// values of 1e9.
     tiny: f64,
     last: Option<f64>,
+    #[serde(skip)]
     scratch: Vec<f64>,
+    /// The point view's reference level for the newest value (transformed).
+    #[serde(skip)]
+    point_reference: f64,
     /// Points since the last reported anomaly, and its score.
     since_report: usize,
     reported_score: f64,
@@ -299,6 +276,7 @@ impl SeriesDetector {
             spread: f64::INFINITY,
             summary: None,
             summary_age: 0,
+            band: None,
         };
         let mut views = vec![
             view(ViewKind::Point, 1, reference, 0, 0, 0),
@@ -363,6 +341,7 @@ impl SeriesDetector {
             tiny: f64::MIN_POSITIVE,
             last: None,
             scratch: Vec::new(),
+            point_reference: 0.0,
             since_report: usize::MAX,
             reported_score: 0.0,
         }
@@ -385,11 +364,7 @@ impl SeriesDetector {
     /// the other views look at the rows as they come. Non-finite values
     /// score 0 and are skipped (their bucket counts as a gap).
     pub fn push_after(&mut self, value: f64, buckets: u64) -> PointVerdict {
-        let quiet = PointVerdict {
-            score: 0.0,
-            anomaly: false,
-            view: None,
-        };
+        let quiet = PointVerdict::quiet();
         let buckets = buckets.max(1);
         if !value.is_finite() {
             self.pending = self.pending.saturating_add(buckets);
@@ -523,11 +498,8 @@ impl SeriesDetector {
         self.steps += 1;
         let index = self.steps;
 
-        let mut verdict = PointVerdict {
-            score: 0.0,
-            anomaly: false,
-            view: None,
-        };
+        let mut verdict = PointVerdict::quiet();
+        let mut rising = true;
         let mut stats: Vec<Option<f64>> = Vec::with_capacity(self.views.len());
         let mut scores: Vec<f64> = Vec::with_capacity(self.views.len());
         for i in 0..self.views.len() {
@@ -548,10 +520,17 @@ impl SeriesDetector {
             if score > verdict.score {
                 verdict.score = score;
                 verdict.view = Some(self.views[i].kind);
+                if let Some((center, _, _)) = self.views[i].band {
+                    rising = stat >= center;
+                }
             }
+        }
+        if judge {
+            verdict.band = self.band(rising);
         }
         verdict.anomaly = judge && verdict.score >= 0.5;
         let raw_anomaly = verdict.anomaly;
+        verdict.deviating = raw_anomaly;
         if let Some(flag) = self.flagged.back_mut() {
             *flag = raw_anomaly;
         }
@@ -686,6 +665,36 @@ impl SeriesDetector {
         verdict
     }
 
+    /// The point view's evidence for the newest value in the series' unit.
+    fn band(&self, rising: bool) -> Option<Band> {
+        let (center, up, down) = self.views.first()?.band?;
+        let t = self.transform;
+        let expected_t = self.point_reference + center;
+        let threshold_t = if rising {
+            expected_t + up
+        } else {
+            expected_t - down
+        };
+        let spread_t = self.views[0].spread.max(self.spread_floor());
+        let expected = t.invert(expected_t);
+        Some(Band {
+            expected,
+            threshold: t.invert(threshold_t),
+            spread: (t.invert(expected_t + spread_t) - expected).abs(),
+            rising,
+        })
+    }
+
+    /// Points pushed so far (skipped non-finite values not counted).
+    pub fn seen(&self) -> usize {
+        self.seen
+    }
+
+    /// Past the warm-up: the next point gets a verdict.
+    pub fn warmed_up(&self) -> bool {
+        self.seen >= self.cfg.warmup
+    }
+
     /// The median of the reference points before the newest value.
     fn reference_before_newest(&mut self) -> f64 {
         let n = self.values.len();
@@ -796,8 +805,14 @@ impl SeriesDetector {
             let slope = (newer - older) / (reference - half) as f64;
             let distance = (half as f64 + 1.0) / 2.0 + (points as f64 - 1.0) / 2.0;
             let expected = newer + trend * slope * distance;
+            if i == 0 {
+                self.point_reference = expected;
+            }
             let recent = self.recent_values_mean(points, expected);
             return Some((recent - expected, newest - level));
+        }
+        if i == 0 {
+            self.point_reference = level;
         }
         let recent = self.recent_values_mean(points, level);
         Some((recent - level, newest - level))
@@ -841,6 +856,7 @@ impl SeriesDetector {
 
     /// Score of view `i` for statistic `stat` at point `index`.
     fn judge(&mut self, i: usize, stat: f64) -> f64 {
+        self.views[i].band = None;
         let view = &self.views[i];
         let needed = if view.kind == ViewKind::Variance {
             VARIANCE_MIN_HISTORY
@@ -913,12 +929,13 @@ impl SeriesDetector {
             self.cfg.margin
         };
         let deviation = stat - center;
+        let up = (self.cfg.k * spread).max(highest - center + margin * spread);
+        let down = (self.cfg.k * spread).max(center - lowest + margin * spread);
+        self.views[i].band = Some((center, up, down));
         let ratio = if deviation >= 0.0 {
-            let threshold = (self.cfg.k * spread).max(highest - center + margin * spread);
-            deviation / threshold
+            deviation / up
         } else {
-            let threshold = (self.cfg.k * spread).max(center - lowest + margin * spread);
-            -deviation / threshold
+            -deviation / down
         };
         score_from_ratio(ratio)
     }
@@ -936,75 +953,6 @@ fn second_largest(values: impl Iterator<Item = f64>) -> Option<f64> {
         }
     }
     second.is_finite().then_some(second)
-}
-
-/// The transform under which the noise around the local level is most even
-/// between the low and the high half of the levels seen. When the levels seen
-/// are too close to tell, counts (non-negative integers) get the square root,
-/// as their noise grows like it, and anything else stays as it is.
-fn choose_transform(raw: &[f64], reference: usize) -> Transform {
-    if raw.len() < 4 * reference || raw.iter().any(|&v| v < 0.0) {
-        return Transform::Identity;
-    }
-    let counts = raw.iter().all(|&v| v.fract() == 0.0);
-    let prior = if counts {
-        Transform::Sqrt
-    } else {
-        Transform::Identity
-    };
-    let positive = raw.iter().all(|&v| v > 0.0);
-    let candidates: &[Transform] = if positive {
-        &[Transform::Identity, Transform::Sqrt, Transform::Log]
-    } else {
-        &[Transform::Identity, Transform::Sqrt]
-    };
-    let mut best: Option<(Transform, f64)> = None;
-    for &t in candidates {
-        let Some(u) = unevenness(raw, t) else {
-            return prior;
-        };
-        // The prior wins ties.
-        let u = if t == prior { u - 0.1 } else { u };
-        if best.is_none_or(|(_, b)| u < b) {
-            best = Some((t, u));
-        }
-    }
-    best.map_or(prior, |(t, _)| t)
-}
-
-/// |ln(spread in the high quarter / spread in the low quarter)| of the
-/// noise (each value against the mean of its two neighbours, which cancels
-/// local trends such as a daily ramp), under transform `t`; `None` when the
-/// levels of the two quarters are too close to tell transforms apart.
-fn unevenness(raw: &[f64], t: Transform) -> Option<f64> {
-    let values: Vec<f64> = raw.iter().map(|&v| t.apply(v)).collect();
-    let mut pairs: Vec<(f64, f64)> = (1..values.len().saturating_sub(1))
-        .map(|i| {
-            let level_raw = (raw[i - 1] + raw[i] + raw[i + 1]) / 3.0;
-            (level_raw, values[i] - (values[i - 1] + values[i + 1]) / 2.0)
-        })
-        .collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let quarter = pairs.len() / 4;
-    let low = &pairs[..quarter];
-    let high = &pairs[pairs.len() - quarter..];
-    let level = |part: &[(f64, f64)]| {
-        let mut l: Vec<f64> = part.iter().map(|p| p.0).collect();
-        median_in_place(&mut l)
-    };
-    let (low_level, high_level) = (level(low), level(high));
-    if !(low_level > 0.0 && high_level >= 2.0 * low_level) {
-        return None;
-    }
-    let spread = |part: &[(f64, f64)]| {
-        let mut r: Vec<f64> = part.iter().map(|p| p.1).collect();
-        median_spread_in_place(&mut r).1
-    };
-    let (lo, hi) = (spread(low), spread(high));
-    if lo <= 0.0 || hi <= 0.0 {
-        return Some(if lo == hi { 0.0 } else { f64::INFINITY });
-    }
-    Some((hi / lo).ln().abs())
 }
 
 /// Scores a whole series at once (the backtest): one verdict per value.

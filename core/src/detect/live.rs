@@ -1,0 +1,318 @@
+//! The live scoring engine: the value-series detector of `anomalog backtest
+//! --series` judging each service's per-minute series in every detect pass.
+//!
+//! A service has three series, one point per whole minute: its event rate
+//! (all events), its error count (ERROR and FATAL) and its error ratio
+//! (undefined, so skipped, in a minute without events). Each is judged by a
+//! [`SeriesDetector`] with the configured `[detect.series]` settings, the
+//! same code and defaults `backtest --series` and `anomalog eval` run. A
+//! [`LiveState`] holds the three detectors and the scores of the last
+//! minutes; callers persist it between passes (it is serialisable), so a
+//! pass pushes only the minutes completed since the previous one.
+//!
+//! Verdicts become episodes as every detector's do ([`episodes`]): a minute
+//! the detector reports opens one, the minutes after it extend it while the
+//! detector still finds them deviating (it keeps them out of its histories),
+//! and it ends after the kind's quiet period. An upward verdict of any series
+//! is a `spike` (its `measure` says which metric); a downward verdict of the
+//! event rate is a `drop`. Fewer errors than usual is no anomaly.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::episode::{BucketScore, Finding, Signal, episodes};
+use super::series::{PointVerdict, SeriesConfig, SeriesDetector};
+use super::settings::DetectorSettings;
+use crate::model::AnomalyKind;
+use crate::rollup::ServiceSeries;
+
+/// Width of the live series' buckets, in seconds.
+pub const LIVE_BUCKET_SECS: i64 = 60;
+
+/// Judged minutes whose scores a state keeps: episodes are rebuilt from
+/// them in every pass, so this bounds how far back an episode can still be
+/// extended (far beyond any quiet period).
+pub const RECENT_MINUTES: usize = 60;
+
+/// One judged minute of one kind: the score after the episode rules and the
+/// evidence of the series that gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct MinuteScore {
+    score: f64,
+    signal: Signal,
+    observed: f64,
+    expected: f64,
+    spread: f64,
+    threshold: f64,
+    /// All events of the minute (context for the ratio).
+    total: f64,
+    /// Minutes of history the detector had learnt from.
+    history: i64,
+}
+
+/// The scores of one judged minute.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct JudgedMinute {
+    start: DateTime<Utc>,
+    spike: Option<MinuteScore>,
+    drop: Option<MinuteScore>,
+}
+
+/// One service's live detectors and recent scores. Serialisable: the detect
+/// pass loads it, advances it over the newly completed minutes and saves it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveState {
+    /// Start of the newest minute pushed.
+    last_minute: Option<DateTime<Utc>>,
+    event_rate: SeriesDetector,
+    error_count: SeriesDetector,
+    error_ratio: SeriesDetector,
+    recent: VecDeque<JudgedMinute>,
+}
+
+/// A saved [`LiveState`] could not be read back (another format version, or
+/// damaged bytes). The caller starts afresh: the state is a cache of what the
+/// rollups taught the detectors, not a record.
+#[derive(Debug, thiserror::Error)]
+#[error("live detector state unreadable: {0}")]
+pub struct StateFormatError(String);
+
+/// First byte of every saved state; bumped when its shape changes.
+const STATE_FORMAT: u8 = 1;
+
+impl LiveState {
+    /// The state as bytes (a format byte, then the state in postcard, a
+    /// compact binary serde format).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let out = vec![STATE_FORMAT];
+        // Serialising plain data into a Vec cannot fail.
+        match postcard::to_extend(self, out) {
+            Ok(bytes) => bytes,
+            Err(_) => vec![STATE_FORMAT],
+        }
+    }
+
+    /// A state saved by [`LiveState::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<LiveState, StateFormatError> {
+        match bytes.split_first() {
+            Some((&STATE_FORMAT, rest)) => {
+                postcard::from_bytes(rest).map_err(|e| StateFormatError(e.to_string()))
+            }
+            Some((v, _)) => Err(StateFormatError(format!(
+                "format {v}, expected {STATE_FORMAT}"
+            ))),
+            None => Err(StateFormatError("empty".into())),
+        }
+    }
+
+    /// Fresh detectors with settings `cfg` (`[detect.series]`).
+    pub fn new(cfg: &SeriesConfig) -> LiveState {
+        LiveState {
+            last_minute: None,
+            event_rate: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
+            error_count: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
+            error_ratio: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// Start of the newest minute pushed, if any.
+    pub fn last_minute(&self) -> Option<DateTime<Utc>> {
+        self.last_minute
+    }
+
+    /// The event-rate detector is past its warm-up: the engine gives
+    /// verdicts for this service (before that, the caller's short-history
+    /// detectors judge it).
+    pub fn warmed_up(&self) -> bool {
+        self.event_rate.warmed_up()
+    }
+
+    /// Pushes every whole minute of `series` (fine buckets of one service)
+    /// that starts after the newest minute pushed and ends no later than
+    /// `complete_until` (minutes whose data may still arrive wait for a
+    /// later pass). A minute only partly inside `series` is skipped, and so
+    /// are the empty minutes before a fresh state's first event. Minutes
+    /// between the newest pushed and the first of `series` count as missing.
+    /// Returns the number of minutes pushed.
+    pub fn advance(&mut self, series: &ServiceSeries, complete_until: DateTime<Utc>) -> usize {
+        let minutes = series.coarsen(LIVE_BUCKET_SECS);
+        let width = Duration::seconds(LIVE_BUCKET_SECS);
+        let mut pushed = 0;
+        for (m, counts) in minutes.counts.iter().enumerate() {
+            let start = minutes.start + width * i32::try_from(m).unwrap_or(i32::MAX);
+            if start < series.start || self.last_minute.is_some_and(|last| start <= last) {
+                continue;
+            }
+            if start + width > complete_until {
+                break;
+            }
+            let buckets = self.last_minute.map_or(1, |last| {
+                u64::try_from((start - last).num_seconds() / LIVE_BUCKET_SECS).unwrap_or(1)
+            });
+            let total = counts.total() as f64;
+            if self.last_minute.is_none() && total == 0.0 {
+                // A service's series starts at its first event: the empty
+                // minutes before it are not a level it ever had.
+                continue;
+            }
+            let errors = counts.errors() as f64;
+            let ratio = if total > 0.0 {
+                errors / total
+            } else {
+                f64::NAN
+            };
+            let judged = [
+                (
+                    self.event_rate.push_after(total, buckets),
+                    Signal::Volume,
+                    total,
+                    self.event_rate.seen(),
+                ),
+                (
+                    self.error_count.push_after(errors, buckets),
+                    Signal::ErrorCount,
+                    errors,
+                    self.error_count.seen(),
+                ),
+                (
+                    self.error_ratio.push_after(ratio, buckets),
+                    Signal::ErrorRatio,
+                    ratio,
+                    self.error_ratio.seen(),
+                ),
+            ];
+            let previous = self.recent.back().filter(|p| p.start + width == start);
+            let was = |pick: fn(&JudgedMinute) -> Option<MinuteScore>| {
+                previous
+                    .and_then(pick)
+                    .is_some_and(|s: MinuteScore| s.score >= 0.5)
+            };
+            let (spike_open, drop_open) = (was(|j| j.spike), was(|j| j.drop));
+            let mut minute = JudgedMinute {
+                start,
+                spike: None,
+                drop: None,
+            };
+            for (verdict, signal, observed, seen) in judged {
+                let Some(band) = verdict.band else { continue };
+                let score = MinuteScore {
+                    score: 0.0,
+                    signal,
+                    observed,
+                    expected: band.expected,
+                    spread: band.spread,
+                    threshold: band.threshold,
+                    total,
+                    history: i64::try_from(seen).unwrap_or(i64::MAX),
+                };
+                if band.rising {
+                    let score = MinuteScore {
+                        score: episode_score(&verdict, spike_open),
+                        signal: if signal == Signal::Volume {
+                            Signal::EventSurge
+                        } else {
+                            signal
+                        },
+                        ..score
+                    };
+                    if minute.spike.is_none_or(|s| score.score > s.score) {
+                        minute.spike = Some(score);
+                    }
+                } else if signal == Signal::Volume {
+                    minute.drop = Some(MinuteScore {
+                        score: episode_score(&verdict, drop_open),
+                        ..score
+                    });
+                }
+            }
+            self.last_minute = Some(start);
+            self.recent.push_back(minute);
+            while self.recent.len() > RECENT_MINUTES {
+                self.recent.pop_front();
+            }
+            pushed += 1;
+        }
+        pushed
+    }
+
+    /// The episodes of the recent minutes judged after `from` (all when
+    /// `None`), as findings of the `spike` and `drop` kinds with the quiet
+    /// periods of `settings`. An episode is ongoing while its end is within
+    /// the quiet period of the newest minute judged.
+    pub fn findings(
+        &self,
+        settings: &DetectorSettings,
+        from: Option<DateTime<Utc>>,
+    ) -> Vec<Finding> {
+        let width = Duration::seconds(LIVE_BUCKET_SECS);
+        let Some(judged_until) = self.last_minute.map(|m| m + width) else {
+            return Vec::new();
+        };
+        let recent = || {
+            self.recent
+                .iter()
+                .filter(move |j| from.is_none_or(|f| j.start + width > f))
+        };
+        let scores = |pick: fn(&JudgedMinute) -> Option<MinuteScore>| -> Vec<BucketScore> {
+            recent()
+                .filter_map(|j| pick(j).map(|s| bucket_score(j.start, &s)))
+                .collect()
+        };
+        let mut out = episodes(
+            AnomalyKind::Spike,
+            &scores(|j| j.spike),
+            settings.quiet(AnomalyKind::Spike),
+            judged_until,
+        );
+        out.extend(episodes(
+            AnomalyKind::Drop,
+            &scores(|j| j.drop),
+            settings.quiet(AnomalyKind::Drop),
+            judged_until,
+        ));
+        out
+    }
+}
+
+/// A reported verdict opens an episode; while one is open, a point the
+/// detector still finds deviating extends it; anything else stays below
+/// the verdict threshold (its score still says how close it came).
+fn episode_score(verdict: &PointVerdict, open: bool) -> f64 {
+    if verdict.anomaly {
+        verdict.score
+    } else if open && verdict.deviating {
+        verdict.score.max(0.5)
+    } else {
+        verdict.score.min(0.49)
+    }
+}
+
+fn bucket_score(start: DateTime<Utc>, s: &MinuteScore) -> BucketScore {
+    let z = if s.spread > 0.0 {
+        (s.observed - s.expected) / s.spread
+    } else {
+        0.0
+    };
+    BucketScore {
+        start,
+        end: start + Duration::seconds(LIVE_BUCKET_SECS),
+        score: s.score,
+        signal: s.signal,
+        observed: s.observed,
+        expected: s.expected,
+        stddev: s.spread,
+        z,
+        threshold: s.threshold,
+        total: s.total,
+        window_secs: LIVE_BUCKET_SECS,
+        baseline_start: start - Duration::minutes(s.history.min(MAX_BASELINE_MINUTES)),
+        baseline_end: start,
+    }
+}
+
+/// The longest baseline span a measure names (the detector's history is
+/// bounded by its window; older points only shaped its transform).
+const MAX_BASELINE_MINUTES: i64 = 2_000;

@@ -1,0 +1,99 @@
+//! The live engine in detect passes: once a service has its warm-up of
+//! minutes, its spikes and drops come from the value-series detector, whose
+//! state is saved through the store and survives a restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use anomalog_core::detect::DetectConfig;
+use anomalog_core::{Anomaly, AnomalyKind, Level, LogEvent, Metric};
+use anomalog_detect::run_pass;
+use anomalog_store::{AnomalyQuery, EmbeddedStore, Stores};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 6, 10, 0, 0).unwrap()
+}
+
+fn open(dir: &std::path::Path) -> Stores {
+    Stores::from_adapter(Arc::new(EmbeddedStore::open(dir).unwrap()))
+}
+
+/// Minute `m` of the "api" service: 25 to 35 info lines and one or two
+/// errors, spread over the minute; `errors` replaces the error count.
+fn minute(m: i64, errors: Option<i64>) -> Vec<LogEvent> {
+    let infos = 25 + (m * 7) % 11;
+    let errors = errors.unwrap_or(1 + i64::from(m % 3 == 0));
+    let start = t0() + Duration::minutes(m);
+    let spread = |i: i64, n: i64| start + Duration::milliseconds(i * 60_000 / n);
+    let mut out: Vec<LogEvent> = (0..infos)
+        .map(|i| LogEvent::new(spread(i, infos), "api", Level::Info, "request served"))
+        .collect();
+    out.extend(
+        (0..errors)
+            .map(|i| LogEvent::new(spread(i, errors), "api", Level::Error, "upstream timed out")),
+    );
+    out
+}
+
+async fn anomalies(stores: &Stores) -> Vec<Anomaly> {
+    stores
+        .anomalies
+        .list(&AnomalyQuery {
+            limit: 100,
+            ..AnomalyQuery::default()
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn after_its_warm_up_a_service_s_spike_comes_from_the_live_engine_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = DetectConfig::default();
+    let mut stores = open(dir.path());
+    for m in 0..180 {
+        let errors = (m == 150).then_some(20);
+        stores.queue.append(&minute(m, errors)).await.unwrap();
+    }
+    // Passes every five minutes, as a scheduler would run them late; the
+    // process restarts once (a Lambda cold start: nothing but the store).
+    let mut now = t0() + Duration::minutes(60);
+    while now <= t0() + Duration::minutes(180) {
+        if now == t0() + Duration::minutes(120) {
+            drop(stores);
+            stores = open(dir.path());
+        }
+        run_pass(&stores, &cfg, "d1", now).await.unwrap();
+        if now < t0() + Duration::minutes(150) {
+            assert_eq!(anomalies(&stores).await, Vec::new(), "at {now}");
+        }
+        now += Duration::minutes(5);
+    }
+    let found = anomalies(&stores).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let a = &found[0];
+    assert_eq!(a.kind, AnomalyKind::Spike);
+    assert_eq!(a.window_start, t0() + Duration::minutes(150));
+    let m = a.measure.clone().expect("a measure");
+    assert!(
+        matches!(m.metric, Metric::ErrorCount | Metric::ErrorRatio),
+        "{m:?}"
+    );
+    assert_eq!(m.bucket_seconds, 60);
+    // The short-history spike detector's baseline is at most 30 minutes;
+    // the live engine learnt from the service's whole warm-up and more.
+    assert!(
+        m.baseline_end - m.baseline_start >= Duration::minutes(100),
+        "{m:?}"
+    );
+    assert!(a.observed > m.threshold, "{a:#?}");
+    let saved = stores
+        .detector_states
+        .detector_states(&["api".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), 1);
+}
