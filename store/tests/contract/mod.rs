@@ -21,6 +21,8 @@ mod patterns;
 pub use patterns::*;
 mod incidents;
 pub use incidents::*;
+mod claim;
+pub use claim::*;
 
 pub fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_780_000_000 + secs, 0).unwrap()
