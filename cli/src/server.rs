@@ -31,8 +31,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use anomalog_core::config::ServerConfig;
-use anomalog_ingest::auth::Authenticator;
-use anomalog_store::Scope;
 
 /// Longest a shutdown waits for open connections to finish.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -162,20 +160,6 @@ async fn json_error_body(response: Response) -> Response {
     );
     let body = serde_json::json!({ "error": reason }).to_string();
     Response::from_parts(parts, Body::from(body))
-}
-
-/// When any API key exists, every read under `/api` needs one with the
-/// `read` scope (`Authorization: Bearer <key>`), except liveness and the
-/// API's own documentation: logs may hold secrets.
-pub async fn require_read_key(auth: Arc<Authenticator>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let public = path == "/api/health"
-        || path == anomalog_api::openapi::DOCUMENT_PATH
-        || path.starts_with(anomalog_api::openapi::DOCS_PATH);
-    if public {
-        return next.run(req).await;
-    }
-    anomalog_ingest::auth::require_scope(auth, Scope::Read, req, next).await
 }
 
 /// Serves `app` on `listener` until `stop` turns true, then lets open

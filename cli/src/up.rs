@@ -97,10 +97,9 @@ pub async fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     let read_auth = ingest.auth.clone();
     let app = Router::new()
         .merge(anomalog_ingest::router(ingest))
-        .merge(anomalog_api::router(ApiState::new(stores.clone())).layer(
-            axum::middleware::from_fn(move |req, next| {
-                crate::server::require_read_key(read_auth.clone(), req, next)
-            }),
+        .merge(anomalog_api::guarded_router(
+            ApiState::new(stores.clone()),
+            read_auth,
         ))
         .merge(crate::prometheus::router(metrics, stores.clone()))
         .merge(site_routes(&args.site_dir))

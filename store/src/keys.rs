@@ -14,7 +14,7 @@ use crate::ports::KeyStore;
 pub async fn connect_keys(config: &Config) -> Result<Arc<dyn KeyStore>, StoreError> {
     if config.backends.external() {
         #[cfg(feature = "mongodb")]
-        return Ok(crate::connect::connect_documents(config).await?);
+        return Ok(Arc::new(connect_mongo_keys(config).await?));
         #[cfg(not(feature = "mongodb"))]
         return Err(StoreError::Invalid(
             "this build has no MongoDB adapter (cargo feature `mongodb`)".into(),
@@ -28,4 +28,27 @@ pub async fn connect_keys(config: &Config) -> Result<Arc<dyn KeyStore>, StoreErr
     Err(StoreError::Invalid(
         "this build has no embedded store (cargo feature `embedded`)".into(),
     ))
+}
+
+/// The `api_keys` collection of the configured MongoDB database, alone (see
+/// [`crate::mongo::MongoKeyStore`]): what the ingest Lambda, which writes
+/// only to Redis, opens to check stored keys.
+#[cfg(feature = "mongodb")]
+pub async fn connect_mongo_keys(
+    config: &Config,
+) -> Result<crate::mongo::MongoKeyStore, StoreError> {
+    crate::validate::backends(&config.backends).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let Some(uri) = &config.backends.mongodb_uri else {
+        return Err(StoreError::Invalid(
+            "MONGODB_URI must be set to read the stored API keys".into(),
+        ));
+    };
+    crate::mongo::MongoKeyStore::connect(
+        uri,
+        &crate::MongoConfig {
+            database: config.backends.mongodb_database.clone(),
+            ..crate::MongoConfig::default()
+        },
+    )
+    .await
 }

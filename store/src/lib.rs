@@ -44,7 +44,7 @@ pub use ports::{
     PatternRecord, PatternRollupRow, PatternSighting, PatternStore, PersistReport, QueueEntry,
     RollupStore, ServiceSummary, Stores,
 };
-pub use ports::{ApiKeyRecord, KeyStore, Scope};
+pub use ports::{ApiKeyRecord, ClaimLimit, KeyStore, Scope};
 #[cfg(feature = "redis")]
 pub use redis_queue::{RedisQueue, RedisQueueConfig};
 

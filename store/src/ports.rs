@@ -44,6 +44,32 @@ impl Appended {
     }
 }
 
+/// How much one [`EventQueue::claim_within`] may return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLimit {
+    /// Most entries.
+    pub entries: usize,
+    /// Most bytes of stored payload (the queue's encoding of the batches),
+    /// past the first entry.
+    pub bytes: usize,
+}
+
+impl ClaimLimit {
+    /// At most `entries` entries, of any size.
+    pub fn entries(entries: usize) -> ClaimLimit {
+        ClaimLimit {
+            entries,
+            bytes: usize::MAX,
+        }
+    }
+
+    /// Whether an entry of `size` bytes still fits after `taken` entries of
+    /// `used` bytes (the first always does).
+    pub fn fits(&self, taken: usize, used: usize, size: usize) -> bool {
+        taken < self.entries && (taken == 0 || used.saturating_add(size) <= self.bytes)
+    }
+}
+
 /// The durable queue between ingest and detect.
 #[async_trait]
 pub trait EventQueue: Send + Sync {
@@ -68,8 +94,24 @@ pub trait EventQueue: Send + Sync {
 
     /// Claims up to `max` entries for `consumer`: entries another consumer left
     /// unacknowledged for longer than the re-claim timeout first, then new ones.
-    /// Claimed entries stay in the queue until acknowledged.
-    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError>;
+    /// Claimed entries stay in the queue until acknowledged. No byte budget:
+    /// [`EventQueue::claim_within`] with [`ClaimLimit::entries`].
+    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError> {
+        self.claim_within(consumer, ClaimLimit::entries(max)).await
+    }
+
+    /// [`EventQueue::claim`] within `limit`: at most `limit.entries` entries
+    /// whose stored payloads add up to at most `limit.bytes`, except that the
+    /// first entry is always returned (ingest bounds one entry's size), so a
+    /// queue of huge batches is drained a few at a time instead of exhausting
+    /// memory. Entries left out stay in the queue, in order, for the next
+    /// claim (an adapter that read them already keeps them pending to
+    /// `consumer`, first in its next claim).
+    async fn claim_within(
+        &self,
+        consumer: &str,
+        limit: ClaimLimit,
+    ) -> Result<Vec<QueueEntry>, StoreError>;
 
     /// Acknowledges processed entries; they will not be delivered again.
     async fn ack(&self, ids: &[String]) -> Result<(), StoreError>;

@@ -24,7 +24,7 @@ use redis::{ErrorKind, RedisError, Value};
 
 use anomalog_core::LogEvent;
 
-use crate::ports::{Appended, EventQueue, QueueEntry};
+use crate::ports::{Appended, ClaimLimit, EventQueue, QueueEntry};
 use crate::{StoreError, redact};
 
 /// Field of a stream entry holding the JSON array of events (`APPEND_SCRIPT`
@@ -192,11 +192,17 @@ impl RedisQueue {
         }
     }
 
-    /// Entries of `consumer`'s own pending list (claimed earlier, never acked).
-    async fn own_pending(&self, consumer: &str, max: usize) -> Result<Vec<RawEntry>, StoreError> {
+    /// Entries of `consumer`'s own pending list after id `after` ("0": from
+    /// the start).
+    async fn own_pending(
+        &self,
+        consumer: &str,
+        max: usize,
+        after: &str,
+    ) -> Result<Vec<RawEntry>, StoreError> {
         let reply = self
             .with_group(|mut conn| {
-                let cmd = xreadgroup(&self.config, consumer, max, "0");
+                let cmd = xreadgroup(&self.config, consumer, max, after);
                 async move { cmd.query_async::<Value>(&mut conn).await }
             })
             .await?;
@@ -406,22 +412,41 @@ impl EventQueue for RedisQueue {
         }
     }
 
-    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError> {
-        if max == 0 {
-            return Ok(Vec::new());
+    async fn claim_within(
+        &self,
+        consumer: &str,
+        limit: ClaimLimit,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
+        let mut taken = Taken::default();
+        // Own pending entries (a retried pass), then stale ones of other
+        // consumers, then new ones; each read in chunks sized to what is
+        // left of the byte budget. Entries read past the budget are dropped
+        // here but stay pending to `consumer`, first in its next claim.
+        let mut after_own = "0".to_owned();
+        for source in [Source::OwnPending, Source::Stale, Source::New] {
+            loop {
+                let want = taken.chunk(&limit);
+                if want == 0 {
+                    return self.decode(taken.entries).await;
+                }
+                let read = match source {
+                    Source::OwnPending => self.own_pending(consumer, want, &after_own).await?,
+                    Source::Stale => self.reclaim_stale(consumer, want).await?,
+                    Source::New => self.new_entries(consumer, want).await?,
+                };
+                let exhausted = read.len() < want;
+                if let (Source::OwnPending, Some(last)) = (source, read.last()) {
+                    after_own = last.id.clone();
+                }
+                if !taken.add(read, &limit) || exhausted {
+                    break;
+                }
+            }
+            if taken.full(&limit) {
+                break;
+            }
         }
-        let mut raw = self.own_pending(consumer, max).await?;
-        if raw.len() < max {
-            raw.extend(self.reclaim_stale(consumer, max - raw.len()).await?);
-        }
-        if raw.len() < max {
-            raw.extend(self.new_entries(consumer, max - raw.len()).await?);
-        }
-        // Own pending and re-claimed entries may overlap when this consumer's
-        // own entries went stale; keep the first of each id.
-        let mut seen = std::collections::HashSet::new();
-        raw.retain(|e| seen.insert(e.id.clone()));
-        self.decode(raw).await
+        self.decode(taken.entries).await
     }
 
     async fn ack(&self, ids: &[String]) -> Result<(), StoreError> {
@@ -487,11 +512,81 @@ impl EventQueue for RedisQueue {
     }
 }
 
+/// Where [`RedisQueue::claim_within`] reads entries from, in order.
+#[derive(Clone, Copy)]
+enum Source {
+    OwnPending,
+    Stale,
+    New,
+}
+
+/// The entries one claim has taken so far.
+#[derive(Default)]
+struct Taken {
+    entries: Vec<RawEntry>,
+    bytes: usize,
+    /// Set once an entry did not fit: the claim is complete.
+    closed: bool,
+    seen: std::collections::HashSet<String>,
+}
+
+impl Taken {
+    fn full(&self, limit: &ClaimLimit) -> bool {
+        self.closed || self.entries.len() >= limit.entries
+    }
+
+    /// How many entries to read next: what is left of the entry limit, or
+    /// fewer when the byte budget is bounded (one at first, then as many as
+    /// the average entry so far says still fit).
+    fn chunk(&self, limit: &ClaimLimit) -> usize {
+        if self.full(limit) {
+            return 0;
+        }
+        let left = limit.entries - self.entries.len();
+        if limit.bytes == usize::MAX {
+            return left;
+        }
+        if self.entries.is_empty() {
+            return 1;
+        }
+        let average = (self.bytes / self.entries.len()).max(1);
+        let room = limit.bytes.saturating_sub(self.bytes) / average;
+        left.min(room.max(1))
+    }
+
+    /// Takes what fits of `read`; false once something did not.
+    fn add(&mut self, read: Vec<RawEntry>, limit: &ClaimLimit) -> bool {
+        for entry in read {
+            // Own pending and re-claimed entries may overlap when this
+            // consumer's own entries went stale; keep the first of each id.
+            if self.seen.contains(&entry.id) {
+                continue;
+            }
+            let size = entry.payload_len();
+            if !limit.fits(self.entries.len(), self.bytes, size) {
+                self.closed = true;
+                return false;
+            }
+            self.bytes = self.bytes.saturating_add(size);
+            self.seen.insert(entry.id.clone());
+            self.entries.push(entry);
+        }
+        true
+    }
+}
+
 /// One stream entry as Redis returned it; `fields` is `None` for an entry
 /// deleted while still pending.
 struct RawEntry {
     id: String,
     fields: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+impl RawEntry {
+    /// Bytes of its field values (the payload, in practice).
+    fn payload_len(&self) -> usize {
+        self.fields.iter().flatten().map(|(_, v)| v.len()).sum()
+    }
 }
 
 /// Parses an XREADGROUP reply: `[[stream, [entry...]]]` or nil.

@@ -3,6 +3,7 @@
 //! Every endpoint reads through the storage ports; charts and counts come from
 //! rollups, only `/api/logs` and anomaly samples touch raw logs.
 
+pub mod access;
 pub mod dto;
 pub mod incidents;
 pub mod openapi;
@@ -32,6 +33,7 @@ use anomalog_core::rollup::{
 use anomalog_ingest::store_status;
 use anomalog_store::{AnomalyQuery, LogCursor, LogQuery, StoreError, Stores};
 
+pub use access::guarded_router;
 pub use params::{TimeRange, parse_time, quote};
 
 /// Most log lines one page returns.

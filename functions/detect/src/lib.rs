@@ -22,13 +22,16 @@ use chrono::{DateTime, Duration, Utc};
 use anomalog_core::detect::{DetectConfig, Judging, reconcile};
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample, StoredLog};
-use anomalog_store::{AnomalyQuery, LogQuery, StoreError, Stores};
+use anomalog_store::{AnomalyQuery, ClaimLimit, LogQuery, StoreError, Stores};
 
 /// Queue entries claimed per read.
 pub const CLAIM_BATCH: usize = 64;
 /// Most queue entries one pass drains, so a pass stays short under a backlog
 /// (the next pass continues).
 pub const MAX_ENTRIES_PER_PASS: usize = 1024;
+/// Most bytes of queued payload one claim takes (past its first entry), so a
+/// backlog of huge batches is drained a few at a time within a memory budget.
+pub const MAX_CLAIM_BYTES: usize = 8 << 20;
 /// Sample log lines kept with an anomaly.
 pub const SAMPLES_PER_ANOMALY: usize = 5;
 
@@ -45,6 +48,8 @@ pub enum DetectError {
 pub struct PassReport {
     /// Queue entries persisted and acknowledged.
     pub entries: usize,
+    /// Claims it made (each within [`MAX_CLAIM_BYTES`]).
+    pub claims: usize,
     /// Logs stored for the first time.
     pub inserted: u64,
     /// Logs skipped because an earlier, unacknowledged run stored them.
@@ -122,7 +127,7 @@ async fn pass(
     max_entries: usize,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
-    drain_queue(stores, consumer, max_entries, true, report).await?;
+    drain_queue(stores, consumer, max_entries, MAX_CLAIM_BYTES, true, report).await?;
     detect_anomalies(stores, cfg, now, report).await?;
     patterns::detect_new_patterns(stores, cfg, now, report).await?;
     Ok(())
@@ -137,8 +142,35 @@ pub async fn drain_only(
     max_entries: usize,
     mine_patterns: bool,
 ) -> Result<PassReport, DetectError> {
+    drain_within(
+        stores,
+        consumer,
+        max_entries,
+        MAX_CLAIM_BYTES,
+        mine_patterns,
+    )
+    .await
+}
+
+/// [`drain_only`] claiming at most `claim_bytes` of payload at a time
+/// (tests use small budgets).
+pub async fn drain_within(
+    stores: &Stores,
+    consumer: &str,
+    max_entries: usize,
+    claim_bytes: usize,
+    mine_patterns: bool,
+) -> Result<PassReport, DetectError> {
     let mut report = PassReport::default();
-    drain_queue(stores, consumer, max_entries, mine_patterns, &mut report).await?;
+    drain_queue(
+        stores,
+        consumer,
+        max_entries,
+        claim_bytes,
+        mine_patterns,
+        &mut report,
+    )
+    .await?;
     Ok(report)
 }
 
@@ -147,16 +179,21 @@ async fn drain_queue(
     stores: &Stores,
     consumer: &str,
     max_entries: usize,
+    claim_bytes: usize,
     mine_patterns: bool,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
     let mut miners = patterns::PassMiners::default();
     while report.entries < max_entries {
-        let batch = CLAIM_BATCH.min(max_entries - report.entries);
-        let entries = stores.queue.claim(consumer, batch).await?;
+        let limit = ClaimLimit {
+            entries: CLAIM_BATCH.min(max_entries - report.entries),
+            bytes: claim_bytes,
+        };
+        let entries = stores.queue.claim_within(consumer, limit).await?;
         if entries.is_empty() {
             break;
         }
+        report.claims += 1;
         let mut logs: Vec<StoredLog> = entries
             .iter()
             .flat_map(|entry| {

@@ -37,3 +37,20 @@ pub fn bulk(text: &str) -> Result<usize, String> {
         .map(|items| items.len())
         .map_err(|e| e.0)
 }
+
+/// What syslog's TCP framing reads from `stream` (octet-counting or
+/// newline-separated, detected per message) with `max_line` bytes per
+/// message: per frame, the message's length, or `Err(n)` for a message of
+/// `n` bytes skipped as too long. Ends at the end of the stream or at the
+/// first framing error (which closes a real connection).
+pub async fn syslog_frames(stream: &[u8], max_line: usize) -> Vec<Result<usize, usize>> {
+    let mut reader = stream;
+    let mut frames = Vec::new();
+    while let Ok(Some(frame)) = crate::syslog::read_frame(&mut reader, max_line).await {
+        frames.push(match frame {
+            crate::syslog::Frame::Message(m) => Ok(m.len()),
+            crate::syslog::Frame::TooLong(n) => Err(n),
+        });
+    }
+    frames
+}

@@ -9,6 +9,7 @@
 //! counted in the [`metrics`] (names and meaning there).
 
 pub mod auth;
+pub mod budget;
 pub mod bulk;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -66,6 +67,8 @@ pub struct IngestState {
     pub inflight: Arc<tokio::sync::Semaphore>,
     /// Who may write: [`auth`].
     pub auth: Arc<auth::Authenticator>,
+    /// Requests decoding or parsing at once ([`budget::cpu_slots`]).
+    pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
 impl IngestState {
@@ -80,6 +83,7 @@ impl IngestState {
                     .min(tokio::sync::Semaphore::MAX_PERMITS),
             )),
             auth: Arc::new(auth::Authenticator::from_keys(&config.api_keys)),
+            cpu: Arc::new(tokio::sync::Semaphore::new(budget::cpu_slots())),
             config: Arc::new(config),
         }
     }
@@ -301,30 +305,8 @@ async fn accept(
         .authorize(headers, anomalog_store::Scope::Ingest)
         .await?;
     let idempotency_key = idempotency::scoped_key(headers)?;
-    // Reserve the memory this request may take before reading it: the body
-    // on the wire, plus what decoding and parsing make of it (the decoded
-    // limit when compressed, about the body again when not).
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .map_or(config.max_body_bytes, |n| n.min(config.max_body_bytes));
-    let compressed = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("identity"));
-    let expansion = if compressed {
-        config.max_decoded_bytes.saturating_mul(2)
-    } else {
-        declared.saturating_mul(2)
-    };
-    let budget = config
-        .max_inflight_bytes
-        .min(tokio::sync::Semaphore::MAX_PERMITS);
-    let weight = declared.saturating_add(expansion).clamp(1, budget);
-    let permits = u32::try_from(weight).unwrap_or(u32::MAX);
-    let reserve = state.inflight.clone().acquire_many_owned(permits);
-    let Ok(Ok(_reserved)) = tokio::time::timeout(INFLIGHT_WAIT, reserve).await else {
+    // Reserve the memory this request may take before reading it.
+    let Some(_reserved) = budget::reserve(&state.inflight, headers, config).await else {
         // Read the body to the end without keeping it, so the client gets
         // to read this answer instead of a reset in mid-upload.
         discard_body(body, config.max_body_bytes).await;
@@ -346,11 +328,10 @@ async fn accept(
     // few large bodies never stall health checks and other requests.
     let work_headers = headers.clone();
     let work_config = Arc::clone(config);
-    let batch = tokio::task::spawn_blocking(move || {
+    let batch = budget::on_cpu(&state.cpu, config, move || {
         decode_and_parse(&work_headers, raw, &defaults, &work_config)
     })
-    .await
-    .map_err(|e| IngestError::Internal(format!("parsing failed: {e}")))??;
+    .await??;
     if batch.events.is_empty() {
         return Err(IngestError::NothingUsable(batch.rejections));
     }
@@ -518,7 +499,7 @@ pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Reads and drops up to `limit` bytes of `body`, holding one chunk at a time.
-async fn discard_body(body: Body, limit: usize) {
+pub(crate) async fn discard_body(body: Body, limit: usize) {
     use http_body_util::BodyExt;
     let mut body = body;
     let mut seen = 0usize;

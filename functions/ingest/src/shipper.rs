@@ -35,6 +35,9 @@ pub(crate) struct Received {
     /// Index of the API key used, `None` when authentication is off.
     pub key_index: Option<usize>,
     pub body: Bytes,
+    /// This request's share of the in-flight budget, held while it is
+    /// handled.
+    pub _reserved: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// Authenticates and reads the body under `/ingest`'s limits.
@@ -47,10 +50,27 @@ pub(crate) async fn receive(
         .auth
         .authorize(headers, anomalog_store::Scope::Ingest)
         .await?;
-    let raw = read_body(body, state.config.max_body_bytes).await?;
+    let config = &state.config;
+    let Some(reserved) = crate::budget::reserve(&state.inflight, headers, config).await else {
+        crate::discard_body(body, config.max_body_bytes).await;
+        return Err(IngestError::Busy {
+            inflight_limit: config.max_inflight_bytes,
+        });
+    };
+    let raw = read_body(body, config.max_body_bytes).await?;
     metrics::count(metrics::BODY_BYTES, raw.len());
-    let body = decode(headers, raw, state.config.max_decoded_bytes)?;
-    Ok(Received { key_index, body })
+    // Decompression is CPU work: on the blocking pool, one CPU slot.
+    let work_headers = headers.clone();
+    let limit = config.max_decoded_bytes;
+    let body = crate::budget::on_cpu(&state.cpu, config, move || {
+        decode(&work_headers, raw, limit)
+    })
+    .await??;
+    Ok(Received {
+        key_index,
+        body,
+        _reserved: reserved,
+    })
 }
 
 /// The peer address when the server recorded one.

@@ -56,7 +56,7 @@ pub const MAX_CONNECTIONS: usize = 256;
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 
 /// What a connection hands the batcher.
-enum Frame {
+pub(crate) enum Frame {
     Message(Vec<u8>),
     /// A message longer than `ingest.max_line_bytes`, skipped.
     TooLong(usize),
@@ -185,7 +185,7 @@ async fn read_connection(
 
 /// Reads one message: octet-counting (`<len> <msg>`) when it starts with a
 /// digit, else up to the next newline. `None` at the end of the stream.
-async fn read_frame<R: AsyncBufRead + Unpin>(
+pub(crate) async fn read_frame<R: AsyncBufRead + Unpin>(
     reader: &mut R,
     max_line: usize,
 ) -> io::Result<Option<Frame>> {

@@ -28,8 +28,8 @@ mod pool;
 
 use crate::StoreError;
 use crate::ports::{
-    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogPage, LogQuery,
-    LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
+    AnomalyQuery, AnomalyStore, Appended, ClaimLimit, Delivery, DeliveryStore, EventQueue, LogPage,
+    LogQuery, LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
 };
 
 /// File name of the database inside the data directory.
@@ -234,9 +234,13 @@ impl EventQueue for EmbeddedStore {
         self.append_with_key(key, retain, events).await
     }
 
-    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<QueueEntry>, StoreError> {
+    async fn claim_within(
+        &self,
+        consumer: &str,
+        limit: ClaimLimit,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
         let consumer = consumer.to_owned();
-        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        let max = i64::try_from(limit.entries).unwrap_or(i64::MAX);
         let reclaim_after_ms = self.reclaim_after_ms;
         self.write(move |conn| {
             let now = millis(Utc::now());
@@ -247,10 +251,20 @@ impl EventQueue for EmbeddedStore {
                      WHERE claimed_at IS NULL OR claimed_at < ?1 OR claimed_by = ?2
                      ORDER BY (claimed_at IS NULL), seq LIMIT ?3",
                 )?;
-                stmt.query_map(params![now - reclaim_after_ms, consumer, limit], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<_, _>>()?
+                // Rows are read one at a time: those past the byte budget are
+                // never loaded, nor claimed.
+                let mut found = stmt.query(params![now - reclaim_after_ms, consumer, max])?;
+                let mut rows = Vec::new();
+                let mut used = 0usize;
+                while let Some(row) = found.next()? {
+                    let payload: String = row.get(1)?;
+                    if !limit.fits(rows.len(), used, payload.len()) {
+                        break;
+                    }
+                    used = used.saturating_add(payload.len());
+                    rows.push((row.get(0)?, payload));
+                }
+                rows
             };
             {
                 let mut stmt =

@@ -40,6 +40,7 @@ use crate::ports::{
     PersistReport, RollupStore, ServiceSummary,
 };
 mod keys;
+pub use keys::MongoKeyStore;
 
 use crate::{StoreError, redact};
 use docs::*;
@@ -89,29 +90,35 @@ pub struct MongoStore {
     deliveries: Collection<Document>,
 }
 
+/// A driver client for `uri` with the store's timeouts. The driver connects
+/// in the background and on first use: nothing is contacted here. `uri` may
+/// carry a password: it never appears in errors.
+async fn client_for(uri: &str, config: &MongoConfig) -> Result<Client, StoreError> {
+    let mut options = ClientOptions::parse(uri).await.map_err(|e| {
+        StoreError::Invalid(format!(
+            "MONGODB_URI is not a valid MongoDB connection string: {}",
+            redact(&e.to_string(), uri)
+        ))
+    })?;
+    if options.server_selection_timeout.is_none() {
+        options.server_selection_timeout = Some(config.server_selection_timeout);
+    }
+    if options.connect_timeout.is_none() {
+        options.connect_timeout = Some(config.server_selection_timeout);
+    }
+    options
+        .app_name
+        .get_or_insert_with(|| "anomalog".to_owned());
+    Client::with_options(options)
+        .map_err(|e| StoreError::Invalid(format!("MONGODB_URI: {}", redact(&e.to_string(), uri))))
+}
+
 impl MongoStore {
     /// Connects, checks the server is a replica set member (transactions) and
     /// creates the indexes. `uri` may carry a password: it never appears in
     /// errors.
     pub async fn connect(uri: &str, config: &MongoConfig) -> Result<MongoStore, StoreError> {
-        let mut options = ClientOptions::parse(uri).await.map_err(|e| {
-            StoreError::Invalid(format!(
-                "MONGODB_URI is not a valid MongoDB connection string: {}",
-                redact(&e.to_string(), uri)
-            ))
-        })?;
-        if options.server_selection_timeout.is_none() {
-            options.server_selection_timeout = Some(config.server_selection_timeout);
-        }
-        if options.connect_timeout.is_none() {
-            options.connect_timeout = Some(config.server_selection_timeout);
-        }
-        options
-            .app_name
-            .get_or_insert_with(|| "anomalog".to_owned());
-        let client = Client::with_options(options).map_err(|e| {
-            StoreError::Invalid(format!("MONGODB_URI: {}", redact(&e.to_string(), uri)))
-        })?;
+        let client = client_for(uri, config).await?;
         let db = client.database(&config.database);
         let hello = db.run_command(doc! { "hello": 1 }).await.map_err(|e| {
             StoreError::Unavailable(format!(

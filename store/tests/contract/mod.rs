@@ -21,6 +21,8 @@ mod patterns;
 pub use patterns::*;
 mod incidents;
 pub use incidents::*;
+mod claim;
+pub use claim::*;
 mod detector_states;
 pub use detector_states::*;
 

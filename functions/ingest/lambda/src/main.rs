@@ -1,16 +1,28 @@
 //! AWS Lambda binary of ingest: serves [`anomalog_ingest::router`] behind a
 //! function URL (or an API Gateway HTTP API, payload v2). Clients post to
-//! `<function URL>/ingest`. Only the Redis queue is connected (once per cold
-//! start; MongoDB is not contacted); a 202 still means the batch is in the
-//! Redis stream.
+//! `<function URL>/ingest`. The Redis queue is connected once per cold
+//! start; a 202 still means the batch is in the Redis stream. MongoDB is read
+//! only for the stored API keys (`anomalog keys`; the `api_keys` collection,
+//! cached 2 s), so a stored `ingest` key works here as in `anomalog up`.
 
+use std::sync::Arc;
+
+use anomalog_core::Config;
 use anomalog_ingest::IngestState;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
-    let started = anomalog_lambda::start(anomalog_store::connect::connect_queue).await?;
-    let app = anomalog_ingest::router(IngestState::new(started.ports, started.config.ingest))
+    let started = anomalog_lambda::start(async |config: &Config| {
+        let queue = anomalog_store::connect::connect_queue(config).await?;
+        let keys = anomalog_store::keys::connect_mongo_keys(config).await?;
+        Ok((queue, keys))
+    })
+    .await?;
+    let (queue, keys) = started.ports;
+    // An `ingest` key whenever any key exists, exactly as `anomalog up`.
+    let ingest = IngestState::new(queue, started.config.ingest).with_key_store(Arc::new(keys));
+    let app = anomalog_ingest::router(ingest)
         // Elasticsearch clients' `GET /` product check.
         .layer(axum::middleware::from_fn(
             anomalog_ingest::bulk::answer_product_check,
