@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
 use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
@@ -22,12 +22,13 @@ use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
 mod idempotency;
 mod incidents;
 pub mod keys;
+mod logs;
 mod pool;
 
 use crate::StoreError;
 use crate::ports::{
-    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogCursor, LogPage,
-    LogQuery, LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
+    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, EventQueue, LogPage, LogQuery,
+    LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
 };
 
 /// File name of the database inside the data directory.
@@ -45,17 +46,6 @@ CREATE TABLE IF NOT EXISTS queue (
     claimed_by TEXT,
     claimed_at INTEGER
 );
-CREATE TABLE IF NOT EXISTS logs (
-    id TEXT PRIMARY KEY,
-    ts INTEGER NOT NULL,
-    service TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    message TEXT NOT NULL,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS logs_ts ON logs (ts, id);
-CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service, ts, id);
-CREATE INDEX IF NOT EXISTS logs_level_ts ON logs (level, ts, id);
 CREATE TABLE IF NOT EXISTS rollups (
     service TEXT NOT NULL,
     bucket INTEGER NOT NULL,
@@ -121,10 +111,11 @@ impl EmbeddedStore {
             StoreError::Unavailable(format!("cannot create data dir {}: {e}", dir.display()))
         })?;
         let path = dir.join(DB_FILE);
-        let writer = open_connection(&path)?;
+        let mut writer = open_connection(&path)?;
         writer.execute_batch(SCHEMA)?;
         writer.execute_batch(idempotency::SCHEMA)?;
         patterns::migrate(&writer)?;
+        logs::migrate(&mut writer)?;
         writer.execute_batch(incidents::SCHEMA)?;
         writer.execute(
             "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
@@ -324,58 +315,39 @@ impl EventQueue for EmbeddedStore {
 #[async_trait]
 impl LogStore for EmbeddedStore {
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
-        type Row = (String, i64, String, i64, String, String, Option<String>);
-        let rows: Vec<Row> = logs
-            .iter()
-            .map(|log| {
-                Ok((
-                    log.id.clone(),
-                    millis(log.event.ts),
-                    log.event.service.clone(),
-                    i64::from(log.event.level.rank()),
-                    log.event.message.clone(),
-                    crate::records::encode_log(log)?,
-                    log.pattern.clone(),
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        let buckets: Vec<(i64, i64)> = logs
-            .iter()
-            .map(|log| {
-                (
-                    bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp(),
-                    bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp(),
-                )
-            })
-            .collect();
+        let logs = logs.to_vec();
+        // Blocks are compressed before the writer is taken (ingest appends
+        // wait on it), assuming every log is new, as it nearly always is.
+        let prepared = logs::prepare(&logs)?;
         self.write(move |conn| {
             let tx = conn.transaction()?;
-            let mut report = PersistReport::default();
+            let fresh = logs::keep_new(&tx, &logs)?;
+            let report = PersistReport {
+                inserted: fresh.len() as u64,
+                duplicates: (logs.len() - fresh.len()) as u64,
+            };
             let mut deltas: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
             let mut pattern_deltas = patterns::PatternDeltas::new();
-            {
-                let mut insert = tx.prepare(
-                    "INSERT OR IGNORE INTO logs (id, ts, service, level, message, doc, pattern)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?;
-                for ((id, ts, service, level, message, doc, pattern), (bucket, minute)) in
-                    rows.into_iter().zip(buckets)
-                {
-                    let changed =
-                        insert.execute(params![id, ts, service, level, message, doc, pattern])?;
-                    if changed == 0 {
-                        report.duplicates += 1;
-                        continue;
-                    }
-                    report.inserted += 1;
-                    if let Some(pattern) = pattern {
-                        *pattern_deltas
-                            .entry((service.clone(), pattern, minute, level))
-                            .or_default() += 1;
-                    }
-                    *deltas.entry((service, bucket, level)).or_default() += 1;
+            for log in &fresh {
+                let level = i64::from(log.event.level.rank());
+                let service = &log.event.service;
+                if let Some(pattern) = &log.pattern {
+                    let minute =
+                        bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp();
+                    *pattern_deltas
+                        .entry((service.clone(), pattern.clone(), minute, level))
+                        .or_default() += 1;
                 }
-                let mut upsert = tx.prepare(
+                let bucket = bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp();
+                *deltas.entry((service.clone(), bucket, level)).or_default() += 1;
+            }
+            if fresh.len() == logs.len() {
+                logs::write(&tx, prepared)?;
+            } else {
+                logs::insert(&tx, &fresh)?;
+            }
+            {
+                let mut upsert = tx.prepare_cached(
                     "INSERT INTO rollups (service, bucket, level, count) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (service, bucket, level) DO UPDATE SET count = count + excluded.count",
                 )?;
@@ -392,80 +364,20 @@ impl LogStore for EmbeddedStore {
 
     async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
         let query = query.clone();
-        self.read(move |conn| {
-            let mut sql = String::from("SELECT doc, ts, id FROM logs WHERE 1=1");
-            let mut args: Vec<Value> = Vec::new();
-            if let Some(service) = &query.service {
-                sql.push_str(" AND service = ?");
-                args.push(Value::Text(service.clone()));
-            }
-            if let Some(level) = query.min_level {
-                sql.push_str(" AND level >= ?");
-                args.push(Value::Integer(i64::from(level.rank())));
-            }
-            if let Some(text) = &query.text {
-                sql.push_str(" AND message LIKE ? ESCAPE '\\'");
-                let escaped = text
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                args.push(Value::Text(format!("%{escaped}%")));
-            }
-            if let Some(from) = query.from {
-                sql.push_str(" AND ts >= ?");
-                args.push(Value::Integer(millis(from)));
-            }
-            if let Some(to) = query.to {
-                sql.push_str(" AND ts < ?");
-                args.push(Value::Integer(millis(to)));
-            }
-            if !query.patterns.is_empty() {
-                sql.push_str(" AND pattern IN (");
-                sql.push_str(&vec!["?"; query.patterns.len()].join(", "));
-                sql.push(')');
-                args.extend(query.patterns.iter().cloned().map(Value::Text));
-            }
-            if let Some(cursor) = &query.cursor {
-                sql.push_str(" AND (ts < ? OR (ts = ? AND id < ?))");
-                let ts = millis(cursor.ts);
-                args.push(Value::Integer(ts));
-                args.push(Value::Integer(ts));
-                args.push(Value::Text(cursor.id.clone()));
-            }
-            let limit = query.limit.max(1);
-            sql.push_str(" ORDER BY ts DESC, id DESC LIMIT ?");
-            args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
-            let mut stmt = conn.prepare(&sql)?;
-            let mut items = docs(
-                stmt.query(params_from_iter(args))?,
-                crate::records::decode_log,
-            )?;
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|last| LogCursor {
-                    ts: DateTime::from_timestamp_millis(millis(last.event.ts))
-                        .unwrap_or(last.event.ts),
-                    id: last.id.clone(),
-                })
-            } else {
-                None
-            };
-            Ok(LogPage { items, next_cursor })
-        })
-        .await
+        self.read(move |conn| logs::query(conn, &query)).await
     }
 
     async fn delete_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
         self.write(move |conn| {
             let tx = conn.transaction()?;
-            let n = tx.execute("DELETE FROM logs WHERE ts < ?1", params![millis(cutoff)])?;
+            let n = logs::delete_before(&tx, millis(cutoff))?;
             tx.execute(
                 "DELETE FROM rollups WHERE bucket < ?1",
                 params![cutoff.timestamp()],
             )?;
             patterns::delete_rollups_before(&tx, cutoff)?;
             tx.commit()?;
-            Ok(n as u64)
+            Ok(n)
         })
         .await
     }

@@ -49,20 +49,9 @@ CREATE TABLE IF NOT EXISTS miner_states (
 );
 ";
 
-/// Creates the pattern tables and, in a database of an earlier version, the
-/// `pattern` column of `logs`.
+/// Creates the pattern tables.
 pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(SCHEMA)?;
-    let has_column: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('logs') WHERE name = 'pattern'")?
-        .exists([])?;
-    if !has_column {
-        conn.execute_batch("ALTER TABLE logs ADD COLUMN pattern TEXT")?;
-    }
-    conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS logs_pattern_ts ON logs (pattern, ts, id)
-         WHERE pattern IS NOT NULL",
-    )?;
     Ok(())
 }
 
