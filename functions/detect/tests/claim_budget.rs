@@ -50,7 +50,8 @@ async fn a_restart_drains_a_queue_of_big_batches_within_the_claim_budget() {
         anomalies: documents.clone(),
         deliveries: documents.clone(),
         patterns: documents.clone(),
-        incidents: documents,
+        incidents: documents.clone(),
+        detector_states: documents,
     };
     for n in 0..BATCHES {
         queue.append(&batch(n)).await.unwrap();
