@@ -142,3 +142,28 @@ fn odd_input_never_panics_and_always_gets_a_pattern() {
         }
     }
 }
+
+/// The input on which the fuzz target `pattern_miner` once saw a restored
+/// snapshot differ from the original (fuzz/found/): bounds of 5 patterns and
+/// 5 cached lines, headers stripped, eviction and cache resets reached.
+#[test]
+fn a_fuzzed_input_survives_the_snapshot_round_trip() {
+    let data: &[u8] = &[
+        0xa4, 0x04, 0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0a, 0x28, 0x0a, 0xfd, 0x0a, 0x6f, 0x6e,
+        0x04, 0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0a, 0x41, 0x0a, 0xfd, 0x0a, 0x6f, 0x6e, 0x25,
+        0x0a, 0x27, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x28, 0x0a, 0xfd, 0x0a, 0x2c,
+    ];
+    let (&choice, body) = data.split_first().unwrap();
+    let config = MinerConfig {
+        max_patterns: 1 + usize::from(choice % 8),
+        max_cache: 1 + usize::from(choice / 8 % 8),
+    };
+    let mut miner = Miner::new("fuzz", config.clone());
+    for line in String::from_utf8_lossy(body).split('\n') {
+        miner.mine(strip_header(line));
+    }
+    let snapshot = miner.snapshot();
+    assert!(snapshot.stats.evicted > 0, "the input reaches eviction");
+    let restored = Miner::restore(snapshot.clone(), config);
+    assert_eq!(restored.snapshot(), snapshot);
+}
