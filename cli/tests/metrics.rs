@@ -96,6 +96,18 @@ async fn send(
     content_type: &str,
     body: String,
 ) -> Sent {
+    send_keyed(client, server, key, content_type, body, None).await
+}
+
+/// [`send`] with an optional `Idempotency-Key`.
+async fn send_keyed(
+    client: &reqwest::Client,
+    server: &Server,
+    key: Option<&str>,
+    content_type: &str,
+    body: String,
+    idempotency_key: Option<&str>,
+) -> Sent {
     let bytes = body.len();
     let mut req = client
         .post(format!("{}/ingest", server.base))
@@ -103,6 +115,9 @@ async fn send(
         .body(body);
     if let Some(key) = key {
         req = req.bearer_auth(key);
+    }
+    if let Some(idempotency_key) = idempotency_key {
+        req = req.header("Idempotency-Key", idempotency_key);
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
@@ -210,20 +225,32 @@ async fn metrics_count_exactly_what_ingest_detect_and_alert_did() {
         Value::Array(events(90, "web", "info")).to_string(),
     )
     .await;
-    // key-b has its own bucket.
-    let r6 = send(
+    // key-b has its own bucket. Its batch is sent twice under one
+    // Idempotency-Key (a shipper retrying): queued and counted once.
+    let api_batch = Value::Array(events(5, "api", "info")).to_string();
+    let r6 = send_keyed(
         &client,
         &server,
         Some("key-b"),
         "application/json",
-        Value::Array(events(5, "api", "info")).to_string(),
+        api_batch.clone(),
+        Some("batch-api-1"),
     )
     .await;
-    let statuses: Vec<u16> = [&r1, &r2, &r3, &r4, &r5, &r6]
+    let r7 = send_keyed(
+        &client,
+        &server,
+        Some("key-b"),
+        "application/json",
+        api_batch,
+        Some("batch-api-1"),
+    )
+    .await;
+    let statuses: Vec<u16> = [&r1, &r2, &r3, &r4, &r5, &r6, &r7]
         .iter()
         .map(|r| r.status)
         .collect();
-    assert_eq!(statuses, [202, 202, 400, 401, 429, 202]);
+    assert_eq!(statuses, [202, 202, 400, 401, 429, 202, 202]);
 
     // Detect persists the 45 accepted events and opens the burst; alert fails
     // once (500), backs off, then delivers.
@@ -238,16 +265,17 @@ async fn metrics_count_exactly_what_ingest_detect_and_alert_did() {
     .await;
 
     let exact = [
-        ("anomalog_ingest_requests_total{status=\"202\"}", 3.0),
+        ("anomalog_ingest_requests_total{status=\"202\"}", 4.0),
         ("anomalog_ingest_requests_total{status=\"400\"}", 1.0),
         ("anomalog_ingest_requests_total{status=\"401\"}", 1.0),
         ("anomalog_ingest_requests_total{status=\"429\"}", 1.0),
         ("anomalog_ingest_events_accepted_total", 45.0),
+        ("anomalog_ingest_events_replayed_total", 5.0),
         ("anomalog_ingest_events_rejected_total", 6.0),
         ("anomalog_ingest_events_rate_limited_total", 90.0),
         (
             "anomalog_ingest_request_body_bytes_total",
-            (r1.bytes + r2.bytes + r3.bytes + r5.bytes + r6.bytes) as f64,
+            (r1.bytes + r2.bytes + r3.bytes + r5.bytes + r6.bytes + r7.bytes) as f64,
         ),
         ("anomalog_detect_queue_entries_processed_total", 3.0),
         ("anomalog_detect_events_persisted_total", 45.0),

@@ -124,6 +124,10 @@ pub struct IngestReceipt {
     pub rejected: usize,
     #[schema(value_type = Vec<openapi::Rejection>)]
     pub errors: Vec<Rejection>,
+    /// The batch was already queued under its `Idempotency-Key`: it is
+    /// answered as before but not counted as accepted again.
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// Why a request was refused. Each maps to exactly one status code.
@@ -278,7 +282,11 @@ pub async fn handle(
     match &result {
         Ok((status, receipt)) => {
             metrics::request(status.as_u16());
-            metrics::count(metrics::EVENTS_ACCEPTED, receipt.accepted);
+            if receipt.replayed {
+                metrics::count(metrics::EVENTS_REPLAYED, receipt.accepted);
+            } else {
+                metrics::count(metrics::EVENTS_ACCEPTED, receipt.accepted);
+            }
             metrics::count(metrics::EVENTS_REJECTED, receipt.rejected);
         }
         Err(e) => {
@@ -336,7 +344,7 @@ async fn accept(
         return Err(IngestError::NothingUsable(batch.rejections));
     }
     let accepted = batch.events.len();
-    let (_entry, events) = commit_keyed(
+    let (_entry, events, replayed) = commit_keyed(
         state,
         key_index,
         peer,
@@ -358,6 +366,7 @@ async fn accept(
             accepted: batch.events.len(),
             rejected,
             errors,
+            replayed,
         }),
     ))
 }
@@ -417,7 +426,9 @@ pub(crate) async fn commit(
     peer: Option<IpAddr>,
     events: Vec<anomalog_core::LogEvent>,
 ) -> Result<(String, Vec<anomalog_core::LogEvent>), IngestError> {
-    commit_keyed(state, key_index, peer, events, None).await
+    commit_keyed(state, key_index, peer, events, None)
+        .await
+        .map(|(entry, events, _)| (entry, events))
 }
 
 /// [`commit`] under an optional idempotency key ([`idempotency`]): a batch
@@ -429,7 +440,7 @@ pub(crate) async fn commit_keyed(
     peer: Option<IpAddr>,
     events: Vec<anomalog_core::LogEvent>,
     idempotency_key: Option<&str>,
-) -> Result<(String, Vec<anomalog_core::LogEvent>), IngestError> {
+) -> Result<(String, Vec<anomalog_core::LogEvent>, bool), IngestError> {
     if let Some(limit) = &state.rate_limit {
         let client = match (key_index, peer) {
             (Some(i), _) => ClientKey::ApiKey(i),
@@ -462,18 +473,20 @@ pub(crate) async fn commit_keyed(
     let idempotency_key = idempotency_key.map(str::to_owned);
     let (appended, events) = tokio::task::spawn_blocking(move || {
         let appended = match idempotency_key {
-            None => runtime.block_on(queue.append(&events)),
+            None => runtime
+                .block_on(queue.append(&events))
+                .map(|entry| (entry, false)),
             Some(key) => runtime
                 .block_on(queue.append_idempotent(&key, idempotency::RETENTION, &events))
                 .map(|appended| match appended {
-                    anomalog_store::Appended::New(entry) => entry,
+                    anomalog_store::Appended::New(entry) => (entry, false),
                     anomalog_store::Appended::Replayed(entry) => {
                         tracing::info!(
                             entry,
                             events = events.len(),
                             "batch already queued under its Idempotency-Key; not queued again"
                         );
-                        entry
+                        (entry, true)
                     }
                 }),
         };
@@ -481,12 +494,12 @@ pub(crate) async fn commit_keyed(
     })
     .await
     .map_err(|e| IngestError::Internal(format!("queue append failed: {e}")))?;
-    let entry = appended.map_err(|e| {
+    let (entry, replayed) = appended.map_err(|e| {
         tracing::warn!(error = %e, events = events.len(), "queue append failed");
         IngestError::from(e)
     })?;
-    tracing::debug!(entry, accepted = events.len(), "batch queued");
-    Ok((entry, events))
+    tracing::debug!(entry, accepted = events.len(), replayed, "batch queued");
+    Ok((entry, events, replayed))
 }
 
 pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {

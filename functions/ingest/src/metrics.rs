@@ -7,6 +7,8 @@ pub const REQUESTS: &str = "anomalog_ingest_requests_total";
 /// Events durably queued (counted in 202 responses).
 pub const EVENTS_ACCEPTED: &str = "anomalog_ingest_events_accepted_total";
 /// Records refused because they were malformed (counted in 202 and 400 responses).
+/// Events of batches answered from their `Idempotency-Key` (already queued).
+pub const EVENTS_REPLAYED: &str = "anomalog_ingest_events_replayed_total";
 pub const EVENTS_REJECTED: &str = "anomalog_ingest_events_rejected_total";
 /// Parsed events refused by the per-client rate limit (429 responses).
 pub const EVENTS_RATE_LIMITED: &str = "anomalog_ingest_events_rate_limited_total";
@@ -31,8 +33,13 @@ pub fn describe() {
         metrics::Unit::Bytes,
         "Ingest request body bytes read, as sent on the wire."
     );
+    metrics::describe_counter!(
+        EVENTS_REPLAYED,
+        "Events of batches already queued under their Idempotency-Key, answered without queueing them again."
+    );
     for name in [
         EVENTS_ACCEPTED,
+        EVENTS_REPLAYED,
         EVENTS_REJECTED,
         EVENTS_RATE_LIMITED,
         BODY_BYTES,
