@@ -232,3 +232,30 @@ pub async fn serve(
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
+
+/// Runs `task` on a thread of its own, on a single-threaded runtime, so that
+/// its CPU work (detect decoding and persisting big batches) never holds one
+/// of the runtime workers that accept connections and answer requests: on a
+/// 2-core machine one busy worker was half of them, and a health check could
+/// wait behind a detect pass. The returned future ends when `task` does.
+pub fn spawn_off_workers<F>(
+    name: &str,
+    task: F,
+) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            runtime.block_on(task);
+            let _ = done_tx.send(());
+        })?;
+    Ok(async move {
+        let _ = done_rx.await;
+    })
+}

@@ -123,11 +123,14 @@ pub async fn run(mut config: Config, args: UpArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let detect = Arc::new(DetectWorker::new(stores.clone(), &config, UP_CONSUMER));
-    tasks.spawn(detect_loop(
-        detect.clone(),
-        Duration::from_secs(config.server.detect_interval_secs),
-        stop_rx.clone(),
-    ));
+    tasks.spawn(crate::server::spawn_off_workers(
+        "detect",
+        detect_loop(
+            detect.clone(),
+            Duration::from_secs(config.server.detect_interval_secs),
+            stop_rx.clone(),
+        ),
+    )?);
     match AlertWorker::new(&stores, &config.alert) {
         Ok(alert) => {
             tracing::info!(channels = alert.channels().len(), "alerting on");
