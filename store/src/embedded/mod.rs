@@ -337,7 +337,7 @@ impl LogStore for EmbeddedStore {
         let prepared = logs::prepare(&logs)?;
         self.write(move |conn| {
             let tx = conn.transaction()?;
-            let fresh = logs::keep_new(&tx, &logs)?;
+            let fresh = logs::ids::keep_new(&tx, &logs)?;
             let report = PersistReport {
                 inserted: fresh.len() as u64,
                 duplicates: (logs.len() - fresh.len()) as u64,

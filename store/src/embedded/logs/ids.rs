@@ -49,7 +49,7 @@ struct Entry {
 
 /// Keeps the logs of `logs` whose ids are not stored yet (nor earlier in
 /// `logs`), and records them as stored, inside `tx`.
-pub(super) fn keep_new<'a>(
+pub(in crate::embedded) fn keep_new<'a>(
     tx: &Transaction<'_>,
     logs: &'a [StoredLog],
 ) -> Result<Vec<&'a StoredLog>, StoreError> {

@@ -15,7 +15,7 @@
 //! as no unread block can hold a log newer than the page it has.
 
 mod block;
-mod ids;
+pub(super) mod ids;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -133,15 +133,6 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         "moved the logs of an earlier version into blocks"
     );
     Ok(())
-}
-
-/// Keeps the logs of `logs` not stored yet and records them as stored;
-/// the caller writes them with [`insert`] in the same transaction.
-pub(super) fn keep_new<'a>(
-    tx: &Transaction<'_>,
-    logs: &'a [StoredLog],
-) -> Result<Vec<&'a StoredLog>, StoreError> {
-    ids::keep_new(tx, logs)
 }
 
 /// The blocks of a set of logs, encoded and compressed (which can happen
@@ -403,10 +394,13 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
         conn.prepare_cached("SELECT filter FROM log_block_filters WHERE block = ?1")?;
     let patterns: BTreeSet<&str> = query.patterns.iter().map(String::as_str).collect();
     let want = query.limit.max(1) + 1;
-    // The newest matches so far (newest first after each `trim`), and the
-    // `want`-th newest of them once there are that many: nothing older can
-    // make the page.
-    let mut page: Vec<(i64, StoredLog)> = Vec::new();
+    // Every block read that still holds a row of the page, and the page's
+    // rows as (block slot, row index), newest first after each `trim`; a row
+    // is decoded only once it is known to be on the page. `floor` is the
+    // `want`-th newest row once there are that many: nothing older can make
+    // the page.
+    let mut blocks: Vec<Option<Columns>> = Vec::new();
+    let mut page: Vec<(usize, usize)> = Vec::new();
     let mut floor: Option<(i64, String)> = None;
 
     let mut stmt = conn.prepare(&sql)?;
@@ -432,16 +426,23 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
             }
         }
         let columns = Columns::decode(row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?)?;
-        for i in 0..columns.len() {
+        let slot = blocks.len();
+        let mut taken = 0;
+        // A block's rows are in (ts, id) order: read them newest first and
+        // stop at the first one that cannot make the page.
+        for i in (0..columns.len()).rev() {
             let ts = columns.ts[i];
             let id = columns.ids[i].as_str();
+            if from.is_some_and(|from| ts < from)
+                || floor
+                    .as_ref()
+                    .is_some_and(|(fts, fid)| (ts, id) <= (*fts, fid.as_str()))
+            {
+                break;
+            }
             let keep = min_rank.is_none_or(|min| columns.levels[i] >= min)
-                && from.is_none_or(|from| ts >= from)
                 && to.is_none_or(|to| ts < to)
                 && cursor.is_none_or(|(cts, cid)| ts < cts || (ts == cts && id < cid))
-                && floor
-                    .as_ref()
-                    .is_none_or(|(fts, fid)| (ts, id) > (*fts, fid.as_str()))
                 && (patterns.is_empty()
                     || columns.patterns[i]
                         .as_deref()
@@ -449,40 +450,66 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
                 && needle
                     .as_deref()
                     .is_none_or(|n| columns.messages[i].to_ascii_lowercase().contains(n));
-            if !keep {
-                continue;
-            }
-            page.push((ts, columns.log(i)?));
-            if page.len() >= 2 * want {
-                floor = trim(&mut page, want);
+            if keep {
+                page.push((slot, i));
+                taken += 1;
+                if taken == want {
+                    break;
+                }
             }
         }
-        floor = trim(&mut page, want);
+        blocks.push(Some(columns));
+        if taken > 0 {
+            floor = trim(&mut page, &mut blocks, want);
+        } else {
+            blocks[slot] = None;
+        }
     }
     let limit = want - 1;
-    let next_cursor = if page.len() > limit {
-        page.truncate(limit);
-        page.last().map(|(ts, log)| LogCursor {
-            ts: chrono::DateTime::from_timestamp_millis(*ts).unwrap_or(log.event.ts),
-            id: log.id.clone(),
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let mut items = Vec::with_capacity(page.len());
+    for (slot, i) in page {
+        if let Some(columns) = &blocks[slot] {
+            items.push(columns.log(i)?);
+        }
+    }
+    let next_cursor = more
+        .then(|| {
+            items.last().map(|log| LogCursor {
+                ts: log.event.ts,
+                id: log.id.clone(),
+            })
         })
-    } else {
-        None
-    };
-    Ok(LogPage {
-        items: page.into_iter().map(|(_, log)| log).collect(),
-        next_cursor,
-    })
+        .flatten();
+    Ok(LogPage { items, next_cursor })
 }
 
-/// Sorts `page` newest first (by time, then id) and keeps the first `want`;
-/// returns the last kept once there are `want`.
-fn trim(page: &mut Vec<(i64, StoredLog)>, want: usize) -> Option<(i64, String)> {
-    page.sort_by(|(t1, l1), (t2, l2)| (t2, &l2.id).cmp(&(t1, &l1.id)));
+/// Sorts `page` newest first (by time, then id), keeps the first `want` and
+/// drops the blocks none of them is in; returns the last kept once there are
+/// `want`.
+fn trim(
+    page: &mut Vec<(usize, usize)>,
+    blocks: &mut [Option<Columns>],
+    want: usize,
+) -> Option<(i64, String)> {
+    let key = |&(slot, i): &(usize, usize)| {
+        blocks[slot]
+            .as_ref()
+            .map(|c| (c.ts[i], c.ids[i].as_str()))
+    };
+    page.sort_by(|a, b| key(b).cmp(&key(a)));
     page.truncate(want);
-    (page.len() == want)
-        .then(|| page.last().map(|(ts, log)| (*ts, log.id.clone())))
-        .flatten()
+    let floor = (page.len() == want)
+        .then(|| page.last().and_then(key).map(|(ts, id)| (ts, id.to_owned())))
+        .flatten();
+    let kept: BTreeSet<usize> = page.iter().map(|&(slot, _)| slot).collect();
+    for (slot, block) in blocks.iter_mut().enumerate() {
+        if !kept.contains(&slot) {
+            *block = None;
+        }
+    }
+    floor
 }
 
 /// Deletes the logs older than `cutoff_ms`; returns how many.
