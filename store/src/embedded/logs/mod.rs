@@ -348,24 +348,39 @@ fn levels_from(min: Level) -> i64 {
 
 /// Logs matching `query`, newest first.
 pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, StoreError> {
-    let mut sql = String::from("SELECT ts_max, id, data FROM log_blocks WHERE 1=1");
+    let needle = query.text.as_ref().map(|t| t.to_ascii_lowercase());
+    let needle_keys = needle
+        .as_deref()
+        .map(block::needle_trigrams)
+        .unwrap_or_default();
+    // The scan reads what decides whether a block is read (its filter only
+    // when there is a needle), never the block itself: SQLite reads every
+    // selected column of each row it steps over.
+    let mut sql = if needle_keys.is_empty() {
+        String::from("SELECT b.ts_max, b.id, NULL FROM log_blocks AS b WHERE 1=1")
+    } else {
+        String::from(
+            "SELECT b.ts_max, b.id, f.filter FROM log_blocks AS b
+             LEFT JOIN log_block_filters AS f ON f.block = b.id WHERE 1=1",
+        )
+    };
     let mut args: Vec<Value> = Vec::new();
     if let Some(service) = &query.service {
-        sql.push_str(" AND service = ?");
+        sql.push_str(" AND b.service = ?");
         args.push(Value::Text(service.clone()));
     }
     if let Some(level) = query.min_level {
-        sql.push_str(" AND (levels & ?) != 0");
+        sql.push_str(" AND (b.levels & ?) != 0");
         args.push(Value::Integer(levels_from(level)));
     }
     let from = query.from.map(|t| t.timestamp_millis());
     let to = query.to.map(|t| t.timestamp_millis());
     if let Some(from) = from {
-        sql.push_str(" AND ts_max >= ?");
+        sql.push_str(" AND b.ts_max >= ?");
         args.push(Value::Integer(from));
     }
     if let Some(to) = to {
-        sql.push_str(" AND ts_min < ?");
+        sql.push_str(" AND b.ts_min < ?");
         args.push(Value::Integer(to));
     }
     let cursor = query
@@ -373,25 +388,19 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
         .as_ref()
         .map(|c| (c.ts.timestamp_millis(), c.id.as_str()));
     if let Some((ts, _)) = cursor {
-        sql.push_str(" AND ts_min <= ?");
+        sql.push_str(" AND b.ts_min <= ?");
         args.push(Value::Integer(ts));
     }
     if !query.patterns.is_empty() {
-        sql.push_str(" AND id IN (SELECT block FROM log_block_patterns WHERE pattern IN (");
+        sql.push_str(" AND b.id IN (SELECT block FROM log_block_patterns WHERE pattern IN (");
         sql.push_str(&vec!["?"; query.patterns.len()].join(", "));
         sql.push_str("))");
         args.extend(query.patterns.iter().cloned().map(Value::Text));
     }
-    sql.push_str(" ORDER BY ts_max DESC");
+    sql.push_str(" ORDER BY b.ts_max DESC");
 
     let min_rank = query.min_level.map(Level::rank);
-    let needle = query.text.as_ref().map(|t| t.to_ascii_lowercase());
-    let needle_keys = needle
-        .as_deref()
-        .map(block::needle_trigrams)
-        .unwrap_or_default();
-    let mut filter_of =
-        conn.prepare_cached("SELECT filter FROM log_block_filters WHERE block = ?1")?;
+    let mut data_of = conn.prepare_cached("SELECT data FROM log_blocks WHERE id = ?1")?;
     let patterns: BTreeSet<&str> = query.patterns.iter().map(String::as_str).collect();
     let want = query.limit.max(1) + 1;
     // Every block read that still holds a row of the page, and the page's
@@ -410,22 +419,19 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
         if floor.as_ref().is_some_and(|(fts, _)| ts_max < *fts) {
             break;
         }
-        if !needle_keys.is_empty() {
-            let id: i64 = row.get(1)?;
-            let mut filters = filter_of.query(params![id])?;
-            if let Some(filter) = filters.next()?
-                && !block::may_contain(
-                    filter
-                        .get_ref(0)?
-                        .as_blob()
-                        .map_err(rusqlite::Error::from)?,
-                    &needle_keys,
-                )?
-            {
-                continue;
-            }
+        if !needle_keys.is_empty()
+            && let Some(filter) = row
+                .get_ref(2)?
+                .as_blob_or_null()
+                .map_err(rusqlite::Error::from)?
+            && !block::may_contain(filter, &needle_keys)?
+        {
+            continue;
         }
-        let columns = Columns::decode(row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?)?;
+        let id: i64 = row.get(1)?;
+        let columns = data_of.query_row(params![id], |data| {
+            Ok(Columns::decode(data.get_ref(0)?.as_blob()?))
+        })??;
         let slot = blocks.len();
         let mut taken = 0;
         // A block's rows are in (ts, id) order: read them newest first and
@@ -493,15 +499,16 @@ fn trim(
     blocks: &mut [Option<Columns>],
     want: usize,
 ) -> Option<(i64, String)> {
-    let key = |&(slot, i): &(usize, usize)| {
-        blocks[slot]
-            .as_ref()
-            .map(|c| (c.ts[i], c.ids[i].as_str()))
-    };
+    let key =
+        |&(slot, i): &(usize, usize)| blocks[slot].as_ref().map(|c| (c.ts[i], c.ids[i].as_str()));
     page.sort_by(|a, b| key(b).cmp(&key(a)));
     page.truncate(want);
     let floor = (page.len() == want)
-        .then(|| page.last().and_then(key).map(|(ts, id)| (ts, id.to_owned())))
+        .then(|| {
+            page.last()
+                .and_then(key)
+                .map(|(ts, id)| (ts, id.to_owned()))
+        })
         .flatten();
     let kept: BTreeSet<usize> = page.iter().map(|&(slot, _)| slot).collect();
     for (slot, block) in blocks.iter_mut().enumerate() {
