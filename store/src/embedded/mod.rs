@@ -208,13 +208,80 @@ fn level_from(rank: i64) -> Result<Level, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("unknown level rank {rank}")))
 }
 
+/// What a persist adds to the rollups and the pattern rollups.
+struct Counts {
+    rollups: BTreeMap<(String, i64, i64), i64>,
+    patterns: patterns::PatternDeltas,
+}
+
+impl Counts {
+    fn of<'a>(logs: impl Iterator<Item = &'a StoredLog>) -> Counts {
+        let mut rollups: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
+        let mut patterns = patterns::PatternDeltas::new();
+        for log in logs {
+            let level = i64::from(log.event.level.rank());
+            let service = &log.event.service;
+            if let Some(pattern) = &log.pattern {
+                let minute =
+                    bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp();
+                *patterns
+                    .entry((service.clone(), pattern.clone(), minute, level))
+                    .or_default() += 1;
+            }
+            let bucket = bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp();
+            *rollups.entry((service.clone(), bucket, level)).or_default() += 1;
+        }
+        Counts { rollups, patterns }
+    }
+
+    fn add(self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO rollups (service, bucket, level, count) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (service, bucket, level) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((service, bucket, level), n) in self.rollups {
+            upsert.execute(params![service, bucket, level, n])?;
+        }
+        patterns::add_rollups(tx, self.patterns)
+    }
+}
+
 #[async_trait]
 impl LogStore for EmbeddedStore {
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
+        // The fast path, taken when every log is new (as it nearly always
+        // is): blocks are compressed and counts summed before the writer is
+        // taken, and the writer's closure gets ids and times, not a copy of
+        // the logs.
+        let prepared = logs::prepare(logs)?;
+        let counts = Counts::of(logs.iter());
+        let ids: Vec<(String, i64)> = logs
+            .iter()
+            .map(|log| (log.id.clone(), log.event.ts.timestamp_millis()))
+            .collect();
+        let written = self
+            .write(move |conn| {
+                let tx = conn.transaction()?;
+                let fresh =
+                    logs::ids::fresh_indexes(&tx, ids.iter().map(|(id, ts)| (id.as_str(), *ts)))?;
+                if fresh.len() < ids.len() {
+                    // Dropping `tx` rolls back the ids just recorded.
+                    return Ok(None);
+                }
+                logs::write(&tx, prepared)?;
+                counts.add(&tx)?;
+                tx.commit()?;
+                Ok(Some(ids.len() as u64))
+            })
+            .await?;
+        if let Some(inserted) = written {
+            return Ok(PersistReport {
+                inserted,
+                duplicates: 0,
+            });
+        }
+        // Some were stored before (a batch delivered again): keep the new.
         let logs = logs.to_vec();
-        // Blocks are compressed before the writer is taken (ingest appends
-        // wait on it), assuming every log is new, as it nearly always is.
-        let prepared = logs::prepare(&logs)?;
         self.write(move |conn| {
             let tx = conn.transaction()?;
             let fresh = logs::ids::keep_new(&tx, &logs)?;
@@ -222,36 +289,8 @@ impl LogStore for EmbeddedStore {
                 inserted: fresh.len() as u64,
                 duplicates: (logs.len() - fresh.len()) as u64,
             };
-            let mut deltas: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
-            let mut pattern_deltas = patterns::PatternDeltas::new();
-            for log in &fresh {
-                let level = i64::from(log.event.level.rank());
-                let service = &log.event.service;
-                if let Some(pattern) = &log.pattern {
-                    let minute =
-                        bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp();
-                    *pattern_deltas
-                        .entry((service.clone(), pattern.clone(), minute, level))
-                        .or_default() += 1;
-                }
-                let bucket = bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp();
-                *deltas.entry((service.clone(), bucket, level)).or_default() += 1;
-            }
-            if fresh.len() == logs.len() {
-                logs::write(&tx, prepared)?;
-            } else {
-                logs::insert(&tx, &fresh)?;
-            }
-            {
-                let mut upsert = tx.prepare_cached(
-                    "INSERT INTO rollups (service, bucket, level, count) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (service, bucket, level) DO UPDATE SET count = count + excluded.count",
-                )?;
-                for ((service, bucket, level), n) in deltas {
-                    upsert.execute(params![service, bucket, level, n])?;
-                }
-                patterns::add_rollups(&tx, pattern_deltas)?;
-            }
+            logs::insert(&tx, &fresh)?;
+            Counts::of(fresh.iter().copied()).add(&tx)?;
             tx.commit()?;
             Ok(report)
         })

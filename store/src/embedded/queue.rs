@@ -322,8 +322,11 @@ mod tests {
             .unwrap();
         }
         // Entries 10 to 12 were appended and acknowledged before the upgrade.
-        conn.execute("UPDATE sqlite_sequence SET seq = 12 WHERE name = 'queue'", [])
-            .unwrap();
+        conn.execute(
+            "UPDATE sqlite_sequence SET seq = 12 WHERE name = 'queue'",
+            [],
+        )
+        .unwrap();
         conn.execute(
             "INSERT INTO idempotency_keys (key, entry, expires_at) VALUES ('k1', '000000000009', ?1)",
             params![now + 600_000],
@@ -341,7 +344,11 @@ mod tests {
         assert_eq!(store.backlog().await.unwrap(), 2);
         let claimed = store.claim("detect", 10).await.unwrap();
         let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
-        assert_eq!(ids, ["000000000007", "000000000009"], "the crashed claim is released");
+        assert_eq!(
+            ids,
+            ["000000000007", "000000000009"],
+            "the crashed claim is released"
+        );
         assert_eq!(claimed[0].events[0].message, "seventh");
 
         let replay = store
