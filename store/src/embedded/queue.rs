@@ -26,7 +26,7 @@ pub const QUEUE_FILE: &str = "queue.db";
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS queue (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    payload TEXT NOT NULL,
+    payload BLOB NOT NULL,
     enqueued_at INTEGER NOT NULL,
     claimed_by TEXT,
     claimed_at INTEGER
@@ -88,11 +88,11 @@ fn move_from_main(queue: &mut Connection, main: &Connection) -> Result<(), Store
     }
     let mut moved = 0u64;
     loop {
-        let rows: Vec<(i64, String, i64)> = {
+        let rows: Vec<(i64, Vec<u8>, i64)> = {
             let mut stmt =
                 main.prepare("SELECT seq, payload, enqueued_at FROM queue ORDER BY seq LIMIT ?1")?;
             let rows = stmt.query_map(params![MOVE_ROWS], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get_ref(1)?.as_bytes()?.to_vec(), r.get(2)?))
             })?;
             rows.collect::<Result<_, _>>()?
         };
@@ -184,7 +184,7 @@ impl EventQueue for EmbeddedStore {
         self.queue_write(move |conn| {
             let now = millis(Utc::now());
             let tx = conn.transaction()?;
-            let rows: Vec<(i64, String)> = {
+            let rows: Vec<(i64, Vec<u8>)> = {
                 let mut stmt = tx.prepare(
                     "SELECT seq, payload FROM queue
                      WHERE claimed_at IS NULL OR claimed_at < ?1 OR claimed_by = ?2
@@ -196,7 +196,12 @@ impl EventQueue for EmbeddedStore {
                 let mut rows = Vec::new();
                 let mut used = 0usize;
                 while let Some(row) = found.next()? {
-                    let payload: String = row.get(1)?;
+                    // Binary now; JSON text when an earlier version wrote it.
+                    let payload = row
+                        .get_ref(1)?
+                        .as_bytes()
+                        .map_err(rusqlite::Error::from)?
+                        .to_vec();
                     if !limit.fits(rows.len(), used, payload.len()) {
                         break;
                     }
@@ -215,7 +220,7 @@ impl EventQueue for EmbeddedStore {
             tx.commit()?;
             rows.into_iter()
                 .map(|(seq, payload)| {
-                    let events = crate::records::decode_batch(payload.as_bytes())
+                    let events = crate::records::decode_batch(&payload)
                         .map_err(|e| StoreError::Corrupt(format!("queue entry {seq}: {e}")))?;
                     Ok(QueueEntry {
                         id: format!("{seq:012}"),
@@ -313,7 +318,10 @@ mod tests {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     seq,
-                    crate::records::encode_batch(&batch(message)).unwrap(),
+                    // The JSON array earlier versions wrote.
+                    format!(
+                        r#"[{{"ts":"2026-01-02T03:04:05Z","received_at":"2026-01-02T03:04:05Z","service":"api","level":"ERROR","message":"{message}"}}]"#
+                    ),
                     now,
                     claimed,
                     claimed.map(|_| now)
