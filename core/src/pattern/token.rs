@@ -180,6 +180,9 @@ fn mask_word(word: &str, out: &mut String) {
 pub(crate) fn is_variable(core: &str) -> bool {
     // One pass over the bytes: this runs on every word of every message.
     let b = core.as_bytes();
+    if is_upper_name_with_number(b) {
+        return false;
+    }
     let mut hex = true;
     let mut at = false;
     for (i, &c) in b.iter().enumerate() {
@@ -203,6 +206,14 @@ pub(crate) fn is_variable(core: &str) -> bool {
         ),
         _ => false,
     }
+}
+
+/// An upper-case name ending in a short number (`SOCKS5`, `MD5`, `SHA256`,
+/// `HTTP2`): a constant, not a numeric variable.
+fn is_upper_name_with_number(b: &[u8]) -> bool {
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let digits = b.len() - letters;
+    letters >= 2 && (1..=3).contains(&digits) && b[letters..].iter().all(u8::is_ascii_digit)
 }
 
 /// Whether a token that is not masked still looks like a name rather than a
@@ -235,6 +246,7 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
     // camelCase, or an upper-case constant name (`RUNNING`, `CAP_CHANGED`).
     (core[1..].iter().any(u8::is_ascii_uppercase) && core.iter().any(u8::is_ascii_lowercase))
         || core.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
+        || is_upper_name_with_number(core)
 }
 
 /// Whitespace-separated words.
@@ -351,6 +363,10 @@ mod tests {
         assert!(!looks_like_name("opened"));
         assert!(!looks_like_name("Connection"));
         assert!(looks_like_name("READ"));
+        assert!(looks_like_name("SOCKS5"));
+        assert!(!is_variable("SHA256"));
+        assert!(is_variable("A1"));
+        assert!(is_variable("ID12345"));
         assert!(!looks_like_name("read"));
     }
 }
