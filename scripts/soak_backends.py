@@ -184,7 +184,7 @@ def run(a, root):
 
         drain_started = time.time()
         last = None
-        while time.time() - drain_started < 300:
+        while time.time() - drain_started < a.drain_seconds:
             last = backlog(base)
             if last == 0:
                 break
