@@ -92,7 +92,15 @@ pub(super) fn split_level_token(rest: &str, after_timestamp: bool) -> (Option<Le
             continue;
         };
         let prefix = strip_leading_separators(rest.get(..start).unwrap_or_default().trim());
-        let after = format!("{tail}{}", rest.get(end..).unwrap_or_default());
+        // Most lines have nothing glued to the level: borrow the rest then.
+        let rest_after = rest.get(end..).unwrap_or_default();
+        let joined;
+        let after = if tail.is_empty() {
+            rest_after
+        } else {
+            joined = format!("{tail}{rest_after}");
+            joined.as_str()
+        };
         let after = strip_leading_separators(after.trim_start());
         let message = match (prefix.is_empty(), after.is_empty()) {
             (true, _) => after.trim_end().to_owned(),
