@@ -156,26 +156,21 @@ fn level_token(token: &str, loose: bool) -> Option<(Level, &str)> {
     (upper || ((colon || loose) && common)).then_some((level, tail))
 }
 
-/// Byte spans of the first `max` whitespace-separated tokens.
-fn token_spans(s: &str, max: usize) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (i, c) in s.char_indices() {
-        if c.is_whitespace() {
-            if let Some(st) = start.take() {
-                spans.push((st, i));
-                if spans.len() == max {
-                    return spans;
-                }
-            }
-        } else if start.is_none() {
-            start = Some(i);
-        }
-    }
-    if let Some(st) = start {
-        spans.push((st, s.len()));
-    }
-    spans
+/// Byte spans of the first `max` whitespace-separated tokens of `s`, found
+/// lazily: the caller usually stops at the first or second token.
+fn token_spans(s: &str, max: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = s.get(at..)?;
+        let start = at + rest.find(|c: char| !c.is_whitespace())?;
+        let len = s
+            .get(start..)?
+            .find(char::is_whitespace)
+            .unwrap_or(s.len() - start);
+        at = start + len;
+        Some((start, start + len))
+    })
+    .take(max)
 }
 
 fn is_separator(token: &str) -> bool {
