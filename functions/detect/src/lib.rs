@@ -130,6 +130,11 @@ async fn pass(
     drain_queue(stores, consumer, max_entries, MAX_CLAIM_BYTES, true, report).await?;
     detect_anomalies(stores, cfg, now, report).await?;
     patterns::detect_new_patterns(stores, cfg, now, report).await?;
+    // Grouped once every kind of anomaly of the pass is written, so an
+    // incident takes its new_pattern members in the pass that found them.
+    let from = now - cfg.lookback();
+    let grouped = incidents::update_incidents(stores, &cfg.incidents.config(), from).await?;
+    report.incidents_written = grouped.written;
     Ok(())
 }
 
@@ -322,8 +327,6 @@ async fn detect_anomalies(
     }
     report.anomalies_written = writes.len();
     live.save(stores).await?;
-    let grouped = incidents::update_incidents(stores, &cfg.incidents.config(), from).await?;
-    report.incidents_written = grouped.written;
     Ok(())
 }
 
