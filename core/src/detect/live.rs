@@ -80,7 +80,9 @@ pub struct LiveState {
 pub struct StateFormatError(String);
 
 /// First byte of every saved state; bumped when its shape changes.
-const STATE_FORMAT: u8 = 1;
+/// Format 2 (compact histories, `f32` seasonal slots) replaced format 1,
+/// whose states are dropped when read: the service warms up again.
+const STATE_FORMAT: u8 = 2;
 
 impl LiveState {
     /// The state as bytes (a format byte, then the state in postcard, a
