@@ -32,7 +32,15 @@ pub fn severity(f: &Finding) -> Severity {
                 1.0
             })
         }
-        Signal::Volume => {
+        Signal::PatternRate if p.observed >= p.expected => {
+            let needed = p.threshold - p.expected;
+            by_multiple(if needed > 0.0 {
+                (p.observed - p.expected) / needed
+            } else {
+                1.0
+            })
+        }
+        Signal::Volume | Signal::PatternRate => {
             let missing = if p.expected > 0.0 {
                 1.0 - p.observed / p.expected
             } else {
@@ -76,6 +84,10 @@ pub fn explain(p: &BucketScore) -> String {
         ),
         Signal::EventSurge => format!(
             "{} events in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
+            p.observed, p.expected, p.stddev, p.z, p.threshold
+        ),
+        Signal::PatternRate => format!(
+            "{} lines of one pattern in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
             p.observed, p.expected, p.stddev, p.z, p.threshold
         ),
         Signal::Volume => {
