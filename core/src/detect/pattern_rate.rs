@@ -54,8 +54,10 @@ pub fn choose(rows: &[PatternMinute]) -> Vec<String> {
         t.0 += r.count;
         t.1 |= r.level >= Level::Warn;
     }
-    let mut by_volume: Vec<(&str, u64, bool)> =
-        totals.into_iter().map(|(p, (n, loud))| (p, n, loud)).collect();
+    let mut by_volume: Vec<(&str, u64, bool)> = totals
+        .into_iter()
+        .map(|(p, (n, loud))| (p, n, loud))
+        .collect();
     by_volume.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let mut chosen: Vec<String> = by_volume
         .iter()
@@ -313,7 +315,11 @@ mod tests {
         let mut rows = Vec::new();
         for m in 0..200 {
             let steady = if m >= 180 { 0 } else { 40 + (m * 7 % 9) as u64 };
-            let jumpy = if m == 170 { 90 } else { 10 + (m * 5 % 4) as u64 };
+            let jumpy = if m == 170 {
+                90
+            } else {
+                10 + (m * 5 % 4) as u64
+            };
             if steady > 0 {
                 rows.push(row("steady", m, Level::Info, steady));
             }
@@ -329,12 +335,21 @@ mod tests {
             found
                 .iter()
                 .filter(|f| f.pattern == p)
-                .map(|f| (f.finding.kind, (f.finding.window_start - at(0)).num_minutes()))
+                .map(|f| {
+                    (
+                        f.finding.kind,
+                        (f.finding.window_start - at(0)).num_minutes(),
+                    )
+                })
                 .collect()
         };
         assert_eq!(of("jumpy"), vec![(AnomalyKind::Spike, 170)]);
         assert_eq!(of("steady"), vec![(AnomalyKind::Drop, 180)]);
-        let drop = &found.iter().find(|f| f.pattern == "steady").unwrap().finding;
+        let drop = &found
+            .iter()
+            .find(|f| f.pattern == "steady")
+            .unwrap()
+            .finding;
         assert_eq!(drop.peak.signal, Signal::PatternRate);
         assert_eq!(drop.peak.observed, 0.0);
         let bytes = postcard::to_allocvec(&rates).unwrap();

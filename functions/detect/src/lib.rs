@@ -248,6 +248,7 @@ async fn detect_anomalies(
             .or_default()
             .push(row.clone());
     }
+    let pattern_rows = live::pattern_minutes(stores, from, to).await?;
     let mut known_by_service: BTreeMap<&str, Vec<Anomaly>> = BTreeMap::new();
     for a in &known {
         known_by_service
@@ -289,9 +290,19 @@ async fn detect_anomalies(
             excluded: &[],
         };
         let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
-        let findings = live.judge(&series, &settings, &ctx, service_known, complete_until);
+        let service_patterns = pattern_rows.get(service).map_or(&[][..], Vec::as_slice);
+        let (findings, pattern_findings) = live.judge(
+            &series,
+            service_patterns,
+            &settings,
+            &ctx,
+            service_known,
+            complete_until,
+        );
         let quiet = |kind: AnomalyKind| settings.quiet(kind);
-        for mut anomaly in reconcile(service, &findings, service_known, quiet, now) {
+        let mut records = reconcile(service, &findings, service_known, quiet, now);
+        live::name_patterns(stores, &mut records, &pattern_findings).await?;
+        for mut anomaly in records {
             let before = service_known.iter().find(|k| k.id == anomaly.id);
             let change = match (before.map(|b| b.status), anomaly.status) {
                 (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => {

@@ -61,7 +61,11 @@ pub(super) struct History {
 impl History {
     /// Statistics the history stands for.
     pub(super) fn len(&self) -> usize {
-        self.blocks.iter().map(|b| b.offsets.len() * WEIGHT).sum::<usize>() + self.open.len()
+        self.blocks
+            .iter()
+            .map(|b| b.offsets.len() * WEIGHT)
+            .sum::<usize>()
+            + self.open.len()
     }
 
     pub(super) fn clear(&mut self) {
@@ -116,7 +120,11 @@ impl History {
     /// Forgets the statistics of points before `index - window`; a sealed
     /// block goes once its newest statistic is that old.
     pub(super) fn expire(&mut self, index: usize, window: usize) {
-        while self.blocks.front().is_some_and(|b| b.newest + window < index) {
+        while self
+            .blocks
+            .front()
+            .is_some_and(|b| b.newest + window < index)
+        {
             self.blocks.pop_front();
         }
         while self.open.front().is_some_and(|&(i, _)| i + window < index) {
@@ -155,9 +163,7 @@ impl History {
         self.open.retain(|&(i, s)| keep(i, s));
         for block in &mut self.blocks {
             let (newest, base) = (block.newest, block.base);
-            block
-                .offsets
-                .retain(|&o| keep(newest, base + f64::from(o)));
+            block.offsets.retain(|&o| keep(newest, base + f64::from(o)));
         }
         self.blocks.retain(|b| !b.offsets.is_empty());
         // The extremes again, from what is left (sealed values at their
@@ -209,7 +215,10 @@ mod tests {
         assert!((spread - es).abs() < 0.05 * es, "{spread} vs {es}");
         let (lo, hi) = history.extremes();
         let exact_lo = exact.iter().map(|&(_, s)| s).fold(f64::INFINITY, f64::min);
-        let exact_hi = exact.iter().map(|&(_, s)| s).fold(f64::NEG_INFINITY, f64::max);
+        let exact_hi = exact
+            .iter()
+            .map(|&(_, s)| s)
+            .fold(f64::NEG_INFINITY, f64::max);
         assert_eq!((lo, hi), (exact_lo, exact_hi), "the extremes are exact");
         let bytes = postcard::to_allocvec(&history).unwrap();
         assert!(bytes.len() < 3_000, "{} bytes", bytes.len());

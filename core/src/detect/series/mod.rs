@@ -41,8 +41,8 @@ mod verdict;
 use serde::{Deserialize, Serialize};
 
 use super::stats::{median_in_place, median_spread_in_place, ratio_from_score, score_from_ratio};
-pub use transform::Transform;
 use history::History;
+pub use transform::Transform;
 use transform::choose_transform;
 pub use verdict::{Band, PointVerdict, ViewKind};
 
