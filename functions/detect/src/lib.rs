@@ -199,14 +199,20 @@ async fn drain_queue(
             break;
         }
         report.claims += 1;
+        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
         let mut logs: Vec<StoredLog> = entries
-            .iter()
+            .into_iter()
             .flat_map(|entry| {
-                entry.events.iter().enumerate().map(|(i, event)| StoredLog {
-                    pattern: None,
-                    id: StoredLog::id_for(&entry.id, i),
-                    event: event.clone(),
-                })
+                let id = entry.id;
+                entry
+                    .events
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, event)| StoredLog {
+                        pattern: None,
+                        id: StoredLog::id_for(&id, i),
+                        event,
+                    })
             })
             .collect();
         if mine_patterns {
@@ -214,7 +220,6 @@ async fn drain_queue(
         }
         let persisted = stores.logs.persist(&logs).await?;
         miners.save(stores).await?;
-        let ids: Vec<String> = entries.into_iter().map(|e| e.id).collect();
         stores.queue.ack(&ids).await?;
         report.entries += ids.len();
         report.inserted += persisted.inserted;
