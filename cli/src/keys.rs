@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::Utc;
 
-use anomalog_ingest::auth::key_digest;
-use anomalog_store::{ApiKeyRecord, Scope};
+use anomalog_ingest::auth::key_record;
+use anomalog_store::Scope;
 
 /// Prefix of generated keys, so they are recognisable in a secret scanner.
 const KEY_PREFIX: &str = "alg_";
@@ -62,12 +62,7 @@ pub async fn run(config_file: Option<&Path>, args: KeysArgs) -> anyhow::Result<(
             let scopes = parse_scopes(&scope)?;
             let key = generate()?;
             store
-                .create(&ApiKeyRecord {
-                    name: name.clone(),
-                    digest: key_digest(&key),
-                    scopes: scopes.clone(),
-                    created_at: Utc::now(),
-                })
+                .create(&key_record(&name, &key, scopes.clone(), Utc::now()))
                 .await?;
             eprintln!(
                 "created key '{name}' ({}); store it now, it is not shown again:",

@@ -15,6 +15,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: measured on a sustained ingest +
+/// persist run (docs/benchmarks.md), glibc spent a sixth of the CPU in its
+/// free lists and kept freed memory in its arenas.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "anomalog", version, about = "Real-time log anomaly detection")]
 struct Cli {

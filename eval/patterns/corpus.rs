@@ -276,7 +276,10 @@ const EXTS: &[&str] = &["log", "conf", "tmp", "dat", "json", "xml", "so", "jar"]
 /// Kinds: `int[:a-b]`, `blk` (signed 64-bit id), `hex[:n]`, `ip`, `ip6`,
 /// `port`, `mac`, `uuid`, `float`, `dur`, `size`, `path`, `wpath`, `url`,
 /// `email`, `user`, `host`, `file`, `class`, `pkg`, `name`, `word` (plain
-/// words), `pick:a|b|c` (few values), `q` (quoted words), `ts:<strftime>`.
+/// words), `pick:a|b|c` (few values), `q` (quoted words), `ts:<strftime>`,
+/// `part` (a Kafka topic-partition), `qname` (a quoted name), `b64` (a
+/// 22-character URL-safe base64 id, as Elasticsearch prints), `list:KIND`
+/// (one to four values of KIND joined by `, `).
 pub fn fill(kind: &str, arg: &str, rng: &mut fastrand::Rng, clock: &Clock) -> String {
     let pick = |rng: &mut fastrand::Rng, pool: &[&str]| pool[rng.usize(..pool.len())].to_owned();
     match kind {
@@ -388,6 +391,21 @@ pub fn fill(kind: &str, arg: &str, rng: &mut fastrand::Rng, clock: &Clock) -> St
             let at =
                 chrono::DateTime::from_timestamp(clock.secs, rng.u32(..1_000_000_000)).unwrap();
             at.format(arg).to_string()
+        }
+        "part" => format!("{}-{}", pick(rng, NAMES), rng.u8(..32)),
+        "qname" => format!("\"{}\"", pick(rng, NAMES)),
+        "b64" => (0..22)
+            .map(|_| {
+                char::from(
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                        [rng.usize(..64)],
+                )
+            })
+            .collect(),
+        "list" => {
+            let n = rng.usize(1..5);
+            let items: Vec<String> = (0..n).map(|_| fill(arg, "", rng, clock)).collect();
+            items.join(", ")
         }
         other => panic!("unknown slot kind {other}"),
     }

@@ -10,19 +10,10 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort, sleep, waitFor } from "./helpers.mjs";
+import { launchBrowser, newDataDir, postEvents, startUp, waitFor } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
-const siteDir = path.join(root, "site/dist");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const VIEWPORTS = {
@@ -90,8 +81,7 @@ function dataset(now) {
   return events;
 }
 
-let server;
-let serverLog = "";
+let up;
 let base;
 let dataDir;
 let browser;
@@ -104,28 +94,11 @@ async function getJson(p) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-a11y-test-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
-  delete env.ANOMALOG_API_KEYS;
-  delete env.DISCORD_WEBHOOK_URL;
-  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
-    cwd: dataDir,
-    env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  server.stderr.on("data", (d) => {
-    serverLog += d.toString();
-  });
-  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
+  dataDir = newDataDir("a11y");
+  up = await startUp({ dataDir });
+  base = up.base;
   const events = dataset(Date.now());
-  const r = await fetch(`${base}/ingest`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  assert.equal(r.status, 202, await r.text());
+  await postEvents(base, events);
   await waitFor(
     "every posted event in the rollups",
     async () => (await getJson("/api/stats/breakdown?from=now-1h")).total === events.length,
@@ -133,21 +106,12 @@ before(async () => {
   data.anomalyId = await waitFor("an anomaly", async () => (await getJson("/api/anomalies")).items[0]?.id);
   data.incidentId = await waitFor("an incident", async () => (await getJson("/api/incidents")).items[0]?.id);
   data.patternId = await waitFor("a pattern", async () => (await getJson("/api/patterns")).items[0]?.id);
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGINT");
-    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await up?.stop();
 });
 
 /** The serious and critical violations axe finds in the page as it is now. */
@@ -197,5 +161,5 @@ describe("accessibility (axe-core)", { timeout: 300_000 }, () => {
 });
 
 process.on("exit", () => {
-  if (process.exitCode && serverLog) process.stderr.write(`server log:\n${serverLog}\n`);
+  if (process.exitCode && up) process.stderr.write(`server log:\n${up?.log()}\n`);
 });

@@ -8,18 +8,10 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort, sleep, waitFor } from "./helpers.mjs";
+import { launchBrowser, newDataDir, postEvents, root, startUp, waitFor } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
-const siteDir = path.join(root, "site/dist");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const outDir = path.join(root, "site/test-output");
 
 /**
@@ -53,8 +45,7 @@ function makeDataset(now) {
   return events;
 }
 
-let server;
-let serverLog = "";
+let up;
 let base;
 let dataDir;
 let browser;
@@ -66,45 +57,19 @@ async function getJson(p) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-detail-test-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
-  delete env.ANOMALOG_API_KEYS;
-  delete env.DISCORD_WEBHOOK_URL;
-  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
-    cwd: dataDir,
-    env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  server.stderr.on("data", (d) => {
-    serverLog += d.toString();
-  });
-  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
+  dataDir = newDataDir("detail");
+  up = await startUp({ dataDir });
+  base = up.base;
   const events = makeDataset(Date.now());
   for (let i = 0; i < events.length; i += 1000) {
-    const r = await fetch(`${base}/ingest`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(events.slice(i, i + 1000)),
-    });
-    assert.equal(r.status, 202, await r.text());
+    await postEvents(base, events.slice(i, i + 1000));
   }
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGINT");
-    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await up?.stop();
 });
 
 const pct = (v) => `${(100 * v).toFixed(1)}%`;
@@ -119,7 +84,7 @@ describe("anomaly detail", { timeout: 120_000 }, () => {
         ),
       30_000,
     ).catch((e) => {
-      throw new Error(`${e.message}\nserver log:\n${serverLog}`);
+      throw new Error(`${e.message}\nserver log:\n${up?.log()}`);
     });
     assert.equal(spike.measure.unit, "ratio");
     // What was posted: 18 errors in 300 lines, against 1% before.

@@ -10,20 +10,11 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort, sleep, waitFor } from "./helpers.mjs";
+import { freePort, launchBrowser, newDataDir, startUp, waitFor } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-let server;
+let up;
 let dataDir;
 let base;
 let foreign;
@@ -69,30 +60,15 @@ function tryFetch(page, url, init) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-cors-test-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
+  dataDir = newDataDir("cors");
   const foreignPort = await freePort();
   foreignOrigin = `http://127.0.0.1:${foreignPort}`;
   foreign = await pageServer(foreignPort);
   const allowedPort = await freePort();
   allowedOrigin = `http://127.0.0.1:${allowedPort}`;
   allowedSite = await pageServer(allowedPort);
-  const env = {
-    ...process.env,
-    ANOMALOG_DETECT_INTERVAL_SECS: "1",
-    ANOMALOG_CORS_ORIGINS: allowedOrigin,
-    RUST_LOG: "warn",
-  };
-  delete env.ANOMALOG_API_KEYS;
-  delete env.REDIS_URL;
-  delete env.MONGODB_URI;
-  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir], {
-    cwd: dataDir,
-    env,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok);
+  up = await startUp({ dataDir, site: false, env: { ANOMALOG_CORS_ORIGINS: allowedOrigin } });
+  base = up.base;
   const seed = await fetch(`${base}/ingest?service=cors`, {
     method: "POST",
     headers: { "content-type": "text/plain" },
@@ -100,23 +76,14 @@ before(async () => {
   });
   assert.equal(seed.status, 202);
   await waitFor("the seed line to be stored", async () => (await stored("secret token")).length === 1);
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   foreign?.close();
   allowedSite?.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGINT");
-    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await up?.stop();
 });
 
 describe("cross-origin requests", { timeout: 120_000 }, () => {

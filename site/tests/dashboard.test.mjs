@@ -9,19 +9,11 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort, sleep, waitFor } from "./helpers.mjs";
+import { freePort, launchBrowser, newDataDir, root, siteDir, sleep, startUp, waitFor } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
-const siteDir = path.join(root, "site/dist");
 const outDir = path.join(root, "site/test-output");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 // ---------- known data ----------
 
@@ -127,8 +119,7 @@ function counts(events, pred = () => true) {
 
 // ---------- the server ----------
 
-let server;
-let serverLog = "";
+let up;
 let base;
 // The port of the static host on another origin (its test below), allowed by
 // the server's CORS configuration as a deployment would allow its site.
@@ -198,27 +189,10 @@ function sumAttr(page, selector, attr) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-site-test-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
+  dataDir = newDataDir("site");
   otherOriginPort = await freePort();
-  const env = {
-    ...process.env,
-    ANOMALOG_DETECT_INTERVAL_SECS: "1",
-    RUST_LOG: "warn",
-    ANOMALOG_CORS_ORIGINS: `http://127.0.0.1:${otherOriginPort}`,
-  };
-  delete env.ANOMALOG_API_KEYS;
-  delete env.DISCORD_WEBHOOK_URL;
-  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
-    cwd: dataDir,
-    env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  server.stderr.on("data", (d) => {
-    serverLog += d.toString();
-  });
-  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
+  up = await startUp({ dataDir, env: { ANOMALOG_CORS_ORIGINS: `http://127.0.0.1:${otherOriginPort}` } });
+  base = up.base;
 
   dataset = makeDataset(Date.now());
   await post(dataset);
@@ -232,21 +206,12 @@ before(async () => {
     return list.items.length > 0;
   });
 
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run"],
-  });
+  browser = await launchBrowser(["--disable-quic"]);
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGINT");
-    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await up?.stop();
 });
 
 describe("dashboard", { timeout: 180_000 }, () => {
@@ -612,6 +577,6 @@ describe("dashboard", { timeout: 180_000 }, () => {
   });
 
   test("no console errors, page errors or failed requests", () => {
-    assert.deepEqual(problems, [], serverLog);
+    assert.deepEqual(problems, [], up.log());
   });
 });

@@ -7,21 +7,10 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort, waitFor } from "./helpers.mjs";
+import { launchBrowser, newDataDir, postEvents, startUp, waitFor } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
-const siteDir = path.join(root, "site/dist");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-let server;
-let serverLog = "";
+let up;
 let base;
 let dataDir;
 let browser;
@@ -54,39 +43,16 @@ function cascade(now) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-incidents-test-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
-  delete env.ANOMALOG_API_KEYS;
-  delete env.DISCORD_WEBHOOK_URL;
-  delete env.SLACK_WEBHOOK_URL;
-  delete env.ANOMALOG_WEBHOOK_URL;
-  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
-    cwd: dataDir,
-    env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  server.stderr.on("data", (d) => {
-    serverLog += d.toString();
-  });
-  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
-  const r = await fetch(`${base}/ingest`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(cascade(Date.now())),
-  });
-  assert.equal(r.status, 202, await r.text());
-  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
+  dataDir = newDataDir("incidents");
+  up = await startUp({ dataDir });
+  base = up.base;
+  await postEvents(base, cascade(Date.now()));
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGTERM");
-    await waitFor("the server to stop", async () => server.exitCode !== null || server.signalCode !== null, 10_000);
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await up?.stop();
 });
 
 test("the cascade is one incident, listed and shown with its root guess, timeline and anomalies", async () => {
@@ -98,7 +64,7 @@ test("the cascade is one incident, listed and shown with its root guess, timelin
     },
     40_000,
   ).catch((e) => {
-    throw new Error(`${e.message}\nserver log:\n${serverLog}`);
+    throw new Error(`${e.message}\nserver log:\n${up?.log()}`);
   });
   assert.deepEqual(incident.services, ["checkout", "payments"]);
   assert.equal(incident.root.service, "payments");

@@ -10,56 +10,32 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort, sleep, waitFor } from "./helpers.mjs";
+import { execFileSync } from "node:child_process";
+import { bin, launchBrowser, newDataDir, startUp, upEnv, waitFor } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const siteDir = path.join(root, "site/dist");
 
-let server;
+let up;
 let dataDir;
 let base;
 let browser;
 let readKey;
 let ingestKey;
 
-function env() {
-  const e = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
-  delete e.ANOMALOG_API_KEYS;
-  delete e.REDIS_URL;
-  delete e.MONGODB_URI;
-  delete e.DISCORD_WEBHOOK_URL;
-  return e;
-}
-
 function createKey(name, scope) {
   const out = execFileSync(bin, ["keys", "create", "--name", name, "--scope", scope, "--data-dir", dataDir], {
     cwd: dataDir,
-    env: env(),
+    env: upEnv(),
     stdio: ["ignore", "pipe", "ignore"],
   });
   return out.toString().trim();
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-keys-test-"));
+  dataDir = newDataDir("keys");
   readKey = createKey("dashboard", "read");
   ingestKey = createKey("shipper", "ingest");
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
-    cwd: dataDir,
-    env: env(),
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok);
+  up = await startUp({ dataDir });
+  base = up.base;
   const seed = await fetch(`${base}/ingest?service=keyed`, {
     method: "POST",
     headers: { "content-type": "text/plain", authorization: `Bearer ${ingestKey}` },
@@ -72,21 +48,12 @@ before(async () => {
     });
     return r.ok && (await r.json()).items.length === 1;
   });
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGINT");
-    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await up?.stop();
 });
 
 describe("the dashboard with API keys", { timeout: 120_000 }, () => {

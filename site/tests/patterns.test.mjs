@@ -9,18 +9,10 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort, sleep, waitFor } from "./helpers.mjs";
+import { launchBrowser, newDataDir, postEvents, root, startUp, waitFor } from "./helpers.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.ANOMALOG_BIN ?? path.join(root, "target/debug/anomalog");
-const siteDir = path.join(root, "site/dist");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const outDir = path.join(root, "site/test-output");
 
 // The templates the miner must find (every variable has a digit, so the
@@ -64,8 +56,7 @@ function makeDataset(now) {
   return events.sort((a, b) => a.ts.localeCompare(b.ts));
 }
 
-let server;
-let serverLog = "";
+let up;
 let base;
 let dataDir;
 let browser;
@@ -77,28 +68,11 @@ async function getJson(p) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "anomalog-patterns-test-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, ANOMALOG_DETECT_INTERVAL_SECS: "1", RUST_LOG: "warn" };
-  delete env.ANOMALOG_API_KEYS;
-  delete env.DISCORD_WEBHOOK_URL;
-  server = spawn(bin, ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir, "--site-dir", siteDir], {
-    cwd: dataDir,
-    env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  server.stderr.on("data", (d) => {
-    serverLog += d.toString();
-  });
-  await waitFor("the server to be healthy", async () => (await fetch(`${base}/api/health`)).ok, 15_000);
+  dataDir = newDataDir("patterns");
+  up = await startUp({ dataDir });
+  base = up.base;
   const events = makeDataset(Date.now());
-  const r = await fetch(`${base}/ingest`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  assert.equal(r.status, 202, await r.text());
+  await postEvents(base, events);
   await waitFor(
     "every posted line counted in a pattern",
     async () => {
@@ -107,21 +81,12 @@ before(async () => {
     },
     30_000,
   );
-  browser = await chromium.launch({
-    executablePath: browserPath,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGINT");
-    await Promise.race([new Promise((r) => server.once("exit", r)), sleep(10_000)]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await up?.stop();
 });
 
 /** A page with auto refresh off (so rows do not redraw under the test). */
@@ -223,7 +188,7 @@ describe("patterns pages", { timeout: 180_000 }, () => {
         (await getJson("/api/anomalies?service=checkout&kind=burst")).items.find((a) => a.explanation?.length > 0),
       30_000,
     ).catch((e) => {
-      throw new Error(`${e.message}\nserver log:\n${serverLog}`);
+      throw new Error(`${e.message}\nserver log:\n${up?.log()}`);
     });
     const top = burst.explanation[0];
     assert.equal(top.template, TIMEOUT, JSON.stringify(burst.explanation));
@@ -260,5 +225,5 @@ describe("patterns pages", { timeout: 180_000 }, () => {
 });
 
 process.on("exit", () => {
-  if (process.exitCode && serverLog) process.stderr.write(`server log:\n${serverLog}\n`);
+  if (process.exitCode && up) process.stderr.write(`server log:\n${up?.log()}\n`);
 });

@@ -25,12 +25,15 @@ use redis::{ErrorKind, RedisError, Value};
 use anomalog_core::LogEvent;
 
 use crate::ports::{Appended, ClaimLimit, EventQueue, QueueEntry};
+use crate::redis_keys::QueueKeys;
 use crate::{StoreError, redact};
 
-/// Field of a stream entry holding the JSON array of events (`APPEND_SCRIPT`
-/// writes it, next to `v`, the payload format version).
+/// Field of a stream entry holding the batch's events (`APPEND_SCRIPT`
+/// writes it, next to `v`, the payload format version: "2", the binary
+/// payload of `records::encode_batch`; entries of version "1", a JSON array,
+/// still read).
 const EVENTS_FIELD: &str = "events";
-const PAYLOAD_VERSION: &str = "1";
+const PAYLOAD_VERSION: &str = "2";
 
 /// Appends unless the stream already holds `ARGV[1]` entries; returns the new
 /// entry id, or the current length (an integer) when full. Atomic in Redis.
@@ -92,7 +95,7 @@ impl Default for RedisQueueConfig {
 pub struct RedisQueue {
     conn: ConnectionManager,
     config: RedisQueueConfig,
-    dead_letter: String,
+    keys: QueueKeys,
     append_script: redis::Script,
     append_idempotent_script: redis::Script,
 }
@@ -120,8 +123,9 @@ impl RedisQueue {
                     redact(&e.to_string(), url)
                 ))
             })?;
+        let keys = QueueKeys::new(&config.stream)?;
         let queue = RedisQueue {
-            dead_letter: format!("{}:dead", config.stream),
+            keys,
             conn,
             config,
             append_script: redis::Script::new(APPEND_SCRIPT),
@@ -134,7 +138,7 @@ impl RedisQueue {
 
     /// Key of the stream that keeps entries whose payload could not be decoded.
     pub fn dead_letter_stream(&self) -> &str {
-        &self.dead_letter
+        &self.keys.dead_letter
     }
 
     async fn create_group(&self) -> Result<(), StoreError> {
@@ -298,12 +302,12 @@ impl RedisQueue {
             for (id, payload, reason) in &dead {
                 tracing::error!(
                     entry = %id,
-                    dead_letter = %self.dead_letter,
+                    dead_letter = %self.keys.dead_letter,
                     reason = %reason,
                     "moving an undecodable queue entry to the dead-letter stream"
                 );
                 pipe.cmd("XADD")
-                    .arg(&self.dead_letter)
+                    .arg(&self.keys.dead_letter)
                     .arg("*")
                     .arg("entry")
                     .arg(id)
@@ -358,7 +362,7 @@ fn xreadgroup(config: &RedisQueueConfig, consumer: &str, max: usize, from: &str)
 #[async_trait]
 impl EventQueue for RedisQueue {
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = crate::records::encode_batch(events)?.into_bytes();
+        let payload = crate::records::encode_batch(events)?;
         let mut conn = self.conn.clone();
         let reply: Value = self
             .append_script
@@ -382,13 +386,13 @@ impl EventQueue for RedisQueue {
         retain: Duration,
         events: &[LogEvent],
     ) -> Result<Appended, StoreError> {
-        let payload = crate::records::encode_batch(events)?.into_bytes();
+        let payload = crate::records::encode_batch(events)?;
         let retain_ms = u64::try_from(retain.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut conn = self.conn.clone();
         let reply: Value = self
             .append_idempotent_script
             .key(&self.config.stream)
-            .key(format!("{}:idempotency:{key}", self.config.stream))
+            .key(self.keys.idempotency(key))
             .arg(self.config.max_len)
             .arg(PAYLOAD_VERSION)
             .arg(payload)

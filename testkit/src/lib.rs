@@ -13,6 +13,7 @@
 //! `MONGODB_URI`, when set, replaces the local SecantusDB for [`mongo_target`]
 //! (tests that need to stop the server always start their own).
 
+pub mod http;
 pub mod lambda;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -9,7 +9,8 @@
 //! `[Sun Dec 04 04:47:44 2005]`), numbers (pids, sequence numbers), `-` and `|`
 //! separators, a syslog `<PRI>`, the host and `program[pid]:` after a syslog
 //! timestamp, a time zone name after a time, node names followed by a level, a `|`-separated header
-//! (`ts|component|pid|message`), and a level (`INFO`, `[warn]`, `W` after a
+//! (`ts|component|pid|message`), a glog / klog header
+//! (`I1209 03:12:06.123456  1234 file.go:12]`), and a level (`INFO`, `[warn]`, `W` after a
 //! timestamp) with what follows it in Java, Android and Python layouts: a
 //! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name. It is a
 //! heuristic with no per-format settings and never returns an empty message
@@ -52,6 +53,32 @@ const MAX_BRACKET: usize = 200;
 /// Header words examined at most.
 const MAX_HEADER_WORDS: usize = 20;
 
+/// The message after a glog / klog header (Kubernetes, many Go and C++
+/// programs): `I1209 03:12:06.123456    1234 kubelet.go:123] message`, a
+/// level letter glued to `MMDD`, a time, a thread id, and `file:line]`.
+fn strip_glog_header(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    if b.len() < 6
+        || !matches!(b[0], b'I' | b'W' | b'E' | b'F' | b'D')
+        || !b[1..5].iter().all(u8::is_ascii_digit)
+        || b[5] != b' '
+    {
+        return None;
+    }
+    let (time, rest) = first_word(line[6..].trim_start());
+    if !time.contains(':') || !is_time_like(time) {
+        return None;
+    }
+    let (thread, rest) = first_word(rest.trim_start());
+    if thread.is_empty() || !thread.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (source, rest) = first_word(rest.trim_start());
+    let source = source.strip_suffix(']')?;
+    let (_file, number) = source.rsplit_once(':')?;
+    (!number.is_empty() && number.bytes().all(|c| c.is_ascii_digit())).then_some(rest)
+}
+
 /// The message part of a raw log line (see the module documentation).
 pub fn strip_header(line: &str) -> &str {
     let line = line.trim();
@@ -60,6 +87,9 @@ pub fn strip_header(line: &str) -> &str {
 }
 
 fn strip_fields(line: &str) -> &str {
+    if let Some(message) = strip_glog_header(line) {
+        return message;
+    }
     let mut rest = strip_pipe_header(line);
     let mut removed = 0usize;
     let mut month_seen = false;
@@ -346,6 +376,15 @@ mod tests {
                 "plain message without header",
             ),
             ("2026-05-06 12:00:00", "2026-05-06 12:00:00"),
+            (
+                "I1209 03:12:06.123456    1234 kubelet.go:2430] \"SyncLoop ADD\" source=\"api\"",
+                "\"SyncLoop ADD\" source=\"api\"",
+            ),
+            (
+                "E0101 00:00:01.5 7 server.cc:88] Check failed: ok",
+                "Check failed: ok",
+            ),
+            ("I1209 is not a glog header", "I1209 is not a glog header"),
         ];
         for (line, message) in cases {
             assert_eq!(strip_header(line), message, "{line}");

@@ -255,6 +255,18 @@ const MASKED: u8 = 1;
 const NAME: u8 = 2;
 /// A token is exactly `<*>`.
 const WILD: u8 = 4;
+/// A masked token is `key=<*>`: its key is constant, so it is told apart
+/// from a token with another key or from a plain word.
+const KEYED: u8 = 8;
+
+/// Whether two differing tokens (by their flags) may be values of one
+/// variable: one side holds a masked variable that is not a `key=` value, or
+/// both sides look like names.
+#[inline]
+fn variable_like(a: u8, b: u8) -> bool {
+    let open = |f: u8| f & MASKED != 0 && f & KEYED == 0;
+    open(a) || open(b) || a & b & NAME != 0
+}
 
 /// The keys of tokens (64-bit hashes: equal keys are taken as equal tokens).
 fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
@@ -269,7 +281,10 @@ fn token_flags(token: &str) -> u8 {
     if token == WILDCARD {
         MASKED | WILD
     } else if token.contains(WILDCARD) {
-        MASKED
+        match token.find("=<*>") {
+            Some(eq) if eq > 0 && !token[..eq].contains(WILDCARD) => MASKED | KEYED,
+            _ => MASKED,
+        }
     } else if looks_like_name(token) {
         NAME
     } else {
@@ -303,7 +318,7 @@ impl Head {
     fn may_take(&self, keys: &[u64], flags: &[u8]) -> bool {
         (0..keys.len().min(2)).all(|i| {
             let (a, b) = (self.flags[i], flags[i]);
-            a & WILD != 0 || self.keys[i] == keys[i] || (a | b) & MASKED != 0 || a & b & NAME != 0
+            a & WILD != 0 || self.keys[i] == keys[i] || variable_like(a, b)
         })
     }
 
@@ -804,8 +819,7 @@ fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
             continue;
         }
         let (a, b) = (p.flags[i], flags[i]);
-        let variable_like = (a | b) & MASKED != 0 || a & b & NAME != 0;
-        if !variable_like {
+        if !variable_like(a, b) {
             return None;
         }
         variable.push(i);
@@ -840,6 +854,18 @@ mod tests {
             m.template(a.id).as_deref(),
             Some("user <*> logged in from <*>")
         );
+    }
+
+    #[test]
+    fn key_value_tokens_differ_by_key() {
+        let mut m = miner();
+        let a = m.mine("3f2a9c81d0: client=web-1[10.0.0.1]");
+        let b = m.mine("77aa01c3e9: removed");
+        let c = m.mine("9be0c2d4f1: message-id=<1@x>");
+        assert_ne!(m.resolve(a.id), m.resolve(b.id));
+        assert_ne!(m.resolve(a.id), m.resolve(c.id));
+        let d = m.mine("0b1c2d3e4f: client=db-2[10.0.0.9]");
+        assert_eq!(m.resolve(d.id), m.resolve(a.id));
     }
 
     #[test]

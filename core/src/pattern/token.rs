@@ -28,6 +28,10 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
     out.clear();
     spans.clear();
     let mut words = WordIter { rest: message };
+    // The previous word was a byte of a hex dump (`00`, `e2`, or a letter
+    // pair after one): a run of two-digit hex words starting with a digit.
+    let mut after_byte = false;
+    let mut first = true;
     while let Some(word) = words.next() {
         let start = out.len();
         if !out.is_empty() {
@@ -35,7 +39,18 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
         }
         let token_start = out.len();
         let quote = word.as_bytes()[0];
-        if (quote == b'"' || quote == b'\'')
+        // A quoted string that opens the message is the message text
+        // (`"SyncLoop ADD" source="api"`), not a value: its words are
+        // masked one by one.
+        let opening = std::mem::replace(&mut first, false) && quote == b'"';
+        let byte = is_hex_byte(word);
+        let mut dump = byte && word.bytes().any(|c| c.is_ascii_digit());
+        if byte && after_byte {
+            // `ec` in `00 e2 ec 3c`: no digit, but a byte like its neighbours.
+            out.push_str(WILDCARD);
+            dump = true;
+        } else if !opening
+            && (quote == b'"' || quote == b'\'')
             && word.len() > 1
             && let Some(tail) = quote_end(&word[1..], quote)
         {
@@ -43,9 +58,9 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.push_str(WILDCARD);
             out.push_str(tail);
             spans.push((token_start as u32, out.len() as u32));
+            after_byte = false;
             continue;
-        }
-        if quote == b'"' || quote == b'\'' {
+        } else if !opening && (quote == b'"' || quote == b'\'') {
             // A quoted span over several words: find its end.
             let mut ahead = words.clone();
             let mut taken = 0;
@@ -70,10 +85,14 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
                 out.push_str(WILDCARD);
                 out.push_str(tail);
                 spans.push((token_start as u32, out.len() as u32));
+                after_byte = false;
                 continue;
             }
+            mask_word(word, out);
+        } else {
+            mask_word(word, out);
         }
-        mask_word(word, out);
+        after_byte = dump;
         let token = &out[token_start..];
         // Collapse runs of bare wildcards.
         if token == WILDCARD
@@ -91,11 +110,24 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
 /// (`bar",` -> `",`).
 fn quote_end(word: &str, quote: u8) -> Option<&str> {
     let trimmed = word.trim_end_matches(|c: char| c.is_ascii() && b",;:.)]}".contains(&(c as u8)));
-    if trimmed.as_bytes().last() == Some(&quote) {
+    // `\"` is an escaped quote inside the string, not its end.
+    if trimmed.as_bytes().last() == Some(&quote) && !escaped(trimmed) {
         Some(&word[trimmed.len() - 1..])
     } else {
         None
     }
+}
+
+/// Whether the quote ending `trimmed` is escaped (`\\"`).
+fn escaped(trimmed: &str) -> bool {
+    let b = trimmed.as_bytes();
+    b.len() >= 2 && b[b.len() - 2] == b'\\'
+}
+
+/// A word of exactly two hex digits (`00`, `e2`, `ff`): a byte of a dump.
+fn is_hex_byte(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() == 2 && b.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// Appends the masked form of one word.
@@ -148,6 +180,9 @@ fn mask_word(word: &str, out: &mut String) {
 pub(crate) fn is_variable(core: &str) -> bool {
     // One pass over the bytes: this runs on every word of every message.
     let b = core.as_bytes();
+    if is_upper_name_with_number(b) {
+        return false;
+    }
     let mut hex = true;
     let mut at = false;
     for (i, &c) in b.iter().enumerate() {
@@ -171,6 +206,14 @@ pub(crate) fn is_variable(core: &str) -> bool {
         ),
         _ => false,
     }
+}
+
+/// An upper-case name ending in a short number (`SOCKS5`, `MD5`, `SHA256`,
+/// `HTTP2`): a constant, not a numeric variable.
+fn is_upper_name_with_number(b: &[u8]) -> bool {
+    let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let digits = b.len() - letters;
+    letters >= 2 && (1..=3).contains(&digits) && b[letters..].iter().all(u8::is_ascii_digit)
 }
 
 /// Whether a token that is not masked still looks like a name rather than a
@@ -203,6 +246,7 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
     // camelCase, or an upper-case constant name (`RUNNING`, `CAP_CHANGED`).
     (core[1..].iter().any(u8::is_ascii_uppercase) && core.iter().any(u8::is_ascii_lowercase))
         || core.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
+        || is_upper_name_with_number(core)
 }
 
 /// Whitespace-separated words.
@@ -287,6 +331,31 @@ mod tests {
     }
 
     #[test]
+    fn a_quoted_message_keeps_its_words() {
+        assert_eq!(
+            mask(r#""SyncLoop ADD" source="api" pods=["a/b-1"]"#),
+            r#""SyncLoop ADD" source=<*>" pods=<*>"]"#
+        );
+        // Later quoted strings are values.
+        assert_eq!(mask(r#"said "SyncLoop ADD" ok"#), r#"said "<*>" ok"#);
+        // An escaped quote does not end a quoted string.
+        assert_eq!(
+            mask(r#"err "failed to \"Start\" for \"web\" now" ok"#),
+            r#"err "<*>" ok"#
+        );
+    }
+
+    #[test]
+    fn hex_byte_dumps_are_masked_whole() {
+        assert_eq!(
+            mask("CDB: Read (10) 00 e2 bb af 00 ok"),
+            "CDB: Read (<*>) <*> ok"
+        );
+        assert_eq!(mask("we be ad ok"), "we be ad ok");
+        assert_eq!(mask("port 80 is up"), "port <*> is up");
+    }
+
+    #[test]
     fn names_are_told_from_words() {
         assert!(looks_like_name("nginx.service"));
         assert!(looks_like_name("www-data"));
@@ -294,6 +363,10 @@ mod tests {
         assert!(!looks_like_name("opened"));
         assert!(!looks_like_name("Connection"));
         assert!(looks_like_name("READ"));
+        assert!(looks_like_name("SOCKS5"));
+        assert!(!is_variable("SHA256"));
+        assert!(is_variable("A1"));
+        assert!(is_variable("ID12345"));
         assert!(!looks_like_name("read"));
     }
 }

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
-use tower::ServiceExt;
 
 use anomalog_api::ApiState;
 use anomalog_core::Config;
-use anomalog_ingest::auth::{Authenticator, STORED_KEYS_TTL, key_digest};
-use anomalog_store::{ApiKeyRecord, KeyStore, Scope};
+use anomalog_ingest::auth::{Authenticator, STORED_KEYS_TTL, key_record};
+use anomalog_store::{KeyStore, Scope};
+use anomalog_testkit::http::call;
 use anomalog_testkit::{RedisServer, mongo_target};
 
 async fn status(app: &axum::Router, path: &str, key: Option<&str>) -> (StatusCode, String) {
@@ -23,25 +23,7 @@ async fn status(app: &axum::Router, path: &str, key: Option<&str>) -> (StatusCod
     if let Some(key) = key {
         request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn record(name: &str, key: &str, scopes: Vec<Scope>) -> ApiKeyRecord {
-    ApiKeyRecord {
-        name: name.into(),
-        digest: key_digest(key),
-        scopes,
-        created_at: Utc::now(),
-    }
+    call(app, request.body(Body::empty()).unwrap()).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -61,12 +43,22 @@ async fn lambda_reads_need_a_stored_key_with_the_read_scope() {
             .await
             .unwrap(),
     );
-    keys.create(&record("reader", "alg_reader", vec![Scope::Read]))
-        .await
-        .unwrap();
-    keys.create(&record("shipper", "alg_shipper", vec![Scope::Ingest]))
-        .await
-        .unwrap();
+    keys.create(&key_record(
+        "reader",
+        "alg_reader",
+        vec![Scope::Read],
+        Utc::now(),
+    ))
+    .await
+    .unwrap();
+    keys.create(&key_record(
+        "shipper",
+        "alg_shipper",
+        vec![Scope::Ingest],
+        Utc::now(),
+    ))
+    .await
+    .unwrap();
     let auth = Authenticator::from_keys(&config.ingest.api_keys).with_store(keys.clone());
     let app = anomalog_api::guarded_router(ApiState::new(stores), Arc::new(auth));
 

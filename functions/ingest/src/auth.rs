@@ -22,7 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use anomalog_store::{KeyStore, Scope};
+use anomalog_store::{ApiKeyRecord, KeyStore, Scope};
 
 use crate::IngestError;
 
@@ -39,6 +39,22 @@ pub fn key_digest(key: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The record stored for a new key: its name, digest and scopes (never the
+/// key itself).
+pub fn key_record(
+    name: &str,
+    key: &str,
+    scopes: Vec<Scope>,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> ApiKeyRecord {
+    ApiKeyRecord {
+        name: name.to_owned(),
+        digest: key_digest(key),
+        scopes,
+        created_at,
+    }
 }
 
 /// One known key: its digest and what it may do (`None`: everything).

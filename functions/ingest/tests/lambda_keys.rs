@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
-use tower::ServiceExt;
 
 use anomalog_core::Config;
 use anomalog_ingest::IngestState;
-use anomalog_ingest::auth::{STORED_KEYS_TTL, key_digest};
-use anomalog_store::{ApiKeyRecord, EventQueue, KeyStore, Scope};
+use anomalog_ingest::auth::{STORED_KEYS_TTL, key_record};
+use anomalog_store::{EventQueue, KeyStore, Scope};
+use anomalog_testkit::http::call;
 use anomalog_testkit::{RedisServer, mongo_target};
 
 async fn post(app: &axum::Router, key: Option<&str>) -> (StatusCode, String) {
@@ -24,25 +24,11 @@ async fn post(app: &axum::Router, key: Option<&str>) -> (StatusCode, String) {
     if let Some(key) = key {
         request = request.header(header::AUTHORIZATION, format!("bearer {key}"));
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from("ERROR payment failed\n")).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn record(name: &str, key: &str, scopes: Vec<Scope>) -> ApiKeyRecord {
-    ApiKeyRecord {
-        name: name.into(),
-        digest: key_digest(key),
-        scopes,
-        created_at: Utc::now(),
-    }
+    call(
+        app,
+        request.body(Body::from("ERROR payment failed\n")).unwrap(),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,12 +48,22 @@ async fn lambda_writes_need_a_stored_key_with_the_ingest_scope() {
             .await
             .unwrap(),
     );
-    keys.create(&record("shipper", "alg_shipper", vec![Scope::Ingest]))
-        .await
-        .unwrap();
-    keys.create(&record("reader", "alg_reader", vec![Scope::Read]))
-        .await
-        .unwrap();
+    keys.create(&key_record(
+        "shipper",
+        "alg_shipper",
+        vec![Scope::Ingest],
+        Utc::now(),
+    ))
+    .await
+    .unwrap();
+    keys.create(&key_record(
+        "reader",
+        "alg_reader",
+        vec![Scope::Read],
+        Utc::now(),
+    ))
+    .await
+    .unwrap();
     let state = IngestState::new(queue.clone(), config.ingest.clone()).with_key_store(keys.clone());
     let app = anomalog_ingest::router(state);
 

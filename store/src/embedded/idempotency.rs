@@ -1,5 +1,5 @@
 //! Idempotent appends of the embedded queue: the key and the queue entry are
-//! written in one SQLite transaction, so a crash keeps both or neither.
+//! written in one SQLite transaction (both in the queue's database), so a crash keeps both or neither.
 
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
@@ -35,7 +35,7 @@ impl EmbeddedStore {
         let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
         let retain_ms = i64::try_from(retain.as_millis()).unwrap_or(i64::MAX);
         let key = key.to_owned();
-        self.write(move |conn| {
+        self.queue_write(move |conn| {
             let now = millis(Utc::now());
             let tx = conn.transaction()?;
             tx.execute(

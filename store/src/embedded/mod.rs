@@ -1,8 +1,10 @@
-//! The embedded adapter: every port on one SQLite file, for local use.
+//! The embedded adapter: every port on SQLite, for local use: the queue in a
+//! database file of its own ([`queue`]), everything else in another.
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so a committed append
 //! survives a crash of the process or the machine. Blocking SQLite calls run on
-//! tokio's blocking pool; a writer connection, a pool of read connections
+//! tokio's blocking pool; a writer connection per file (so an ingest append
+//! never waits for a persist to commit), a pool of read connections
 //! ([`pool`]) and one for the queue status health reads let reads
 //! proceed while a write commits.
 
@@ -17,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
-use anomalog_core::{Anomaly, Level, LogEvent, StoredLog};
+use anomalog_core::{Anomaly, Level, StoredLog};
 
 mod detector_states;
 mod idempotency;
@@ -25,11 +27,12 @@ mod incidents;
 pub mod keys;
 mod logs;
 mod pool;
+mod queue;
 
 use crate::StoreError;
 use crate::ports::{
-    AnomalyQuery, AnomalyStore, Appended, ClaimLimit, Delivery, DeliveryStore, EventQueue, LogPage,
-    LogQuery, LogStore, PersistReport, QueueEntry, RollupStore, ServiceSummary,
+    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, LogPage, LogQuery, LogStore,
+    PersistReport, RollupStore, ServiceSummary,
 };
 
 /// File name of the database inside the data directory.
@@ -40,13 +43,6 @@ pub const DB_FILE: &str = "anomalog.db";
 pub const DEFAULT_RECLAIM_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS queue (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    payload TEXT NOT NULL,
-    enqueued_at INTEGER NOT NULL,
-    claimed_by TEXT,
-    claimed_at INTEGER
-);
 CREATE TABLE IF NOT EXISTS rollups (
     service TEXT NOT NULL,
     bucket INTEGER NOT NULL,
@@ -65,12 +61,8 @@ CREATE TABLE IF NOT EXISTS anomalies (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS anomalies_window ON anomalies (window_start);
-CREATE TABLE IF NOT EXISTS notified (
-    anomaly_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    status TEXT NOT NULL,
-    PRIMARY KEY (anomaly_id, channel)
-) WITHOUT ROWID;
+-- Per-anomaly delivery bookkeeping of versions that alerted per anomaly.
+DROP TABLE IF EXISTS notified;
 CREATE TABLE IF NOT EXISTS deliveries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     anomaly_id TEXT NOT NULL,
@@ -85,6 +77,9 @@ pub struct EmbeddedStore {
     writer: Arc<Mutex<Connection>>,
     /// Reads of logs, rollups, anomalies ([`pool::READERS`] at once).
     readers: Arc<pool::ReaderPool>,
+    /// The queue's own database ([`queue::QUEUE_FILE`]): ingest appends
+    /// take this writer, never the one persist holds.
+    queue: Arc<Mutex<Connection>>,
     /// The queue status health reports: its own connection, so no long
     /// read ever delays a health check.
     status: Arc<Mutex<Connection>>,
@@ -114,21 +109,18 @@ impl EmbeddedStore {
         let path = dir.join(DB_FILE);
         let mut writer = open_connection(&path)?;
         writer.execute_batch(SCHEMA)?;
-        writer.execute_batch(idempotency::SCHEMA)?;
+        let queue = queue::open(dir, &writer)?;
         patterns::migrate(&writer)?;
         logs::migrate(&mut writer)?;
         writer.execute_batch(incidents::SCHEMA)?;
         writer.execute_batch(detector_states::SCHEMA)?;
-        writer.execute(
-            "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
-            [],
-        )?;
         let readers = pool::ReaderPool::open(&path, pool::READERS)?;
-        let status = open_connection(&path)?;
+        let status = open_connection(&dir.join(queue::QUEUE_FILE))?;
         Ok(EmbeddedStore {
             path,
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(readers),
+            queue: Arc::new(Mutex::new(queue)),
             status: Arc::new(Mutex::new(status)),
             max_queue_entries,
             reclaim_after_ms: i64::try_from(DEFAULT_RECLAIM_AFTER.as_millis()).unwrap_or(i64::MAX),
@@ -153,6 +145,15 @@ impl EmbeddedStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         run_blocking(self.writer.clone(), f).await
+    }
+
+    /// Runs `f` on the queue's writer.
+    async fn queue_write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        run_blocking(self.queue.clone(), f).await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -203,175 +204,89 @@ fn level_from(rank: i64) -> Result<Level, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("unknown level rank {rank}")))
 }
 
-#[async_trait]
-impl EventQueue for EmbeddedStore {
-    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = crate::records::encode_batch(events)?;
-        let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
-        self.write(move |conn| {
-            let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            if waiting >= max {
-                tracing::warn!(waiting, max, "queue full; refusing new batches");
-                return Err(StoreError::Unavailable(format!(
-                    "queue full: {waiting} batches wait for detection (limit {max})"
-                )));
+/// What a persist adds to the rollups and the pattern rollups.
+struct Counts {
+    rollups: BTreeMap<(String, i64, i64), i64>,
+    patterns: patterns::PatternDeltas,
+}
+
+impl Counts {
+    fn of<'a>(logs: impl Iterator<Item = &'a StoredLog>) -> Counts {
+        let mut rollups: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
+        let mut patterns = patterns::PatternDeltas::new();
+        for log in logs {
+            let level = i64::from(log.event.level.rank());
+            let service = &log.event.service;
+            if let Some(pattern) = &log.pattern {
+                let minute =
+                    bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp();
+                *patterns
+                    .entry((service.clone(), pattern.clone(), minute, level))
+                    .or_default() += 1;
             }
-            conn.execute(
-                "INSERT INTO queue (payload, enqueued_at) VALUES (?1, ?2)",
-                params![payload, millis(Utc::now())],
-            )?;
-            Ok(format!("{:012}", conn.last_insert_rowid()))
-        })
-        .await
+            let bucket = bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp();
+            *rollups.entry((service.clone(), bucket, level)).or_default() += 1;
+        }
+        Counts { rollups, patterns }
     }
 
-    async fn append_idempotent(
-        &self,
-        key: &str,
-        retain: std::time::Duration,
-        events: &[LogEvent],
-    ) -> Result<Appended, StoreError> {
-        self.append_with_key(key, retain, events).await
-    }
-
-    async fn claim_within(
-        &self,
-        consumer: &str,
-        limit: ClaimLimit,
-    ) -> Result<Vec<QueueEntry>, StoreError> {
-        let consumer = consumer.to_owned();
-        let max = i64::try_from(limit.entries).unwrap_or(i64::MAX);
-        let reclaim_after_ms = self.reclaim_after_ms;
-        self.write(move |conn| {
-            let now = millis(Utc::now());
-            let tx = conn.transaction()?;
-            let rows: Vec<(i64, String)> = {
-                let mut stmt = tx.prepare(
-                    "SELECT seq, payload FROM queue
-                     WHERE claimed_at IS NULL OR claimed_at < ?1 OR claimed_by = ?2
-                     ORDER BY (claimed_at IS NULL), seq LIMIT ?3",
-                )?;
-                // Rows are read one at a time: those past the byte budget are
-                // never loaded, nor claimed.
-                let mut found = stmt.query(params![now - reclaim_after_ms, consumer, max])?;
-                let mut rows = Vec::new();
-                let mut used = 0usize;
-                while let Some(row) = found.next()? {
-                    let payload: String = row.get(1)?;
-                    if !limit.fits(rows.len(), used, payload.len()) {
-                        break;
-                    }
-                    used = used.saturating_add(payload.len());
-                    rows.push((row.get(0)?, payload));
-                }
-                rows
-            };
-            {
-                let mut stmt =
-                    tx.prepare("UPDATE queue SET claimed_by = ?1, claimed_at = ?2 WHERE seq = ?3")?;
-                for (seq, _) in &rows {
-                    stmt.execute(params![consumer, now, seq])?;
-                }
-            }
-            tx.commit()?;
-            rows.into_iter()
-                .map(|(seq, payload)| {
-                    let events = crate::records::decode_batch(payload.as_bytes())
-                        .map_err(|e| StoreError::Corrupt(format!("queue entry {seq}: {e}")))?;
-                    Ok(QueueEntry {
-                        id: format!("{seq:012}"),
-                        events,
-                    })
-                })
-                .collect()
-        })
-        .await
-    }
-
-    async fn ack(&self, ids: &[String]) -> Result<(), StoreError> {
-        let seqs: Vec<i64> = ids
-            .iter()
-            .map(|id| {
-                id.parse::<i64>()
-                    .map_err(|_| StoreError::Invalid(format!("not a queue entry id: {id}")))
-            })
-            .collect::<Result<_, _>>()?;
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            {
-                let mut stmt = tx.prepare("DELETE FROM queue WHERE seq = ?1")?;
-                for seq in &seqs {
-                    stmt.execute(params![seq])?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn backlog(&self) -> Result<u64, StoreError> {
-        run_blocking(self.status.clone(), |conn| {
-            let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
-    }
-
-    async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        run_blocking(self.status.clone(), |conn| {
-            let oldest: Option<i64> =
-                conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
-            Ok(oldest.and_then(DateTime::from_timestamp_millis))
-        })
-        .await
+    fn add(self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO rollups (service, bucket, level, count) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (service, bucket, level) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((service, bucket, level), n) in self.rollups {
+            upsert.execute(params![service, bucket, level, n])?;
+        }
+        patterns::add_rollups(tx, self.patterns)
     }
 }
 
 #[async_trait]
 impl LogStore for EmbeddedStore {
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
+        // The fast path, taken when every log is new (as it nearly always
+        // is): blocks are compressed and counts summed before the writer is
+        // taken, and the writer's closure gets ids and times, not a copy of
+        // the logs.
+        let prepared = logs::prepare(logs)?;
+        let counts = Counts::of(logs.iter());
+        let ids: Vec<(String, i64)> = logs
+            .iter()
+            .map(|log| (log.id.clone(), log.event.ts.timestamp_millis()))
+            .collect();
+        let written = self
+            .write(move |conn| {
+                let tx = conn.transaction()?;
+                let fresh =
+                    logs::ids::fresh_indexes(&tx, ids.iter().map(|(id, ts)| (id.as_str(), *ts)))?;
+                if fresh.len() < ids.len() {
+                    // Dropping `tx` rolls back the ids just recorded.
+                    return Ok(None);
+                }
+                logs::write(&tx, prepared)?;
+                counts.add(&tx)?;
+                tx.commit()?;
+                Ok(Some(ids.len() as u64))
+            })
+            .await?;
+        if let Some(inserted) = written {
+            return Ok(PersistReport {
+                inserted,
+                duplicates: 0,
+            });
+        }
+        // Some were stored before (a batch delivered again): keep the new.
         let logs = logs.to_vec();
-        // Blocks are compressed before the writer is taken (ingest appends
-        // wait on it), assuming every log is new, as it nearly always is.
-        let prepared = logs::prepare(&logs)?;
         self.write(move |conn| {
             let tx = conn.transaction()?;
-            let fresh = logs::keep_new(&tx, &logs)?;
+            let fresh = logs::ids::keep_new(&tx, &logs)?;
             let report = PersistReport {
                 inserted: fresh.len() as u64,
                 duplicates: (logs.len() - fresh.len()) as u64,
             };
-            let mut deltas: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
-            let mut pattern_deltas = patterns::PatternDeltas::new();
-            for log in &fresh {
-                let level = i64::from(log.event.level.rank());
-                let service = &log.event.service;
-                if let Some(pattern) = &log.pattern {
-                    let minute =
-                        bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp();
-                    *pattern_deltas
-                        .entry((service.clone(), pattern.clone(), minute, level))
-                        .or_default() += 1;
-                }
-                let bucket = bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp();
-                *deltas.entry((service.clone(), bucket, level)).or_default() += 1;
-            }
-            if fresh.len() == logs.len() {
-                logs::write(&tx, prepared)?;
-            } else {
-                logs::insert(&tx, &fresh)?;
-            }
-            {
-                let mut upsert = tx.prepare_cached(
-                    "INSERT INTO rollups (service, bucket, level, count) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (service, bucket, level) DO UPDATE SET count = count + excluded.count",
-                )?;
-                for ((service, bucket, level), n) in deltas {
-                    upsert.execute(params![service, bucket, level, n])?;
-                }
-                patterns::add_rollups(&tx, pattern_deltas)?;
-            }
+            logs::insert(&tx, &fresh)?;
+            Counts::of(fresh.iter().copied()).add(&tx)?;
             tx.commit()?;
             Ok(report)
         })
@@ -538,30 +453,6 @@ impl AnomalyStore for EmbeddedStore {
 
 #[async_trait]
 impl DeliveryStore for EmbeddedStore {
-    async fn pending(
-        &self,
-        channel: &str,
-        since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Anomaly>, StoreError> {
-        let channel = channel.to_owned();
-        self.read(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT a.doc FROM anomalies a
-                 LEFT JOIN notified n ON n.anomaly_id = a.id AND n.channel = ?1
-                 WHERE (n.status IS NULL OR n.status <> a.status) AND a.window_end >= ?2
-                 ORDER BY a.window_start, a.id LIMIT ?3",
-            )?;
-            let rows = stmt.query(params![
-                channel,
-                millis(since),
-                i64::try_from(limit.max(1)).unwrap_or(i64::MAX),
-            ])?;
-            docs(rows, crate::records::decode_anomaly)
-        })
-        .await
-    }
-
     async fn record(&self, delivery: &Delivery) -> Result<(), StoreError> {
         let delivery = delivery.clone();
         self.write(move |conn| {
@@ -573,17 +464,6 @@ impl DeliveryStore for EmbeddedStore {
                     crate::records::encode_delivery(&delivery)?
                 ],
             )?;
-            if delivery.ok {
-                tx.execute(
-                    "INSERT INTO notified (anomaly_id, channel, status) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (anomaly_id, channel) DO UPDATE SET status = excluded.status",
-                    params![
-                        delivery.anomaly_id,
-                        delivery.channel,
-                        delivery.status.as_str()
-                    ],
-                )?;
-            }
             tx.commit()?;
             Ok(())
         })

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::json;
 
-use anomalog_store::{ApiKeyRecord, KeyStore, MongoConfig, MongoStore, Scope};
+use anomalog_store::{KeyStore, MongoConfig, MongoStore, Scope};
 use anomalog_testkit::lambda::{
     LambdaProcess, LambdaRuntimeApi, backend_env, function_url_event, http_response,
 };
@@ -33,12 +33,12 @@ async fn function_url_reads_need_a_stored_read_key() {
     .await
     .unwrap();
     store
-        .create(&ApiKeyRecord {
-            name: "reader".into(),
-            digest: anomalog_ingest::auth::key_digest(READER),
-            scopes: vec![Scope::Read],
-            created_at: Utc::now(),
-        })
+        .create(&anomalog_ingest::auth::key_record(
+            "reader",
+            READER,
+            vec![Scope::Read],
+            Utc::now(),
+        ))
         .await
         .unwrap();
 

@@ -202,7 +202,16 @@ impl Columns {
     }
 
     pub fn decode(data: &[u8]) -> Result<Columns, StoreError> {
-        let raw = zstd::bulk::decompress(data, MAX_DECODED)
+        // The frame says its size (`encode` writes it): allocate that, not
+        // the bound; a buffer of the bound per decoded block held hundreds of
+        // MiB under load (heaptrack).
+        let size = zstd::zstd_safe::get_frame_content_size(data)
+            .ok()
+            .flatten()
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n <= MAX_DECODED)
+            .ok_or_else(|| StoreError::Corrupt("log block: no valid content size".into()))?;
+        let raw = zstd::bulk::decompress(data, size)
             .map_err(|e| StoreError::Corrupt(format!("log block: {e}")))?;
         let columns: Columns = postcard::from_bytes(&raw)
             .map_err(|e| StoreError::Corrupt(format!("log block: {e}")))?;

@@ -49,15 +49,28 @@ struct Entry {
 
 /// Keeps the logs of `logs` whose ids are not stored yet (nor earlier in
 /// `logs`), and records them as stored, inside `tx`.
-pub(super) fn keep_new<'a>(
+pub(in crate::embedded) fn keep_new<'a>(
     tx: &Transaction<'_>,
     logs: &'a [StoredLog],
 ) -> Result<Vec<&'a StoredLog>, StoreError> {
+    let fresh = fresh_indexes(
+        tx,
+        logs.iter()
+            .map(|log| (log.id.as_str(), log.event.ts.timestamp_millis())),
+    )?;
+    Ok(fresh.into_iter().map(|i| &logs[i]).collect())
+}
+
+/// [`keep_new`] over (id, time in ms) pairs: the indexes of the new ones.
+pub(in crate::embedded) fn fresh_indexes<'a>(
+    tx: &Transaction<'_>,
+    logs: impl IntoIterator<Item = (&'a str, i64)>,
+) -> Result<Vec<usize>, StoreError> {
     let mut entries: HashMap<String, Entry> = HashMap::new();
     let mut select = tx.prepare_cached("SELECT ts_max, bits FROM log_ids WHERE entry = ?1")?;
-    let mut fresh = Vec::with_capacity(logs.len());
-    for log in logs {
-        let (key, index) = split(&log.id);
+    let mut fresh = Vec::new();
+    for (n, (id, ts_ms)) in logs.into_iter().enumerate() {
+        let (key, index) = split(id);
         let entry = match entries.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -80,9 +93,9 @@ pub(super) fn keep_new<'a>(
             entry.bits.resize(byte + 1, 0);
         }
         entry.bits[byte] |= bit;
-        entry.ts_max = entry.ts_max.max(log.event.ts.timestamp_millis());
+        entry.ts_max = entry.ts_max.max(ts_ms);
         entry.changed = true;
-        fresh.push(log);
+        fresh.push(n);
     }
     let mut upsert = tx.prepare_cached(
         "INSERT INTO log_ids (entry, ts_max, bits) VALUES (?1, ?2, ?3)

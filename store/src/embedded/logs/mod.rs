@@ -15,7 +15,7 @@
 //! as no unread block can hold a log newer than the page it has.
 
 mod block;
-mod ids;
+pub(super) mod ids;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -133,15 +133,6 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         "moved the logs of an earlier version into blocks"
     );
     Ok(())
-}
-
-/// Keeps the logs of `logs` not stored yet and records them as stored;
-/// the caller writes them with [`insert`] in the same transaction.
-pub(super) fn keep_new<'a>(
-    tx: &Transaction<'_>,
-    logs: &'a [StoredLog],
-) -> Result<Vec<&'a StoredLog>, StoreError> {
-    ids::keep_new(tx, logs)
 }
 
 /// The blocks of a set of logs, encoded and compressed (which can happen
@@ -357,24 +348,39 @@ fn levels_from(min: Level) -> i64 {
 
 /// Logs matching `query`, newest first.
 pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, StoreError> {
-    let mut sql = String::from("SELECT ts_max, id, data FROM log_blocks WHERE 1=1");
+    let needle = query.text.as_ref().map(|t| t.to_ascii_lowercase());
+    let needle_keys = needle
+        .as_deref()
+        .map(block::needle_trigrams)
+        .unwrap_or_default();
+    // The scan reads what decides whether a block is read (its filter only
+    // when there is a needle), never the block itself: SQLite reads every
+    // selected column of each row it steps over.
+    let mut sql = if needle_keys.is_empty() {
+        String::from("SELECT b.ts_max, b.id, NULL FROM log_blocks AS b WHERE 1=1")
+    } else {
+        String::from(
+            "SELECT b.ts_max, b.id, f.filter FROM log_blocks AS b
+             LEFT JOIN log_block_filters AS f ON f.block = b.id WHERE 1=1",
+        )
+    };
     let mut args: Vec<Value> = Vec::new();
     if let Some(service) = &query.service {
-        sql.push_str(" AND service = ?");
+        sql.push_str(" AND b.service = ?");
         args.push(Value::Text(service.clone()));
     }
     if let Some(level) = query.min_level {
-        sql.push_str(" AND (levels & ?) != 0");
+        sql.push_str(" AND (b.levels & ?) != 0");
         args.push(Value::Integer(levels_from(level)));
     }
     let from = query.from.map(|t| t.timestamp_millis());
     let to = query.to.map(|t| t.timestamp_millis());
     if let Some(from) = from {
-        sql.push_str(" AND ts_max >= ?");
+        sql.push_str(" AND b.ts_max >= ?");
         args.push(Value::Integer(from));
     }
     if let Some(to) = to {
-        sql.push_str(" AND ts_min < ?");
+        sql.push_str(" AND b.ts_min < ?");
         args.push(Value::Integer(to));
     }
     let cursor = query
@@ -382,31 +388,28 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
         .as_ref()
         .map(|c| (c.ts.timestamp_millis(), c.id.as_str()));
     if let Some((ts, _)) = cursor {
-        sql.push_str(" AND ts_min <= ?");
+        sql.push_str(" AND b.ts_min <= ?");
         args.push(Value::Integer(ts));
     }
     if !query.patterns.is_empty() {
-        sql.push_str(" AND id IN (SELECT block FROM log_block_patterns WHERE pattern IN (");
+        sql.push_str(" AND b.id IN (SELECT block FROM log_block_patterns WHERE pattern IN (");
         sql.push_str(&vec!["?"; query.patterns.len()].join(", "));
         sql.push_str("))");
         args.extend(query.patterns.iter().cloned().map(Value::Text));
     }
-    sql.push_str(" ORDER BY ts_max DESC");
+    sql.push_str(" ORDER BY b.ts_max DESC");
 
     let min_rank = query.min_level.map(Level::rank);
-    let needle = query.text.as_ref().map(|t| t.to_ascii_lowercase());
-    let needle_keys = needle
-        .as_deref()
-        .map(block::needle_trigrams)
-        .unwrap_or_default();
-    let mut filter_of =
-        conn.prepare_cached("SELECT filter FROM log_block_filters WHERE block = ?1")?;
+    let mut data_of = conn.prepare_cached("SELECT data FROM log_blocks WHERE id = ?1")?;
     let patterns: BTreeSet<&str> = query.patterns.iter().map(String::as_str).collect();
     let want = query.limit.max(1) + 1;
-    // The newest matches so far (newest first after each `trim`), and the
-    // `want`-th newest of them once there are that many: nothing older can
-    // make the page.
-    let mut page: Vec<(i64, StoredLog)> = Vec::new();
+    // Every block read that still holds a row of the page, and the page's
+    // rows as (block slot, row index), newest first after each `trim`; a row
+    // is decoded only once it is known to be on the page. `floor` is the
+    // `want`-th newest row once there are that many: nothing older can make
+    // the page.
+    let mut blocks: Vec<Option<Columns>> = Vec::new();
+    let mut page: Vec<(usize, usize)> = Vec::new();
     let mut floor: Option<(i64, String)> = None;
 
     let mut stmt = conn.prepare(&sql)?;
@@ -416,32 +419,36 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
         if floor.as_ref().is_some_and(|(fts, _)| ts_max < *fts) {
             break;
         }
-        if !needle_keys.is_empty() {
-            let id: i64 = row.get(1)?;
-            let mut filters = filter_of.query(params![id])?;
-            if let Some(filter) = filters.next()?
-                && !block::may_contain(
-                    filter
-                        .get_ref(0)?
-                        .as_blob()
-                        .map_err(rusqlite::Error::from)?,
-                    &needle_keys,
-                )?
-            {
-                continue;
-            }
+        if !needle_keys.is_empty()
+            && let Some(filter) = row
+                .get_ref(2)?
+                .as_blob_or_null()
+                .map_err(rusqlite::Error::from)?
+            && !block::may_contain(filter, &needle_keys)?
+        {
+            continue;
         }
-        let columns = Columns::decode(row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?)?;
-        for i in 0..columns.len() {
+        let id: i64 = row.get(1)?;
+        let columns = data_of.query_row(params![id], |data| {
+            Ok(Columns::decode(data.get_ref(0)?.as_blob()?))
+        })??;
+        let slot = blocks.len();
+        let mut taken = 0;
+        // A block's rows are in (ts, id) order: read them newest first and
+        // stop at the first one that cannot make the page.
+        for i in (0..columns.len()).rev() {
             let ts = columns.ts[i];
             let id = columns.ids[i].as_str();
+            if from.is_some_and(|from| ts < from)
+                || floor
+                    .as_ref()
+                    .is_some_and(|(fts, fid)| (ts, id) <= (*fts, fid.as_str()))
+            {
+                break;
+            }
             let keep = min_rank.is_none_or(|min| columns.levels[i] >= min)
-                && from.is_none_or(|from| ts >= from)
                 && to.is_none_or(|to| ts < to)
                 && cursor.is_none_or(|(cts, cid)| ts < cts || (ts == cts && id < cid))
-                && floor
-                    .as_ref()
-                    .is_none_or(|(fts, fid)| (ts, id) > (*fts, fid.as_str()))
                 && (patterns.is_empty()
                     || columns.patterns[i]
                         .as_deref()
@@ -449,40 +456,67 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
                 && needle
                     .as_deref()
                     .is_none_or(|n| columns.messages[i].to_ascii_lowercase().contains(n));
-            if !keep {
-                continue;
-            }
-            page.push((ts, columns.log(i)?));
-            if page.len() >= 2 * want {
-                floor = trim(&mut page, want);
+            if keep {
+                page.push((slot, i));
+                taken += 1;
+                if taken == want {
+                    break;
+                }
             }
         }
-        floor = trim(&mut page, want);
+        blocks.push(Some(columns));
+        if taken > 0 {
+            floor = trim(&mut page, &mut blocks, want);
+        } else {
+            blocks[slot] = None;
+        }
     }
     let limit = want - 1;
-    let next_cursor = if page.len() > limit {
-        page.truncate(limit);
-        page.last().map(|(ts, log)| LogCursor {
-            ts: chrono::DateTime::from_timestamp_millis(*ts).unwrap_or(log.event.ts),
-            id: log.id.clone(),
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let mut items = Vec::with_capacity(page.len());
+    for (slot, i) in page {
+        if let Some(columns) = &blocks[slot] {
+            items.push(columns.log(i)?);
+        }
+    }
+    let next_cursor = more
+        .then(|| {
+            items.last().map(|log| LogCursor {
+                ts: log.event.ts,
+                id: log.id.clone(),
+            })
         })
-    } else {
-        None
-    };
-    Ok(LogPage {
-        items: page.into_iter().map(|(_, log)| log).collect(),
-        next_cursor,
-    })
+        .flatten();
+    Ok(LogPage { items, next_cursor })
 }
 
-/// Sorts `page` newest first (by time, then id) and keeps the first `want`;
-/// returns the last kept once there are `want`.
-fn trim(page: &mut Vec<(i64, StoredLog)>, want: usize) -> Option<(i64, String)> {
-    page.sort_by(|(t1, l1), (t2, l2)| (t2, &l2.id).cmp(&(t1, &l1.id)));
+/// Sorts `page` newest first (by time, then id), keeps the first `want` and
+/// drops the blocks none of them is in; returns the last kept once there are
+/// `want`.
+fn trim(
+    page: &mut Vec<(usize, usize)>,
+    blocks: &mut [Option<Columns>],
+    want: usize,
+) -> Option<(i64, String)> {
+    let key =
+        |&(slot, i): &(usize, usize)| blocks[slot].as_ref().map(|c| (c.ts[i], c.ids[i].as_str()));
+    page.sort_by(|a, b| key(b).cmp(&key(a)));
     page.truncate(want);
-    (page.len() == want)
-        .then(|| page.last().map(|(ts, log)| (*ts, log.id.clone())))
-        .flatten()
+    let floor = (page.len() == want)
+        .then(|| {
+            page.last()
+                .and_then(key)
+                .map(|(ts, id)| (ts, id.to_owned()))
+        })
+        .flatten();
+    let kept: BTreeSet<usize> = page.iter().map(|&(slot, _)| slot).collect();
+    for (slot, block) in blocks.iter_mut().enumerate() {
+        if !kept.contains(&slot) {
+            *block = None;
+        }
+    }
+    floor
 }
 
 /// Deletes the logs older than `cutoff_ms`; returns how many.

@@ -29,7 +29,7 @@ fn log(entry: &str, i: usize, ms: i64, service: &str, level: Level) -> StoredLog
 
 fn persist(conn: &mut Connection, logs: &[StoredLog]) -> usize {
     let tx = conn.transaction().unwrap();
-    let fresh = keep_new(&tx, logs).unwrap();
+    let fresh = ids::keep_new(&tx, logs).unwrap();
     let n = fresh.len();
     insert(&tx, &fresh).unwrap();
     tx.commit().unwrap();

@@ -1,0 +1,384 @@
+//! The embedded queue: ingest's batches wait here for detect, in a SQLite
+//! database of their own ([`QUEUE_FILE`]) with its own writer, so an append
+//! commits while a persist holds the main database's writer. Idempotency
+//! keys live in the same file, written in the append's transaction.
+//!
+//! Persist stays idempotent across the two files: a batch is acknowledged
+//! (deleted here) only after its logs are committed in the main database,
+//! and a batch claimed again after a crash in between is stored once (the
+//! main database knows which ids of each entry it holds).
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use anomalog_core::LogEvent;
+
+use super::{EmbeddedStore, millis, open_connection, run_blocking};
+use crate::StoreError;
+use crate::ports::{Appended, ClaimLimit, EventQueue, QueueEntry};
+
+/// File name of the queue's database inside the data directory.
+pub const QUEUE_FILE: &str = "queue.db";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    payload BLOB NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    claimed_by TEXT,
+    claimed_at INTEGER
+);
+";
+
+/// Queue entries moved per transaction from an earlier version's main
+/// database.
+const MOVE_ROWS: i64 = 1_000;
+
+/// Opens (creating if needed) the queue's database in `dir`, moves the
+/// queue and idempotency keys an earlier version kept in the main database
+/// (`main`) into it, and releases every claim (one process owns an embedded
+/// store, so a claim left over is from a crash).
+pub(super) fn open(dir: &Path, main: &Connection) -> Result<Connection, StoreError> {
+    let path = dir.join(QUEUE_FILE);
+    let mut conn = open_connection(&path)?;
+    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(super::idempotency::SCHEMA)?;
+    move_from_main(&mut conn, main)?;
+    conn.execute(
+        "UPDATE queue SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by IS NOT NULL",
+        [],
+    )?;
+    Ok(conn)
+}
+
+fn has_table(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
+        .exists(params![name])?)
+}
+
+/// Moves an earlier version's `queue` and `idempotency_keys` tables out of
+/// the main database. Entries keep their sequence numbers (their ids) and
+/// are inserted before they are deleted there, each step idempotent, so a
+/// crash halfway loses and doubles nothing.
+fn move_from_main(queue: &mut Connection, main: &Connection) -> Result<(), StoreError> {
+    if has_table(main, "idempotency_keys")? {
+        let keys: Vec<(String, String, i64)> = {
+            let mut stmt = main.prepare("SELECT key, entry, expires_at FROM idempotency_keys")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let tx = queue.transaction()?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO idempotency_keys (key, entry, expires_at) VALUES (?1, ?2, ?3)",
+            )?;
+            for (key, entry, expires_at) in &keys {
+                insert.execute(params![key, entry, expires_at])?;
+            }
+        }
+        tx.commit()?;
+        main.execute_batch("DROP TABLE idempotency_keys")?;
+    }
+    if !has_table(main, "queue")? {
+        return Ok(());
+    }
+    let mut moved = 0u64;
+    loop {
+        let rows: Vec<(i64, Vec<u8>, i64)> = {
+            let mut stmt =
+                main.prepare("SELECT seq, payload, enqueued_at FROM queue ORDER BY seq LIMIT ?1")?;
+            let rows = stmt.query_map(params![MOVE_ROWS], |r| {
+                Ok((r.get(0)?, r.get_ref(1)?.as_bytes()?.to_vec(), r.get(2)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let Some(&(last, _, _)) = rows.last() else {
+            break;
+        };
+        let tx = queue.transaction()?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO queue (seq, payload, enqueued_at) VALUES (?1, ?2, ?3)",
+            )?;
+            for (seq, payload, enqueued_at) in &rows {
+                insert.execute(params![seq, payload, enqueued_at])?;
+            }
+        }
+        tx.commit()?;
+        main.execute("DELETE FROM queue WHERE seq <= ?1", params![last])?;
+        moved += rows.len() as u64;
+    }
+    // New entries must never reuse a sequence number the main database gave
+    // out (log ids derive from it): carry its counter over.
+    let counter: Option<i64> = main
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'queue'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    if let Some(counter) = counter {
+        queue.execute(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'queue', ?1
+             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'queue')",
+            params![counter],
+        )?;
+        queue.execute(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'queue'",
+            params![counter],
+        )?;
+    }
+    main.execute_batch("DROP TABLE queue")?;
+    if moved > 0 {
+        tracing::info!(
+            entries = moved,
+            "moved the queue of an earlier version into {QUEUE_FILE}"
+        );
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl EventQueue for EmbeddedStore {
+    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
+        let payload = crate::records::encode_batch(events)?;
+        let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
+        self.queue_write(move |conn| {
+            let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            if waiting >= max {
+                tracing::warn!(waiting, max, "queue full; refusing new batches");
+                return Err(StoreError::Unavailable(format!(
+                    "queue full: {waiting} batches wait for detection (limit {max})"
+                )));
+            }
+            conn.execute(
+                "INSERT INTO queue (payload, enqueued_at) VALUES (?1, ?2)",
+                params![payload, millis(Utc::now())],
+            )?;
+            Ok(format!("{:012}", conn.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn append_idempotent(
+        &self,
+        key: &str,
+        retain: std::time::Duration,
+        events: &[LogEvent],
+    ) -> Result<Appended, StoreError> {
+        self.append_with_key(key, retain, events).await
+    }
+
+    async fn claim_within(
+        &self,
+        consumer: &str,
+        limit: ClaimLimit,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
+        let consumer = consumer.to_owned();
+        let max = i64::try_from(limit.entries).unwrap_or(i64::MAX);
+        let reclaim_after_ms = self.reclaim_after_ms;
+        self.queue_write(move |conn| {
+            let now = millis(Utc::now());
+            let tx = conn.transaction()?;
+            let rows: Vec<(i64, Vec<u8>)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT seq, payload FROM queue
+                     WHERE claimed_at IS NULL OR claimed_at < ?1 OR claimed_by = ?2
+                     ORDER BY (claimed_at IS NULL), seq LIMIT ?3",
+                )?;
+                // Rows are read one at a time: those past the byte budget are
+                // never loaded, nor claimed.
+                let mut found = stmt.query(params![now - reclaim_after_ms, consumer, max])?;
+                let mut rows = Vec::new();
+                let mut used = 0usize;
+                while let Some(row) = found.next()? {
+                    // Binary now; JSON text when an earlier version wrote it.
+                    let payload = row
+                        .get_ref(1)?
+                        .as_bytes()
+                        .map_err(rusqlite::Error::from)?
+                        .to_vec();
+                    if !limit.fits(rows.len(), used, payload.len()) {
+                        break;
+                    }
+                    used = used.saturating_add(payload.len());
+                    rows.push((row.get(0)?, payload));
+                }
+                rows
+            };
+            {
+                let mut stmt =
+                    tx.prepare("UPDATE queue SET claimed_by = ?1, claimed_at = ?2 WHERE seq = ?3")?;
+                for (seq, _) in &rows {
+                    stmt.execute(params![consumer, now, seq])?;
+                }
+            }
+            tx.commit()?;
+            rows.into_iter()
+                .map(|(seq, payload)| {
+                    let events = crate::records::decode_batch(&payload)
+                        .map_err(|e| StoreError::Corrupt(format!("queue entry {seq}: {e}")))?;
+                    Ok(QueueEntry {
+                        id: format!("{seq:012}"),
+                        events,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn ack(&self, ids: &[String]) -> Result<(), StoreError> {
+        let seqs: Vec<i64> = ids
+            .iter()
+            .map(|id| {
+                id.parse::<i64>()
+                    .map_err(|_| StoreError::Invalid(format!("not a queue entry id: {id}")))
+            })
+            .collect::<Result<_, _>>()?;
+        self.queue_write(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare("DELETE FROM queue WHERE seq = ?1")?;
+                for seq in &seqs {
+                    stmt.execute(params![seq])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn backlog(&self) -> Result<u64, StoreError> {
+        run_blocking(self.status.clone(), |conn| {
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        run_blocking(self.status.clone(), |conn| {
+            let oldest: Option<i64> =
+                conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
+            Ok(oldest.and_then(DateTime::from_timestamp_millis))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use rusqlite::{Connection, params};
+
+    use anomalog_core::{Level, LogEvent};
+
+    use super::super::{DB_FILE, EmbeddedStore};
+    use super::QUEUE_FILE;
+    use crate::ports::{Appended, EventQueue};
+
+    fn batch(message: &str) -> Vec<LogEvent> {
+        vec![LogEvent::new(Utc::now(), "api", Level::Error, message)]
+    }
+
+    /// A data directory as the version before the queue's own file left it:
+    /// the queue (one entry claimed when it crashed, a sequence counter past
+    /// the entries still waiting) and the idempotency keys in the main file.
+    fn old_data_dir(dir: &std::path::Path) {
+        let conn = Connection::open(dir.join(DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE queue (
+                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                 payload TEXT NOT NULL,
+                 enqueued_at INTEGER NOT NULL,
+                 claimed_by TEXT,
+                 claimed_at INTEGER
+             );
+             CREATE TABLE idempotency_keys (
+                 key TEXT PRIMARY KEY,
+                 entry TEXT NOT NULL,
+                 expires_at INTEGER NOT NULL
+             ) WITHOUT ROWID;",
+        )
+        .unwrap();
+        let now = Utc::now().timestamp_millis();
+        for (seq, message, claimed) in [(7, "seventh", Some("detect")), (9, "ninth", None)] {
+            conn.execute(
+                "INSERT INTO queue (seq, payload, enqueued_at, claimed_by, claimed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    seq,
+                    // The JSON array earlier versions wrote.
+                    format!(
+                        r#"[{{"ts":"2026-01-02T03:04:05Z","received_at":"2026-01-02T03:04:05Z","service":"api","level":"ERROR","message":"{message}"}}]"#
+                    ),
+                    now,
+                    claimed,
+                    claimed.map(|_| now)
+                ],
+            )
+            .unwrap();
+        }
+        // Entries 10 to 12 were appended and acknowledged before the upgrade.
+        conn.execute(
+            "UPDATE sqlite_sequence SET seq = 12 WHERE name = 'queue'",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO idempotency_keys (key, entry, expires_at) VALUES ('k1', '000000000009', ?1)",
+            params![now + 600_000],
+        )
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_earlier_versions_queue_moves_to_its_own_file_keeping_ids_and_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        old_data_dir(dir.path());
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        assert!(dir.path().join(QUEUE_FILE).exists());
+
+        assert_eq!(store.backlog().await.unwrap(), 2);
+        let claimed = store.claim("detect", 10).await.unwrap();
+        let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["000000000007", "000000000009"],
+            "the crashed claim is released"
+        );
+        assert_eq!(claimed[0].events[0].message, "seventh");
+
+        let replay = store
+            .append_idempotent("k1", Duration::from_secs(600), &batch("again"))
+            .await
+            .unwrap();
+        assert_eq!(replay, Appended::Replayed("000000000009".into()));
+        let next = store.append(&batch("new")).await.unwrap();
+        assert_eq!(next, "000000000013", "no id handed out before is reused");
+
+        // The main file keeps no queue; opening again moves nothing twice.
+        drop(store);
+        let main = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let tables: i64 = main
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('queue', 'idempotency_keys')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0);
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        assert_eq!(store.backlog().await.unwrap(), 3);
+    }
+}
