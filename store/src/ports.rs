@@ -282,20 +282,11 @@ pub struct Delivery {
     pub error: Option<String>,
 }
 
-/// Notification bookkeeping: which anomaly states each channel has been told of.
+/// Every delivery attempt, kept for the record (what a channel was last told
+/// of an incident is `IncidentStore`'s notice).
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
-    /// Anomalies whose current status `channel` has not been told of successfully
-    /// and whose window ends at or after `since` (older ones are history, not
-    /// news), oldest first.
-    async fn pending(
-        &self,
-        channel: &str,
-        since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Anomaly>, StoreError>;
-
-    /// Records an attempt; a successful one marks that status as told.
+    /// Records an attempt.
     async fn record(&self, delivery: &Delivery) -> Result<(), StoreError>;
 
     /// Attempts for one anomaly, oldest first.

@@ -25,6 +25,7 @@ use redis::{ErrorKind, RedisError, Value};
 use anomalog_core::LogEvent;
 
 use crate::ports::{Appended, ClaimLimit, EventQueue, QueueEntry};
+use crate::redis_keys::QueueKeys;
 use crate::{StoreError, redact};
 
 /// Field of a stream entry holding the batch's events (`APPEND_SCRIPT`
@@ -94,7 +95,7 @@ impl Default for RedisQueueConfig {
 pub struct RedisQueue {
     conn: ConnectionManager,
     config: RedisQueueConfig,
-    dead_letter: String,
+    keys: QueueKeys,
     append_script: redis::Script,
     append_idempotent_script: redis::Script,
 }
@@ -122,8 +123,9 @@ impl RedisQueue {
                     redact(&e.to_string(), url)
                 ))
             })?;
+        let keys = QueueKeys::new(&config.stream)?;
         let queue = RedisQueue {
-            dead_letter: format!("{}:dead", config.stream),
+            keys,
             conn,
             config,
             append_script: redis::Script::new(APPEND_SCRIPT),
@@ -136,7 +138,7 @@ impl RedisQueue {
 
     /// Key of the stream that keeps entries whose payload could not be decoded.
     pub fn dead_letter_stream(&self) -> &str {
-        &self.dead_letter
+        &self.keys.dead_letter
     }
 
     async fn create_group(&self) -> Result<(), StoreError> {
@@ -300,12 +302,12 @@ impl RedisQueue {
             for (id, payload, reason) in &dead {
                 tracing::error!(
                     entry = %id,
-                    dead_letter = %self.dead_letter,
+                    dead_letter = %self.keys.dead_letter,
                     reason = %reason,
                     "moving an undecodable queue entry to the dead-letter stream"
                 );
                 pipe.cmd("XADD")
-                    .arg(&self.dead_letter)
+                    .arg(&self.keys.dead_letter)
                     .arg("*")
                     .arg("entry")
                     .arg(id)
@@ -390,7 +392,7 @@ impl EventQueue for RedisQueue {
         let reply: Value = self
             .append_idempotent_script
             .key(&self.config.stream)
-            .key(format!("{}:idempotency:{key}", self.config.stream))
+            .key(self.keys.idempotency(key))
             .arg(self.config.max_len)
             .arg(PAYLOAD_VERSION)
             .arg(payload)

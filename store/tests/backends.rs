@@ -83,7 +83,7 @@ contract_tests!(
     retention_deletes_old_logs_and_rollups,
     anomaly_upserts_keep_identity,
     anomaly_measure_and_explanation_round_trip,
-    deliveries_track_what_each_channel_was_told,
+    deliveries_record_every_attempt_in_order,
     queue_entry_ids_make_unique_log_ids_and_cursors,
     log_fields_round_trip,
     persist_of_partly_stored_logs_adds_only_the_new_ones,
@@ -130,6 +130,52 @@ async fn queue_full_refuses_an_idempotent_append_without_keeping_its_key() {
         .await;
 }
 
+/// Redis Cluster runs a script or a MULTI only when all its keys hash to one
+/// slot: every key the queue writes (stream, idempotency keys, dead letters)
+/// hashes the stream's name.
+#[tokio::test]
+async fn every_queue_key_hashes_like_the_stream() {
+    let backends = fresh().await;
+    let stores = &backends.stores;
+    let client = redis::Client::open(backends.redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: String = redis::cmd("XADD")
+        .arg("anomalog:events")
+        .arg("*")
+        .arg("v")
+        .arg("1")
+        .arg("events")
+        .arg("not json")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let event = [contract::event(0, "api", Level::Info, "good")];
+    stores
+        .queue
+        .append_idempotent("batch-1", Duration::from_secs(60), &event)
+        .await
+        .unwrap();
+    let claimed = stores.queue.claim("c1", 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        keys.iter().any(|k| k.contains(":idempotency:"))
+            && keys.iter().any(|k| k.ends_with(":dead")),
+        "the test wrote no idempotency key or dead letter: {keys:?}"
+    );
+    for key in &keys {
+        assert_eq!(
+            anomalog_store::redis_keys::hashed_part(key),
+            "anomalog:events",
+            "{key} would land in another cluster slot than the stream"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_undecodable_entry_goes_to_the_dead_letter_stream_and_the_rest_flows() {
     let backends = fresh().await;
@@ -156,7 +202,7 @@ async fn an_undecodable_entry_goes_to_the_dead_letter_stream_and_the_rest_flows(
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].events[0].message, "good");
     let dead: u64 = redis::cmd("XLEN")
-        .arg("anomalog:events:dead")
+        .arg("{anomalog:events}:dead")
         .query_async(&mut conn)
         .await
         .unwrap();

@@ -42,7 +42,7 @@ contract_tests!(
     retention_deletes_old_logs_and_rollups,
     anomaly_upserts_keep_identity,
     anomaly_measure_and_explanation_round_trip,
-    deliveries_track_what_each_channel_was_told,
+    deliveries_record_every_attempt_in_order,
     queue_entry_ids_make_unique_log_ids_and_cursors,
     log_fields_round_trip,
     persist_of_partly_stored_logs_adds_only_the_new_ones,

@@ -20,6 +20,9 @@ pub enum Signal {
     /// All events in the window, judged for a rise (the live engine's
     /// event rate above its usual level).
     EventSurge,
+    /// Lines of one log pattern in the window, judged both ways (the live
+    /// engine's per-pattern rates).
+    PatternRate,
 }
 
 /// One judged window: the detector's continuous score and what it is made of.
@@ -66,6 +69,7 @@ impl BucketScore {
             Signal::BurstErrors | Signal::ErrorCount => (Metric::ErrorCount, Unit::Events),
             Signal::ErrorRatio => (Metric::ErrorRatio, Unit::Ratio),
             Signal::Volume | Signal::EventSurge => (Metric::EventRate, Unit::Events),
+            Signal::PatternRate => (Metric::PatternRate, Unit::Events),
         };
         Measure {
             metric,

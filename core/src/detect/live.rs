@@ -23,6 +23,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::episode::{BucketScore, Finding, Signal, episodes};
+use super::pattern_rate::PatternRates;
 use super::series::{PointVerdict, SeriesConfig, SeriesDetector};
 use super::settings::DetectorSettings;
 use crate::model::AnomalyKind;
@@ -70,6 +71,8 @@ pub struct LiveState {
     error_count: SeriesDetector,
     error_ratio: SeriesDetector,
     recent: VecDeque<JudgedMinute>,
+    /// The service's busiest and loudest patterns' rates.
+    patterns: PatternRates,
 }
 
 /// A saved [`LiveState`] could not be read back (another format version, or
@@ -80,7 +83,9 @@ pub struct LiveState {
 pub struct StateFormatError(String);
 
 /// First byte of every saved state; bumped when its shape changes.
-const STATE_FORMAT: u8 = 1;
+/// Format 2 (compact histories, `f32` seasonal slots) replaced format 1,
+/// whose states are dropped when read: the service warms up again.
+const STATE_FORMAT: u8 = 2;
 
 impl LiveState {
     /// The state as bytes (a format byte, then the state in postcard, a
@@ -115,7 +120,18 @@ impl LiveState {
             error_count: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
             error_ratio: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
             recent: VecDeque::new(),
+            patterns: PatternRates::default(),
         }
+    }
+
+    /// The per-pattern rate series ([`PatternRates`]).
+    pub fn pattern_rates(&self) -> &PatternRates {
+        &self.patterns
+    }
+
+    /// The per-pattern rate series, to track and advance.
+    pub fn pattern_rates_mut(&mut self) -> &mut PatternRates {
+        &mut self.patterns
     }
 
     /// Start of the newest minute pushed, if any.

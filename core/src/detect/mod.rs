@@ -15,6 +15,7 @@
 pub mod burst;
 pub mod episode;
 pub mod live;
+pub mod pattern_rate;
 pub mod reconcile;
 pub mod series;
 pub mod settings;

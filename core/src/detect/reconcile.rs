@@ -32,7 +32,15 @@ pub fn severity(f: &Finding) -> Severity {
                 1.0
             })
         }
-        Signal::Volume => {
+        Signal::PatternRate if p.observed >= p.expected => {
+            let needed = p.threshold - p.expected;
+            by_multiple(if needed > 0.0 {
+                (p.observed - p.expected) / needed
+            } else {
+                1.0
+            })
+        }
+        Signal::Volume | Signal::PatternRate => {
             let missing = if p.expected > 0.0 {
                 1.0 - p.observed / p.expected
             } else {
@@ -78,6 +86,10 @@ pub fn explain(p: &BucketScore) -> String {
             "{} events in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
             p.observed, p.expected, p.stddev, p.z, p.threshold
         ),
+        Signal::PatternRate => format!(
+            "{} lines of one pattern in {secs} s, expected {:.1} ± {:.1} (z = {:.1}, threshold {:.1})",
+            p.observed, p.expected, p.stddev, p.z, p.threshold
+        ),
         Signal::Volume => {
             let what = if p.observed == 0.0 {
                 "silent".to_owned()
@@ -110,6 +122,19 @@ pub fn merge_stored(mut update: Anomaly, stored: &Anomaly) -> Anomaly {
     update
 }
 
+/// The kinds whose open records [`reconcile`] resolves when no finding
+/// continues them: those of the rollup detectors (burst, spike, drop, and
+/// the live engine's). A `new_pattern` anomaly is judged by the pattern
+/// pass, which opens and resolves its own records: resolving it here made
+/// every pass resolve it and the pattern pass reopen it (the demo's "opened
+/// 4 resolved 4" on every pass, an incident flapping with it).
+pub fn judged_by_findings(kind: AnomalyKind) -> bool {
+    match kind {
+        AnomalyKind::Burst | AnomalyKind::Spike | AnomalyKind::Drop => true,
+        AnomalyKind::NewPattern => false,
+    }
+}
+
 /// Turns one service's findings into the anomaly records to write.
 ///
 /// `known` holds the service's recent anomalies, open or resolved. A finding
@@ -118,7 +143,9 @@ pub fn merge_stored(mut update: Anomaly, stored: &Anomaly) -> Anomaly {
 /// otherwise it becomes a new anomaly whose id derives from its window start.
 /// Observed, expected, score and explanation are those of the episode's
 /// highest-scoring window; severity only grows. Open anomalies with no
-/// finding left are resolved. A finished episode seen again is not returned.
+/// finding left are resolved (of the kinds [`judged_by_findings`]); those of
+/// other kinds are left to their own detector. A finished episode seen again
+/// is not returned.
 /// Every record that has a stored counterpart in `known` (same id) is merged
 /// with it by [`merge_stored`]: `known` must hold every stored anomaly a
 /// finding can collide with (the caller reads those of the lookback window).
@@ -200,10 +227,9 @@ pub fn reconcile(
             out.push(anomaly);
         }
     }
-    for a in known
-        .iter()
-        .filter(|a| a.service == service && a.status == AnomalyStatus::Open)
-    {
+    for a in known.iter().filter(|a| {
+        a.service == service && a.status == AnomalyStatus::Open && judged_by_findings(a.kind)
+    }) {
         if !out.iter().any(|o| o.id == a.id) {
             let mut resolved = a.clone();
             resolved.status = AnomalyStatus::Resolved;
@@ -281,6 +307,35 @@ mod tests {
             ..sample()
         }];
         assert_eq!(merge_stored(update, &stored).samples[0].message, "new");
+    }
+
+    #[test]
+    fn an_open_new_pattern_anomaly_is_left_to_its_own_detector() {
+        let mut pattern = reconcile(
+            "api",
+            &[finding(0, 60, true)],
+            &[],
+            |_| Duration::zero(),
+            at(10),
+        )
+        .remove(0);
+        pattern.kind = AnomalyKind::NewPattern;
+        pattern.id = "p1".to_owned();
+        let open_burst = reconcile(
+            "api",
+            &[finding(100, 160, true)],
+            &[],
+            |_| Duration::zero(),
+            at(160),
+        );
+        let mut known = open_burst.clone();
+        known.push(pattern);
+        // No finding left: the burst resolves, the new_pattern record is
+        // not touched (its pass judges it).
+        let out = reconcile("api", &[], &known, |_| Duration::zero(), at(400));
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(out[0].id, open_burst[0].id);
+        assert_eq!(out[0].status, AnomalyStatus::Resolved);
     }
 
     #[test]

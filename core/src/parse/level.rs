@@ -92,7 +92,15 @@ pub(super) fn split_level_token(rest: &str, after_timestamp: bool) -> (Option<Le
             continue;
         };
         let prefix = strip_leading_separators(rest.get(..start).unwrap_or_default().trim());
-        let after = format!("{tail}{}", rest.get(end..).unwrap_or_default());
+        // Most lines have nothing glued to the level: borrow the rest then.
+        let rest_after = rest.get(end..).unwrap_or_default();
+        let joined;
+        let after = if tail.is_empty() {
+            rest_after
+        } else {
+            joined = format!("{tail}{rest_after}");
+            joined.as_str()
+        };
         let after = strip_leading_separators(after.trim_start());
         let message = match (prefix.is_empty(), after.is_empty()) {
             (true, _) => after.trim_end().to_owned(),
@@ -148,26 +156,21 @@ fn level_token(token: &str, loose: bool) -> Option<(Level, &str)> {
     (upper || ((colon || loose) && common)).then_some((level, tail))
 }
 
-/// Byte spans of the first `max` whitespace-separated tokens.
-fn token_spans(s: &str, max: usize) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (i, c) in s.char_indices() {
-        if c.is_whitespace() {
-            if let Some(st) = start.take() {
-                spans.push((st, i));
-                if spans.len() == max {
-                    return spans;
-                }
-            }
-        } else if start.is_none() {
-            start = Some(i);
-        }
-    }
-    if let Some(st) = start {
-        spans.push((st, s.len()));
-    }
-    spans
+/// Byte spans of the first `max` whitespace-separated tokens of `s`, found
+/// lazily: the caller usually stops at the first or second token.
+fn token_spans(s: &str, max: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = s.get(at..)?;
+        let start = at + rest.find(|c: char| !c.is_whitespace())?;
+        let len = s
+            .get(start..)?
+            .find(char::is_whitespace)
+            .unwrap_or(s.len() - start);
+        at = start + len;
+        Some((start, start + len))
+    })
+    .take(max)
 }
 
 fn is_separator(token: &str) -> bool {

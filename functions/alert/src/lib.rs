@@ -39,7 +39,7 @@ use anomalog_core::AnomalyStatus;
 use anomalog_core::config::AlertConfig;
 use anomalog_store::StoreError;
 
-pub use messages::{discord_message, event_name, slack_message, truncate_chars, webhook_message};
+pub use messages::{discord_message, slack_message, truncate_chars};
 
 /// Channel name under which Discord deliveries are recorded.
 pub const DISCORD_CHANNEL: &str = "discord";

@@ -24,10 +24,6 @@ const SLACK_FIELD_MAX: usize = 2_000;
 const SLACK_SAMPLES_MAX: usize = 5;
 const SAMPLE_LINE_MAX: usize = 300;
 
-/// Event names of the generic webhook.
-pub const EVENT_OPENED: &str = "anomaly.opened";
-pub const EVENT_RESOLVED: &str = "anomaly.resolved";
-
 /// Cuts `text` to at most `max` characters, marking the cut with an ellipsis.
 pub fn truncate_chars(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -320,25 +316,6 @@ pub fn slack_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
         slack_escaped(&summary, SLACK_TEXT_MAX / 2 - 2)
     );
     json!({ "text": text, "blocks": blocks })
-}
-
-/// The generic webhook's event name for `anomaly`'s status.
-pub fn event_name(status: AnomalyStatus) -> &'static str {
-    match status {
-        AnomalyStatus::Open => EVENT_OPENED,
-        AnomalyStatus::Resolved => EVENT_RESOLVED,
-    }
-}
-
-/// The generic webhook's body: `{"event", "anomaly", "url"}` where `anomaly`
-/// is the anomaly as the read API serves it and `url` its dashboard page
-/// (null when the dashboard's URL is not configured).
-pub fn webhook_message(anomaly: &Anomaly, dashboard_url: Option<&str>) -> Value {
-    json!({
-        "event": event_name(anomaly.status),
-        "anomaly": anomaly,
-        "url": dashboard_link(anomaly, dashboard_url),
-    })
 }
 
 #[cfg(test)]

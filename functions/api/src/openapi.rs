@@ -9,7 +9,6 @@
 
 use utoipa::openapi::OpenApi as Document;
 use utoipa::{OpenApi, ToSchema};
-use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::dto::{
     Anomaly, AnomalyKind, AnomalyStatus, Level, LevelCounts, LogSample, Measure, Metric,
@@ -53,7 +52,9 @@ pub(crate) struct ApiDoc;
 
 /// The docs page: Swagger UI with its assets compiled into the binary (no
 /// CDN), reading the document from [`DOCUMENT_PATH`].
+#[cfg(feature = "docs-page")]
 pub(crate) fn docs_routes(document: Document) -> axum::Router {
+    use utoipa_swagger_ui::{Config, SwaggerUi};
     let config = Config::new([DOCUMENT_PATH])
         // The default asks validator.swagger.io about the document.
         .validator_url("none")
@@ -63,4 +64,17 @@ pub(crate) fn docs_routes(document: Document) -> axum::Router {
         .url(DOCUMENT_PATH, document)
         .config(config)
         .into()
+}
+
+/// Without the `docs-page` feature (the api Lambda): the document alone.
+#[cfg(not(feature = "docs-page"))]
+pub(crate) fn docs_routes(document: Document) -> axum::Router {
+    let document = std::sync::Arc::new(document);
+    axum::Router::new().route(
+        DOCUMENT_PATH,
+        axum::routing::get(move || {
+            let document = document.clone();
+            async move { axum::Json(document.as_ref().clone()) }
+        }),
+    )
 }

@@ -130,6 +130,11 @@ async fn pass(
     drain_queue(stores, consumer, max_entries, MAX_CLAIM_BYTES, true, report).await?;
     detect_anomalies(stores, cfg, now, report).await?;
     patterns::detect_new_patterns(stores, cfg, now, report).await?;
+    // Grouped once every kind of anomaly of the pass is written, so an
+    // incident takes its new_pattern members in the pass that found them.
+    let from = now - cfg.lookback();
+    let grouped = incidents::update_incidents(stores, &cfg.incidents.config(), from).await?;
+    report.incidents_written = grouped.written;
     Ok(())
 }
 
@@ -248,6 +253,7 @@ async fn detect_anomalies(
             .or_default()
             .push(row.clone());
     }
+    let pattern_rows = live::pattern_minutes(stores, from, to).await?;
     let mut known_by_service: BTreeMap<&str, Vec<Anomaly>> = BTreeMap::new();
     for a in &known {
         known_by_service
@@ -289,9 +295,19 @@ async fn detect_anomalies(
             excluded: &[],
         };
         let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
-        let findings = live.judge(&series, &settings, &ctx, service_known, complete_until);
+        let service_patterns = pattern_rows.get(service).map_or(&[][..], Vec::as_slice);
+        let (findings, pattern_findings) = live.judge(
+            &series,
+            service_patterns,
+            &settings,
+            &ctx,
+            service_known,
+            complete_until,
+        );
         let quiet = |kind: AnomalyKind| settings.quiet(kind);
-        for mut anomaly in reconcile(service, &findings, service_known, quiet, now) {
+        let mut records = reconcile(service, &findings, service_known, quiet, now);
+        live::name_patterns(stores, &mut records, &pattern_findings).await?;
+        for mut anomaly in records {
             let before = service_known.iter().find(|k| k.id == anomaly.id);
             let change = match (before.map(|b| b.status), anomaly.status) {
                 (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => {
@@ -327,8 +343,6 @@ async fn detect_anomalies(
     }
     report.anomalies_written = writes.len();
     live.save(stores).await?;
-    let grouped = incidents::update_incidents(stores, &cfg.incidents.config(), from).await?;
-    report.incidents_written = grouped.written;
     Ok(())
 }
 

@@ -11,7 +11,8 @@
 use std::net::SocketAddr;
 use std::process::Output;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anomalog_core::config::IngestConfig;
 use anomalog_core::{Level, LogEvent};
@@ -21,6 +22,8 @@ use anomalog_store::{EmbeddedStore, EventQueue};
 struct Server {
     url: String,
     store: Arc<EmbeddedStore>,
+    /// Responses answered 503 so far.
+    unavailable: Arc<AtomicUsize>,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -34,8 +37,13 @@ impl Drop for Server {
 async fn serve(max_queue_entries: u64) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open_bounded(dir.path(), max_queue_entries).unwrap());
+    let unavailable = Arc::new(AtomicUsize::new(0));
     let app = router(IngestState::new(store.clone(), IngestConfig::default()))
-        .layer(axum::middleware::from_fn(bulk::answer_product_check));
+        .layer(axum::middleware::from_fn(bulk::answer_product_check))
+        .layer(axum::middleware::from_fn_with_state(
+            unavailable.clone(),
+            count_unavailable,
+        ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -49,9 +57,23 @@ async fn serve(max_queue_entries: u64) -> Server {
     Server {
         url: format!("http://{addr}"),
         store,
+        unavailable,
         _dir: dir,
         task,
     }
+}
+
+/// Counts the responses answered 503, so a test can wait for one.
+async fn count_unavailable(
+    axum::extract::State(unavailable): axum::extract::State<Arc<AtomicUsize>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        unavailable.fetch_add(1, Ordering::SeqCst);
+    }
+    response
 }
 
 /// Runs a Python script with `args`; fails the test when it fails or hangs.
@@ -150,8 +172,13 @@ async fn a_503_makes_the_otel_exporter_retry_and_nothing_is_lost_or_doubled() {
     let url = server.url.clone();
     let client = tokio::spawn(async move { python(OTEL_SCRIPT, &[&url, "0"]).await });
 
-    // Make room while the exporter waits out the Retry-After.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Once the exporter has been refused, make room while it waits out the
+    // Retry-After.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.unavailable.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the exporter was never refused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let filler = drain(&server.store).await;
     assert_eq!(filler.len(), 1);
     assert_eq!(filler[0].service, "filler");

@@ -44,9 +44,49 @@ pub struct Started<P> {
 
 /// Logs through `tracing` to stdout (CloudWatch): JSON when the function's
 /// log format is JSON (`AWS_LAMBDA_LOG_FORMAT`, set by the template), level
-/// from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, `INFO` by default.
+/// from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` ([`log_level`]), `INFO` by
+/// default. A plain level filter rather than tracing-subscriber's
+/// `EnvFilter`, whose regex engine would add ~0.5 MB to every bootstrap: a
+/// `RUST_LOG` of per-module directives is read as its most verbose level.
 pub fn init_tracing() {
-    lambda_runtime::tracing::init_default_subscriber();
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber_lambda::fmt()
+        .with_target(false)
+        .without_time()
+        .with_max_level(log_level(level.as_deref()))
+        .with_writer(std::io::stdout);
+    let installed = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+    if let Err(e) = installed {
+        eprintln!("cannot install the log subscriber: {e}");
+    }
+}
+
+/// The most verbose level named in `value` (`AWS_LAMBDA_LOG_LEVEL`: `TRACE`,
+/// `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`; or a `RUST_LOG` such as
+/// `warn,anomalog_detect=debug`), `INFO` when it names none.
+pub fn log_level(value: Option<&str>) -> tracing::level_filters::LevelFilter {
+    use tracing::level_filters::LevelFilter;
+    let Some(value) = value else {
+        return LevelFilter::INFO;
+    };
+    value
+        .split(',')
+        .filter_map(|directive| {
+            let level = directive.rsplit('=').next().unwrap_or(directive).trim();
+            match level.to_ascii_lowercase().as_str() {
+                "fatal" => Some(LevelFilter::ERROR),
+                other => other.parse::<LevelFilter>().ok(),
+            }
+        })
+        .max()
+        .unwrap_or(LevelFilter::INFO)
 }
 
 /// The shared configuration: defaults, then the process environment. There is
@@ -175,7 +215,21 @@ pub async fn report_init_error<E: Display>(error: E) -> E {
 
 #[cfg(test)]
 mod tests {
-    use super::runtime_api_endpoint;
+    use super::{log_level, runtime_api_endpoint};
+    use tracing::level_filters::LevelFilter;
+
+    #[test]
+    fn the_log_level_comes_from_lambda_or_rust_log() {
+        assert_eq!(log_level(None), LevelFilter::INFO);
+        assert_eq!(log_level(Some("DEBUG")), LevelFilter::DEBUG);
+        assert_eq!(log_level(Some("FATAL")), LevelFilter::ERROR);
+        assert_eq!(log_level(Some("warn")), LevelFilter::WARN);
+        assert_eq!(
+            log_level(Some("warn,anomalog_detect=trace")),
+            LevelFilter::TRACE
+        );
+        assert_eq!(log_level(Some("nonsense")), LevelFilter::INFO);
+    }
 
     #[test]
     fn the_runtime_api_is_read_with_or_without_a_scheme() {

@@ -61,12 +61,8 @@ CREATE TABLE IF NOT EXISTS anomalies (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS anomalies_window ON anomalies (window_start);
-CREATE TABLE IF NOT EXISTS notified (
-    anomaly_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    status TEXT NOT NULL,
-    PRIMARY KEY (anomaly_id, channel)
-) WITHOUT ROWID;
+-- Per-anomaly delivery bookkeeping of versions that alerted per anomaly.
+DROP TABLE IF EXISTS notified;
 CREATE TABLE IF NOT EXISTS deliveries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     anomaly_id TEXT NOT NULL,
@@ -457,30 +453,6 @@ impl AnomalyStore for EmbeddedStore {
 
 #[async_trait]
 impl DeliveryStore for EmbeddedStore {
-    async fn pending(
-        &self,
-        channel: &str,
-        since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Anomaly>, StoreError> {
-        let channel = channel.to_owned();
-        self.read(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT a.doc FROM anomalies a
-                 LEFT JOIN notified n ON n.anomaly_id = a.id AND n.channel = ?1
-                 WHERE (n.status IS NULL OR n.status <> a.status) AND a.window_end >= ?2
-                 ORDER BY a.window_start, a.id LIMIT ?3",
-            )?;
-            let rows = stmt.query(params![
-                channel,
-                millis(since),
-                i64::try_from(limit.max(1)).unwrap_or(i64::MAX),
-            ])?;
-            docs(rows, crate::records::decode_anomaly)
-        })
-        .await
-    }
-
     async fn record(&self, delivery: &Delivery) -> Result<(), StoreError> {
         let delivery = delivery.clone();
         self.write(move |conn| {
@@ -492,17 +464,6 @@ impl DeliveryStore for EmbeddedStore {
                     crate::records::encode_delivery(&delivery)?
                 ],
             )?;
-            if delivery.ok {
-                tx.execute(
-                    "INSERT INTO notified (anomaly_id, channel, status) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (anomaly_id, channel) DO UPDATE SET status = excluded.status",
-                    params![
-                        delivery.anomaly_id,
-                        delivery.channel,
-                        delivery.status.as_str()
-                    ],
-                )?;
-            }
             tx.commit()?;
             Ok(())
         })

@@ -8,8 +8,7 @@
 //!   is storable and the pairs can still be indexed and queried.
 //! - `rollups`: one document per (service, 10 s bucket, level), `count` grown
 //!   with `$inc` upserts; TTL on `bucket`.
-//! - `anomalies`: `_id` is the deterministic anomaly id; `notified.<channel>`
-//!   records the status each channel was told of.
+//! - `anomalies`: `_id` is the deterministic anomaly id.
 //! - `deliveries`: one document per attempt, `_id` derived from anomaly,
 //!   channel, status and attempt number, so recording twice is harmless.
 //!
@@ -33,7 +32,7 @@ use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
-use anomalog_core::{Anomaly, AnomalyStatus, Level, StoredLog};
+use anomalog_core::{Anomaly, Level, StoredLog};
 
 use crate::ports::{
     AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, LogCursor, LogPage, LogQuery, LogStore,
@@ -587,7 +586,6 @@ impl AnomalyStore for MongoStore {
         let updates: Vec<Document> = anomalies
             .iter()
             .map(|a| {
-                // `$set` leaves `notified` (delivery bookkeeping) in place.
                 doc! { "q": { "_id": &a.id }, "u": { "$set": anomaly_fields(a) }, "upsert": true }
             })
             .collect();
@@ -642,37 +640,7 @@ impl AnomalyStore for MongoStore {
 
 #[async_trait]
 impl DeliveryStore for MongoStore {
-    async fn pending(
-        &self,
-        channel: &str,
-        since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Anomaly>, StoreError> {
-        let told = notified_field(channel)?;
-        let untold = |status: AnomalyStatus| {
-            doc! { "status": status.as_str(), &told: { "$ne": status.as_str() } }
-        };
-        let filter = doc! {
-            "window_end": { "$gte": date(since) },
-            "$or": [untold(AnomalyStatus::Open), untold(AnomalyStatus::Resolved)],
-        };
-        let mut found = self
-            .anomalies
-            .find(filter)
-            .sort(doc! { "window_start": 1, "_id": 1 })
-            .limit(i64::try_from(limit.max(1)).unwrap_or(i64::MAX))
-            .await
-            .map_err(classify)?;
-        let mut out = Vec::new();
-        while found.advance().await.map_err(classify)? {
-            let d: Document = found.deserialize_current().map_err(classify)?;
-            out.push(anomaly_from_doc(&d)?);
-        }
-        Ok(out)
-    }
-
     async fn record(&self, delivery: &Delivery) -> Result<(), StoreError> {
-        let told = notified_field(&delivery.channel)?;
         // Zero-padded so ids sort in attempt order.
         let id = format!(
             "{}:{}:{}:{:010}",
@@ -700,17 +668,6 @@ impl DeliveryStore for MongoStore {
             .upsert(true)
             .await
             .map_err(classify)?;
-        if delivery.ok {
-            // After the attempt record: a crash in between re-sends (at least
-            // once) rather than forgetting to send.
-            self.anomalies
-                .update_one(
-                    doc! { "_id": &delivery.anomaly_id },
-                    doc! { "$set": { told: delivery.status.as_str() } },
-                )
-                .await
-                .map_err(classify)?;
-        }
         Ok(())
     }
 
@@ -756,21 +713,6 @@ async fn commit(session: &mut ClientSession) -> Result<(), mongodb::error::Error
             }
             other => return other,
         }
-    }
-}
-
-/// `notified.<channel>`, for channel names that are safe as a field name.
-fn notified_field(channel: &str) -> Result<String, StoreError> {
-    let safe = !channel.is_empty()
-        && channel
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if safe {
-        Ok(format!("notified.{channel}"))
-    } else {
-        Err(StoreError::Invalid(format!(
-            "channel name '{channel}' must be letters, digits, '_' or '-'"
-        )))
     }
 }
 

@@ -34,12 +34,14 @@
 
 use std::collections::VecDeque;
 
+mod history;
 mod transform;
 mod verdict;
 
 use serde::{Deserialize, Serialize};
 
 use super::stats::{median_in_place, median_spread_in_place, ratio_from_score, score_from_ratio};
+use history::History;
 pub use transform::Transform;
 use transform::choose_transform;
 pub use verdict::{Band, PointVerdict, ViewKind};
@@ -128,8 +130,8 @@ struct View {
     /// history it needs before it speaks.
     cycles: usize,
     min_cycles: usize,
-    /// Statistics of normal points, oldest first, with the index of the point.
-    history: VecDeque<(usize, f64)>,
+    /// Statistics of normal points, in compact blocks (`history`).
+    history: History,
     /// Peak statistic of each flagged episode, with the index of its point.
     peaks: VecDeque<(usize, f64)>,
     /// The view flagged the previous point.
@@ -219,7 +221,7 @@ pub struct SeriesDetector {
     capacity: usize,
     /// Transformed values by time slot for the seasonal views, oldest first,
     /// NaN for buckets without a value (gaps, unreadable rows).
-    slots: VecDeque<f64>,
+    slots: VecDeque<f32>,
     slot_capacity: usize,
     /// Time slot of the newest value.
     slot: u64,
@@ -270,7 +272,7 @@ impl SeriesDetector {
             period,
             cycles,
             min_cycles,
-            history: VecDeque::new(),
+            history: History::default(),
             peaks: VecDeque::new(),
             in_episode: false,
             spread: f64::INFINITY,
@@ -418,14 +420,14 @@ impl SeriesDetector {
             if view.history.len() < MIN_HISTORY {
                 continue;
             }
-            self.scratch.clear();
-            self.scratch.extend(view.history.iter().map(|&(_, s)| s));
+            view.history.weighted_values(&mut self.scratch);
             let (center, spread) = median_spread_in_place(&mut self.scratch);
             let limit = WARMUP_OUTLIER * spread.max(floor);
             let before = view.history.len();
-            view.history.retain(|&(i, s)| {
+            let point_view = view.points == 1 && view.period == 0;
+            view.history.retain(|i, s| {
                 let keep = (s - center).abs() <= limit;
-                if !keep && view.points == 1 && view.period == 0 {
+                if !keep && point_view {
                     dropped.push(i);
                 }
                 keep
@@ -464,9 +466,11 @@ impl SeriesDetector {
             .unwrap_or(usize::MAX)
             .min(self.slot_capacity);
         for _ in 0..missing {
-            self.slots.push_back(f64::NAN);
+            self.slots.push_back(f32::NAN);
         }
-        self.slots.push_back(value);
+        // f32: a relative error of 6e-8 is nothing beside any series'
+        // noise, and halves the biggest part of a saved state.
+        self.slots.push_back(value as f32);
         while self.slots.len() > self.slot_capacity {
             self.slots.pop_front();
         }
@@ -480,7 +484,7 @@ impl SeriesDetector {
             return None;
         }
         let v = self.slots[len - 1 - back];
-        (!v.is_nan()).then_some(v)
+        (!v.is_nan()).then_some(f64::from(v))
     }
 
     /// Adds one value; judges it when `judge`, otherwise only learns.
@@ -573,20 +577,14 @@ impl SeriesDetector {
             } else {
                 view.in_episode = false;
                 if !raw_anomaly {
-                    view.history.push_back((index, stat));
+                    view.history.push(index, stat);
                     if let Some((_, _, lowest, highest)) = &mut view.summary {
                         *lowest = lowest.min(stat);
                         *highest = highest.max(stat);
                     }
                 }
             }
-            while view
-                .history
-                .front()
-                .is_some_and(|&(i, _)| i + window < index)
-            {
-                view.history.pop_front();
-            }
+            view.history.expire(index, window);
             while view.peaks.front().is_some_and(|&(i, _)| i + window < index) {
                 view.peaks.pop_front();
             }
@@ -872,15 +870,9 @@ impl SeriesDetector {
         // the cost.
         let refresh = (view.history.len() / 64).clamp(1, 16);
         if view.summary_age >= refresh || view.summary.is_none() {
-            self.scratch.clear();
-            self.scratch.extend(view.history.iter().map(|&(_, s)| s));
+            view.history.weighted_values(&mut self.scratch);
             let (center, spread) = median_spread_in_place(&mut self.scratch);
-            let (lowest, highest) = view
-                .history
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
-                    (lo.min(v), hi.max(v))
-                });
+            let (lowest, highest) = view.history.extremes();
             let view = &mut self.views[i];
             view.summary = Some((center, spread, lowest, highest));
             view.summary_age = 0;

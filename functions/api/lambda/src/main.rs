@@ -1,6 +1,7 @@
 //! AWS Lambda binary of the read API: serves [`anomalog_api::router`] behind
 //! a function URL (or an API Gateway HTTP API, payload v2), at
-//! `<function URL>/api/...`. CORS for the dashboard is the function URL's
+//! `<function URL>/api/...`, and the OpenAPI document at `/api/openapi.json`
+//! (not the Swagger UI page of `anomalog up`: see docs/deploy-aws.md). CORS for the dashboard is the function URL's
 //! (see template.yaml), not this binary's. MongoDB and Redis (for the queue
 //! backlog of `/api/health`) are connected once per cold start. Reads need a
 //! `read` key whenever any key exists (`ANOMALOG_API_KEYS`, or the stored

@@ -94,4 +94,15 @@ async fn function_url_reads_answer_from_mongodb() {
             .await,
     );
     assert_eq!(status, 400, "{error}");
+
+    // The OpenAPI document is public and whole, with or without the docs page.
+    let (status, document) = http_response(
+        api.invoke(get("/api/openapi.json", ""), INVOKE_TIMEOUT)
+            .await,
+    );
+    assert_eq!(status, 200, "{document}");
+    assert_eq!(
+        document,
+        serde_json::to_value(anomalog_api::openapi_document()).unwrap()
+    );
 }
