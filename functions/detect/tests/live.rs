@@ -4,21 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::Arc;
+mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use anomalog_core::detect::DetectConfig;
-use anomalog_core::{Anomaly, AnomalyKind, Level, LogEvent, Metric};
+use anomalog_core::{AnomalyKind, Level, LogEvent, Metric};
 use anomalog_detect::run_pass;
-use anomalog_store::{AnomalyQuery, EmbeddedStore, Stores};
+use support::{anomalies, open};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 6, 10, 0, 0).unwrap()
-}
-
-fn open(dir: &std::path::Path) -> Stores {
-    Stores::from_adapter(Arc::new(EmbeddedStore::open(dir).unwrap()))
 }
 
 /// Minute `m` of the "api" service: 25 to 35 info lines and one or two
@@ -36,17 +32,6 @@ fn minute(m: i64, errors: Option<i64>) -> Vec<LogEvent> {
             .map(|i| LogEvent::new(spread(i, errors), "api", Level::Error, "upstream timed out")),
     );
     out
-}
-
-async fn anomalies(stores: &Stores) -> Vec<Anomaly> {
-    stores
-        .anomalies
-        .list(&AnomalyQuery {
-            limit: 100,
-            ..AnomalyQuery::default()
-        })
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -2,14 +2,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::Arc;
+mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use anomalog_core::detect::DetectConfig;
 use anomalog_core::{AnomalyKind, AnomalyStatus, Level, LogEvent, Metric, Unit};
 use anomalog_detect::run_pass;
-use anomalog_store::{AnomalyQuery, EmbeddedStore, LogQuery, Stores};
+use anomalog_store::{AnomalyQuery, LogQuery, Stores};
+use support::open;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 6, 12, 0, 0).unwrap()
@@ -17,10 +18,6 @@ fn t0() -> DateTime<Utc> {
 
 fn event(at: DateTime<Utc>, service: &str, level: Level, message: &str) -> LogEvent {
     LogEvent::new(at, service, level, message)
-}
-
-fn open(dir: &std::path::Path) -> Stores {
-    Stores::from_adapter(Arc::new(EmbeddedStore::open(dir).unwrap()))
 }
 
 async fn count_logs(stores: &Stores) -> usize {

@@ -5,21 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::Arc;
+mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use anomalog_core::detect::DetectConfig;
 use anomalog_core::{Anomaly, AnomalyKind, Level, LogEvent, Metric};
 use anomalog_detect::run_pass;
-use anomalog_store::{AnomalyQuery, EmbeddedStore, Stores};
+use support::{anomalies, open};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 6, 10, 0, 0).unwrap()
-}
-
-fn open(dir: &std::path::Path) -> Stores {
-    Stores::from_adapter(Arc::new(EmbeddedStore::open(dir).unwrap()))
 }
 
 /// Minute `m` of "api": requests, six cache refreshes (none from minute
@@ -59,17 +55,6 @@ fn minute(m: i64, vanish: i64) -> Vec<LogEvent> {
             LogEvent::new(at, "api", level, message)
         })
         .collect()
-}
-
-async fn anomalies(stores: &Stores) -> Vec<Anomaly> {
-    stores
-        .anomalies
-        .list(&AnomalyQuery {
-            limit: 100,
-            ..AnomalyQuery::default()
-        })
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

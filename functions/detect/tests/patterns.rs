@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use anomalog_store::{
     RedisQueueConfig, Stores,
 };
 use anomalog_testkit::{RedisServer, mongo_target};
+use support::new_error_burst;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 6, 12, 0, 0).unwrap()
@@ -199,17 +202,11 @@ async fn normal_then_new_error(stores: &Stores, cfg: &DetectConfig) {
     run_pass(stores, cfg, "c", t0() + Duration::minutes(20))
         .await
         .unwrap();
-    let errors: Vec<LogEvent> = (0..30)
-        .map(|i| {
-            LogEvent::new(
-                t0() + Duration::minutes(20) + Duration::milliseconds(i * 300),
-                "shop",
-                Level::Error,
-                "payment provider refused the charge: gateway unavailable",
-            )
-        })
-        .collect();
-    stores.queue.append(&errors).await.unwrap();
+    stores
+        .queue
+        .append(&new_error_burst(t0() + Duration::minutes(20)))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -6,14 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::Arc;
+mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use anomalog_core::detect::DetectConfig;
-use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent};
+use anomalog_core::{AnomalyKind, AnomalyStatus, Level, LogEvent};
 use anomalog_detect::run_pass;
-use anomalog_store::{AnomalyQuery, EmbeddedStore, IncidentQuery, Stores};
+use anomalog_store::IncidentQuery;
+use support::{anomalies, new_error_burst, open};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 6, 12, 0, 0).unwrap()
@@ -38,21 +39,10 @@ fn minute(m: i64) -> Vec<LogEvent> {
         .collect()
 }
 
-async fn all_anomalies(stores: &Stores) -> Vec<Anomaly> {
-    stores
-        .anomalies
-        .list(&AnomalyQuery {
-            limit: 1000,
-            ..AnomalyQuery::default()
-        })
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn passes_over_unchanged_data_neither_resolve_nor_reopen_anything() {
     let dir = tempfile::tempdir().unwrap();
-    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    let stores = open(dir.path());
     let cfg = DetectConfig::default();
     for m in 0..20 {
         stores.queue.append(&minute(m)).await.unwrap();
@@ -61,17 +51,11 @@ async fn passes_over_unchanged_data_neither_resolve_nor_reopen_anything() {
         .await
         .unwrap();
     // A never-seen error, 30 times in 9 s: a burst and a new pattern.
-    let errors: Vec<LogEvent> = (0..30)
-        .map(|i| {
-            LogEvent::new(
-                t0() + Duration::minutes(20) + Duration::milliseconds(i * 300),
-                "shop",
-                Level::Error,
-                "payment provider refused the charge: gateway unavailable",
-            )
-        })
-        .collect();
-    stores.queue.append(&errors).await.unwrap();
+    stores
+        .queue
+        .append(&new_error_burst(t0() + Duration::minutes(20)))
+        .await
+        .unwrap();
     let first = run_pass(
         &stores,
         &cfg,
@@ -84,7 +68,7 @@ async fn passes_over_unchanged_data_neither_resolve_nor_reopen_anything() {
         first.opened >= 2,
         "a burst and a new pattern open: {first:?}"
     );
-    let opened = all_anomalies(&stores).await;
+    let opened = anomalies(&stores).await;
     let kinds: Vec<AnomalyKind> = opened.iter().map(|a| a.kind).collect();
     assert!(kinds.contains(&AnomalyKind::NewPattern), "{opened:#?}");
     assert!(kinds.contains(&AnomalyKind::Burst), "{opened:#?}");
@@ -118,7 +102,7 @@ async fn passes_over_unchanged_data_neither_resolve_nor_reopen_anything() {
             (0, 0, 0),
             "pass at +{s} s changed what the data did not: {report:?}"
         );
-        let now = all_anomalies(&stores).await;
+        let now = anomalies(&stores).await;
         for a in &opened {
             let same = now.iter().find(|n| n.id == a.id).expect("still stored");
             assert_eq!(same.status, AnomalyStatus::Open, "{} at +{s} s", a.id);

@@ -3,18 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
 use anomalog_core::{Config, Level, LogEvent};
 use anomalog_detect::{DetectWorker, UP_CONSUMER};
-use anomalog_store::{EmbeddedStore, Stores};
-
-fn open(dir: &std::path::Path) -> Stores {
-    Stores::from_adapter(Arc::new(EmbeddedStore::open(dir).unwrap()))
-}
+use anomalog_store::Stores;
+use support::open;
 
 /// Queues `entries` batches of two recent info lines.
 async fn queue(stores: &Stores, entries: usize) {
