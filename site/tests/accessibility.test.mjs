@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { launchBrowser, newDataDir, postEvents, startUp, waitFor } from "./helpers.mjs";
+import { launchBrowser, postEvents, startUp, waitFor } from "./helpers.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -83,29 +83,21 @@ function dataset(now) {
 
 let up;
 let base;
-let dataDir;
 let browser;
 const data = {};
 
-async function getJson(p) {
-  const r = await fetch(base + p);
-  if (!r.ok) throw new Error(`${p}: ${r.status}`);
-  return r.json();
-}
-
 before(async () => {
-  dataDir = newDataDir("a11y");
-  up = await startUp({ dataDir });
+  up = await startUp({ name: "a11y" });
   base = up.base;
   const events = dataset(Date.now());
   await postEvents(base, events);
   await waitFor(
     "every posted event in the rollups",
-    async () => (await getJson("/api/stats/breakdown?from=now-1h")).total === events.length,
+    async () => (await up.getJson("/api/stats/breakdown?from=now-1h")).total === events.length,
   );
-  data.anomalyId = await waitFor("an anomaly", async () => (await getJson("/api/anomalies")).items[0]?.id);
-  data.incidentId = await waitFor("an incident", async () => (await getJson("/api/incidents")).items[0]?.id);
-  data.patternId = await waitFor("a pattern", async () => (await getJson("/api/patterns")).items[0]?.id);
+  data.anomalyId = await waitFor("an anomaly", async () => (await up.getJson("/api/anomalies")).items[0]?.id);
+  data.incidentId = await waitFor("an incident", async () => (await up.getJson("/api/incidents")).items[0]?.id);
+  data.patternId = await waitFor("a pattern", async () => (await up.getJson("/api/patterns")).items[0]?.id);
   browser = await launchBrowser();
 });
 

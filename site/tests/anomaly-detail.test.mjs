@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { launchBrowser, newDataDir, postEvents, root, startUp, waitFor } from "./helpers.mjs";
+import { launchBrowser, postEvents, root, startUp, waitFor } from "./helpers.mjs";
 
 const outDir = path.join(root, "site/test-output");
 
@@ -47,18 +47,10 @@ function makeDataset(now) {
 
 let up;
 let base;
-let dataDir;
 let browser;
 
-async function getJson(p) {
-  const r = await fetch(base + p);
-  if (!r.ok) throw new Error(`${p}: ${r.status}`);
-  return r.json();
-}
-
 before(async () => {
-  dataDir = newDataDir("detail");
-  up = await startUp({ dataDir });
+  up = await startUp({ name: "detail" });
   base = up.base;
   const events = makeDataset(Date.now());
   for (let i = 0; i < events.length; i += 1000) {
@@ -79,7 +71,7 @@ describe("anomaly detail", { timeout: 120_000 }, () => {
     const spike = await waitFor(
       "checkout's ratio spike",
       async () =>
-        (await getJson("/api/anomalies?service=checkout&kind=spike")).items.find(
+        (await up.getJson("/api/anomalies?service=checkout&kind=spike")).items.find(
           (a) => a.measure?.metric === "error_ratio",
         ),
       30_000,

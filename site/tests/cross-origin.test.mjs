@@ -11,11 +11,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { freePort, launchBrowser, newDataDir, startUp, waitFor } from "./helpers.mjs";
+import { freePort, launchBrowser, startUp, waitFor } from "./helpers.mjs";
 
 
 let up;
-let dataDir;
 let base;
 let foreign;
 let foreignOrigin;
@@ -60,14 +59,13 @@ function tryFetch(page, url, init) {
 }
 
 before(async () => {
-  dataDir = newDataDir("cors");
   const foreignPort = await freePort();
   foreignOrigin = `http://127.0.0.1:${foreignPort}`;
   foreign = await pageServer(foreignPort);
   const allowedPort = await freePort();
   allowedOrigin = `http://127.0.0.1:${allowedPort}`;
   allowedSite = await pageServer(allowedPort);
-  up = await startUp({ dataDir, site: false, env: { ANOMALOG_CORS_ORIGINS: allowedOrigin } });
+  up = await startUp({ name: "cors", site: false, env: { ANOMALOG_CORS_ORIGINS: allowedOrigin } });
   base = up.base;
   const seed = await fetch(`${base}/ingest?service=cors`, {
     method: "POST",

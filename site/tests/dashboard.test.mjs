@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { freePort, launchBrowser, newDataDir, root, siteDir, sleep, startUp, waitFor } from "./helpers.mjs";
+import { freePort, launchBrowser, root, siteDir, sleep, startUp, waitFor } from "./helpers.mjs";
 
 const outDir = path.join(root, "site/test-output");
 
@@ -124,16 +124,9 @@ let base;
 // The port of the static host on another origin (its test below), allowed by
 // the server's CORS configuration as a deployment would allow its site.
 let otherOriginPort;
-let dataDir;
 let browser;
 let dataset;
 const problems = []; // console errors, page errors, failed requests
-
-async function getJson(p) {
-  const r = await fetch(base + p);
-  if (!r.ok) throw new Error(`${p}: ${r.status}`);
-  return r.json();
-}
 
 async function post(events) {
   for (let i = 0; i < events.length; i += 500) {
@@ -189,9 +182,8 @@ function sumAttr(page, selector, attr) {
 }
 
 before(async () => {
-  dataDir = newDataDir("site");
   otherOriginPort = await freePort();
-  up = await startUp({ dataDir, env: { ANOMALOG_CORS_ORIGINS: `http://127.0.0.1:${otherOriginPort}` } });
+  up = await startUp({ name: "site", env: { ANOMALOG_CORS_ORIGINS: `http://127.0.0.1:${otherOriginPort}` } });
   base = up.base;
 
   dataset = makeDataset(Date.now());
@@ -199,10 +191,10 @@ before(async () => {
   const want = dataset.length;
   await waitFor(
     "every posted event in the rollups",
-    async () => (await getJson("/api/stats/breakdown?from=now-1h")).total === want,
+    async () => (await up.getJson("/api/stats/breakdown?from=now-1h")).total === want,
   );
   await waitFor("the payments burst as an anomaly", async () => {
-    const list = await getJson("/api/anomalies?service=payments&kind=burst");
+    const list = await up.getJson("/api/anomalies?service=payments&kind=burst");
     return list.items.length > 0;
   });
 
@@ -248,12 +240,12 @@ describe("dashboard", { timeout: 180_000 }, () => {
     }
 
     // The burst is marked on payments' error rate and counted as open.
-    const burst = (await getJson("/api/anomalies?service=payments&kind=burst")).items[0];
+    const burst = (await up.getJson("/api/anomalies?service=payments&kind=burst")).items[0];
     await page.waitForSelector(`[data-chart="error-rate"][data-service="payments"] .marker[data-anomaly-id="${burst.id}"]`);
     await page.waitForSelector(`[data-chart="error-rate"][data-service="payments"] rect.anomalyspan[data-anomaly-id="${burst.id}"]`);
     // The open count is the API's (the burst may have resolved by now).
     await waitFor("the open count to match the API", async () => {
-      const open = (await getJson("/api/anomalies?status=open")).items.length;
+      const open = (await up.getJson("/api/anomalies?status=open")).items.length;
       return Number(await page.getAttribute('[data-testid="stat-open"]', "data-value")) === open;
     });
     // The band is drawn once history exists, and checkout's bump breaches it.
@@ -367,7 +359,7 @@ describe("dashboard", { timeout: 180_000 }, () => {
     dataset.push(late); // later tests count it too
     await waitFor(
       "the new line to be stored",
-      async () => (await getJson("/api/logs?q=posted%20while")).items.length === 1,
+      async () => (await up.getJson("/api/logs?q=posted%20while")).items.length === 1,
     );
     // The live query sees it and says so, but the screen stays still.
     await page.waitForSelector("text=1 new line is waiting", { timeout: 10_000 });
@@ -496,7 +488,7 @@ describe("dashboard", { timeout: 180_000 }, () => {
     dataset.push(...paged);
     await waitFor(
       "the paged lines to be stored",
-      async () => (await getJson("/api/logs?service=pager&limit=1000")).items.length === paged.length,
+      async () => (await up.getJson("/api/logs?service=pager&limit=1000")).items.length === paged.length,
     );
     const page = await newPage();
     await page.goto(`${base}/#/tail?service=pager`);
@@ -534,7 +526,7 @@ describe("dashboard", { timeout: 180_000 }, () => {
   });
 
   test("the API docs page renders every endpoint, offline", async () => {
-    const doc = await getJson("/api/openapi.json");
+    const doc = await up.getJson("/api/openapi.json");
     const page = await newPage();
     // Every request must stay on this server; anything else is recorded and refused.
     const outside = [];

@@ -70,11 +70,12 @@ export function upEnv(env = {}) {
 /** A fresh data directory for one test file. */
 export const newDataDir = (name) => mkdtempSync(path.join(tmpdir(), `anomalog-${name}-test-`));
 
-/** Starts `anomalog up` on a free port over `dataDir` (serving the built
- * dashboard unless `site` is false) and waits until it is healthy. Returns
- * its base URL, its stderr so far (`log()`) and `stop()`, which stops it and
- * removes `dataDir`. */
-export async function startUp({ dataDir, env = {}, site = true }) {
+/** Starts `anomalog up` on a free port over `dataDir` (a fresh one named
+ * after `name` when not given; serving the built dashboard unless `site` is
+ * false) and waits until it is healthy. Returns its base URL, `getJson(path)`,
+ * its stderr so far (`log()`) and `stop()`, which stops it and removes the
+ * data directory. */
+export async function startUp({ name, dataDir = newDataDir(name), env = {}, site = true }) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const args = ["up", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir];
@@ -89,6 +90,11 @@ export async function startUp({ dataDir, env = {}, site = true }) {
     port,
     server,
     log: () => log,
+    async getJson(p) {
+      const r = await fetch(base + p);
+      if (!r.ok) throw new Error(`${p}: ${r.status}`);
+      return r.json();
+    },
     async stop() {
       if (server.exitCode === null && server.signalCode === null) {
         server.kill("SIGINT");

@@ -7,20 +7,13 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, newDataDir, postEvents, startUp, waitFor } from "./helpers.mjs";
+import { launchBrowser, postEvents, startUp, waitFor } from "./helpers.mjs";
 
 
 let up;
 let base;
-let dataDir;
 let browser;
 const problems = [];
-
-async function getJson(p) {
-  const r = await fetch(base + p);
-  if (!r.ok) throw new Error(`${p}: ${r.status}`);
-  return r.json();
-}
 
 /** 40 payments errors 90 s ago, then 40 checkout errors naming payments 60 s ago. */
 function cascade(now) {
@@ -43,8 +36,7 @@ function cascade(now) {
 }
 
 before(async () => {
-  dataDir = newDataDir("incidents");
-  up = await startUp({ dataDir });
+  up = await startUp({ name: "incidents" });
   base = up.base;
   await postEvents(base, cascade(Date.now()));
   browser = await launchBrowser();
@@ -59,7 +51,7 @@ test("the cascade is one incident, listed and shown with its root guess, timelin
   const incident = await waitFor(
     "one incident holding payments and checkout",
     async () => {
-      const { items } = await getJson("/api/incidents");
+      const { items } = await up.getJson("/api/incidents");
       return items.length === 1 && items[0].services.length === 2 ? items[0] : null;
     },
     40_000,

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { launchBrowser, newDataDir, postEvents, root, startUp, waitFor } from "./helpers.mjs";
+import { launchBrowser, postEvents, root, startUp, waitFor } from "./helpers.mjs";
 
 const outDir = path.join(root, "site/test-output");
 
@@ -58,25 +58,17 @@ function makeDataset(now) {
 
 let up;
 let base;
-let dataDir;
 let browser;
 
-async function getJson(p) {
-  const r = await fetch(base + p);
-  if (!r.ok) throw new Error(`${p}: ${r.status}`);
-  return r.json();
-}
-
 before(async () => {
-  dataDir = newDataDir("patterns");
-  up = await startUp({ dataDir });
+  up = await startUp({ name: "patterns" });
   base = up.base;
   const events = makeDataset(Date.now());
   await postEvents(base, events);
   await waitFor(
     "every posted line counted in a pattern",
     async () => {
-      const items = (await getJson("/api/patterns?from=now-1h")).items;
+      const items = (await up.getJson("/api/patterns?from=now-1h")).items;
       return items.reduce((n, p) => n + p.count, 0) === events.length;
     },
     30_000,
@@ -185,7 +177,7 @@ describe("patterns pages", { timeout: 180_000 }, () => {
     const burst = await waitFor(
       "checkout's burst with its explanation",
       async () =>
-        (await getJson("/api/anomalies?service=checkout&kind=burst")).items.find((a) => a.explanation?.length > 0),
+        (await up.getJson("/api/anomalies?service=checkout&kind=burst")).items.find((a) => a.explanation?.length > 0),
       30_000,
     ).catch((e) => {
       throw new Error(`${e.message}\nserver log:\n${up?.log()}`);
