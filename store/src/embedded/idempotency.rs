@@ -55,18 +55,7 @@ impl EmbeddedStore {
                 tx.commit()?;
                 return Ok(Appended::Replayed(entry));
             }
-            let waiting: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            if waiting >= max {
-                tracing::warn!(waiting, max, "queue full; refusing new batches");
-                return Err(StoreError::Unavailable(format!(
-                    "queue full: {waiting} batches wait for detection (limit {max})"
-                )));
-            }
-            tx.execute(
-                "INSERT INTO queue (payload, enqueued_at) VALUES (?1, ?2)",
-                params![payload, now],
-            )?;
-            let entry = format!("{:012}", tx.last_insert_rowid());
+            let entry = super::queue::insert_entry(&tx, &payload, now, max)?;
             tx.execute(
                 "INSERT OR REPLACE INTO idempotency_keys (key, entry, expires_at)
                  VALUES (?1, ?2, ?3)",

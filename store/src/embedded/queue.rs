@@ -142,26 +142,35 @@ fn move_from_main(queue: &mut Connection, main: &Connection) -> Result<(), Store
     Ok(())
 }
 
+/// Appends one entry unless `max` entries already wait (then
+/// [`StoreError::Unavailable`]: ingest answers 503); returns its id.
+pub(super) fn insert_entry(
+    conn: &Connection,
+    payload: &[u8],
+    now_ms: i64,
+    max: i64,
+) -> Result<String, StoreError> {
+    let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+    if waiting >= max {
+        tracing::warn!(waiting, max, "queue full; refusing new batches");
+        return Err(StoreError::Unavailable(format!(
+            "queue full: {waiting} batches wait for detection (limit {max})"
+        )));
+    }
+    conn.execute(
+        "INSERT INTO queue (payload, enqueued_at) VALUES (?1, ?2)",
+        params![payload, now_ms],
+    )?;
+    Ok(format!("{:012}", conn.last_insert_rowid()))
+}
+
 #[async_trait]
 impl EventQueue for EmbeddedStore {
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
         let payload = crate::records::encode_batch(events)?;
         let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
-        self.queue_write(move |conn| {
-            let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            if waiting >= max {
-                tracing::warn!(waiting, max, "queue full; refusing new batches");
-                return Err(StoreError::Unavailable(format!(
-                    "queue full: {waiting} batches wait for detection (limit {max})"
-                )));
-            }
-            conn.execute(
-                "INSERT INTO queue (payload, enqueued_at) VALUES (?1, ?2)",
-                params![payload, millis(Utc::now())],
-            )?;
-            Ok(format!("{:012}", conn.last_insert_rowid()))
-        })
-        .await
+        self.queue_write(move |conn| insert_entry(conn, &payload, millis(Utc::now()), max))
+            .await
     }
 
     async fn append_idempotent(
