@@ -43,22 +43,14 @@ async fn lambda_reads_need_a_stored_key_with_the_read_scope() {
             .await
             .unwrap(),
     );
-    keys.create(&key_record(
-        "reader",
-        "alg_reader",
-        vec![Scope::Read],
-        Utc::now(),
-    ))
-    .await
-    .unwrap();
-    keys.create(&key_record(
-        "shipper",
-        "alg_shipper",
-        vec![Scope::Ingest],
-        Utc::now(),
-    ))
-    .await
-    .unwrap();
+    for (name, key, scope) in [
+        ("reader", "alg_reader", Scope::Read),
+        ("shipper", "alg_shipper", Scope::Ingest),
+    ] {
+        keys.create(&key_record(name, key, vec![scope], Utc::now()))
+            .await
+            .unwrap();
+    }
     let auth = Authenticator::from_keys(&config.ingest.api_keys).with_store(keys.clone());
     let app = anomalog_api::guarded_router(ApiState::new(stores), Arc::new(auth));
 

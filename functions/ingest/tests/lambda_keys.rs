@@ -48,22 +48,14 @@ async fn lambda_writes_need_a_stored_key_with_the_ingest_scope() {
             .await
             .unwrap(),
     );
-    keys.create(&key_record(
-        "shipper",
-        "alg_shipper",
-        vec![Scope::Ingest],
-        Utc::now(),
-    ))
-    .await
-    .unwrap();
-    keys.create(&key_record(
-        "reader",
-        "alg_reader",
-        vec![Scope::Read],
-        Utc::now(),
-    ))
-    .await
-    .unwrap();
+    for (name, key, scope) in [
+        ("shipper", "alg_shipper", Scope::Ingest),
+        ("reader", "alg_reader", Scope::Read),
+    ] {
+        keys.create(&key_record(name, key, vec![scope], Utc::now()))
+            .await
+            .unwrap();
+    }
     let state = IngestState::new(queue.clone(), config.ingest.clone()).with_key_store(keys.clone());
     let app = anomalog_ingest::router(state);
 
