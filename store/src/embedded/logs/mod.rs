@@ -464,11 +464,11 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
                 }
             }
         }
-        blocks.push(Some(columns));
+        // Only a block with rows on the page is kept (at `slot`, the index
+        // its rows were recorded under).
         if taken > 0 {
+            blocks.push(Some(columns));
             floor = trim(&mut page, &mut blocks, want);
-        } else {
-            blocks[slot] = None;
         }
     }
     let limit = want - 1;
