@@ -74,6 +74,7 @@ impl MongoStore {
         &self,
         logs: &[StoredLog],
     ) -> Result<PersistReport, StoreError> {
+        let started = std::time::Instant::now();
         let writer = ObjectId::new();
         let mut seen = HashSet::new();
         let unique: Vec<&StoredLog> = logs.iter().filter(|l| seen.insert(&l.id)).collect();
@@ -102,6 +103,7 @@ impl MongoStore {
                 }
             }
         }
+        let inserted_in = started.elapsed();
         let found = self.writers_of(&earlier).await?;
         let mut rollups: BTreeMap<RollupKey, Target> = BTreeMap::new();
         let mut patterns: BTreeMap<String, Target> = BTreeMap::new();
@@ -149,6 +151,15 @@ impl MongoStore {
         let patterns: Vec<Target> = patterns.into_values().collect();
         add_counts(&self.db, &self.rollups, &rollups).await?;
         add_counts(&self.db, &self.pattern_rollups_coll(), &patterns).await?;
+        tracing::debug!(
+            logs = logs.len(),
+            inserted = report.inserted,
+            duplicates = report.duplicates,
+            rollup_docs = rollups.len() + patterns.len(),
+            insert_ms = inserted_in.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "persisted"
+        );
         Ok(report)
     }
 
