@@ -1,7 +1,7 @@
 //! The shipper protocols driven by real clients nobody here wrote: the
 //! OpenTelemetry Python SDK's OTLP/HTTP exporter, python-logging-loki, the
-//! official `elasticsearch` Python client and Node.js winston-loki (Loki's
-//! snappy protobuf and JSON), against the ingest router served on a loopback
+//! official `elasticsearch` Python client, Node.js winston-loki (Loki's
+//! snappy protobuf and JSON) and the OpenTelemetry JS SDK (OTLP JSON), against the ingest router served on a loopback
 //! port over the embedded store.
 //!
 //! Needs the pinned Python packages of `ensure_protocol_clients`
@@ -12,8 +12,8 @@
 
 use std::net::SocketAddr;
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anomalog_core::config::IngestConfig;
@@ -248,24 +248,56 @@ log.info("invoice 8 sent")
     assert_eq!(events[1].message, "invoice 8 sent");
 }
 
-/// Runs tests/clients/winston_loki.js (Node.js, winston + winston-loki) in
-/// `encoding` against `url`; fails the test when it fails or hangs.
-async fn winston_loki(url: &str, encoding: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/winston_loki.js");
+/// Runs the Node.js client script tests/clients/`script` with `args`; fails
+/// the test when it fails or hangs.
+async fn node(script: &str, args: &[&str]) {
+    let path = format!("{}/tests/clients/{script}", env!("CARGO_MANIFEST_DIR"));
     let child = tokio::process::Command::new("node")
-        .arg(script)
-        .args([url, encoding])
+        .arg(&path)
+        .args(args)
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(60), child)
         .await
-        .expect("winston_loki.js took more than 60 s")
+        .unwrap_or_else(|_| panic!("{script} took more than 60 s"))
         .unwrap_or_else(|e| panic!("cannot run node: {e}"));
     assert!(
         output.status.success(),
-        "winston_loki.js {encoding} failed: {}",
+        "{script} {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[tokio::test]
+async fn otel_js_sdk_exports_otlp_json_with_resource_severity_and_typed_attributes() {
+    let server = serve(100).await;
+    node("otel_logs.js", &[&server.url]).await;
+    assert_eq!(
+        server.content_types.lock().unwrap().as_slice(),
+        ["application/json"],
+        "one export, in OTLP JSON"
+    );
+    let events = drain(&server.store).await;
+    let got: Vec<(Level, &str)> = events
+        .iter()
+        .map(|e| (e.level, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Level::Error, "cart 9 failed to save"),
+            (Level::Info, "cart 10 saved"),
+        ]
+    );
+    for e in &events {
+        assert_eq!(e.service, "cart");
+        assert_eq!(e.host.as_deref(), Some("node-1"));
+        assert_eq!(e.attrs["otel.scope.name"], "shop");
+    }
+    // OTLP JSON carries an int64 as a string: it is stored as a number.
+    assert_eq!(events[0].attrs["cart.id"], 9);
+    assert_eq!(events[0].attrs["retry"], true);
+    assert_eq!(events[0].attrs["ratio"], 0.5);
 }
 
 #[tokio::test]
@@ -275,7 +307,7 @@ async fn winston_loki_pushes_snappy_protobuf_and_json_with_labels_and_levels() {
         ("json", "application/json"),
     ] {
         let server = serve(100).await;
-        winston_loki(&server.url, encoding).await;
+        node("winston_loki.js", &[&server.url, encoding]).await;
         assert_eq!(
             server.content_types.lock().unwrap().as_slice(),
             [content_type],
