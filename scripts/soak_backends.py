@@ -169,7 +169,8 @@ def run(a, root):
         next_kill = started + a.kill_every
         next_row = started + SAMPLE_EVERY
         # Per kill: the worst detect lag (oldest pending entry's age) until the
-        # next kill, and how long after the kill it was back under LAG_OK.
+        # next kill, and how long after the kill it was back under LAG_OK for
+        # good (until the next kill).
         recoveries = []  # [kill time, worst lag, seconds to recover or None]
         while procs["load"].poll() is None:
             time.sleep(1.0)
@@ -182,7 +183,9 @@ def run(a, root):
                 r = recoveries[-1]
                 if lag is not None:
                     r[1] = max(r[1], lag)
-                    if r[2] is None and lag <= LAG_OK:
+                    if lag > LAG_OK:
+                        r[2] = None
+                    elif r[2] is None:
                         r[2] = now - r[0]
             if now < next_row:
                 continue
