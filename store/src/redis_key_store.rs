@@ -163,7 +163,7 @@ impl<P: KeyStore> MirroredKeyStore<P> {
 impl<P: KeyStore> KeyStore for MirroredKeyStore<P> {
     async fn create(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         self.primary.create(key).await?;
-        self.mirror.put(key).await
+        self.mirror.put(key).await.map_err(mirror_failed)
     }
 
     async fn list(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -180,7 +180,24 @@ impl<P: KeyStore> KeyStore for MirroredKeyStore<P> {
 
     async fn revoke(&self, name: &str) -> Result<bool, StoreError> {
         let revoked = self.primary.revoke(name).await?;
-        self.mirror.revoke(name).await?;
+        self.mirror.revoke(name).await.map_err(mirror_failed)?;
         Ok(revoked)
+    }
+}
+
+/// A mirror write that failed after MongoDB's: the same kind of error, saying
+/// what was written and how to repair.
+fn mirror_failed(e: StoreError) -> StoreError {
+    let say = |m: String| {
+        format!(
+            "MongoDB was written but the keys' Redis copy was not ({m}); \
+             `anomalog keys list` brings it in line"
+        )
+    };
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(say(m)),
+        StoreError::Invalid(m) => StoreError::Invalid(say(m)),
+        StoreError::Corrupt(m) => StoreError::Corrupt(say(m)),
+        StoreError::Backend(m) => StoreError::Backend(say(m)),
     }
 }

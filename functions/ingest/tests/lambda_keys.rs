@@ -16,7 +16,7 @@ use chrono::Utc;
 use anomalog_core::Config;
 use anomalog_ingest::IngestState;
 use anomalog_ingest::auth::{STORED_KEYS_TTL, key_record};
-use anomalog_store::{EventQueue, KeyStore, Scope};
+use anomalog_store::{EventQueue, Scope};
 use anomalog_testkit::http::call;
 use anomalog_testkit::{RedisServer, mongo_target};
 
