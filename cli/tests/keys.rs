@@ -282,3 +282,37 @@ fn bad_key_commands_fail_with_a_reason() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no key named 'nobody'"));
 }
+
+/// `anomalog keys` on external backends writes MongoDB and the keys' Redis
+/// copy that the ingest Lambda reads (digests only); revoking removes it there.
+#[tokio::test]
+async fn keys_commands_keep_the_redis_copy_for_the_ingest_lambda() {
+    use anomalog_store::{KeyStore, RedisQueue, RedisQueueConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let redis = anomalog_testkit::RedisServer::start();
+    let mongo = anomalog_testkit::mongo_target();
+    let redis_url = redis.url();
+    let env = [
+        ("REDIS_URL", redis_url.as_str()),
+        ("MONGODB_URI", mongo.uri.as_str()),
+        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
+    ];
+    let key = create(dir.path(), &env, "shipper", "ingest");
+    let copy = RedisQueue::connect(&redis_url, RedisQueueConfig::default())
+        .await
+        .unwrap()
+        .key_store();
+    let listed = copy.list().await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].name, "shipper");
+    assert_eq!(
+        listed[0].digest,
+        anomalog_ingest::auth::key_record("x", &key, vec![], chrono::Utc::now()).digest
+    );
+    assert_ne!(listed[0].digest, key, "the key itself is not copied");
+    keys(dir.path(), &env, &["revoke", "shipper"]);
+    assert!(
+        copy.list().await.unwrap().is_empty(),
+        "revoked in the copy too"
+    );
+}

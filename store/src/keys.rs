@@ -1,6 +1,7 @@
 //! Opening the [`KeyStore`] a configuration names: the `api_keys` table of
-//! the embedded database, or the `api_keys` collection in MongoDB when
-//! `REDIS_URL` and `MONGODB_URI` are set.
+//! the embedded database, or the `api_keys` collection in MongoDB, mirrored in
+//! Redis (see [`crate::redis_key_store`]), when `REDIS_URL` and `MONGODB_URI`
+//! are set.
 
 use std::sync::Arc;
 
@@ -13,11 +14,16 @@ use crate::ports::KeyStore;
 /// queue claim is released), so `anomalog keys` may run next to a server.
 pub async fn connect_keys(config: &Config) -> Result<Arc<dyn KeyStore>, StoreError> {
     if config.backends.external() {
-        #[cfg(feature = "mongodb")]
-        return Ok(Arc::new(connect_mongo_keys(config).await?));
-        #[cfg(not(feature = "mongodb"))]
+        // MongoDB's `api_keys`, mirrored in Redis for the ingest Lambda.
+        #[cfg(all(feature = "mongodb", feature = "redis"))]
+        return Ok(Arc::new(crate::redis_key_store::MirroredKeyStore::new(
+            connect_mongo_keys(config).await?,
+            crate::connect::connect_queue(config).await?.key_store(),
+        )));
+        #[cfg(not(all(feature = "mongodb", feature = "redis")))]
         return Err(StoreError::Invalid(
-            "this build has no MongoDB adapter (cargo feature `mongodb`)".into(),
+            "this build has no MongoDB or no Redis adapter (cargo features `mongodb`, `redis`)"
+                .into(),
         ));
     }
     #[cfg(feature = "embedded")]
@@ -31,8 +37,8 @@ pub async fn connect_keys(config: &Config) -> Result<Arc<dyn KeyStore>, StoreErr
 }
 
 /// The `api_keys` collection of the configured MongoDB database, alone (see
-/// [`crate::mongo::MongoKeyStore`]): what the ingest Lambda, which writes
-/// only to Redis, opens to check stored keys.
+/// [`crate::mongo::MongoKeyStore`]): what the api Lambda opens to check
+/// stored keys (the ingest Lambda reads their Redis mirror).
 #[cfg(feature = "mongodb")]
 pub async fn connect_mongo_keys(
     config: &Config,

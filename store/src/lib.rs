@@ -28,6 +28,8 @@ pub mod ports;
 )]
 mod records;
 #[cfg(feature = "redis")]
+pub mod redis_key_store;
+#[cfg(feature = "redis")]
 pub mod redis_keys;
 #[cfg(feature = "redis")]
 pub mod redis_queue;

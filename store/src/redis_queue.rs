@@ -136,6 +136,12 @@ impl RedisQueue {
         Ok(queue)
     }
 
+    /// The API keys mirrored next to this queue, on its connection (see
+    /// [`crate::redis_key_store`]).
+    pub fn key_store(&self) -> crate::redis_key_store::RedisKeyStore {
+        crate::redis_key_store::RedisKeyStore::new(self.conn.clone(), &self.config.stream)
+    }
+
     /// Key of the stream that keeps entries whose payload could not be decoded.
     pub fn dead_letter_stream(&self) -> &str {
         &self.keys.dead_letter
@@ -681,7 +687,7 @@ fn unexpected(what: &str, v: &Value) -> StoreError {
 
 /// Connection-level trouble and a server that cannot take writes now are
 /// [`StoreError::Unavailable`]; anything else is a [`StoreError::Backend`] error.
-fn classify(e: RedisError) -> StoreError {
+pub(crate) fn classify(e: RedisError) -> StoreError {
     let transient = e.is_io_error()
         || e.is_timeout()
         || e.is_connection_dropped()

@@ -357,3 +357,56 @@ async fn keys_are_created_listed_and_revoked_by_name() {
     let (_, mongo) = connect_mongo(7).await;
     contract::keys::keys_are_created_listed_and_revoked_by_name(&mongo).await;
 }
+
+#[tokio::test]
+async fn redis_key_mirror_keeps_the_key_contract() {
+    let redis = RedisServer::start();
+    let queue = RedisQueue::connect(&redis.url(), RedisQueueConfig::default())
+        .await
+        .unwrap();
+    contract::keys::keys_are_created_listed_and_revoked_by_name(&queue.key_store()).await;
+}
+
+#[tokio::test]
+async fn mongodb_keys_mirrored_in_redis_keep_the_key_contract_and_the_mirror_follows() {
+    use anomalog_store::KeyStore;
+    use anomalog_store::redis_key_store::MirroredKeyStore;
+
+    let redis = RedisServer::start();
+    let queue = RedisQueue::connect(&redis.url(), RedisQueueConfig::default())
+        .await
+        .unwrap();
+    let mirror = queue.key_store();
+    assert_eq!(
+        anomalog_store::redis_keys::hashed_part(mirror.hash_key()),
+        anomalog_store::redis_keys::hashed_part(&RedisQueueConfig::default().stream),
+        "the mirror shares the queue's hash slot"
+    );
+    let (_, mongo) = connect_mongo(7).await;
+    let mirrored = MirroredKeyStore::new(mongo.key_store(), mirror.clone());
+    contract::keys::keys_are_created_listed_and_revoked_by_name(&mirrored).await;
+    assert_eq!(
+        mirror.list().await.unwrap(),
+        mongo.key_store().list().await.unwrap(),
+        "every create and revoke reached the mirror"
+    );
+
+    // A key written to MongoDB alone (before the mirror existed, or a lost
+    // mirror write) reaches the mirror on the next listing; one only in the
+    // mirror leaves it.
+    let only_mongo = anomalog_store::ApiKeyRecord {
+        name: "older".into(),
+        digest: "d".repeat(64),
+        scopes: vec![anomalog_store::Scope::Ingest],
+        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+    };
+    mongo.key_store().create(&only_mongo).await.unwrap();
+    let stray = anomalog_store::ApiKeyRecord {
+        name: "stray".into(),
+        ..only_mongo.clone()
+    };
+    mirror.create(&stray).await.unwrap();
+    let listed = mirrored.list().await.unwrap();
+    assert!(listed.contains(&only_mongo), "{listed:?}");
+    assert_eq!(mirror.list().await.unwrap(), listed);
+}

@@ -1,6 +1,8 @@
-//! Ingest as the ingest Lambda serves it (the Redis queue, keys from
-//! MongoDB's `api_keys` collection): an `ingest` key is needed whenever any
-//! key exists. Real Redis and SecantusDB (testkit).
+//! Ingest as the ingest Lambda serves it (the Redis queue, keys from their
+//! Redis mirror), the keys written as `anomalog keys` writes them (MongoDB's
+//! `api_keys`, then the mirror): an `ingest` key is needed whenever any key
+//! exists, and a revoked key stops writing within the keys' cache time. Real
+//! Redis and SecantusDB (testkit).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -14,7 +16,7 @@ use chrono::Utc;
 use anomalog_core::Config;
 use anomalog_ingest::IngestState;
 use anomalog_ingest::auth::{STORED_KEYS_TTL, key_record};
-use anomalog_store::{EventQueue, KeyStore, Scope};
+use anomalog_store::{EventQueue, Scope};
 use anomalog_testkit::http::call;
 use anomalog_testkit::{RedisServer, mongo_target};
 
@@ -43,11 +45,8 @@ async fn lambda_writes_need_a_stored_key_with_the_ingest_scope() {
     let queue = anomalog_store::connect::connect_queue(&config)
         .await
         .unwrap();
-    let keys = Arc::new(
-        anomalog_store::keys::connect_mongo_keys(&config)
-            .await
-            .unwrap(),
-    );
+    // What `anomalog keys` opens.
+    let keys = anomalog_store::keys::connect_keys(&config).await.unwrap();
     for (name, key, scope) in [
         ("shipper", "alg_shipper", Scope::Ingest),
         ("reader", "alg_reader", Scope::Read),
@@ -56,7 +55,8 @@ async fn lambda_writes_need_a_stored_key_with_the_ingest_scope() {
             .await
             .unwrap();
     }
-    let state = IngestState::new(queue.clone(), config.ingest.clone()).with_key_store(keys.clone());
+    let state = IngestState::new(queue.clone(), config.ingest.clone())
+        .with_key_store(Arc::new(queue.key_store()));
     let app = anomalog_ingest::router(state);
 
     let (code, body) = post(&app, None).await;

@@ -1,9 +1,10 @@
 //! AWS Lambda binary of ingest: serves [`anomalog_ingest::router`] behind a
 //! function URL (or an API Gateway HTTP API, payload v2). Clients post to
 //! `<function URL>/ingest`. The Redis queue is connected once per cold
-//! start; a 202 still means the batch is in the Redis stream. MongoDB is read
-//! only for the stored API keys (`anomalog keys`; the `api_keys` collection,
-//! cached 2 s), so a stored `ingest` key works here as in `anomalog up`.
+//! start; a 202 still means the batch is in the Redis stream. The stored API
+//! keys (`anomalog keys`) are read from their Redis mirror on the same
+//! connection (cached 2 s), so a stored `ingest` key works here as in
+//! `anomalog up`, and this function links no MongoDB driver.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     anomalog_lambda::init_tracing();
     let started = anomalog_lambda::start(async |config: &Config| {
         let queue = anomalog_store::connect::connect_queue(config).await?;
-        let keys = anomalog_store::keys::connect_mongo_keys(config).await?;
+        let keys = queue.key_store();
         Ok((queue, keys))
     })
     .await?;
