@@ -10,12 +10,6 @@
 #   make lambdas LAMBDA_ARCH=--x86-64  for x86_64 functions instead of arm64
 
 LAMBDA_PROFILE ?= aws-lambda
-# Position-dependent executables: a PIE's relocation table (.rela.dyn) is
-# about 0.2 MB of each bootstrap. The cost: the bootstrap's own code is not
-# address-randomised (its libraries, stack and heap still are); see
-# docs/deploy-aws.md. cargo lambda passes --target, so this reaches only the
-# bootstraps, not build scripts or proc-macros.
-export RUSTFLAGS += -C relocation-model=static
 LAMBDA_ARCH ?= --arm64
 LAMBDA_DIR := target/lambda
 FUNCTIONS := ingest api detect alert
