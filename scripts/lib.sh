@@ -99,8 +99,9 @@ ensure_secantus() {
 
 # Installs the real shipper clients the protocol tests drive
 # (functions/ingest/tests/shippers.rs): pinned pip packages into the Python
-# ensure_secantus picked (call that first), util-linux `logger`, and syslog-ng
-# with its http() module.
+# ensure_secantus picked (call that first), util-linux `logger`, syslog-ng
+# with its http() module, and the Node.js clients of
+# functions/ingest/tests/clients (winston-loki) from their lock file.
 PROTOCOL_CLIENTS_PIP=(
     "opentelemetry-sdk==1.45.2"
     "opentelemetry-exporter-otlp-proto-http==1.45.2"
@@ -116,6 +117,12 @@ ensure_protocol_clients() {
     command -v logger >/dev/null 2>&1 || apt_install bsdutils
     # The http() destination is a module of its own in Debian.
     apt_install syslog-ng-core syslog-ng-mod-http
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    local clients=functions/ingest/tests/clients
+    if [ ! -d "$clients/node_modules/winston-loki" ] ||
+        [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; then
+        (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
 }
 
 # Makes sure cargo-lambda (the Lambda Runtime API emulator behind

@@ -15,6 +15,8 @@ import urllib.error
 import urllib.request
 
 SAMPLE_EVERY = 5.0
+# A detect lag (age of the oldest pending entry) counted as caught up.
+LAG_OK = 5.0
 
 
 def free_port():
@@ -41,6 +43,19 @@ def backlog(base):
             return json.loads(r.read()).get("queue_backlog")
     except (OSError, ValueError, urllib.error.URLError):
         return None
+
+
+def oldest_age(base):
+    """Age in seconds of the oldest unacknowledged queue entry (/metrics):
+    how far detect lags behind ingest. None when it does not answer."""
+    try:
+        with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("anomalog_queue_oldest_pending_age_seconds"):
+                    return float(line.split()[-1])
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return None
 
 
 def find(root, given, names):
@@ -152,12 +167,29 @@ def run(a, root):
         kills, downtime = 0, 0.0
         samples = []  # (t, rss, age of the process)
         next_kill = started + a.kill_every
+        next_row = started + SAMPLE_EVERY
+        # Per kill: the worst detect lag (oldest pending entry's age) until the
+        # next kill, and how long after the kill it was back under LAG_OK for
+        # good (until the next kill).
+        recoveries = []  # [kill time, worst lag, seconds to recover or None]
         while procs["load"].poll() is None:
-            time.sleep(SAMPLE_EVERY)
+            time.sleep(1.0)
             now = time.time()
             if server.poll() is not None:
                 failures.append(f"anomalog up exited by itself with {server.returncode}")
                 break
+            if recoveries:
+                lag = oldest_age(base)
+                r = recoveries[-1]
+                if lag is not None:
+                    r[1] = max(r[1], lag)
+                    if lag > LAG_OK:
+                        r[2] = None
+                    elif r[2] is None:
+                        r[2] = now - r[0]
+            if now < next_row:
+                continue
+            next_row = now + SAMPLE_EVERY
             rss = rss_mib(server.pid)
             b = backlog(base)
             t = now - started
@@ -170,10 +202,14 @@ def run(a, root):
                 server.wait()
                 kills += 1
                 down = time.time()
+                recoveries.append([down, 0.0, None])
                 server = start_server()
                 downtime += time.time() - down
                 born = time.time()
                 next_kill = born + a.kill_every
+        for i, (_, worst, back) in enumerate(recoveries, 1):
+            back = "not within the run" if back is None else f"{back:.0f} s"
+            print(f"kill {i}: detect lag worst {worst:.1f} s, under {LAG_OK:g} s again after {back}")
         procs["load"].wait()
         gen_out.close()
         with open(os.path.join(tmp, "load.json")) as f:

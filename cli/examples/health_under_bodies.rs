@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo build -p anomalog-cli [--release]
-//! ANOMALOG_BIN=target/debug/anomalog cargo run -p anomalog-cli --example health_under_bodies -- [SECONDS]
+//! [HEALTH_CLIENTS=16] ANOMALOG_BIN=target/debug/anomalog cargo run -p anomalog-cli --example health_under_bodies -- [SECONDS]
 //! ```
 //!
 //! Prints the health checks' p50, p90, p99 and worst latency, the answers
@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// Posting clients; `HEALTH_CLIENTS=0` measures health alone (the baseline).
 const CLIENTS: usize = 16;
 const DECODED_BYTES: usize = 19 << 20;
 
@@ -51,6 +52,9 @@ async fn main() {
         .nth(1)
         .map(|s| s.parse().expect("SECONDS is a number"))
         .unwrap_or(20);
+    let clients: usize = std::env::var("HEALTH_CLIENTS")
+        .map(|s| s.parse().expect("HEALTH_CLIENTS is a number"))
+        .unwrap_or(CLIENTS);
     let bin = std::env::var("ANOMALOG_BIN").unwrap_or_else(|_| "target/debug/anomalog".into());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -87,13 +91,13 @@ async fn main() {
 
     let body = big_body();
     println!(
-        "{CLIENTS} clients posting {} KB gzip bodies that decode to {} MB, for {seconds} s",
+        "{clients} clients posting {} KB gzip bodies that decode to {} MB, for {seconds} s",
         body.len() / 1000,
         DECODED_BYTES / 1_000_000
     );
     let stop = Arc::new(AtomicBool::new(false));
     let mut posters = Vec::new();
-    for _ in 0..CLIENTS {
+    for _ in 0..clients {
         let (client, body, stop) = (client.clone(), body.clone(), stop.clone());
         let url = format!("{base}/ingest?service=big");
         posters.push(tokio::spawn(async move {

@@ -147,14 +147,7 @@ async fn cascade(backends: &[(&str, &str)]) {
     })
     .await;
 
-    let incidents: Value = client
-        .get(format!("{}/api/incidents", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let incidents = server.get_json(&client, "/api/incidents").await;
     let items = incidents["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "one incident: {incidents:#}");
     let incident = &items[0];
@@ -173,18 +166,12 @@ async fn cascade(backends: &[(&str, &str)]) {
         .map(|s| s.as_str().unwrap())
         .collect();
     assert_eq!(members.len(), 2, "{members:?}");
-    let detail: Value = client
-        .get(format!(
-            "{}/api/incidents/{}",
-            server.base,
-            incident["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = server
+        .get_json(
+            &client,
+            &format!("/api/incidents/{}", incident["id"].as_str().unwrap()),
+        )
+        .await;
     let mut anomalies: Vec<String> = detail["anomalies"]
         .as_array()
         .unwrap()

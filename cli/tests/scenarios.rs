@@ -150,18 +150,12 @@ async fn a_service_that_stops_logging_while_others_go_on_is_a_drop() {
             .starts_with("silent: 0 events in 60 s"),
         "{a}"
     );
-    let detail: Value = client
-        .get(format!(
-            "{}/api/anomalies/{}",
-            server.base,
-            a["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = server
+        .get_json(
+            &client,
+            &format!("/api/anomalies/{}", a["id"].as_str().unwrap()),
+        )
+        .await;
     let samples = detail["anomaly"]["samples"].as_array().unwrap();
     assert!(
         !samples.is_empty(),

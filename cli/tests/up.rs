@@ -9,11 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use support::Server;
-
-async fn get_json(client: &reqwest::Client, url: &str) -> Value {
-    client.get(url).send().await.unwrap().json().await.unwrap()
-}
+use support::{Server, get_json};
 
 /// Polls `url` until `done` holds, for at most `limit`; returns the last body.
 async fn poll(

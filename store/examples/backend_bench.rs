@@ -9,8 +9,8 @@
 //! - Redis: `EventQueue::append` of ingest-sized batches, one and eight
 //!   appenders at once, with `appendfsync always` and `everysec`; then
 //!   draining the queue with `claim` + `ack` as detect does.
-//! - MongoDB: `LogStore::persist` (one transaction: id lookup, insert, rollup
-//!   `$inc`s) of detect-sized batches, and re-persisting an already stored
+//! - MongoDB: `LogStore::persist` (unordered insert, rollup `$inc`s each
+//!   counted once) of detect-sized batches, and re-persisting an already stored
 //!   batch (the crash-recovery path).
 //!
 //! Servers: a local `redis-server` and SecantusDB started on free ports (as in

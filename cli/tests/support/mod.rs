@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The JSON body of `GET url`.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 pub struct Server {
     child: Child,
     pub base: String,
@@ -63,6 +68,11 @@ impl Server {
         panic!("server did not become healthy within 10 s");
     }
 
+    /// The JSON body of `GET {base}{path}`.
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> Value {
+        get_json(client, &format!("{}{path}", self.base)).await
+    }
+
     pub async fn post(&self, client: &reqwest::Client, events: &[Value]) {
         for chunk in events.chunks(5_000) {
             let res = client
@@ -80,7 +90,7 @@ impl Server {
         let url = format!("{}/api/anomalies?service={service}", self.base);
         let started = Instant::now();
         loop {
-            let body: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+            let body = get_json(client, &url).await;
             if let Some(found) = body["items"]
                 .as_array()
                 .and_then(|items| items.iter().find(|a| a["kind"] == kind))
@@ -97,7 +107,7 @@ impl Server {
 
     pub async fn kinds(&self, client: &reqwest::Client, service: &str) -> Vec<String> {
         let url = format!("{}/api/anomalies?service={service}", self.base);
-        let body: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+        let body = get_json(client, &url).await;
         body["items"]
             .as_array()
             .unwrap()

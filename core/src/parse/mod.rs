@@ -87,6 +87,7 @@
 
 pub(crate) mod draft;
 mod json;
+mod json_array;
 mod level;
 mod logfmt;
 #[cfg(test)]
@@ -228,24 +229,16 @@ fn parse_json_body(
     defaults: &ParseDefaults,
     limits: &ParseLimits,
 ) -> Result<ParsedBatch, ParseError> {
+    if text.trim_start().starts_with('[') {
+        return json_array::parse_array(text, defaults, limits);
+    }
+    // One record.
     let value: Value =
         serde_json::from_str(text).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
-    let items = match value {
-        Value::Array(items) => items,
-        single => vec![single],
-    };
-    if items.len() > limits.max_events {
-        return Err(ParseError::TooManyEvents {
-            count: items.len(),
-            max: limits.max_events,
-        });
-    }
     let mut batch = ParsedBatch::default();
-    for (index, item) in items.into_iter().enumerate() {
-        match record_from_value(item, defaults, limits) {
-            Ok(event) => batch.events.push(event),
-            Err(reason) => batch.rejections.push(Rejection { index, reason }),
-        }
+    match record_from_value(value, defaults, limits) {
+        Ok(event) => batch.events.push(event),
+        Err(reason) => batch.rejections.push(Rejection { index: 0, reason }),
     }
     Ok(batch)
 }

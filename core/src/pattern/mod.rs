@@ -612,7 +612,13 @@ impl Miner {
             salt += 1;
             id = PatternId::of(&self.service, &format!("{template}\0{salt}"));
         }
-        self.aliases.remove(&id);
+        // The id may have been merged away earlier: it is a pattern again,
+        // so its alias goes, from the eviction order too (a stale entry there
+        // would list the alias twice in a snapshot once it is aliased again,
+        // and evict its newer alias early).
+        if self.aliases.remove(&id).is_some() {
+            self.alias_order.retain(|from| *from != id);
+        }
         self.stats.created += 1;
         let slot = self.insert(Pattern {
             id,

@@ -6,10 +6,10 @@
 
 use serde_json::{Value, json};
 
+use anomalog_core::Anomaly;
 use anomalog_core::incident::{Incident, TimelineEntry, TimelineEvent};
-use anomalog_core::{Anomaly, AnomalyStatus, Severity};
 
-use crate::messages::{discord_message, measured_line, slack_message, truncate_chars};
+use crate::messages::{discord_message, embed_color, measured_line, slack_message, truncate_chars};
 
 // Discord's documented limits.
 const DISCORD_TITLE_MAX: usize = 256;
@@ -186,15 +186,7 @@ fn measure_words(m: &IncidentMessage<'_>) -> Option<String> {
 }
 
 fn color(incident: &Incident) -> u32 {
-    if incident.status == AnomalyStatus::Resolved {
-        return 0x2e_cc_71;
-    }
-    match incident.severity {
-        Severity::Low => 0xf1_c4_0f,
-        Severity::Medium => 0xe6_7e_22,
-        Severity::High => 0xe7_4c_3c,
-        Severity::Critical => 0x99_2d_22,
-    }
+    embed_color(incident.status, incident.severity)
 }
 
 fn services(incident: &Incident) -> String {

@@ -123,10 +123,15 @@ fn observed_vs_expected(anomaly: &Anomaly) -> String {
 }
 
 fn color(anomaly: &Anomaly) -> u32 {
-    if anomaly.status == AnomalyStatus::Resolved {
+    embed_color(anomaly.status, anomaly.severity)
+}
+
+/// A Discord embed's colour: green once resolved, else by severity.
+pub(crate) fn embed_color(status: AnomalyStatus, severity: Severity) -> u32 {
+    if status == AnomalyStatus::Resolved {
         return 0x2e_cc_71;
     }
-    match anomaly.severity {
+    match severity {
         Severity::Low => 0xf1_c4_0f,
         Severity::Medium => 0xe6_7e_22,
         Severity::High => 0xe7_4c_3c,

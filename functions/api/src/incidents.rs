@@ -11,7 +11,8 @@ use anomalog_core::incident::{Incident as CoreIncident, TimelineEvent as CoreEve
 use anomalog_store::IncidentQuery;
 
 use crate::dto::{self, AnomalyKind, AnomalyStatus, Severity};
-use crate::{ApiError, ApiResult, ApiState, MAX_LOG_LIMIT, openapi, page_limit, parse_time, quote};
+use crate::params::{parse_opt, parse_opt_time};
+use crate::{ApiError, ApiResult, ApiState, MAX_LOG_LIMIT, openapi, page_limit, quote};
 
 /// Query of `GET /api/incidents`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -141,17 +142,8 @@ pub(crate) async fn incidents(
 ) -> ApiResult<IncidentList> {
     let Query(p) = query?;
     let now = state.now();
-    let status = p
-        .status
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(|e| ApiError::BadRequest(format!("status: {e}")))?;
-    let since = p
-        .since
-        .as_deref()
-        .map(|v| parse_time("since", v, now))
-        .transpose()?;
+    let status = parse_opt("status", p.status.as_deref())?;
+    let since = parse_opt_time("since", p.since.as_deref(), now)?;
     let limit = page_limit("limit", p.limit, 100, MAX_LOG_LIMIT)?;
     let items = state
         .stores

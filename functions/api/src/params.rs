@@ -1,5 +1,8 @@
 //! Parsing of the time parameters every read endpoint shares.
 
+use std::fmt::Display;
+use std::str::FromStr;
+
 use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::parse::parse_timestamp;
@@ -23,10 +26,7 @@ impl TimeRange {
         to: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<TimeRange, ApiError> {
-        let to = to
-            .map(|v| parse_time("to", v, now))
-            .transpose()?
-            .unwrap_or(now);
+        let to = parse_opt_time("to", to, now)?.unwrap_or(now);
         let from = match from {
             Some(v) => parse_time("from", v, now)?,
             None => to.checked_sub_signed(DEFAULT_RANGE).ok_or_else(|| {
@@ -38,6 +38,28 @@ impl TimeRange {
         }
         Ok(TimeRange { from, to })
     }
+}
+
+/// Reads an optional parameter through its `FromStr`; a bad value is a 400
+/// whose message names the parameter.
+pub fn parse_opt<T>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    value
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))
+}
+
+/// Reads an optional time parameter with [`parse_time`].
+pub fn parse_opt_time(
+    name: &str,
+    value: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value.map(|v| parse_time(name, v, now)).transpose()
 }
 
 /// Longest part of a parameter value quoted back in an error message, so an

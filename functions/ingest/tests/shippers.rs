@@ -1,17 +1,19 @@
 //! The shipper protocols driven by real clients nobody here wrote: the
-//! OpenTelemetry Python SDK's OTLP/HTTP exporter, python-logging-loki and the
-//! official `elasticsearch` Python client, against the ingest router served on
-//! a loopback port over the embedded store.
+//! OpenTelemetry Python SDK's OTLP/HTTP exporter, python-logging-loki, the
+//! official `elasticsearch` Python client, Node.js winston-loki (Loki's
+//! snappy protobuf and JSON) and the OpenTelemetry JS SDK (OTLP JSON), against the ingest router served on a loopback
+//! port over the embedded store.
 //!
 //! Needs the pinned Python packages of `ensure_protocol_clients`
-//! (scripts/lib.sh) in `$ANOMALOG_TEST_PYTHON` (default `python3`).
+//! (scripts/lib.sh) in `$ANOMALOG_TEST_PYTHON` (default `python3`), and the
+//! npm packages of tests/clients/package.json installed there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::net::SocketAddr;
 use std::process::Output;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anomalog_core::config::IngestConfig;
@@ -24,6 +26,8 @@ struct Server {
     store: Arc<EmbeddedStore>,
     /// Responses answered 503 so far.
     unavailable: Arc<AtomicUsize>,
+    /// The `Content-Type` of every request so far.
+    content_types: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -38,11 +42,16 @@ async fn serve(max_queue_entries: u64) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open_bounded(dir.path(), max_queue_entries).unwrap());
     let unavailable = Arc::new(AtomicUsize::new(0));
+    let content_types = Arc::new(Mutex::new(Vec::new()));
     let app = router(IngestState::new(store.clone(), IngestConfig::default()))
         .layer(axum::middleware::from_fn(bulk::answer_product_check))
         .layer(axum::middleware::from_fn_with_state(
             unavailable.clone(),
             count_unavailable,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            content_types.clone(),
+            record_content_type,
         ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -58,6 +67,7 @@ async fn serve(max_queue_entries: u64) -> Server {
         url: format!("http://{addr}"),
         store,
         unavailable,
+        content_types,
         _dir: dir,
         task,
     }
@@ -74,6 +84,23 @@ async fn count_unavailable(
         unavailable.fetch_add(1, Ordering::SeqCst);
     }
     response
+}
+
+/// Keeps each request's `Content-Type`, so a test can tell the encoding a
+/// client chose.
+async fn record_content_type(
+    axum::extract::State(seen): axum::extract::State<Arc<Mutex<Vec<String>>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let content_type = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    seen.lock().unwrap().push(content_type);
+    next.run(request).await
 }
 
 /// Runs a Python script with `args`; fails the test when it fails or hangs.
@@ -219,6 +246,93 @@ log.info("invoice 8 sent")
     assert_eq!(events[0].attrs["logger"], "billing");
     assert_eq!(events[1].level, Level::Info);
     assert_eq!(events[1].message, "invoice 8 sent");
+}
+
+/// Runs the Node.js client script tests/clients/`script` with `args`; fails
+/// the test when it fails or hangs.
+async fn node(script: &str, args: &[&str]) {
+    let path = format!("{}/tests/clients/{script}", env!("CARGO_MANIFEST_DIR"));
+    let child = tokio::process::Command::new("node")
+        .arg(&path)
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), child)
+        .await
+        .unwrap_or_else(|_| panic!("{script} took more than 60 s"))
+        .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    assert!(
+        output.status.success(),
+        "{script} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn otel_js_sdk_exports_otlp_json_with_resource_severity_and_typed_attributes() {
+    let server = serve(100).await;
+    node("otel_logs.js", &[&server.url]).await;
+    assert_eq!(
+        server.content_types.lock().unwrap().as_slice(),
+        ["application/json"],
+        "one export, in OTLP JSON"
+    );
+    let events = drain(&server.store).await;
+    let got: Vec<(Level, &str)> = events
+        .iter()
+        .map(|e| (e.level, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Level::Error, "cart 9 failed to save"),
+            (Level::Info, "cart 10 saved"),
+        ]
+    );
+    for e in &events {
+        assert_eq!(e.service, "cart");
+        assert_eq!(e.host.as_deref(), Some("node-1"));
+        assert_eq!(e.attrs["otel.scope.name"], "shop");
+    }
+    // OTLP JSON carries an int64 as a string: it is stored as a number.
+    assert_eq!(events[0].attrs["cart.id"], 9);
+    assert_eq!(events[0].attrs["retry"], true);
+    assert_eq!(events[0].attrs["ratio"], 0.5);
+}
+
+#[tokio::test]
+async fn winston_loki_pushes_snappy_protobuf_and_json_with_labels_and_levels() {
+    for (encoding, content_type) in [
+        ("protobuf", "application/x-protobuf"),
+        ("json", "application/json"),
+    ] {
+        let server = serve(100).await;
+        node("winston_loki.js", &[&server.url, encoding]).await;
+        assert_eq!(
+            server.content_types.lock().unwrap().as_slice(),
+            [content_type],
+            "{encoding}: one push in the client's encoding"
+        );
+        let events = drain(&server.store).await;
+        let got: Vec<(Level, &str)> = events
+            .iter()
+            .map(|e| (e.level, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Level::Error, "payment failed for order 42"),
+                (Level::Info, "order 43 placed"),
+                (Level::Warn, "slow response 2300 ms"),
+            ],
+            "{encoding}"
+        );
+        for e in &events {
+            assert_eq!(e.service, "checkout", "{encoding}");
+            assert_eq!(e.host.as_deref(), Some("web-1"), "{encoding}");
+        }
+        assert_eq!(events[0].attrs["region"], "eu", "{encoding}");
+    }
 }
 
 #[tokio::test]

@@ -8,9 +8,18 @@ use leptos::prelude::*;
 use crate::api::{self, AnomalyDetail, AnomalyFilter};
 use crate::app::use_ctx;
 use crate::charts::WindowChart;
-use crate::pages::{AnomalyRows, ErrorBanner, LevelBadge, Loading, LogRow, PatternChanges};
+use crate::pages::{
+    AnomalyRows, Back, ErrorBanner, LevelBadge, Loading, LogList, PatternChanges, detail_state,
+};
 use crate::stats;
 use crate::time;
+
+/// The way back to the list, from a detail page.
+const BACK: Back = Back {
+    href: "#/anomalies",
+    label: "← All anomalies",
+    heading: "Anomaly",
+};
 
 /// Kinds offered in the filter; others seen in the data are added.
 const KINDS: [&str; 4] = ["burst", "spike", "drop", "new_pattern"];
@@ -106,14 +115,10 @@ pub fn AnomalyPage(id: String) -> impl IntoView {
         let id = id.clone();
         async move { api::anomaly_detail(&base, &id).await }
     });
-    move || match detail.get() {
-        None => view! { <Loading what="anomaly"/> }.into_any(),
-        Some(Err(e)) => view! {
-            <a class="back" href="#/anomalies">"← All anomalies"</a>
-            <ErrorBanner message=e/>
-        }
-        .into_any(),
-        Some(Ok(d)) => view! { <DetailBody detail=d/> }.into_any(),
+    move || {
+        detail_state(detail.get(), "anomaly", BACK, |d| {
+            view! { <DetailBody detail=d/> }.into_any()
+        })
     }
 }
 
@@ -289,10 +294,9 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
         })
         .collect_view();
     let sample_count = a.samples.len();
-    let log_count = logs.len();
     view! {
         <div class="detail" data-testid="anomaly-detail" data-anomaly-id=a.id.clone()>
-            <a class="back" href="#/anomalies">"← All anomalies"</a>
+            {BACK.view()}
             <section class="card detailhead">
                 <div class="titlerow">
                     <span class=format!("status {}", a.status)></span>
@@ -328,15 +332,7 @@ fn DetailBody(detail: AnomalyDetail) -> impl IntoView {
             <section class="card">
                 <div class="cardhead"><h2>"Error lines in the window"</h2>
                     <a class="more" href=tail_link>"open in live tail →"</a></div>
-                {if log_count == 0 {
-                    view! { <div class="empty">"No ERROR or FATAL lines stored for this window."</div> }.into_any()
-                } else {
-                    view! {
-                        <div class="loglist" data-testid="window-logs" data-count=log_count.to_string()>
-                            {logs.into_iter().map(|l| view! { <LogRow line=l expanded=expanded/> }).collect_view()}
-                        </div>
-                    }.into_any()
-                }}
+                <LogList logs=logs testid="window-logs" empty="No ERROR or FATAL lines stored for this window." expanded=expanded/>
             </section>
         </div>
     }

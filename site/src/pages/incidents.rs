@@ -5,8 +5,15 @@ use leptos::prelude::*;
 
 use crate::api::{self, Incident, IncidentDetail};
 use crate::app::use_ctx;
-use crate::pages::{AnomalyRows, ErrorBanner, Loading};
+use crate::pages::{AnomalyRows, Back, ErrorBanner, Loading, detail_state};
 use crate::time;
+
+/// The way back to the list, from a detail page.
+const BACK: Back = Back {
+    href: "#/incidents",
+    label: "← All incidents",
+    heading: "Incident",
+};
 
 #[component]
 pub fn IncidentList() -> impl IntoView {
@@ -91,14 +98,10 @@ pub fn IncidentPage(id: String) -> impl IntoView {
         let id = id.clone();
         async move { api::incident_detail(&base, &id).await }
     });
-    move || match detail.get() {
-        None => view! { <Loading what="incident"/> }.into_any(),
-        Some(Err(e)) => view! {
-            <a class="back" href="#/incidents">"← All incidents"</a>
-            <ErrorBanner message=e/>
-        }
-        .into_any(),
-        Some(Ok(d)) => view! { <IncidentBody detail=d/> }.into_any(),
+    move || {
+        detail_state(detail.get(), "incident", BACK, |d| {
+            view! { <IncidentBody detail=d/> }.into_any()
+        })
     }
 }
 
@@ -131,7 +134,7 @@ fn IncidentBody(detail: IncidentDetail) -> impl IntoView {
         .collect_view();
     let title = format!("Incident in {}", i.services.join(", "));
     view! {
-        <a class="back" href="#/incidents">"← All incidents"</a>
+        {BACK.view()}
         <section class="card" data-testid="incident">
             <h1>{title}</h1>
             <div class="muted">{format!("{}: {span}", i.status)}</div>

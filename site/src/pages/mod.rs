@@ -36,6 +36,62 @@ pub fn ErrorBanner(message: String) -> impl IntoView {
     }
 }
 
+/// The way back from a detail page to its list.
+#[derive(Clone, Copy)]
+pub struct Back {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// The page's heading while it has no body (every page has one).
+    pub heading: &'static str,
+}
+
+impl Back {
+    pub fn view(self) -> impl IntoView {
+        view! { <a class="back" href=self.href>{self.label}</a> }
+    }
+}
+
+/// A detail page in one of its three states: loading, failed (with the way
+/// back and a heading), or its body.
+pub fn detail_state<T>(
+    state: Option<Result<T, String>>,
+    what: &'static str,
+    back: Back,
+    body: impl FnOnce(T) -> AnyView,
+) -> AnyView {
+    match state {
+        None => view! { <Loading what=what/> }.into_any(),
+        Some(Err(e)) => view! {
+            {back.view()}
+            <h1 class="visually-hidden">{back.heading}</h1>
+            <ErrorBanner message=e/>
+        }
+        .into_any(),
+        Some(Ok(d)) => body(d),
+    }
+}
+
+/// Stored lines, newest first, with an empty state; `testid` and the count
+/// let tests find them.
+#[component]
+pub fn LogList(
+    logs: Vec<LogLine>,
+    testid: &'static str,
+    empty: &'static str,
+    expanded: RwSignal<HashSet<String>>,
+) -> impl IntoView {
+    if logs.is_empty() {
+        return view! { <div class="empty">{empty}</div> }.into_any();
+    }
+    let count = logs.len();
+    view! {
+        <div class="loglist" data-testid=testid data-count=count.to_string()>
+            {logs.into_iter().map(|l| view! { <LogRow line=l expanded=expanded/> }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
 /// A level as a coloured badge.
 #[component]
 pub fn LevelBadge(level: String) -> impl IntoView {

@@ -13,9 +13,16 @@ use crate::api::{PatternChange, SeriesPoint};
 use crate::app::use_ctx;
 use crate::charts::{LevelBar, grid, time_axis, y_of};
 use crate::pages::patterns_api::{self, Pattern, PatternDetail, PatternLevels, PatternPoint};
-use crate::pages::{ErrorBanner, Loading, LogRow};
+use crate::pages::{Back, ErrorBanner, Loading, LogList, detail_state};
 use crate::stats;
 use crate::time;
+
+/// The way back to the list, from a detail page.
+const BACK: Back = Back {
+    href: "#/patterns",
+    label: "← All patterns",
+    heading: "Pattern",
+};
 
 /// The order of the pattern table.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -297,15 +304,10 @@ pub fn PatternPage(id: String) -> impl IntoView {
         let id = id.clone();
         async move { patterns_api::pattern_detail(&base, &id, from, to).await }
     });
-    move || match detail.get() {
-        None => view! { <Loading what="pattern"/> }.into_any(),
-        Some(Err(e)) => view! {
-            <a class="back" href="#/patterns">"← All patterns"</a>
-            <h1 class="visually-hidden">"Pattern"</h1>
-            <ErrorBanner message=e/>
-        }
-        .into_any(),
-        Some(Ok(d)) => view! { <PatternBody detail=d/> }.into_any(),
+    move || {
+        detail_state(detail.get(), "pattern", BACK, |d| {
+            view! { <PatternBody detail=d/> }.into_any()
+        })
     }
 }
 
@@ -332,10 +334,9 @@ fn PatternBody(detail: PatternDetail) -> impl IntoView {
         .into_iter()
         .map(|e| view! { <li class="logmsg">{e}</li> })
         .collect_view();
-    let log_count = logs.len();
     view! {
         <div class="detail" data-testid="pattern-detail" data-pattern-id=p.id.clone()>
-            <a class="back" href="#/patterns">"← All patterns"</a>
+            {BACK.view()}
             <section class="card detailhead">
                 <div class="titlerow">
                     <h1 class="ptitle">{template_view(&p.template)}</h1>
@@ -367,15 +368,7 @@ fn PatternBody(detail: PatternDetail) -> impl IntoView {
             <section class="card">
                 <div class="cardhead"><h2>"Newest lines"</h2>
                     <a class="more" href=tail_link data-testid="tail-link">"all its lines in the live tail →"</a></div>
-                {if log_count == 0 {
-                    view! { <div class="empty">"No lines of this pattern in this range."</div> }.into_any()
-                } else {
-                    view! {
-                        <div class="loglist" data-testid="pattern-logs" data-count=log_count.to_string()>
-                            {logs.into_iter().map(|l| view! { <LogRow line=l expanded=expanded/> }).collect_view()}
-                        </div>
-                    }.into_any()
-                }}
+                <LogList logs=logs testid="pattern-logs" empty="No lines of this pattern in this range." expanded=expanded/>
             </section>
         </div>
     }

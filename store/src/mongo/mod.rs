@@ -12,26 +12,25 @@
 //! - `deliveries`: one document per attempt, `_id` derived from anomaly,
 //!   channel, status and attempt number, so recording twice is harmless.
 //!
-//! `persist` runs in a multi-document transaction: it reads which ids are
-//! already stored, inserts the others and `$inc`s the rollups for exactly
-//! those, then commits. A crash before the commit leaves nothing; after it,
-//! a re-delivery finds every id stored and changes nothing. This needs a
-//! replica set (a single node is enough), which `connect` checks.
+//! `persist` stores each log once and counts it in the rollups once without
+//! a multi-document transaction, so a process killed mid-persist blocks no
+//! one (persist.rs). `connect` still requires a replica set (a single node
+//! is enough): the majority write concern and other stores rely on it.
 
 mod docs;
 mod patterns;
+mod persist;
 
-use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, Bson, Document, doc};
-use mongodb::error::{ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
-use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
-use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::error::{ErrorKind, TRANSIENT_TRANSACTION_ERROR};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
 
-use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, bucket_start};
+use anomalog_core::rollup::RollupRow;
 use anomalog_core::{Anomaly, Level, StoredLog};
 
 use crate::ports::{
@@ -46,16 +45,6 @@ use docs::*;
 
 mod detector_states;
 mod incidents;
-
-/// Attempts of one persist transaction before giving up (write conflicts with
-/// a concurrent consumer are retried; an outage is not worth retrying here,
-/// the queue entries stay pending for the next pass).
-const TXN_ATTEMPTS: usize = 4;
-/// Logs per persist transaction: large enough to amortise the round trips,
-/// small enough to stay far below MongoDB's transaction size and time limits.
-const PERSIST_CHUNK: usize = 1000;
-/// Attempts of a commit whose outcome is unknown (commit is idempotent).
-const COMMIT_ATTEMPTS: usize = 3;
 
 /// Settings of the MongoDB store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +70,6 @@ impl Default for MongoConfig {
 /// [`LogStore`], [`RollupStore`], [`AnomalyStore`] and [`DeliveryStore`] on
 /// one MongoDB database.
 pub struct MongoStore {
-    client: Client,
     db: Database,
     logs: Collection<Document>,
     rollups: Collection<Document>,
@@ -130,7 +118,7 @@ impl MongoStore {
         if !replicated {
             return Err(StoreError::Invalid(
                 "MongoDB must be a replica set member or mongos (a single-node replica set is \
-                 enough): logs and rollups are written in one transaction"
+                 enough): writes are acknowledged once a majority has them"
                     .into(),
             ));
         }
@@ -139,7 +127,6 @@ impl MongoStore {
             rollups: db.collection("rollups"),
             anomalies: db.collection("anomalies"),
             deliveries: db.collection("deliveries"),
-            client,
             db,
         };
         store.ensure_indexes(config.retention_days).await?;
@@ -236,146 +223,6 @@ impl MongoStore {
             Err(e) => Err(classify(e)),
         }
     }
-
-    /// Persists one chunk in one transaction, retrying write conflicts with a
-    /// concurrent consumer and redoing a first-delivery attempt that met an
-    /// already stored log.
-    async fn persist_chunk(
-        &self,
-        session: &mut ClientSession,
-        batch: &[(String, Document, RollupKey)],
-    ) -> Result<PersistReport, StoreError> {
-        let mut look_up_existing = false;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            // Journaled on a majority before the commit returns: the queue
-            // entries are acknowledged (deleted) right after.
-            session
-                .start_transaction()
-                .write_concern(
-                    WriteConcern::builder()
-                        .w(Acknowledgment::Majority)
-                        .journal(true)
-                        .build(),
-                )
-                .await
-                .map_err(classify)?;
-            let result = match self.persist_in(session, batch, look_up_existing).await {
-                Ok(report) => commit(session).await.map(|()| report),
-                Err(e) => {
-                    // Without a server there is nothing to abort (the server
-                    // drops the transaction itself); otherwise abort, though
-                    // the server may have aborted already.
-                    if !server_unreachable(&e) {
-                        let _ = session.abort_transaction().await;
-                    }
-                    Err(e)
-                }
-            };
-            match result {
-                Ok(report) => return Ok(report),
-                Err(e) if is_duplicate_key(&e) && !look_up_existing => {
-                    // A re-delivery: some of these logs are stored already.
-                    look_up_existing = true;
-                }
-                Err(e)
-                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                        && !server_unreachable(&e)
-                        && attempt < TXN_ATTEMPTS =>
-                {
-                    tracing::debug!(attempt, error = %e, "persist transaction conflicted; retrying");
-                    // Another consumer may be storing the same logs.
-                    look_up_existing = true;
-                    tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
-                }
-                Err(e) => return Err(classify(e)),
-            }
-        }
-    }
-
-    /// The inside of one persist transaction.
-    ///
-    /// With `look_up_existing` false (a first delivery, the common case) it
-    /// inserts every log straight away; a duplicate then fails the insert and
-    /// aborts the transaction, and the caller runs it again looking up which
-    /// ids are stored first.
-    async fn persist_in(
-        &self,
-        session: &mut ClientSession,
-        batch: &[(String, Document, RollupKey)],
-        look_up_existing: bool,
-    ) -> Result<PersistReport, mongodb::error::Error> {
-        let mut existing: HashSet<String> = HashSet::new();
-        if look_up_existing {
-            let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
-            let mut cursor = self
-                .logs
-                .find(doc! { "_id": { "$in": &ids } })
-                .projection(doc! { "_id": 1 })
-                .session(&mut *session)
-                .await?;
-            while cursor.advance(&mut *session).await? {
-                if let Ok(id) = cursor.current().get_str("_id") {
-                    existing.insert(id.to_owned());
-                }
-            }
-        }
-        let mut report = PersistReport::default();
-        let mut new_docs = Vec::new();
-        let mut deltas: BTreeMap<&RollupKey, i64> = BTreeMap::new();
-        for (id, log_doc, key) in batch {
-            // `insert` also catches an id repeated within this batch.
-            if existing.insert(id.clone()) {
-                new_docs.push(log_doc);
-                *deltas.entry(key).or_default() += 1;
-                report.inserted += 1;
-            } else {
-                report.duplicates += 1;
-            }
-        }
-        if new_docs.is_empty() {
-            return Ok(report);
-        }
-        self.add_pattern_rollups(session, &new_docs).await?;
-        self.logs
-            .insert_many(new_docs)
-            .session(&mut *session)
-            .await?;
-        let updates: Vec<Document> = deltas
-            .into_iter()
-            .map(|(key, n)| {
-                doc! {
-                    "q": { "_id": key.id() },
-                    "u": {
-                        "$inc": { "count": n },
-                        "$setOnInsert": {
-                            "service": &key.service,
-                            "bucket": bson::DateTime::from_millis(key.bucket_secs.saturating_mul(1000)),
-                            "level": key.level.as_str(),
-                            "level_rank": i32::from(key.level.rank()),
-                        },
-                    },
-                    "upsert": true,
-                }
-            })
-            .collect();
-        let reply = self
-            .db
-            .run_command(
-                doc! { "update": self.rollups.name(), "updates": updates, "ordered": true },
-            )
-            .session(&mut *session)
-            .await?;
-        if let Ok(errors) = reply.get_array("writeErrors")
-            && !errors.is_empty()
-        {
-            return Err(mongodb::error::Error::custom(format!(
-                "rollup update failed: {errors:?}"
-            )));
-        }
-        Ok(report)
-    }
 }
 
 /// Key of one rollup document.
@@ -402,30 +249,10 @@ impl RollupKey {
 #[async_trait]
 impl LogStore for MongoStore {
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
-        let mut report = PersistReport::default();
         if logs.is_empty() {
-            return Ok(report);
+            return Ok(PersistReport::default());
         }
-        let mut session = self.client.start_session().await.map_err(classify)?;
-        // Each chunk is its own transaction: a log is stored if and only if it
-        // is counted in the rollups, whichever chunk a crash interrupts.
-        for chunk in logs.chunks(PERSIST_CHUNK) {
-            let batch: Vec<(String, Document, RollupKey)> = chunk
-                .iter()
-                .map(|log| {
-                    let key = RollupKey {
-                        service: log.event.service.clone(),
-                        bucket_secs: bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp(),
-                        level: log.event.level,
-                    };
-                    (log.id.clone(), log_to_doc(log), key)
-                })
-                .collect();
-            let done = self.persist_chunk(&mut session, &batch).await?;
-            report.inserted += done.inserted;
-            report.duplicates += done.duplicates;
-        }
-        Ok(report)
+        self.persist_logs(logs).await
     }
 
     async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
@@ -525,6 +352,7 @@ impl RollupStore for MongoStore {
         let mut found = self
             .rollups
             .find(filter)
+            .projection(doc! { persist::APPLIED: 0 })
             .sort(doc! { "service": 1, "bucket": 1, "level_rank": 1 })
             .await
             .map_err(classify)?;
@@ -696,23 +524,6 @@ impl DeliveryStore for MongoStore {
             });
         }
         Ok(out)
-    }
-}
-
-/// Commits, retrying while the outcome is unknown.
-async fn commit(session: &mut ClientSession) -> Result<(), mongodb::error::Error> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match session.commit_transaction().await {
-            Err(e)
-                if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                    && attempt < COMMIT_ATTEMPTS =>
-            {
-                tracing::debug!(attempt, error = %e, "commit outcome unknown; retrying");
-            }
-            other => return other,
-        }
     }
 }
 

@@ -3,29 +3,27 @@
 //! - `patterns`: one document per service and pattern, `_id` is
 //!   `<pattern id>|<service>`; indexed on `id` and `service`+`first_seen`.
 //! - `pattern_rollups`: one document per (service, pattern, minute, level),
-//!   `count` grown with `$inc` upserts inside `persist`'s transaction; TTL on
-//!   `bucket` (the retention).
+//!   `count` grown with `$inc` upserts by `persist` (persist.rs: each group
+//!   of logs once, its marker in `applied`); TTL on `bucket` (the retention).
 //! - `miner_states`: `_id` is the service, `doc` the miner snapshot as JSON
 //!   text (its keys are not all field names MongoDB accepts).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::IndexOptions;
-use mongodb::{ClientSession, Collection, IndexModel};
+use mongodb::{Collection, IndexModel};
 
 use anomalog_core::Level;
 use anomalog_core::pattern::MinerSnapshot;
-use anomalog_core::rollup::bucket_start;
 
 use super::{MongoStore, classify, corrupt, date, escape_regex, get_date, get_int, get_string};
 use crate::StoreError;
 use crate::ports::{
-    PATTERN_BUCKET_SECS, PATTERN_EXAMPLES, PatternQuery, PatternRecord, PatternRollupRow,
-    PatternSighting, PatternStore,
+    PATTERN_EXAMPLES, PatternQuery, PatternRecord, PatternRollupRow, PatternSighting, PatternStore,
 };
 
 impl MongoStore {
@@ -33,7 +31,7 @@ impl MongoStore {
         self.db.collection("patterns")
     }
 
-    fn pattern_rollups_coll(&self) -> Collection<Document> {
+    pub(super) fn pattern_rollups_coll(&self) -> Collection<Document> {
         self.db.collection("pattern_rollups")
     }
 
@@ -76,74 +74,6 @@ impl MongoStore {
             ])
             .await
             .map_err(classify)?;
-        Ok(())
-    }
-
-    /// Adds the newly inserted logs of `persist` to the pattern rollups,
-    /// inside its transaction.
-    pub(super) async fn add_pattern_rollups(
-        &self,
-        session: &mut ClientSession,
-        new_docs: &[&Document],
-    ) -> Result<(), mongodb::error::Error> {
-        let mut deltas: BTreeMap<(&str, &str, i64, i32), i64> = BTreeMap::new();
-        for d in new_docs {
-            let Ok(pattern) = d.get_str("pattern") else {
-                continue;
-            };
-            let (Ok(service), Ok(ts), Ok(rank)) = (
-                d.get_str("service"),
-                d.get_datetime("ts"),
-                d.get_i32("level_rank"),
-            ) else {
-                continue;
-            };
-            let ts = DateTime::from_timestamp_millis(ts.timestamp_millis()).unwrap_or_default();
-            let minute = bucket_start(ts, PATTERN_BUCKET_SECS).timestamp();
-            *deltas.entry((service, pattern, minute, rank)).or_default() += 1;
-        }
-        if deltas.is_empty() {
-            return Ok(());
-        }
-        let updates: Vec<Document> = deltas
-            .into_iter()
-            .map(|((service, pattern, minute, rank), n)| {
-                let level = u8::try_from(rank)
-                    .ok()
-                    .and_then(Level::from_rank)
-                    .map_or("INFO", Level::as_str);
-                doc! {
-                    "q": { "_id": format!("{minute}|{rank}|{pattern}|{service}") },
-                    "u": {
-                        "$inc": { "count": n },
-                        "$setOnInsert": {
-                            "service": service,
-                            "pattern": pattern,
-                            "bucket": bson::DateTime::from_millis(minute.saturating_mul(1000)),
-                            "level": level,
-                            "level_rank": rank,
-                        },
-                    },
-                    "upsert": true,
-                }
-            })
-            .collect();
-        let reply = self
-            .db
-            .run_command(doc! {
-                "update": self.pattern_rollups_coll().name(),
-                "updates": updates,
-                "ordered": true,
-            })
-            .session(&mut *session)
-            .await?;
-        if let Ok(errors) = reply.get_array("writeErrors")
-            && !errors.is_empty()
-        {
-            return Err(mongodb::error::Error::custom(format!(
-                "pattern rollup update failed: {errors:?}"
-            )));
-        }
         Ok(())
     }
 
@@ -366,6 +296,7 @@ impl PatternStore for MongoStore {
         let mut found = self
             .pattern_rollups_coll()
             .find(filter)
+            .projection(doc! { super::persist::APPLIED: 0 })
             .sort(doc! { "service": 1, "bucket": 1, "pattern": 1, "level_rank": 1 })
             .await
             .map_err(classify)?;

@@ -1,0 +1,61 @@
+//! Inputs the fuzzers found (fuzz/found/), replayed through the same checks
+//! as their fuzz target, so a fixed failure stays fixed without a nightly
+//! toolchain. A file's name starts with its target's name.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::PathBuf;
+
+use anomalog_core::pattern::header::strip_header;
+use anomalog_core::pattern::{Miner, MinerConfig};
+
+fn found(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/found");
+    let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{target}-")))
+        })
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    inputs.sort();
+    inputs
+}
+
+/// fuzz/fuzz_targets/pattern_miner.rs, for one input.
+fn pattern_miner(data: &[u8]) {
+    let Some((&choice, body)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(body);
+    let config = MinerConfig {
+        max_patterns: 1 + usize::from(choice % 8),
+        max_cache: 1 + usize::from(choice / 8 % 8),
+    };
+    let mut miner = Miner::new("fuzz", config.clone());
+    for line in text.split('\n') {
+        let message = if choice % 2 == 0 { strip_header(line) } else { line };
+        let mined = miner.mine(message);
+        let live = miner.resolve(mined.id).expect("a mined id resolves");
+        assert!(miner.template(live).is_some(), "no template for {live:?}");
+        assert!(miner.len() <= config.max_patterns);
+    }
+    let snapshot = miner.snapshot();
+    let restored = Miner::restore(snapshot.clone(), config);
+    assert_eq!(restored.snapshot(), snapshot);
+}
+
+#[test]
+fn pattern_miner_inputs_found_by_the_fuzzer_hold_its_invariants() {
+    let inputs = found("pattern_miner");
+    // pattern_miner-alias-twice: a pattern id merged away, created again and
+    // merged again was listed twice in the snapshot's aliases.
+    assert!(inputs.len() >= 2, "{inputs:?}");
+    for (name, data) in inputs {
+        eprintln!("{name}");
+        pattern_miner(&data);
+    }
+}
