@@ -6,9 +6,6 @@
 
 use std::path::PathBuf;
 
-use anomalog_core::pattern::header::strip_header;
-use anomalog_core::pattern::{Miner, MinerConfig};
-
 fn found(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/found");
     let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
@@ -25,28 +22,8 @@ fn found(target: &str) -> Vec<(String, Vec<u8>)> {
     inputs
 }
 
-/// fuzz/fuzz_targets/pattern_miner.rs, for one input.
-fn pattern_miner(data: &[u8]) {
-    let Some((&choice, body)) = data.split_first() else {
-        return;
-    };
-    let text = String::from_utf8_lossy(body);
-    let config = MinerConfig {
-        max_patterns: 1 + usize::from(choice % 8),
-        max_cache: 1 + usize::from(choice / 8 % 8),
-    };
-    let mut miner = Miner::new("fuzz", config.clone());
-    for line in text.split('\n') {
-        let message = if choice % 2 == 0 { strip_header(line) } else { line };
-        let mined = miner.mine(message);
-        let live = miner.resolve(mined.id).expect("a mined id resolves");
-        assert!(miner.template(live).is_some(), "no template for {live:?}");
-        assert!(miner.len() <= config.max_patterns);
-    }
-    let snapshot = miner.snapshot();
-    let restored = Miner::restore(snapshot.clone(), config);
-    assert_eq!(restored.snapshot(), snapshot);
-}
+#[path = "../../fuzz/fuzz_targets/pattern_miner_check.rs"]
+mod pattern_miner_check;
 
 #[test]
 fn pattern_miner_inputs_found_by_the_fuzzer_hold_its_invariants() {
@@ -56,6 +33,6 @@ fn pattern_miner_inputs_found_by_the_fuzzer_hold_its_invariants() {
     assert!(inputs.len() >= 2, "{inputs:?}");
     for (name, data) in inputs {
         eprintln!("{name}");
-        pattern_miner(&data);
+        pattern_miner_check::check(&data);
     }
 }

@@ -1,31 +1,11 @@
 //! The streaming template miner: any lines (headers stripped or not) never
 //! panic it, every id it hands out resolves to a template, and its state
-//! stays within its bounds and survives a snapshot round trip.
+//! stays within its bounds and survives a snapshot round trip
+//! (pattern_miner_check.rs, shared with core's replay of fuzz/found/).
 #![no_main]
 
-use anomalog_core::pattern::header::strip_header;
-use anomalog_core::pattern::{Miner, MinerConfig};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&choice, body)) = data.split_first() else {
-        return;
-    };
-    let text = String::from_utf8_lossy(body);
-    // Small bounds so eviction and cache resets are reached.
-    let config = MinerConfig {
-        max_patterns: 1 + usize::from(choice % 8),
-        max_cache: 1 + usize::from(choice / 8 % 8),
-    };
-    let mut miner = Miner::new("fuzz", config.clone());
-    for line in text.split('\n') {
-        let message = if choice % 2 == 0 { strip_header(line) } else { line };
-        let mined = miner.mine(message);
-        let live = miner.resolve(mined.id).expect("a mined id resolves");
-        assert!(miner.template(live).is_some(), "no template for {live:?}");
-        assert!(miner.len() <= config.max_patterns);
-    }
-    let snapshot = miner.snapshot();
-    let restored = Miner::restore(snapshot.clone(), config);
-    assert_eq!(restored.snapshot(), snapshot);
-});
+mod pattern_miner_check;
+
+fuzz_target!(|data: &[u8]| pattern_miner_check::check(data));

@@ -248,6 +248,14 @@ log.info("invoice 8 sent")
     assert_eq!(events[1].message, "invoice 8 sent");
 }
 
+/// Each event's level and message, in queue order.
+fn levels_and_messages(events: &[LogEvent]) -> Vec<(Level, &str)> {
+    events
+        .iter()
+        .map(|e| (e.level, e.message.as_str()))
+        .collect()
+}
+
 /// Runs the Node.js client script tests/clients/`script` with `args`; fails
 /// the test when it fails or hangs.
 async fn node(script: &str, args: &[&str]) {
@@ -278,12 +286,8 @@ async fn otel_js_sdk_exports_otlp_json_with_resource_severity_and_typed_attribut
         "one export, in OTLP JSON"
     );
     let events = drain(&server.store).await;
-    let got: Vec<(Level, &str)> = events
-        .iter()
-        .map(|e| (e.level, e.message.as_str()))
-        .collect();
     assert_eq!(
-        got,
+        levels_and_messages(&events),
         [
             (Level::Error, "cart 9 failed to save"),
             (Level::Info, "cart 10 saved"),
@@ -314,12 +318,8 @@ async fn winston_loki_pushes_snappy_protobuf_and_json_with_labels_and_levels() {
             "{encoding}: one push in the client's encoding"
         );
         let events = drain(&server.store).await;
-        let got: Vec<(Level, &str)> = events
-            .iter()
-            .map(|e| (e.level, e.message.as_str()))
-            .collect();
         assert_eq!(
-            got,
+            levels_and_messages(&events),
             [
                 (Level::Error, "payment failed for order 42"),
                 (Level::Info, "order 43 placed"),
