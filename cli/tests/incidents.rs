@@ -18,7 +18,7 @@ use axum::routing::any;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use support::Server;
+use support::{Backends, Server};
 
 /// What the Discord stand-in received: method, path and query, body.
 type Seen = Arc<Mutex<Vec<(Method, String, Value)>>>;
@@ -97,15 +97,8 @@ async fn a_cascade_is_one_incident_with_one_opening_alert_and_one_resolution() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cascade_is_one_incident_with_one_opening_alert_on_redis_and_mongodb() {
-    let redis = anomalog_testkit::RedisServer::start();
-    let mongo = anomalog_testkit::mongo_target();
-    let redis_url = redis.url();
-    cascade(&[
-        ("REDIS_URL", redis_url.as_str()),
-        ("MONGODB_URI", mongo.uri.as_str()),
-        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
-    ])
-    .await;
+    let backends = Backends::start();
+    cascade(&backends.env()).await;
 }
 
 /// The cascade through `anomalog up` on the storage `backends` name

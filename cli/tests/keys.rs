@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use support::Server;
+use support::{Backends, Server};
 
 /// Runs `anomalog keys ARGS` on the storage `env` names; its stdout.
 fn keys(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
@@ -219,15 +219,8 @@ async fn scoped_keys_on_the_embedded_store() {
 #[tokio::test]
 async fn scoped_keys_on_redis_and_mongodb() {
     let dir = tempfile::tempdir().unwrap();
-    let redis = anomalog_testkit::RedisServer::start();
-    let mongo = anomalog_testkit::mongo_target();
-    let redis_url = redis.url();
-    let env = [
-        ("REDIS_URL", redis_url.as_str()),
-        ("MONGODB_URI", mongo.uri.as_str()),
-        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
-    ];
-    scopes_are_enforced(dir.path(), &env).await;
+    let backends = Backends::start();
+    scopes_are_enforced(dir.path(), &backends.env()).await;
 }
 
 #[tokio::test]
@@ -289,16 +282,10 @@ fn bad_key_commands_fail_with_a_reason() {
 async fn keys_commands_keep_the_redis_copy_for_the_ingest_lambda() {
     use anomalog_store::{KeyStore, RedisQueue, RedisQueueConfig};
     let dir = tempfile::tempdir().unwrap();
-    let redis = anomalog_testkit::RedisServer::start();
-    let mongo = anomalog_testkit::mongo_target();
-    let redis_url = redis.url();
-    let env = [
-        ("REDIS_URL", redis_url.as_str()),
-        ("MONGODB_URI", mongo.uri.as_str()),
-        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
-    ];
+    let backends = Backends::start();
+    let env = backends.env();
     let key = create(dir.path(), &env, "shipper", "ingest");
-    let copy = RedisQueue::connect(&redis_url, RedisQueueConfig::default())
+    let copy = RedisQueue::connect(backends.redis_url(), RedisQueueConfig::default())
         .await
         .unwrap()
         .key_store();

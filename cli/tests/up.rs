@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use support::{Server, get_json};
+use support::{Backends, Server, get_json};
 
 /// Polls `url` until `done` holds, for at most `limit`; returns the last body.
 async fn poll(
@@ -45,14 +45,8 @@ async fn a_burst_posted_over_http_becomes_an_anomaly_and_survives_restart() {
 #[tokio::test]
 async fn on_redis_and_mongodb_a_burst_becomes_an_anomaly_and_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let redis = anomalog_testkit::RedisServer::start();
-    let mongo = anomalog_testkit::mongo_target();
-    let redis_url = redis.url();
-    let env = [
-        ("REDIS_URL", redis_url.as_str()),
-        ("MONGODB_URI", mongo.uri.as_str()),
-        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
-    ];
+    let backends = Backends::start();
+    let env = backends.env();
     burst_becomes_an_anomaly_and_survives_restart(|| Server::start_with(dir.path(), &env)).await;
     assert!(
         !dir.path().join("anomalog.db").exists(),
@@ -223,16 +217,10 @@ async fn redis_killed_under_ingest_load_answers_503_and_loses_or_duplicates_noth
     use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
     let dir = tempfile::tempdir().unwrap();
-    let mut redis = anomalog_testkit::RedisServer::start();
-    let mongo = anomalog_testkit::mongo_target();
-    let redis_url = redis.url();
-    let env = [
-        ("REDIS_URL", redis_url.as_str()),
-        ("MONGODB_URI", mongo.uri.as_str()),
-        ("ANOMALOG_MONGODB_DATABASE", mongo.database.as_str()),
-        // Failing detect passes while Redis is down are expected here.
-        ("RUST_LOG", "error"),
-    ];
+    let mut backends = Backends::start();
+    let mut env = backends.env();
+    // Failing detect passes while Redis is down are expected here.
+    env.push(("RUST_LOG", "error"));
     let server = Server::start_with(dir.path(), &env);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
@@ -278,10 +266,10 @@ async fn redis_killed_under_ingest_load_answers_503_and_loses_or_duplicates_noth
         .collect();
 
     tokio::time::sleep(Duration::from_secs(1)).await;
-    tokio::task::block_in_place(|| redis.kill());
+    tokio::task::block_in_place(|| backends.redis.kill());
     phase.store(1, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    tokio::task::block_in_place(|| redis.restart());
+    tokio::task::block_in_place(|| backends.redis.restart());
     phase.store(2, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::SeqCst);
@@ -320,9 +308,9 @@ async fn redis_killed_under_ingest_load_answers_503_and_loses_or_duplicates_noth
     .await;
 
     let store = anomalog_store::MongoStore::connect(
-        &mongo.uri,
+        &backends.mongo.uri,
         &anomalog_store::MongoConfig {
-            database: mongo.database.clone(),
+            database: backends.mongo.database.clone(),
             ..anomalog_store::MongoConfig::default()
         },
     )

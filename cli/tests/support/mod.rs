@@ -10,6 +10,38 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// A real redis-server and a database of its own on the MongoDB-compatible
+/// server, for `anomalog` on external backends.
+pub struct Backends {
+    pub redis: anomalog_testkit::RedisServer,
+    pub mongo: anomalog_testkit::MongoTarget,
+    redis_url: String,
+}
+
+impl Backends {
+    pub fn start() -> Backends {
+        let redis = anomalog_testkit::RedisServer::start();
+        Backends {
+            redis_url: redis.url(),
+            redis,
+            mongo: anomalog_testkit::mongo_target(),
+        }
+    }
+
+    pub fn redis_url(&self) -> &str {
+        &self.redis_url
+    }
+
+    /// `REDIS_URL`, `MONGODB_URI` and `ANOMALOG_MONGODB_DATABASE` naming them.
+    pub fn env(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("REDIS_URL", self.redis_url.as_str()),
+            ("MONGODB_URI", self.mongo.uri.as_str()),
+            ("ANOMALOG_MONGODB_DATABASE", self.mongo.database.as_str()),
+        ]
+    }
+}
+
 /// The JSON body of `GET url`.
 pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
