@@ -103,13 +103,17 @@ fn the_corpus_is_reproducible() {
 
 /// `PATTERN_DEBUG=<tune system> cargo test -p anomalog-core --test
 /// pattern_accuracy debug -- --nocapture` prints where its grouping goes
-/// wrong. Refuses holdout systems: they are never tuned on.
+/// wrong; `PATTERN_DEBUG_HEADER=<header template>` puts another header in
+/// front of its messages (`""` for none). Refuses holdout systems: they are
+/// never tuned on.
 #[test]
 fn debug() {
     let Ok(name) = std::env::var("PATTERN_DEBUG") else {
         return;
     };
-    let system = load_all(1).into_iter().find(|s| s.name == name).unwrap();
+    let header = std::env::var("PATTERN_DEBUG_HEADER").ok();
+    let path = corpus::corpus_dir().join(format!("{name}.txt"));
+    let system = corpus::load_with_header(&path, 1, header.as_deref());
     assert_eq!(
         system.split,
         Split::Tune,

@@ -35,6 +35,8 @@ pub struct System {
     pub truth: Vec<usize>,
     /// The templates as written in the file.
     pub templates: Vec<String>,
+    /// The header template (empty when the templates carry their own).
+    pub header: String,
 }
 
 /// The directory of the system files.
@@ -42,8 +44,8 @@ pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval/patterns")
 }
 
-/// Every system of the corpus, generated with `seed`, sorted by name.
-pub fn load_all(seed: u64) -> Vec<System> {
+/// The system files, sorted by name.
+pub fn system_paths() -> Vec<PathBuf> {
     let dir = corpus_dir();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
@@ -51,11 +53,22 @@ pub fn load_all(seed: u64) -> Vec<System> {
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| load(p, seed)).collect()
+    paths
+}
+
+/// Every system of the corpus, generated with `seed`, sorted by name.
+pub fn load_all(seed: u64) -> Vec<System> {
+    system_paths().iter().map(|p| load(p, seed)).collect()
 }
 
 /// Generates one system file's lines.
 pub fn load(path: &Path, seed: u64) -> System {
+    load_with_header(path, seed, None)
+}
+
+/// Generates one system file's lines with `header` (a header template, `""`
+/// for none) in place of the file's own header when given.
+pub fn load_with_header(path: &Path, seed: u64, header_override: Option<&str>) -> System {
     let text = std::fs::read_to_string(path).unwrap();
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let mut split = None;
@@ -81,6 +94,9 @@ pub fn load(path: &Path, seed: u64) -> System {
         }
     }
     let split = split.unwrap_or_else(|| panic!("{name}: no split"));
+    if let Some(h) = header_override {
+        header = h.to_owned();
+    }
     let mut rng = fastrand::Rng::with_seed(seed ^ fnv(&name));
     // Zipf-like weights over a seeded order of the templates.
     let mut order: Vec<usize> = (0..templates.len()).collect();
@@ -118,6 +134,7 @@ pub fn load(path: &Path, seed: u64) -> System {
         lines,
         truth,
         templates,
+        header,
     }
 }
 

@@ -38,6 +38,9 @@ const LEVELS: &[&str] = &[
     "FINEST",
     "VERBOSE",
 ];
+/// Levels read only in brackets (`[Note]`, `[System]`: MySQL's error log),
+/// where they cannot be the first word of a message.
+const BRACKETED_LEVELS: &[&str] = &["NOTE", "SYSTEM"];
 const MONTHS: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -105,8 +108,9 @@ fn strip_fields(line: &str) -> &str {
             let Some(end) = bracket_end(rest) else {
                 break;
             };
-            let inner = &rest[1..end - 1];
-            if is_level(inner, true) {
+            // Padded levels are common (`[INFO ]`, log4j's `[%-5p]`).
+            let inner = rest[1..end - 1].trim();
+            if is_level(inner, true) || is_bracketed_level(inner) {
                 return after_level(&rest[end..]);
             }
             if inner.bytes().any(|b| b.is_ascii_digit()) {
@@ -147,6 +151,14 @@ fn strip_fields(line: &str) -> &str {
             continue;
         }
         after_time = false;
+        // `2385652948: client=...`: a number ending in `:` as the first word
+        // is a key of the message (a queue id), not a header field.
+        let number_key = word.len() > 1
+            && word.ends_with(':')
+            && word[..word.len() - 1].bytes().all(|b| b.is_ascii_digit());
+        if number_key && removed == 0 {
+            break;
+        }
         if is_time_like(word) {
             rest = after;
             removed += 1;
@@ -229,7 +241,10 @@ fn after_level(rest: &str) -> &str {
 
 fn is_logger(name: &str) -> bool {
     let b = name.as_bytes();
+    // A hex id (`dfbe66ac83:`, a Postfix queue id) is a value, not a logger.
+    let hex_id = b.iter().any(u8::is_ascii_digit) && b.iter().all(u8::is_ascii_hexdigit);
     !b.is_empty()
+        && !hex_id
         && b[0].is_ascii_alphabetic()
         && b.iter().all(|c| {
             c.is_ascii_alphanumeric()
@@ -272,6 +287,11 @@ fn is_level(word: &str, loose: bool) -> bool {
     let cased = word.as_bytes()[0].is_ascii_uppercase() && upper_or_title;
     (cased || (loose && word.bytes().all(|b| b.is_ascii_lowercase())))
         && LEVELS.iter().any(|l| l.eq_ignore_ascii_case(word))
+}
+
+fn is_bracketed_level(word: &str) -> bool {
+    word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && BRACKETED_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(word))
 }
 
 /// Android's one-letter levels.

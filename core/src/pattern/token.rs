@@ -166,6 +166,17 @@ fn mask_word(word: &str, out: &mut String) {
                 .all(|b| b.is_ascii_alphabetic() || b == b'_')
         {
             out.push_str(&core[..=colon]);
+        } else if let Some(open) = core.bytes().position(|c| c == b'{' || c == b'(')
+            && open >= 2
+            && open + 1 < core.len()
+            && core[..open]
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'.' || b == b'$')
+        {
+            // `Name{value` / `call(value`: the name stays, so a value that
+            // happens to have no digit (`ActivityRecord{cecedef`) is still
+            // one token apart from its neighbours, not a different length.
+            out.push_str(&core[..=open]);
         }
         out.push_str(WILDCARD);
     } else {
