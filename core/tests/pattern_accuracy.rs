@@ -58,22 +58,22 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
     (mean(&tune), mean(&holdout), each)
 }
 
-/// Floors just under the measured scores at seed 1 (31 systems: tune 0.951,
-/// holdout 0.712), so a regression fails. The goal for both is 0.92; the
-/// holdout split (eight systems written in session 6, never debugged) does
-/// not reach it, and its floor is what it scores, not a tuned number. Tune
-/// systems must each stay at 0.70 or more; two holdout systems score 0.000
-/// (every template split or merged), so holdout systems have no floor of
-/// their own, only the mean.
+/// Floors just under the measured scores at seed 1 (session 8, 39 systems:
+/// tune 0.958 over 31, holdout 0.760 over 8), so a regression fails. The goal
+/// for both is 0.92. The holdout split (eight systems written in session 8,
+/// before the miner first ran on them, never debugged) does not reach it: one
+/// of its systems (squid) scores 0.000 and two score about 0.7, so its floor
+/// is its mean as measured, not a tuned number, and its systems have no floor
+/// of their own. Tune systems must each stay at 0.85 or more.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, each) = report(1);
-    assert!(each.len() >= 31, "at least 31 systems");
+    assert!(each.len() >= 39, "at least 39 systems");
     assert!(tune >= 0.95, "tune split mean {tune:.3} < 0.95");
-    assert!(holdout >= 0.70, "holdout split mean {holdout:.3} < 0.70");
+    assert!(holdout >= 0.75, "holdout split mean {holdout:.3} < 0.75");
     for (name, split, accuracy) in each {
         if split == Split::Tune {
-            assert!(accuracy >= 0.70, "{name}: {accuracy:.3} < 0.70");
+            assert!(accuracy >= 0.85, "{name}: {accuracy:.3} < 0.85");
         }
     }
 }

@@ -13,7 +13,9 @@
 //!    and weekday names, booleans). Punctuation around a word stays in the
 //!    token but out of the check, so `(uid=0),` masks to `(uid=<*>),`.
 //! 2. **Exact hit**: the masked text is looked up in a bounded cache of texts
-//!    already placed. Most lines end here (the miner's speed comes from this).
+//!    already placed, valid until any pattern changes shape (so the cache
+//!    never decides a placement that step 3 would decide otherwise). Most
+//!    lines end here (the miner's speed comes from this).
 //! 3. **Similar pattern**: otherwise the patterns with as many tokens are
 //!    compared position by position. A pattern whose differing positions are
 //!    all variable-like (one side masked, or both sides names such as
@@ -353,8 +355,14 @@ pub struct Miner {
     by_id: HashMap<PatternId, u32, BuildHasherDefault<PreHashed>>,
     aliases: HashMap<PatternId, PatternId, BuildHasherDefault<PreHashed>>,
     alias_order: VecDeque<PatternId>,
-    /// Masked text -> (text, pattern id, its slot when cached).
-    cache: PreHashedMap<(Box<str>, PatternId, u32)>,
+    /// Masked text -> (text, its slot, the generation it was placed in).
+    cache: PreHashedMap<(Box<str>, u32, u64)>,
+    /// Bumped by every change of the patterns' shapes (a pattern created,
+    /// generalised, merged or evicted). A cached placement is used only in
+    /// the generation that made it, so the cache never decides where a
+    /// message goes: [`Miner::place`] would choose the same, and a restored
+    /// miner (empty cache) or a cleared cache gives the same ids.
+    generation: u64,
     seq: u64,
     stats: MinerStats,
     masked: String,
@@ -386,6 +394,7 @@ impl Miner {
             aliases: HashMap::default(),
             alias_order: VecDeque::new(),
             cache: PreHashedMap::default(),
+            generation: 0,
             seq: 0,
             stats: MinerStats::default(),
             masked: String::new(),
@@ -419,17 +428,12 @@ impl Miner {
         self.stats.lines += 1;
         mask_into(message, &mut self.masked, &mut self.spans);
         let key = hash_bytes(self.masked.as_bytes());
-        if let Some((text, id, slot)) = self.cache.get(&key)
+        if let Some((text, slot, generation)) = self.cache.get(&key)
+            && *generation == self.generation
             && **text == *self.masked
         {
-            // The slot is still the pattern's unless it merged or was evicted.
-            let (id, slot) = (*id, *slot);
-            if matches!(&self.slots[slot as usize], Some(p) if p.id == id) {
-                return self.hit(slot, false);
-            }
-            if let Some(slot) = self.slot_of(id) {
-                return self.hit(slot, false);
-            }
+            let slot = *slot;
+            return self.hit(slot, false);
         }
         let masked = std::mem::take(&mut self.masked);
         let tokens: Vec<&str> = self
@@ -442,8 +446,8 @@ impl Miner {
             self.cache.clear();
             self.stats.cache_resets += 1;
         }
-        let id = self.pattern(slot).id;
-        self.cache.insert(key, (masked.as_str().into(), id, slot));
+        self.cache
+            .insert(key, (masked.as_str().into(), slot, self.generation));
         self.masked = masked;
         self.hit(slot, new)
     }
@@ -500,7 +504,7 @@ impl Miner {
 
     /// A miner that continues from a snapshot: the same messages afterwards
     /// get the same ids as if it had never stopped (the exact-hit cache
-    /// starts empty, which changes speed, not results).
+    /// starts empty, which changes speed, not results: see `generation`).
     pub fn restore(snapshot: MinerSnapshot, config: MinerConfig) -> Miner {
         let mut miner = Miner::new(&snapshot.service, config);
         miner.seq = snapshot.seq;
@@ -710,6 +714,7 @@ impl Miner {
     /// now covers, then looks for siblings of the new form. Returns the slot
     /// of the pattern that holds the result.
     fn generalise(&mut self, slot: u32, positions: &[usize]) -> u32 {
+        self.generation += 1;
         let p = self.pattern_mut(slot);
         for &i in positions {
             p.tokens[i] = Box::from(WILDCARD);
@@ -777,6 +782,7 @@ impl Miner {
     }
 
     fn insert(&mut self, pattern: Pattern) -> u32 {
+        self.generation += 1;
         let len = pattern.tokens.len();
         let id = pattern.id;
         let head = Head::of(&pattern);
@@ -800,6 +806,7 @@ impl Miner {
 
     fn remove(&mut self, slot: u32) -> Option<Pattern> {
         let p = self.slots.get_mut(slot as usize)?.take()?;
+        self.generation += 1;
         if let Some(list) = self.by_len.get_mut(&p.tokens.len()) {
             list.retain(|&s| s != slot);
         }
