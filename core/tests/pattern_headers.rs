@@ -22,15 +22,30 @@ use corpus::{System, grouping_accuracy, load_with_header, system_paths};
 /// Header templates (corpus slot syntax) a message may come behind.
 const HEADERS: &[(&str, &str)] = &[
     ("none", ""),
-    ("iso", "{ts:%Y-%m-%dT%H:%M:%S%.3fZ} {pick:INFO|WARN|ERROR|DEBUG}"),
-    ("syslog", "{ts:%b %e %H:%M:%S} {host} {pick:app|worker|agentd}[{int:100-65000}]:"),
+    (
+        "iso",
+        "{ts:%Y-%m-%dT%H:%M:%S%.3fZ} {pick:INFO|WARN|ERROR|DEBUG}",
+    ),
+    (
+        "syslog",
+        "{ts:%b %e %H:%M:%S} {host} {pick:app|worker|agentd}[{int:100-65000}]:",
+    ),
     (
         "log4j",
         "{ts:%Y-%m-%d %H:%M:%S,%3f} [{pick:INFO |WARN |ERROR|DEBUG}] [{pick:main|pool-1-thread-3|http-nio-8080-exec-7}] {class}:",
     ),
-    ("bracketed", "[{ts:%Y-%m-%d %H:%M:%S}] [{pick:info|warning|error}]"),
-    ("epoch", "{int:1600000000-1700000000} {pick:info|warn|error}"),
-    ("mysql", "{ts:%Y-%m-%dT%H:%M:%S%.6fZ} {int:0-99} [{pick:Note|Warning|System}]"),
+    (
+        "bracketed",
+        "[{ts:%Y-%m-%d %H:%M:%S}] [{pick:info|warning|error}]",
+    ),
+    (
+        "epoch",
+        "{int:1600000000-1700000000} {pick:info|warn|error}",
+    ),
+    (
+        "mysql",
+        "{ts:%Y-%m-%dT%H:%M:%S%.6fZ} {int:0-99} [{pick:Note|Warning|System}]",
+    ),
 ];
 
 /// Largest drop of one system's accuracy behind another header.

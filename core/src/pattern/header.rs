@@ -291,7 +291,9 @@ fn is_level(word: &str, loose: bool) -> bool {
 
 fn is_bracketed_level(word: &str) -> bool {
     word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
-        && BRACKETED_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(word))
+        && BRACKETED_LEVELS
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(word))
 }
 
 /// Android's one-letter levels.
