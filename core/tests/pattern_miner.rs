@@ -167,3 +167,41 @@ fn a_fuzzed_input_survives_the_snapshot_round_trip() {
     let restored = Miner::restore(snapshot.clone(), config);
     assert_eq!(restored.snapshot(), snapshot);
 }
+
+/// A snapshot of an older miner version is upgraded: its templates are mined
+/// again, every stored id still resolves, and (templates the current rules
+/// keep as they are) each to itself.
+#[test]
+fn an_upgraded_snapshot_keeps_its_stored_ids() {
+    let mut kept = 0usize;
+    let mut total = 0usize;
+    for (name, lines) in messages() {
+        let mut miner = Miner::new(&name, MinerConfig::default());
+        for l in &lines {
+            miner.mine(l);
+        }
+        let mut snapshot = miner.snapshot();
+        snapshot.version = 1;
+        let ids: Vec<PatternId> = snapshot.patterns.iter().map(|p| p.id).collect();
+        let aliases = snapshot.aliases.clone();
+        let upgraded = Miner::restore(snapshot, MinerConfig::default());
+        for id in &ids {
+            let now = upgraded.resolve(*id);
+            assert!(now.is_some(), "{name}: {id} lost");
+            total += 1;
+            kept += usize::from(now == Some(*id));
+        }
+        for (from, _) in aliases {
+            assert!(
+                upgraded.resolve(from).is_some(),
+                "{name}: alias {from} lost"
+            );
+        }
+        assert_eq!(
+            upgraded.snapshot().version,
+            anomalog_core::pattern::MINER_VERSION
+        );
+    }
+    println!("{kept} of {total} stored ids kept as they were");
+    assert!(kept * 100 >= total * 95, "{kept} of {total}");
+}

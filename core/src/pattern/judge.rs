@@ -53,13 +53,25 @@ pub struct PatternFacts {
 #[derive(Debug, Default)]
 pub struct ServicePatterns {
     facts: HashMap<String, PatternFacts>,
+    /// When the service's miner was upgraded to a new version (its
+    /// `MinerSnapshot::relearning_since`): its warm-up starts again there.
+    relearning_since: Option<DateTime<Utc>>,
 }
 
 impl ServicePatterns {
     pub fn new(facts: Vec<PatternFacts>) -> ServicePatterns {
         ServicePatterns {
             facts: facts.into_iter().map(|f| (f.id.clone(), f)).collect(),
+            relearning_since: None,
         }
+    }
+
+    /// The same, for a service whose miner re-learns since `since` (a miner
+    /// upgrade): patterns first seen in the warm-up after it are the new
+    /// miner's forms of known messages, not new messages.
+    pub fn relearning_since(mut self, since: Option<DateTime<Utc>>) -> ServicePatterns {
+        self.relearning_since = since;
+        self
     }
 
     /// The live pattern `id` stands for now (itself unless it merged).
@@ -83,9 +95,14 @@ impl ServicePatterns {
         self.facts.get(id)
     }
 
-    /// When the service's first pattern was first seen.
+    /// When the service's warm-up started: its first pattern's first
+    /// sighting, or the last miner upgrade when later.
     pub fn service_start(&self) -> Option<DateTime<Utc>> {
-        self.facts.values().map(|f| f.first_seen).min()
+        let first = self.facts.values().map(|f| f.first_seen).min()?;
+        Some(
+            self.relearning_since
+                .map_or(first, |since| since.max(first)),
+        )
     }
 
     fn live(&self) -> impl Iterator<Item = &PatternFacts> {

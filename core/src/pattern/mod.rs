@@ -179,9 +179,28 @@ pub struct PatternSnapshot {
     pub last_seq: u64,
 }
 
+/// The version of the mining rules (masking, header stripping, merging).
+/// A snapshot saved by another version is upgraded by [`Miner::upgrade`]
+/// rather than restored. 1: the snapshots before versions were recorded;
+/// 2: session 8 (padded and bracketed levels, `Name{value`, a placement
+/// cache that never decides).
+pub const MINER_VERSION: u32 = 2;
+
+fn first_version() -> u32 {
+    1
+}
+
 /// The whole state of a [`Miner`], to persist between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinerSnapshot {
+    /// [`MINER_VERSION`] of the miner that saved it.
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// When its service's miner was last upgraded (the event time of the
+    /// first message mined after it): new-pattern detection warms up again
+    /// from there. Carried, never read, by the miner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relearning_since: Option<chrono::DateTime<chrono::Utc>>,
     pub service: String,
     pub seq: u64,
     pub stats: MinerStats,
@@ -357,6 +376,8 @@ pub struct Miner {
     alias_order: VecDeque<PatternId>,
     /// Masked text -> (text, its slot, the generation it was placed in).
     cache: PreHashedMap<(Box<str>, u32, u64)>,
+    /// See [`MinerSnapshot::relearning_since`].
+    relearning_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Bumped by every change of the patterns' shapes (a pattern created,
     /// generalised, merged or evicted). A cached placement is used only in
     /// the generation that made it, so the cache never decides where a
@@ -394,6 +415,7 @@ impl Miner {
             aliases: HashMap::default(),
             alias_order: VecDeque::new(),
             cache: PreHashedMap::default(),
+            relearning_since: None,
             generation: 0,
             seq: 0,
             stats: MinerStats::default(),
@@ -490,6 +512,8 @@ impl Miner {
     /// The whole state, to persist.
     pub fn snapshot(&self) -> MinerSnapshot {
         MinerSnapshot {
+            version: MINER_VERSION,
+            relearning_since: self.relearning_since,
             service: self.service.clone(),
             seq: self.seq,
             stats: self.stats,
@@ -505,8 +529,14 @@ impl Miner {
     /// A miner that continues from a snapshot: the same messages afterwards
     /// get the same ids as if it had never stopped (the exact-hit cache
     /// starts empty, which changes speed, not results: see `generation`).
+    ///
+    /// A snapshot of another [`MINER_VERSION`] is [upgraded](Miner::upgrade).
     pub fn restore(snapshot: MinerSnapshot, config: MinerConfig) -> Miner {
+        if snapshot.version != MINER_VERSION {
+            return Miner::upgrade(snapshot, config);
+        }
         let mut miner = Miner::new(&snapshot.service, config);
+        miner.relearning_since = snapshot.relearning_since;
         miner.seq = snapshot.seq;
         miner.stats = snapshot.stats;
         for p in snapshot.patterns {
@@ -525,6 +555,60 @@ impl Miner {
             miner.add_alias(from, to);
         }
         miner
+    }
+
+    /// A miner of this version from a snapshot of another: each stored
+    /// pattern's template is mined again, oldest first, by the current rules.
+    /// A template that makes a new pattern gives it the stored id (and its
+    /// counts), so ids already stored stay the same; one that lands in an
+    /// earlier pattern becomes its alias. Messages whose new form differs
+    /// from every re-mined template make new patterns later: callers warm
+    /// new-pattern detection up again ([`Miner::set_relearning_since`]).
+    pub fn upgrade(snapshot: MinerSnapshot, config: MinerConfig) -> Miner {
+        let mut miner = Miner::new(&snapshot.service, config);
+        miner.relearning_since = snapshot.relearning_since;
+        let mut patterns = snapshot.patterns;
+        patterns.sort_by_key(|p| (p.first_seq, p.id));
+        for p in patterns {
+            let mined = miner.mine(&p.template);
+            let Some(slot) = miner.slot_of(mined.id) else {
+                continue;
+            };
+            if mined.new && !miner.by_id.contains_key(&p.id) {
+                let old = miner.pattern(slot).id;
+                miner.by_id.remove(&old);
+                miner.by_id.insert(p.id, slot);
+                let q = miner.pattern_mut(slot);
+                q.id = p.id;
+                q.count = p.count;
+                q.first_seq = p.first_seq;
+                q.last_seq = p.last_seq;
+            } else {
+                let q = miner.pattern_mut(slot);
+                q.count = q.count.saturating_sub(1).saturating_add(p.count);
+                q.first_seq = q.first_seq.min(p.first_seq);
+                q.last_seq = q.last_seq.max(p.last_seq);
+                let to = q.id;
+                if to != p.id {
+                    miner.add_alias(p.id, to);
+                }
+            }
+        }
+        for (from, to) in snapshot.aliases {
+            if !miner.by_id.contains_key(&from) {
+                miner.add_alias(from, to);
+            }
+        }
+        miner.cache.clear();
+        miner.seq = snapshot.seq;
+        miner.stats = snapshot.stats;
+        miner
+    }
+
+    /// Marks the miner as re-learning since `at` (see
+    /// [`MinerSnapshot::relearning_since`]).
+    pub fn set_relearning_since(&mut self, at: chrono::DateTime<chrono::Utc>) {
+        self.relearning_since = Some(at);
     }
 
     fn pattern(&self, slot: u32) -> &Pattern {

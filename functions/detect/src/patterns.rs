@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::detect::DetectConfig;
 use anomalog_core::pattern::judge::{self, PatternCount, PatternFacts, ServicePatterns};
-use anomalog_core::pattern::{Miner, MinerConfig, MinerSnapshot, PatternId};
+use anomalog_core::pattern::{MINER_VERSION, Miner, MinerConfig, MinerSnapshot, PatternId};
 use anomalog_core::{Anomaly, AnomalyStatus, Level, StoredLog};
 use anomalog_store::{PATTERN_EXAMPLES, PatternQuery, PatternSighting, StoreError, Stores};
 
@@ -63,7 +63,16 @@ impl PassMiners {
             if !self.miners.contains_key(service) {
                 let miner = match stores.patterns.miner_state(service).await? {
                     Some(snapshot) if snapshot.service == *service => {
-                        Miner::restore(snapshot, MinerConfig::default())
+                        let upgraded = snapshot.version != MINER_VERSION;
+                        let mut miner = Miner::restore(snapshot, MinerConfig::default());
+                        if upgraded {
+                            // New rules give some known messages new forms:
+                            // not new messages, so new-pattern detection
+                            // warms up again.
+                            tracing::info!(service = %service, "pattern miner upgraded to version {MINER_VERSION}");
+                            miner.set_relearning_since(log.event.ts);
+                        }
+                        miner
                     }
                     _ => Miner::new(service, MinerConfig::default()),
                 };
@@ -326,7 +335,14 @@ pub(crate) async fn detect_new_patterns(
     let settings = cfg.new_pattern.settings();
     let mut writes = Vec::new();
     for service in services {
-        let patterns = service_patterns(stores, &service).await?;
+        let relearning = stores
+            .patterns
+            .miner_state(&service)
+            .await?
+            .and_then(|s| s.relearning_since);
+        let patterns = service_patterns(stores, &service)
+            .await?
+            .relearning_since(relearning);
         let rows = counts(
             stores,
             &service,

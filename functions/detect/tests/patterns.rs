@@ -283,3 +283,104 @@ async fn patterns_of_a_service_s_first_minutes_are_not_new_pattern_anomalies() {
         .unwrap();
     assert!(new.is_empty(), "{new:#?}");
 }
+
+/// `n` warnings whose form changed between miner versions 1 and 2
+/// (`Record{a1f3 7`: one `<*>` for version 1, `Record{<*> <*>` now).
+fn record_lookups(service: &str, start: i64, n: i64) -> Vec<LogEvent> {
+    (0..n)
+        .map(|i| {
+            let at = t0() + Duration::seconds(start) + Duration::milliseconds(i * 200);
+            let k = start * 1000 + i;
+            let message = format!("lookup of Record{{{:x} {} failed", 0xa000 + k, k % 9);
+            LogEvent::new(at, service, Level::Warn, message)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_miner_upgrade_relearns_without_new_pattern_anomalies() {
+    use anomalog_core::pattern::MINER_VERSION;
+
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    let cfg = DetectConfig::default();
+    let new_patterns = || async {
+        stores
+            .anomalies
+            .list(&AnomalyQuery {
+                kind: Some(AnomalyKind::NewPattern),
+                limit: 100,
+                ..AnomalyQuery::default()
+            })
+            .await
+            .unwrap()
+    };
+    stores
+        .queue
+        .append(&record_lookups("legacy", 0, 60))
+        .await
+        .unwrap();
+    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(1))
+        .await
+        .unwrap();
+
+    // The state as the previous miner version saved it.
+    let mut state = stores
+        .patterns
+        .miner_state("legacy")
+        .await
+        .unwrap()
+        .expect("a saved miner");
+    assert_eq!(state.version, MINER_VERSION);
+    let old_id = state.patterns[0].id;
+    state.version = 1;
+    for p in &mut state.patterns {
+        p.template = p.template.replace("Record{<*> <*>", "<*>");
+    }
+    assert_eq!(state.patterns[0].template, "lookup of <*> failed");
+    stores.patterns.save_miner_states(&[state]).await.unwrap();
+
+    // Long after the warm-up, the same kind of warnings: their new form is
+    // a pattern the upgraded miner had not seen, but no news.
+    stores
+        .queue
+        .append(&record_lookups("legacy", 1800, 60))
+        .await
+        .unwrap();
+    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(31))
+        .await
+        .unwrap();
+    assert!(
+        new_patterns().await.is_empty(),
+        "{:#?}",
+        new_patterns().await
+    );
+    let state = stores
+        .patterns
+        .miner_state("legacy")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.version, MINER_VERSION);
+    assert_eq!(state.relearning_since, Some(t0() + Duration::seconds(1800)));
+    // The stored id of the old form is kept by the upgraded miner.
+    assert!(state.patterns.iter().any(|p| p.id == old_id), "{state:#?}");
+
+    // Once the re-learning warm-up is over, a new warning is news again.
+    let later: Vec<LogEvent> = (0..5)
+        .map(|i| {
+            LogEvent::new(
+                t0() + Duration::minutes(50) + Duration::seconds(i),
+                "legacy",
+                Level::Warn,
+                "replica lag exceeded the limit".to_owned(),
+            )
+        })
+        .collect();
+    stores.queue.append(&later).await.unwrap();
+    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(51))
+        .await
+        .unwrap();
+    let found = new_patterns().await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+}
