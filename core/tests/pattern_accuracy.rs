@@ -10,27 +10,14 @@ mod corpus;
 use anomalog_core::pattern::header::strip_header;
 use anomalog_core::pattern::{Miner, MinerConfig, PatternId};
 
-use corpus::{Split, System, grouping_accuracy, load_all};
-
-/// The final pattern of every line (ids resolved after the whole run).
-fn mine(system: &System) -> Vec<PatternId> {
-    let mut miner = Miner::new(&system.name, MinerConfig::default());
-    let ids: Vec<PatternId> = system
-        .lines
-        .iter()
-        .map(|line| miner.mine(strip_header(line)).id)
-        .collect();
-    ids.iter()
-        .map(|id| miner.resolve(*id).unwrap_or(*id))
-        .collect()
-}
+use corpus::{Split, load_all};
 
 fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
     let mut tune = Vec::new();
     let mut holdout = Vec::new();
     let mut each = Vec::new();
     for system in load_all(seed) {
-        let accuracy = grouping_accuracy(&system.truth, &mine(&system));
+        let accuracy = corpus::accuracy(&system);
         println!(
             "{:<12} {:<8} {:>5} lines {:>3} templates  GA {:.3}",
             system.name,

@@ -14,10 +14,7 @@
 #[path = "../../eval/patterns/corpus.rs"]
 mod corpus;
 
-use anomalog_core::pattern::header::strip_header;
-use anomalog_core::pattern::{Miner, MinerConfig, PatternId};
-
-use corpus::{System, grouping_accuracy, load_with_header, system_paths};
+use corpus::{accuracy, load_with_header, system_paths};
 
 /// Header templates (corpus slot syntax) a message may come behind.
 const HEADERS: &[(&str, &str)] = &[
@@ -50,20 +47,6 @@ const HEADERS: &[(&str, &str)] = &[
 
 /// Largest drop of one system's accuracy behind another header.
 const MARGIN: f64 = 0.10;
-
-fn accuracy(system: &System) -> f64 {
-    let mut miner = Miner::new(&system.name, MinerConfig::default());
-    let ids: Vec<PatternId> = system
-        .lines
-        .iter()
-        .map(|line| miner.mine(strip_header(line)).id)
-        .collect();
-    let ids: Vec<PatternId> = ids
-        .iter()
-        .map(|id| miner.resolve(*id).unwrap_or(*id))
-        .collect();
-    grouping_accuracy(&system.truth, &ids)
-}
 
 #[test]
 fn grouping_does_not_depend_on_the_header_format() {

@@ -138,6 +138,26 @@ pub fn load_with_header(path: &Path, seed: u64, header_override: Option<&str>) -
     }
 }
 
+/// Grouping accuracy of the miner (one default setting) on `system`'s raw
+/// lines, headers stripped by `strip_header`, each line's pattern resolved
+/// after the whole run.
+pub fn accuracy(system: &System) -> f64 {
+    use anomalog_core::pattern::header::strip_header;
+    use anomalog_core::pattern::{Miner, MinerConfig, PatternId};
+
+    let mut miner = Miner::new(&system.name, MinerConfig::default());
+    let ids: Vec<PatternId> = system
+        .lines
+        .iter()
+        .map(|line| miner.mine(strip_header(line)).id)
+        .collect();
+    let ids: Vec<PatternId> = ids
+        .iter()
+        .map(|id| miner.resolve(*id).unwrap_or(*id))
+        .collect();
+    grouping_accuracy(&system.truth, &ids)
+}
+
 /// Grouping accuracy: the share of lines whose predicted group holds exactly
 /// the lines of their true group.
 pub fn grouping_accuracy<P: std::hash::Hash + Eq + Copy>(truth: &[usize], predicted: &[P]) -> f64 {

@@ -262,17 +262,17 @@ async fn a_never_seen_error_is_one_new_pattern_anomaly_named_in_its_explanation(
     assert!(grown.during > 0 && grown.before < 1.0, "{grown:?}");
 }
 
-#[tokio::test]
-async fn patterns_of_a_service_s_first_minutes_are_not_new_pattern_anomalies() {
-    let dir = tempfile::tempdir().unwrap();
-    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
-    let cfg = DetectConfig::default();
-    // Warnings from the very start: the warm-up, not news.
-    stores.queue.append(&traffic("fresh", 0, 60)).await.unwrap();
-    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(1))
+/// Queues `events` and runs one detect pass at `at`.
+async fn feed(stores: &Stores, events: &[LogEvent], at: DateTime<Utc>) {
+    stores.queue.append(events).await.unwrap();
+    run_pass(stores, &DetectConfig::default(), "c", at)
         .await
         .unwrap();
-    let new = stores
+}
+
+/// Every `new_pattern` anomaly stored.
+async fn new_patterns(stores: &Stores) -> Vec<anomalog_core::Anomaly> {
+    stores
         .anomalies
         .list(&AnomalyQuery {
             kind: Some(AnomalyKind::NewPattern),
@@ -280,7 +280,21 @@ async fn patterns_of_a_service_s_first_minutes_are_not_new_pattern_anomalies() {
             ..AnomalyQuery::default()
         })
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn patterns_of_a_service_s_first_minutes_are_not_new_pattern_anomalies() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
+    // Warnings from the very start: the warm-up, not news.
+    feed(
+        &stores,
+        &traffic("fresh", 0, 60),
+        t0() + Duration::minutes(1),
+    )
+    .await;
+    let new = new_patterns(&stores).await;
     assert!(new.is_empty(), "{new:#?}");
 }
 
@@ -303,26 +317,12 @@ async fn a_miner_upgrade_relearns_without_new_pattern_anomalies() {
 
     let dir = tempfile::tempdir().unwrap();
     let stores = Stores::from_adapter(Arc::new(EmbeddedStore::open(dir.path()).unwrap()));
-    let cfg = DetectConfig::default();
-    let new_patterns = || async {
-        stores
-            .anomalies
-            .list(&AnomalyQuery {
-                kind: Some(AnomalyKind::NewPattern),
-                limit: 100,
-                ..AnomalyQuery::default()
-            })
-            .await
-            .unwrap()
-    };
-    stores
-        .queue
-        .append(&record_lookups("legacy", 0, 60))
-        .await
-        .unwrap();
-    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(1))
-        .await
-        .unwrap();
+    feed(
+        &stores,
+        &record_lookups("legacy", 0, 60),
+        t0() + Duration::minutes(1),
+    )
+    .await;
 
     // The state as the previous miner version saved it.
     let mut state = stores
@@ -342,19 +342,14 @@ async fn a_miner_upgrade_relearns_without_new_pattern_anomalies() {
 
     // Long after the warm-up, the same kind of warnings: their new form is
     // a pattern the upgraded miner had not seen, but no news.
-    stores
-        .queue
-        .append(&record_lookups("legacy", 1800, 60))
-        .await
-        .unwrap();
-    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(31))
-        .await
-        .unwrap();
-    assert!(
-        new_patterns().await.is_empty(),
-        "{:#?}",
-        new_patterns().await
-    );
+    feed(
+        &stores,
+        &record_lookups("legacy", 1800, 60),
+        t0() + Duration::minutes(31),
+    )
+    .await;
+    let found = new_patterns(&stores).await;
+    assert!(found.is_empty(), "{found:#?}");
     let state = stores
         .patterns
         .miner_state("legacy")
@@ -377,10 +372,7 @@ async fn a_miner_upgrade_relearns_without_new_pattern_anomalies() {
             )
         })
         .collect();
-    stores.queue.append(&later).await.unwrap();
-    run_pass(&stores, &cfg, "c", t0() + Duration::minutes(51))
-        .await
-        .unwrap();
-    let found = new_patterns().await;
+    feed(&stores, &later, t0() + Duration::minutes(51)).await;
+    let found = new_patterns(&stores).await;
     assert_eq!(found.len(), 1, "{found:#?}");
 }
