@@ -51,6 +51,7 @@
 
 pub mod header;
 pub mod judge;
+mod snapshot;
 mod token;
 
 use std::collections::{HashMap, VecDeque};
@@ -61,6 +62,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use snapshot::{MINER_VERSION, MinerSnapshot};
 pub use token::WILDCARD;
 use token::{looks_like_name, mask_into};
 
@@ -177,36 +179,6 @@ pub struct PatternSnapshot {
     /// message.
     pub first_seq: u64,
     pub last_seq: u64,
-}
-
-/// The version of the mining rules (masking, header stripping, merging).
-/// A snapshot saved by another version is upgraded by [`Miner::upgrade`]
-/// rather than restored. 1: the snapshots before versions were recorded;
-/// 2: session 8 (padded and bracketed levels, `Name{value`, a placement
-/// cache that never decides).
-pub const MINER_VERSION: u32 = 2;
-
-fn first_version() -> u32 {
-    1
-}
-
-/// The whole state of a [`Miner`], to persist between runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MinerSnapshot {
-    /// [`MINER_VERSION`] of the miner that saved it.
-    #[serde(default = "first_version")]
-    pub version: u32,
-    /// When its service's miner was last upgraded (the event time of the
-    /// first message mined after it): new-pattern detection warms up again
-    /// from there. Carried, never read, by the miner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relearning_since: Option<chrono::DateTime<chrono::Utc>>,
-    pub service: String,
-    pub seq: u64,
-    pub stats: MinerStats,
-    pub patterns: Vec<PatternSnapshot>,
-    /// `(merged id, id it merged into)`, oldest first.
-    pub aliases: Vec<(PatternId, PatternId)>,
 }
 
 struct Pattern {
@@ -507,108 +479,6 @@ impl Miner {
             .collect();
         all.sort_by_key(|p| (p.first_seq, p.id));
         all
-    }
-
-    /// The whole state, to persist.
-    pub fn snapshot(&self) -> MinerSnapshot {
-        MinerSnapshot {
-            version: MINER_VERSION,
-            relearning_since: self.relearning_since,
-            service: self.service.clone(),
-            seq: self.seq,
-            stats: self.stats,
-            patterns: self.patterns(),
-            aliases: self
-                .alias_order
-                .iter()
-                .filter_map(|from| self.aliases.get(from).map(|to| (*from, *to)))
-                .collect(),
-        }
-    }
-
-    /// A miner that continues from a snapshot: the same messages afterwards
-    /// get the same ids as if it had never stopped (the exact-hit cache
-    /// starts empty, which changes speed, not results: see `generation`).
-    ///
-    /// A snapshot of another [`MINER_VERSION`] is [upgraded](Miner::upgrade).
-    pub fn restore(snapshot: MinerSnapshot, config: MinerConfig) -> Miner {
-        if snapshot.version != MINER_VERSION {
-            return Miner::upgrade(snapshot, config);
-        }
-        let mut miner = Miner::new(&snapshot.service, config);
-        miner.relearning_since = snapshot.relearning_since;
-        miner.seq = snapshot.seq;
-        miner.stats = snapshot.stats;
-        for p in snapshot.patterns {
-            let tokens: Vec<Box<str>> = p.template.split(' ').map(Box::from).collect();
-            miner.insert(Pattern {
-                id: p.id,
-                flags: tokens.iter().map(|t| token_flags(t)).collect(),
-                keys: token_keys(&tokens),
-                tokens,
-                count: p.count,
-                first_seq: p.first_seq,
-                last_seq: p.last_seq,
-            });
-        }
-        for (from, to) in snapshot.aliases {
-            miner.add_alias(from, to);
-        }
-        miner
-    }
-
-    /// A miner of this version from a snapshot of another: each stored
-    /// pattern's template is mined again, oldest first, by the current rules.
-    /// A template that makes a new pattern gives it the stored id (and its
-    /// counts), so ids already stored stay the same; one that lands in an
-    /// earlier pattern becomes its alias. Messages whose new form differs
-    /// from every re-mined template make new patterns later: callers warm
-    /// new-pattern detection up again ([`Miner::set_relearning_since`]).
-    pub fn upgrade(snapshot: MinerSnapshot, config: MinerConfig) -> Miner {
-        let mut miner = Miner::new(&snapshot.service, config);
-        miner.relearning_since = snapshot.relearning_since;
-        let mut patterns = snapshot.patterns;
-        patterns.sort_by_key(|p| (p.first_seq, p.id));
-        for p in patterns {
-            let mined = miner.mine(&p.template);
-            let Some(slot) = miner.slot_of(mined.id) else {
-                continue;
-            };
-            if mined.new && !miner.by_id.contains_key(&p.id) {
-                let old = miner.pattern(slot).id;
-                miner.by_id.remove(&old);
-                miner.by_id.insert(p.id, slot);
-                let q = miner.pattern_mut(slot);
-                q.id = p.id;
-                q.count = p.count;
-                q.first_seq = p.first_seq;
-                q.last_seq = p.last_seq;
-            } else {
-                let q = miner.pattern_mut(slot);
-                q.count = q.count.saturating_sub(1).saturating_add(p.count);
-                q.first_seq = q.first_seq.min(p.first_seq);
-                q.last_seq = q.last_seq.max(p.last_seq);
-                let to = q.id;
-                if to != p.id {
-                    miner.add_alias(p.id, to);
-                }
-            }
-        }
-        for (from, to) in snapshot.aliases {
-            if !miner.by_id.contains_key(&from) {
-                miner.add_alias(from, to);
-            }
-        }
-        miner.cache.clear();
-        miner.seq = snapshot.seq;
-        miner.stats = snapshot.stats;
-        miner
-    }
-
-    /// Marks the miner as re-learning since `at` (see
-    /// [`MinerSnapshot::relearning_since`]).
-    pub fn set_relearning_since(&mut self, at: chrono::DateTime<chrono::Utc>) {
-        self.relearning_since = Some(at);
     }
 
     fn pattern(&self, slot: u32) -> &Pattern {
