@@ -25,8 +25,9 @@ pub struct MinerSnapshot {
     #[serde(default = "first_version")]
     pub version: u32,
     /// When its service's miner was last upgraded (the event time of the
-    /// first message mined after it): new-pattern detection warms up again
-    /// from there. Carried, never read, by the miner.
+    /// first message mined after it, or its arrival when earlier):
+    /// new-pattern detection warms up again from there. Carried, never read,
+    /// by the miner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relearning_since: Option<chrono::DateTime<chrono::Utc>>,
     pub service: String,

@@ -70,7 +70,10 @@ impl PassMiners {
                             // not new messages, so new-pattern detection
                             // warms up again.
                             tracing::info!(service = %service, "pattern miner upgraded to version {MINER_VERSION}");
-                            miner.set_relearning_since(log.event.ts);
+                            // Event time, the axis first sightings are on;
+                            // never later than when it arrived (a clock in
+                            // the future must not silence the service).
+                            miner.set_relearning_since(log.event.ts.min(log.event.received_at));
                         }
                         miner
                     }
