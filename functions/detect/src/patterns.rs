@@ -338,14 +338,7 @@ pub(crate) async fn detect_new_patterns(
     let settings = cfg.new_pattern.settings();
     let mut writes = Vec::new();
     for service in services {
-        let relearning = stores
-            .patterns
-            .miner_state(&service)
-            .await?
-            .and_then(|s| s.relearning_since);
-        let patterns = service_patterns(stores, &service)
-            .await?
-            .relearning_since(relearning);
+        let mut patterns = service_patterns(stores, &service).await?;
         let rows = counts(
             stores,
             &service,
@@ -353,9 +346,22 @@ pub(crate) async fn detect_new_patterns(
             now + Duration::seconds(judge::PATTERN_BUCKET_SECS),
         )
         .await?;
-        for mut anomaly in
-            judge::new_pattern_anomalies(&service, &patterns, &rows, &settings, since, now)
+        let mut found =
+            judge::new_pattern_anomalies(&service, &patterns, &rows, &settings, since, now);
+        // Only a miner upgrade's re-learning can silence them: the miner's
+        // snapshot (all its patterns) is read only when there is something
+        // to silence.
+        if !found.is_empty()
+            && let Some(since_upgrade) = stores
+                .patterns
+                .miner_state(&service)
+                .await?
+                .and_then(|s| s.relearning_since)
         {
+            patterns = patterns.relearning_since(Some(since_upgrade));
+            found = judge::new_pattern_anomalies(&service, &patterns, &rows, &settings, since, now);
+        }
+        for mut anomaly in found {
             let stored = stores.anomalies.get(&anomaly.id).await?;
             if let Some(stored) = &stored {
                 if stored.status == anomaly.status && stored.observed == anomaly.observed {
