@@ -7,9 +7,6 @@
 #[path = "../../eval/patterns/corpus.rs"]
 mod corpus;
 
-use anomalog_core::pattern::header::strip_header;
-use anomalog_core::pattern::{Miner, MinerConfig, PatternId};
-
 use corpus::{Split, load_all};
 
 fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
@@ -106,12 +103,7 @@ fn debug() {
         Split::Tune,
         "holdout systems are never tuned on"
     );
-    let mut miner = Miner::new(&system.name, MinerConfig::default());
-    let ids: Vec<PatternId> = system
-        .lines
-        .iter()
-        .map(|line| miner.mine(strip_header(line)).id)
-        .collect();
+    let (miner, ids) = corpus::mine(&system);
     let mut groups: std::collections::BTreeMap<
         usize,
         std::collections::BTreeMap<String, (usize, String)>,

@@ -138,20 +138,31 @@ pub fn load_with_header(path: &Path, seed: u64, header_override: Option<&str>) -
     }
 }
 
-/// Grouping accuracy of the miner (one default setting) on `system`'s raw
-/// lines, headers stripped by `strip_header`, each line's pattern resolved
-/// after the whole run.
-pub fn accuracy(system: &System) -> f64 {
+/// Mines `system`'s raw lines (headers stripped by `strip_header`) with the
+/// one default setting: the miner, and the id each line got when mined.
+pub fn mine(
+    system: &System,
+) -> (
+    anomalog_core::pattern::Miner,
+    Vec<anomalog_core::pattern::PatternId>,
+) {
     use anomalog_core::pattern::header::strip_header;
-    use anomalog_core::pattern::{Miner, MinerConfig, PatternId};
+    use anomalog_core::pattern::{Miner, MinerConfig};
 
     let mut miner = Miner::new(&system.name, MinerConfig::default());
-    let ids: Vec<PatternId> = system
+    let ids = system
         .lines
         .iter()
         .map(|line| miner.mine(strip_header(line)).id)
         .collect();
-    let ids: Vec<PatternId> = ids
+    (miner, ids)
+}
+
+/// Grouping accuracy of the miner on `system`, each line's pattern resolved
+/// after the whole run.
+pub fn accuracy(system: &System) -> f64 {
+    let (miner, ids) = mine(system);
+    let ids: Vec<_> = ids
         .iter()
         .map(|id| miner.resolve(*id).unwrap_or(*id))
         .collect();
