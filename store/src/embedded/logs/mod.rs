@@ -294,16 +294,16 @@ fn merge_small(tx: &Transaction<'_>, service: &str, part: i64) -> Result<(), Sto
         blocks.push(Columns::decode(data)?);
         delete_block(tx, *id)?;
     }
-    let merged = merge(blocks);
+    let merged = merge(blocks)?;
     let mut scratch = Trigrams::default();
-    for columns in split(merged) {
+    for columns in split(merged)? {
         write_block(tx, service, part, &columns, &mut scratch)?;
     }
     Ok(())
 }
 
 /// The rows of `blocks` in one block, in (ts, id) order.
-fn merge(mut blocks: Vec<Columns>) -> Columns {
+fn merge(mut blocks: Vec<Columns>) -> Result<Columns, StoreError> {
     let mut order: Vec<(usize, usize)> = blocks
         .iter()
         .enumerate()
@@ -314,20 +314,20 @@ fn merge(mut blocks: Vec<Columns>) -> Columns {
     });
     let mut out = Columns::default();
     for (b, i) in order {
-        out.take_row(&mut blocks[b], i);
+        out.take_row(&mut blocks[b], i)?;
     }
-    out
+    Ok(out)
 }
 
 /// `columns` cut into blocks of at most [`BLOCK_ROWS`] rows.
-fn split(mut columns: Columns) -> Vec<Columns> {
+fn split(mut columns: Columns) -> Result<Vec<Columns>, StoreError> {
     if columns.len() <= BLOCK_ROWS {
-        return vec![columns];
+        return Ok(vec![columns]);
     }
     let mut out = Vec::new();
     let mut current = Columns::default();
     for i in 0..columns.len() {
-        current.take_row(&mut columns, i);
+        current.take_row(&mut columns, i)?;
         if current.len() == BLOCK_ROWS {
             out.push(std::mem::take(&mut current));
         }
@@ -335,7 +335,7 @@ fn split(mut columns: Columns) -> Vec<Columns> {
     if current.len() > 0 {
         out.push(current);
     }
-    out
+    Ok(out)
 }
 
 /// Bits of every level at least `min` (the `levels` column's encoding).
@@ -556,7 +556,7 @@ pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_ms: i64) -> Result<u64,
         let mut kept = Columns::default();
         for i in 0..old.len() {
             if old.ts[i] >= cutoff_ms {
-                kept.take_row(&mut old, i);
+                kept.take_row(&mut old, i)?;
             } else {
                 deleted += 1;
             }
