@@ -244,17 +244,17 @@ fn the_return_after_a_long_level_shift_is_not_a_second_anomaly() {
     for v in &mut values[600..900] {
         *v += 15.0;
     }
-    // The onset, once more by the drift view (24 points against 48) as it
-    // catches up after the cooldown; the return at 900 is not reported,
-    // though the drift view sees it pass (920, 954).
-    assert_eq!(flagged(&run(&values)), vec![600, 652, 920, 954]);
+    // The onset only: the return at 900 is not reported. (Before the tail
+    // margin, the drift view (24 points against 48) also flagged the shift
+    // once more after the cooldown and saw the return pass: 652, 920, 954.)
+    assert_eq!(flagged(&run(&values)), vec![600]);
     let no_returns = SeriesConfig {
         return_points: 0,
         ..SeriesConfig::default()
     };
     assert_eq!(
         flagged(&score_series(&values, FIVE_MIN, &no_returns)),
-        vec![600, 652, 900, 954]
+        vec![600, 900]
     );
     // A spike is no excursion: a dip of its size soon after is news.
     let mut values: Vec<f64> = noise(23, 1000).iter().map(|n| 50.0 + n).collect();
@@ -403,10 +403,10 @@ fn a_process_turning_erratic_is_reported_before_it_pins_the_cpu() {
         *v = 99.0;
     }
     // The erratic stretch at its start, two of its wildest points after the
-    // cooldown, the pin at its start, and the drift view seeing the fall
-    // back pass (2237).
+    // cooldown and the pin at its start (before the tail margin, also the
+    // drift view seeing the fall back pass, 2237).
     let verdicts = run(&values);
-    assert_eq!(flagged(&verdicts), vec![2007, 2054, 2094, 2150, 2237]);
+    assert_eq!(flagged(&verdicts), vec![2007, 2054, 2094, 2150]);
 }
 
 #[test]
@@ -427,4 +427,46 @@ fn a_cooldown_keeps_one_alarm_per_cause_but_not_a_stronger_one() {
         flagged(&score_series(&values, FIVE_MIN, &off)),
         vec![600, 610, 625]
     );
+}
+
+/// Student's t noise with 3 degrees of freedom around 50: most points near
+/// the level, a few far out, as busy machine metrics have.
+fn student_t3(seed: u64, len: usize) -> Vec<f64> {
+    noise(seed, 4 * len)
+        .chunks(4)
+        .map(|c| {
+            let chi = c[1] * c[1] + c[2] * c[2] + c[3] * c[3];
+            50.0 + 2.0 * c[0] / (chi / 3.0).sqrt().max(1e-9)
+        })
+        .collect()
+}
+
+/// Heavy-tailed noise raises a new record every so often. The tail margin
+/// keeps some of those records quiet (it only ever widens the threshold);
+/// a spike far past the tail is still reported.
+#[test]
+fn heavy_tailed_noise_stays_quieter_under_the_tail_margin() {
+    let no_tail = SeriesConfig {
+        tail: 0.0,
+        ..SeriesConfig::default()
+    };
+    let (mut with_total, mut without_total) = (0, 0);
+    for seed in 52..56 {
+        let values = student_t3(seed, 6000);
+        let without = flagged(&score_series(&values, FIVE_MIN, &no_tail));
+        let with = flagged(&run(&values));
+        with_total += with.len();
+        without_total += without.len();
+    }
+    // 40 against 43 when written: on t noise most flags are records of the
+    // first weeks, while the history is short. The realistic corpus's
+    // heavy-tailed series lose a third of theirs (docs/detection.md).
+    assert!(
+        with_total < without_total,
+        "{with_total} flags with the tail margin, {without_total} without"
+    );
+    let mut values = student_t3(52, 6000);
+    let highest = values.iter().copied().fold(f64::MIN, f64::max);
+    values[5000] = 50.0 + 3.0 * (highest - 50.0);
+    assert!(flagged(&run(&values)).contains(&5000));
 }

@@ -24,6 +24,11 @@
 //! deviation must clear `k` robust standard deviations *and* the largest
 //! deviation of the window plus a margin: heavy-tailed but normal noise
 //! (recurring batch jobs, busy hours) stays quiet, a new behaviour stands out.
+//! The margin grows with the tail: it is measured in robust standard
+//! deviations or in the gap between the window's extreme and its 99th
+//! percentile, whichever is wider. Past the largest of 2,000 heavy-tailed
+//! points, the next record is usually far past it; past the largest of 2,000
+//! Gaussian ones, never by much.
 //! A flagged point's statistic stays out of the history, but each flagged
 //! episode leaves its peak behind: a deviation seen in two episodes within the
 //! window is normal behaviour, not an anomaly, from then on.
@@ -92,6 +97,11 @@ pub struct SeriesConfig {
     /// difference between neighbours, on a log scale): stuck sensors,
     /// erratic processes.
     pub variance: bool,
+    /// Heavy tails: the margin over the window's extreme is at least this
+    /// many times the gap between that extreme and the window's 99th (1st)
+    /// percentile, when that gap is wider than a robust standard deviation
+    /// (0 = the margin counts robust standard deviations only).
+    pub tail: f64,
 }
 
 impl Default for SeriesConfig {
@@ -112,6 +122,7 @@ impl Default for SeriesConfig {
             return_points: 1000,
             cooldown: 30,
             variance: true,
+            tail: 1.2,
         }
     }
 }
@@ -141,6 +152,9 @@ struct View {
     /// Median, spread, lowest and highest of the history, and the steps
     /// since they were computed.
     summary: Option<(f64, f64, f64, f64)>,
+    /// The gaps between the window's extremes and its 1st and 99th
+    /// percentiles at the last summary (how heavy its tails are).
+    tail_gaps: (f64, f64),
     summary_age: usize,
     /// The last judgement's centre and the deviations up and down that
     /// reach its threshold: the verdict's evidence. Not kept across a
@@ -277,6 +291,7 @@ impl SeriesDetector {
             in_episode: false,
             spread: f64::INFINITY,
             summary: None,
+            tail_gaps: (0.0, 0.0),
             summary_age: 0,
             band: None,
         };
@@ -871,10 +886,23 @@ impl SeriesDetector {
         let refresh = (view.history.len() / 64).clamp(1, 16);
         if view.summary_age >= refresh || view.summary.is_none() {
             view.history.weighted_values(&mut self.scratch);
-            let (center, spread) = median_spread_in_place(&mut self.scratch);
             let (lowest, highest) = view.history.extremes();
+            let n = self.scratch.len();
+            let tail_gaps = if self.cfg.tail > 0.0 && n >= 100 {
+                let k = n / 100;
+                let lo = *self.scratch.select_nth_unstable_by(k, f64::total_cmp).1;
+                let hi = *self
+                    .scratch
+                    .select_nth_unstable_by(n - 1 - k, f64::total_cmp)
+                    .1;
+                (lo - lowest, highest - hi)
+            } else {
+                (0.0, 0.0)
+            };
+            let (center, spread) = median_spread_in_place(&mut self.scratch);
             let view = &mut self.views[i];
             view.summary = Some((center, spread, lowest, highest));
+            view.tail_gaps = tail_gaps;
             view.summary_age = 0;
         }
         let view = &mut self.views[i];
@@ -921,8 +949,11 @@ impl SeriesDetector {
             self.cfg.margin
         };
         let deviation = stat - center;
-        let up = (self.cfg.k * spread).max(highest - center + margin * spread);
-        let down = (self.cfg.k * spread).max(center - lowest + margin * spread);
+        let (gap_down, gap_up) = view.tail_gaps;
+        let tail = self.cfg.tail;
+        let up = (self.cfg.k * spread).max(highest - center + margin * spread.max(tail * gap_up));
+        let down =
+            (self.cfg.k * spread).max(center - lowest + margin * spread.max(tail * gap_down));
         self.views[i].band = Some((center, up, down));
         let ratio = if deviation >= 0.0 {
             deviation / up
