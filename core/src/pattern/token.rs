@@ -5,6 +5,9 @@
 //! frames a word (`(`, `[`, `{`, `<`, quotes; trailing `)`, `]`, `}`, `>`, `,`,
 //! `;`, `:`, `.`, `!`, `?`) stays part of the token but is kept out of the
 //! variable check, so `(uid=0),` masks to `(uid=<*>),` and `src:` stays `src:`.
+//! A word before a `/` and a number stays (`hit/200` -> `hit/<*>`,
+//! `TCP_MISS/404`, `HTTP/1.1`): it is a constant such as a result or a
+//! protocol, the number is the value.
 //! A quoted string (`"..."`, possibly over several words) is one token `"<*>"`.
 //! Runs of bare `<*>` tokens collapse into one, so a variable that spans a
 //! varying number of words (a date, a list of numbers) keeps the length stable.
@@ -155,6 +158,11 @@ fn mask_word(word: &str, out: &mut String) {
         if eq + 1 < core.len() {
             out.push_str(WILDCARD);
         }
+    } else if let Some(slash) = word_before_number(core) {
+        // `word/number`: the word is a constant (`hit/200`, `TCP_MISS/404`,
+        // `HTTP/1.1`, `DIRECT/10.0.0.1`), the number is a value.
+        out.push_str(&core[..=slash]);
+        out.push_str(WILDCARD);
     } else if is_variable(core) {
         // `name:value`: the name stays.
         if let Some(colon) = core.bytes().position(|c| c == b':')
@@ -183,6 +191,21 @@ fn mask_word(word: &str, out: &mut String) {
         out.push_str(core);
     }
     out.push_str(&word[end..]);
+}
+
+/// The position of the `/` in `word/number` (`hit/200`, `TCP_MISS/404`,
+/// `HTTP/1.1`): a word of two or more letters (`_` and `-` inside), a `/`,
+/// then a digit.
+fn word_before_number(core: &str) -> Option<usize> {
+    let b = core.as_bytes();
+    let slash = b.iter().position(|&c| c == b'/')?;
+    (slash >= 2
+        && b[0].is_ascii_alphabetic()
+        && b[..slash]
+            .iter()
+            .all(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'-')
+        && b.get(slash + 1).is_some_and(u8::is_ascii_digit))
+    .then_some(slash)
 }
 
 /// Whether a word (without framing punctuation) is a variable on its own:
@@ -329,6 +352,19 @@ mod tests {
         );
         assert_eq!(mask("at Mon Jun 14 15:16:01 2005 now"), "at <*> now");
         assert_eq!(mask("flag=true enabled"), "flag=<*> enabled");
+    }
+
+    #[test]
+    fn a_word_before_a_number_stays() {
+        assert_eq!(mask("hit/200 5940 ok"), "hit/<*> <*> ok");
+        assert_eq!(
+            mask("TCP_MISS/404 DIRECT/10.0.0.1"),
+            "TCP_MISS/<*> DIRECT/<*>"
+        );
+        assert_eq!(mask("via HTTP/1.1,"), "via HTTP/<*>,");
+        // Paths and names with digits before the slash stay whole variables.
+        assert_eq!(mask("on Gi1/0/7 and /dev/sda1"), "on <*> and <*>");
+        assert_eq!(mask("md/raid1:md127: failed"), "<*>: failed");
     }
 
     #[test]
