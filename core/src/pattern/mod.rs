@@ -7,7 +7,8 @@
 //!
 //! # How a message finds its pattern
 //! 1. **Masking** ([`token`]): the message is cut into whitespace tokens and
-//!    the obvious variables are masked (anything with a digit, so numbers, ids,
+//!    the obvious variables are masked (anything with a digit but a mixed-case
+//!    name such as `IPv6LL` or `DHCPv4`, so numbers, ids,
 //!    IPs with ports, hex, UUIDs, timestamps, durations and sizes with units;
 //!    paths, URLs, e-mail addresses, quoted strings, `key=value` values, month
 //!    and weekday names, booleans). Punctuation around a word stays in the

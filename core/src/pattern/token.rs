@@ -214,7 +214,7 @@ fn word_before_number(core: &str) -> Option<usize> {
 pub(crate) fn is_variable(core: &str) -> bool {
     // One pass over the bytes: this runs on every word of every message.
     let b = core.as_bytes();
-    if is_upper_name_with_number(b) {
+    if is_upper_name_with_number(b) || is_name_with_small_number(b) {
         return false;
     }
     let mut hex = true;
@@ -250,6 +250,29 @@ fn is_upper_name_with_number(b: &[u8]) -> bool {
     letters >= 2 && (1..=3).contains(&digits) && b[letters..].iter().all(u8::is_ascii_digit)
 }
 
+/// A mixed-case word of letters with a small number in it (`IPv6LL`,
+/// `DHCPv4`, `TLSv1`, `Vlan10`): a protocol or interface name, often a
+/// constant. It is not masked but taken as a name: two such names in one
+/// position are values of one variable, a name and a word of prose are not.
+/// Lower-case ones (`eth0`, `sda1`, `ext4`, `user42`) are ids and stay
+/// masked.
+fn is_name_with_small_number(b: &[u8]) -> bool {
+    // Longer words of mixed case and digits are ids (base64, keys).
+    if !(3..=16).contains(&b.len()) || !b[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let (mut digits, mut upper, mut lower) = (0, 0, 0);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'A'..=b'Z' => upper += 1,
+            b'a'..=b'z' => lower += 1,
+            _ => return false,
+        }
+    }
+    (1..=3).contains(&digits) && upper >= 1 && lower >= 1
+}
+
 /// Whether a token that is not masked still looks like a name rather than a
 /// word of prose: it has inner punctuation (`nginx.service`, `www-data`,
 /// `com.foo.Bar`, `a_b`), mixed case after the first letter (`camelCase`),
@@ -281,6 +304,7 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
     (core[1..].iter().any(u8::is_ascii_uppercase) && core.iter().any(u8::is_ascii_lowercase))
         || core.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
         || is_upper_name_with_number(core)
+        || is_name_with_small_number(core)
 }
 
 /// Whitespace-separated words.
@@ -415,5 +439,10 @@ mod tests {
         assert!(is_variable("A1"));
         assert!(is_variable("ID12345"));
         assert!(!looks_like_name("read"));
+        assert!(looks_like_name("IPv6LL"));
+        assert!(!is_variable("DHCPv4"));
+        assert!(is_variable("eth0"));
+        assert!(is_variable("sda1"));
+        assert!(is_variable("aB3xYzQ7pLm2RtUvWx9kLm"));
     }
 }
