@@ -27,7 +27,8 @@
 //!    of prose (`opened` / `closed`) never merge here.
 //! 4. **Siblings**: patterns that differ from the new message in exactly one
 //!    word position are counted per position. When enough distinct words have
-//!    been seen there (3 when three or more constant words remain around it, 4
+//!    been seen there (3 when three or more constant words or keys, not the
+//!    punctuation around a masked value, remain around it, 4
 //!    with two, 6 with fewer: short messages need more evidence; 6 too where
 //!    the words are different keys, `user=<*>` / `uid=<*>`), that
 //!    position is a variable: the siblings merge into the oldest of them,
@@ -633,7 +634,12 @@ impl Miner {
                 by_position.entry(i).or_default().push(slot);
             }
         }
-        let constants = flags.iter().filter(|f| **f & WILD == 0).count();
+        // Words around the position: plain words and keys (`pid=<*>`), not
+        // the punctuation around a masked value (`<*>]:`, `(<*>)`).
+        let constants = flags
+            .iter()
+            .filter(|f| **f & MASKED == 0 || **f & KEYED != 0)
+            .count();
         let mut chosen: Option<(usize, Vec<u32>)> = None;
         for (i, slots) in by_position {
             let around = constants.saturating_sub(1);
