@@ -49,10 +49,16 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
 /// of its systems (squid) scores 0.000 and two score about 0.7, so its floor
 /// is its mean as measured, not a tuned number, and its systems have no floor
 /// of their own. Tune systems must each stay at 0.85 or more.
+///
+/// Session 9 added three tune systems (varnish, cisco, storage: 42 in all)
+/// and rules for `word/number` tokens and mixed-case names with a number:
+/// tune 0.957 over 34 (the 31 older ones unchanged at 0.958), holdout 0.842
+/// (read as a number after each change, never tuned on). The floors are
+/// unchanged.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, each) = report(1);
-    assert!(each.len() >= 39, "at least 39 systems");
+    assert!(each.len() >= 42, "at least 42 systems");
     assert!(tune >= 0.95, "tune split mean {tune:.3} < 0.95");
     assert!(holdout >= 0.75, "holdout split mean {holdout:.3} < 0.75");
     for (name, split, accuracy) in each {

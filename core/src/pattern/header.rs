@@ -164,7 +164,7 @@ fn strip_fields(line: &str) -> &str {
             removed += 1;
             after_time = word.contains(':');
             if month_seen && word.contains(':') {
-                return after_syslog_time(rest);
+                return strip_device_clock(after_syslog_time(rest));
             }
             continue;
         }
@@ -209,6 +209,37 @@ fn after_syslog_time(rest: &str) -> &str {
         return after_program;
     }
     after
+}
+
+/// After a relay's syslog header and the device's sequence number, the
+/// device's own clock (network devices: `136129: *Jan  8 03:32:16.620 UTC:
+/// %LINK-3-UPDOWN: ...`; `*` or `.` marks an unsynchronised clock): a month,
+/// a day, a time and an optional zone, up to a word ending in `:`. A message
+/// that only starts with a month name (no time of day) is left whole.
+fn strip_device_clock(message: &str) -> &str {
+    let mut rest = message.trim_start();
+    let (first, _) = first_word(rest);
+    if !MONTHS.contains(&first.trim_start_matches(['*', '.'])) {
+        return message;
+    }
+    let mut time = false;
+    for _ in 0..6 {
+        let (word, after) = first_word(rest);
+        let bare = word.trim_start_matches(['*', '.']).trim_end_matches(':');
+        let clock = MONTHS.contains(&bare)
+            || WEEKDAYS.contains(&bare)
+            || (time && TIME_ZONES.contains(&bare))
+            || is_time_like(bare);
+        if !clock {
+            break;
+        }
+        time |= bare.contains(':');
+        rest = after.trim_start();
+        if word.ends_with(':') {
+            break;
+        }
+    }
+    if time { rest } else { message }
 }
 
 /// After a level: an optional `[thread]`, `-`, and logger name.
@@ -348,6 +379,14 @@ mod tests {
             (
                 "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0",
                 "authentication failure; logname= uid=0",
+            ),
+            (
+                "Jan  8 03:32:16 10.1.2.3 136129: *Jan  8 03:32:16.620 UTC: %LINK-3-UPDOWN: Interface Gi1/0/16, changed state to down",
+                "%LINK-3-UPDOWN: Interface Gi1/0/16, changed state to down",
+            ),
+            (
+                "Jan  8 03:32:16 backup-1 cron: Jan reports were sent",
+                "Jan reports were sent",
             ),
             (
                 "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs opening app",

@@ -7,11 +7,13 @@
 //!
 //! # How a message finds its pattern
 //! 1. **Masking** ([`token`]): the message is cut into whitespace tokens and
-//!    the obvious variables are masked (anything with a digit, so numbers, ids,
+//!    the obvious variables are masked (anything with a digit but a mixed-case
+//!    name such as `IPv6LL` or `DHCPv4`, so numbers, ids,
 //!    IPs with ports, hex, UUIDs, timestamps, durations and sizes with units;
 //!    paths, URLs, e-mail addresses, quoted strings, `key=value` values, month
 //!    and weekday names, booleans). Punctuation around a word stays in the
-//!    token but out of the check, so `(uid=0),` masks to `(uid=<*>),`.
+//!    token but out of the check, so `(uid=0),` masks to `(uid=<*>),`; a key
+//!    stays before its value (`key=<*>`, `name:<*>`, `hit/<*>`).
 //! 2. **Exact hit**: the masked text is looked up in a bounded cache of texts
 //!    already placed, valid until any pattern changes shape (so the cache
 //!    never decides a placement that step 3 would decide otherwise). Most
@@ -25,8 +27,10 @@
 //!    of prose (`opened` / `closed`) never merge here.
 //! 4. **Siblings**: patterns that differ from the new message in exactly one
 //!    word position are counted per position. When enough distinct words have
-//!    been seen there (3 when three or more constant words remain around it, 4
-//!    with two, 6 with fewer: short messages need more evidence), that
+//!    been seen there (3 when three or more constant words or keys, not the
+//!    punctuation around a masked value, remain around it, 4
+//!    with two, 6 with fewer: short messages need more evidence; 6 too where
+//!    the words are different keys, `user=<*>` / `uid=<*>`), that
 //!    position is a variable: the siblings merge into the oldest of them,
 //!    which keeps every `<*>` any of them had. A pattern's `<*>` matches any
 //!    word here, so once `INSERT INTO users (id, <*>` and `INSERT INTO orders
@@ -248,7 +252,7 @@ const MASKED: u8 = 1;
 const NAME: u8 = 2;
 /// A token is exactly `<*>`.
 const WILD: u8 = 4;
-/// A masked token is `key=<*>`: its key is constant, so it is told apart
+/// A masked token is `key=<*>` or `word/<*>`: its key is constant, so it is told apart
 /// from a token with another key or from a plain word.
 const KEYED: u8 = 8;
 
@@ -274,8 +278,15 @@ fn token_flags(token: &str) -> u8 {
     if token == WILDCARD {
         MASKED | WILD
     } else if token.contains(WILDCARD) {
-        match token.find("=<*>") {
-            Some(eq) if eq > 0 && !token[..eq].contains(WILDCARD) => MASKED | KEYED,
+        // `key=<*>` or `word/<*>`: a constant key before the value.
+        match token.find(WILDCARD) {
+            Some(at)
+                if at > 1
+                    && matches!(token.as_bytes()[at - 1], b'=' | b'/')
+                    && !token[..at].contains(WILDCARD) =>
+            {
+                MASKED | KEYED
+            }
             _ => MASKED,
         }
     } else if looks_like_name(token) {
@@ -623,11 +634,20 @@ impl Miner {
                 by_position.entry(i).or_default().push(slot);
             }
         }
-        let constants = flags.iter().filter(|f| **f & WILD == 0).count();
+        // Words around the position: plain words and keys (`pid=<*>`), not
+        // the punctuation around a masked value (`<*>]:`, `(<*>)`).
+        let constants = flags
+            .iter()
+            .filter(|f| **f & MASKED == 0 || **f & KEYED != 0)
+            .count();
         let mut chosen: Option<(usize, Vec<u32>)> = None;
         for (i, slots) in by_position {
             let around = constants.saturating_sub(1);
+            // Different keys (`user=<*>` / `uid=<*>`, `hit/<*>` / `miss/<*>`)
+            // name different fields or outcomes more often than they are
+            // values of one variable: they need the most evidence.
             let needed = match around {
+                _ if flags[i] & KEYED != 0 => 6,
                 0 | 1 => 6,
                 2 => 4,
                 _ => 3,
@@ -877,6 +897,25 @@ mod tests {
             first.and_then(|id| m.template(id)).as_deref(),
             Some("INSERT INTO <*> (id, <*> VALUES (<*>, '<*>')")
         );
+    }
+
+    #[test]
+    fn words_before_numbers_are_kept_apart() {
+        let mut m = miner();
+        let line = |handling: &str, code: u32| {
+            format!("\"GET /a/{code} HTTP/1.1\" {handling}/{code} {code} \"-\" 0.{code}")
+        };
+        let mut ids = Vec::new();
+        for handling in ["hit", "miss", "pass", "synth", "pipe"] {
+            for code in [200, 404] {
+                ids.push((handling, m.mine(&line(handling, code)).id));
+            }
+        }
+        assert_eq!(m.len(), 5, "one pattern per handling");
+        for (handling, id) in ids {
+            let template = m.template(id).unwrap_or_default();
+            assert!(template.contains(&format!("{handling}/<*>")), "{template}");
+        }
     }
 
     #[test]

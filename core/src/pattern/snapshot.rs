@@ -11,8 +11,10 @@ use super::{
 /// A snapshot saved by another version is upgraded by [`Miner::upgrade`]
 /// rather than restored. 1: the snapshots before versions were recorded;
 /// 2: session 8 (padded and bracketed levels, `Name{value`, a placement
-/// cache that never decides).
-pub const MINER_VERSION: u32 = 2;
+/// cache that never decides); 3: session 9 (`word/<*>` keys, mixed-case
+/// names with a number such as `IPv6LL` unmasked, a device's own clock
+/// stripped, sibling evidence counting words and keys).
+pub const MINER_VERSION: u32 = 3;
 
 fn first_version() -> u32 {
     1

@@ -5,6 +5,9 @@
 //! frames a word (`(`, `[`, `{`, `<`, quotes; trailing `)`, `]`, `}`, `>`, `,`,
 //! `;`, `:`, `.`, `!`, `?`) stays part of the token but is kept out of the
 //! variable check, so `(uid=0),` masks to `(uid=<*>),` and `src:` stays `src:`.
+//! A word before a `/` and a number stays (`hit/200` -> `hit/<*>`,
+//! `TCP_MISS/404`, `HTTP/1.1`): it is a constant such as a result or a
+//! protocol, the number is the value.
 //! A quoted string (`"..."`, possibly over several words) is one token `"<*>"`.
 //! Runs of bare `<*>` tokens collapse into one, so a variable that spans a
 //! varying number of words (a date, a list of numbers) keeps the length stable.
@@ -155,6 +158,11 @@ fn mask_word(word: &str, out: &mut String) {
         if eq + 1 < core.len() {
             out.push_str(WILDCARD);
         }
+    } else if let Some(slash) = word_before_number(core) {
+        // `word/number`: the word is a constant (`hit/200`, `TCP_MISS/404`,
+        // `HTTP/1.1`, `DIRECT/10.0.0.1`), the number is a value.
+        out.push_str(&core[..=slash]);
+        out.push_str(WILDCARD);
     } else if is_variable(core) {
         // `name:value`: the name stays.
         if let Some(colon) = core.bytes().position(|c| c == b':')
@@ -185,13 +193,28 @@ fn mask_word(word: &str, out: &mut String) {
     out.push_str(&word[end..]);
 }
 
+/// The position of the `/` in `word/number` (`hit/200`, `TCP_MISS/404`,
+/// `HTTP/1.1`): a word of two or more letters (`_` and `-` inside), a `/`,
+/// then a digit.
+fn word_before_number(core: &str) -> Option<usize> {
+    let b = core.as_bytes();
+    let slash = b.iter().position(|&c| c == b'/')?;
+    (slash >= 2
+        && b[0].is_ascii_alphabetic()
+        && b[..slash]
+            .iter()
+            .all(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'-')
+        && b.get(slash + 1).is_some_and(u8::is_ascii_digit))
+    .then_some(slash)
+}
+
 /// Whether a word (without framing punctuation) is a variable on its own:
 /// numbers, ids with digits, IPs, hex, paths, URLs, e-mail addresses, UUIDs,
 /// durations and sizes with units, dates and times, booleans.
 pub(crate) fn is_variable(core: &str) -> bool {
     // One pass over the bytes: this runs on every word of every message.
     let b = core.as_bytes();
-    if is_upper_name_with_number(b) {
+    if is_upper_name_with_number(b) || is_name_with_small_number(b) {
         return false;
     }
     let mut hex = true;
@@ -227,6 +250,29 @@ fn is_upper_name_with_number(b: &[u8]) -> bool {
     letters >= 2 && (1..=3).contains(&digits) && b[letters..].iter().all(u8::is_ascii_digit)
 }
 
+/// A mixed-case word of letters with a small number in it (`IPv6LL`,
+/// `DHCPv4`, `TLSv1`, `Vlan10`): a protocol or interface name, often a
+/// constant. It is not masked but taken as a name: two such names in one
+/// position are values of one variable, a name and a word of prose are not.
+/// Lower-case ones (`eth0`, `sda1`, `ext4`, `user42`) are ids and stay
+/// masked.
+fn is_name_with_small_number(b: &[u8]) -> bool {
+    // Longer words of mixed case and digits are ids (base64, keys).
+    if !(3..=16).contains(&b.len()) || !b[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let (mut digits, mut upper, mut lower) = (0, 0, 0);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'A'..=b'Z' => upper += 1,
+            b'a'..=b'z' => lower += 1,
+            _ => return false,
+        }
+    }
+    (1..=3).contains(&digits) && upper >= 1 && lower >= 1
+}
+
 /// Whether a token that is not masked still looks like a name rather than a
 /// word of prose: it has inner punctuation (`nginx.service`, `www-data`,
 /// `com.foo.Bar`, `a_b`), mixed case after the first letter (`camelCase`),
@@ -258,6 +304,7 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
     (core[1..].iter().any(u8::is_ascii_uppercase) && core.iter().any(u8::is_ascii_lowercase))
         || core.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
         || is_upper_name_with_number(core)
+        || is_name_with_small_number(core)
 }
 
 /// Whitespace-separated words.
@@ -332,6 +379,19 @@ mod tests {
     }
 
     #[test]
+    fn a_word_before_a_number_stays() {
+        assert_eq!(mask("hit/200 5940 ok"), "hit/<*> <*> ok");
+        assert_eq!(
+            mask("TCP_MISS/404 DIRECT/10.0.0.1"),
+            "TCP_MISS/<*> DIRECT/<*>"
+        );
+        assert_eq!(mask("via HTTP/1.1,"), "via HTTP/<*>,");
+        // Paths and names with digits before the slash stay whole variables.
+        assert_eq!(mask("on Gi1/0/7 and /dev/sda1"), "on <*> and <*>");
+        assert_eq!(mask("md/raid1:md127: failed"), "<*>: failed");
+    }
+
+    #[test]
     fn quoted_strings_are_one_token() {
         assert_eq!(
             mask(r#"agent "Mozilla/5.0 (X11; Linux x86_64)" sent "GET / HTTP/1.1", ok"#),
@@ -379,5 +439,10 @@ mod tests {
         assert!(is_variable("A1"));
         assert!(is_variable("ID12345"));
         assert!(!looks_like_name("read"));
+        assert!(looks_like_name("IPv6LL"));
+        assert!(!is_variable("DHCPv4"));
+        assert!(is_variable("eth0"));
+        assert!(is_variable("sda1"));
+        assert!(is_variable("aB3xYzQ7pLm2RtUvWx9kLm"));
     }
 }
