@@ -262,23 +262,28 @@ pub(crate) fn encode_batch(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
         |e: &dyn std::fmt::Display| StoreError::Invalid(format!("cannot encode events: {e}"));
     let records = events
         .iter()
-        .map(|e| {
-            Ok(EventBinOut {
-                ts: time_parts(&e.ts),
-                received_at: time_parts(&e.received_at),
-                service: &e.service,
-                host: e.host.as_deref(),
-                level: e.level.rank(),
-                message: &e.message,
-                attrs: attrs_out(&e.attrs).map_err(|e| invalid(&e))?,
-                trace_id: e.trace_id.as_deref(),
-                span_id: e.span_id.as_deref(),
-                source: e.source.as_deref(),
-                truncated: e.truncated,
-            })
-        })
+        .map(|e| EventBinOut::of(e, &e.message).map_err(|e| invalid(&e)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     postcard::to_extend(&records, vec![BINARY_BATCH]).map_err(|e| invalid(&e))
+}
+
+impl<'a> EventBinOut<'a> {
+    /// `e` as a binary record, with `message` in place of its own.
+    fn of(e: &'a LogEvent, message: &'a str) -> Result<EventBinOut<'a>, serde_json::Error> {
+        Ok(EventBinOut {
+            ts: time_parts(&e.ts),
+            received_at: time_parts(&e.received_at),
+            service: &e.service,
+            host: e.host.as_deref(),
+            level: e.level.rank(),
+            message,
+            attrs: attrs_out(&e.attrs)?,
+            trace_id: e.trace_id.as_deref(),
+            span_id: e.span_id.as_deref(),
+            source: e.source.as_deref(),
+            truncated: e.truncated,
+        })
+    }
 }
 
 /// Reads a queue payload written by [`encode_batch`], or the JSON array of
@@ -313,56 +318,17 @@ struct StoredLogIn {
 }
 
 /// What a log block keeps of a log beside its columns (id, level, message
-/// and pattern have columns of their own): postcard, times as (seconds,
-/// nanoseconds), attribute values typed as in the queue payload. Replaced
-/// the JSON document of `encode_log_without_message` (a third of the
-/// CPU of encoding a block, docs/benchmarks.md).
-#[cfg(feature = "embedded")]
-#[derive(Serialize)]
-struct LogRestOut<'a> {
-    ts: (i64, u32),
-    received_at: (i64, u32),
-    service: &'a str,
-    host: Option<&'a str>,
-    attrs: Vec<(&'a str, AttrOut<'a>)>,
-    trace_id: Option<&'a str>,
-    span_id: Option<&'a str>,
-    source: Option<&'a str>,
-    truncated: bool,
-}
-
-#[cfg(feature = "embedded")]
-#[derive(Deserialize)]
-struct LogRestIn {
-    ts: (i64, u32),
-    received_at: (i64, u32),
-    service: String,
-    host: Option<String>,
-    attrs: Vec<(String, AttrIn)>,
-    trace_id: Option<String>,
-    span_id: Option<String>,
-    source: Option<String>,
-    truncated: bool,
-}
-
-/// Appends the binary rest of `log` (see [`LogRestOut`]) to `out`.
+/// and pattern have columns of their own): the queue payload's binary record
+/// of its event with an empty message (times as seconds and nanoseconds,
+/// attribute values typed). Replaced the JSON document of
+/// `encode_log_without_message` (a third of the CPU of encoding a block,
+/// docs/benchmarks.md). Appended to `out`.
 #[cfg(feature = "embedded")]
 pub(crate) fn encode_log_rest(log: &StoredLog, out: Vec<u8>) -> Result<Vec<u8>, StoreError> {
     let invalid = |e: &dyn std::fmt::Display| {
         StoreError::Invalid(format!("cannot encode log {}: {e}", log.id))
     };
-    let e = &log.event;
-    let record = LogRestOut {
-        ts: time_parts(&e.ts),
-        received_at: time_parts(&e.received_at),
-        service: &e.service,
-        host: e.host.as_deref(),
-        attrs: attrs_out(&e.attrs).map_err(|e| invalid(&e))?,
-        trace_id: e.trace_id.as_deref(),
-        span_id: e.span_id.as_deref(),
-        source: e.source.as_deref(),
-        truncated: e.truncated,
-    };
+    let record = EventBinOut::of(&log.event, "").map_err(|e| invalid(&e))?;
     postcard::to_extend(&record, out).map_err(|e| invalid(&e))
 }
 
@@ -380,25 +346,13 @@ pub(crate) struct RowColumns<'a> {
 #[cfg(feature = "embedded")]
 pub(crate) fn decode_log_rest(row: RowColumns<'_>, rest: &[u8]) -> Result<StoredLog, StoreError> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("log {}: {e}", row.id));
-    let record: LogRestIn = postcard::from_bytes(rest).map_err(|e| corrupt(&e))?;
-    let level = Level::from_rank(row.level)
-        .ok_or_else(|| corrupt(&format!("unknown level rank {}", row.level)))?;
-    let event = LogEvent {
-        ts: time_from(record.ts).map_err(|e| corrupt(&e))?,
-        received_at: time_from(record.received_at).map_err(|e| corrupt(&e))?,
-        service: record.service,
-        host: record.host,
-        level,
-        message: row.message.to_owned(),
-        attrs: attrs_in(record.attrs).map_err(|e| corrupt(&e))?,
-        trace_id: record.trace_id,
-        span_id: record.span_id,
-        source: record.source,
-        truncated: record.truncated,
-    };
+    let mut record: EventBinIn = postcard::from_bytes(rest).map_err(|e| corrupt(&e))?;
+    // The columns are the record of id, level, message and pattern.
+    record.level = row.level;
+    record.message = row.message.to_owned();
     Ok(StoredLog {
         id: row.id.to_owned(),
-        event,
+        event: record.into_event().map_err(|e| corrupt(&e))?,
         pattern: row.pattern.map(str::to_owned),
     })
 }

@@ -355,6 +355,24 @@ impl Columns {
         }
     }
 
+    fn of(
+        ts: Vec<i64>,
+        levels: Vec<u8>,
+        ids: Vec<String>,
+        patterns: Vec<Option<String>>,
+        messages: Vec<String>,
+        rest: Rest,
+    ) -> Columns {
+        Columns {
+            ts,
+            levels,
+            ids,
+            patterns,
+            messages,
+            rest,
+        }
+    }
+
     pub fn decode(data: &[u8]) -> Result<Columns, StoreError> {
         let (binary, frame) = match data.split_first() {
             Some((&BINARY_BLOCK, frame)) => (true, frame),
@@ -381,30 +399,22 @@ impl Columns {
                 last = end;
             }
             let rows = c.rest_ends.len();
-            let columns = Columns {
-                ts: c.ts,
-                levels: c.levels,
-                ids: c.ids,
-                patterns: c.patterns,
-                messages: c.messages,
-                rest: Rest::Binary {
-                    data: c.rest,
-                    ends: c.rest_ends,
-                },
+            let rest = Rest::Binary {
+                data: c.rest,
+                ends: c.rest_ends,
             };
-            (columns, rows)
+            (
+                Columns::of(c.ts, c.levels, c.ids, c.patterns, c.messages, rest),
+                rows,
+            )
         } else {
             let c: ColumnsV1 = postcard::from_bytes(&raw).map_err(|e| corrupt(&e))?;
             let rows = c.rest.len();
-            let columns = Columns {
-                ts: c.ts,
-                levels: c.levels,
-                ids: c.ids,
-                patterns: c.patterns,
-                messages: c.messages,
-                rest: Rest::Json(c.rest),
-            };
-            (columns, rows)
+            let rest = Rest::Json(c.rest);
+            (
+                Columns::of(c.ts, c.levels, c.ids, c.patterns, c.messages, rest),
+                rows,
+            )
         };
         let n = columns.ts.len();
         let consistent = [
