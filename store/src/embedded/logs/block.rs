@@ -207,6 +207,18 @@ fn corrupt(e: &dyn std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("log block: {e}"))
 }
 
+/// Row `i`'s bytes of a binary rest (`ends` checked by `decode`).
+fn rest_row<'a>(data: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    &data[start..ends[i] as usize]
+}
+
+/// Records the end of the row just appended to a binary rest.
+fn end_row(data: &[u8], ends: &mut Vec<u32>) -> Result<(), StoreError> {
+    ends.push(u32::try_from(data.len()).map_err(|_| encode_error(&"block over 4 GiB"))?);
+    Ok(())
+}
+
 impl Columns {
     pub fn len(&self) -> usize {
         self.ts.len()
@@ -226,13 +238,18 @@ impl Columns {
     /// Appends the rest of `log`, converting the block's earlier rows to
     /// the binary form first if they were JSON.
     fn push_rest(&mut self, log: &StoredLog) -> Result<(), StoreError> {
-        self.make_binary()?;
-        let Rest::Binary { data, ends } = &mut self.rest else {
-            return Err(StoreError::Invalid("log block: rest not binary".into()));
-        };
+        let (data, ends) = self.binary_rest()?;
         *data = crate::records::encode_log_rest(log, std::mem::take(data))?;
-        ends.push(u32::try_from(data.len()).map_err(|_| encode_error(&"block over 4 GiB"))?);
-        Ok(())
+        end_row(data, ends)
+    }
+
+    /// The binary rest, after converting earlier JSON rows to it.
+    fn binary_rest(&mut self) -> Result<(&mut Vec<u8>, &mut Vec<u32>), StoreError> {
+        self.make_binary()?;
+        match &mut self.rest {
+            Rest::Binary { data, ends } => Ok((data, ends)),
+            Rest::Json(_) => Err(StoreError::Invalid("log block: rest not binary".into())),
+        }
     }
 
     fn make_binary(&mut self) -> Result<(), StoreError> {
@@ -253,15 +270,10 @@ impl Columns {
     pub fn take_row(&mut self, other: &mut Columns, i: usize) -> Result<(), StoreError> {
         match &other.rest {
             Rest::Binary { data, ends } => {
-                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-                let row = &data[start..ends[i] as usize];
-                self.make_binary()?;
-                if let Rest::Binary { data, ends } = &mut self.rest {
-                    data.extend_from_slice(row);
-                    ends.push(
-                        u32::try_from(data.len()).map_err(|_| encode_error(&"block over 4 GiB"))?,
-                    );
-                }
+                let row = rest_row(data, ends, i);
+                let (data, ends) = self.binary_rest()?;
+                data.extend_from_slice(row);
+                end_row(data, ends)?;
             }
             Rest::Json(_) => {
                 let log = other.log(i)?;
@@ -280,14 +292,13 @@ impl Columns {
     pub fn log(&self, i: usize) -> Result<StoredLog, StoreError> {
         match &self.rest {
             Rest::Binary { data, ends } => {
-                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
                 let row = crate::records::RowColumns {
                     id: &self.ids[i],
                     level: self.levels[i],
                     message: &self.messages[i],
                     pattern: self.patterns[i].as_deref(),
                 };
-                crate::records::decode_log_rest(row, &data[start..ends[i] as usize])
+                crate::records::decode_log_rest(row, rest_row(data, ends, i))
             }
             Rest::Json(docs) => {
                 let mut log = crate::records::decode_log(&docs[i])?;
