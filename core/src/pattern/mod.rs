@@ -53,6 +53,7 @@
 //! [`MinerStats::evicted`]. The exact-hit cache and the alias table are bounded
 //! too. A [`MinerSnapshot`] (serde) saves and restores the whole state.
 
+mod flags;
 pub mod header;
 pub mod judge;
 mod snapshot;
@@ -66,9 +67,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use flags::{KEYED, MASKED, WILD, token_flags, token_keys, variable_like};
 pub use snapshot::{MINER_VERSION, MinerSnapshot};
 pub use token::WILDCARD;
-use token::{looks_like_name, mask_into};
+use token::mask_into;
 
 /// Stable identifier of a pattern within a service: 16 hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -244,56 +246,6 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
         h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
     }
     h ^ (h >> 29)
-}
-
-/// A token holds a masked variable.
-const MASKED: u8 = 1;
-/// A token looks like a name ([`looks_like_name`]).
-const NAME: u8 = 2;
-/// A token is exactly `<*>`.
-const WILD: u8 = 4;
-/// A masked token is `key=<*>` or `word/<*>`: its key is constant, so it is told apart
-/// from a token with another key or from a plain word.
-const KEYED: u8 = 8;
-
-/// Whether two differing tokens (by their flags) may be values of one
-/// variable: one side holds a masked variable that is not a `key=` value, or
-/// both sides look like names.
-#[inline]
-fn variable_like(a: u8, b: u8) -> bool {
-    let open = |f: u8| f & MASKED != 0 && f & KEYED == 0;
-    open(a) || open(b) || a & b & NAME != 0
-}
-
-/// The keys of tokens (64-bit hashes: equal keys are taken as equal tokens).
-fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
-    tokens
-        .iter()
-        .map(|t| hash_bytes(t.as_ref().as_bytes()))
-        .collect()
-}
-
-/// What [`compare`] needs to know of a token, computed once per token.
-fn token_flags(token: &str) -> u8 {
-    if token == WILDCARD {
-        MASKED | WILD
-    } else if token.contains(WILDCARD) {
-        // `key=<*>` or `word/<*>`: a constant key before the value.
-        match token.find(WILDCARD) {
-            Some(at)
-                if at > 1
-                    && matches!(token.as_bytes()[at - 1], b'=' | b'/')
-                    && !token[..at].contains(WILDCARD) =>
-            {
-                MASKED | KEYED
-            }
-            _ => MASKED,
-        }
-    } else if looks_like_name(token) {
-        NAME
-    } else {
-        0
-    }
 }
 
 /// The first two positions of a pattern (keys and flags; a missing position
@@ -916,6 +868,17 @@ mod tests {
             let template = m.template(id).unwrap_or_default();
             assert!(template.contains(&format!("{handling}/<*>")), "{template}");
         }
+    }
+
+    #[test]
+    fn state_values_merge_at_once_prose_words_do_not() {
+        let mut m = miner();
+        let up = m.mine("Interface Gi1/0/7, changed state to up");
+        let down = m.mine("Interface Gi1/0/9, changed state to down");
+        assert_eq!(up.id, down.id);
+        let opened = m.mine("session for alice opened");
+        let closed = m.mine("session for alice closed");
+        assert_ne!(opened.id, closed.id);
     }
 
     #[test]

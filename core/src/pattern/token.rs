@@ -307,6 +307,32 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
         || is_name_with_small_number(core)
 }
 
+/// Lower-case words that are values of a state or protocol field rather
+/// than words of prose: on/off switches (`changed state to up`, `link down`,
+/// `Write cache: enabled`, `Reboot required: no`) and transport protocols
+/// (`denied tcp`, `udp`). Like `true` / `false`, two of them in one position
+/// are two values of one variable; unlike those they are not masked, so a
+/// template whose value never varies keeps its word. Upper-case ones are
+/// names already ([`looks_like_name`]).
+const STATE_VALUES: &[&str] = &[
+    "up", "down", "on", "off", "yes", "no", "enabled", "disabled", "online", "offline", "tcp",
+    "udp", "icmp", "sctp",
+];
+
+/// Whether a token (framing punctuation aside) is one of [`STATE_VALUES`].
+pub(crate) fn is_state_value(token: &str) -> bool {
+    let b = token.as_bytes();
+    let mut lead = 0;
+    while lead < b.len() && LEADING.contains(&b[lead]) {
+        lead += 1;
+    }
+    let mut end = b.len();
+    while end > lead && TRAILING.contains(&b[end - 1]) {
+        end -= 1;
+    }
+    (2..=8).contains(&(end - lead)) && STATE_VALUES.contains(&&token[lead..end])
+}
+
 /// Whitespace-separated words.
 #[derive(Clone)]
 struct WordIter<'a> {
@@ -444,5 +470,15 @@ mod tests {
         assert!(is_variable("eth0"));
         assert!(is_variable("sda1"));
         assert!(is_variable("aB3xYzQ7pLm2RtUvWx9kLm"));
+    }
+
+    #[test]
+    fn state_values_are_told_from_words() {
+        assert!(is_state_value("up"));
+        assert!(is_state_value("enabled,"));
+        assert!(is_state_value("(udp)"));
+        assert!(!is_state_value("opened"));
+        assert!(!is_state_value("UP"));
+        assert!(!is_state_value("u"));
     }
 }
