@@ -15,7 +15,7 @@ use super::{
 /// names with a number such as `IPv6LL` unmasked, a device's own clock
 /// stripped, sibling evidence counting words and keys); 4: session 9,
 /// round 2 (state and protocol values such as `up` / `down`, `tcp` / `udp`
-/// are values of one variable).
+/// are values of one variable; a list of values in brackets is one token).
 pub const MINER_VERSION: u32 = 4;
 
 fn first_version() -> u32 {

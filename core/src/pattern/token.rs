@@ -105,8 +105,32 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.truncate(start);
             continue;
         }
+        // A list of values in brackets (`Set(a-1, b-2, c-3)`, `[1, 2]`) is
+        // one variable whatever its length: a masked value after `(<*>,`
+        // joins it.
+        if let Some(close) = token.strip_prefix(WILDCARD)
+            && close.bytes().all(|c| TRAILING.contains(&c))
+            && let Some(last) = spans.last_mut()
+            && list_open(&out[last.0 as usize..last.1 as usize])
+        {
+            let close = close.to_owned();
+            out.truncate(last.1 as usize - 1);
+            out.push_str(&close);
+            last.1 = out.len() as u32;
+            continue;
+        }
         spans.push((token_start as u32, out.len() as u32));
     }
+}
+
+/// Whether a masked token ends an unfinished list in brackets: `(<*>,`,
+/// `[<*>,`, `Set(<*>,` (a bare `<*>,` is one value of several, as in
+/// `interface eth0, 10.0.0.1`).
+fn list_open(token: &str) -> bool {
+    token
+        .strip_suffix(',')
+        .and_then(|t| t.strip_suffix(WILDCARD))
+        .is_some_and(|key| key.ends_with(['(', '[', '{']) && !key.contains(WILDCARD))
 }
 
 /// When `word` ends a quoted string, the closing quote and what follows it
@@ -450,6 +474,17 @@ mod tests {
         );
         assert_eq!(mask("we be ad ok"), "we be ad ok");
         assert_eq!(mask("port 80 is up"), "port <*> is up");
+    }
+
+    #[test]
+    fn lists_of_values_are_one_token() {
+        assert_eq!(mask("parts Set(a-1, b-2, c-3) ok"), "parts Set(<*>) ok");
+        assert_eq!(mask("parts Set(a-1) ok"), "parts Set(<*>) ok");
+        assert_eq!(mask("ids [1, 2, 3], done"), "ids [<*>], done");
+        // Keyed values stay apart.
+        assert_eq!(mask("a=1, b=2"), "a=<*>, b=<*>");
+        assert_eq!(mask("x=1, 2"), "x=<*>, <*>");
+        assert_eq!(mask("on eth0, 10.0.0.1#53"), "on <*>, <*>");
     }
 
     #[test]
