@@ -13,7 +13,9 @@
 //!    paths, URLs, e-mail addresses, quoted strings, `key=value` values, month
 //!    and weekday names, booleans). Punctuation around a word stays in the
 //!    token but out of the check, so `(uid=0),` masks to `(uid=<*>),`; a key
-//!    stays before its value (`key=<*>`, `name:<*>`, `hit/<*>`).
+//!    stays before its value (`key=<*>`, `name:<*>`, `hit/<*>`). A run of
+//!    masked words is one `<*>`, and so is a list of values in brackets
+//!    (`Set(a-1, b-2)` -> `Set(<*>)`).
 //! 2. **Exact hit**: the masked text is looked up in a bounded cache of texts
 //!    already placed, valid until any pattern changes shape (so the cache
 //!    never decides a placement that step 3 would decide otherwise). Most
@@ -21,7 +23,8 @@
 //! 3. **Similar pattern**: otherwise the patterns with as many tokens are
 //!    compared position by position. A pattern whose differing positions are
 //!    all variable-like (one side masked, or both sides names such as
-//!    `nginx.service` / `cron.service`, `www-data` / `root-admin`), with at
+//!    `nginx.service` / `cron.service`, `www-data` / `root-admin`, or both
+//!    state values such as `up` / `down`, `tcp` / `udp`), with at
 //!    least as many equal constant tokens as differences, takes the message and
 //!    turns those positions into `<*>`. Two positions that hold different words
 //!    of prose (`opened` / `closed`) never merge here.
@@ -35,7 +38,12 @@
 //!    which keeps every `<*>` any of them had. A pattern's `<*>` matches any
 //!    word here, so once `INSERT INTO users (id, <*>` and `INSERT INTO orders
 //!    (id, <*>` exist, a line for a third table is a sibling of both.
-//! 5. Otherwise the message starts a new pattern.
+//! 5. **Spans** ([`span`]): a message one token longer or shorter than a
+//!    pattern, where a word and a `<*>` on one side face one `<*>` on the
+//!    other and everything else is equal, belongs to it (`with combo <*>` /
+//!    `with <*>`: a host without a digit, then one with a digit collapsed
+//!    with the interface after it).
+//! 6. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
 //! into it and its siblings are counted again (the streaming form of a final
@@ -57,6 +65,7 @@ mod flags;
 pub mod header;
 pub mod judge;
 mod snapshot;
+mod span;
 mod token;
 
 use std::collections::{HashMap, VecDeque};
@@ -522,7 +531,12 @@ impl Miner {
             return (slot, false);
         }
 
-        // 5. A new pattern.
+        // 5. A variable spanning one word more or less than in a pattern.
+        if let Some(slot) = self.align_span(&keys, &flags) {
+            return (slot, false);
+        }
+
+        // 6. A new pattern.
         if self.live >= self.config.max_patterns.max(1) {
             self.evict_least_used();
         }
