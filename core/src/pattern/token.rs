@@ -174,7 +174,16 @@ fn mask_word(word: &str, out: &mut String) {
         return;
     }
     out.push_str(&word[..lead]);
-    if let Some(eq) = core.bytes().position(|c| c == b'=')
+    if let Some(rest) = core
+        .strip_prefix("msg=")
+        .or_else(|| core.strip_prefix("message="))
+        .filter(|rest| !rest.is_empty())
+    {
+        // logfmt's message (`msg="Started x"`) is the text of the event,
+        // not a value: its first word is masked as a word of its own.
+        out.push_str(&core[..core.len() - rest.len()]);
+        mask_word(rest, out);
+    } else if let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
     {
         // key=value: the key stays, a non-empty value is a variable.
@@ -314,7 +323,8 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
         end -= 1;
     }
     let core = &b[lead..end];
-    if core.len() < 2 {
+    // `msg="Started`: logfmt's message text, kept whole, is prose.
+    if core.len() < 2 || core.contains(&b'=') {
         return false;
     }
     let inner = &core[1..core.len() - 1];
@@ -426,6 +436,12 @@ mod tests {
         );
         assert_eq!(mask("at Mon Jun 14 15:16:01 2005 now"), "at <*> now");
         assert_eq!(mask("flag=true enabled"), "flag=<*> enabled");
+        // logfmt's message is text, not a value.
+        assert_eq!(
+            mask(r#"level=info msg="StartContainer for x" id=7"#),
+            r#"level=<*> msg="StartContainer for x" id=<*>"#
+        );
+        assert!(!looks_like_name(r#"msg="StartContainer"#));
     }
 
     #[test]
