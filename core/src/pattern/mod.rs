@@ -861,7 +861,7 @@ mod tests {
         assert!(ids.iter().all(|id| m.resolve(*id) == first), "one pattern");
         assert_eq!(
             first.and_then(|id| m.template(id)).as_deref(),
-            Some("INSERT INTO <*> (id, <*> VALUES (<*>, '<*>')")
+            Some("INSERT INTO <*> (id, <*> VALUES (<*>)")
         );
     }
 

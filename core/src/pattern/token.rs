@@ -41,29 +41,37 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.push(' ');
         }
         let token_start = out.len();
-        let quote = word.as_bytes()[0];
+        // `["a",` / `('a',`: a quoted value opening a list in brackets.
+        let pre = usize::from(
+            matches!(word.as_bytes()[0], b'[' | b'(')
+                && matches!(word.as_bytes().get(1), Some(b'"' | b'\'')),
+        );
+        let quote = word.as_bytes()[pre];
         // A quoted string that opens the message is the message text
         // (`"SyncLoop ADD" source="api"`), not a value: its words are
         // masked one by one.
         let opening = std::mem::replace(&mut first, false) && quote == b'"';
         let byte = is_hex_byte(word);
         let mut dump = byte && word.bytes().any(|c| c.is_ascii_digit());
+        let quoted = !opening && (quote == b'"' || quote == b'\'');
         if byte && after_byte {
             // `ec` in `00 e2 ec 3c`: no digit, but a byte like its neighbours.
             out.push_str(WILDCARD);
             dump = true;
-        } else if !opening
-            && (quote == b'"' || quote == b'\'')
-            && word.len() > 1
-            && let Some(tail) = quote_end(&word[1..], quote)
+        } else if quoted
+            && word.len() > pre + 1
+            && let Some(tail) = quote_end(&word[pre + 1..], quote)
         {
-            out.push(quote as char);
+            // `"a",` -> `"<*>",`; in a list, `["a",` -> `[<*>,` (as a
+            // list of several items collapses to).
+            out.push_str(&word[..pre]);
+            if pre == 0 {
+                out.push(quote as char);
+            }
             out.push_str(WILDCARD);
-            out.push_str(tail);
-            spans.push((token_start as u32, out.len() as u32));
-            after_byte = false;
-            continue;
-        } else if !opening && (quote == b'"' || quote == b'\'') {
+            out.push_str(if pre == 0 { tail } else { &tail[1..] });
+            dump = false;
+        } else if quoted {
             // A quoted span over several words: find its end.
             let mut ahead = words.clone();
             let mut taken = 0;
@@ -84,14 +92,16 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
                 for _ in 0..taken {
                     words.next();
                 }
-                out.push(quote as char);
+                out.push_str(&word[..pre]);
+                if pre == 0 {
+                    out.push(quote as char);
+                }
                 out.push_str(WILDCARD);
-                out.push_str(tail);
-                spans.push((token_start as u32, out.len() as u32));
-                after_byte = false;
-                continue;
+                out.push_str(if pre == 0 { tail } else { &tail[1..] });
+                dump = false;
+            } else {
+                mask_word(word, out);
             }
-            mask_word(word, out);
         } else {
             mask_word(word, out);
         }
@@ -105,16 +115,15 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.truncate(start);
             continue;
         }
-        // A list of values in brackets (`Set(a-1, b-2, c-3)`, `[1, 2]`) is
-        // one variable whatever its length: a masked value after `(<*>,`
-        // joins it.
-        if let Some(close) = token.strip_prefix(WILDCARD)
-            && close.bytes().all(|c| TRAILING.contains(&c))
+        // A list of values in brackets (`Set(a-1, b-2, c-3)`, `[1, 2]`,
+        // `["a", "b"]`) is one variable whatever its length: a masked value
+        // after `(<*>,` joins it.
+        if let Some(close) = list_item(token)
             && let Some(last) = spans.last_mut()
-            && list_open(&out[last.0 as usize..last.1 as usize])
+            && let Some(keep) = list_open(&out[last.0 as usize..last.1 as usize])
         {
-            let close = close.to_owned();
-            out.truncate(last.1 as usize - 1);
+            let close = close.trim_start_matches(['"', '\'']).to_owned();
+            out.truncate(last.0 as usize + keep);
             out.push_str(&close);
             last.1 = out.len() as u32;
             continue;
@@ -123,14 +132,25 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
     }
 }
 
+/// A masked list item (`<*>,`, `"<*>"]`, `<*>)`): what follows its `<*>`.
+fn list_item(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix(['"', '\'']).unwrap_or(token);
+    let close = rest.strip_prefix(WILDCARD)?;
+    close
+        .bytes()
+        .all(|c| TRAILING.contains(&c))
+        .then_some(close)
+}
+
 /// Whether a masked token ends an unfinished list in brackets: `(<*>,`,
-/// `[<*>,`, `Set(<*>,` (a bare `<*>,` is one value of several, as in
-/// `interface eth0, 10.0.0.1`).
-fn list_open(token: &str) -> bool {
-    token
-        .strip_suffix(',')
-        .and_then(|t| t.strip_suffix(WILDCARD))
-        .is_some_and(|key| key.ends_with(['(', '[', '{']) && !key.contains(WILDCARD))
+/// `[<*>,`, `Set(<*>,`, `(<*>',` (a bare `<*>,` is one value of several,
+/// as in `interface eth0, 10.0.0.1`). Returns the length up to its `<*>`.
+fn list_open(token: &str) -> Option<usize> {
+    let t = token.strip_suffix(',')?;
+    let t = t.strip_suffix(['"', '\'']).unwrap_or(t);
+    let key = t.strip_suffix(WILDCARD)?;
+    let key_open = key.strip_suffix(['"', '\'']).unwrap_or(key);
+    (key_open.ends_with(['(', '[', '{']) && !key.contains(WILDCARD)).then_some(t.len())
 }
 
 /// When `word` ends a quoted string, the closing quote and what follows it
@@ -501,6 +521,11 @@ mod tests {
         assert_eq!(mask("a=1, b=2"), "a=<*>, b=<*>");
         assert_eq!(mask("x=1, 2"), "x=<*>, <*>");
         assert_eq!(mask("on eth0, 10.0.0.1#53"), "on <*>, <*>");
+        assert_eq!(mask(r#"keys ["a", "b", "c"]} ok"#), r#"keys [<*>]} ok"#);
+        assert_eq!(mask(r#"keys ["a"]} ok"#), r#"keys [<*>]} ok"#);
+        assert_eq!(mask("t ('a', 'b')"), "t (<*>)");
+        assert_eq!(mask("t ('a')"), "t (<*>)");
+        assert_eq!(mask("v (7, 'x')"), "v (<*>)");
     }
 
     #[test]
