@@ -55,10 +55,15 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
 /// tune 0.957 over 34 (the 31 older ones unchanged at 0.958), holdout 0.842
 /// (read as a number after each change, never tuned on). The floors are
 /// unchanged.
+///
+/// Session 9, round 2 added three more tune systems (bind, firewall,
+/// jenkins: 45 in all) and rules for state and protocol values, bracketed
+/// lists, variables spanning a word more or less, and logfmt's `msg=`: tune
+/// 0.974 over 37, holdout 0.842 (unchanged). The floors are unchanged.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, each) = report(1);
-    assert!(each.len() >= 42, "at least 42 systems");
+    assert!(each.len() >= 45, "at least 45 systems");
     assert!(tune >= 0.95, "tune split mean {tune:.3} < 0.95");
     assert!(holdout >= 0.75, "holdout split mean {holdout:.3} < 0.75");
     for (name, split, accuracy) in each {

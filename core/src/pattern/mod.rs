@@ -13,7 +13,9 @@
 //!    paths, URLs, e-mail addresses, quoted strings, `key=value` values, month
 //!    and weekday names, booleans). Punctuation around a word stays in the
 //!    token but out of the check, so `(uid=0),` masks to `(uid=<*>),`; a key
-//!    stays before its value (`key=<*>`, `name:<*>`, `hit/<*>`).
+//!    stays before its value (`key=<*>`, `name:<*>`, `hit/<*>`). A run of
+//!    masked words is one `<*>`, and so is a list of values in brackets
+//!    (`Set(a-1, b-2)` -> `Set(<*>)`).
 //! 2. **Exact hit**: the masked text is looked up in a bounded cache of texts
 //!    already placed, valid until any pattern changes shape (so the cache
 //!    never decides a placement that step 3 would decide otherwise). Most
@@ -21,7 +23,8 @@
 //! 3. **Similar pattern**: otherwise the patterns with as many tokens are
 //!    compared position by position. A pattern whose differing positions are
 //!    all variable-like (one side masked, or both sides names such as
-//!    `nginx.service` / `cron.service`, `www-data` / `root-admin`), with at
+//!    `nginx.service` / `cron.service`, `www-data` / `root-admin`, or both
+//!    state values such as `up` / `down`, `tcp` / `udp`), with at
 //!    least as many equal constant tokens as differences, takes the message and
 //!    turns those positions into `<*>`. Two positions that hold different words
 //!    of prose (`opened` / `closed`) never merge here.
@@ -35,7 +38,12 @@
 //!    which keeps every `<*>` any of them had. A pattern's `<*>` matches any
 //!    word here, so once `INSERT INTO users (id, <*>` and `INSERT INTO orders
 //!    (id, <*>` exist, a line for a third table is a sibling of both.
-//! 5. Otherwise the message starts a new pattern.
+//! 5. **Spans** ([`span`]): a message one token longer or shorter than a
+//!    pattern, where a word and a `<*>` on one side face one `<*>` on the
+//!    other and everything else is equal, belongs to it (`with combo <*>` /
+//!    `with <*>`: a host without a digit, then one with a digit collapsed
+//!    with the interface after it).
+//! 6. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
 //! into it and its siblings are counted again (the streaming form of a final
@@ -53,9 +61,11 @@
 //! [`MinerStats::evicted`]. The exact-hit cache and the alias table are bounded
 //! too. A [`MinerSnapshot`] (serde) saves and restores the whole state.
 
+mod flags;
 pub mod header;
 pub mod judge;
 mod snapshot;
+mod span;
 mod token;
 
 use std::collections::{HashMap, VecDeque};
@@ -66,9 +76,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use flags::{KEYED, MASKED, WILD, token_flags, token_keys, variable_like};
 pub use snapshot::{MINER_VERSION, MinerSnapshot};
 pub use token::WILDCARD;
-use token::{looks_like_name, mask_into};
+use token::mask_into;
 
 /// Stable identifier of a pattern within a service: 16 hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -244,56 +255,6 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
         h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
     }
     h ^ (h >> 29)
-}
-
-/// A token holds a masked variable.
-const MASKED: u8 = 1;
-/// A token looks like a name ([`looks_like_name`]).
-const NAME: u8 = 2;
-/// A token is exactly `<*>`.
-const WILD: u8 = 4;
-/// A masked token is `key=<*>` or `word/<*>`: its key is constant, so it is told apart
-/// from a token with another key or from a plain word.
-const KEYED: u8 = 8;
-
-/// Whether two differing tokens (by their flags) may be values of one
-/// variable: one side holds a masked variable that is not a `key=` value, or
-/// both sides look like names.
-#[inline]
-fn variable_like(a: u8, b: u8) -> bool {
-    let open = |f: u8| f & MASKED != 0 && f & KEYED == 0;
-    open(a) || open(b) || a & b & NAME != 0
-}
-
-/// The keys of tokens (64-bit hashes: equal keys are taken as equal tokens).
-fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
-    tokens
-        .iter()
-        .map(|t| hash_bytes(t.as_ref().as_bytes()))
-        .collect()
-}
-
-/// What [`compare`] needs to know of a token, computed once per token.
-fn token_flags(token: &str) -> u8 {
-    if token == WILDCARD {
-        MASKED | WILD
-    } else if token.contains(WILDCARD) {
-        // `key=<*>` or `word/<*>`: a constant key before the value.
-        match token.find(WILDCARD) {
-            Some(at)
-                if at > 1
-                    && matches!(token.as_bytes()[at - 1], b'=' | b'/')
-                    && !token[..at].contains(WILDCARD) =>
-            {
-                MASKED | KEYED
-            }
-            _ => MASKED,
-        }
-    } else if looks_like_name(token) {
-        NAME
-    } else {
-        0
-    }
 }
 
 /// The first two positions of a pattern (keys and flags; a missing position
@@ -570,7 +531,12 @@ impl Miner {
             return (slot, false);
         }
 
-        // 5. A new pattern.
+        // 5. A variable spanning one word more or less than in a pattern.
+        if let Some(slot) = self.align_span(&keys, &flags) {
+            return (slot, false);
+        }
+
+        // 6. A new pattern.
         if self.live >= self.config.max_patterns.max(1) {
             self.evict_least_used();
         }
@@ -895,7 +861,7 @@ mod tests {
         assert!(ids.iter().all(|id| m.resolve(*id) == first), "one pattern");
         assert_eq!(
             first.and_then(|id| m.template(id)).as_deref(),
-            Some("INSERT INTO <*> (id, <*> VALUES (<*>, '<*>')")
+            Some("INSERT INTO <*> (id, <*> VALUES (<*>)")
         );
     }
 
@@ -916,6 +882,17 @@ mod tests {
             let template = m.template(id).unwrap_or_default();
             assert!(template.contains(&format!("{handling}/<*>")), "{template}");
         }
+    }
+
+    #[test]
+    fn state_values_merge_at_once_prose_words_do_not() {
+        let mut m = miner();
+        let up = m.mine("Interface Gi1/0/7, changed state to up");
+        let down = m.mine("Interface Gi1/0/9, changed state to down");
+        assert_eq!(up.id, down.id);
+        let opened = m.mine("session for alice opened");
+        let closed = m.mine("session for alice closed");
+        assert_ne!(opened.id, closed.id);
     }
 
     #[test]

@@ -13,8 +13,11 @@ use super::{
 /// 2: session 8 (padded and bracketed levels, `Name{value`, a placement
 /// cache that never decides); 3: session 9 (`word/<*>` keys, mixed-case
 /// names with a number such as `IPv6LL` unmasked, a device's own clock
-/// stripped, sibling evidence counting words and keys).
-pub const MINER_VERSION: u32 = 3;
+/// stripped, sibling evidence counting words and keys); 4: session 9,
+/// round 2 (state and protocol values such as `up` / `down`, `tcp` / `udp`
+/// are values of one variable; a list of values in brackets is one token;
+/// a variable spanning one word more or less joins its pattern).
+pub const MINER_VERSION: u32 = 4;
 
 fn first_version() -> u32 {
     1

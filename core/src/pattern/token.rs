@@ -41,29 +41,37 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.push(' ');
         }
         let token_start = out.len();
-        let quote = word.as_bytes()[0];
+        // `["a",` / `('a',`: a quoted value opening a list in brackets.
+        let pre = usize::from(
+            matches!(word.as_bytes()[0], b'[' | b'(')
+                && matches!(word.as_bytes().get(1), Some(b'"' | b'\'')),
+        );
+        let quote = word.as_bytes()[pre];
         // A quoted string that opens the message is the message text
         // (`"SyncLoop ADD" source="api"`), not a value: its words are
         // masked one by one.
         let opening = std::mem::replace(&mut first, false) && quote == b'"';
         let byte = is_hex_byte(word);
         let mut dump = byte && word.bytes().any(|c| c.is_ascii_digit());
+        let quoted = !opening && (quote == b'"' || quote == b'\'');
         if byte && after_byte {
             // `ec` in `00 e2 ec 3c`: no digit, but a byte like its neighbours.
             out.push_str(WILDCARD);
             dump = true;
-        } else if !opening
-            && (quote == b'"' || quote == b'\'')
-            && word.len() > 1
-            && let Some(tail) = quote_end(&word[1..], quote)
+        } else if quoted
+            && word.len() > pre + 1
+            && let Some(tail) = quote_end(&word[pre + 1..], quote)
         {
-            out.push(quote as char);
+            // `"a",` -> `"<*>",`; in a list, `["a",` -> `[<*>,` (as a
+            // list of several items collapses to).
+            out.push_str(&word[..pre]);
+            if pre == 0 {
+                out.push(quote as char);
+            }
             out.push_str(WILDCARD);
-            out.push_str(tail);
-            spans.push((token_start as u32, out.len() as u32));
-            after_byte = false;
-            continue;
-        } else if !opening && (quote == b'"' || quote == b'\'') {
+            out.push_str(if pre == 0 { tail } else { &tail[1..] });
+            dump = false;
+        } else if quoted {
             // A quoted span over several words: find its end.
             let mut ahead = words.clone();
             let mut taken = 0;
@@ -84,14 +92,16 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
                 for _ in 0..taken {
                     words.next();
                 }
-                out.push(quote as char);
+                out.push_str(&word[..pre]);
+                if pre == 0 {
+                    out.push(quote as char);
+                }
                 out.push_str(WILDCARD);
-                out.push_str(tail);
-                spans.push((token_start as u32, out.len() as u32));
-                after_byte = false;
-                continue;
+                out.push_str(if pre == 0 { tail } else { &tail[1..] });
+                dump = false;
+            } else {
+                mask_word(word, out);
             }
-            mask_word(word, out);
         } else {
             mask_word(word, out);
         }
@@ -105,8 +115,42 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.truncate(start);
             continue;
         }
+        // A list of values in brackets (`Set(a-1, b-2, c-3)`, `[1, 2]`,
+        // `["a", "b"]`) is one variable whatever its length: a masked value
+        // after `(<*>,` joins it.
+        if let Some(close) = list_item(token)
+            && let Some(last) = spans.last_mut()
+            && let Some(keep) = list_open(&out[last.0 as usize..last.1 as usize])
+        {
+            let close = close.trim_start_matches(['"', '\'']).to_owned();
+            out.truncate(last.0 as usize + keep);
+            out.push_str(&close);
+            last.1 = out.len() as u32;
+            continue;
+        }
         spans.push((token_start as u32, out.len() as u32));
     }
+}
+
+/// A masked list item (`<*>,`, `"<*>"]`, `<*>)`): what follows its `<*>`.
+fn list_item(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix(['"', '\'']).unwrap_or(token);
+    let close = rest.strip_prefix(WILDCARD)?;
+    close
+        .bytes()
+        .all(|c| TRAILING.contains(&c))
+        .then_some(close)
+}
+
+/// Whether a masked token ends an unfinished list in brackets: `(<*>,`,
+/// `[<*>,`, `Set(<*>,`, `(<*>',` (a bare `<*>,` is one value of several,
+/// as in `interface eth0, 10.0.0.1`). Returns the length up to its `<*>`.
+fn list_open(token: &str) -> Option<usize> {
+    let t = token.strip_suffix(',')?;
+    let t = t.strip_suffix(['"', '\'']).unwrap_or(t);
+    let key = t.strip_suffix(WILDCARD)?;
+    let key_open = key.strip_suffix(['"', '\'']).unwrap_or(key);
+    (key_open.ends_with(['(', '[', '{']) && !key.contains(WILDCARD)).then_some(t.len())
 }
 
 /// When `word` ends a quoted string, the closing quote and what follows it
@@ -150,7 +194,16 @@ fn mask_word(word: &str, out: &mut String) {
         return;
     }
     out.push_str(&word[..lead]);
-    if let Some(eq) = core.bytes().position(|c| c == b'=')
+    if let Some(rest) = core
+        .strip_prefix("msg=")
+        .or_else(|| core.strip_prefix("message="))
+        .filter(|rest| !rest.is_empty())
+    {
+        // logfmt's message (`msg="Started x"`) is the text of the event,
+        // not a value: its first word is masked as a word of its own.
+        out.push_str(&core[..core.len() - rest.len()]);
+        mask_word(rest, out);
+    } else if let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
     {
         // key=value: the key stays, a non-empty value is a variable.
@@ -290,7 +343,8 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
         end -= 1;
     }
     let core = &b[lead..end];
-    if core.len() < 2 {
+    // `msg="Started`: logfmt's message text, kept whole, is prose.
+    if core.len() < 2 || core.contains(&b'=') {
         return false;
     }
     let inner = &core[1..core.len() - 1];
@@ -305,6 +359,32 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
         || core.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
         || is_upper_name_with_number(core)
         || is_name_with_small_number(core)
+}
+
+/// Lower-case words that are values of a state or protocol field rather
+/// than words of prose: on/off switches (`changed state to up`, `link down`,
+/// `Write cache: enabled`, `Reboot required: no`) and transport protocols
+/// (`denied tcp`, `udp`). Like `true` / `false`, two of them in one position
+/// are two values of one variable; unlike those they are not masked, so a
+/// template whose value never varies keeps its word. Upper-case ones are
+/// names already ([`looks_like_name`]).
+const STATE_VALUES: &[&str] = &[
+    "up", "down", "on", "off", "yes", "no", "enabled", "disabled", "online", "offline", "tcp",
+    "udp", "icmp", "sctp",
+];
+
+/// Whether a token (framing punctuation aside) is one of [`STATE_VALUES`].
+pub(crate) fn is_state_value(token: &str) -> bool {
+    let b = token.as_bytes();
+    let mut lead = 0;
+    while lead < b.len() && LEADING.contains(&b[lead]) {
+        lead += 1;
+    }
+    let mut end = b.len();
+    while end > lead && TRAILING.contains(&b[end - 1]) {
+        end -= 1;
+    }
+    (2..=8).contains(&(end - lead)) && STATE_VALUES.contains(&&token[lead..end])
 }
 
 /// Whitespace-separated words.
@@ -376,6 +456,12 @@ mod tests {
         );
         assert_eq!(mask("at Mon Jun 14 15:16:01 2005 now"), "at <*> now");
         assert_eq!(mask("flag=true enabled"), "flag=<*> enabled");
+        // logfmt's message is text, not a value.
+        assert_eq!(
+            mask(r#"level=info msg="StartContainer for x" id=7"#),
+            r#"level=<*> msg="StartContainer for x" id=<*>"#
+        );
+        assert!(!looks_like_name(r#"msg="StartContainer"#));
     }
 
     #[test]
@@ -427,6 +513,22 @@ mod tests {
     }
 
     #[test]
+    fn lists_of_values_are_one_token() {
+        assert_eq!(mask("parts Set(a-1, b-2, c-3) ok"), "parts Set(<*>) ok");
+        assert_eq!(mask("parts Set(a-1) ok"), "parts Set(<*>) ok");
+        assert_eq!(mask("ids [1, 2, 3], done"), "ids [<*>], done");
+        // Keyed values stay apart.
+        assert_eq!(mask("a=1, b=2"), "a=<*>, b=<*>");
+        assert_eq!(mask("x=1, 2"), "x=<*>, <*>");
+        assert_eq!(mask("on eth0, 10.0.0.1#53"), "on <*>, <*>");
+        assert_eq!(mask(r#"keys ["a", "b", "c"]} ok"#), r#"keys [<*>]} ok"#);
+        assert_eq!(mask(r#"keys ["a"]} ok"#), r#"keys [<*>]} ok"#);
+        assert_eq!(mask("t ('a', 'b')"), "t (<*>)");
+        assert_eq!(mask("t ('a')"), "t (<*>)");
+        assert_eq!(mask("v (7, 'x')"), "v (<*>)");
+    }
+
+    #[test]
     fn names_are_told_from_words() {
         assert!(looks_like_name("nginx.service"));
         assert!(looks_like_name("www-data"));
@@ -444,5 +546,15 @@ mod tests {
         assert!(is_variable("eth0"));
         assert!(is_variable("sda1"));
         assert!(is_variable("aB3xYzQ7pLm2RtUvWx9kLm"));
+    }
+
+    #[test]
+    fn state_values_are_told_from_words() {
+        assert!(is_state_value("up"));
+        assert!(is_state_value("enabled,"));
+        assert!(is_state_value("(udp)"));
+        assert!(!is_state_value("opened"));
+        assert!(!is_state_value("UP"));
+        assert!(!is_state_value("u"));
     }
 }

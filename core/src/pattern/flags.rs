@@ -1,0 +1,60 @@
+//! What the miner knows of a token besides its text: flags computed once
+//! per token, and which differing tokens may be values of one variable.
+
+use super::hash_bytes;
+use super::token::{WILDCARD, is_state_value, looks_like_name};
+
+/// A token holds a masked variable.
+pub(super) const MASKED: u8 = 1;
+/// A token looks like a name ([`looks_like_name`]).
+pub(super) const NAME: u8 = 2;
+/// A token is exactly `<*>`.
+pub(super) const WILD: u8 = 4;
+/// A masked token is `key=<*>` or `word/<*>`: its key is constant, so it is told apart
+/// from a token with another key or from a plain word.
+pub(super) const KEYED: u8 = 8;
+/// A plain word that is a value of a state or protocol field (`up`,
+/// `disabled`, `udp`: [`is_state_value`]).
+pub(super) const STATE: u8 = 16;
+
+/// Whether two differing tokens (by their flags) may be values of one
+/// variable: one side holds a masked variable that is not a `key=` value,
+/// both sides look like names, or both are state values (`up` / `down`).
+#[inline]
+pub(super) fn variable_like(a: u8, b: u8) -> bool {
+    let open = |f: u8| f & MASKED != 0 && f & KEYED == 0;
+    open(a) || open(b) || a & b & (NAME | STATE) != 0
+}
+
+/// The keys of tokens (64-bit hashes: equal keys are taken as equal tokens).
+pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
+    tokens
+        .iter()
+        .map(|t| hash_bytes(t.as_ref().as_bytes()))
+        .collect()
+}
+
+/// What [`super::compare`] needs to know of a token, computed once per token.
+pub(super) fn token_flags(token: &str) -> u8 {
+    if token == WILDCARD {
+        MASKED | WILD
+    } else if token.contains(WILDCARD) {
+        // `key=<*>` or `word/<*>`: a constant key before the value.
+        match token.find(WILDCARD) {
+            Some(at)
+                if at > 1
+                    && matches!(token.as_bytes()[at - 1], b'=' | b'/')
+                    && !token[..at].contains(WILDCARD) =>
+            {
+                MASKED | KEYED
+            }
+            _ => MASKED,
+        }
+    } else if looks_like_name(token) {
+        NAME
+    } else if is_state_value(token) {
+        STATE
+    } else {
+        0
+    }
+}

@@ -1,0 +1,146 @@
+//! A variable that spans a word more in some messages than in others.
+//!
+//! Masking collapses a run of masked words into one `<*>`, so a host with a
+//! digit next to an interface (`with lb-2 Gi0/3` -> `with <*>`) is one token
+//! shorter than a host without one (`with combo Gi0/3` -> `with combo
+//! <*>`), and a branch `PR-42 #7` (`<*>`) one shorter than `main #7` (`main
+//! <*>`). When a message would start a new pattern, it is aligned with a
+//! pattern one token shorter or longer that differs only there: a word
+//! followed by `<*>` on one side, one `<*>` on the other, every other
+//! position equal (or a `<*>` of the pattern), with at least
+//! [`MIN_CONSTANTS`] equal constant words around. The pattern keeps (or
+//! takes) the single `<*>`.
+
+use super::flags::{KEYED, MASKED, WILD};
+use super::{Head, Miner, WILDCARD, hash_bytes};
+
+/// Equal constant tokens (words, names, keys) needed around the span.
+const MIN_CONSTANTS: usize = 3;
+
+/// A token that may start a span: a word or a name, or a `<*>`, not a
+/// masked value with a constant key or punctuation (`id=<*>`, `(<*>)`).
+fn may_start(flags: u8) -> bool {
+    flags & MASKED == 0 || flags & WILD != 0
+}
+
+/// Whether `long` (one token longer) equals `short` once `long[i]` is
+/// dropped, `long[i + 1]` and `short[i]` being bare `<*>`. Positions where
+/// `wild_long` / `wild_short` is set take any token. Returns the number of
+/// equal constant tokens, or `None`.
+fn aligned(
+    long: (&[u64], &[u8]),
+    short: (&[u64], &[u8]),
+    i: usize,
+    wild_long: bool,
+    wild_short: bool,
+) -> Option<usize> {
+    let (lk, lf) = long;
+    let (sk, sf) = short;
+    if !may_start(lf[i]) || lf[i + 1] & WILD == 0 || sf[i] & WILD == 0 {
+        return None;
+    }
+    let mut constants = 0;
+    for j in (0..sk.len()).filter(|&j| j != i) {
+        let l = if j < i { j } else { j + 1 };
+        let any = (wild_long && lf[l] & WILD != 0) || (wild_short && sf[j] & WILD != 0);
+        if any {
+            continue;
+        }
+        if lk[l] != sk[j] {
+            return None;
+        }
+        if sf[j] & MASKED == 0 || sf[j] & KEYED != 0 {
+            constants += 1;
+        }
+    }
+    (constants >= MIN_CONSTANTS).then_some(constants)
+}
+
+impl Miner {
+    /// The pattern a message that found none of its length belongs to when
+    /// a variable spans one word more or less there (see the module
+    /// documentation); the pattern is shortened when the message is.
+    pub(super) fn align_span(&mut self, keys: &[u64], flags: &[u8]) -> Option<u32> {
+        let n = keys.len();
+        // The message is one token longer: a word and `<*>` where the
+        // pattern has `<*>`.
+        if n >= 2
+            && let Some(shorter) = self.by_len.get(&(n - 1))
+        {
+            for i in 0..n - 1 {
+                if !may_start(flags[i]) || flags[i + 1] & WILD == 0 {
+                    continue;
+                }
+                for &slot in shorter {
+                    let p = self.pattern(slot);
+                    if aligned((keys, flags), (&p.keys, &p.flags), i, false, true).is_some() {
+                        return Some(slot);
+                    }
+                }
+            }
+        }
+        // The message is one token shorter: the pattern's word and `<*>`
+        // become one `<*>`.
+        let longer = self.by_len.get(&(n + 1))?;
+        let mut found = None;
+        'outer: for i in 0..n {
+            if flags[i] & WILD == 0 {
+                continue;
+            }
+            for &slot in longer {
+                let p = self.pattern(slot);
+                if aligned((&p.keys, &p.flags), (keys, flags), i, true, false).is_some() {
+                    found = Some((slot, i));
+                    break 'outer;
+                }
+            }
+        }
+        let (slot, i) = found?;
+        self.generation += 1;
+        let p = self.pattern_mut(slot);
+        p.tokens.remove(i + 1);
+        p.flags.remove(i + 1);
+        p.keys.remove(i + 1);
+        p.tokens[i] = Box::from(WILDCARD);
+        p.flags[i] = MASKED | WILD;
+        p.keys[i] = hash_bytes(WILDCARD.as_bytes());
+        if let Some(list) = self.by_len.get_mut(&(n + 1)) {
+            list.retain(|&s| s != slot);
+        }
+        self.by_len.entry(n).or_default().push(slot);
+        self.heads[slot as usize] = Head::of(self.pattern(slot));
+        Some(slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pattern::{Miner, MinerConfig};
+
+    #[test]
+    fn a_host_without_a_digit_joins_the_pattern_of_hosts_with_one() {
+        for order in [["lb-2", "combo"], ["combo", "lb-2"]] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let line = |host: &str, n: u32| {
+                format!(
+                    "Native VLAN mismatch discovered on Gi1/0/{n} ({n}), with {host} Gi0/{n} ({n})."
+                )
+            };
+            let a = m.mine(&line(order[0], 3));
+            let b = m.mine(&line(order[1], 4));
+            assert_eq!(m.resolve(a.id), m.resolve(b.id), "{order:?}");
+            assert_eq!(
+                m.template(a.id).as_deref(),
+                Some("Native VLAN mismatch discovered on <*> (<*>), with <*> (<*>).")
+            );
+        }
+    }
+
+    #[test]
+    fn short_messages_need_three_constants_around() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let a = m.mine("Removed /tmp/a.lock now");
+        let b = m.mine("Removed slot 7 now");
+        assert_ne!(m.resolve(a.id), m.resolve(b.id));
+    }
+}
