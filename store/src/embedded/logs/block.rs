@@ -5,6 +5,8 @@
 //! apart from the rest of each event, so a query decodes the JSON of only
 //! the rows it returns.
 
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 use xorf::{BinaryFuse8, BinaryFuse8Ref, DmaSerializable, Filter, FilterRef};
 
@@ -194,9 +196,42 @@ struct ColumnsV1 {
     rest: Vec<String>,
 }
 
+thread_local! {
+    /// This thread's compression context, made once: a context costs about
+    /// a megabyte of set-up (allocation and zeroing), more than compressing
+    /// a small block itself, and a persist over many services writes one
+    /// small block per service.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { RefCell::new(None) };
+    /// This thread's decompression context, made once (as [`COMPRESSOR`]).
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
 fn compress(raw: &[u8]) -> Result<Vec<u8>, StoreError> {
-    zstd::bulk::compress(raw, ZSTD_LEVEL)
-        .map_err(|e| StoreError::Invalid(format!("cannot compress a log block: {e}")))
+    let fail = |e: std::io::Error| StoreError::Invalid(format!("cannot compress a log block: {e}"));
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let compressor = match cell.as_mut() {
+            Some(c) => c,
+            None => cell.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(fail)?),
+        };
+        compressor.compress(raw).map_err(fail)
+    })
+}
+
+/// Decompresses one zstd frame of `size` bytes with this thread's context.
+fn decompress(frame: &[u8], size: usize) -> Result<Vec<u8>, StoreError> {
+    DECOMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let decompressor = match cell.as_mut() {
+            Some(d) => d,
+            None => cell.insert(zstd::bulk::Decompressor::new().map_err(|e| corrupt(&e))?),
+        };
+        decompressor
+            .decompress(frame, size)
+            .map_err(|e| corrupt(&e))
+    })
 }
 
 fn encode_error(e: &dyn std::fmt::Display) -> StoreError {
@@ -398,7 +433,7 @@ impl Columns {
             .and_then(|n| usize::try_from(n).ok())
             .filter(|&n| n <= MAX_DECODED)
             .ok_or_else(|| StoreError::Corrupt("log block: no valid content size".into()))?;
-        let raw = zstd::bulk::decompress(frame, size).map_err(|e| corrupt(&e))?;
+        let raw = decompress(frame, size)?;
         let (columns, rest_rows) = if binary {
             let c: ColumnsIn = postcard::from_bytes(&raw).map_err(|e| corrupt(&e))?;
             // Offsets must rise and stay inside the data.
