@@ -196,19 +196,37 @@ impl ServiceSeries {
         self.start + chrono::Duration::seconds(self.bucket_secs * i as i64)
     }
 
+    /// Index of the first bucket that ends after `t` (0 without `t`), found
+    /// in integer seconds rather than bucket by bucket.
+    pub fn first_ending_after(&self, t: Option<DateTime<Utc>>) -> usize {
+        let Some(t) = t else { return 0 };
+        let width = self.bucket_secs.max(1);
+        // Bucket `i` ends at start + (i + 1) * width, after `t` when
+        // i + 1 > (t - start) / width.
+        let since = (t - self.start).num_milliseconds();
+        usize::try_from(since.div_euclid(width * 1000)).unwrap_or(0)
+    }
+
     /// Re-buckets into coarser buckets of `bucket_secs` (a multiple of the
     /// current width), aligned to multiples of the new width.
     pub fn coarsen(&self, bucket_secs: i64) -> ServiceSeries {
         let width = bucket_secs.max(self.bucket_secs);
         let start = bucket_start(self.start, width);
-        let mut counts: Vec<LevelCounts> = Vec::new();
+        // In whole seconds: a detect pass coarsens every service's series.
+        let lead = (self.start - start).num_seconds();
+        let fine = self.bucket_secs;
+        let coarse = |i: usize| usize::try_from((lead + fine * i as i64) / width).unwrap_or(0);
+        // Up to the coarse bucket the last fine bucket starts in.
+        let len = self
+            .counts
+            .len()
+            .checked_sub(1)
+            .map_or(0, |last| coarse(last) + 1);
+        let mut counts = vec![LevelCounts::default(); len];
         for (i, cell) in self.counts.iter().enumerate() {
-            let offset = (self.bucket_time(i) - start).num_seconds() / width;
-            let idx = usize::try_from(offset).unwrap_or(0);
-            if counts.len() <= idx {
-                counts.resize(idx + 1, LevelCounts::default());
+            if let Some(out) = counts.get_mut(coarse(i)) {
+                out.merge(cell);
             }
-            counts[idx].merge(cell);
         }
         ServiceSeries {
             service: self.service.clone(),
@@ -291,6 +309,24 @@ mod tests {
         let grouped = rows_by_service(&rows);
         assert_eq!(grouped["a"].len(), 2);
         assert_eq!(totals_by_service(&rows)["a"].total(), 5);
+    }
+
+    #[test]
+    fn the_first_bucket_ending_after_a_time_is_found_by_arithmetic() {
+        let s = ServiceSeries {
+            service: "api".into(),
+            bucket_secs: 10,
+            start: t(0),
+            counts: vec![LevelCounts::default(); 6],
+        };
+        for at in [-15, -1, 0, 5, 9, 10, 25, 30, 59, 60, 100] {
+            let expected = (0..s.counts.len())
+                .find(|&i| s.bucket_time(i) + chrono::Duration::seconds(10) > t(at))
+                .unwrap_or(s.counts.len());
+            let found = s.first_ending_after(Some(t(at))).min(s.counts.len());
+            assert_eq!(found, expected, "at {at}");
+        }
+        assert_eq!(s.first_ending_after(None), 0);
     }
 
     #[test]

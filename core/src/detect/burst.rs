@@ -36,7 +36,7 @@ pub fn burst_scores(
     let sum = |a: usize, b: usize| prefix[b] - prefix[a]; // buckets a..b
     let min_errors = cfg.min_errors.max(1) as f64;
     let mut out = Vec::new();
-    for i in 0..errors.len() {
+    for i in series.first_ending_after(from)..errors.len() {
         let end = series.bucket_time(i) + Duration::seconds(width);
         if from.is_some_and(|f| end <= f) {
             continue;

@@ -152,7 +152,10 @@ fn slide<B>(
     let mut minutes = Minutes::of(series, ctx.excluded);
     let mut cached: Option<(usize, Option<Summary<B>>)> = None;
     let mut out = Vec::new();
-    for i in span.saturating_sub(1)..series.counts.len() {
+    let first_judged = span
+        .saturating_sub(1)
+        .max(series.first_ending_after(ctx.from));
+    for i in first_judged..series.counts.len() {
         let end = series.bucket_time(i) + Duration::seconds(width);
         if end > until {
             break;
