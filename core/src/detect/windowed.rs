@@ -132,8 +132,10 @@ struct Window {
 }
 
 /// Slides a window over `series`, judging windows that end after `from` and
-/// no later than `until`. `summarize` turns baseline minutes into a summary
-/// (once per distinct baseline), `judge` scores a window against it.
+/// no later than `until` and that `worth` accepts (the others cannot be
+/// flagged and are left out unjudged). `summarize` turns baseline minutes
+/// into a summary (once per distinct baseline, when a window needs it),
+/// `judge` scores a window against it.
 #[allow(clippy::too_many_arguments)]
 fn slide<B>(
     series: &ServiceSeries,
@@ -142,6 +144,7 @@ fn slide<B>(
     warmup_minutes: usize,
     ctx: &Judging<'_>,
     until: DateTime<Utc>,
+    worth: impl Fn(&Window) -> bool,
     mut summarize: impl FnMut(&Minutes, &[usize]) -> Option<B>,
     mut judge: impl FnMut(&Window, &B) -> BucketScore,
 ) -> Vec<BucketScore> {
@@ -165,6 +168,20 @@ fn slide<B>(
         }
         let first = i + 1 - span;
         let start = series.bucket_time(first);
+        let cells = &series.counts[first..=i];
+        let window = Window {
+            start,
+            end,
+            errors: cells.iter().map(|c| c.errors()).sum::<u64>() as f64,
+            total: cells.iter().map(|c| c.total()).sum::<u64>() as f64,
+        };
+        if !worth(&window) {
+            continue;
+        }
+        // A baseline ends before its window's first minute, so the minutes
+        // a flagged window of the same first minute leaves out never change
+        // it: computing it at the first window that needs it is the same as
+        // at the first window of the minute.
         let key =
             usize::try_from((start - minutes.start).num_seconds().div_euclid(60)).unwrap_or(0);
         if cached.as_ref().is_none_or(|(k, _)| *k != key) {
@@ -178,13 +195,6 @@ fn slide<B>(
         }
         let Some((_, Some((summary, baseline_start, baseline_end)))) = &cached else {
             continue;
-        };
-        let cells = &series.counts[first..=i];
-        let window = Window {
-            start,
-            end,
-            errors: cells.iter().map(|c| c.errors()).sum::<u64>() as f64,
-            total: cells.iter().map(|c| c.total()).sum::<u64>() as f64,
         };
         let scored = BucketScore {
             baseline_start: *baseline_start,
@@ -219,6 +229,16 @@ pub fn spike_scores(
     cfg: &SpikeConfig,
     ctx: &Judging<'_>,
 ) -> Vec<BucketScore> {
+    spike_scores_of(series, cfg, ctx, |_| true)
+}
+
+/// [`spike_scores`] of the windows `worth` accepts.
+fn spike_scores_of(
+    series: &ServiceSeries,
+    cfg: &SpikeConfig,
+    ctx: &Judging<'_>,
+    worth: impl Fn(&Window) -> bool,
+) -> Vec<BucketScore> {
     let scale = cfg.window_secs as f64 / 60.0;
     let until = ctx.now + Duration::seconds(series.bucket_secs);
     slide(
@@ -228,6 +248,7 @@ pub fn spike_scores(
         cfg.warmup_minutes,
         ctx,
         until,
+        worth,
         |minutes, picked| {
             let errors = minute_baseline(picked.iter().map(|&m| minutes.errors[m]), cfg.method)?;
             let active: Vec<usize> = picked
@@ -325,6 +346,18 @@ pub fn drop_scores(
     cfg: &DropConfig,
     ctx: &Judging<'_>,
 ) -> Vec<BucketScore> {
+    drop_scores_of(series, cfg, ctx, false)
+}
+
+/// [`drop_scores`]; with `flaggable_only`, a baseline whose busiest minute
+/// is under `min_expected` (a gate that caps the score of its windows below
+/// 0.5) is not computed: its windows score 0, and still count as judged.
+fn drop_scores_of(
+    series: &ServiceSeries,
+    cfg: &DropConfig,
+    ctx: &Judging<'_>,
+    flaggable_only: bool,
+) -> Vec<BucketScore> {
     let scale = cfg.window_secs as f64 / 60.0;
     let until = ctx.now.min(ctx.data_until) - Duration::seconds(cfg.settle_secs);
     slide(
@@ -334,7 +367,23 @@ pub fn drop_scores(
         cfg.warmup_minutes,
         ctx,
         until,
-        |minutes, picked| minute_baseline(picked.iter().map(|&m| minutes.totals[m]), cfg.method),
+        |_| true,
+        |minutes, picked| {
+            // The expectation (a median or a mean of the minutes) is at
+            // most their busiest minute.
+            let busiest = picked
+                .iter()
+                .map(|&m| minutes.totals[m])
+                .fold(0.0, f64::max);
+            if flaggable_only && busiest * scale < cfg.min_expected {
+                return Some(Baseline {
+                    expected: 0.0,
+                    spread: 0.0,
+                    n: picked.len(),
+                });
+            }
+            minute_baseline(picked.iter().map(|&m| minutes.totals[m]), cfg.method)
+        },
         |w, b| {
             let expected = b.expected * scale;
             let stddev = (b.spread * scale.sqrt())
@@ -378,7 +427,11 @@ pub fn spike_findings(
     cfg: &SpikeConfig,
     ctx: &Judging<'_>,
 ) -> Vec<Finding> {
-    let scores = spike_scores(series, cfg, ctx);
+    // A window under `min_count` errors cannot be flagged (its score is
+    // capped below 0.5 by that gate): most windows of most services, judged
+    // without computing a baseline.
+    let min_count = cfg.min_count as f64;
+    let scores = spike_scores_of(series, cfg, ctx, |w| w.errors >= min_count);
     episodes(
         AnomalyKind::Spike,
         &scores,
@@ -390,7 +443,7 @@ pub fn spike_findings(
 /// Drop episodes; "still going on" is judged against the last window that
 /// could be judged.
 pub fn drop_findings(series: &ServiceSeries, cfg: &DropConfig, ctx: &Judging<'_>) -> Vec<Finding> {
-    let scores = drop_scores(series, cfg, ctx);
+    let scores = drop_scores_of(series, cfg, ctx, true);
     let judged_until = scores.last().map_or(ctx.now, |s| s.end);
     episodes(
         AnomalyKind::Drop,
@@ -398,4 +451,83 @@ pub fn drop_findings(series: &ServiceSeries, cfg: &DropConfig, ctx: &Judging<'_>
         Duration::minutes(cfg.quiet_minutes),
         judged_until,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::Level;
+    use crate::rollup::LevelCounts;
+
+    /// A service of 57 minutes of 10-second buckets with a steady rate, a
+    /// few error bursts and a silence, drawn from `seed`.
+    fn series(seed: u64) -> ServiceSeries {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n.max(1)
+        };
+        let rate = [0, 1, 3, 20, 200][next(5) as usize];
+        let counts = (0..57 * 6)
+            .map(|i| {
+                let mut c = LevelCounts::default();
+                let silent = (200..230).contains(&i) && seed.is_multiple_of(3);
+                if !silent {
+                    c.add(Level::Info, rate + next(rate + 1));
+                    c.add(Level::Error, next(3) / 2);
+                }
+                if next(40) == 0 {
+                    c.add(Level::Error, 5 + next(40));
+                }
+                c
+            })
+            .collect();
+        ServiceSeries {
+            service: "svc".into(),
+            bucket_secs: 10,
+            start: Utc.with_ymd_and_hms(2026, 5, 6, 11, 3, 0).unwrap(),
+            counts,
+        }
+    }
+
+    #[test]
+    fn findings_skip_no_flaggable_window() {
+        let (mut spikes, mut drops) = (0, 0);
+        for seed in 0..300 {
+            let s = series(seed);
+            let now = s.bucket_time(s.counts.len());
+            let ctx = Judging {
+                now,
+                from: Some(now - Duration::minutes(15 + (seed % 30) as i64)),
+                data_until: now,
+                excluded: &[],
+            };
+            let spike = SpikeConfig::default();
+            let all = episodes(
+                AnomalyKind::Spike,
+                &spike_scores(&s, &spike, &ctx),
+                Duration::minutes(spike.quiet_minutes),
+                ctx.now,
+            );
+            assert_eq!(spike_findings(&s, &spike, &ctx), all, "spikes, seed {seed}");
+            spikes += all.len();
+            let drop = DropConfig::default();
+            let scores = drop_scores(&s, &drop, &ctx);
+            let until = scores.last().map_or(ctx.now, |s| s.end);
+            let all = episodes(
+                AnomalyKind::Drop,
+                &scores,
+                Duration::minutes(drop.quiet_minutes),
+                until,
+            );
+            assert_eq!(drop_findings(&s, &drop, &ctx), all, "drops, seed {seed}");
+            drops += all.len();
+        }
+        // The series hold episodes of both kinds to compare.
+        assert!(spikes > 20 && drops > 20, "{spikes} spikes, {drops} drops");
+    }
 }
