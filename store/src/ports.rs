@@ -228,7 +228,8 @@ pub struct ServiceSummary {
 /// Read side of the rollups (the write side is [`LogStore::persist`]).
 #[async_trait]
 pub trait RollupStore: Send + Sync {
-    /// Rows with `from <= bucket < to`, of one service or all.
+    /// Rows with `from <= bucket < to`, of one service or all, in no
+    /// particular order.
     async fn rollups(
         &self,
         service: Option<&str>,

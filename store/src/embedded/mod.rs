@@ -50,7 +50,10 @@ CREATE TABLE IF NOT EXISTS rollups (
     count INTEGER NOT NULL,
     PRIMARY KEY (service, bucket, level)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rollups_bucket ON rollups (bucket);
+-- Covering: a detect pass reads every service's rows of its lookback in
+-- bucket order without a lookup into the table per row.
+DROP INDEX IF EXISTS rollups_bucket;
+CREATE INDEX IF NOT EXISTS rollups_by_bucket ON rollups (bucket, service, level, count);
 CREATE TABLE IF NOT EXISTS anomalies (
     id TEXT PRIMARY KEY,
     service TEXT NOT NULL,
@@ -332,11 +335,16 @@ impl RollupStore for EmbeddedStore {
     ) -> Result<Vec<RollupRow>, StoreError> {
         let service = service.map(str::to_owned);
         self.read(move |conn| {
-            let mut stmt = conn.prepare(
+            // One service: a range of the primary key. All of them: a range
+            // of the bucket index, unsorted (sorting every service's rows of
+            // a detect pass's lookback cost more than reading them).
+            let mut stmt = conn.prepare_cached(if service.is_some() {
                 "SELECT service, bucket, level, count FROM rollups
-                 WHERE bucket >= ?1 AND bucket < ?2 AND (?3 IS NULL OR service = ?3)
-                 ORDER BY service, bucket, level",
-            )?;
+                 WHERE service = ?3 AND bucket >= ?1 AND bucket < ?2"
+            } else {
+                "SELECT service, bucket, level, count FROM rollups
+                 WHERE bucket >= ?1 AND bucket < ?2 AND ?3 IS NULL"
+            })?;
             let mut rows = stmt.query(params![from.timestamp(), to.timestamp(), service])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
