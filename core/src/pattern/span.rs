@@ -158,7 +158,7 @@ impl Miner {
         self.heads[slot as usize] = Head::of(self.pattern(slot));
         // The shortened pattern is a generalisation: patterns of its new
         // length that it covers merge into it, and its siblings are counted.
-        Some(slot)
+        Some(self.generalise(slot, &[i]))
     }
 }
 
@@ -183,6 +183,23 @@ mod tests {
                 Some("Native VLAN mismatch discovered on <*> (<*>), with <*> (<*>).")
             );
         }
+    }
+
+    #[test]
+    fn a_shortened_pattern_merges_the_patterns_it_now_covers() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let long = m.mine("session 42 with combo 10.0.0.1 ok");
+        let covered = m.mine("session opened with bob ok");
+        assert_ne!(m.resolve(long.id), m.resolve(covered.id));
+        // One token shorter than `session <*> with combo <*> ok`: that
+        // pattern becomes `session <*> with <*> ok`, which covers the other.
+        let short = m.mine("session closed with 10.0.0.3 ok");
+        assert_eq!(m.resolve(short.id), m.resolve(long.id));
+        assert_eq!(m.resolve(covered.id), m.resolve(long.id));
+        assert_eq!(
+            m.template(long.id).as_deref(),
+            Some("session <*> with <*> ok")
+        );
     }
 
     #[test]
