@@ -222,6 +222,7 @@ fn mask_word(word: &str, out: &mut String) {
             && colon >= 2
             && colon + 1 < core.len()
             && !core[colon..].starts_with("://")
+            && !is_hex_address(core)
             && core[..colon]
                 .bytes()
                 .all(|b| b.is_ascii_alphabetic() || b == b'_')
@@ -244,6 +245,14 @@ fn mask_word(word: &str, out: &mut String) {
         out.push_str(core);
     }
     out.push_str(&word[end..]);
+}
+
+/// A MAC or IPv6 address (`ef:4f:51:af:a0:18`, `fe80::1`): hex digits
+/// and two or more `:`. Its first group may be letters only (`ef:`), which
+/// must not read as the name of a `name:value`.
+fn is_hex_address(core: &str) -> bool {
+    core.bytes().filter(|&c| c == b':').count() >= 2
+        && core.bytes().all(|c| c == b':' || c.is_ascii_hexdigit())
 }
 
 /// The position of the `/` in `word/number` (`hit/200`, `TCP_MISS/404`,
@@ -462,6 +471,13 @@ mod tests {
             r#"level=<*> msg="StartContainer for x" id=<*>"#
         );
         assert!(!looks_like_name(r#"msg="StartContainer"#));
+    }
+
+    #[test]
+    fn mac_and_ipv6_addresses_are_masked_whole() {
+        assert_eq!(mask("from ef:4f:51:af:a0:18 via eth0"), "from <*> via <*>");
+        assert_eq!(mask("peer abcd:ef01::2 up"), "peer <*> up");
+        assert_eq!(mask("onExtend:42 done"), "onExtend:<*> done");
     }
 
     #[test]
