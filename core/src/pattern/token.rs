@@ -256,17 +256,25 @@ fn is_hex_address(core: &str) -> bool {
 }
 
 /// The position of the `/` in `word/number` (`hit/200`, `TCP_MISS/404`,
-/// `HTTP/1.1`): a word of two or more letters (`_` and `-` inside), a `/`,
-/// then a digit.
+/// `HTTP/1.1`, `HIER_DIRECT/10.0.0.1`): a word of two or more letters (`_`
+/// and `-` inside), a `/`, then a digit. After a word with a lower-case
+/// letter the value must be a number (digits, at most one `.`): a lower-case
+/// word before an address (`alice/203.0.113.5:51234`, a VPN client's name
+/// and address) is one value, an identity, not a constant key before one.
 fn word_before_number(core: &str) -> Option<usize> {
     let b = core.as_bytes();
     let slash = b.iter().position(|&c| c == b'/')?;
+    let word = &b[..slash];
+    let value = &b[slash + 1..];
+    let number = value.iter().all(|&c| c.is_ascii_digit() || c == b'.')
+        && value.iter().filter(|&&c| c == b'.').count() <= 1;
     (slash >= 2
         && b[0].is_ascii_alphabetic()
-        && b[..slash]
+        && word
             .iter()
             .all(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'-')
-        && b.get(slash + 1).is_some_and(u8::is_ascii_digit))
+        && value.first().is_some_and(u8::is_ascii_digit)
+        && (number || !word.iter().any(u8::is_ascii_lowercase)))
     .then_some(slash)
 }
 
@@ -471,6 +479,16 @@ mod tests {
             r#"level=<*> msg="StartContainer for x" id=<*>"#
         );
         assert!(!looks_like_name(r#"msg="StartContainer"#));
+    }
+
+    #[test]
+    fn a_name_before_an_address_is_one_value() {
+        assert_eq!(mask("alice/203.0.113.5:51234 VERIFY OK"), "<*> VERIFY OK");
+        assert_eq!(
+            mask("HIER_DIRECT/10.0.0.1 hit/200"),
+            "HIER_DIRECT/<*> hit/<*>"
+        );
+        assert_eq!(mask("GET / HTTP/1.1"), "GET / HTTP/<*>");
     }
 
     #[test]
