@@ -19,7 +19,8 @@ use super::{
 /// a variable spanning one word more or less joins its pattern); 5:
 /// session 10 (a MAC or IPv6 address whose first group is letters is masked
 /// whole; a lower-case name before an address, `alice/10.0.0.1:1194`, is one
-/// value; a pattern shortened by the span step merges what it covers).
+/// value; capitalised state values such as `On` / `Off`; a pattern
+/// shortened by the span step merges what it covers).
 pub const MINER_VERSION: u32 = 5;
 
 fn first_version() -> u32 {

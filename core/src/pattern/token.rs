@@ -384,7 +384,8 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
 /// (`denied tcp`, `udp`). Like `true` / `false`, two of them in one position
 /// are two values of one variable; unlike those they are not masked, so a
 /// template whose value never varies keeps its word. Upper-case ones are
-/// names already ([`looks_like_name`]).
+/// names already ([`looks_like_name`]); capitalised ones (`On`, `Disabled`)
+/// are state values too.
 const STATE_VALUES: &[&str] = &[
     "up", "down", "on", "off", "yes", "no", "enabled", "disabled", "online", "offline", "tcp",
     "udp", "icmp", "sctp",
@@ -401,7 +402,16 @@ pub(crate) fn is_state_value(token: &str) -> bool {
     while end > lead && TRAILING.contains(&b[end - 1]) {
         end -= 1;
     }
-    (2..=8).contains(&(end - lead)) && STATE_VALUES.contains(&&token[lead..end])
+    if !(2..=8).contains(&(end - lead)) {
+        return false;
+    }
+    let word = &token[lead..end];
+    // Also capitalised, as prose prints them (`scanner Powered On`).
+    let title = word.as_bytes()[0].is_ascii_uppercase()
+        && word.as_bytes()[1..].iter().all(u8::is_ascii_lowercase);
+    STATE_VALUES
+        .iter()
+        .any(|v| *v == word || (title && v.eq_ignore_ascii_case(word)))
 }
 
 /// Whitespace-separated words.
@@ -590,5 +600,9 @@ mod tests {
         assert!(!is_state_value("opened"));
         assert!(!is_state_value("UP"));
         assert!(!is_state_value("u"));
+        assert!(is_state_value("On"));
+        assert!(is_state_value("Disabled."));
+        assert!(!is_state_value("ON"));
+        assert!(!is_state_value("oN"));
     }
 }
