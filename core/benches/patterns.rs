@@ -110,3 +110,36 @@ fn adversarial(bencher: Bencher) {
             }
         });
 }
+
+/// Lines that mostly miss: high-cardinality prose of varying length (4 to 24
+/// words) with numbers among the words, so the masked texts hold `<*>` at
+/// varying places and every miss also tries the span step (a pattern one
+/// token shorter or longer) against the live patterns of both lengths.
+#[divan::bench(sample_count = 5)]
+fn misses(bencher: Bencher) {
+    let mut rng = fastrand::Rng::with_seed(13);
+    let lines: Vec<String> = (0..20_000)
+        .map(|_| {
+            let n = rng.usize(4..=24);
+            (0..n)
+                .map(|_| {
+                    if rng.u8(..10) < 3 {
+                        rng.u32(..100_000).to_string()
+                    } else {
+                        let len = rng.usize(3..=8);
+                        (0..len).map(|_| rng.lowercase()).collect::<String>()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    bencher
+        .counter(ItemsCount::new(lines.len()))
+        .bench_local(|| {
+            let mut miner = Miner::new("misses", MinerConfig::default());
+            for line in &lines {
+                black_box(miner.mine(line));
+            }
+        });
+}

@@ -16,8 +16,12 @@ use super::{
 /// stripped, sibling evidence counting words and keys); 4: session 9,
 /// round 2 (state and protocol values such as `up` / `down`, `tcp` / `udp`
 /// are values of one variable; a list of values in brackets is one token;
-/// a variable spanning one word more or less joins its pattern).
-pub const MINER_VERSION: u32 = 4;
+/// a variable spanning one word more or less joins its pattern); 5:
+/// session 10 (a MAC or IPv6 address whose first group is letters is masked
+/// whole; a lower-case name before an address, `alice/10.0.0.1:1194`, is one
+/// value; capitalised state values such as `On` / `Off`; a pattern
+/// shortened by the span step merges what it covers).
+pub const MINER_VERSION: u32 = 5;
 
 fn first_version() -> u32 {
     1

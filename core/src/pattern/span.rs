@@ -56,46 +56,93 @@ fn aligned(
     (constants >= MIN_CONSTANTS).then_some(constants)
 }
 
+/// The first position where `long` aligns with `short` ([`aligned`]). Only
+/// positions between the end of the common prefix and the start of the
+/// common suffix (shifted by one) can, so each pattern is read once from
+/// both ends instead of once per position.
+fn first_span(
+    long: (&[u64], &[u8]),
+    short: (&[u64], &[u8]),
+    wild_long: bool,
+    wild_short: bool,
+) -> Option<usize> {
+    let (lk, lf) = long;
+    let (sk, sf) = short;
+    let m = sk.len();
+    if m == 0 || lk.len() != m + 1 {
+        return None;
+    }
+    let eq = |l: usize, j: usize| {
+        (wild_long && lf[l] & WILD != 0) || (wild_short && sf[j] & WILD != 0) || lk[l] == sk[j]
+    };
+    // Positions before the span compare directly, after it shifted by one.
+    let prefix = (0..m).take_while(|&j| eq(j, j)).count();
+    let mut suffix_from = m;
+    while suffix_from > 0 && eq(suffix_from, suffix_from - 1) {
+        suffix_from -= 1;
+    }
+    (suffix_from.saturating_sub(1)..=prefix.min(m - 1))
+        .find(|&i| aligned(long, short, i, wild_long, wild_short).is_some())
+}
+
 impl Miner {
     /// The pattern a message that found none of its length belongs to when
     /// a variable spans one word more or less there (see the module
-    /// documentation); the pattern is shortened when the message is.
+    /// documentation); the pattern is shortened when the message is, and
+    /// then merges the patterns it covers, like any generalisation.
+    ///
+    /// Work per message: one look at the first position of each pattern
+    /// one token shorter or longer (their [`Head`]s, stored flat), and a
+    /// read from both ends of the few that pass; a message without a `<*>`
+    /// costs nothing here.
     pub(super) fn align_span(&mut self, keys: &[u64], flags: &[u8]) -> Option<u32> {
         let n = keys.len();
+        if n == 0 || flags.iter().all(|f| f & WILD == 0) {
+            return None;
+        }
         // The message is one token longer: a word and `<*>` where the
-        // pattern has `<*>`.
+        // pattern has `<*>`. The pattern's first position must take the
+        // message's (a span at 0 needs a `<*>` there, which takes it).
         if n >= 2
             && let Some(shorter) = self.by_len.get(&(n - 1))
         {
-            for i in 0..n - 1 {
-                if !may_start(flags[i]) || flags[i + 1] & WILD == 0 {
+            let mut found: Option<(usize, u32)> = None;
+            for &slot in shorter {
+                let head = &self.heads[slot as usize];
+                if head.flags[0] & WILD == 0 && head.keys[0] != keys[0] {
                     continue;
                 }
-                for &slot in shorter {
-                    let p = self.pattern(slot);
-                    if aligned((keys, flags), (&p.keys, &p.flags), i, false, true).is_some() {
-                        return Some(slot);
-                    }
+                let p = self.pattern(slot);
+                if let Some(i) = first_span((keys, flags), (&p.keys, &p.flags), false, true)
+                    && found.is_none_or(|(best, _)| i < best)
+                {
+                    found = Some((i, slot));
                 }
+            }
+            if let Some((_, slot)) = found {
+                return Some(slot);
             }
         }
         // The message is one token shorter: the pattern's word and `<*>`
-        // become one `<*>`.
+        // become one `<*>`. The pattern's first position must take the
+        // message's, or the span start there (`<*>` in the message, the
+        // pattern's second position `<*>`).
         let longer = self.by_len.get(&(n + 1))?;
-        let mut found = None;
-        'outer: for i in 0..n {
-            if flags[i] & WILD == 0 {
+        let mut found: Option<(usize, u32)> = None;
+        for &slot in longer {
+            let head = &self.heads[slot as usize];
+            let first_equal = head.flags[0] & WILD != 0 || head.keys[0] == keys[0];
+            if !first_equal && (flags[0] & WILD == 0 || head.flags[1] & WILD == 0) {
                 continue;
             }
-            for &slot in longer {
-                let p = self.pattern(slot);
-                if aligned((&p.keys, &p.flags), (keys, flags), i, true, false).is_some() {
-                    found = Some((slot, i));
-                    break 'outer;
-                }
+            let p = self.pattern(slot);
+            if let Some(i) = first_span((&p.keys, &p.flags), (keys, flags), true, false)
+                && found.is_none_or(|(best, _)| i < best)
+            {
+                found = Some((i, slot));
             }
         }
-        let (slot, i) = found?;
+        let (i, slot) = found?;
         self.generation += 1;
         let p = self.pattern_mut(slot);
         p.tokens.remove(i + 1);
@@ -109,7 +156,9 @@ impl Miner {
         }
         self.by_len.entry(n).or_default().push(slot);
         self.heads[slot as usize] = Head::of(self.pattern(slot));
-        Some(slot)
+        // The shortened pattern is a generalisation: patterns of its new
+        // length that it covers merge into it, and its siblings are counted.
+        Some(self.generalise(slot, &[i]))
     }
 }
 
@@ -134,6 +183,23 @@ mod tests {
                 Some("Native VLAN mismatch discovered on <*> (<*>), with <*> (<*>).")
             );
         }
+    }
+
+    #[test]
+    fn a_shortened_pattern_merges_the_patterns_it_now_covers() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let long = m.mine("session 42 with combo 10.0.0.1 ok");
+        let covered = m.mine("session opened with bob ok");
+        assert_ne!(m.resolve(long.id), m.resolve(covered.id));
+        // One token shorter than `session <*> with combo <*> ok`: that
+        // pattern becomes `session <*> with <*> ok`, which covers the other.
+        let short = m.mine("session closed with 10.0.0.3 ok");
+        assert_eq!(m.resolve(short.id), m.resolve(long.id));
+        assert_eq!(m.resolve(covered.id), m.resolve(long.id));
+        assert_eq!(
+            m.template(long.id).as_deref(),
+            Some("session <*> with <*> ok")
+        );
     }
 
     #[test]

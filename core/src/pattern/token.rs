@@ -222,6 +222,7 @@ fn mask_word(word: &str, out: &mut String) {
             && colon >= 2
             && colon + 1 < core.len()
             && !core[colon..].starts_with("://")
+            && !is_hex_address(core)
             && core[..colon]
                 .bytes()
                 .all(|b| b.is_ascii_alphabetic() || b == b'_')
@@ -246,18 +247,34 @@ fn mask_word(word: &str, out: &mut String) {
     out.push_str(&word[end..]);
 }
 
+/// A MAC or IPv6 address (`ef:4f:51:af:a0:18`, `fe80::1`): hex digits
+/// and two or more `:`. Its first group may be letters only (`ef:`), which
+/// must not read as the name of a `name:value`.
+fn is_hex_address(core: &str) -> bool {
+    core.bytes().filter(|&c| c == b':').count() >= 2
+        && core.bytes().all(|c| c == b':' || c.is_ascii_hexdigit())
+}
+
 /// The position of the `/` in `word/number` (`hit/200`, `TCP_MISS/404`,
-/// `HTTP/1.1`): a word of two or more letters (`_` and `-` inside), a `/`,
-/// then a digit.
+/// `HTTP/1.1`, `HIER_DIRECT/10.0.0.1`): a word of two or more letters (`_`
+/// and `-` inside), a `/`, then a digit. After a word with a lower-case
+/// letter the value must be a number (digits, at most one `.`): a lower-case
+/// word before an address (`alice/203.0.113.5:51234`, a VPN client's name
+/// and address) is one value, an identity, not a constant key before one.
 fn word_before_number(core: &str) -> Option<usize> {
     let b = core.as_bytes();
     let slash = b.iter().position(|&c| c == b'/')?;
+    let word = &b[..slash];
+    let value = &b[slash + 1..];
+    let number = value.iter().all(|&c| c.is_ascii_digit() || c == b'.')
+        && value.iter().filter(|&&c| c == b'.').count() <= 1;
     (slash >= 2
         && b[0].is_ascii_alphabetic()
-        && b[..slash]
+        && word
             .iter()
             .all(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'-')
-        && b.get(slash + 1).is_some_and(u8::is_ascii_digit))
+        && value.first().is_some_and(u8::is_ascii_digit)
+        && (number || !word.iter().any(u8::is_ascii_lowercase)))
     .then_some(slash)
 }
 
@@ -367,7 +384,8 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
 /// (`denied tcp`, `udp`). Like `true` / `false`, two of them in one position
 /// are two values of one variable; unlike those they are not masked, so a
 /// template whose value never varies keeps its word. Upper-case ones are
-/// names already ([`looks_like_name`]).
+/// names already ([`looks_like_name`]); capitalised ones (`On`, `Disabled`)
+/// are state values too.
 const STATE_VALUES: &[&str] = &[
     "up", "down", "on", "off", "yes", "no", "enabled", "disabled", "online", "offline", "tcp",
     "udp", "icmp", "sctp",
@@ -384,7 +402,16 @@ pub(crate) fn is_state_value(token: &str) -> bool {
     while end > lead && TRAILING.contains(&b[end - 1]) {
         end -= 1;
     }
-    (2..=8).contains(&(end - lead)) && STATE_VALUES.contains(&&token[lead..end])
+    if !(2..=8).contains(&(end - lead)) {
+        return false;
+    }
+    let word = &token[lead..end];
+    // Also capitalised, as prose prints them (`scanner Powered On`).
+    let title = word.as_bytes()[0].is_ascii_uppercase()
+        && word.as_bytes()[1..].iter().all(u8::is_ascii_lowercase);
+    STATE_VALUES
+        .iter()
+        .any(|v| *v == word || (title && v.eq_ignore_ascii_case(word)))
 }
 
 /// Whitespace-separated words.
@@ -462,6 +489,23 @@ mod tests {
             r#"level=<*> msg="StartContainer for x" id=<*>"#
         );
         assert!(!looks_like_name(r#"msg="StartContainer"#));
+    }
+
+    #[test]
+    fn a_name_before_an_address_is_one_value() {
+        assert_eq!(mask("alice/203.0.113.5:51234 VERIFY OK"), "<*> VERIFY OK");
+        assert_eq!(
+            mask("HIER_DIRECT/10.0.0.1 hit/200"),
+            "HIER_DIRECT/<*> hit/<*>"
+        );
+        assert_eq!(mask("GET / HTTP/1.1"), "GET / HTTP/<*>");
+    }
+
+    #[test]
+    fn mac_and_ipv6_addresses_are_masked_whole() {
+        assert_eq!(mask("from ef:4f:51:af:a0:18 via eth0"), "from <*> via <*>");
+        assert_eq!(mask("peer abcd:ef01::2 up"), "peer <*> up");
+        assert_eq!(mask("onExtend:42 done"), "onExtend:<*> done");
     }
 
     #[test]
@@ -556,5 +600,9 @@ mod tests {
         assert!(!is_state_value("opened"));
         assert!(!is_state_value("UP"));
         assert!(!is_state_value("u"));
+        assert!(is_state_value("On"));
+        assert!(is_state_value("Disabled."));
+        assert!(!is_state_value("ON"));
+        assert!(!is_state_value("oN"));
     }
 }
