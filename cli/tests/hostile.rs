@@ -87,11 +87,20 @@ impl Up {
     }
 
     fn rss_kb(&self) -> u64 {
+        self.status_kb("VmRSS:")
+    }
+
+    /// The server's peak RSS so far (the kernel's high-water mark).
+    fn peak_rss_kb(&self) -> u64 {
+        self.status_kb("VmHWM:")
+    }
+
+    fn status_kb(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
@@ -219,6 +228,34 @@ async fn raw_get(port: u16, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// A protobuf length-delimited field `field` holding `inner`.
+fn protobuf_field(field: u8, inner: &[u8]) -> Vec<u8> {
+    let mut out = vec![(field << 3) | 2];
+    let mut len = inner.len();
+    while len >= 0x80 {
+        out.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(inner);
+    out
+}
+
+/// `n` empty messages in field 2, nested in the length-delimited fields
+/// `outer` (outermost first): two bytes a record.
+fn empty_records(outer: &[u8], n: usize) -> Vec<u8> {
+    let mut body = [2 << 3 | 2, 0].repeat(n);
+    for &field in outer.iter().rev() {
+        body = protobuf_field(field, &body);
+    }
+    body
+}
+
+/// `n` copies of `item`, comma-separated, between `open` and `close`.
+fn json_list(open: &str, item: &str, close: &str, n: usize) -> Vec<u8> {
+    format!("{open}{}{close}", vec![item; n].join(",")).into_bytes()
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -665,6 +702,74 @@ async fn hostile_requests_get_clear_refusals_and_good_ones_are_stored_exactly() 
     assert_eq!(body["errors"], true, "{body}");
     assert_eq!(body["items"][0]["index"]["status"], 400, "{body}");
     t.hostile += 1;
+    // Millions of tiny records in each shipper protocol, within the decoded
+    // size limit (20 MiB) but far over `ingest.max_events`: counted from the
+    // decoded bytes and refused before a record is built (an OTLP protobuf
+    // body of 10M empty records took 1.8 GB when decoded whole).
+    let tiny: [(&str, &str, &str, Vec<u8>); 5] = [
+        (
+            "/v1/logs",
+            "application/x-protobuf",
+            "gzip",
+            gzip(&empty_records(&[1, 2], 10_000_000)),
+        ),
+        (
+            "/v1/logs",
+            "application/json",
+            "gzip",
+            gzip(&json_list(
+                r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":["#,
+                "{}",
+                "]}]}]}",
+                6_500_000,
+            )),
+        ),
+        (
+            "/loki/api/v1/push",
+            "application/x-protobuf",
+            "",
+            snap::raw::Encoder::new()
+                .compress_vec(&empty_records(&[1], 10_000_000))
+                .unwrap(),
+        ),
+        (
+            "/loki/api/v1/push",
+            "application/json",
+            "gzip",
+            gzip(&json_list(
+                r#"{"streams":[{"stream":{"app":"x"},"values":["#,
+                r#"["1","x"]"#,
+                "]}]}",
+                2_000_000,
+            )),
+        ),
+        (
+            "/_bulk",
+            "application/x-ndjson",
+            "gzip",
+            gzip("{\"delete\":{}}\n".repeat(1_400_000).as_bytes()),
+        ),
+    ];
+    for (path, content_type, encoding, body) in tiny {
+        let mut req = client
+            .post(format!("{base}{path}"))
+            .header("content-type", content_type)
+            .body(body);
+        if !encoding.is_empty() {
+            req = req.header("content-encoding", encoding);
+        }
+        let what = format!("{path} {content_type}: millions of tiny records");
+        let res = expect(&mut t, req, 413, &what).await;
+        let reason = String::from_utf8_lossy(&res.bytes().await.unwrap()).into_owned();
+        assert!(reason.contains("(ingest.max_events)"), "{what}: {reason}");
+        t.hostile += 1;
+        t.sample(&up);
+    }
+    let peak = up.peak_rss_kb();
+    assert!(
+        peak < RSS_BOUND_KB,
+        "peak RSS {peak} KB after the tiny records"
+    );
     post_good(&mut t, &client, &up, good_batches, 10).await;
     good_batches += 1;
     good_events += 10;

@@ -64,6 +64,20 @@ pub(crate) enum Item<'a> {
 /// Why a bulk request as a whole could not be read.
 pub(crate) struct Malformed(pub(crate) String);
 
+/// Why the items of a bulk request were not read.
+pub(crate) enum Unread {
+    /// Not a bulk body (400 in Elasticsearch's shape).
+    Malformed(Malformed),
+    /// More items than the limit: how many (counted, not built).
+    TooMany(usize),
+}
+
+impl From<Malformed> for Unread {
+    fn from(malformed: Malformed) -> Self {
+        Unread::Malformed(malformed)
+    }
+}
+
 pub(crate) async fn bulk(
     State(state): State<IngestState>,
     peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
@@ -238,11 +252,15 @@ async fn accept(
             "the bulk body is not valid UTF-8".into(),
         )));
     };
-    let items = match read_items(text) {
+    let items = match read_items(text, state.config.max_events) {
         Ok(items) => items,
-        Err(malformed) => return Ok(Answer::Malformed(malformed)),
+        Err(Unread::Malformed(malformed)) => return Ok(Answer::Malformed(malformed)),
+        Err(Unread::TooMany(count)) => {
+            return Err(shipper::check_count(state.config.max_events, count)
+                .err()
+                .unwrap_or_else(|| IngestError::Internal("bulk item count".into())));
+        }
     };
-    shipper::check_count(state, items.len())?;
 
     let base = shipper::defaults(headers, params.service, now);
     let limits = state.config.parse_limits();
@@ -411,7 +429,10 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
 }
 
 /// Splits the body into items. Blank lines are skipped, as Elasticsearch does.
-pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
+/// Past `max` items the rest is only counted (each action line read for its
+/// action alone, building nothing) and the body refused with the count; a
+/// malformed line there still makes the body [`Unread::Malformed`].
+pub(crate) fn read_items(text: &str, max: usize) -> Result<Vec<Item<'_>>, Unread> {
     let mut lines = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -420,33 +441,31 @@ pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
     let mut items = Vec::new();
     while let Some((number, line)) = lines.next() {
         let at = number + 1;
-        let action: Value = serde_json::from_str(line)
-            .map_err(|e| Malformed(format!("line {at}: the action line is not valid JSON: {e}")))?;
+        if items.len() == max {
+            let mut count = max;
+            let mut next = Some((number, line));
+            while let Some((number, line)) = next {
+                let at = number + 1;
+                let action = action_alone(line, at)?;
+                if action != "delete" && lines.next().is_none() {
+                    return Err(no_document(at, action).into());
+                }
+                count = count.saturating_add(1);
+                next = lines.next();
+            }
+            return Err(Unread::TooMany(count));
+        }
+        let action: Value = serde_json::from_str(line).map_err(|e| not_json(at, &e))?;
         let Some((name, meta)) = action
             .as_object()
             .filter(|o| o.len() == 1)
             .and_then(|o| o.iter().next())
         else {
-            return Err(Malformed(format!(
-                "line {at}: an action line must be an object with exactly one action \
-                 (index, create, update or delete)"
-            )));
+            return Err(not_one_action(at).into());
         };
-        let action = match name.as_str() {
-            "index" => "index",
-            "create" => "create",
-            "update" => "update",
-            "delete" => "delete",
-            other => {
-                return Err(Malformed(format!(
-                    "line {at}: unknown action [{other}] (expected index, create, update or delete)"
-                )));
-            }
-        };
+        let action = action_named(name, at)?;
         let Some(meta) = meta.as_object() else {
-            return Err(Malformed(format!(
-                "line {at}: the metadata of [{action}] must be an object"
-            )));
+            return Err(meta_not_object(at, action).into());
         };
         let text_field = |key: &str| meta.get(key).and_then(Value::as_str).map(str::to_owned);
         let index = text_field("_index");
@@ -460,9 +479,7 @@ pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
             continue;
         }
         let Some((_, document)) = lines.next() else {
-            return Err(Malformed(format!(
-                "line {at}: the [{action}] action has no document line after it"
-            )));
+            return Err(no_document(at, action).into());
         };
         if action == "update" {
             items.push(Item::Unsupported { action, index, id });
@@ -476,9 +493,143 @@ pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
         }
     }
     if items.is_empty() {
-        return Err(Malformed("Validation Failed: 1: no requests added;".into()));
+        return Err(Malformed("Validation Failed: 1: no requests added;".into()).into());
     }
     Ok(items)
+}
+
+fn not_json(at: usize, e: &serde_json::Error) -> Malformed {
+    Malformed(format!("line {at}: the action line is not valid JSON: {e}"))
+}
+
+fn not_one_action(at: usize) -> Malformed {
+    Malformed(format!(
+        "line {at}: an action line must be an object with exactly one action \
+         (index, create, update or delete)"
+    ))
+}
+
+fn meta_not_object(at: usize, action: &str) -> Malformed {
+    Malformed(format!(
+        "line {at}: the metadata of [{action}] must be an object"
+    ))
+}
+
+fn no_document(at: usize, action: &str) -> Malformed {
+    Malformed(format!(
+        "line {at}: the [{action}] action has no document line after it"
+    ))
+}
+
+/// The action an action line names.
+fn action_named(name: &str, at: usize) -> Result<&'static str, Malformed> {
+    match name {
+        "index" => Ok("index"),
+        "create" => Ok("create"),
+        "update" => Ok("update"),
+        "delete" => Ok("delete"),
+        other => Err(Malformed(format!(
+            "line {at}: unknown action [{other}] (expected index, create, update or delete)"
+        ))),
+    }
+}
+
+/// The action of an action line, checked as [`read_items`] checks it, read
+/// without building its metadata.
+fn action_alone(line: &str, at: usize) -> Result<&'static str, Malformed> {
+    let shape: ActionShape = serde_json::from_str(line).map_err(|e| not_json(at, &e))?;
+    let (true, false, Some((name, meta_is_object))) = (shape.object, shape.other_keys, shape.first)
+    else {
+        return Err(not_one_action(at));
+    };
+    let action = action_named(&name, at)?;
+    if !meta_is_object {
+        return Err(meta_not_object(at, action));
+    }
+    Ok(action)
+}
+
+/// Of an action line: whether it is an object, its first key and whether
+/// that key's (last) value is an object, and whether it has other keys
+/// (a repeated key is one key, as in a parsed `Value`). Nothing else of it
+/// is kept.
+#[derive(Default)]
+struct ActionShape {
+    object: bool,
+    first: Option<(String, bool)>,
+    other_keys: bool,
+}
+
+/// Whether a JSON value is an object, read without building it.
+struct IsObject(bool);
+
+impl<'de> serde::Deserialize<'de> for ActionShape {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ShapeVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IsObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(ShapeVisitor)
+            .map(|shape| IsObject(shape.object))
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
+    type Value = ActionShape;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ActionShape, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(ActionShape::default())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ActionShape, A::Error> {
+        let mut shape = ActionShape {
+            object: true,
+            ..ActionShape::default()
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match &mut shape.first {
+                None => {
+                    let IsObject(is_object) = map.next_value()?;
+                    shape.first = Some((key, is_object));
+                }
+                Some((first, is_object)) if *first == key => {
+                    *is_object = map.next_value::<IsObject>()?.0;
+                }
+                Some(_) => {
+                    shape.other_keys = true;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(shape)
+    }
 }
 
 /// Elasticsearch's error shape.
@@ -574,7 +725,7 @@ mod tests {
     fn bulk_bodies_split_into_items() {
         let body = "{\"index\":{\"_index\":\"web\",\"_id\":\"a\"}}\n{\"message\":\"m\"}\n\n\
                     {\"delete\":{\"_id\":\"x\"}}\n{\"create\":{}}\n{\"message\":\"n\"}\n";
-        let items = read_items(body).ok().unwrap();
+        let items = read_items(body, 10).ok().unwrap();
         assert_eq!(items.len(), 3);
         assert!(
             matches!(&items[0], Item::Write { action: "index", index: Some(i), id: Some(d), document }
@@ -606,7 +757,42 @@ mod tests {
             "{\"index\":{},\"create\":{}}\n{}\n",
             "\n\n",
         ] {
-            assert!(read_items(body).is_err(), "{body:?}");
+            assert!(
+                matches!(read_items(body, 10), Err(Unread::Malformed(_))),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn past_the_limit_items_are_counted_exactly_and_not_built() {
+        let body = "{\"index\":{\"_id\":\"a\"}}\n{}\n{\"delete\":{\"_id\":1}}\n\n\
+                    {\"update\":{}}\n{\"doc\":{}}\n{\"create\":{},\"create\":{\"_index\":\"x\"}}\n{}\n";
+        assert_eq!(read_items(body, 4).ok().map(|items| items.len()), Some(4));
+        for max in 0..4 {
+            assert!(
+                matches!(read_items(body, max), Err(Unread::TooMany(4))),
+                "max {max}"
+            );
+        }
+    }
+
+    #[test]
+    fn past_the_limit_malformed_lines_fail_the_body_with_the_same_reason() {
+        for bad in [
+            "not json\n{}\n",
+            "{\"upsert\":{}}\n{}\n",
+            "{\"index\":{}}\n",
+            "{\"index\":{},\"create\":{}}\n{}\n",
+            "{\"index\":[]}\n{}\n",
+            "[{\"index\":{}}]\n{}\n",
+        ] {
+            let body = format!("{{\"delete\":{{}}}}\n{bad}");
+            let reason = |max| match read_items(&body, max) {
+                Err(Unread::Malformed(Malformed(reason))) => reason,
+                _ => panic!("{body:?} read under a limit of {max}"),
+            };
+            assert_eq!(reason(1), reason(10), "{body:?}");
         }
     }
 

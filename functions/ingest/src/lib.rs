@@ -18,6 +18,7 @@ pub mod loki;
 pub mod metrics;
 pub mod otlp;
 pub mod rate_limit;
+mod record_count;
 mod shipper;
 pub mod syslog;
 

@@ -30,7 +30,7 @@ use anomalog_core::shippers::loki::{LokiEntry, to_event};
 use anomalog_core::shippers::time_from_unix_nanos;
 
 use crate::shipper::{self, Stored};
-use crate::{IngestError, IngestParams, IngestState};
+use crate::{IngestError, IngestParams, IngestState, record_count};
 
 /// `logproto.PushRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -194,8 +194,8 @@ async fn accept(
         &mime,
         content_type,
         state.config.max_decoded_bytes,
+        state.config.max_events,
     )?;
-    shipper::check_count(state, streams.iter().map(|s| s.entries.len()).sum())?;
 
     let defaults = shipper::defaults(headers, params.service, now);
     let limits = state.config.parse_limits();
@@ -223,22 +223,41 @@ async fn accept(
     shipper::store(state, received.key_index, peer, batch).await
 }
 
-/// The streams of a push body of media type `mime` (snappy protobuf or JSON).
+/// Where the entries are in a `PushRequest`: field numbers of `streams`, `entries`.
+const ENTRIES_IN_PROTOBUF: &[u32] = &[1, 2];
+
+/// The same in a JSON push: `values` and legacy `entries` of each stream
+/// (keys, and positions for serde's struct-as-array form).
+const ENTRIES_IN_JSON: &[&[record_count::Field]] =
+    &[&[("streams", 0)], &[("values", 1), ("entries", 3)]];
+
+/// The streams of a push body of media type `mime` (snappy protobuf or JSON),
+/// decompressed within `limit` bytes, of at most `max_events` entries: one
+/// with more is refused (413) after counting its entries, before building any.
 pub(crate) fn decode_streams(
     body: &[u8],
     mime: &str,
     content_type: &str,
     limit: usize,
+    max_events: usize,
 ) -> Result<Vec<Stream>, IngestError> {
     match mime {
         "application/x-protobuf" | "application/protobuf" => {
             let raw = snappy(body, limit)?;
+            let count = record_count::protobuf(&raw, ENTRIES_IN_PROTOBUF).map_err(|e| {
+                IngestError::Unparsable(format!("body is not a Loki PushRequest: {e}"))
+            })?;
+            shipper::check_count(max_events, count)?;
             let request = PushRequest::decode(raw.as_slice()).map_err(|e| {
                 IngestError::Unparsable(format!("body is not a Loki PushRequest: {e}"))
             })?;
             Ok(request.streams.into_iter().map(stream_from_proto).collect())
         }
         "application/json" | "" => {
+            let count = record_count::json(body, ENTRIES_IN_JSON).map_err(|e| {
+                IngestError::Unparsable(format!("body is not a Loki JSON push: {e}"))
+            })?;
+            shipper::check_count(max_events, count)?;
             let push: JsonPush = serde_json::from_slice(body).map_err(|e| {
                 IngestError::Unparsable(format!("body is not a Loki JSON push: {e}"))
             })?;

@@ -32,7 +32,7 @@ use anomalog_core::parse::{ParsedBatch, Rejection};
 use anomalog_core::shippers::otlp::{OtlpLogRecord, OtlpResource, to_event};
 
 use crate::shipper::{self, Stored};
-use crate::{IngestError, IngestState};
+use crate::{IngestError, IngestState, record_count};
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -110,14 +110,7 @@ async fn accept(
     encoding: Encoding,
 ) -> Result<Stored, IngestError> {
     let received = shipper::receive(state, headers, body).await?;
-    let request = decode_request(&received.body, encoding)?;
-    let count = request
-        .resource_logs
-        .iter()
-        .flat_map(|r| &r.scope_logs)
-        .map(|s| s.log_records.len())
-        .sum();
-    shipper::check_count(state, count)?;
+    let request = decode_request(&received.body, encoding, state.config.max_events)?;
 
     let defaults = shipper::defaults(headers, None, now);
     let limits = state.config.parse_limits();
@@ -168,10 +161,35 @@ fn request_encoding(headers: &HeaderMap) -> Option<Encoding> {
     }
 }
 
+/// Where the log records are in an `ExportLogsServiceRequest`: field numbers
+/// of `resource_logs`, `scope_logs`, `log_records`.
+const RECORDS_IN_PROTOBUF: &[u32] = &[1, 2, 2];
+
+/// The same in OTLP/JSON: keys, and positions for serde's struct-as-array form.
+const RECORDS_IN_JSON: &[&[record_count::Field]] = &[
+    &[("resourceLogs", 0)],
+    &[("scopeLogs", 1)],
+    &[("logRecords", 1)],
+];
+
+/// Decodes a request of at most `max_events` log records; one with more is
+/// refused (413) after counting its records, before building any.
 pub(crate) fn decode_request(
     body: &[u8],
     encoding: Encoding,
+    max_events: usize,
 ) -> Result<ExportLogsServiceRequest, IngestError> {
+    let count = match encoding {
+        Encoding::Protobuf => record_count::protobuf(body, RECORDS_IN_PROTOBUF).map_err(|e| {
+            IngestError::Unparsable(format!("body is not an OTLP ExportLogsServiceRequest: {e}"))
+        })?,
+        Encoding::Json => record_count::json(body, RECORDS_IN_JSON).map_err(|e| {
+            IngestError::Unparsable(format!(
+                "body is not an OTLP/JSON ExportLogsServiceRequest: {e}"
+            ))
+        })?,
+    };
+    shipper::check_count(max_events, count)?;
     match encoding {
         Encoding::Protobuf => ExportLogsServiceRequest::decode(body).map_err(|e| {
             IngestError::Unparsable(format!("body is not an OTLP ExportLogsServiceRequest: {e}"))

@@ -109,12 +109,14 @@ pub(crate) fn content_type(headers: &HeaderMap) -> (&str, String) {
     (sent, mime)
 }
 
-/// Refuses a request with more records than `ingest.max_events`.
-pub(crate) fn check_count(state: &IngestState, count: usize) -> Result<(), IngestError> {
-    let max = state.config.max_events;
+/// Refuses a request with more records than `max` (`ingest.max_events`).
+/// The decoders call it with the count of [`crate::record_count`], before
+/// building any record.
+pub(crate) fn check_count(max: usize, count: usize) -> Result<(), IngestError> {
     if count > max {
         return Err(IngestError::TooManyEvents(format!(
-            "batch has {count} events, more than the limit of {max}"
+            "batch has {count} events, more than the limit of {max} (ingest.max_events); \
+             nothing was stored, send smaller batches"
         )));
     }
     Ok(())
