@@ -246,92 +246,31 @@ async fn accept(
     started: Instant,
 ) -> Result<Answer, IngestError> {
     check_content_type(headers)?;
-    let received = shipper::receive(state, headers, body).await?;
-    let Ok(text) = std::str::from_utf8(&received.body) else {
-        return Ok(Answer::Malformed(Malformed(
-            "the bulk body is not valid UTF-8".into(),
-        )));
-    };
-    let items = match read_items(text, state.config.max_events) {
-        Ok(items) => items,
-        Err(Unread::Malformed(malformed)) => return Ok(Answer::Malformed(malformed)),
-        Err(Unread::TooMany(count)) => {
-            return Err(shipper::check_count(state.config.max_events, count)
-                .err()
-                .unwrap_or_else(|| IngestError::Internal("bulk item count".into())));
-        }
-    };
-
     let base = shipper::defaults(headers, params.service, now);
     let limits = state.config.parse_limits();
     let max_line = state.config.max_line_bytes;
-    // Per item: the index of its event in the batch, or its error.
-    let mut outcomes: Vec<Result<usize, (u16, &str, String)>> = Vec::with_capacity(items.len());
-    let mut batch = ParsedBatch::default();
-    for (position, item) in items.iter().enumerate() {
-        let outcome = match item {
-            Item::Unsupported { action, .. } => Err((
-                400,
-                "illegal_argument_exception",
-                format!(
-                    "anomalog stores logs append-only: '{action}' is not supported, use index or create"
-                ),
-            )),
-            Item::Write { document, .. } if document.len() > max_line => Err((
-                400,
-                "document_parsing_exception",
-                format!(
-                    "document is {} bytes, more than the limit of {max_line}",
-                    document.len()
-                ),
-            )),
-            Item::Write {
-                index,
-                id,
-                document,
-                ..
-            } => {
-                // The index names the service of a document that names none.
-                let named;
-                let defaults = match index.as_ref().or(path_index.as_ref()) {
-                    Some(service) if base.service.is_none() => {
-                        named = ParseDefaults {
-                            service: Some(service.clone()),
-                            ..base.clone()
-                        };
-                        &named
-                    }
-                    _ => &base,
-                };
-                match serde_json::from_str::<Value>(document) {
-                    Err(e) => Err((
-                        400,
-                        "document_parsing_exception",
-                        format!("document is not valid JSON: {e}"),
-                    )),
-                    Ok(value) => match parse_json_record(&value, defaults, &limits) {
-                        Err(reason) => Err((400, "document_parsing_exception", reason)),
-                        Ok(mut event) => {
-                            if let Some(id) = id
-                                && event.attrs.len() < limits.max_attrs
-                            {
-                                event.attrs.insert("_id".into(), Value::String(id.clone()));
-                            }
-                            batch.events.push(event);
-                            Ok(batch.events.len() - 1)
-                        }
-                    },
-                }
-            }
-        };
-        if let Err((_, _, reason)) = &outcome {
-            batch.rejections.push(anomalog_core::parse::Rejection {
-                index: position,
-                reason: reason.clone(),
-            });
-        }
-        outcomes.push(outcome);
-    }
+    let max_events = state.config.max_events;
+    let body_index = path_index.clone();
+    let received = shipper::receive(state, headers, body, move |body| {
+        Ok(read_and_parse(
+            &body,
+            max_events,
+            body_index.as_ref(),
+            &base,
+            &limits,
+            max_line,
+        ))
+    })
+    .await?;
+    let Decoded {
+        heads,
+        outcomes,
+        batch,
+    } = match received.decoded {
+        Ok(Ok(decoded)) => decoded,
+        Ok(Err(malformed)) => return Ok(Answer::Malformed(malformed)),
+        Err(count) => return Err(shipper::too_many(count, max_events)),
+    };
 
     // Every item rejected: nothing to store, and Elasticsearch still answers 200.
     let stored = if batch.events.is_empty() {
@@ -346,16 +285,11 @@ async fn accept(
 
     let entry = stored.entry.unwrap_or_default();
     let mut errors = false;
-    let answers = items
+    let answers = heads
         .iter()
         .zip(outcomes)
-        .map(|(item, outcome)| {
-            let (action, index, id) = match item {
-                Item::Write {
-                    action, index, id, ..
-                }
-                | Item::Unsupported { action, index, id } => (*action, index, id),
-            };
+        .map(|((action, index, id), outcome)| {
+            let action = *action;
             let _index = index
                 .as_ref()
                 .or(path_index.as_ref())
@@ -414,6 +348,119 @@ async fn accept(
         accepted: stored.accepted,
         rejected: stored.rejections.len(),
     })
+}
+
+/// Per item: the index of its event in the batch, or its status, error type
+/// and reason.
+type Outcome = Result<usize, (u16, &'static str, String)>;
+
+/// A bulk body read and parsed: each item's action, index and id, its
+/// outcome, and the batch of its good documents.
+struct Decoded {
+    heads: Vec<(&'static str, Option<String>, Option<String>)>,
+    outcomes: Vec<Outcome>,
+    batch: ParsedBatch,
+}
+
+/// Reads a bulk body's items and parses their documents; `Err` with the
+/// count when there are more than `max_events` (counted, not built).
+fn read_and_parse(
+    body: &[u8],
+    max_events: usize,
+    path_index: Option<&String>,
+    base: &ParseDefaults,
+    limits: &anomalog_core::parse::ParseLimits,
+    max_line: usize,
+) -> Result<Result<Decoded, Malformed>, usize> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Ok(Err(Malformed("the bulk body is not valid UTF-8".into())));
+    };
+    let items = match read_items(text, max_events) {
+        Ok(items) => items,
+        Err(Unread::Malformed(malformed)) => return Ok(Err(malformed)),
+        Err(Unread::TooMany(count)) => return Err(count),
+    };
+    // Per item: the index of its event in the batch, or its error.
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(items.len());
+    let mut batch = ParsedBatch::default();
+    for (position, item) in items.iter().enumerate() {
+        let outcome = match item {
+            Item::Unsupported { action, .. } => Err((
+                400,
+                "illegal_argument_exception",
+                format!(
+                    "anomalog stores logs append-only: '{action}' is not supported, use index or create"
+                ),
+            )),
+            Item::Write { document, .. } if document.len() > max_line => Err((
+                400,
+                "document_parsing_exception",
+                format!(
+                    "document is {} bytes, more than the limit of {max_line}",
+                    document.len()
+                ),
+            )),
+            Item::Write {
+                index,
+                id,
+                document,
+                ..
+            } => {
+                // The index names the service of a document that names none.
+                let named;
+                let defaults = match index.as_ref().or(path_index) {
+                    Some(service) if base.service.is_none() => {
+                        named = ParseDefaults {
+                            service: Some(service.clone()),
+                            ..base.clone()
+                        };
+                        &named
+                    }
+                    _ => base,
+                };
+                match serde_json::from_str::<Value>(document) {
+                    Err(e) => Err((
+                        400,
+                        "document_parsing_exception",
+                        format!("document is not valid JSON: {e}"),
+                    )),
+                    Ok(value) => match parse_json_record(&value, defaults, limits) {
+                        Err(reason) => Err((400, "document_parsing_exception", reason)),
+                        Ok(mut event) => {
+                            if let Some(id) = id
+                                && event.attrs.len() < limits.max_attrs
+                            {
+                                event.attrs.insert("_id".into(), Value::String(id.clone()));
+                            }
+                            batch.events.push(event);
+                            Ok(batch.events.len() - 1)
+                        }
+                    },
+                }
+            }
+        };
+        if let Err((_, _, reason)) = &outcome {
+            batch.rejections.push(anomalog_core::parse::Rejection {
+                index: position,
+                reason: reason.clone(),
+            });
+        }
+        outcomes.push(outcome);
+    }
+    let heads = items
+        .into_iter()
+        .map(|item| match item {
+            Item::Write {
+                action, index, id, ..
+            }
+            | Item::Unsupported { action, index, id } => (action, index, id),
+        })
+        .collect();
+    Ok(Ok(Decoded {
+        heads,
+        outcomes,
+        batch,
+    }))
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {

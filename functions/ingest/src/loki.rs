@@ -25,7 +25,7 @@ use prost::Message;
 use serde::Deserialize;
 use serde_json::Value;
 
-use anomalog_core::parse::{ParsedBatch, Rejection};
+use anomalog_core::parse::{ParseDefaults, ParseLimits, ParsedBatch, Rejection};
 use anomalog_core::shippers::loki::{LokiEntry, to_event};
 use anomalog_core::shippers::time_from_unix_nanos;
 
@@ -187,19 +187,28 @@ async fn accept(
     body: Body,
     now: DateTime<Utc>,
 ) -> Result<Stored, IngestError> {
-    let received = shipper::receive(state, headers, body).await?;
     let (content_type, mime) = shipper::content_type(headers);
-    let streams = decode_streams(
-        &received.body,
-        &mime,
-        content_type,
-        state.config.max_decoded_bytes,
-        state.config.max_events,
-    )?;
-
+    let content_type = content_type.to_owned();
     let defaults = shipper::defaults(headers, params.service, now);
     let limits = state.config.parse_limits();
     let max_line = state.config.max_line_bytes;
+    let (max_decoded, max_events) = (state.config.max_decoded_bytes, state.config.max_events);
+    let received = shipper::receive(state, headers, body, move |body| {
+        let streams = decode_streams(&body, &mime, &content_type, max_decoded, max_events)?;
+        drop(body);
+        Ok(to_batch(streams, &defaults, &limits, max_line))
+    })
+    .await?;
+    shipper::store(state, received.key_index, peer, received.decoded).await
+}
+
+/// The events (or rejections, by index) of the decoded streams' entries.
+fn to_batch(
+    streams: Vec<Stream>,
+    defaults: &ParseDefaults,
+    limits: &ParseLimits,
+    max_line: usize,
+) -> ParsedBatch {
     let mut batch = ParsedBatch::default();
     let mut index = 0;
     for stream in streams {
@@ -211,7 +220,7 @@ async fn accept(
                     "line is {} bytes, more than the limit of {max_line}",
                     entry.line.len()
                 )),
-                (Ok(labels), Ok(entry)) => to_event(labels, entry, &defaults, &limits),
+                (Ok(labels), Ok(entry)) => to_event(labels, entry, defaults, limits),
             };
             match result {
                 Ok(event) => batch.events.push(event),
@@ -220,7 +229,7 @@ async fn accept(
             index += 1;
         }
     }
-    shipper::store(state, received.key_index, peer, batch).await
+    batch
 }
 
 /// Where the entries are in a `PushRequest`: field numbers of `streams`, `entries`.

@@ -28,7 +28,7 @@ use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
 use prost::Message;
 use serde_json::Value;
 
-use anomalog_core::parse::{ParsedBatch, Rejection};
+use anomalog_core::parse::{ParseDefaults, ParseLimits, ParsedBatch, Rejection};
 use anomalog_core::shippers::otlp::{OtlpLogRecord, OtlpResource, to_event};
 
 use crate::shipper::{self, Stored};
@@ -109,11 +109,24 @@ async fn accept(
     now: DateTime<Utc>,
     encoding: Encoding,
 ) -> Result<Stored, IngestError> {
-    let received = shipper::receive(state, headers, body).await?;
-    let request = decode_request(&received.body, encoding, state.config.max_events)?;
-
     let defaults = shipper::defaults(headers, None, now);
     let limits = state.config.parse_limits();
+    let max_events = state.config.max_events;
+    let received = shipper::receive(state, headers, body, move |body| {
+        let request = decode_request(&body, encoding, max_events)?;
+        drop(body);
+        Ok(to_batch(request, &defaults, &limits))
+    })
+    .await?;
+    shipper::store(state, received.key_index, peer, received.decoded).await
+}
+
+/// The events (or rejections, by index) of a decoded request's records.
+fn to_batch(
+    request: ExportLogsServiceRequest,
+    defaults: &ParseDefaults,
+    limits: &ParseLimits,
+) -> ParsedBatch {
     let mut batch = ParsedBatch::default();
     let mut index = 0;
     for resource_logs in request.resource_logs {
@@ -138,7 +151,7 @@ async fn accept(
                     span_id: record.span_id,
                     event_name: record.event_name,
                 };
-                match to_event(&resource, record, &defaults, &limits) {
+                match to_event(&resource, record, defaults, limits) {
                     Ok(event) => batch.events.push(event),
                     Err(reason) => batch.rejections.push(Rejection { index, reason }),
                 }
@@ -146,7 +159,7 @@ async fn accept(
             }
         }
     }
-    shipper::store(state, received.key_index, peer, batch).await
+    batch
 }
 
 fn text_of(value: Option<&HeaderValue>) -> &str {
