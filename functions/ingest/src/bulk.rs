@@ -249,17 +249,21 @@ async fn accept(
     let base = shipper::defaults(headers, params.service, now);
     let limits = state.config.parse_limits();
     let max_line = state.config.max_line_bytes;
-    let max_events = state.config.max_events;
+    let (max_events, max_stored) = (state.config.max_events, state.config.max_stored_bytes);
     let body_index = path_index.clone();
     let received = shipper::receive(state, headers, body, move |body| {
-        Ok(read_and_parse(
+        let read = read_and_parse(
             &body,
             max_events,
             body_index.as_ref(),
             &base,
             &limits,
             max_line,
-        ))
+        );
+        if let Ok(Ok(decoded)) = &read {
+            crate::check_stored_size(&decoded.batch.events, max_stored)?;
+        }
+        Ok(read)
     })
     .await?;
     let Decoded {

@@ -193,10 +193,13 @@ async fn accept(
     let limits = state.config.parse_limits();
     let max_line = state.config.max_line_bytes;
     let (max_decoded, max_events) = (state.config.max_decoded_bytes, state.config.max_events);
+    let max_stored = state.config.max_stored_bytes;
     let received = shipper::receive(state, headers, body, move |body| {
         let streams = decode_streams(&body, &mime, &content_type, max_decoded, max_events)?;
         drop(body);
-        Ok(to_batch(streams, &defaults, &limits, max_line))
+        let batch = to_batch(streams, &defaults, &limits, max_line);
+        crate::check_stored_size(&batch.events, max_stored)?;
+        Ok(batch)
     })
     .await?;
     shipper::store(state, received.key_index, peer, received.decoded).await

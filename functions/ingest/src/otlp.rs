@@ -111,11 +111,13 @@ async fn accept(
 ) -> Result<Stored, IngestError> {
     let defaults = shipper::defaults(headers, None, now);
     let limits = state.config.parse_limits();
-    let max_events = state.config.max_events;
+    let (max_events, max_stored) = (state.config.max_events, state.config.max_stored_bytes);
     let received = shipper::receive(state, headers, body, move |body| {
         let request = decode_request(&body, encoding, max_events)?;
         drop(body);
-        Ok(to_batch(request, &defaults, &limits))
+        let batch = to_batch(request, &defaults, &limits);
+        crate::check_stored_size(&batch.events, max_stored)?;
+        Ok(batch)
     })
     .await?;
     shipper::store(state, received.key_index, peer, received.decoded).await

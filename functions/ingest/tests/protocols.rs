@@ -683,7 +683,7 @@ fn reason_of(content_type: &str, path: &str, bytes: &[u8]) -> String {
     match (path, content_type) {
         ("/v1/logs", "application/x-protobuf") => RpcStatus::decode(bytes).unwrap().message,
         ("/v1/logs", _) => json_of(bytes)["message"].as_str().unwrap().to_owned(),
-        ("/_bulk", _) => json_of(bytes)["error"]["reason"]
+        (_, "application/x-ndjson") => json_of(bytes)["error"]["reason"]
             .as_str()
             .unwrap()
             .to_owned(),
@@ -783,4 +783,55 @@ async fn at_the_event_cap_malformed_records_are_still_rejected_by_index() {
         stored += events.len();
     }
     assert_eq!(stored, 11);
+}
+
+#[tokio::test]
+async fn every_protocol_refuses_a_batch_over_the_stored_size_with_413_and_stores_nothing() {
+    // Control characters are stored as \u0001 (6 bytes each): 10 records of
+    // 300 raw bytes decode to 3 KB but would take about 18 KB stored.
+    let h = harness_with(
+        IngestConfig {
+            max_stored_bytes: 10_000,
+            ..IngestConfig::default()
+        },
+        10,
+    );
+    let line = "\u{1}".repeat(300);
+    let otlp = otlp_request(&[Some(line.as_str()); 10]);
+    let loki = PushRequest {
+        streams: vec![StreamAdapter {
+            labels: r#"{app="web"}"#.into(),
+            entries: (0..10)
+                .map(|_| EntryAdapter {
+                    timestamp: None,
+                    line: line.clone(),
+                    structured_metadata: vec![],
+                })
+                .collect(),
+            hash: 0,
+        }],
+    };
+    let bulk: String = (0..10)
+        .map(|_| format!("{{\"index\":{{}}}}\n{}\n", json!({"message": line})))
+        .collect();
+    for (path, content_type, body) in [
+        ("/v1/logs", "application/x-protobuf", otlp.encode_to_vec()),
+        (
+            "/loki/api/v1/push",
+            "application/x-protobuf",
+            snap::raw::Encoder::new()
+                .compress_vec(&loki.encode_to_vec())
+                .unwrap(),
+        ),
+        ("/web/_bulk", "application/x-ndjson", bulk.into_bytes()),
+    ] {
+        let (status, _, bytes) = send(&h.app, post(path, content_type, body)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let reason = reason_of(content_type, path, &bytes);
+        assert!(
+            reason.contains("ingest.max_stored_bytes"),
+            "{path}: {reason}"
+        );
+    }
+    assert_eq!(h.store.backlog().await.unwrap(), 0, "nothing queued");
 }
