@@ -7,6 +7,10 @@
 //! [HEALTH_CLIENTS=16] ANOMALOG_BIN=target/debug/anomalog cargo run -p anomalog-cli --example health_under_bodies -- [SECONDS]
 //! ```
 //!
+//! `HEALTH_BODY=loki` posts Loki JSON pushes instead: 10,000 entries of
+//! 1,900-byte lines (19 MB decoded), each rejected for its timestamp, so
+//! the cost is the shipper protocol's decoding and nothing is stored.
+//!
 //! Prints the health checks' p50, p90, p99 and worst latency, the answers
 //! to the big bodies by status, and the server's peak RSS. Bounded: it runs
 //! SECONDS (default 20), then stops the server.
@@ -32,6 +36,22 @@ fn big_body() -> Vec<u8> {
         encoder.write_all(line.as_bytes()).unwrap();
         written += line.len();
     }
+    encoder.finish().unwrap()
+}
+
+/// A Loki JSON push of 10,000 entries whose timestamp is not a number:
+/// decoded whole, every entry rejected (400), nothing stored.
+fn loki_body() -> Vec<u8> {
+    let line = "a".repeat(1900);
+    let values: Vec<String> = (0..10_000)
+        .map(|_| format!("[\"yesterday\",\"{line}\"]"))
+        .collect();
+    let push = format!(
+        "{{\"streams\":[{{\"stream\":{{\"app\":\"big\"}},\"values\":[{}]}}]}}",
+        values.join(",")
+    );
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(push.as_bytes()).unwrap();
     encoder.finish().unwrap()
 }
 
@@ -89,7 +109,12 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let body = big_body();
+    let loki = std::env::var("HEALTH_BODY").is_ok_and(|b| b == "loki");
+    let (body, path, content_type) = if loki {
+        (loki_body(), "/loki/api/v1/push", "application/json")
+    } else {
+        (big_body(), "/ingest?service=big", "text/plain")
+    };
     println!(
         "{clients} clients posting {} KB gzip bodies that decode to {} MB, for {seconds} s",
         body.len() / 1000,
@@ -99,13 +124,13 @@ async fn main() {
     let mut posters = Vec::new();
     for _ in 0..clients {
         let (client, body, stop) = (client.clone(), body.clone(), stop.clone());
-        let url = format!("{base}/ingest?service=big");
+        let url = format!("{base}{path}");
         posters.push(tokio::spawn(async move {
             let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
             while !stop.load(Ordering::Relaxed) {
                 let sent = client
                     .post(&url)
-                    .header("content-type", "text/plain")
+                    .header("content-type", content_type)
                     .header("content-encoding", "gzip")
                     .body(body.clone())
                     .send()

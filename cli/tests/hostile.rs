@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod hostile_bodies;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -87,11 +89,20 @@ impl Up {
     }
 
     fn rss_kb(&self) -> u64 {
+        self.status_kb("VmRSS:")
+    }
+
+    /// The server's peak RSS so far (the kernel's high-water mark).
+    fn peak_rss_kb(&self) -> u64 {
+        self.status_kb("VmHWM:")
+    }
+
+    fn status_kb(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
@@ -665,6 +676,31 @@ async fn hostile_requests_get_clear_refusals_and_good_ones_are_stored_exactly() 
     assert_eq!(body["errors"], true, "{body}");
     assert_eq!(body["items"][0]["index"]["status"], 400, "{body}");
     t.hostile += 1;
+    // Millions of tiny records in each shipper protocol, within the decoded
+    // size limit (20 MiB) but far over `ingest.max_events`: counted from the
+    // decoded bytes and refused before a record is built (an OTLP protobuf
+    // body of 10M empty records took 1.8 GB when decoded whole).
+    let tiny = hostile_bodies::tiny_records();
+    for (path, content_type, encoding, body) in tiny {
+        let mut req = client
+            .post(format!("{base}{path}"))
+            .header("content-type", content_type)
+            .body(body);
+        if !encoding.is_empty() {
+            req = req.header("content-encoding", encoding);
+        }
+        let what = format!("{path} {content_type}: millions of tiny records");
+        let res = expect(&mut t, req, 413, &what).await;
+        let reason = String::from_utf8_lossy(&res.bytes().await.unwrap()).into_owned();
+        assert!(reason.contains("(ingest.max_events)"), "{what}: {reason}");
+        t.hostile += 1;
+        t.sample(&up);
+    }
+    let peak = up.peak_rss_kb();
+    assert!(
+        peak < RSS_BOUND_KB,
+        "peak RSS {peak} KB after the tiny records"
+    );
     post_good(&mut t, &client, &up, good_batches, 10).await;
     good_batches += 1;
     good_events += 10;

@@ -8,8 +8,14 @@
 //! CPU. So at most [`cpu_slots`] requests decode or parse at once, one core
 //! fewer than the machine has; the others wait (at most [`CPU_WAIT`], then
 //! 503 with Retry-After) holding only their reservation.
+//!
+//! The work runs on threads of its own, one per slot, at a lower scheduling
+//! priority ([`DECODE_NICE_STEPS`] below the process's, Linux): when the
+//! cores are busy, the async workers (health checks, reads, small requests)
+//! get a core first.
 
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, header};
@@ -62,7 +68,73 @@ pub(crate) async fn reserve(
     }
 }
 
-/// Runs `work` on the blocking pool once a CPU slot is free.
+/// How much nicer the decode threads are than the thread that started them
+/// (nice values go up to 19, the lowest priority). Linux schedules by
+/// thread, so only they yield.
+pub const DECODE_NICE_STEPS: i32 = 10;
+
+/// The nice value of a decode thread started by a thread of nice `nice`.
+pub fn decode_nice(nice: i32) -> i32 {
+    nice.saturating_add(DECODE_NICE_STEPS).min(19)
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The decode threads' queue: [`cpu_slots`] threads at [`decode_nice`],
+/// started on first use. `None` when none could be started.
+fn decode_threads() -> Option<&'static Mutex<Sender<Job>>> {
+    static THREADS: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+    THREADS
+        .get_or_init(|| {
+            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+            let receiver = Arc::new(Mutex::new(receiver));
+            let mut started = 0;
+            for n in 0..cpu_slots() {
+                let receiver = Arc::clone(&receiver);
+                let spawned = std::thread::Builder::new()
+                    .name(format!("anomalog-decode-{n}"))
+                    .spawn(move || run_jobs(&receiver));
+                match spawned {
+                    Ok(_) => started += 1,
+                    Err(e) => tracing::warn!(error = %e, "decode thread not started"),
+                }
+            }
+            (started > 0).then(|| Mutex::new(sender))
+        })
+        .as_ref()
+}
+
+/// A decode thread: lowers its own priority, then runs jobs until the
+/// queue is gone.
+fn run_jobs(receiver: &Mutex<Receiver<Job>>) {
+    lower_priority();
+    loop {
+        let job = match receiver.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    let thread = Some(rustix::thread::gettid());
+    let lowered = rustix::process::getpriority_process(thread)
+        .and_then(|nice| rustix::process::setpriority_process(thread, decode_nice(nice)));
+    if let Err(e) = lowered {
+        tracing::warn!(error = %e, "decode thread keeps its priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
+/// Runs `work` on a decode thread once a CPU slot is free (on the blocking
+/// pool if no decode thread could be started).
 pub(crate) async fn on_cpu<T, F>(
     slots: &Arc<Semaphore>,
     config: &IngestConfig,
@@ -78,10 +150,52 @@ where
             inflight_limit: config.max_inflight_bytes,
         });
     };
-    tokio::task::spawn_blocking(move || {
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
         let _slot = slot;
-        work()
-    })
-    .await
-    .map_err(|e| IngestError::Internal(format!("decoding failed: {e}")))
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+    });
+    let queued = match decode_threads() {
+        Some(queue) => match queue.lock() {
+            Ok(queue) => queue.send(job).map_err(|refused| refused.0),
+            Err(_) => Err(job),
+        },
+        None => Err(job),
+    };
+    if let Err(job) = queued {
+        tokio::task::spawn_blocking(job);
+    }
+    match result.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_)) => Err(IngestError::Internal("decoding failed: it panicked".into())),
+        Err(_) => Err(IngestError::Internal(
+            "decoding failed: the decode thread stopped".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn decoding_runs_at_a_lower_priority_and_survives_a_panic() {
+        let slots = Arc::new(Semaphore::new(1));
+        let config = IngestConfig::default();
+        let panicked = on_cpu(&slots, &config, || -> u8 { panic!("a decoder bug") }).await;
+        assert!(matches!(panicked, Err(IngestError::Internal(_))));
+        // The slot came back and a decode thread still answers, nicer than
+        // this one (which may itself run under `nice`).
+        #[cfg(target_os = "linux")]
+        let own = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok();
+        #[cfg(not(target_os = "linux"))]
+        let own = || Some(0);
+        let decoding = on_cpu(&slots, &config, own).await.unwrap();
+        let here = own();
+        #[cfg(target_os = "linux")]
+        assert_eq!(decoding, here.map(decode_nice), "{here:?}");
+        #[cfg(not(target_os = "linux"))]
+        assert_eq!(decoding, here);
+        assert_eq!(slots.available_permits(), 1);
+    }
 }

@@ -64,6 +64,20 @@ pub(crate) enum Item<'a> {
 /// Why a bulk request as a whole could not be read.
 pub(crate) struct Malformed(pub(crate) String);
 
+/// Why the items of a bulk request were not read.
+pub(crate) enum Unread {
+    /// Not a bulk body (400 in Elasticsearch's shape).
+    Malformed(Malformed),
+    /// More items than the limit: how many (counted, not built).
+    TooMany(usize),
+}
+
+impl From<Malformed> for Unread {
+    fn from(malformed: Malformed) -> Self {
+        Unread::Malformed(malformed)
+    }
+}
+
 pub(crate) async fn bulk(
     State(state): State<IngestState>,
     peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
@@ -232,88 +246,35 @@ async fn accept(
     started: Instant,
 ) -> Result<Answer, IngestError> {
     check_content_type(headers)?;
-    let received = shipper::receive(state, headers, body).await?;
-    let Ok(text) = std::str::from_utf8(&received.body) else {
-        return Ok(Answer::Malformed(Malformed(
-            "the bulk body is not valid UTF-8".into(),
-        )));
-    };
-    let items = match read_items(text) {
-        Ok(items) => items,
-        Err(malformed) => return Ok(Answer::Malformed(malformed)),
-    };
-    shipper::check_count(state, items.len())?;
-
     let base = shipper::defaults(headers, params.service, now);
     let limits = state.config.parse_limits();
     let max_line = state.config.max_line_bytes;
-    // Per item: the index of its event in the batch, or its error.
-    let mut outcomes: Vec<Result<usize, (u16, &str, String)>> = Vec::with_capacity(items.len());
-    let mut batch = ParsedBatch::default();
-    for (position, item) in items.iter().enumerate() {
-        let outcome = match item {
-            Item::Unsupported { action, .. } => Err((
-                400,
-                "illegal_argument_exception",
-                format!(
-                    "anomalog stores logs append-only: '{action}' is not supported, use index or create"
-                ),
-            )),
-            Item::Write { document, .. } if document.len() > max_line => Err((
-                400,
-                "document_parsing_exception",
-                format!(
-                    "document is {} bytes, more than the limit of {max_line}",
-                    document.len()
-                ),
-            )),
-            Item::Write {
-                index,
-                id,
-                document,
-                ..
-            } => {
-                // The index names the service of a document that names none.
-                let named;
-                let defaults = match index.as_ref().or(path_index.as_ref()) {
-                    Some(service) if base.service.is_none() => {
-                        named = ParseDefaults {
-                            service: Some(service.clone()),
-                            ..base.clone()
-                        };
-                        &named
-                    }
-                    _ => &base,
-                };
-                match serde_json::from_str::<Value>(document) {
-                    Err(e) => Err((
-                        400,
-                        "document_parsing_exception",
-                        format!("document is not valid JSON: {e}"),
-                    )),
-                    Ok(value) => match parse_json_record(&value, defaults, &limits) {
-                        Err(reason) => Err((400, "document_parsing_exception", reason)),
-                        Ok(mut event) => {
-                            if let Some(id) = id
-                                && event.attrs.len() < limits.max_attrs
-                            {
-                                event.attrs.insert("_id".into(), Value::String(id.clone()));
-                            }
-                            batch.events.push(event);
-                            Ok(batch.events.len() - 1)
-                        }
-                    },
-                }
-            }
-        };
-        if let Err((_, _, reason)) = &outcome {
-            batch.rejections.push(anomalog_core::parse::Rejection {
-                index: position,
-                reason: reason.clone(),
-            });
+    let (max_events, max_stored) = (state.config.max_events, state.config.max_stored_bytes);
+    let body_index = path_index.clone();
+    let received = shipper::receive(state, headers, body, move |body| {
+        let read = read_and_parse(
+            &body,
+            max_events,
+            body_index.as_ref(),
+            &base,
+            &limits,
+            max_line,
+        );
+        if let Ok(Ok(decoded)) = &read {
+            crate::check_stored_size(&decoded.batch.events, max_stored)?;
         }
-        outcomes.push(outcome);
-    }
+        Ok(read)
+    })
+    .await?;
+    let Decoded {
+        heads,
+        outcomes,
+        batch,
+    } = match received.decoded {
+        Ok(Ok(decoded)) => decoded,
+        Ok(Err(malformed)) => return Ok(Answer::Malformed(malformed)),
+        Err(count) => return Err(shipper::too_many(count, max_events)),
+    };
 
     // Every item rejected: nothing to store, and Elasticsearch still answers 200.
     let stored = if batch.events.is_empty() {
@@ -328,16 +289,11 @@ async fn accept(
 
     let entry = stored.entry.unwrap_or_default();
     let mut errors = false;
-    let answers = items
+    let answers = heads
         .iter()
         .zip(outcomes)
-        .map(|(item, outcome)| {
-            let (action, index, id) = match item {
-                Item::Write {
-                    action, index, id, ..
-                }
-                | Item::Unsupported { action, index, id } => (*action, index, id),
-            };
+        .map(|((action, index, id), outcome)| {
+            let action = *action;
             let _index = index
                 .as_ref()
                 .or(path_index.as_ref())
@@ -398,6 +354,119 @@ async fn accept(
     })
 }
 
+/// Per item: the index of its event in the batch, or its status, error type
+/// and reason.
+type Outcome = Result<usize, (u16, &'static str, String)>;
+
+/// A bulk body read and parsed: each item's action, index and id, its
+/// outcome, and the batch of its good documents.
+struct Decoded {
+    heads: Vec<(&'static str, Option<String>, Option<String>)>,
+    outcomes: Vec<Outcome>,
+    batch: ParsedBatch,
+}
+
+/// Reads a bulk body's items and parses their documents; `Err` with the
+/// count when there are more than `max_events` (counted, not built).
+fn read_and_parse(
+    body: &[u8],
+    max_events: usize,
+    path_index: Option<&String>,
+    base: &ParseDefaults,
+    limits: &anomalog_core::parse::ParseLimits,
+    max_line: usize,
+) -> Result<Result<Decoded, Malformed>, usize> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Ok(Err(Malformed("the bulk body is not valid UTF-8".into())));
+    };
+    let items = match read_items(text, max_events) {
+        Ok(items) => items,
+        Err(Unread::Malformed(malformed)) => return Ok(Err(malformed)),
+        Err(Unread::TooMany(count)) => return Err(count),
+    };
+    // Per item: the index of its event in the batch, or its error.
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(items.len());
+    let mut batch = ParsedBatch::default();
+    for (position, item) in items.iter().enumerate() {
+        let outcome = match item {
+            Item::Unsupported { action, .. } => Err((
+                400,
+                "illegal_argument_exception",
+                format!(
+                    "anomalog stores logs append-only: '{action}' is not supported, use index or create"
+                ),
+            )),
+            Item::Write { document, .. } if document.len() > max_line => Err((
+                400,
+                "document_parsing_exception",
+                format!(
+                    "document is {} bytes, more than the limit of {max_line}",
+                    document.len()
+                ),
+            )),
+            Item::Write {
+                index,
+                id,
+                document,
+                ..
+            } => {
+                // The index names the service of a document that names none.
+                let named;
+                let defaults = match index.as_ref().or(path_index) {
+                    Some(service) if base.service.is_none() => {
+                        named = ParseDefaults {
+                            service: Some(service.clone()),
+                            ..base.clone()
+                        };
+                        &named
+                    }
+                    _ => base,
+                };
+                match serde_json::from_str::<Value>(document) {
+                    Err(e) => Err((
+                        400,
+                        "document_parsing_exception",
+                        format!("document is not valid JSON: {e}"),
+                    )),
+                    Ok(value) => match parse_json_record(&value, defaults, limits) {
+                        Err(reason) => Err((400, "document_parsing_exception", reason)),
+                        Ok(mut event) => {
+                            if let Some(id) = id
+                                && event.attrs.len() < limits.max_attrs
+                            {
+                                event.attrs.insert("_id".into(), Value::String(id.clone()));
+                            }
+                            batch.events.push(event);
+                            Ok(batch.events.len() - 1)
+                        }
+                    },
+                }
+            }
+        };
+        if let Err((_, _, reason)) = &outcome {
+            batch.rejections.push(anomalog_core::parse::Rejection {
+                index: position,
+                reason: reason.clone(),
+            });
+        }
+        outcomes.push(outcome);
+    }
+    let heads = items
+        .into_iter()
+        .map(|item| match item {
+            Item::Write {
+                action, index, id, ..
+            }
+            | Item::Unsupported { action, index, id } => (action, index, id),
+        })
+        .collect();
+    Ok(Ok(Decoded {
+        heads,
+        outcomes,
+        batch,
+    }))
+}
+
 fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
     let (content_type, mime) = shipper::content_type(headers);
     match mime.as_str() {
@@ -411,7 +480,10 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
 }
 
 /// Splits the body into items. Blank lines are skipped, as Elasticsearch does.
-pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
+/// Past `max` items the rest is only counted (each action line read for its
+/// action alone, building nothing) and the body refused with the count; a
+/// malformed line there still makes the body [`Unread::Malformed`].
+pub(crate) fn read_items(text: &str, max: usize) -> Result<Vec<Item<'_>>, Unread> {
     let mut lines = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -420,33 +492,31 @@ pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
     let mut items = Vec::new();
     while let Some((number, line)) = lines.next() {
         let at = number + 1;
-        let action: Value = serde_json::from_str(line)
-            .map_err(|e| Malformed(format!("line {at}: the action line is not valid JSON: {e}")))?;
+        if items.len() == max {
+            let mut count = max;
+            let mut next = Some((number, line));
+            while let Some((number, line)) = next {
+                let at = number + 1;
+                let action = action_alone(line, at)?;
+                if action != "delete" && lines.next().is_none() {
+                    return Err(no_document(at, action).into());
+                }
+                count = count.saturating_add(1);
+                next = lines.next();
+            }
+            return Err(Unread::TooMany(count));
+        }
+        let action: Value = serde_json::from_str(line).map_err(|e| not_json(at, &e))?;
         let Some((name, meta)) = action
             .as_object()
             .filter(|o| o.len() == 1)
             .and_then(|o| o.iter().next())
         else {
-            return Err(Malformed(format!(
-                "line {at}: an action line must be an object with exactly one action \
-                 (index, create, update or delete)"
-            )));
+            return Err(not_one_action(at).into());
         };
-        let action = match name.as_str() {
-            "index" => "index",
-            "create" => "create",
-            "update" => "update",
-            "delete" => "delete",
-            other => {
-                return Err(Malformed(format!(
-                    "line {at}: unknown action [{other}] (expected index, create, update or delete)"
-                )));
-            }
-        };
+        let action = action_named(name, at)?;
         let Some(meta) = meta.as_object() else {
-            return Err(Malformed(format!(
-                "line {at}: the metadata of [{action}] must be an object"
-            )));
+            return Err(meta_not_object(at, action).into());
         };
         let text_field = |key: &str| meta.get(key).and_then(Value::as_str).map(str::to_owned);
         let index = text_field("_index");
@@ -460,9 +530,7 @@ pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
             continue;
         }
         let Some((_, document)) = lines.next() else {
-            return Err(Malformed(format!(
-                "line {at}: the [{action}] action has no document line after it"
-            )));
+            return Err(no_document(at, action).into());
         };
         if action == "update" {
             items.push(Item::Unsupported { action, index, id });
@@ -476,9 +544,143 @@ pub(crate) fn read_items(text: &str) -> Result<Vec<Item<'_>>, Malformed> {
         }
     }
     if items.is_empty() {
-        return Err(Malformed("Validation Failed: 1: no requests added;".into()));
+        return Err(Malformed("Validation Failed: 1: no requests added;".into()).into());
     }
     Ok(items)
+}
+
+fn not_json(at: usize, e: &serde_json::Error) -> Malformed {
+    Malformed(format!("line {at}: the action line is not valid JSON: {e}"))
+}
+
+fn not_one_action(at: usize) -> Malformed {
+    Malformed(format!(
+        "line {at}: an action line must be an object with exactly one action \
+         (index, create, update or delete)"
+    ))
+}
+
+fn meta_not_object(at: usize, action: &str) -> Malformed {
+    Malformed(format!(
+        "line {at}: the metadata of [{action}] must be an object"
+    ))
+}
+
+fn no_document(at: usize, action: &str) -> Malformed {
+    Malformed(format!(
+        "line {at}: the [{action}] action has no document line after it"
+    ))
+}
+
+/// The action an action line names.
+fn action_named(name: &str, at: usize) -> Result<&'static str, Malformed> {
+    match name {
+        "index" => Ok("index"),
+        "create" => Ok("create"),
+        "update" => Ok("update"),
+        "delete" => Ok("delete"),
+        other => Err(Malformed(format!(
+            "line {at}: unknown action [{other}] (expected index, create, update or delete)"
+        ))),
+    }
+}
+
+/// The action of an action line, checked as [`read_items`] checks it, read
+/// without building its metadata.
+fn action_alone(line: &str, at: usize) -> Result<&'static str, Malformed> {
+    let shape: ActionShape = serde_json::from_str(line).map_err(|e| not_json(at, &e))?;
+    let (true, false, Some((name, meta_is_object))) = (shape.object, shape.other_keys, shape.first)
+    else {
+        return Err(not_one_action(at));
+    };
+    let action = action_named(&name, at)?;
+    if !meta_is_object {
+        return Err(meta_not_object(at, action));
+    }
+    Ok(action)
+}
+
+/// Of an action line: whether it is an object, its first key and whether
+/// that key's (last) value is an object, and whether it has other keys
+/// (a repeated key is one key, as in a parsed `Value`). Nothing else of it
+/// is kept.
+#[derive(Default)]
+struct ActionShape {
+    object: bool,
+    first: Option<(String, bool)>,
+    other_keys: bool,
+}
+
+/// Whether a JSON value is an object, read without building it.
+struct IsObject(bool);
+
+impl<'de> serde::Deserialize<'de> for ActionShape {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ShapeVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IsObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(ShapeVisitor)
+            .map(|shape| IsObject(shape.object))
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
+    type Value = ActionShape;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<ActionShape, E> {
+        Ok(ActionShape::default())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ActionShape, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(ActionShape::default())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ActionShape, A::Error> {
+        let mut shape = ActionShape {
+            object: true,
+            ..ActionShape::default()
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match &mut shape.first {
+                None => {
+                    let IsObject(is_object) = map.next_value()?;
+                    shape.first = Some((key, is_object));
+                }
+                Some((first, is_object)) if *first == key => {
+                    *is_object = map.next_value::<IsObject>()?.0;
+                }
+                Some(_) => {
+                    shape.other_keys = true;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(shape)
+    }
 }
 
 /// Elasticsearch's error shape.
@@ -574,7 +776,7 @@ mod tests {
     fn bulk_bodies_split_into_items() {
         let body = "{\"index\":{\"_index\":\"web\",\"_id\":\"a\"}}\n{\"message\":\"m\"}\n\n\
                     {\"delete\":{\"_id\":\"x\"}}\n{\"create\":{}}\n{\"message\":\"n\"}\n";
-        let items = read_items(body).ok().unwrap();
+        let items = read_items(body, 10).ok().unwrap();
         assert_eq!(items.len(), 3);
         assert!(
             matches!(&items[0], Item::Write { action: "index", index: Some(i), id: Some(d), document }
@@ -606,7 +808,42 @@ mod tests {
             "{\"index\":{},\"create\":{}}\n{}\n",
             "\n\n",
         ] {
-            assert!(read_items(body).is_err(), "{body:?}");
+            assert!(
+                matches!(read_items(body, 10), Err(Unread::Malformed(_))),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn past_the_limit_items_are_counted_exactly_and_not_built() {
+        let body = "{\"index\":{\"_id\":\"a\"}}\n{}\n{\"delete\":{\"_id\":1}}\n\n\
+                    {\"update\":{}}\n{\"doc\":{}}\n{\"create\":{},\"create\":{\"_index\":\"x\"}}\n{}\n";
+        assert_eq!(read_items(body, 4).ok().map(|items| items.len()), Some(4));
+        for max in 0..4 {
+            assert!(
+                matches!(read_items(body, max), Err(Unread::TooMany(4))),
+                "max {max}"
+            );
+        }
+    }
+
+    #[test]
+    fn past_the_limit_malformed_lines_fail_the_body_with_the_same_reason() {
+        for bad in [
+            "not json\n{}\n",
+            "{\"upsert\":{}}\n{}\n",
+            "{\"index\":{}}\n",
+            "{\"index\":{},\"create\":{}}\n{}\n",
+            "{\"index\":[]}\n{}\n",
+            "[{\"index\":{}}]\n{}\n",
+        ] {
+            let body = format!("{{\"delete\":{{}}}}\n{bad}");
+            let reason = |max| match read_items(&body, max) {
+                Err(Unread::Malformed(Malformed(reason))) => reason,
+                _ => panic!("{body:?} read under a limit of {max}"),
+            };
+            assert_eq!(reason(1), reason(10), "{body:?}");
         }
     }
 

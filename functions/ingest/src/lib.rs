@@ -18,6 +18,7 @@ pub mod loki;
 pub mod metrics;
 pub mod otlp;
 pub mod rate_limit;
+mod record_count;
 mod shipper;
 pub mod syslog;
 
@@ -386,16 +387,26 @@ fn decode_and_parse(
             other => IngestError::Unparsable(other.to_string()),
         })?;
     drop(decoded);
-    let stored = stored_bytes(&batch.events);
-    if stored > config.max_stored_bytes {
+    check_stored_size(&batch.events, config.max_stored_bytes)?;
+    Ok(batch)
+}
+
+/// Refuses a batch that would take more than `max` bytes stored
+/// (`ingest.max_stored_bytes`, JSON escapes included). Every protocol
+/// checks it, on the decode thread.
+pub(crate) fn check_stored_size(
+    events: &[anomalog_core::LogEvent],
+    max: usize,
+) -> Result<(), IngestError> {
+    let stored = stored_bytes(events);
+    if stored > max {
         return Err(IngestError::TooManyEvents(format!(
             "the batch would take {stored} bytes stored (as JSON: a control character takes 6 \
-             bytes), more than the limit of {} (ingest.max_stored_bytes); nothing was stored, \
-             send smaller batches",
-            config.max_stored_bytes
+             bytes), more than the limit of {max} (ingest.max_stored_bytes); nothing was stored, \
+             send smaller batches"
         )));
     }
-    Ok(batch)
+    Ok(())
 }
 
 /// Bytes `events` take as JSON, escapes included: what the queue and the log

@@ -25,12 +25,12 @@ use prost::Message;
 use serde::Deserialize;
 use serde_json::Value;
 
-use anomalog_core::parse::{ParsedBatch, Rejection};
+use anomalog_core::parse::{ParseDefaults, ParseLimits, ParsedBatch, Rejection};
 use anomalog_core::shippers::loki::{LokiEntry, to_event};
 use anomalog_core::shippers::time_from_unix_nanos;
 
 use crate::shipper::{self, Stored};
-use crate::{IngestError, IngestParams, IngestState};
+use crate::{IngestError, IngestParams, IngestState, record_count};
 
 /// `logproto.PushRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -187,19 +187,31 @@ async fn accept(
     body: Body,
     now: DateTime<Utc>,
 ) -> Result<Stored, IngestError> {
-    let received = shipper::receive(state, headers, body).await?;
     let (content_type, mime) = shipper::content_type(headers);
-    let streams = decode_streams(
-        &received.body,
-        &mime,
-        content_type,
-        state.config.max_decoded_bytes,
-    )?;
-    shipper::check_count(state, streams.iter().map(|s| s.entries.len()).sum())?;
-
+    let content_type = content_type.to_owned();
     let defaults = shipper::defaults(headers, params.service, now);
     let limits = state.config.parse_limits();
     let max_line = state.config.max_line_bytes;
+    let (max_decoded, max_events) = (state.config.max_decoded_bytes, state.config.max_events);
+    let max_stored = state.config.max_stored_bytes;
+    let received = shipper::receive(state, headers, body, move |body| {
+        let streams = decode_streams(&body, &mime, &content_type, max_decoded, max_events)?;
+        drop(body);
+        let batch = to_batch(streams, &defaults, &limits, max_line);
+        crate::check_stored_size(&batch.events, max_stored)?;
+        Ok(batch)
+    })
+    .await?;
+    shipper::store(state, received.key_index, peer, received.decoded).await
+}
+
+/// The events (or rejections, by index) of the decoded streams' entries.
+fn to_batch(
+    streams: Vec<Stream>,
+    defaults: &ParseDefaults,
+    limits: &ParseLimits,
+    max_line: usize,
+) -> ParsedBatch {
     let mut batch = ParsedBatch::default();
     let mut index = 0;
     for stream in streams {
@@ -211,7 +223,7 @@ async fn accept(
                     "line is {} bytes, more than the limit of {max_line}",
                     entry.line.len()
                 )),
-                (Ok(labels), Ok(entry)) => to_event(labels, entry, &defaults, &limits),
+                (Ok(labels), Ok(entry)) => to_event(labels, entry, defaults, limits),
             };
             match result {
                 Ok(event) => batch.events.push(event),
@@ -220,25 +232,44 @@ async fn accept(
             index += 1;
         }
     }
-    shipper::store(state, received.key_index, peer, batch).await
+    batch
 }
 
-/// The streams of a push body of media type `mime` (snappy protobuf or JSON).
+/// Where the entries are in a `PushRequest`: field numbers of `streams`, `entries`.
+const ENTRIES_IN_PROTOBUF: &[u32] = &[1, 2];
+
+/// The same in a JSON push: `values` and legacy `entries` of each stream
+/// (keys, and positions for serde's struct-as-array form).
+const ENTRIES_IN_JSON: &[&[record_count::Field]] =
+    &[&[("streams", 0)], &[("values", 1), ("entries", 3)]];
+
+/// The streams of a push body of media type `mime` (snappy protobuf or JSON),
+/// decompressed within `limit` bytes, of at most `max_events` entries: one
+/// with more is refused (413) after counting its entries, before building any.
 pub(crate) fn decode_streams(
     body: &[u8],
     mime: &str,
     content_type: &str,
     limit: usize,
+    max_events: usize,
 ) -> Result<Vec<Stream>, IngestError> {
     match mime {
         "application/x-protobuf" | "application/protobuf" => {
             let raw = snappy(body, limit)?;
+            let count = record_count::protobuf(&raw, ENTRIES_IN_PROTOBUF).map_err(|e| {
+                IngestError::Unparsable(format!("body is not a Loki PushRequest: {e}"))
+            })?;
+            shipper::check_count(max_events, count)?;
             let request = PushRequest::decode(raw.as_slice()).map_err(|e| {
                 IngestError::Unparsable(format!("body is not a Loki PushRequest: {e}"))
             })?;
             Ok(request.streams.into_iter().map(stream_from_proto).collect())
         }
         "application/json" | "" => {
+            let count = record_count::json(body, ENTRIES_IN_JSON).map_err(|e| {
+                IngestError::Unparsable(format!("body is not a Loki JSON push: {e}"))
+            })?;
+            shipper::check_count(max_events, count)?;
             let push: JsonPush = serde_json::from_slice(body).map_err(|e| {
                 IngestError::Unparsable(format!("body is not a Loki JSON push: {e}"))
             })?;

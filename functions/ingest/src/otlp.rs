@@ -28,11 +28,11 @@ use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
 use prost::Message;
 use serde_json::Value;
 
-use anomalog_core::parse::{ParsedBatch, Rejection};
+use anomalog_core::parse::{ParseDefaults, ParseLimits, ParsedBatch, Rejection};
 use anomalog_core::shippers::otlp::{OtlpLogRecord, OtlpResource, to_event};
 
 use crate::shipper::{self, Stored};
-use crate::{IngestError, IngestState};
+use crate::{IngestError, IngestState, record_count};
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -109,18 +109,26 @@ async fn accept(
     now: DateTime<Utc>,
     encoding: Encoding,
 ) -> Result<Stored, IngestError> {
-    let received = shipper::receive(state, headers, body).await?;
-    let request = decode_request(&received.body, encoding)?;
-    let count = request
-        .resource_logs
-        .iter()
-        .flat_map(|r| &r.scope_logs)
-        .map(|s| s.log_records.len())
-        .sum();
-    shipper::check_count(state, count)?;
-
     let defaults = shipper::defaults(headers, None, now);
     let limits = state.config.parse_limits();
+    let (max_events, max_stored) = (state.config.max_events, state.config.max_stored_bytes);
+    let received = shipper::receive(state, headers, body, move |body| {
+        let request = decode_request(&body, encoding, max_events)?;
+        drop(body);
+        let batch = to_batch(request, &defaults, &limits);
+        crate::check_stored_size(&batch.events, max_stored)?;
+        Ok(batch)
+    })
+    .await?;
+    shipper::store(state, received.key_index, peer, received.decoded).await
+}
+
+/// The events (or rejections, by index) of a decoded request's records.
+fn to_batch(
+    request: ExportLogsServiceRequest,
+    defaults: &ParseDefaults,
+    limits: &ParseLimits,
+) -> ParsedBatch {
     let mut batch = ParsedBatch::default();
     let mut index = 0;
     for resource_logs in request.resource_logs {
@@ -145,7 +153,7 @@ async fn accept(
                     span_id: record.span_id,
                     event_name: record.event_name,
                 };
-                match to_event(&resource, record, &defaults, &limits) {
+                match to_event(&resource, record, defaults, limits) {
                     Ok(event) => batch.events.push(event),
                     Err(reason) => batch.rejections.push(Rejection { index, reason }),
                 }
@@ -153,7 +161,7 @@ async fn accept(
             }
         }
     }
-    shipper::store(state, received.key_index, peer, batch).await
+    batch
 }
 
 fn text_of(value: Option<&HeaderValue>) -> &str {
@@ -168,10 +176,35 @@ fn request_encoding(headers: &HeaderMap) -> Option<Encoding> {
     }
 }
 
+/// Where the log records are in an `ExportLogsServiceRequest`: field numbers
+/// of `resource_logs`, `scope_logs`, `log_records`.
+const RECORDS_IN_PROTOBUF: &[u32] = &[1, 2, 2];
+
+/// The same in OTLP/JSON: keys, and positions for serde's struct-as-array form.
+const RECORDS_IN_JSON: &[&[record_count::Field]] = &[
+    &[("resourceLogs", 0)],
+    &[("scopeLogs", 1)],
+    &[("logRecords", 1)],
+];
+
+/// Decodes a request of at most `max_events` log records; one with more is
+/// refused (413) after counting its records, before building any.
 pub(crate) fn decode_request(
     body: &[u8],
     encoding: Encoding,
+    max_events: usize,
 ) -> Result<ExportLogsServiceRequest, IngestError> {
+    let count = match encoding {
+        Encoding::Protobuf => record_count::protobuf(body, RECORDS_IN_PROTOBUF).map_err(|e| {
+            IngestError::Unparsable(format!("body is not an OTLP ExportLogsServiceRequest: {e}"))
+        })?,
+        Encoding::Json => record_count::json(body, RECORDS_IN_JSON).map_err(|e| {
+            IngestError::Unparsable(format!(
+                "body is not an OTLP/JSON ExportLogsServiceRequest: {e}"
+            ))
+        })?,
+    };
+    shipper::check_count(max_events, count)?;
     match encoding {
         Encoding::Protobuf => ExportLogsServiceRequest::decode(body).map_err(|e| {
             IngestError::Unparsable(format!("body is not an OTLP ExportLogsServiceRequest: {e}"))

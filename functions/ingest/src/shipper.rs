@@ -30,22 +30,31 @@ pub(crate) fn routes() -> Router<IngestState> {
         .route("/{index}/_bulk", post(bulk::bulk_into).put(bulk::bulk_into))
 }
 
-/// An authenticated request body, decompressed (gzip or zstd) within the limits.
-pub(crate) struct Received {
+/// An authenticated request body, decompressed (gzip or zstd) within the
+/// limits and decoded by the protocol.
+pub(crate) struct Received<T> {
     /// Index of the API key used, `None` when authentication is off.
     pub key_index: Option<usize>,
-    pub body: Bytes,
+    /// What the protocol's decoder made of the body.
+    pub decoded: T,
     /// This request's share of the in-flight budget, held while it is
     /// handled.
     pub _reserved: tokio::sync::OwnedSemaphorePermit,
 }
 
-/// Authenticates and reads the body under `/ingest`'s limits.
-pub(crate) async fn receive(
+/// Authenticates and reads the body under `/ingest`'s limits, then
+/// decompresses it and runs the protocol's `decoder` on it, both on a decode
+/// thread ([`crate::budget::on_cpu`]), off the async workers.
+pub(crate) async fn receive<T, D>(
     state: &IngestState,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Received, IngestError> {
+    decoder: D,
+) -> Result<Received<T>, IngestError>
+where
+    T: Send + 'static,
+    D: FnOnce(Bytes) -> Result<T, IngestError> + Send + 'static,
+{
     let key_index = state
         .auth
         .authorize(headers, anomalog_store::Scope::Ingest)
@@ -59,16 +68,16 @@ pub(crate) async fn receive(
     };
     let raw = read_body(body, config.max_body_bytes).await?;
     metrics::count(metrics::BODY_BYTES, raw.len());
-    // Decompression is CPU work: on the blocking pool, one CPU slot.
+    // Decompression and decoding are CPU work: on a decode thread, one CPU slot.
     let work_headers = headers.clone();
     let limit = config.max_decoded_bytes;
-    let body = crate::budget::on_cpu(&state.cpu, config, move || {
-        decode(&work_headers, raw, limit)
+    let decoded = crate::budget::on_cpu(&state.cpu, config, move || {
+        decoder(decode(&work_headers, raw, limit)?)
     })
     .await??;
     Ok(Received {
         key_index,
-        body,
+        decoded,
         _reserved: reserved,
     })
 }
@@ -109,15 +118,22 @@ pub(crate) fn content_type(headers: &HeaderMap) -> (&str, String) {
     (sent, mime)
 }
 
-/// Refuses a request with more records than `ingest.max_events`.
-pub(crate) fn check_count(state: &IngestState, count: usize) -> Result<(), IngestError> {
-    let max = state.config.max_events;
+/// Refuses a request with more records than `max` (`ingest.max_events`).
+/// The decoders call it with the count of [`crate::record_count`], before
+/// building any record.
+pub(crate) fn check_count(max: usize, count: usize) -> Result<(), IngestError> {
     if count > max {
-        return Err(IngestError::TooManyEvents(format!(
-            "batch has {count} events, more than the limit of {max}"
-        )));
+        return Err(too_many(count, max));
     }
     Ok(())
+}
+
+/// The refusal of a request of `count` records, more than `max`.
+pub(crate) fn too_many(count: usize, max: usize) -> IngestError {
+    IngestError::TooManyEvents(format!(
+        "batch has {count} events, more than the limit of {max} (ingest.max_events); \
+         nothing was stored, send smaller batches"
+    ))
 }
 
 /// A stored batch: the queue entry (none when the request had no records)

@@ -609,3 +609,229 @@ async fn elasticsearch_clients_get_product_info_at_the_root_and_browsers_do_not(
     assert_eq!(status, StatusCode::NOT_FOUND, "passed on to the router");
     assert!(!headers.contains_key("x-elastic-product"));
 }
+
+// ---------------------------------------------------------------------------
+// The event cap, counted before decoding
+
+/// Each protocol's body of `n` records, two of them (the 1st and the last)
+/// malformed where the protocol rejects a record by index.
+fn bodies_of(n: usize) -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let otlp = {
+        let mut bodies: Vec<Option<&str>> = vec![Some("ok"); n];
+        bodies[0] = None; // no body, no event name: rejected
+        otlp_request(&bodies)
+    };
+    let loki_values: Vec<Value> = (0..n)
+        .map(|i| {
+            if i == 0 {
+                json!(["yesterday", "bad time"])
+            } else {
+                json!(["1767323045000000000", format!("line {i}")])
+            }
+        })
+        .collect();
+    let loki_push = PushRequest {
+        streams: vec![StreamAdapter {
+            labels: r#"{app="web"}"#.into(),
+            entries: (0..n)
+                .map(|i| EntryAdapter {
+                    timestamp: None,
+                    line: format!("line {i}"),
+                    structured_metadata: vec![],
+                })
+                .collect(),
+            hash: 0,
+        }],
+    };
+    let bulk: String = (0..n)
+        .map(|i| {
+            let document = if i == 0 {
+                "{\"message\": not json}".to_owned()
+            } else {
+                json!({"message": format!("doc {i}")}).to_string()
+            };
+            format!("{{\"index\":{{\"_index\":\"web\"}}}}\n{document}\n")
+        })
+        .collect();
+    vec![
+        ("/v1/logs", "application/x-protobuf", otlp.encode_to_vec()),
+        (
+            "/v1/logs",
+            "application/json",
+            serde_json::to_vec(&otlp).unwrap(),
+        ),
+        (
+            "/loki/api/v1/push",
+            "application/json",
+            json!({"streams": [{"stream": {"app": "web"}, "values": loki_values}]})
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            "/loki/api/v1/push",
+            "application/x-protobuf",
+            snap::raw::Encoder::new()
+                .compress_vec(&loki_push.encode_to_vec())
+                .unwrap(),
+        ),
+        ("/_bulk", "application/x-ndjson", bulk.into_bytes()),
+    ]
+}
+
+/// The refusal's reason in each protocol's error shape.
+fn reason_of(content_type: &str, path: &str, bytes: &[u8]) -> String {
+    match (path, content_type) {
+        ("/v1/logs", "application/x-protobuf") => RpcStatus::decode(bytes).unwrap().message,
+        ("/v1/logs", _) => json_of(bytes)["message"].as_str().unwrap().to_owned(),
+        (_, "application/x-ndjson") => json_of(bytes)["error"]["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        _ => String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn over_the_event_cap_every_protocol_answers_413_naming_the_limit_and_stores_nothing() {
+    let h = harness_with(
+        IngestConfig {
+            max_events: 3,
+            ..IngestConfig::default()
+        },
+        10,
+    );
+    for (path, content_type, body) in bodies_of(4) {
+        let (status, _, bytes) = send(&h.app, post(path, content_type, body.clone())).await;
+        assert_eq!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{path} {content_type}"
+        );
+        let reason = reason_of(content_type, path, &bytes);
+        assert!(
+            reason.contains("batch has 4 events, more than the limit of 3 (ingest.max_events)"),
+            "{path} {content_type}: {reason}"
+        );
+        // Gzip-compressed: the same count from the decoded bytes.
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CONTENT_ENCODING, "gzip")
+            .body(Body::from(gzip(&body)))
+            .unwrap();
+        let (status, _, _) = send(&h.app, request).await;
+        assert_eq!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{path} {content_type} gzip"
+        );
+    }
+    assert_eq!(h.store.backlog().await.unwrap(), 0, "nothing queued");
+}
+
+#[tokio::test]
+async fn at_the_event_cap_malformed_records_are_still_rejected_by_index() {
+    let h = harness_with(
+        IngestConfig {
+            max_events: 3,
+            ..IngestConfig::default()
+        },
+        100,
+    );
+    let mut stored = 0;
+    for (path, content_type, body) in bodies_of(3) {
+        let (status, _, bytes) = send(&h.app, post(path, content_type, body)).await;
+        let events = drain(&h.store).await;
+        match (path, content_type) {
+            // Loki's protobuf entries have no field to get wrong.
+            ("/loki/api/v1/push", "application/x-protobuf") => {
+                assert_eq!(status, StatusCode::NO_CONTENT);
+                assert_eq!(events.len(), 3);
+            }
+            ("/v1/logs", _) => {
+                assert_eq!(status, StatusCode::OK, "{content_type}");
+                let reason = match content_type {
+                    "application/json" => json_of(&bytes)["partialSuccess"]["errorMessage"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                    _ => {
+                        ExportLogsServiceResponse::decode(bytes.as_slice())
+                            .unwrap()
+                            .partial_success
+                            .unwrap()
+                            .error_message
+                    }
+                };
+                assert!(reason.contains("record 0"), "{content_type}: {reason}");
+                assert_eq!(events.len(), 2);
+            }
+            ("/loki/api/v1/push", _) => {
+                assert_eq!(status, StatusCode::BAD_REQUEST);
+                let text = String::from_utf8(bytes).unwrap();
+                assert!(text.contains("record 0"), "{text}");
+                assert_eq!(events.len(), 2);
+            }
+            _ => {
+                assert_eq!(status, StatusCode::OK);
+                let answer = json_of(&bytes);
+                assert_eq!(answer["errors"], true);
+                assert_eq!(answer["items"][0]["index"]["status"], 400);
+                assert_eq!(answer["items"][1]["index"]["status"], 201);
+                assert_eq!(events.len(), 2);
+            }
+        }
+        stored += events.len();
+    }
+    assert_eq!(stored, 11);
+}
+
+#[tokio::test]
+async fn every_protocol_refuses_a_batch_over_the_stored_size_with_413_and_stores_nothing() {
+    // Control characters are stored as \u0001 (6 bytes each): 10 records of
+    // 300 raw bytes decode to 3 KB but would take about 18 KB stored.
+    let h = harness_with(
+        IngestConfig {
+            max_stored_bytes: 10_000,
+            ..IngestConfig::default()
+        },
+        10,
+    );
+    let line = "\u{1}".repeat(300);
+    let otlp = otlp_request(&[Some(line.as_str()); 10]);
+    let loki = PushRequest {
+        streams: vec![StreamAdapter {
+            labels: r#"{app="web"}"#.into(),
+            entries: (0..10)
+                .map(|_| EntryAdapter {
+                    timestamp: None,
+                    line: line.clone(),
+                    structured_metadata: vec![],
+                })
+                .collect(),
+            hash: 0,
+        }],
+    };
+    let bulk: String = (0..10)
+        .map(|_| format!("{{\"index\":{{}}}}\n{}\n", json!({"message": line})))
+        .collect();
+    for (path, content_type, body) in [
+        ("/v1/logs", "application/x-protobuf", otlp.encode_to_vec()),
+        (
+            "/loki/api/v1/push",
+            "application/x-protobuf",
+            snap::raw::Encoder::new()
+                .compress_vec(&loki.encode_to_vec())
+                .unwrap(),
+        ),
+        ("/web/_bulk", "application/x-ndjson", bulk.into_bytes()),
+    ] {
+        let (status, _, bytes) = send(&h.app, post(path, content_type, body)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let reason = reason_of(content_type, path, &bytes);
+        assert!(
+            reason.contains("ingest.max_stored_bytes"),
+            "{path}: {reason}"
+        );
+    }
+    assert_eq!(h.store.backlog().await.unwrap(), 0, "nothing queued");
+}

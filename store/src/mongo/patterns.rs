@@ -300,11 +300,11 @@ impl PatternStore for MongoStore {
             .sort(doc! { "service": 1, "bucket": 1, "pattern": 1, "level_rank": 1 })
             .await
             .map_err(classify)?;
-        let mut out = Vec::new();
+        let mut out: Vec<PatternRollupRow> = Vec::new();
         while found.advance().await.map_err(classify)? {
             let d: Document = found.deserialize_current().map_err(classify)?;
             let rank = get_int(&d, "level_rank")?;
-            out.push(PatternRollupRow {
+            let row = PatternRollupRow {
                 service: get_string(&d, "service")?,
                 pattern: get_string(&d, "pattern")?,
                 bucket: get_date(&d, "bucket")?,
@@ -313,7 +313,20 @@ impl PatternStore for MongoStore {
                     .and_then(Level::from_rank)
                     .ok_or_else(|| corrupt("level_rank", format!("unknown level rank {rank}")))?,
                 count: u64::try_from(get_int(&d, "count")?).unwrap_or(0),
-            });
+            };
+            // A key's chain of documents (persist.rs) is one row; sorted, its
+            // documents are adjacent.
+            match out.last_mut() {
+                Some(last)
+                    if last.service == row.service
+                        && last.pattern == row.pattern
+                        && last.bucket == row.bucket
+                        && last.level == row.level =>
+                {
+                    last.count += row.count;
+                }
+                _ => out.push(row),
+            }
         }
         Ok(out)
     }

@@ -19,6 +19,15 @@
 //!    so a re-delivery after a crash applies exactly the groups that were
 //!    missing.
 //!
+//! 3. A rollup key's groups are spread over a chain of documents so none
+//!    nears MongoDB's 16 MiB limit: the key's own id, then `<id>#1`,
+//!    `<id>#2`... A group goes to the first document of the chain that lists
+//!    it already (then nothing changes) or that lists fewer than
+//!    [`MARKERS_PER_DOCUMENT`] groups (`groups`, counted with them). A full
+//!    document never lists another group, so a group is in at most one
+//!    document of its chain and a re-delivery, walking the chain in order,
+//!    finds it before finding room. Readers add up a key's documents.
+//!
 //! The queue entries are acknowledged by the caller only after this returns.
 //! Logs stored before writers were recorded have no `writer`: the
 //! transaction that stored them counted them, so they are skipped.
@@ -44,6 +53,15 @@ use crate::ports::{PATTERN_BUCKET_SECS, PersistReport};
 const CHUNK: usize = 1000;
 /// Field of a rollup document listing the groups counted in it.
 pub(super) const APPLIED: &str = "applied";
+/// Field of a rollup document counting the groups listed in it.
+const GROUPS: &str = "groups";
+/// Groups a rollup document lists before its key continues in the next
+/// document of its chain: about 400 KB of markers (~40 bytes each), far
+/// below 16 MiB even with the groups of one persist added at once past it.
+pub(super) const MARKERS_PER_DOCUMENT: i64 = 10_000;
+/// Most documents of one chain a persist walks through (a bound against a
+/// bug looping, not a limit met in use: 1,000 documents are 10M groups).
+const MAX_CHAIN: usize = 1000;
 /// E11000.
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -149,8 +167,9 @@ impl MongoStore {
         }
         let rollups: Vec<Target> = rollups.into_values().collect();
         let patterns: Vec<Target> = patterns.into_values().collect();
-        add_counts(&self.db, &self.rollups, &rollups).await?;
-        add_counts(&self.db, &self.pattern_rollups_coll(), &patterns).await?;
+        let cap = self.markers_per_document;
+        add_counts(&self.db, &self.rollups, &rollups, cap).await?;
+        add_counts(&self.db, &self.pattern_rollups_coll(), &patterns, cap).await?;
         tracing::debug!(
             logs = logs.len(),
             inserted = report.inserted,
@@ -213,51 +232,164 @@ impl MongoStore {
     }
 }
 
-/// Adds each target's groups to its rollup document, each group once.
+/// Groups of a target still to place (marker, count), and the document of
+/// its chain they are tried in next.
+type Placing<'a> = (&'a Target, usize, Vec<(&'a String, i64)>);
+
+/// Adds each target's groups to its rollup key's documents, each group once.
 ///
-/// First one statement per document, applied only if none of its groups is
-/// there yet (the common case). A document that has some already (a
-/// re-delivery) fails that statement's upsert with a duplicate key; its
-/// groups are then applied one by one, where a duplicate key means the group
-/// is counted already (the document exists by then, so it cannot be a race
-/// of two first inserts).
+/// Per document of the chain (the key's own first): one statement per
+/// target, applied only if none of its groups is there yet and the document
+/// has room (the common case: one statement per key). A document that has
+/// some of them already (a re-delivery) or no room fails that statement's
+/// upsert with a duplicate key; its groups are then tried one by one, and
+/// each that fails is looked up: listed there (counted already: done), or
+/// not listed in a full document (on to the next document of the chain), or
+/// not listed in a document with room (a concurrent first insert of the
+/// document: tried there again).
 async fn add_counts(
     db: &mongodb::Database,
     coll: &Collection<Document>,
     targets: &[Target],
+    cap: i64,
 ) -> Result<(), StoreError> {
-    let whole: Vec<Document> = targets
+    // Per target: the groups still to place, and the link of the chain.
+    let mut pending: Vec<Placing> = targets
         .iter()
-        .map(|t| {
-            let markers: Vec<&String> = t.groups.keys().collect();
-            let n: i64 = t.groups.values().sum();
-            statement(
-                t,
-                doc! { "$nin": &markers },
-                n,
-                Bson::Document(doc! { "$each": &markers }),
-            )
-        })
+        .map(|t| (t, 0, t.groups.iter().map(|(m, &n)| (m, n)).collect()))
         .collect();
-    let failed = update(db, coll, whole).await?;
-    let one_by_one: Vec<Document> = failed
-        .into_iter()
-        .filter_map(|i| targets.get(i))
-        .flat_map(|t| {
-            t.groups.iter().map(move |(marker, &n)| {
-                statement(t, doc! { "$ne": marker }, n, Bson::String(marker.clone()))
+    let mut rounds = 0;
+    while !pending.is_empty() {
+        rounds += 1;
+        if rounds > MAX_CHAIN * 2 {
+            return Err(StoreError::Backend(format!(
+                "MongoDB: {} groups not placed after {MAX_CHAIN} documents",
+                coll.name()
+            )));
+        }
+        let whole: Vec<Document> = pending
+            .iter()
+            .map(|(t, link, groups)| {
+                let markers: Vec<&String> = groups.iter().map(|(m, _)| *m).collect();
+                let n: i64 = groups.iter().map(|(_, n)| n).sum();
+                statement(
+                    t,
+                    *link,
+                    cap,
+                    doc! { "$nin": &markers },
+                    n,
+                    Bson::Document(doc! { "$each": &markers }),
+                )
             })
-        })
-        .collect();
-    update(db, coll, one_by_one).await?;
+            .collect();
+        let failed = update(db, coll, whole).await?;
+        let one_by_one: Vec<(&Target, usize, &String, i64)> = failed
+            .into_iter()
+            .filter_map(|i| pending.get(i))
+            .flat_map(|(t, link, groups)| groups.iter().map(move |(m, n)| (*t, *link, *m, *n)))
+            .collect();
+        let statements = one_by_one
+            .iter()
+            .map(|(t, link, marker, n)| {
+                statement(
+                    t,
+                    *link,
+                    cap,
+                    doc! { "$ne": *marker },
+                    *n,
+                    Bson::String((*marker).clone()),
+                )
+            })
+            .collect();
+        let failed = update(db, coll, statements).await?;
+        // The documents those groups failed in, read once each.
+        let mut looked_up: HashMap<String, (HashSet<String>, bool)> = HashMap::new();
+        let mut next: Vec<Placing> = Vec::new();
+        for (t, link, marker, n) in failed.into_iter().filter_map(|i| one_by_one.get(i)) {
+            let id = link_id(t, *link);
+            if !looked_up.contains_key(&id) {
+                let found = look_up(coll, &id, cap).await?;
+                looked_up.insert(id.clone(), found);
+            }
+            let Some((listed, full)) = looked_up.get(&id) else {
+                continue;
+            };
+            if listed.contains(marker.as_str()) {
+                continue; // counted already
+            }
+            let link = if *full { link + 1 } else { *link };
+            match next
+                .iter_mut()
+                .find(|(nt, nl, _)| nt.id == t.id && *nl == link)
+            {
+                Some((_, _, groups)) => groups.push((marker, *n)),
+                None => next.push((t, link, vec![(marker, *n)])),
+            }
+        }
+        pending = next;
+    }
     Ok(())
 }
 
-fn statement(target: &Target, unless: Document, n: i64, push: Bson) -> Document {
+/// The groups listed in document `id` and whether it is full (none listed
+/// and not full when it does not exist).
+async fn look_up(
+    coll: &Collection<Document>,
+    id: &str,
+    cap: i64,
+) -> Result<(HashSet<String>, bool), StoreError> {
+    let found = coll
+        .find_one(doc! { "_id": id })
+        .projection(doc! { APPLIED: 1, GROUPS: 1 })
+        .await
+        .map_err(classify)?;
+    let Some(found) = found else {
+        return Ok((HashSet::new(), false));
+    };
+    let listed = found
+        .get_array(APPLIED)
+        .map(|a| {
+            a.iter()
+                .filter_map(Bson::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let groups = match found.get(GROUPS) {
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Double(n)) => *n as i64,
+        _ => 0,
+    };
+    Ok((listed, groups >= cap))
+}
+
+/// The id of a rollup key's document `link` of its chain.
+fn link_id(target: &Target, link: usize) -> String {
+    match link {
+        0 => target.id.clone(),
+        n => format!("{}#{n}", target.id),
+    }
+}
+
+fn statement(
+    target: &Target,
+    link: usize,
+    cap: i64,
+    unless: Document,
+    n: i64,
+    push: Bson,
+) -> Document {
+    let added = match &push {
+        Bson::Document(each) => each
+            .get_array("$each")
+            .map_or(1, |a| i64::try_from(a.len()).unwrap_or(i64::MAX)),
+        _ => 1,
+    };
     doc! {
-        "q": { "_id": &target.id, APPLIED: unless },
+        "q": { "_id": link_id(target, link), APPLIED: unless, GROUPS: { "$not": { "$gte": cap } } },
         "u": {
-            "$inc": { "count": n },
+            "$inc": { "count": n, GROUPS: added },
             "$push": { APPLIED: push },
             "$setOnInsert": target.fields.clone(),
         },
