@@ -464,7 +464,9 @@ mod tests {
     /// A service of 57 minutes of 10-second buckets with a steady rate, a
     /// few error bursts and a silence, drawn from `seed`.
     fn series(seed: u64) -> ServiceSeries {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let mut next = move |n: u64| {
             state = state
                 .wrapping_mul(6364136223846793005)
