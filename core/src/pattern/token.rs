@@ -343,14 +343,9 @@ fn is_name_with_small_number(b: &[u8]) -> bool {
     (1..=3).contains(&digits) && upper >= 1 && lower >= 1
 }
 
-/// Whether a token that is not masked still looks like a name rather than a
-/// word of prose: it has inner punctuation (`nginx.service`, `www-data`,
-/// `com.foo.Bar`, `a_b`), mixed case after the first letter (`camelCase`),
-/// or it is an upper-case constant (`RUNNING`).
-/// Two such tokens differing in one position are most likely values of one
-/// variable.
-pub(crate) fn looks_like_name(token: &str) -> bool {
-    let b = token.as_bytes();
+/// The range of a token without its framing punctuation ([`LEADING`] before,
+/// [`TRAILING`] after; ASCII, so the bounds are character boundaries).
+fn unframed(b: &[u8]) -> (usize, usize) {
     let mut lead = 0;
     while lead < b.len() && LEADING.contains(&b[lead]) {
         lead += 1;
@@ -359,6 +354,18 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
     while end > lead && TRAILING.contains(&b[end - 1]) {
         end -= 1;
     }
+    (lead, end)
+}
+
+/// Whether a token that is not masked still looks like a name rather than a
+/// word of prose: it has inner punctuation (`nginx.service`, `www-data`,
+/// `com.foo.Bar`, `a_b`), mixed case after the first letter (`camelCase`),
+/// or it is an upper-case constant (`RUNNING`).
+/// Two such tokens differing in one position are most likely values of one
+/// variable.
+pub(crate) fn looks_like_name(token: &str) -> bool {
+    let b = token.as_bytes();
+    let (lead, end) = unframed(b);
     let core = &b[lead..end];
     // `msg="Started`: logfmt's message text, kept whole, is prose.
     if core.len() < 2 || core.contains(&b'=') {
@@ -393,15 +400,7 @@ const STATE_VALUES: &[&str] = &[
 
 /// Whether a token (framing punctuation aside) is one of [`STATE_VALUES`].
 pub(crate) fn is_state_value(token: &str) -> bool {
-    let b = token.as_bytes();
-    let mut lead = 0;
-    while lead < b.len() && LEADING.contains(&b[lead]) {
-        lead += 1;
-    }
-    let mut end = b.len();
-    while end > lead && TRAILING.contains(&b[end - 1]) {
-        end -= 1;
-    }
+    let (lead, end) = unframed(token.as_bytes());
     if !(2..=8).contains(&(end - lead)) {
         return false;
     }
