@@ -246,12 +246,23 @@ async fn detect_anomalies(
         })
         .await?;
 
-    let mut rows_by_service: BTreeMap<&str, Vec<RollupRow>> = BTreeMap::new();
-    for row in &rows {
-        rows_by_service
-            .entry(row.service.as_str())
-            .or_default()
-            .push(row.clone());
+    // Newest data of any service: a service is only judged silent up to the
+    // point where the others show that data has arrived.
+    let data_until = rows
+        .iter()
+        .map(|r| r.bucket + Duration::seconds(FINE_BUCKET_SECS))
+        .max()
+        .unwrap_or(from);
+    // The rows move into their service's list (a pass reads hundreds of
+    // thousands): one name is copied per service, not per row.
+    let mut rows_by_service: BTreeMap<String, Vec<RollupRow>> = BTreeMap::new();
+    for row in rows {
+        match rows_by_service.get_mut(row.service.as_str()) {
+            Some(list) => list.push(row),
+            None => {
+                rows_by_service.insert(row.service.clone(), vec![row]);
+            }
+        }
     }
     let pattern_rows = live::pattern_minutes(stores, from, to).await?;
     let mut known_by_service: BTreeMap<&str, Vec<Anomaly>> = BTreeMap::new();
@@ -261,7 +272,7 @@ async fn detect_anomalies(
             .or_default()
             .push(a.clone());
     }
-    let mut services: BTreeSet<&str> = rows_by_service.keys().copied().collect();
+    let mut services: BTreeSet<&str> = rows_by_service.keys().map(String::as_str).collect();
     services.extend(
         known
             .iter()
@@ -269,13 +280,6 @@ async fn detect_anomalies(
             .map(|a| a.service.as_str()),
     );
 
-    // Newest data of any service: a service is only judged silent up to the
-    // point where the others show that data has arrived.
-    let data_until = rows
-        .iter()
-        .map(|r| r.bucket + Duration::seconds(FINE_BUCKET_SECS))
-        .max()
-        .unwrap_or(from);
     let judge_from = now - Duration::minutes(cfg.horizon_minutes);
     let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
     let mut live = live::LiveStates::load(stores, &cfg.series, &names).await?;
