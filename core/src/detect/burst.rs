@@ -38,9 +38,6 @@ pub fn burst_scores(
     let mut out = Vec::new();
     for i in series.first_ending_after(from)..errors.len() {
         let end = series.bucket_time(i) + Duration::seconds(width);
-        if from.is_some_and(|f| end <= f) {
-            continue;
-        }
         let first = (i + 1).saturating_sub(span);
         let observed = sum(first, i + 1) as f64;
         let base_from = first.saturating_sub(baseline_buckets);

@@ -163,9 +163,6 @@ fn slide<B>(
         if end > until {
             break;
         }
-        if ctx.from.is_some_and(|f| end <= f) {
-            continue;
-        }
         let first = i + 1 - span;
         let start = series.bucket_time(first);
         let cells = &series.counts[first..=i];
@@ -229,16 +226,20 @@ pub fn spike_scores(
     cfg: &SpikeConfig,
     ctx: &Judging<'_>,
 ) -> Vec<BucketScore> {
-    spike_scores_of(series, cfg, ctx, |_| true)
+    spike_scores_of(series, cfg, ctx, false)
 }
 
-/// [`spike_scores`] of the windows `worth` accepts.
+/// [`spike_scores`]; with `flaggable_only`, a window under `min_count`
+/// errors (a gate that caps its score below 0.5) is left out unjudged,
+/// without computing its baseline.
 fn spike_scores_of(
     series: &ServiceSeries,
     cfg: &SpikeConfig,
     ctx: &Judging<'_>,
-    worth: impl Fn(&Window) -> bool,
+    flaggable_only: bool,
 ) -> Vec<BucketScore> {
+    let min_count = cfg.min_count as f64;
+    let worth = |w: &Window| !flaggable_only || w.errors >= min_count;
     let scale = cfg.window_secs as f64 / 60.0;
     let until = ctx.now + Duration::seconds(series.bucket_secs);
     slide(
@@ -371,11 +372,13 @@ fn drop_scores_of(
         |minutes, picked| {
             // The expectation (a median or a mean of the minutes) is at
             // most their busiest minute.
-            let busiest = picked
-                .iter()
-                .map(|&m| minutes.totals[m])
-                .fold(0.0, f64::max);
-            if flaggable_only && busiest * scale < cfg.min_expected {
+            let busiest = || {
+                picked
+                    .iter()
+                    .map(|&m| minutes.totals[m])
+                    .fold(0.0, f64::max)
+            };
+            if flaggable_only && busiest() * scale < cfg.min_expected {
                 return Some(Baseline {
                     expected: 0.0,
                     spread: 0.0,
@@ -427,11 +430,8 @@ pub fn spike_findings(
     cfg: &SpikeConfig,
     ctx: &Judging<'_>,
 ) -> Vec<Finding> {
-    // A window under `min_count` errors cannot be flagged (its score is
-    // capped below 0.5 by that gate): most windows of most services, judged
-    // without computing a baseline.
-    let min_count = cfg.min_count as f64;
-    let scores = spike_scores_of(series, cfg, ctx, |w| w.errors >= min_count);
+    // Most windows of most services are under `min_count` errors.
+    let scores = spike_scores_of(series, cfg, ctx, true);
     episodes(
         AnomalyKind::Spike,
         &scores,

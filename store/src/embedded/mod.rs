@@ -338,14 +338,24 @@ impl RollupStore for EmbeddedStore {
             // One service: a range of the primary key. All of them: a range
             // of the bucket index, unsorted (sorting every service's rows of
             // a detect pass's lookback cost more than reading them).
-            let mut stmt = conn.prepare_cached(if service.is_some() {
-                "SELECT service, bucket, level, count FROM rollups
-                 WHERE service = ?3 AND bucket >= ?1 AND bucket < ?2"
-            } else {
-                "SELECT service, bucket, level, count FROM rollups
-                 WHERE bucket >= ?1 AND bucket < ?2 AND ?3 IS NULL"
-            })?;
-            let mut rows = stmt.query(params![from.timestamp(), to.timestamp(), service])?;
+            let range = (from.timestamp(), to.timestamp());
+            let mut stmt;
+            let mut rows = match &service {
+                Some(service) => {
+                    stmt = conn.prepare_cached(
+                        "SELECT service, bucket, level, count FROM rollups
+                         WHERE service = ?1 AND bucket >= ?2 AND bucket < ?3",
+                    )?;
+                    stmt.query(params![service, range.0, range.1])?
+                }
+                None => {
+                    stmt = conn.prepare_cached(
+                        "SELECT service, bucket, level, count FROM rollups
+                         WHERE bucket >= ?1 AND bucket < ?2",
+                    )?;
+                    stmt.query(params![range.0, range.1])?
+                }
+            };
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
                 out.push(RollupRow {
