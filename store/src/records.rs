@@ -135,8 +135,9 @@ struct EventBinOut<'a> {
     truncated: bool,
 }
 
-/// An attribute value: the common scalars as themselves, anything else
-/// (arrays, objects) as its JSON text.
+/// An attribute value: scalars as themselves, arrays and objects as lists of
+/// values (earlier versions wrote them as JSON text, which still reads; a value
+/// nested deeper than [`MAX_BINARY_DEPTH`] is still written so).
 #[derive(Serialize)]
 enum AttrOut<'a> {
     Null,
@@ -146,7 +147,13 @@ enum AttrOut<'a> {
     F64(f64),
     Str(&'a str),
     Json(String),
+    List(Vec<AttrOut<'a>>),
+    Map(Vec<(&'a str, AttrOut<'a>)>),
 }
+
+/// Nesting past which a value is written as its JSON text, whose reader
+/// bounds its recursion (postcard's does not).
+const MAX_BINARY_DEPTH: usize = 32;
 
 #[derive(Deserialize)]
 struct EventBinIn {
@@ -172,6 +179,8 @@ enum AttrIn {
     F64(f64),
     Str(String),
     Json(String),
+    List(Vec<AttrIn>),
+    Map(Vec<(String, AttrIn)>),
 }
 
 fn time_parts(ts: &DateTime<Utc>) -> (i64, u32) {
@@ -185,6 +194,13 @@ fn time_from(parts: (i64, u32)) -> Result<DateTime<Utc>, String> {
 
 impl<'a> AttrOut<'a> {
     fn of(value: &'a serde_json::Value) -> Result<AttrOut<'a>, serde_json::Error> {
+        AttrOut::at_depth(value, 0)
+    }
+
+    fn at_depth(
+        value: &'a serde_json::Value,
+        depth: usize,
+    ) -> Result<AttrOut<'a>, serde_json::Error> {
         use serde_json::Value;
         Ok(match value {
             Value::Null => AttrOut::Null,
@@ -196,7 +212,20 @@ impl<'a> AttrOut<'a> {
                 _ => AttrOut::Json(serde_json::to_string(value)?),
             },
             Value::String(s) => AttrOut::Str(s),
-            Value::Array(_) | Value::Object(_) => AttrOut::Json(serde_json::to_string(value)?),
+            Value::Array(_) | Value::Object(_) if depth >= MAX_BINARY_DEPTH => {
+                AttrOut::Json(serde_json::to_string(value)?)
+            }
+            Value::Array(items) => AttrOut::List(
+                items
+                    .iter()
+                    .map(|item| AttrOut::at_depth(item, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => AttrOut::Map(
+                map.iter()
+                    .map(|(k, item)| Ok((k.as_str(), AttrOut::at_depth(item, depth + 1)?)))
+                    .collect::<Result<_, serde_json::Error>>()?,
+            ),
         })
     }
 }
@@ -212,6 +241,18 @@ impl AttrIn {
             AttrIn::F64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
             AttrIn::Str(s) => Value::String(s),
             AttrIn::Json(text) => serde_json::from_str(&text).map_err(|e| e.to_string())?,
+            AttrIn::List(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(AttrIn::into_value)
+                    .collect::<Result<_, _>>()?,
+            ),
+            AttrIn::Map(entries) => Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| Ok((k, v.into_value()?)))
+                    .collect::<Result<_, String>>()?,
+            ),
         })
     }
 }
@@ -728,6 +769,59 @@ mod tests {
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let payload = encode_batch(std::slice::from_ref(&event)).unwrap();
+        assert_eq!(decode_batch(&payload).unwrap(), vec![event]);
+    }
+
+    /// Arrays and objects are written as values, not JSON text (a change
+    /// here is a migration); the JSON text earlier versions wrote still reads,
+    /// and a value nested past `MAX_BINARY_DEPTH` is still written so.
+    #[test]
+    fn nested_attributes_are_binary_and_json_text_still_reads() {
+        let mut event = LogEvent::new(
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            "api",
+            Level::Info,
+            "hello",
+        );
+        event.attrs = [("o".to_owned(), json!({"a": [1, "x"]}))].into();
+        let payload = encode_batch(std::slice::from_ref(&event)).unwrap();
+        let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            hex.ends_with(
+                // one attribute "o": Map (8) of one entry "a": List (7) of
+                // I64 (2) 1 (zigzag 02) and Str (5) "x"; no trace, span or
+                // source, not truncated
+                &"01 016f 08 01 0161 07 02 02 02 05 0178 00 00 00 00".replace(' ', "")
+            ),
+            "{hex}"
+        );
+        assert_eq!(decode_batch(&payload).unwrap(), vec![event.clone()]);
+
+        let ts = (event.ts.timestamp(), 0);
+        let old = EventBinOut {
+            ts,
+            received_at: ts,
+            service: "api",
+            host: None,
+            level: Level::Info.rank(),
+            message: "hello",
+            attrs: vec![("o", AttrOut::Json(r#"{"a":[1,"x"]}"#.to_owned()))],
+            trace_id: None,
+            span_id: None,
+            source: None,
+            truncated: false,
+        };
+        let old_payload = postcard::to_extend(&vec![old], vec![BINARY_BATCH]).unwrap();
+        assert_eq!(decode_batch(&old_payload).unwrap(), vec![event.clone()]);
+
+        let mut deep = json!("leaf");
+        // 120 levels: as deep as JSON ingest takes (serde_json stops at 128).
+        for _ in 0..60 {
+            deep = json!({ "d": [deep] });
+        }
+        event.attrs = [("deep".to_owned(), deep)].into();
+        let payload = encode_batch(std::slice::from_ref(&event)).unwrap();
+        assert!(payload.windows(6).any(|w| w == br#"{"d":["#), "deep part as JSON text");
         assert_eq!(decode_batch(&payload).unwrap(), vec![event]);
     }
 
