@@ -20,6 +20,8 @@ use anomalog_core::{
 
 use crate::{Delivery, StoreError};
 
+mod attrs;
+
 /// A time as RFC 3339 in UTC with as many fraction digits as it needs (3, 6
 /// or 9) and a `Z`: what chrono's `Serialize` writes, without its
 /// formatter machinery (a sixth of the cost of encoding an event).
@@ -128,32 +130,12 @@ struct EventBinOut<'a> {
     host: Option<&'a str>,
     level: u8,
     message: &'a str,
-    attrs: Vec<(&'a str, AttrOut<'a>)>,
+    attrs: attrs::AttrsOut<'a>,
     trace_id: Option<&'a str>,
     span_id: Option<&'a str>,
     source: Option<&'a str>,
     truncated: bool,
 }
-
-/// An attribute value: scalars as themselves, arrays and objects as lists of
-/// values (earlier versions wrote them as JSON text, which still reads; a value
-/// nested deeper than [`MAX_BINARY_DEPTH`] is still written so).
-#[derive(Serialize)]
-enum AttrOut<'a> {
-    Null,
-    Bool(bool),
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Str(&'a str),
-    Json(String),
-    List(Vec<AttrOut<'a>>),
-    Map(Vec<(&'a str, AttrOut<'a>)>),
-}
-
-/// Nesting past which a value is written as its JSON text, whose reader
-/// bounds its recursion (postcard's does not).
-const MAX_BINARY_DEPTH: usize = 32;
 
 #[derive(Deserialize)]
 struct EventBinIn {
@@ -163,24 +145,12 @@ struct EventBinIn {
     host: Option<String>,
     level: u8,
     message: String,
-    attrs: Vec<(String, AttrIn)>,
+    #[serde(deserialize_with = "attrs::deserialize")]
+    attrs: BTreeMap<String, serde_json::Value>,
     trace_id: Option<String>,
     span_id: Option<String>,
     source: Option<String>,
     truncated: bool,
-}
-
-#[derive(Deserialize)]
-enum AttrIn {
-    Null,
-    Bool(bool),
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Str(String),
-    Json(String),
-    List(Vec<AttrIn>),
-    Map(Vec<(String, AttrIn)>),
 }
 
 fn time_parts(ts: &DateTime<Utc>) -> (i64, u32) {
@@ -192,93 +162,10 @@ fn time_from(parts: (i64, u32)) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("time out of range: {}.{:09}", parts.0, parts.1))
 }
 
-impl<'a> AttrOut<'a> {
-    fn of(value: &'a serde_json::Value) -> Result<AttrOut<'a>, serde_json::Error> {
-        AttrOut::at_depth(value, 0)
-    }
-
-    fn at_depth(
-        value: &'a serde_json::Value,
-        depth: usize,
-    ) -> Result<AttrOut<'a>, serde_json::Error> {
-        use serde_json::Value;
-        Ok(match value {
-            Value::Null => AttrOut::Null,
-            Value::Bool(b) => AttrOut::Bool(*b),
-            Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                (Some(i), _, _) => AttrOut::I64(i),
-                (None, Some(u), _) => AttrOut::U64(u),
-                (None, None, Some(f)) => AttrOut::F64(f),
-                _ => AttrOut::Json(serde_json::to_string(value)?),
-            },
-            Value::String(s) => AttrOut::Str(s),
-            Value::Array(_) | Value::Object(_) if depth >= MAX_BINARY_DEPTH => {
-                AttrOut::Json(serde_json::to_string(value)?)
-            }
-            Value::Array(items) => AttrOut::List(
-                items
-                    .iter()
-                    .map(|item| AttrOut::at_depth(item, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(map) => AttrOut::Map(
-                map.iter()
-                    .map(|(k, item)| Ok((k.as_str(), AttrOut::at_depth(item, depth + 1)?)))
-                    .collect::<Result<_, serde_json::Error>>()?,
-            ),
-        })
-    }
-}
-
-impl AttrIn {
-    fn into_value(self) -> Result<serde_json::Value, String> {
-        use serde_json::Value;
-        Ok(match self {
-            AttrIn::Null => Value::Null,
-            AttrIn::Bool(b) => Value::Bool(b),
-            AttrIn::I64(i) => Value::from(i),
-            AttrIn::U64(u) => Value::from(u),
-            AttrIn::F64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-            AttrIn::Str(s) => Value::String(s),
-            AttrIn::Json(text) => serde_json::from_str(&text).map_err(|e| e.to_string())?,
-            AttrIn::List(items) => Value::Array(
-                items
-                    .into_iter()
-                    .map(AttrIn::into_value)
-                    .collect::<Result<_, _>>()?,
-            ),
-            AttrIn::Map(entries) => Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| Ok((k, v.into_value()?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-        })
-    }
-}
-
-/// Attributes with their values typed (see [`AttrOut`]).
-fn attrs_out(
-    attrs: &BTreeMap<String, serde_json::Value>,
-) -> Result<Vec<(&str, AttrOut<'_>)>, serde_json::Error> {
-    attrs
-        .iter()
-        .map(|(k, v)| Ok((k.as_str(), AttrOut::of(v)?)))
-        .collect()
-}
-
-fn attrs_in(attrs: Vec<(String, AttrIn)>) -> Result<BTreeMap<String, serde_json::Value>, String> {
-    attrs
-        .into_iter()
-        .map(|(k, v)| Ok((k, v.into_value()?)))
-        .collect()
-}
-
 impl EventBinIn {
     fn into_event(self) -> Result<LogEvent, String> {
         let level = Level::from_rank(self.level)
             .ok_or_else(|| format!("unknown level rank {}", self.level))?;
-        let attrs = attrs_in(self.attrs)?;
         Ok(LogEvent {
             ts: time_from(self.ts)?,
             received_at: time_from(self.received_at)?,
@@ -286,7 +173,7 @@ impl EventBinIn {
             host: self.host,
             level,
             message: self.message,
-            attrs,
+            attrs: self.attrs,
             trace_id: self.trace_id,
             span_id: self.span_id,
             source: self.source,
@@ -301,29 +188,35 @@ impl EventBinIn {
 pub(crate) fn encode_batch(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
     let invalid =
         |e: &dyn std::fmt::Display| StoreError::Invalid(format!("cannot encode events: {e}"));
-    let records = events
-        .iter()
-        .map(|e| EventBinOut::of(e, &e.message).map_err(|e| invalid(&e)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    postcard::to_extend(&records, vec![BINARY_BATCH]).map_err(|e| invalid(&e))
+    /// The events as a sequence of records, each written as it is made.
+    struct Records<'a>(&'a [LogEvent]);
+    impl Serialize for Records<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(|e| EventBinOut::of(e, &e.message)))
+        }
+    }
+    // About 200 bytes an event: most payloads are written without regrowing.
+    let mut out = Vec::with_capacity(events.len().saturating_mul(200).saturating_add(1));
+    out.push(BINARY_BATCH);
+    postcard::to_extend(&Records(events), out).map_err(|e| invalid(&e))
 }
 
 impl<'a> EventBinOut<'a> {
     /// `e` as a binary record, with `message` in place of its own.
-    fn of(e: &'a LogEvent, message: &'a str) -> Result<EventBinOut<'a>, serde_json::Error> {
-        Ok(EventBinOut {
+    fn of(e: &'a LogEvent, message: &'a str) -> EventBinOut<'a> {
+        EventBinOut {
             ts: time_parts(&e.ts),
             received_at: time_parts(&e.received_at),
             service: &e.service,
             host: e.host.as_deref(),
             level: e.level.rank(),
             message,
-            attrs: attrs_out(&e.attrs)?,
+            attrs: attrs::AttrsOut(&e.attrs),
             trace_id: e.trace_id.as_deref(),
             span_id: e.span_id.as_deref(),
             source: e.source.as_deref(),
             truncated: e.truncated,
-        })
+        }
     }
 }
 
@@ -369,8 +262,7 @@ pub(crate) fn encode_log_rest(log: &StoredLog, out: Vec<u8>) -> Result<Vec<u8>, 
     let invalid = |e: &dyn std::fmt::Display| {
         StoreError::Invalid(format!("cannot encode log {}: {e}", log.id))
     };
-    let record = EventBinOut::of(&log.event, "").map_err(|e| invalid(&e))?;
-    postcard::to_extend(&record, out).map_err(|e| invalid(&e))
+    postcard::to_extend(&EventBinOut::of(&log.event, ""), out).map_err(|e| invalid(&e))
 }
 
 /// The columns of one row of a log block, beside its binary rest.
@@ -773,8 +665,8 @@ mod tests {
     }
 
     /// Arrays and objects are written as values, not JSON text (a change
-    /// here is a migration); the JSON text earlier versions wrote still reads,
-    /// and a value nested past `MAX_BINARY_DEPTH` is still written so.
+    /// here is a migration; `attrs.rs` tests that JSON text still reads), and
+    /// a value nested past 32 levels is still written so.
     #[test]
     fn nested_attributes_are_binary_and_json_text_still_reads() {
         let mut event = LogEvent::new(
@@ -797,23 +689,6 @@ mod tests {
         );
         assert_eq!(decode_batch(&payload).unwrap(), vec![event.clone()]);
 
-        let ts = (event.ts.timestamp(), 0);
-        let old = EventBinOut {
-            ts,
-            received_at: ts,
-            service: "api",
-            host: None,
-            level: Level::Info.rank(),
-            message: "hello",
-            attrs: vec![("o", AttrOut::Json(r#"{"a":[1,"x"]}"#.to_owned()))],
-            trace_id: None,
-            span_id: None,
-            source: None,
-            truncated: false,
-        };
-        let old_payload = postcard::to_extend(&vec![old], vec![BINARY_BATCH]).unwrap();
-        assert_eq!(decode_batch(&old_payload).unwrap(), vec![event.clone()]);
-
         let mut deep = json!("leaf");
         // 120 levels: as deep as JSON ingest takes (serde_json stops at 128).
         for _ in 0..60 {
@@ -821,7 +696,10 @@ mod tests {
         }
         event.attrs = [("deep".to_owned(), deep)].into();
         let payload = encode_batch(std::slice::from_ref(&event)).unwrap();
-        assert!(payload.windows(6).any(|w| w == br#"{"d":["#), "deep part as JSON text");
+        assert!(
+            payload.windows(6).any(|w| w == br#"{"d":["#),
+            "deep part as JSON text"
+        );
         assert_eq!(decode_batch(&payload).unwrap(), vec![event]);
     }
 
