@@ -111,6 +111,7 @@ impl EmbeddedStore {
         })?;
         let path = dir.join(DB_FILE);
         let mut writer = open_connection(&path)?;
+        set_writer_cache(&writer)?;
         writer.execute_batch(SCHEMA)?;
         let queue = queue::open(dir, &writer)?;
         patterns::migrate(&writer)?;
@@ -183,6 +184,19 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     // 1M events, docs/benchmarks.md).
     conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     Ok(conn)
+}
+
+/// Page cache of a writing connection, in KiB (SQLite's default is 2 MiB). A
+/// persist's transaction writes several MiB of blocks and index entries:
+/// within 2 MiB, SQLite spilled dirty pages to the WAL mid-transaction and
+/// read index pages back from the file (together a tenth of a sustained load's
+/// CPU, docs/benchmarks.md).
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
+
+fn set_writer_cache(conn: &Connection) -> Result<(), StoreError> {
+    // A negative size is in KiB.
+    conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+    Ok(())
 }
 
 async fn run_blocking<T, F>(conn: Arc<Mutex<Connection>>, f: F) -> Result<T, StoreError>

@@ -44,6 +44,7 @@ const MOVE_ROWS: i64 = 1_000;
 pub(super) fn open(dir: &Path, main: &Connection) -> Result<Connection, StoreError> {
     let path = dir.join(QUEUE_FILE);
     let mut conn = open_connection(&path)?;
+    super::set_writer_cache(&conn)?;
     incremental_vacuum_on(&conn)?;
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(super::idempotency::SCHEMA)?;
