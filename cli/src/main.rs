@@ -18,7 +18,10 @@ use clap::{Parser, Subcommand};
 /// mimalloc instead of glibc's malloc: on a sustained ingest + persist run
 /// (docs/benchmarks.md) glibc kept freed memory in its arenas (peak RSS 810
 /// MiB, 492 with mimalloc); CPU per event was the same. With ingest alone
-/// mimalloc's peak is higher (202 against 88 MiB).
+/// mimalloc's peak is higher (202 against 88 MiB). Built without transparent
+/// huge pages (`no_thp`): a huge page is faulted in whole, so each region
+/// mimalloc purged came back as 2 MiB zeroed; without them the sustained
+/// peak fell from 316-356 to 244-249 MiB at the same CPU per event.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
