@@ -674,6 +674,11 @@ impl Miner {
                 self.merge_into(other, slot);
             }
         }
+        // A pattern one token longer or shorter that differs only by a
+        // variable spanning a word more (`svchost.exe <*>` facing `<*>`)
+        // now aligns with this one: the shorter takes the longer.
+        let slot = self.merge_spanned(slot);
+        let len = self.pattern(slot).tokens.len();
         let (keys, flags) = {
             let p = self.pattern(slot);
             (p.keys.clone(), p.flags.clone())

@@ -20,8 +20,10 @@ use super::{
 /// session 10 (a MAC or IPv6 address whose first group is letters is masked
 /// whole; a lower-case name before an address, `alice/10.0.0.1:1194`, is one
 /// value; capitalised state values such as `On` / `Off`; a pattern
-/// shortened by the span step merges what it covers).
-pub const MINER_VERSION: u32 = 5;
+/// shortened by the span step merges what it covers); 6: session 11 (a
+/// pattern that gains a `<*>` merges the patterns one token longer or
+/// shorter that now align with it by a span).
+pub const MINER_VERSION: u32 = 6;
 
 fn first_version() -> u32 {
     1
