@@ -34,6 +34,46 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
         .collect()
 }
 
+/// [`token_flags`] of each token of a message, then one rule that reads a
+/// token's neighbour: a plain lower-case word that follows a field label
+/// (`check:`, `parallelism:`) and ends the field (a `,`, `;` or `)` after
+/// it, or the end of the message) is that field's value, as a state value
+/// is: `check: reachable,` / `check: unreachable,`.
+pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
+    let mut flags: Vec<u8> = tokens.iter().map(|t| token_flags(t.as_ref())).collect();
+    for i in 1..tokens.len() {
+        if flags[i] == 0
+            && is_field_label(tokens[i - 1].as_ref())
+            && is_field_value(tokens[i].as_ref(), i + 1 == tokens.len())
+        {
+            flags[i] = STATE;
+        }
+    }
+    flags
+}
+
+/// A word (letters, `_`, `-`, at least two) ending in `:`, perhaps after
+/// an opening bracket (`(parallelism:`): a field's label.
+fn is_field_label(token: &str) -> bool {
+    let token = token.trim_start_matches(['(', '[', '{']);
+    token.strip_suffix(':').is_some_and(|label| {
+        label.len() >= 2
+            && label
+                .bytes()
+                .all(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'-')
+    })
+}
+
+/// A lower-case word (`-` inside) that ends a field: followed by `,` `;`
+/// or `)`, or last in the message.
+fn is_field_value(token: &str, last: bool) -> bool {
+    let word = token.trim_end_matches([',', ';', ')', '.']);
+    let ends = last || token.ends_with([',', ';', ')']);
+    ends && (2..=16).contains(&word.len())
+        && word.as_bytes()[0].is_ascii_lowercase()
+        && word.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')
+}
+
 /// What [`super::compare`] needs to know of a token, computed once per token.
 pub(super) fn token_flags(token: &str) -> u8 {
     if token == WILDCARD {

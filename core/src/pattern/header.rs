@@ -261,13 +261,31 @@ fn after_level(rest: &str) -> &str {
         if is_logger(word.strip_suffix(':').unwrap_or("")) {
             return after;
         }
-        if word.contains('.') && !word.ends_with('.') && !word.contains('(') && is_logger(word) {
+        if word.contains('.')
+            && !word.ends_with('.')
+            && !word.contains('(')
+            && is_logger(word)
+            && !is_file_name(word)
+        {
             rest = after.trim_start();
             continue;
         }
         break;
     }
     rest
+}
+
+/// A file or program name (`chrome.exe`, `Teams.exe`, `svc.py`): one dot
+/// and a short lower-case extension after it. A logger name without a `:` after it has
+/// packages (`o.e.n.Node`, `neutron.agent.l3.agent`) or a class name after
+/// its dot (`app.Main`); a program name before `-` is the message's first
+/// field (`chrome.exe - host:443 open`), and taking it for a logger would
+/// strip it from some lines and not from others (`svchost.exe *64 - ...`).
+fn is_file_name(word: &str) -> bool {
+    let Some((name, ext)) = word.split_once('.') else {
+        return false;
+    };
+    !name.is_empty() && (2..=3).contains(&ext.len()) && ext.bytes().all(|c| c.is_ascii_lowercase())
 }
 
 fn is_logger(name: &str) -> bool {
@@ -450,5 +468,30 @@ mod tests {
         for (line, message) in cases {
             assert_eq!(strip_header(line), message, "{line}");
         }
+    }
+
+    #[test]
+    fn a_program_name_after_a_level_is_no_logger() {
+        // `chrome.exe -` opens the message (the program of a record), as
+        // `svchost.exe *64 -` does in lines of the same template.
+        assert_eq!(
+            strip_header("2024-03-04T04:00:00.123Z INFO chrome.exe - web-02:443 open directly"),
+            "chrome.exe - web-02:443 open directly"
+        );
+        assert_eq!(
+            strip_header(
+                "2024-03-04T04:00:00.123Z INFO svchost.exe *64 - web-02:443 open directly"
+            ),
+            "svchost.exe *64 - web-02:443 open directly"
+        );
+        // Logger names stay header fields.
+        assert_eq!(
+            strip_header("2024-03-04T04:00:00.123Z INFO o.e.n.Node - started"),
+            "started"
+        );
+        assert_eq!(
+            strip_header("2024-03-04 04:00:00.123 4242 INFO neutron.wsgi - request done"),
+            "request done"
+        );
     }
 }

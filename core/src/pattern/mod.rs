@@ -76,7 +76,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use flags::{KEYED, MASKED, WILD, token_flags, token_keys, variable_like};
+use flags::{KEYED, MASKED, WILD, token_keys, tokens_flags, variable_like};
 pub use snapshot::{MINER_VERSION, MinerSnapshot};
 pub use token::WILDCARD;
 use token::mask_into;
@@ -199,7 +199,7 @@ pub struct PatternSnapshot {
 struct Pattern {
     id: PatternId,
     tokens: Vec<Box<str>>,
-    /// [`token_flags`] of each token.
+    /// [`flags::tokens_flags`] of the tokens.
     flags: Vec<u8>,
     /// [`hash_bytes`] of each token: positions compare by these.
     keys: Vec<u64>,
@@ -488,7 +488,7 @@ impl Miner {
     /// Finds or creates the pattern of a masked message (not yet counted).
     fn place(&mut self, tokens: &[&str]) -> (u32, bool) {
         let candidates = self.by_len.get(&tokens.len()).cloned().unwrap_or_default();
-        let flags: Vec<u8> = tokens.iter().map(|t| token_flags(t)).collect();
+        let flags = tokens_flags(tokens);
         let keys = token_keys(tokens);
 
         // 3. A pattern that differs only where values vary.
@@ -674,6 +674,11 @@ impl Miner {
                 self.merge_into(other, slot);
             }
         }
+        // A pattern one token longer or shorter that differs only by a
+        // variable spanning a word more (`svchost.exe <*>` facing `<*>`)
+        // now aligns with this one: the shorter takes the longer.
+        let slot = self.merge_spanned(slot);
+        let len = self.pattern(slot).tokens.len();
         let (keys, flags) = {
             let p = self.pattern(slot);
             (p.keys.clone(), p.flags.clone())
@@ -893,6 +898,21 @@ mod tests {
         let opened = m.mine("session for alice opened");
         let closed = m.mine("session for alice closed");
         assert_ne!(opened.id, closed.id);
+    }
+
+    #[test]
+    fn a_word_that_ends_a_labelled_field_is_its_value() {
+        let mut m = miner();
+        let a = m.mine("Proxy web-1:80 check: reachable, latency 12 ms");
+        let b = m.mine("Proxy web-2:80 check: unreachable, latency 40 ms");
+        assert_eq!(a.id, b.id);
+        let c = m.mine("repair options (parallelism: parallel, ranges: 4)");
+        let d = m.mine("repair options (parallelism: sequential, ranges: 9)");
+        assert_eq!(c.id, d.id);
+        // A word that does not end the field is prose.
+        let e = m.mine("job 7 error: connection refused by peer");
+        let f = m.mine("job 9 error: handshake refused by peer");
+        assert_ne!(e.id, f.id);
     }
 
     #[test]

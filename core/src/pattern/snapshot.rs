@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Miner, MinerConfig, MinerStats, Pattern, PatternId, PatternSnapshot, token_flags, token_keys,
+    Miner, MinerConfig, MinerStats, Pattern, PatternId, PatternSnapshot, token_keys, tokens_flags,
 };
 
 /// The version of the mining rules (masking, header stripping, merging).
@@ -20,8 +20,11 @@ use super::{
 /// session 10 (a MAC or IPv6 address whose first group is letters is masked
 /// whole; a lower-case name before an address, `alice/10.0.0.1:1194`, is one
 /// value; capitalised state values such as `On` / `Off`; a pattern
-/// shortened by the span step merges what it covers).
-pub const MINER_VERSION: u32 = 5;
+/// shortened by the span step merges what it covers); 6: session 11 (a
+/// pattern that gains a `<*>` merges the patterns one token longer or
+/// shorter that now align with it by a span; a lower-case word that ends a
+/// labelled field, `check: reachable,`, is that field's value).
+pub const MINER_VERSION: u32 = 6;
 
 fn first_version() -> u32 {
     1
@@ -82,7 +85,7 @@ impl Miner {
             let tokens: Vec<Box<str>> = p.template.split(' ').map(Box::from).collect();
             miner.insert(Pattern {
                 id: p.id,
-                flags: tokens.iter().map(|t| token_flags(t)).collect(),
+                flags: tokens_flags(&tokens),
                 keys: token_keys(&tokens),
                 tokens,
                 count: p.count,

@@ -162,6 +162,37 @@ impl Miner {
     }
 }
 
+impl Miner {
+    /// After `slot` gained a `<*>`: a pattern one token longer that it now
+    /// covers but for a span (a word or `<*>` followed by `<*>` facing its
+    /// `<*>`) merges into it; when a pattern one token shorter covers it so,
+    /// it merges into that one, which is returned. Two forms of one
+    /// template (`chrome.exe - <*>` and `svchost.exe <*> - <*>`) each became
+    /// a pattern before either had the `<*>` the span step needs; the
+    /// generalisation that gives it aligns them, whichever comes last.
+    pub(super) fn merge_spanned(&mut self, slot: u32) -> u32 {
+        let n = self.pattern(slot).keys.len();
+        let longer = self.by_len.get(&(n + 1)).cloned().unwrap_or_default();
+        for other in longer {
+            let (p, q) = (self.pattern(slot), self.pattern(other));
+            if first_span((&q.keys, &q.flags), (&p.keys, &p.flags), false, true).is_some() {
+                self.merge_into(other, slot);
+            }
+        }
+        if n >= 2 {
+            let shorter = self.by_len.get(&(n - 1)).cloned().unwrap_or_default();
+            for other in shorter {
+                let (p, q) = (self.pattern(slot), self.pattern(other));
+                if first_span((&p.keys, &p.flags), (&q.keys, &q.flags), false, true).is_some() {
+                    self.merge_into(slot, other);
+                    return other;
+                }
+            }
+        }
+        slot
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pattern::{Miner, MinerConfig};
@@ -200,6 +231,38 @@ mod tests {
             m.template(long.id).as_deref(),
             Some("session <*> with <*> ok")
         );
+    }
+
+    #[test]
+    fn two_forms_of_a_template_align_once_one_gains_the_span_variable() {
+        // Either order: the one-word form and the name-and-number form each
+        // start a pattern before a `<*>` stands where the span is.
+        for long_first in [false, true] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let short = |app: &str| format!("{app} - web-1:443 IPv6 connection rejected by proxy");
+            let long =
+                |app: &str| format!("{app} *64 - web-1:443 IPv6 connection rejected by proxy");
+            let mut ids = Vec::new();
+            if long_first {
+                ids.push(m.mine(&long("svchost.exe")).id);
+                ids.push(m.mine(&short("chrome.exe")).id);
+                ids.push(m.mine(&long("spotify.exe")).id);
+                ids.push(m.mine(&short("msedge.exe")).id);
+            } else {
+                ids.push(m.mine(&short("chrome.exe")).id);
+                ids.push(m.mine(&long("svchost.exe")).id);
+                ids.push(m.mine(&short("msedge.exe")).id);
+                ids.push(m.mine(&long("spotify.exe")).id);
+            }
+            let first = m.resolve(ids[0]);
+            for id in &ids {
+                assert_eq!(m.resolve(*id), first, "long first: {long_first}");
+            }
+            assert_eq!(
+                m.template(ids[0]).as_deref(),
+                Some("<*> - <*> IPv6 connection rejected by proxy")
+            );
+        }
     }
 
     #[test]
