@@ -152,8 +152,11 @@ where
     };
     let (done, result) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
-        let _slot = slot;
-        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        // The slot is free before the answer is: a caller that gets its
+        // result finds the slot back (it raced the send before).
+        drop(slot);
+        let _ = done.send(outcome);
     });
     let queued = match decode_threads() {
         Some(queue) => match queue.lock() {
