@@ -16,7 +16,11 @@
 //! - **shift**: the mean of the last few values (level shifts too small to
 //!   show in one point);
 //! - **drift**: the mean of a longer stretch against a longer reference (slow
-//!   ramps and leaks).
+//!   ramps);
+//! - **level**: the mean of that stretch against a day-long reference, with
+//!   no trend (leaks: a climb too slow for the others, which follow it). Its
+//!   statistics join its history only once a reference length old, so a
+//!   ramp does not raise, point by point, the extreme it is judged against.
 //!
 //! **Judgement.** Every view keeps the history of its statistic over the last
 //! `window` normal points and judges the new one with robust statistics
@@ -102,6 +106,14 @@ pub struct SeriesConfig {
     /// percentile, when that gap is wider than a robust standard deviation
     /// (0 = the margin counts robust standard deviations only).
     pub tail: f64,
+    /// Points averaged by the level view (0 = off): their mean against the
+    /// median of the `level_reference` points before them, with no trend,
+    /// so a slow ramp adds up instead of being followed.
+    pub level_points: usize,
+    /// Points in the level view's reference (0 = off). The view's
+    /// statistics join its history only once this many points old, so a
+    /// ramp cannot raise the extremes it is judged against as it creeps.
+    pub level_reference: usize,
 }
 
 impl Default for SeriesConfig {
@@ -123,6 +135,8 @@ impl Default for SeriesConfig {
             cooldown: 30,
             variance: true,
             tail: 1.2,
+            level_points: 24,
+            level_reference: 288,
         }
     }
 }
@@ -156,11 +170,26 @@ struct View {
     /// percentiles at the last summary (how heavy its tails are).
     tail_gaps: (f64, f64),
     summary_age: usize,
+    /// Statistics of normal points not yet in the history (the level
+    /// view's, `f32` like the history's blocks): learned once a reference
+    /// length old.
+    delayed: VecDeque<(usize, f32)>,
     /// The last judgement's centre and the deviations up and down that
     /// reach its threshold: the verdict's evidence. Not kept across a
     /// snapshot.
     #[serde(skip)]
     band: Option<(f64, f64, f64)>,
+}
+
+impl View {
+    /// Adds a normal statistic to the history.
+    fn learn(&mut self, index: usize, stat: f64) {
+        self.history.push(index, stat);
+        if let Some((_, _, lowest, highest)) = &mut self.summary {
+            *lowest = lowest.min(stat);
+            *highest = highest.max(stat);
+        }
+    }
 }
 
 /// Days the daily view looks back.
@@ -209,6 +238,10 @@ const VARIANCE_FLOOR: f64 = 0.15;
 /// few points varies a lot, and its extremes need a long history to be
 /// known.
 const VARIANCE_MIN_HISTORY: usize = 250;
+
+/// Statistics the level view needs before it judges: its statistic moves
+/// slowly, so a few hundred of them are needed to know its extremes.
+const LEVEL_MIN_HISTORY: usize = 250;
 
 /// Statistics a view needs in its history before it judges.
 const MIN_HISTORY: usize = 20;
@@ -293,6 +326,7 @@ impl SeriesDetector {
             summary: None,
             tail_gaps: (0.0, 0.0),
             summary_age: 0,
+            delayed: VecDeque::new(),
             band: None,
         };
         let mut views = vec![
@@ -302,6 +336,16 @@ impl SeriesDetector {
         ];
         if cfg.variance {
             views.push(view(ViewKind::Variance, 4 * shift, 1, 0, 0, 0));
+        }
+        if cfg.level_points > 0 && cfg.level_reference > 0 {
+            views.push(view(
+                ViewKind::Level,
+                cfg.level_points,
+                cfg.level_reference,
+                0,
+                0,
+                0,
+            ));
         }
         if let Some(period) = daily_period(bucket_secs).filter(|_| cfg.seasonal) {
             views.push(view(
@@ -592,10 +636,21 @@ impl SeriesDetector {
             } else {
                 view.in_episode = false;
                 if !raw_anomaly {
-                    view.history.push(index, stat);
-                    if let Some((_, _, lowest, highest)) = &mut view.summary {
-                        *lowest = lowest.min(stat);
-                        *highest = highest.max(stat);
+                    // The level view learns a statistic only once it is a
+                    // reference length old: a slow ramp would otherwise
+                    // raise the window's extreme a little at every point
+                    // and never stand out from it.
+                    if view.kind == ViewKind::Level {
+                        view.delayed.push_back((index, stat as f32));
+                        while let Some(&(i, s)) = view.delayed.front() {
+                            if i + view.reference > index {
+                                break;
+                            }
+                            view.delayed.pop_front();
+                            view.learn(i, f64::from(s));
+                        }
+                    } else {
+                        view.learn(index, stat);
                     }
                 }
             }
@@ -607,6 +662,7 @@ impl SeriesDetector {
         if relearn {
             for view in &mut self.views {
                 view.history.clear();
+                view.delayed.clear();
                 view.peaks.clear();
                 view.summary = None;
                 view.in_episode = false;
@@ -800,6 +856,13 @@ impl SeriesDetector {
             return Some((recent - level, newest_diff - level));
         }
         let end = n - points;
+        if self.views[i].kind == ViewKind::Level {
+            self.scratch.clear();
+            self.scratch.extend(self.values.range(end - reference..end));
+            let level = median_in_place(&mut self.scratch);
+            let recent = self.values.range(end..n).sum::<f64>() / points as f64;
+            return Some((recent - level, newest - level));
+        }
         let half = reference / 2;
         self.scratch.clear();
         self.scratch.extend(self.values.range(end - reference..end));
@@ -873,6 +936,8 @@ impl SeriesDetector {
         let view = &self.views[i];
         let needed = if view.kind == ViewKind::Variance {
             VARIANCE_MIN_HISTORY
+        } else if view.kind == ViewKind::Level {
+            LEVEL_MIN_HISTORY
         } else {
             MIN_HISTORY
         };
