@@ -578,3 +578,19 @@ fn skewed_noise_of_close_levels_gets_the_log_and_its_collapse_is_seen() {
     }
     assert_eq!(detector.transform(), Transform::Identity);
 }
+
+/// The level view keeps its reference sorted between steps; a detector
+/// saved and restored mid-leak (the sorted copy is not saved) rebuilds it
+/// and gives the same verdicts, scores and views as one never stopped.
+#[test]
+fn a_detector_restored_mid_leak_judges_exactly_like_one_never_stopped() {
+    let values = leaking_memory(Some(1800));
+    let whole = run(&values);
+    let mut first = SeriesDetector::new(&SeriesConfig::default(), FIVE_MIN);
+    let mut verdicts: Vec<PointVerdict> = values[..1850].iter().map(|&v| first.push(v)).collect();
+    let saved = postcard::to_allocvec(&first).unwrap();
+    let mut restored: SeriesDetector = postcard::from_bytes(&saved).unwrap();
+    verdicts.extend(values[1850..].iter().map(|&v| restored.push(v)));
+    assert_eq!(verdicts, whole);
+    assert_eq!(flagged(&verdicts), vec![1867]);
+}

@@ -301,6 +301,12 @@ pub struct SeriesDetector {
     /// The point view's reference level for the newest value (transformed).
     #[serde(skip)]
     point_reference: f64,
+    /// The level view's reference, sorted, and the step it was last
+    /// brought up to (0: never; rebuilt after a restore).
+    #[serde(skip)]
+    level_sorted: Vec<f64>,
+    #[serde(skip)]
+    level_at: usize,
     /// Points since the last reported anomaly, and its score.
     since_report: usize,
     reported_score: f64,
@@ -403,6 +409,8 @@ impl SeriesDetector {
             last: None,
             scratch: Vec::new(),
             point_reference: 0.0,
+            level_sorted: Vec::new(),
+            level_at: 0,
             since_report: usize::MAX,
             reported_score: 0.0,
         }
@@ -857,9 +865,7 @@ impl SeriesDetector {
         }
         let end = n - points;
         if self.views[i].kind == ViewKind::Level {
-            self.scratch.clear();
-            self.scratch.extend(self.values.range(end - reference..end));
-            let level = median_in_place(&mut self.scratch);
+            let level = self.level_median(end, reference);
             let recent = self.values.range(end..n).sum::<f64>() / points as f64;
             return Some((recent - level, newest - level));
         }
@@ -892,6 +898,40 @@ impl SeriesDetector {
         }
         let recent = self.recent_values_mean(points, level);
         Some((recent - level, newest - level))
+    }
+
+    /// The median of `values[end - reference..end]`, the level view's
+    /// reference, kept sorted from one step to the next (one value leaves,
+    /// one enters) instead of selected afresh from 288 values each step.
+    fn level_median(&mut self, end: usize, reference: usize) -> f64 {
+        let sorted = &mut self.level_sorted;
+        let next = self.level_at != 0
+            && self.level_at + 1 == self.steps
+            && sorted.len() == reference
+            && end > reference;
+        if next {
+            let old = self.values[end - reference - 1];
+            if let Ok(at) = sorted.binary_search_by(|x| x.total_cmp(&old)) {
+                sorted.remove(at);
+                let new = self.values[end - 1];
+                let at = sorted.partition_point(|x| x.total_cmp(&new).is_lt());
+                sorted.insert(at, new);
+            } else {
+                sorted.clear();
+            }
+        }
+        if sorted.len() != reference {
+            sorted.clear();
+            sorted.extend(self.values.range(end - reference..end));
+            sorted.sort_by(f64::total_cmp);
+        }
+        self.level_at = self.steps;
+        let mid = reference / 2;
+        if reference % 2 == 1 {
+            sorted[mid]
+        } else {
+            (sorted[mid - 1] + sorted[mid]) / 2.0
+        }
     }
 
     /// Mean of the newest `points` values, earlier flagged ones counted as
