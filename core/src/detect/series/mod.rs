@@ -1054,19 +1054,6 @@ impl SeriesDetector {
             self.cfg.margin
         };
         let deviation = stat - center;
-        // A history shorter than the window has not yet met the extremes
-        // the window will hold: the largest of n Gaussian deviations grows
-        // like sqrt(2 ln n), so the extremes seen are widened by
-        // sqrt(ln window / ln n) until the history is full. Not for the
-        // drift and level views, which follow ramps: widening theirs
-        // delayed a ramp's first flag by 300 points.
-        let n = view.history.len().max(2) as f64;
-        let full = self.cfg.window.max(MIN_HISTORY) as f64;
-        if n < full && !matches!(view.kind, ViewKind::Drift | ViewKind::Level) {
-            let widen = (full.ln() / n.ln()).sqrt();
-            highest = center + (highest - center) * widen;
-            lowest = center - (center - lowest) * widen;
-        }
         let (gap_down, gap_up) = view.tail_gaps;
         let tail = self.cfg.tail;
         let up = (self.cfg.k * spread).max(highest - center + margin * spread.max(tail * gap_up));
