@@ -16,7 +16,11 @@
 //! - **shift**: the mean of the last few values (level shifts too small to
 //!   show in one point);
 //! - **drift**: the mean of a longer stretch against a longer reference (slow
-//!   ramps and leaks).
+//!   ramps);
+//! - **level**: the mean of that stretch against a day-long reference, with
+//!   no trend (leaks: a climb too slow for the others, which follow it). Its
+//!   statistics join its history only once a reference length old, so a
+//!   ramp does not raise, point by point, the extreme it is judged against.
 //!
 //! **Judgement.** Every view keeps the history of its statistic over the last
 //! `window` normal points and judges the new one with robust statistics
@@ -102,6 +106,14 @@ pub struct SeriesConfig {
     /// percentile, when that gap is wider than a robust standard deviation
     /// (0 = the margin counts robust standard deviations only).
     pub tail: f64,
+    /// Points averaged by the level view (0 = off): their mean against the
+    /// median of the `level_reference` points before them, with no trend,
+    /// so a slow ramp adds up instead of being followed.
+    pub level_points: usize,
+    /// Points in the level view's reference (0 = off). The view's
+    /// statistics join its history only once this many points old, so a
+    /// ramp cannot raise the extremes it is judged against as it creeps.
+    pub level_reference: usize,
 }
 
 impl Default for SeriesConfig {
@@ -123,6 +135,8 @@ impl Default for SeriesConfig {
             cooldown: 30,
             variance: true,
             tail: 1.2,
+            level_points: 24,
+            level_reference: 288,
         }
     }
 }
@@ -156,11 +170,26 @@ struct View {
     /// percentiles at the last summary (how heavy its tails are).
     tail_gaps: (f64, f64),
     summary_age: usize,
+    /// Statistics of normal points not yet in the history (the level
+    /// view's, `f32` like the history's blocks): learned once a reference
+    /// length old.
+    delayed: VecDeque<(usize, f32)>,
     /// The last judgement's centre and the deviations up and down that
     /// reach its threshold: the verdict's evidence. Not kept across a
     /// snapshot.
     #[serde(skip)]
     band: Option<(f64, f64, f64)>,
+}
+
+impl View {
+    /// Adds a normal statistic to the history.
+    fn learn(&mut self, index: usize, stat: f64) {
+        self.history.push(index, stat);
+        if let Some((_, _, lowest, highest)) = &mut self.summary {
+            *lowest = lowest.min(stat);
+            *highest = highest.max(stat);
+        }
+    }
 }
 
 /// Days the daily view looks back.
@@ -209,6 +238,10 @@ const VARIANCE_FLOOR: f64 = 0.15;
 /// few points varies a lot, and its extremes need a long history to be
 /// known.
 const VARIANCE_MIN_HISTORY: usize = 250;
+
+/// Statistics the level view needs before it judges: its statistic moves
+/// slowly, so a few hundred of them are needed to know its extremes.
+const LEVEL_MIN_HISTORY: usize = 250;
 
 /// Statistics a view needs in its history before it judges.
 const MIN_HISTORY: usize = 20;
@@ -268,6 +301,12 @@ pub struct SeriesDetector {
     /// The point view's reference level for the newest value (transformed).
     #[serde(skip)]
     point_reference: f64,
+    /// The level view's reference, sorted, and the step it was last
+    /// brought up to (0: never; rebuilt after a restore).
+    #[serde(skip)]
+    level_sorted: Vec<f64>,
+    #[serde(skip)]
+    level_at: usize,
     /// Points since the last reported anomaly, and its score.
     since_report: usize,
     reported_score: f64,
@@ -293,6 +332,7 @@ impl SeriesDetector {
             summary: None,
             tail_gaps: (0.0, 0.0),
             summary_age: 0,
+            delayed: VecDeque::new(),
             band: None,
         };
         let mut views = vec![
@@ -302,6 +342,16 @@ impl SeriesDetector {
         ];
         if cfg.variance {
             views.push(view(ViewKind::Variance, 4 * shift, 1, 0, 0, 0));
+        }
+        if cfg.level_points > 0 && cfg.level_reference > 0 {
+            views.push(view(
+                ViewKind::Level,
+                cfg.level_points,
+                cfg.level_reference,
+                0,
+                0,
+                0,
+            ));
         }
         if let Some(period) = daily_period(bucket_secs).filter(|_| cfg.seasonal) {
             views.push(view(
@@ -359,6 +409,8 @@ impl SeriesDetector {
             last: None,
             scratch: Vec::new(),
             point_reference: 0.0,
+            level_sorted: Vec::new(),
+            level_at: 0,
             since_report: usize::MAX,
             reported_score: 0.0,
         }
@@ -592,10 +644,21 @@ impl SeriesDetector {
             } else {
                 view.in_episode = false;
                 if !raw_anomaly {
-                    view.history.push(index, stat);
-                    if let Some((_, _, lowest, highest)) = &mut view.summary {
-                        *lowest = lowest.min(stat);
-                        *highest = highest.max(stat);
+                    // The level view learns a statistic only once it is a
+                    // reference length old: a slow ramp would otherwise
+                    // raise the window's extreme a little at every point
+                    // and never stand out from it.
+                    if view.kind == ViewKind::Level {
+                        view.delayed.push_back((index, stat as f32));
+                        while let Some(&(i, s)) = view.delayed.front() {
+                            if i + view.reference > index {
+                                break;
+                            }
+                            view.delayed.pop_front();
+                            view.learn(i, f64::from(s));
+                        }
+                    } else {
+                        view.learn(index, stat);
                     }
                 }
             }
@@ -607,6 +670,7 @@ impl SeriesDetector {
         if relearn {
             for view in &mut self.views {
                 view.history.clear();
+                view.delayed.clear();
                 view.peaks.clear();
                 view.summary = None;
                 view.in_episode = false;
@@ -800,6 +864,11 @@ impl SeriesDetector {
             return Some((recent - level, newest_diff - level));
         }
         let end = n - points;
+        if self.views[i].kind == ViewKind::Level {
+            let level = self.level_median(end, reference);
+            let recent = self.values.range(end..n).sum::<f64>() / points as f64;
+            return Some((recent - level, newest - level));
+        }
         let half = reference / 2;
         self.scratch.clear();
         self.scratch.extend(self.values.range(end - reference..end));
@@ -829,6 +898,40 @@ impl SeriesDetector {
         }
         let recent = self.recent_values_mean(points, level);
         Some((recent - level, newest - level))
+    }
+
+    /// The median of `values[end - reference..end]`, the level view's
+    /// reference, kept sorted from one step to the next (one value leaves,
+    /// one enters) instead of selected afresh from 288 values each step.
+    fn level_median(&mut self, end: usize, reference: usize) -> f64 {
+        let sorted = &mut self.level_sorted;
+        let next = self.level_at != 0
+            && self.level_at + 1 == self.steps
+            && sorted.len() == reference
+            && end > reference;
+        if next {
+            let old = self.values[end - reference - 1];
+            if let Ok(at) = sorted.binary_search_by(|x| x.total_cmp(&old)) {
+                sorted.remove(at);
+                let new = self.values[end - 1];
+                let at = sorted.partition_point(|x| x.total_cmp(&new).is_lt());
+                sorted.insert(at, new);
+            } else {
+                sorted.clear();
+            }
+        }
+        if sorted.len() != reference {
+            sorted.clear();
+            sorted.extend(self.values.range(end - reference..end));
+            sorted.sort_by(f64::total_cmp);
+        }
+        self.level_at = self.steps;
+        let mid = reference / 2;
+        if reference % 2 == 1 {
+            sorted[mid]
+        } else {
+            (sorted[mid - 1] + sorted[mid]) / 2.0
+        }
     }
 
     /// Mean of the newest `points` values, earlier flagged ones counted as
@@ -873,6 +976,8 @@ impl SeriesDetector {
         let view = &self.views[i];
         let needed = if view.kind == ViewKind::Variance {
             VARIANCE_MIN_HISTORY
+        } else if view.kind == ViewKind::Level {
+            LEVEL_MIN_HISTORY
         } else {
             MIN_HISTORY
         };

@@ -34,10 +34,19 @@ impl Transform {
     }
 }
 
+/// A series whose levels are too close to tell transforms apart is taken
+/// as multiplicative when its noise has a long upper tail (Kelly's
+/// skewness, from -1 to 1, at least `SKEW_MIN`; log-normal noise of sigma
+/// 0.25 has 0.16) and is more symmetric by `SKEW_GAIN` on a log scale.
+const SKEW_MIN: f64 = 0.1;
+const SKEW_GAIN: f64 = 0.05;
+
 /// The transform under which the noise around the local level is most even
 /// between the low and the high half of the levels seen. When the levels seen
 /// are too close to tell, counts (non-negative integers) get the square root,
-/// as their noise grows like it, and anything else stays as it is.
+/// as their noise grows like it; other positive series get the logarithm when
+/// their noise is clearly more symmetric under it (log-normal noise has a
+/// long upper tail), and anything else stays as it is.
 pub(super) fn choose_transform(raw: &[f64], reference: usize) -> Transform {
     if raw.len() < 4 * reference || raw.iter().any(|&v| v < 0.0) {
         return Transform::Identity;
@@ -57,6 +66,16 @@ pub(super) fn choose_transform(raw: &[f64], reference: usize) -> Transform {
     let mut best: Option<(Transform, f64)> = None;
     for &t in candidates {
         let Some(u) = unevenness(raw, t) else {
+            // Levels too close to tell: multiplicative noise (prices,
+            // latencies) still shows in its skew, a long tail upwards
+            // that the logarithm makes symmetric.
+            if positive && !counts {
+                let plain = skewness(raw, Transform::Identity, reference);
+                let log = skewness(raw, Transform::Log, reference);
+                if plain >= SKEW_MIN && log.abs() + SKEW_GAIN < plain {
+                    return Transform::Log;
+                }
+            }
             return prior;
         };
         // The prior wins ties.
@@ -101,4 +120,29 @@ fn unevenness(raw: &[f64], t: Transform) -> Option<f64> {
         return Some(if lo == hi { 0.0 } else { f64::INFINITY });
     }
     Some((hi / lo).ln().abs())
+}
+
+/// Kelly's skewness, (q90 + q10 - 2 q50) / (q90 - q10), of each value
+/// against the median of the `reference` values around it, under `t`.
+fn skewness(raw: &[f64], t: Transform, reference: usize) -> f64 {
+    let values: Vec<f64> = raw.iter().map(|&v| t.apply(v)).collect();
+    let half = (reference / 2).max(1);
+    let mut residuals: Vec<f64> = Vec::new();
+    let mut around: Vec<f64> = Vec::new();
+    for i in half..values.len().saturating_sub(half) {
+        around.clear();
+        around.extend(values[i - half..=i + half].iter().copied());
+        residuals.push(values[i] - median_in_place(&mut around));
+    }
+    if residuals.len() < 20 {
+        return 0.0;
+    }
+    residuals.sort_by(f64::total_cmp);
+    let n = residuals.len();
+    let q = |p: f64| residuals[((n - 1) as f64 * p).round() as usize];
+    let (lo, mid, hi) = (q(0.1), q(0.5), q(0.9));
+    if hi <= lo {
+        return 0.0;
+    }
+    (hi + lo - 2.0 * mid) / (hi - lo)
 }

@@ -57,4 +57,7 @@ pub enum ViewKind {
     Variance,
     Seasonal,
     Weekly,
+    /// The mean of a long stretch against a longer reference before it,
+    /// with no trend: slow ramps and leaks.
+    Level,
 }
