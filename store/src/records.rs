@@ -211,7 +211,7 @@ impl<'a> EventBinOut<'a> {
             host: e.host.as_deref(),
             level: e.level.rank(),
             message,
-            attrs: attrs::AttrsOut(&e.attrs),
+            attrs: attrs::AttrsOut::new(&e.attrs),
             trace_id: e.trace_id.as_deref(),
             span_id: e.span_id.as_deref(),
             source: e.source.as_deref(),
@@ -668,7 +668,7 @@ mod tests {
     /// here is a migration; `attrs.rs` tests that JSON text still reads), and
     /// a value nested past 32 levels is still written so.
     #[test]
-    fn nested_attributes_are_binary_and_json_text_still_reads() {
+    fn nested_attributes_are_binary_down_to_32_levels() {
         let mut event = LogEvent::new(
             Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
             "api",

@@ -437,19 +437,19 @@ fn stored_bytes_bound(events: &[anomalog_core::LogEvent]) -> usize {
             serde_json::Value::Array(items) => items.iter().fold(2, |n: usize, item| {
                 n.saturating_add(value(item)).saturating_add(1)
             }),
-            serde_json::Value::Object(map) => map.iter().fold(2, |n: usize, (k, item)| {
-                n.saturating_add(text(k))
-                    .saturating_add(value(item))
-                    .saturating_add(2)
-            }),
+            serde_json::Value::Object(map) => fields(map),
         }
     }
-    events.iter().fold(2, |total: usize, e| {
-        let attrs = e.attrs.iter().fold(2, |n: usize, (k, v)| {
+    /// An object's braces, and per entry its key, `:`, value and `,`.
+    fn fields<'a>(entries: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>) -> usize {
+        entries.into_iter().fold(2, |n: usize, (k, item)| {
             n.saturating_add(text(k))
-                .saturating_add(value(v))
+                .saturating_add(value(item))
                 .saturating_add(2)
-        });
+        })
+    }
+    events.iter().fold(2, |total: usize, e| {
+        let attrs = fields(&e.attrs);
         total
             .saturating_add(EVENT_FIXED)
             .saturating_add(text(&e.service))

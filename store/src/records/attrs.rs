@@ -36,12 +36,12 @@ const VARIANTS: &[&str] = &[
     "Null", "Bool", "I64", "U64", "F64", "Str", "Json", "List", "Map",
 ];
 
-/// An attribute map, for writing.
-pub(super) struct AttrsOut<'a>(pub &'a BTreeMap<String, Value>);
+/// An event's attributes, for writing: the entries of a map at depth 0.
+pub(super) type AttrsOut<'a> = Fields<'a, BTreeMap<String, Value>>;
 
-impl Serialize for AttrsOut<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|(k, v)| Entry(k, ValueOut(v, 0))))
+impl<'a> AttrsOut<'a> {
+    pub(super) fn new(attrs: &'a BTreeMap<String, Value>) -> AttrsOut<'a> {
+        Fields(attrs, 0)
     }
 }
 
@@ -100,11 +100,21 @@ impl Serialize for Items<'_> {
     }
 }
 
-struct Fields<'a>(&'a serde_json::Map<String, Value>, usize);
+/// The `(key, value)` entries of a map (an event's attributes, or an object
+/// value) whose values are at a nesting depth.
+pub(super) struct Fields<'a, M>(&'a M, usize);
 
-impl Serialize for Fields<'_> {
+impl<'a, M> Serialize for Fields<'a, M>
+where
+    &'a M: IntoIterator<Item = (&'a String, &'a Value)>,
+{
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|(k, v)| Entry(k, ValueOut(v, self.1))))
+        let depth = self.1;
+        s.collect_seq(
+            self.0
+                .into_iter()
+                .map(|(k, v)| Entry(k, ValueOut(v, depth))),
+        )
     }
 }
 
@@ -112,10 +122,7 @@ impl Serialize for Fields<'_> {
 pub(super) fn deserialize<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, Value>, D::Error> {
-    d.deserialize_seq(FieldsVisitor::<BTreeMap<String, Value>>(
-        0,
-        Default::default(),
-    ))
+    FieldsVisitor::<BTreeMap<String, Value>>(0, std::marker::PhantomData).deserialize(d)
 }
 
 /// Reads a sequence of `(key, value)` into a map of either kind.
@@ -324,7 +331,7 @@ mod tests {
     #[test]
     fn the_hand_written_codec_writes_and_reads_the_derived_format() {
         let attrs = sample();
-        let ours = postcard::to_allocvec(&AttrsOut(&attrs)).unwrap();
+        let ours = postcard::to_allocvec(&AttrsOut::new(&attrs)).unwrap();
         let theirs: Vec<(String, Attr)> = attrs
             .iter()
             .map(|(k, v)| (k.clone(), derived(v, 0)))
@@ -356,7 +363,7 @@ mod tests {
         // An unknown type, a huge stated length, a cut record.
         assert!(postcard::from_bytes::<Wrapped>(&[1, 1, b'k', 9]).is_err());
         assert!(postcard::from_bytes::<Wrapped>(&[1, 1, b'k', 7, 0xff, 0xff, 0xff, 0x7f]).is_err());
-        let whole = postcard::to_allocvec(&AttrsOut(&sample())).unwrap();
+        let whole = postcard::to_allocvec(&AttrsOut::new(&sample())).unwrap();
         for cut in 0..whole.len() {
             assert!(
                 postcard::from_bytes::<Wrapped>(&whole[..cut]).is_err(),
