@@ -11,6 +11,7 @@
 //! `mongodb`; all on by default), so a binary links only the backend clients
 //! it uses.
 
+mod claimed;
 pub mod connect;
 #[cfg(feature = "embedded")]
 pub mod embedded;
@@ -42,9 +43,9 @@ pub use embedded::EmbeddedStore;
 #[cfg(feature = "mongodb")]
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
-    AnomalyQuery, AnomalyStore, Appended, Delivery, DeliveryStore, DetectorState,
-    DetectorStateStore, EventQueue, IncidentNotice, IncidentQuery, IncidentStore, LogCursor,
-    LogPage, LogQuery, LogStore, PATTERN_BUCKET_SECS, PATTERN_EXAMPLES, PatternQuery,
+    AnomalyQuery, AnomalyStore, Appended, ClaimedBatch, ClaimedEvent, Delivery, DeliveryStore,
+    DetectorState, DetectorStateStore, EventQueue, IncidentNotice, IncidentQuery, IncidentStore,
+    LogCursor, LogPage, LogQuery, LogStore, PATTERN_BUCKET_SECS, PATTERN_EXAMPLES, PatternQuery,
     PatternRecord, PatternRollupRow, PatternSighting, PatternStore, PersistReport, QueueEntry,
     RollupStore, ServiceSummary, Stores,
 };

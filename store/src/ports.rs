@@ -16,6 +16,7 @@ use anomalog_core::rollup::RollupRow;
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, Level, LogEvent, Severity, StoredLog};
 
 use crate::StoreError;
+pub use crate::claimed::{ClaimedBatch, ClaimedEvent};
 
 /// One queued batch, as appended by ingest.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +114,22 @@ pub trait EventQueue: Send + Sync {
         limit: ClaimLimit,
     ) -> Result<Vec<QueueEntry>, StoreError>;
 
+    /// [`EventQueue::claim_within`], each entry as a [`ClaimedBatch`]: what
+    /// detect drains with. An adapter whose payloads are framed reads only
+    /// each event's head here (the default reads the events whole).
+    async fn claim_batches(
+        &self,
+        consumer: &str,
+        limit: ClaimLimit,
+    ) -> Result<Vec<ClaimedBatch>, StoreError> {
+        Ok(self
+            .claim_within(consumer, limit)
+            .await?
+            .into_iter()
+            .map(|entry| ClaimedBatch::decoded(entry.id, entry.events))
+            .collect())
+    }
+
     /// Acknowledges processed entries; they will not be delivered again.
     async fn ack(&self, ids: &[String]) -> Result<(), StoreError>;
 
@@ -206,6 +223,21 @@ pub trait LogStore: Send + Sync {
     /// Stores the logs whose ids are not stored yet, and adds exactly those to the
     /// rollups, atomically: persisting the same logs again changes nothing.
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError>;
+
+    /// [`LogStore::persist`] of claimed batches' events, each with the id
+    /// [`StoredLog::id_for`] gives it and the pattern set on its batch. The
+    /// default reads every event whole; the embedded store copies the
+    /// framed records' bytes instead.
+    async fn persist_claimed(
+        &self,
+        batches: Vec<ClaimedBatch>,
+    ) -> Result<PersistReport, StoreError> {
+        let mut logs = Vec::with_capacity(batches.iter().map(ClaimedBatch::len).sum());
+        for batch in batches {
+            logs.extend(batch.into_logs()?);
+        }
+        self.persist(&logs).await
+    }
 
     /// Logs matching `query`, newest first.
     async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError>;

@@ -116,9 +116,17 @@ impl EventIn {
     }
 }
 
-/// First byte of a binary queue payload. Earlier versions wrote a JSON
-/// array, whose first byte is `[`: both still read.
+/// First byte of a binary queue payload of the previous version: then the
+/// events' binary records as one postcard sequence. Earlier versions still
+/// wrote a JSON array, whose first byte is `[`: every form still reads.
 const BINARY_BATCH: u8 = 0xB1;
+
+/// First byte of a queue payload of this version: then each event's binary
+/// record (as in [`BINARY_BATCH`]) after its length in bytes (a LEB128
+/// varint), so a claim finds each record, and in it the time, service, level
+/// and message, without decoding the rest (the embedded store keeps the
+/// rest's bytes as they are: [`FramedHead::rest`]).
+const FRAMED_BATCH: u8 = 0xB3;
 
 /// One event of a binary queue payload, for writing: postcard, with times as
 /// (seconds, nanoseconds) and each attribute's value typed.
@@ -182,23 +190,175 @@ impl EventBinIn {
     }
 }
 
-/// The queue payload of one ingest batch: [`BINARY_BATCH`], then the events
-/// in postcard (a fifth of the CPU of JSON to write and read back, measured
-/// in docs/benchmarks.md).
+/// The queue payload of one ingest batch: [`FRAMED_BATCH`], then each
+/// event's record in postcard after its length (a fifth of the CPU of JSON
+/// to write and read back, measured in docs/benchmarks.md).
 pub(crate) fn encode_batch(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
     let invalid =
         |e: &dyn std::fmt::Display| StoreError::Invalid(format!("cannot encode events: {e}"));
-    /// The events as a sequence of records, each written as it is made.
-    struct Records<'a>(&'a [LogEvent]);
-    impl Serialize for Records<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(self.0.iter().map(|e| EventBinOut::of(e, &e.message)))
-        }
-    }
     // About 200 bytes an event: most payloads are written without regrowing.
     let mut out = Vec::with_capacity(events.len().saturating_mul(200).saturating_add(1));
-    out.push(BINARY_BATCH);
-    postcard::to_extend(&Records(events), out).map_err(|e| invalid(&e))
+    out.push(FRAMED_BATCH);
+    let mut record = Vec::with_capacity(256);
+    for e in events {
+        record.clear();
+        record = postcard::to_extend(&EventBinOut::of(e, &e.message), record)
+            .map_err(|e| invalid(&e))?;
+        let len = u32::try_from(record.len()).map_err(|_| invalid(&"an event over 4 GiB"))?;
+        push_varint(&mut out, len);
+        out.extend_from_slice(&record);
+    }
+    Ok(out)
+}
+
+/// `n` as a LEB128 varint (postcard's encoding of a length).
+fn push_varint(out: &mut Vec<u8>, mut n: u32) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a LEB128 varint of at most 32 bits from the start of `bytes`:
+/// the value and the bytes it took.
+fn read_varint(bytes: &[u8]) -> Result<(u32, usize), String> {
+    let mut n: u32 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(5) {
+        let part = u32::from(b & 0x7f);
+        if i == 4 && part > 0x0f {
+            return Err("record length over 32 bits".into());
+        }
+        n |= part << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok((n, i + 1));
+        }
+    }
+    Err("record length cut short".into())
+}
+
+/// Bytes of `n` as a LEB128 varint.
+fn varint_len(n: usize) -> usize {
+    let bits = usize::BITS - n.leading_zeros();
+    (bits.max(1) as usize).div_ceil(7)
+}
+
+/// The records of a [`FRAMED_BATCH`] payload (without its first byte), each
+/// with its offset in `framed`.
+fn frames(framed: &[u8]) -> impl Iterator<Item = Result<(usize, &[u8]), String>> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        if at >= framed.len() {
+            return None;
+        }
+        let next = read_varint(&framed[at..]).and_then(|(len, took)| {
+            let start = at + took;
+            let end = start
+                .checked_add(len as usize)
+                .filter(|&end| end <= framed.len())
+                .ok_or_else(|| format!("record at byte {at} cut short"))?;
+            Ok((start, end))
+        });
+        match next {
+            Ok((start, end)) => {
+                at = end;
+                Some(Ok((start, &framed[start..end])))
+            }
+            Err(e) => {
+                at = framed.len();
+                Some(Err(e))
+            }
+        }
+    })
+}
+
+/// What a claim reads of one event in a [`FRAMED_BATCH`] payload: its time,
+/// level, and where its service, message and record are (byte ranges of the
+/// whole payload). The rest is read only when the event is wanted whole.
+#[derive(Debug, Clone)]
+pub(crate) struct FramedHead {
+    pub ts: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub level: Level,
+    pub service: std::ops::Range<usize>,
+    pub message: std::ops::Range<usize>,
+    /// The whole record.
+    pub record: std::ops::Range<usize>,
+    /// Where the message's length starts in the record: what precedes it
+    /// and what follows the message are the record without its message.
+    message_field: usize,
+}
+
+impl FramedHead {
+    /// The record with an empty message, as two slices of `payload`
+    /// (before and after the message field; an empty message is one zero
+    /// byte between them): [`encode_log_rest`]'s bytes for this event.
+    pub fn rest<'a>(&self, payload: &'a [u8]) -> (&'a [u8], &'a [u8]) {
+        (
+            &payload[self.record.start..self.message_field],
+            &payload[self.message.end..self.record.end],
+        )
+    }
+}
+
+/// The fields of a binary record up to its message, borrowed.
+#[derive(Deserialize)]
+struct HeadIn<'a> {
+    ts: (i64, u32),
+    received_at: (i64, u32),
+    #[serde(borrow)]
+    service: &'a str,
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    host: Option<&'a str>,
+    level: u8,
+    #[serde(borrow)]
+    message: &'a str,
+}
+
+/// The heads of a queue payload's events when it is a [`FRAMED_BATCH`]
+/// (`None` for the earlier forms: read them with [`decode_batch`]). Only
+/// the heads are checked here; the rest of a record is checked when read.
+pub(crate) fn framed_heads(payload: &[u8]) -> Option<Result<Vec<FramedHead>, String>> {
+    let (&FRAMED_BATCH, framed) = payload.split_first()? else {
+        return None;
+    };
+    let base = 1usize;
+    Some(
+        frames(framed)
+            .map(|frame| {
+                let (start, record) = frame?;
+                let (head, tail): (HeadIn<'_>, &[u8]) =
+                    postcard::take_from_bytes(record).map_err(|e| e.to_string())?;
+                let level = Level::from_rank(head.level)
+                    .ok_or_else(|| format!("unknown level rank {}", head.level))?;
+                let start = base + start;
+                let end = start + record.len();
+                let message_end = end - tail.len();
+                let message_start = message_end - head.message.len();
+                let service_start = head.service.as_ptr() as usize - payload.as_ptr() as usize;
+                Ok(FramedHead {
+                    ts: time_from(head.ts)?,
+                    received_at: time_from(head.received_at)?,
+                    level,
+                    service: service_start..service_start + head.service.len(),
+                    message: message_start..message_end,
+                    record: start..end,
+                    message_field: message_start - varint_len(head.message.len()),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Reads the event of one record of a [`FRAMED_BATCH`] payload whole.
+pub(crate) fn decode_framed(record: &[u8]) -> Result<LogEvent, String> {
+    let (event, tail): (EventBinIn, &[u8]) =
+        postcard::take_from_bytes(record).map_err(|e| e.to_string())?;
+    if !tail.is_empty() {
+        return Err(format!("{} bytes after a record", tail.len()));
+    }
+    event.into_event()
 }
 
 impl<'a> EventBinOut<'a> {
@@ -220,9 +380,14 @@ impl<'a> EventBinOut<'a> {
     }
 }
 
-/// Reads a queue payload written by [`encode_batch`], or the JSON array of
-/// an earlier version.
+/// Reads a queue payload written by [`encode_batch`], or by an earlier
+/// version (the unframed binary sequence, or a JSON array).
 pub(crate) fn decode_batch(payload: &[u8]) -> Result<Vec<LogEvent>, String> {
+    if let Some((&FRAMED_BATCH, framed)) = payload.split_first() {
+        return frames(framed)
+            .map(|frame| decode_framed(frame?.1))
+            .collect();
+    }
     if let Some((&BINARY_BATCH, rest)) = payload.split_first() {
         let records: Vec<EventBinIn> = postcard::from_bytes(rest).map_err(|e| e.to_string())?;
         return records.into_iter().map(EventBinIn::into_event).collect();
@@ -258,11 +423,9 @@ struct StoredLogIn {
 /// `encode_log_without_message` (a third of the CPU of encoding a block,
 /// docs/benchmarks.md). Appended to `out`.
 #[cfg(feature = "embedded")]
-pub(crate) fn encode_log_rest(log: &StoredLog, out: Vec<u8>) -> Result<Vec<u8>, StoreError> {
-    let invalid = |e: &dyn std::fmt::Display| {
-        StoreError::Invalid(format!("cannot encode log {}: {e}", log.id))
-    };
-    postcard::to_extend(&EventBinOut::of(&log.event, ""), out).map_err(|e| invalid(&e))
+pub(crate) fn encode_log_rest(event: &LogEvent, out: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+    postcard::to_extend(&EventBinOut::of(event, ""), out)
+        .map_err(|e| StoreError::Invalid(format!("cannot encode a log: {e}")))
 }
 
 /// The columns of one row of a log block, beside its binary rest.
@@ -633,15 +796,72 @@ mod tests {
         let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex,
-            // magic, 1 event, ts and received_at (zigzag seconds, nanos),
-            // "api", no host, INFO, "hello", no attrs, no trace, span or
-            // source, not truncated
-            "b1 01 cad6b9950d00 cad6b9950d00 03617069 00 02 0568656c6c6f 00 00 00 00 00"
+            // magic, a record of 29 bytes: ts and received_at (zigzag
+            // seconds, nanos), "api", no host, INFO, "hello", no attrs, no
+            // trace, span or source, not truncated
+            "b3 1d cad6b9950d00 cad6b9950d00 03617069 00 02 0568656c6c6f 00 00 00 00 00"
                 .replace(' ', "")
         );
         let payload = encode_batch(&[full_event(), minimal.clone()]).unwrap();
-        assert_eq!(payload[0], BINARY_BATCH);
+        assert_eq!(payload[0], FRAMED_BATCH);
         assert_eq!(decode_batch(&payload).unwrap(), vec![full_event(), minimal]);
+    }
+
+    /// The previous version's payload (one postcard sequence, no lengths)
+    /// still reads: entries queued before an upgrade are drained after it.
+    #[test]
+    fn the_unframed_binary_payload_of_the_previous_version_still_reads() {
+        let hex = "b1 01 cad6b9950d00 cad6b9950d00 03617069 00 02 0568656c6c6f 00 00 00 00 00"
+            .replace(' ', "");
+        let payload: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let minimal = LogEvent::new(
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            "api",
+            Level::Info,
+            "hello",
+        );
+        assert_eq!(decode_batch(&payload).unwrap(), vec![minimal]);
+        assert!(framed_heads(&payload).is_none());
+    }
+
+    /// A claim reads each record's head, and the bytes around its message
+    /// are exactly what the block writer would encode for it: the embedded
+    /// store copies them instead.
+    #[test]
+    fn a_framed_head_finds_the_fields_and_the_rest_of_each_record() {
+        let mut long = full_event();
+        // A message longer than 127 bytes has a two-byte length.
+        long.message = "x".repeat(300);
+        long.attrs = [
+            ("nested".to_owned(), json!({"a": [1, "two"]})),
+            ("n".to_owned(), json!(1.5)),
+        ]
+        .into();
+        let events = vec![
+            full_event(),
+            LogEvent::new(Utc::now(), "api", Level::Debug, ""),
+            long,
+        ];
+        let payload = encode_batch(&events).unwrap();
+        let heads = framed_heads(&payload).unwrap().unwrap();
+        assert_eq!(heads.len(), events.len());
+        for (head, event) in heads.iter().zip(&events) {
+            assert_eq!(head.ts, event.ts);
+            assert_eq!(head.received_at, event.received_at);
+            assert_eq!(head.level, event.level);
+            assert_eq!(&payload[head.service.clone()], event.service.as_bytes());
+            assert_eq!(&payload[head.message.clone()], event.message.as_bytes());
+            let (before, after) = head.rest(&payload);
+            let copied = [before, &[0][..], after].concat();
+            assert_eq!(copied, encode_log_rest(event, Vec::new()).unwrap());
+            assert_eq!(
+                decode_framed(&payload[head.record.clone()]).unwrap(),
+                *event
+            );
+        }
     }
 
     #[test]
@@ -706,8 +926,28 @@ mod tests {
     #[test]
     fn a_corrupt_binary_payload_is_an_error_not_a_panic() {
         let payload = encode_batch(&[full_event()]).unwrap();
-        for cut in 1..payload.len() {
+        // The magic byte alone is an empty batch.
+        for cut in 2..payload.len() {
             assert!(decode_batch(&payload[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                framed_heads(&payload[..cut]).unwrap().is_err(),
+                "cut at {cut}"
+            );
+        }
+        // Any byte of a record changed: an error or another event, never a
+        // panic, read by head or whole.
+        for at in 1..payload.len() {
+            for byte in [0x00, 0x7f, 0x80, 0xff] {
+                let mut bad = payload.clone();
+                bad[at] = byte;
+                let _ = decode_batch(&bad);
+                if let Some(Ok(heads)) = framed_heads(&bad) {
+                    for head in heads {
+                        let _ = head.rest(&bad);
+                        let _ = decode_framed(&bad[head.record.clone()]);
+                    }
+                }
+            }
         }
         let mut bad_level =
             encode_batch(&[LogEvent::new(Utc::now(), "a", Level::Info, "m")]).unwrap();

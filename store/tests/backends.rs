@@ -95,6 +95,7 @@ contract_tests!(
     incidents_round_trip_and_filter,
     incident_notices_track_what_each_channel_was_told,
     queue_claims_within_a_byte_budget,
+    claimed_batches_persist_as_appended,
     only_one_worker_claims_an_incident_notice,
     queue_reclaims_entries_a_consumer_left_pending,
 );

@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::detect::{DetectConfig, Judging, reconcile};
 use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
-use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample, StoredLog};
+use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample};
 use anomalog_store::{AnomalyQuery, ClaimLimit, LogQuery, StoreError, Stores};
 
 /// Queue entries claimed per read.
@@ -194,31 +194,16 @@ async fn drain_queue(
             entries: CLAIM_BATCH.min(max_entries - report.entries),
             bytes: claim_bytes,
         };
-        let entries = stores.queue.claim_within(consumer, limit).await?;
-        if entries.is_empty() {
+        let mut batches = stores.queue.claim_batches(consumer, limit).await?;
+        if batches.is_empty() {
             break;
         }
         report.claims += 1;
-        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
-        let mut logs: Vec<StoredLog> = entries
-            .into_iter()
-            .flat_map(|entry| {
-                let id = entry.id;
-                entry
-                    .events
-                    .into_iter()
-                    .enumerate()
-                    .map(move |(i, event)| StoredLog {
-                        pattern: None,
-                        id: StoredLog::id_for(&id, i),
-                        event,
-                    })
-            })
-            .collect();
+        let ids: Vec<String> = batches.iter().map(|b| b.id().to_owned()).collect();
         if mine_patterns {
-            miners.assign(stores, &mut logs).await?;
+            miners.assign(stores, &mut batches).await?;
         }
-        let persisted = stores.logs.persist(&logs).await?;
+        let persisted = stores.logs.persist_claimed(batches).await?;
         miners.save(stores).await?;
         stores.queue.ack(&ids).await?;
         report.entries += ids.len();

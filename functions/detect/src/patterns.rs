@@ -19,8 +19,10 @@ use chrono::{DateTime, Duration, Utc};
 use anomalog_core::detect::DetectConfig;
 use anomalog_core::pattern::judge::{self, PatternCount, PatternFacts, ServicePatterns};
 use anomalog_core::pattern::{MINER_VERSION, Miner, MinerConfig, MinerSnapshot, PatternId};
-use anomalog_core::{Anomaly, AnomalyStatus, Level, StoredLog};
-use anomalog_store::{PATTERN_EXAMPLES, PatternQuery, PatternSighting, StoreError, Stores};
+use anomalog_core::{Anomaly, AnomalyStatus, Level};
+use anomalog_store::{
+    ClaimedBatch, ClaimedEvent, PATTERN_EXAMPLES, PatternQuery, PatternSighting, StoreError, Stores,
+};
 
 use crate::PassReport;
 
@@ -36,8 +38,8 @@ const EXAMPLE_CHARS: usize = 500;
 #[derive(Default)]
 pub(crate) struct PassMiners {
     miners: HashMap<String, Miner>,
-    /// Keyed by (service, pattern id as handed out).
-    seen: BTreeMap<(String, PatternId), Seen>,
+    /// By service, then pattern id as handed out.
+    seen: BTreeMap<String, BTreeMap<PatternId, Seen>>,
     /// Each miner's merge counter when last saved (or loaded): the merges
     /// after it are the aliases whose records must be marked merged.
     merged_when_saved: HashMap<String, u64>,
@@ -51,70 +53,90 @@ struct Seen {
 }
 
 impl PassMiners {
-    /// Mines every log's message with its service's miner and sets its
-    /// `pattern`.
+    /// Mines every claimed event's message with its service's miner and
+    /// sets its pattern.
     pub(crate) async fn assign(
         &mut self,
         stores: &Stores,
-        logs: &mut [StoredLog],
+        batches: &mut [ClaimedBatch],
     ) -> Result<(), StoreError> {
-        for log in logs.iter_mut() {
-            let service = &log.event.service;
-            if !self.miners.contains_key(service) {
-                let miner = match stores.patterns.miner_state(service).await? {
-                    Some(snapshot) if snapshot.service == *service => {
-                        let upgraded = snapshot.version != MINER_VERSION;
-                        let mut miner = Miner::restore(snapshot, MinerConfig::default());
-                        if upgraded {
-                            // New rules give some known messages new forms:
-                            // not new messages, so new-pattern detection
-                            // warms up again.
-                            tracing::info!(service = %service, "pattern miner upgraded to version {MINER_VERSION}");
-                            // Event time, the axis first sightings are on;
-                            // never later than when it arrived (a clock in
-                            // the future must not silence the service).
-                            miner.set_relearning_since(log.event.ts.min(log.event.received_at));
-                        }
-                        miner
-                    }
-                    _ => Miner::new(service, MinerConfig::default()),
-                };
-                self.merged_when_saved
-                    .insert(service.clone(), miner.stats().merged);
-                self.miners.insert(service.clone(), miner);
-            }
-            let Some(miner) = self.miners.get_mut(service) else {
-                continue;
-            };
-            let mined = miner.mine(&log.event.message);
-            log.pattern = Some(mined.id.to_string());
-            let ts = log.event.ts;
-            let level = log.event.level;
-            match self.seen.get_mut(&(service.clone(), mined.id)) {
-                Some(seen) => {
-                    seen.first = seen.first.min(ts);
-                    seen.last = seen.last.max(ts);
-                    seen.max_level = seen.max_level.max(level);
-                    if seen.examples.len() < PATTERN_EXAMPLES
-                        && !seen.examples.contains(&log.event.message)
-                    {
-                        seen.examples.push(example(&log.event.message));
-                    }
-                }
-                None => {
-                    self.seen.insert(
-                        (service.clone(), mined.id),
-                        Seen {
-                            first: ts,
-                            last: ts,
-                            max_level: level,
-                            examples: vec![example(&log.event.message)],
-                        },
-                    );
+        for batch in batches.iter_mut() {
+            for i in 0..batch.len() {
+                let pattern = self.mine(stores, batch.event(i)).await?;
+                if let Some(pattern) = pattern {
+                    batch.set_pattern(i, pattern.to_string());
                 }
             }
         }
         Ok(())
+    }
+
+    /// Mines one event's message with its service's miner (loaded the first
+    /// time a pass meets the service) and records the sighting.
+    async fn mine(
+        &mut self,
+        stores: &Stores,
+        event: ClaimedEvent<'_>,
+    ) -> Result<Option<PatternId>, StoreError> {
+        let service = event.service;
+        if !self.miners.contains_key(service) {
+            let miner = match stores.patterns.miner_state(service).await? {
+                Some(snapshot) if snapshot.service == service => {
+                    let upgraded = snapshot.version != MINER_VERSION;
+                    let mut miner = Miner::restore(snapshot, MinerConfig::default());
+                    if upgraded {
+                        // New rules give some known messages new forms: not
+                        // new messages, so new-pattern detection warms up
+                        // again.
+                        tracing::info!(service = %service, "pattern miner upgraded to version {MINER_VERSION}");
+                        // Event time, the axis first sightings are on; never
+                        // later than when it arrived (a clock in the future
+                        // must not silence the service).
+                        miner.set_relearning_since(event.ts.min(event.received_at));
+                    }
+                    miner
+                }
+                _ => Miner::new(service, MinerConfig::default()),
+            };
+            self.merged_when_saved
+                .insert(service.to_owned(), miner.stats().merged);
+            self.miners.insert(service.to_owned(), miner);
+        }
+        let Some(miner) = self.miners.get_mut(service) else {
+            return Ok(None);
+        };
+        let mined = miner.mine(event.message);
+        let (ts, level, message) = (event.ts, event.level, event.message);
+        if !self.seen.contains_key(service) {
+            self.seen.insert(service.to_owned(), BTreeMap::new());
+        }
+        let Some(sightings) = self.seen.get_mut(service) else {
+            return Ok(Some(mined.id));
+        };
+        match sightings.get_mut(&mined.id) {
+            Some(seen) => {
+                seen.first = seen.first.min(ts);
+                seen.last = seen.last.max(ts);
+                seen.max_level = seen.max_level.max(level);
+                if seen.examples.len() < PATTERN_EXAMPLES
+                    && !seen.examples.iter().any(|e| e == message)
+                {
+                    seen.examples.push(example(message));
+                }
+            }
+            None => {
+                sightings.insert(
+                    mined.id,
+                    Seen {
+                        first: ts,
+                        last: ts,
+                        max_level: level,
+                        examples: vec![example(message)],
+                    },
+                );
+            }
+        }
+        Ok(Some(mined.id))
     }
 
     /// Saves the miners and the pattern records of what was mined since the
@@ -124,13 +146,16 @@ impl PassMiners {
             return Ok(());
         }
         let seen = std::mem::take(&mut self.seen);
-        let mut services: Vec<String> = seen.keys().map(|(s, _)| s.clone()).collect();
-        services.dedup();
+        let services: Vec<String> = seen.keys().cloned().collect();
         let states: Vec<_> = services
             .iter()
             .filter_map(|s| self.miners.get(s).map(Miner::snapshot))
             .collect();
         let mut sightings: BTreeMap<(String, PatternId), PatternSighting> = BTreeMap::new();
+        let seen = seen.into_iter().flat_map(|(service, ids)| {
+            ids.into_iter()
+                .map(move |(id, s)| ((service.clone(), id), s))
+        });
         for ((service, id), seen) in seen {
             let Some(miner) = self.miners.get(&service) else {
                 continue;

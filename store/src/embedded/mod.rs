@@ -10,7 +10,7 @@
 
 mod patterns;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -30,8 +30,9 @@ mod pool;
 mod queue;
 
 use crate::StoreError;
+use crate::claimed::ClaimedRow;
 use crate::ports::{
-    AnomalyQuery, AnomalyStore, Delivery, DeliveryStore, LogPage, LogQuery, LogStore,
+    AnomalyQuery, AnomalyStore, ClaimedBatch, Delivery, DeliveryStore, LogPage, LogQuery, LogStore,
     PersistReport, RollupStore, ServiceSummary,
 };
 
@@ -236,23 +237,35 @@ struct Counts {
 }
 
 impl Counts {
-    fn of<'a>(logs: impl Iterator<Item = &'a StoredLog>) -> Counts {
-        let mut rollups: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
-        let mut patterns = patterns::PatternDeltas::new();
-        for log in logs {
-            let level = i64::from(log.event.level.rank());
-            let service = &log.event.service;
-            if let Some(pattern) = &log.pattern {
-                let minute =
-                    bucket_start(log.event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp();
+    /// Counted under borrowed keys (most rows add to a key already seen),
+    /// owned once per key at the end.
+    fn of<'r, 'a: 'r>(rows: impl Iterator<Item = &'r ClaimedRow<'a>>) -> Counts {
+        let mut rollups: HashMap<(&'a str, i64, i64), i64> = HashMap::new();
+        let mut patterns: HashMap<(&'a str, &'a str, i64, i64), i64> = HashMap::new();
+        for row in rows {
+            let event = &row.event;
+            let level = i64::from(event.level.rank());
+            if let Some(pattern) = row.pattern {
+                let minute = bucket_start(event.ts, crate::ports::PATTERN_BUCKET_SECS).timestamp();
                 *patterns
-                    .entry((service.clone(), pattern.clone(), minute, level))
+                    .entry((event.service, pattern, minute, level))
                     .or_default() += 1;
             }
-            let bucket = bucket_start(log.event.ts, FINE_BUCKET_SECS).timestamp();
-            *rollups.entry((service.clone(), bucket, level)).or_default() += 1;
+            let bucket = bucket_start(event.ts, FINE_BUCKET_SECS).timestamp();
+            *rollups.entry((event.service, bucket, level)).or_default() += 1;
         }
-        Counts { rollups, patterns }
+        Counts {
+            rollups: rollups
+                .into_iter()
+                .map(|((service, bucket, level), n)| ((service.to_owned(), bucket, level), n))
+                .collect(),
+            patterns: patterns
+                .into_iter()
+                .map(|((service, pattern, minute, level), n)| {
+                    ((service.to_owned(), pattern.to_owned(), minute, level), n)
+                })
+                .collect(),
+        }
     }
 
     fn add(self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
@@ -270,52 +283,28 @@ impl Counts {
 #[async_trait]
 impl LogStore for EmbeddedStore {
     async fn persist(&self, logs: &[StoredLog]) -> Result<PersistReport, StoreError> {
-        // The fast path, taken when every log is new (as it nearly always
-        // is): blocks are compressed and counts summed before the writer is
-        // taken, and the writer's closure gets ids and times, not a copy of
-        // the logs.
-        let prepared = logs::prepare(logs)?;
-        let counts = Counts::of(logs.iter());
-        let ids: Vec<(String, i64)> = logs
-            .iter()
-            .map(|log| (log.id.clone(), log.event.ts.timestamp_millis()))
-            .collect();
-        let written = self
-            .write(move |conn| {
-                let tx = conn.transaction()?;
-                let fresh =
-                    logs::ids::fresh_indexes(&tx, ids.iter().map(|(id, ts)| (id.as_str(), *ts)))?;
-                if fresh.len() < ids.len() {
-                    // Dropping `tx` rolls back the ids just recorded.
-                    return Ok(None);
-                }
-                logs::write(&tx, prepared)?;
-                counts.add(&tx)?;
-                tx.commit()?;
-                Ok(Some(ids.len() as u64))
-            })
-            .await?;
-        if let Some(inserted) = written {
-            return Ok(PersistReport {
-                inserted,
-                duplicates: 0,
-            });
+        if let Some(report) = self
+            .persist_new(logs.iter().map(ClaimedRow::of).collect())
+            .await?
+        {
+            return Ok(report);
         }
-        // Some were stored before (a batch delivered again): keep the new.
-        let logs = logs.to_vec();
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            let fresh = logs::ids::keep_new(&tx, &logs)?;
-            let report = PersistReport {
-                inserted: fresh.len() as u64,
-                duplicates: (logs.len() - fresh.len()) as u64,
-            };
-            logs::insert(&tx, &fresh)?;
-            Counts::of(fresh.iter().copied()).add(&tx)?;
-            tx.commit()?;
-            Ok(report)
-        })
-        .await
+        self.persist_some(logs.to_vec()).await
+    }
+
+    async fn persist_claimed(
+        &self,
+        batches: Vec<ClaimedBatch>,
+    ) -> Result<PersistReport, StoreError> {
+        let rows = batches.iter().flat_map(ClaimedBatch::rows).collect();
+        if let Some(report) = self.persist_new(rows).await? {
+            return Ok(report);
+        }
+        let mut logs = Vec::with_capacity(batches.iter().map(ClaimedBatch::len).sum());
+        for batch in batches {
+            logs.extend(batch.into_logs()?);
+        }
+        self.persist_some(logs).await
     }
 
     async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
@@ -334,6 +323,62 @@ impl LogStore for EmbeddedStore {
             patterns::delete_rollups_before(&tx, cutoff)?;
             tx.commit()?;
             Ok(n)
+        })
+        .await
+    }
+}
+
+impl EmbeddedStore {
+    /// The fast path of a persist, taken when every log is new (as it nearly
+    /// always is): blocks are compressed and counts summed before the writer
+    /// is taken, and the writer's closure gets ids and times, not a copy of
+    /// the logs. `None` (and nothing written) when some were stored before.
+    async fn persist_new(
+        &self,
+        rows: Vec<ClaimedRow<'_>>,
+    ) -> Result<Option<PersistReport>, StoreError> {
+        let counts = Counts::of(rows.iter());
+        let ids: Vec<(String, i64)> = rows
+            .iter()
+            .map(|row| (row.id.clone(), row.event.ts.timestamp_millis()))
+            .collect();
+        let prepared = logs::prepare(rows)?;
+        let written = self
+            .write(move |conn| {
+                let tx = conn.transaction()?;
+                let fresh =
+                    logs::ids::fresh_indexes(&tx, ids.iter().map(|(id, ts)| (id.as_str(), *ts)))?;
+                if fresh.len() < ids.len() {
+                    // Dropping `tx` rolls back the ids just recorded.
+                    return Ok(None);
+                }
+                logs::write(&tx, prepared)?;
+                counts.add(&tx)?;
+                tx.commit()?;
+                Ok(Some(ids.len() as u64))
+            })
+            .await?;
+        Ok(written.map(|inserted| PersistReport {
+            inserted,
+            duplicates: 0,
+        }))
+    }
+
+    /// A persist of logs some of which were stored before (a batch
+    /// delivered again): keeps the new.
+    async fn persist_some(&self, logs: Vec<StoredLog>) -> Result<PersistReport, StoreError> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let fresh = logs::ids::keep_new(&tx, &logs)?;
+            let report = PersistReport {
+                inserted: fresh.len() as u64,
+                duplicates: (logs.len() - fresh.len()) as u64,
+            };
+            logs::insert(&tx, &fresh)?;
+            let rows: Vec<ClaimedRow<'_>> = fresh.iter().map(|log| ClaimedRow::of(log)).collect();
+            Counts::of(rows.iter()).add(&tx)?;
+            tx.commit()?;
+            Ok(report)
         })
         .await
     }

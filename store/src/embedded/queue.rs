@@ -18,7 +18,7 @@ use anomalog_core::LogEvent;
 
 use super::{EmbeddedStore, millis, open_connection, run_blocking};
 use crate::StoreError;
-use crate::ports::{Appended, ClaimLimit, EventQueue, QueueEntry};
+use crate::ports::{Appended, ClaimLimit, ClaimedBatch, EventQueue, QueueEntry};
 
 /// File name of the queue's database inside the data directory.
 pub const QUEUE_FILE: &str = "queue.db";
@@ -232,6 +232,82 @@ impl EventQueue for EmbeddedStore {
         consumer: &str,
         limit: ClaimLimit,
     ) -> Result<Vec<QueueEntry>, StoreError> {
+        self.claim_payloads(consumer, limit)
+            .await?
+            .into_iter()
+            .map(|(id, payload)| {
+                let events = crate::records::decode_batch(&payload)
+                    .map_err(|e| StoreError::Corrupt(format!("queue entry {id}: {e}")))?;
+                Ok(QueueEntry { id, events })
+            })
+            .collect()
+    }
+
+    async fn claim_batches(
+        &self,
+        consumer: &str,
+        limit: ClaimLimit,
+    ) -> Result<Vec<ClaimedBatch>, StoreError> {
+        self.claim_payloads(consumer, limit)
+            .await?
+            .into_iter()
+            .map(|(id, payload)| {
+                ClaimedBatch::from_payload(id.clone(), payload)
+                    .map_err(|e| StoreError::Corrupt(format!("queue entry {id}: {e}")))
+            })
+            .collect()
+    }
+
+    async fn ack(&self, ids: &[String]) -> Result<(), StoreError> {
+        let seqs: Vec<i64> = ids
+            .iter()
+            .map(|id| {
+                id.parse::<i64>()
+                    .map_err(|_| StoreError::Invalid(format!("not a queue entry id: {id}")))
+            })
+            .collect::<Result<_, _>>()?;
+        self.queue_write(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare("DELETE FROM queue WHERE seq = ?1")?;
+                for seq in &seqs {
+                    stmt.execute(params![seq])?;
+                }
+            }
+            tx.commit()?;
+            shrink_when_drained(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn backlog(&self) -> Result<u64, StoreError> {
+        run_blocking(self.status.clone(), |conn| {
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        run_blocking(self.status.clone(), |conn| {
+            let oldest: Option<i64> =
+                conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
+            Ok(oldest.and_then(DateTime::from_timestamp_millis))
+        })
+        .await
+    }
+}
+
+impl EmbeddedStore {
+    /// Claims entries within `limit` (see [`EventQueue::claim_within`]):
+    /// their ids and stored payloads, read on the queue's writer and decoded
+    /// by the caller after it is released.
+    async fn claim_payloads(
+        &self,
+        consumer: &str,
+        limit: ClaimLimit,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let consumer = consumer.to_owned();
         let max = i64::try_from(limit.entries).unwrap_or(i64::MAX);
         let reclaim_after_ms = self.reclaim_after_ms;
@@ -272,56 +348,10 @@ impl EventQueue for EmbeddedStore {
                 }
             }
             tx.commit()?;
-            rows.into_iter()
-                .map(|(seq, payload)| {
-                    let events = crate::records::decode_batch(&payload)
-                        .map_err(|e| StoreError::Corrupt(format!("queue entry {seq}: {e}")))?;
-                    Ok(QueueEntry {
-                        id: format!("{seq:012}"),
-                        events,
-                    })
-                })
-                .collect()
-        })
-        .await
-    }
-
-    async fn ack(&self, ids: &[String]) -> Result<(), StoreError> {
-        let seqs: Vec<i64> = ids
-            .iter()
-            .map(|id| {
-                id.parse::<i64>()
-                    .map_err(|_| StoreError::Invalid(format!("not a queue entry id: {id}")))
-            })
-            .collect::<Result<_, _>>()?;
-        self.queue_write(move |conn| {
-            let tx = conn.transaction()?;
-            {
-                let mut stmt = tx.prepare("DELETE FROM queue WHERE seq = ?1")?;
-                for seq in &seqs {
-                    stmt.execute(params![seq])?;
-                }
-            }
-            tx.commit()?;
-            shrink_when_drained(conn)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn backlog(&self) -> Result<u64, StoreError> {
-        run_blocking(self.status.clone(), |conn| {
-            let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
-    }
-
-    async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        run_blocking(self.status.clone(), |conn| {
-            let oldest: Option<i64> =
-                conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
-            Ok(oldest.and_then(DateTime::from_timestamp_millis))
+            Ok(rows
+                .into_iter()
+                .map(|(seq, payload)| (format!("{seq:012}"), payload))
+                .collect())
         })
         .await
     }

@@ -10,9 +10,10 @@ use std::cell::RefCell;
 use serde::{Deserialize, Serialize};
 use xorf::{BinaryFuse8, BinaryFuse8Ref, DmaSerializable, Filter, FilterRef};
 
-use anomalog_core::StoredLog;
+use anomalog_core::{LogEvent, StoredLog};
 
 use crate::StoreError;
+use crate::claimed::ClaimedRow;
 
 /// zstd level of new blocks: level 3 (zstd's default) compresses logs about
 /// as well as 9 at several times the speed, and level 1 within 4% of 3 (73
@@ -262,21 +263,28 @@ impl Columns {
     }
 
     /// Appends `log` (callers keep rows in (ts, id) order).
+    #[cfg(test)]
     pub fn push(&mut self, log: &StoredLog) -> Result<(), StoreError> {
-        self.push_rest(log)?;
-        self.ts.push(log.event.ts.timestamp_millis());
-        self.levels.push(log.event.level.rank());
-        self.ids.push(log.id.clone());
-        self.patterns.push(log.pattern.clone());
-        self.messages.push(log.event.message.clone());
+        self.push_row(&ClaimedRow::of(log))
+    }
+
+    /// Appends `row` (callers keep rows in (ts, id) order).
+    pub fn push_row(&mut self, row: &ClaimedRow<'_>) -> Result<(), StoreError> {
+        let (data, ends) = self.binary_rest()?;
+        *data = row.write_rest(std::mem::take(data))?;
+        end_row(data, ends)?;
+        self.ts.push(row.event.ts.timestamp_millis());
+        self.levels.push(row.event.level.rank());
+        self.ids.push(row.id.clone());
+        self.patterns.push(row.pattern.map(str::to_owned));
+        self.messages.push(row.event.message.to_owned());
         Ok(())
     }
 
-    /// Appends the rest of `log`, converting the block's earlier rows to
-    /// the binary form first if they were JSON.
-    fn push_rest(&mut self, log: &StoredLog) -> Result<(), StoreError> {
+    /// Appends the rest of `event` (a row of an earlier version's block).
+    fn push_rest(&mut self, event: &LogEvent) -> Result<(), StoreError> {
         let (data, ends) = self.binary_rest()?;
-        *data = crate::records::encode_log_rest(log, std::mem::take(data))?;
+        *data = crate::records::encode_log_rest(event, std::mem::take(data))?;
         end_row(data, ends)
     }
 
@@ -298,7 +306,7 @@ impl Columns {
             .collect::<Result<Vec<_>, _>>()?;
         self.rest = Rest::default();
         for log in &logs {
-            self.push_rest(log)?;
+            self.push_rest(&log.event)?;
         }
         Ok(())
     }
@@ -314,7 +322,7 @@ impl Columns {
             }
             Rest::Json(_) => {
                 let log = other.log(i)?;
-                self.push_rest(&log)?;
+                self.push_rest(&log.event)?;
             }
         }
         self.ts.push(other.ts[i]);

@@ -25,6 +25,7 @@ use anomalog_core::{Level, StoredLog};
 
 use self::block::{Columns, Trigrams};
 use crate::StoreError;
+use crate::claimed::{ClaimedEvent, ClaimedRow};
 use crate::ports::{LogCursor, LogPage, LogQuery};
 
 pub(super) const SCHEMA: &str = "
@@ -70,9 +71,9 @@ const MIGRATE_ROWS: i64 = 20_000;
 /// The part of a log: its hour, and whether it is WARN or above, so the
 /// few severe logs of an hour share blocks of their own and a query for them
 /// does not read the rest.
-fn part_of(log: &StoredLog) -> i64 {
-    let hour = log.event.ts.timestamp_millis().div_euclid(PART_MS);
-    hour * 2 + i64::from(log.event.level >= Level::Warn)
+fn part_of(event: &ClaimedEvent<'_>) -> i64 {
+    let hour = event.ts.timestamp_millis().div_euclid(PART_MS);
+    hour * 2 + i64::from(event.level >= Level::Warn)
 }
 
 /// Creates the tables, and moves the logs of an earlier version's `logs`
@@ -177,17 +178,15 @@ impl Encoded {
     }
 }
 
-/// Encodes `logs` as blocks: one or more per service and hour.
-pub(super) fn prepare<'a>(
-    logs: impl IntoIterator<Item = &'a StoredLog>,
-) -> Result<Prepared, StoreError> {
-    let mut groups: BTreeMap<(&str, i64), Vec<&StoredLog>> = BTreeMap::new();
-    for log in logs {
-        let part = part_of(log);
+/// Encodes `rows` as blocks: one or more per service and hour.
+pub(super) fn prepare(rows: Vec<ClaimedRow<'_>>) -> Result<Prepared, StoreError> {
+    let mut groups: BTreeMap<(&str, i64), Vec<ClaimedRow<'_>>> = BTreeMap::new();
+    for row in rows {
+        let part = part_of(&row.event);
         groups
-            .entry((log.event.service.as_str(), part))
+            .entry((row.event.service, part))
             .or_default()
-            .push(log);
+            .push(row);
     }
     let mut blocks = Vec::new();
     let mut scratch = Trigrams::default();
@@ -195,8 +194,8 @@ pub(super) fn prepare<'a>(
         group.sort_by(|a, b| (a.event.ts, &a.id).cmp(&(b.event.ts, &b.id)));
         for chunk in group.chunks(BLOCK_ROWS) {
             let mut columns = Columns::default();
-            for log in chunk {
-                columns.push(log)?;
+            for row in chunk {
+                columns.push_row(row)?;
             }
             blocks.extend(Encoded::new(service, part, &columns, &mut scratch)?);
         }
@@ -220,7 +219,10 @@ pub(super) fn write(tx: &Transaction<'_>, prepared: Prepared) -> Result<(), Stor
 
 /// Writes `logs` as blocks (see [`prepare`] and [`write`]).
 pub(super) fn insert(tx: &Transaction<'_>, logs: &[&StoredLog]) -> Result<(), StoreError> {
-    write(tx, prepare(logs.iter().copied())?)
+    write(
+        tx,
+        prepare(logs.iter().map(|log| ClaimedRow::of(log)).collect())?,
+    )
 }
 
 fn write_block(
