@@ -37,8 +37,8 @@ fn trigram(w: &[u8]) -> u32 {
 }
 
 /// The distinct trigrams of texts, collected in a bitmap of every possible
-/// trigram (2 MiB, reused from block to block).
-pub(super) struct Trigrams {
+/// trigram (2 MiB, one per thread, reused from block to block).
+struct Trigrams {
     bits: Vec<u64>,
     touched: Vec<u32>,
 }
@@ -206,6 +206,9 @@ thread_local! {
     /// small block per service.
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
         const { RefCell::new(None) };
+    /// This thread's trigram set (a 2 MiB bitmap, zeroed once: a persist
+    /// or a merge of small blocks used to allocate and zero one each).
+    static TRIGRAMS: RefCell<Trigrams> = RefCell::new(Trigrams::default());
     /// This thread's decompression context, made once (as [`COMPRESSOR`]).
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         const { RefCell::new(None) };
@@ -361,11 +364,13 @@ impl Columns {
     /// A filter of the distinct byte trigrams of the ASCII-lowercased
     /// messages (`None` for too few to build one): a text search skips the
     /// block when one of its needle's trigrams is missing.
-    pub fn trigram_filter(&self, scratch: &mut Trigrams) -> Result<Option<Vec<u8>>, StoreError> {
-        for message in &self.messages {
-            scratch.add(message.as_bytes());
-        }
-        let keys = scratch.take();
+    pub fn trigram_filter(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let keys = TRIGRAMS.with_borrow_mut(|scratch| {
+            for message in &self.messages {
+                scratch.add(message.as_bytes());
+            }
+            scratch.take()
+        });
         if keys.len() < MIN_FILTER_KEYS {
             return Ok(None);
         }
@@ -627,7 +632,7 @@ mod tests {
             columns.push(l).unwrap();
         }
         let filter = columns
-            .trigram_filter(&mut Trigrams::default())
+            .trigram_filter()
             .unwrap()
             .expect("enough trigrams for a filter");
         for present in ["get /API", "orders/199 ans", "1393ms", "in 7ms"] {

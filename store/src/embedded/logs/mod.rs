@@ -7,7 +7,8 @@
 //! levels in it, plus its patterns in `log_block_patterns`. A persist writes
 //! one block per service and hour it touches (up to [`BLOCK_ROWS`] rows);
 //! small blocks of one service and hour (real-time traffic writes one every
-//! pass) are merged once [`MERGE_AT`] of them have gathered. Which logs are
+//! pass) are merged once they fill a block that is not small (or
+//! [`MERGE_AT`] of them have gathered). Which logs are
 //! stored is kept apart, per queue entry ([`ids`]), so persist stays
 //! idempotent by id.
 //!
@@ -23,7 +24,7 @@ use rusqlite::{Connection, Transaction, params, params_from_iter, types::Value};
 
 use anomalog_core::{Level, StoredLog};
 
-use self::block::{Columns, Trigrams};
+use self::block::Columns;
 use crate::StoreError;
 use crate::claimed::{ClaimedEvent, ClaimedRow};
 use crate::ports::{LogCursor, LogPage, LogQuery};
@@ -57,10 +58,14 @@ CREATE TABLE IF NOT EXISTS log_block_filters (
 /// Most rows in one block.
 const BLOCK_ROWS: usize = 4096;
 /// A block with fewer rows is small: it is merged with the other small
-/// blocks of its service and hour.
+/// blocks of its service and hour once they hold this many rows together
+/// (the merged block is then not small, so a row is merged about once:
+/// merging every eight small blocks rewrote the rows of a rare level's
+/// part two or three times, 14% of the CPU of a sustained run).
 const SMALL_BLOCK: i64 = 512;
-/// Small blocks of one service and hour that trigger their merge.
-const MERGE_AT: usize = 8;
+/// Small blocks of one service and hour merged whatever their rows (a
+/// trickle of one log per pass must not leave thousands of blocks).
+const MERGE_AT: usize = 32;
 /// The span of time one block may cover (an hour, in milliseconds).
 const PART_MS: i64 = 3_600_000;
 
@@ -155,12 +160,7 @@ struct Encoded {
 }
 
 impl Encoded {
-    fn new(
-        service: &str,
-        part: i64,
-        columns: &Columns,
-        scratch: &mut Trigrams,
-    ) -> Result<Option<Encoded>, StoreError> {
+    fn new(service: &str, part: i64, columns: &Columns) -> Result<Option<Encoded>, StoreError> {
         let (Some(&ts_min), Some(&ts_max)) = (columns.ts.first(), columns.ts.last()) else {
             return Ok(None);
         };
@@ -172,7 +172,7 @@ impl Encoded {
             levels: columns.level_mask(),
             rows: i64::try_from(columns.len()).unwrap_or(i64::MAX),
             patterns: columns.patterns.iter().flatten().cloned().collect(),
-            filter: columns.trigram_filter(scratch)?,
+            filter: columns.trigram_filter()?,
             data: columns.encode()?,
         }))
     }
@@ -189,7 +189,6 @@ pub(super) fn prepare(rows: Vec<ClaimedRow<'_>>) -> Result<Prepared, StoreError>
             .push(row);
     }
     let mut blocks = Vec::new();
-    let mut scratch = Trigrams::default();
     for ((service, part), mut group) in groups {
         group.sort_by(|a, b| (a.event.ts, &a.id).cmp(&(b.event.ts, &b.id)));
         for chunk in group.chunks(BLOCK_ROWS) {
@@ -197,7 +196,7 @@ pub(super) fn prepare(rows: Vec<ClaimedRow<'_>>) -> Result<Prepared, StoreError>
             for row in chunk {
                 columns.push_row(row)?;
             }
-            blocks.extend(Encoded::new(service, part, &columns, &mut scratch)?);
+            blocks.extend(Encoded::new(service, part, &columns)?);
         }
     }
     Ok(Prepared { blocks })
@@ -230,9 +229,8 @@ fn write_block(
     service: &str,
     part: i64,
     columns: &Columns,
-    scratch: &mut Trigrams,
 ) -> Result<(), StoreError> {
-    match Encoded::new(service, part, columns, scratch)? {
+    match Encoded::new(service, part, columns)? {
         Some(block) => write_encoded(tx, &block),
         None => Ok(()),
     }
@@ -276,30 +274,34 @@ fn delete_block(tx: &Transaction<'_>, block: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Merges the small blocks of one service and hour once [`MERGE_AT`] of them
-/// have gathered.
+/// Merges the small blocks of one service and hour once they hold
+/// [`SMALL_BLOCK`] rows together or [`MERGE_AT`] of them have gathered.
+/// Their sizes are read first; their data only for a merge.
 fn merge_small(tx: &Transaction<'_>, service: &str, part: i64) -> Result<(), StoreError> {
-    let small: Vec<(i64, Vec<u8>)> = {
+    let small: Vec<(i64, i64)> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT id, data FROM log_blocks WHERE service = ?1 AND part = ?2 AND rows < ?3",
+            "SELECT id, rows FROM log_blocks WHERE service = ?1 AND part = ?2 AND rows < ?3",
         )?;
         let rows = stmt.query_map(params![service, part, SMALL_BLOCK], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?;
         rows.collect::<Result<_, _>>()?
     };
-    if small.len() < MERGE_AT {
+    let rows: i64 = small.iter().map(|(_, rows)| rows).sum();
+    if small.len() < 2 || (rows < SMALL_BLOCK && small.len() < MERGE_AT) {
         return Ok(());
     }
     let mut blocks = Vec::with_capacity(small.len());
-    for (id, data) in &small {
-        blocks.push(Columns::decode(data)?);
+    for (id, _) in &small {
+        let data: Vec<u8> = tx
+            .prepare_cached("SELECT data FROM log_blocks WHERE id = ?1")?
+            .query_row(params![id], |row| row.get(0))?;
+        blocks.push(Columns::decode(&data)?);
         delete_block(tx, *id)?;
     }
     let merged = merge(blocks)?;
-    let mut scratch = Trigrams::default();
     for columns in split(merged)? {
-        write_block(tx, service, part, &columns, &mut scratch)?;
+        write_block(tx, service, part, &columns)?;
     }
     Ok(())
 }
@@ -552,7 +554,6 @@ pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_ms: i64) -> Result<u64,
         })?;
         rows.collect::<Result<_, _>>()?
     };
-    let mut scratch = Trigrams::default();
     for (id, service, part, data) in straddling {
         let mut old = Columns::decode(&data)?;
         let mut kept = Columns::default();
@@ -564,7 +565,7 @@ pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_ms: i64) -> Result<u64,
             }
         }
         delete_block(tx, id)?;
-        write_block(tx, &service, part, &kept, &mut scratch)?;
+        write_block(tx, &service, part, &kept)?;
     }
     ids::delete_before(tx, cutoff_ms)?;
     Ok(deleted)

@@ -54,6 +54,36 @@ fn all_pages(conn: &Connection, mut query: LogQuery) -> Vec<StoredLog> {
     }
 }
 
+/// Small blocks merge once they fill a block that is not small, so a row
+/// is merged once: 100-row blocks stay apart until the sixth.
+#[test]
+fn small_blocks_merge_once_their_rows_fill_a_block() {
+    let mut conn = open();
+    let mut all = Vec::new();
+    let mut counts = Vec::new();
+    for pass in 0..7 {
+        let entry = format!("{pass:012}");
+        let logs: Vec<StoredLog> = (0..100)
+            .map(|i| log(&entry, i, (pass * 100 + i) as i64, "api", Level::Info))
+            .collect();
+        assert_eq!(persist(&mut conn, &logs), 100);
+        all.extend(logs);
+        counts.push(block_count(&conn));
+    }
+    // 5 blocks of 100; the sixth merges them into one of 600 rows (not
+    // small: never merged again); the seventh is small beside it.
+    assert_eq!(counts, [1, 2, 3, 4, 5, 1, 2]);
+    let got = all_pages(
+        &conn,
+        LogQuery {
+            limit: 250,
+            ..LogQuery::default()
+        },
+    );
+    all.sort_by(|a, b| (b.event.ts, &b.id).cmp(&(a.event.ts, &a.id)));
+    assert_eq!(got, all);
+}
+
 #[test]
 fn small_persists_merge_into_one_block_and_read_back_in_order() {
     let mut conn = open();
