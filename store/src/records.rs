@@ -211,6 +211,27 @@ pub(crate) fn encode_batch(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
     Ok(out)
 }
 
+/// The queue payload of one ingest batch in the unframed form,
+/// [`BINARY_BATCH`] and one postcard sequence of the events' records: what
+/// the Redis queue writes (its entries' version "2"), so that a detect of
+/// the previous version reads what a newer ingest queues while a deploy
+/// rolls out; framing gains nothing there (detect reads Redis entries
+/// whole, for MongoDB).
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn encode_batch_unframed(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
+    /// The events as a sequence of records, each written as it is made.
+    struct Records<'a>(&'a [LogEvent]);
+    impl Serialize for Records<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(|e| EventBinOut::of(e, &e.message)))
+        }
+    }
+    let mut out = Vec::with_capacity(events.len().saturating_mul(200).saturating_add(1));
+    out.push(BINARY_BATCH);
+    postcard::to_extend(&Records(events), out)
+        .map_err(|e| StoreError::Invalid(format!("cannot encode events: {e}")))
+}
+
 /// `n` as a LEB128 varint (postcard's encoding of a length).
 fn push_varint(out: &mut Vec<u8>, mut n: u32) {
     while n >= 0x80 {
@@ -807,10 +828,11 @@ mod tests {
         assert_eq!(decode_batch(&payload).unwrap(), vec![full_event(), minimal]);
     }
 
-    /// The previous version's payload (one postcard sequence, no lengths)
-    /// still reads: entries queued before an upgrade are drained after it.
+    /// The unframed payload (one postcard sequence, no lengths), which the
+    /// Redis queue writes and the embedded queue wrote before, has a fixed
+    /// shape and reads: entries queued before an upgrade drain after it.
     #[test]
-    fn the_unframed_binary_payload_of_the_previous_version_still_reads() {
+    fn the_unframed_binary_payload_has_a_fixed_shape_and_reads() {
         let hex = "b1 01 cad6b9950d00 cad6b9950d00 03617069 00 02 0568656c6c6f 00 00 00 00 00"
             .replace(' ', "");
         let payload: Vec<u8> = (0..hex.len())
@@ -823,8 +845,17 @@ mod tests {
             Level::Info,
             "hello",
         );
+        assert_eq!(
+            encode_batch_unframed(std::slice::from_ref(&minimal)).unwrap(),
+            payload
+        );
         assert_eq!(decode_batch(&payload).unwrap(), vec![minimal]);
         assert!(framed_heads(&payload).is_none());
+        let both = encode_batch_unframed(&[full_event(), full_event()]).unwrap();
+        assert_eq!(
+            decode_batch(&both).unwrap(),
+            vec![full_event(), full_event()]
+        );
     }
 
     /// A claim reads each record's head, and the bytes around its message

@@ -29,9 +29,10 @@ use crate::redis_keys::QueueKeys;
 use crate::{StoreError, redact};
 
 /// Field of a stream entry holding the batch's events (`APPEND_SCRIPT`
-/// writes it, next to `v`, the payload format version: "2", the binary
-/// payload of `records::encode_batch`; entries of version "1", a JSON array,
-/// still read).
+/// writes it, next to `v`, the payload format version: "2", the unframed
+/// binary payload of `records::encode_batch_unframed` (a detect of the
+/// previous version reads it); entries of version "1", a JSON array, still
+/// read).
 const EVENTS_FIELD: &str = "events";
 const PAYLOAD_VERSION: &str = "2";
 
@@ -368,7 +369,7 @@ fn xreadgroup(config: &RedisQueueConfig, consumer: &str, max: usize, from: &str)
 #[async_trait]
 impl EventQueue for RedisQueue {
     async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = crate::records::encode_batch(events)?;
+        let payload = crate::records::encode_batch_unframed(events)?;
         let mut conn = self.conn.clone();
         let reply: Value = self
             .append_script
@@ -392,7 +393,7 @@ impl EventQueue for RedisQueue {
         retain: Duration,
         events: &[LogEvent],
     ) -> Result<Appended, StoreError> {
-        let payload = crate::records::encode_batch(events)?;
+        let payload = crate::records::encode_batch_unframed(events)?;
         let retain_ms = u64::try_from(retain.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut conn = self.conn.clone();
         let reply: Value = self

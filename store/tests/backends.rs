@@ -211,6 +211,38 @@ async fn an_undecodable_entry_goes_to_the_dead_letter_stream_and_the_rest_flows(
     assert_eq!(stores.queue.backlog().await.unwrap(), 1);
 }
 
+/// The Redis queue writes the unframed binary payload (version "2", first
+/// byte 0xB1), which a detect of the previous version reads while a deploy
+/// rolls out; the framed form (0xB3) is the embedded queue's.
+#[tokio::test]
+async fn redis_entries_keep_the_unframed_payload_of_version_2() {
+    let backends = fresh().await;
+    let stores = &backends.stores;
+    let client = redis::Client::open(backends.redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let event = [contract::event(0, "api", Level::Info, "v2")];
+    stores.queue.append(&event).await.unwrap();
+    stores
+        .queue
+        .append_idempotent("k-v2", Duration::from_secs(60), &event)
+        .await
+        .unwrap();
+    type Entry = (String, Vec<(String, Vec<u8>)>);
+    let entries: Vec<Entry> = redis::cmd("XRANGE")
+        .arg("anomalog:events")
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    for (_, fields) in &entries {
+        let field = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
+        assert_eq!(field("v"), b"2");
+        assert_eq!(field("events")[0], 0xB1);
+    }
+}
+
 #[tokio::test]
 async fn a_lost_stream_and_group_are_recreated_on_use() {
     let backends = fresh().await;
