@@ -37,6 +37,7 @@ fn main() {
     for split in splits {
         let mut all = Vec::new();
         let mut first = Vec::new();
+        let mut first_by_category: BTreeMap<&str, Vec<SeriesOutcome>> = BTreeMap::new();
         let mut by_category: BTreeMap<&str, Vec<SeriesOutcome>> = BTreeMap::new();
         for s in generate(split) {
             let flags: Vec<bool> = score_labelled(&cfg, &s).iter().map(|r| r.1).collect();
@@ -125,13 +126,17 @@ fn main() {
                 .push(outcome.clone());
             if !is_tune_only(&s.name) {
                 first.push(outcome.clone());
+                first_by_category
+                    .entry(category_of(&s.name))
+                    .or_default()
+                    .push(outcome.clone());
             }
             all.push(outcome);
         }
         if first.len() < all.len() {
             let sum = summarize(&first);
-            println!(
-                "{:<8} standard {:.1} low_fp {:.1} low_fn {:.1} | recall {:.3} precision {:.3} fp events {} | the first {} series (without the tuning-only families)",
+            print!(
+                "{:<8} standard {:.1} low_fp {:.1} low_fn {:.1} | recall {:.3} precision {:.3} fp events {} | the first {} series (without the tuning-only families) |",
                 split.name(),
                 sum.nab[0],
                 sum.nab[1],
@@ -141,6 +146,10 @@ fn main() {
                 sum.false_events,
                 first.len()
             );
+            for (c, o) in &first_by_category {
+                print!(" {c} {:.1}", summarize(o).nab[0]);
+            }
+            println!();
         }
         let sum = summarize(&all);
         print!(

@@ -40,6 +40,11 @@
 //! References include every point, flagged or not, so after a lasting level
 //! shift the reference moves to the new level within half a reference length
 //! and the shift is reported at its start, not for as long as it lasts.
+//!
+//! **Confirmation.** In a heavy-tailed series, a new episode that the point
+//! view decides by a small margin is reported one point late, and only if
+//! that point still deviates: lone outliers just past the window's extreme
+//! are such a series' noise (`judge.rs`).
 
 use std::collections::VecDeque;
 
