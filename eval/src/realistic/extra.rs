@@ -140,8 +140,8 @@ fn queue_depth_regimes(c: &mut Ctx) {
     }
     let mut ar = Ar1::new(0.8);
     let mut level = if regime[0] { high } else { low };
-    for i in 0..c.rows {
-        let target = if regime[i] { high } else { low };
+    for (i, &busy) in regime.iter().enumerate() {
+        let target = if busy { high } else { low };
         // The queue follows its load within a few points.
         level += 0.4 * (target - level);
         let mut v = level * (1.0 + noise * ar.next(&mut c.rng));
@@ -215,8 +215,8 @@ fn regime_switching_no_anomaly(c: &mut Ctx) {
     let mean_dwell = c.u(40.0, 300.0);
     let regime = regimes(c, mean_dwell, 6);
     let mut ar = Ar1::new(0.5);
-    for i in 0..c.rows {
-        let v = if regime[i] { high } else { low };
+    for (i, &up) in regime.iter().enumerate() {
+        let v = if up { high } else { low };
         c.values[i] = round(v + sd * ar.next(&mut c.rng), 2);
     }
 }
