@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use anomalog_core::detect::series::SeriesConfig;
+use anomalog_core::detect::series::{SeriesConfig, SeriesDetector};
 use anomalog_eval::harness::score_labelled;
-use anomalog_eval::nab::{SeriesOutcome, evaluate, summarize};
-use anomalog_eval::realistic::{Split, category_of, generate};
+use anomalog_eval::nab::{SeriesOutcome, evaluate, probation_rows, summarize};
+use anomalog_eval::realistic::{Split, category_of, generate, is_tune_only};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +36,8 @@ fn main() {
     };
     for split in splits {
         let mut all = Vec::new();
+        let mut first = Vec::new();
+        let mut first_by_category: BTreeMap<&str, Vec<SeriesOutcome>> = BTreeMap::new();
         let mut by_category: BTreeMap<&str, Vec<SeriesOutcome>> = BTreeMap::new();
         for s in generate(split) {
             let flags: Vec<bool> = score_labelled(&cfg, &s).iter().map(|r| r.1).collect();
@@ -62,6 +64,49 @@ fn main() {
                 let spans: Vec<(usize, usize, usize)> =
                     windows.iter().map(|w| (w.start, w.onset, w.end)).collect();
                 println!("      windows {spans:?} false at {outside:?}");
+                if std::env::var("FPV").is_ok() {
+                    // The view and score behind each counted false event
+                    // (past the probationary period).
+                    let mut d = SeriesDetector::new(&cfg, s.bucket_secs);
+                    let verdicts: Vec<_> = (0..s.values.len())
+                        .map(|i| d.push_after(s.values[i], s.elapsed(i)))
+                        .collect();
+                    let probation = probation_rows(s.values.len());
+                    let lo: f64 = std::env::var("NEAR")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0.3);
+                    // Runs of near misses (score in [lo, 0.5)) in the 2,000 points before i.
+                    let near = |i: usize| {
+                        let from = i.saturating_sub(2000);
+                        (from..i)
+                            .filter(|&j| {
+                                let x = verdicts[j].score;
+                                x >= lo && x < 0.5 && (j == 0 || verdicts[j - 1].score < lo)
+                            })
+                            .count()
+                    };
+                    for &i in outside.iter().filter(|&&i| i >= probation) {
+                        let v = &verdicts[i];
+                        println!(
+                            "        false {i}: {:?} score {:.3} near {}",
+                            v.view,
+                            v.score,
+                            near(i)
+                        );
+                    }
+                    for w in &windows {
+                        if let Some(i) = (w.start..=w.end).find(|&i| flags[i]) {
+                            let v = &verdicts[i];
+                            println!(
+                                "        hit {i}: {:?} score {:.3} near {}",
+                                v.view,
+                                v.score,
+                                near(i)
+                            );
+                        }
+                    }
+                }
                 if std::env::var("DEBUG").is_ok_and(|d| s.name.starts_with(&d)) {
                     let scores = score_labelled(&cfg, &s);
                     for (w, a) in windows.iter().zip(&s.anomalies) {
@@ -79,7 +124,32 @@ fn main() {
                 .entry(category_of(&s.name))
                 .or_default()
                 .push(outcome.clone());
+            if !is_tune_only(&s.name) {
+                first.push(outcome.clone());
+                first_by_category
+                    .entry(category_of(&s.name))
+                    .or_default()
+                    .push(outcome.clone());
+            }
             all.push(outcome);
+        }
+        if first.len() < all.len() {
+            let sum = summarize(&first);
+            print!(
+                "{:<8} standard {:.1} low_fp {:.1} low_fn {:.1} | recall {:.3} precision {:.3} fp events {} | the first {} series (without the tuning-only families) |",
+                split.name(),
+                sum.nab[0],
+                sum.nab[1],
+                sum.nab[2],
+                sum.recall,
+                sum.precision,
+                sum.false_events,
+                first.len()
+            );
+            for (c, o) in &first_by_category {
+                print!(" {c} {:.1}", summarize(o).nab[0]);
+            }
+            println!();
         }
         let sum = summarize(&all);
         print!(

@@ -30,6 +30,9 @@ use crate::corpus::{
 };
 use crate::nab::probation_rows;
 
+mod extra;
+pub use extra::is_tune_only;
+
 /// Which part of the realistic corpus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
@@ -278,6 +281,7 @@ const FAMILIES: &[Family] = &[
 pub fn families() -> Vec<(&'static str, &'static str, bool)> {
     FAMILIES
         .iter()
+        .chain(extra::TUNE_ONLY)
         .map(|f| (f.name, f.category, f.holdout_only))
         .collect()
 }
@@ -287,6 +291,7 @@ pub fn category_of(series_name: &str) -> &'static str {
     let family = series_name.rsplit_once('-').map_or(series_name, |(f, _)| f);
     FAMILIES
         .iter()
+        .chain(extra::TUNE_ONLY)
         .find(|f| f.name == family)
         .map_or("other", |f| f.category)
 }
@@ -302,7 +307,14 @@ pub fn generate(split: Split) -> Vec<LabelledSeries> {
         .single()
         .unwrap_or_default();
     let mut out = Vec::new();
-    for (index, f) in FAMILIES.iter().enumerate() {
+    // The tuning-only families (session 12) follow on from the indices of
+    // the others, and only in the tuning split.
+    let tune_only: &[Family] = if with_holdout_families {
+        &[]
+    } else {
+        extra::TUNE_ONLY
+    };
+    for (index, f) in FAMILIES.iter().chain(tune_only).enumerate() {
         if f.holdout_only && !with_holdout_families {
             continue;
         }

@@ -85,9 +85,10 @@ pub struct StateFormatError(String);
 /// First byte of every saved state; bumped when its shape changes.
 /// Format 2 (compact histories, `f32` seasonal slots) replaced format 1,
 /// format 3 (each view's tail gaps) format 2, format 4 (the level view and
-/// its delayed statistics) format 3; states of an earlier format are
-/// dropped when read: the service warms up again.
-const STATE_FORMAT: u8 = 4;
+/// its delayed statistics) format 3, format 5 (`confirm` and the held
+/// onset) format 4; states of an earlier format are dropped when read:
+/// the service warms up again.
+const STATE_FORMAT: u8 = 5;
 
 impl LiveState {
     /// The state as bytes (a format byte, then the state in postcard, a

@@ -63,6 +63,11 @@ pub struct SeriesConfig {
     /// statistics join its history only once this many points old, so a
     /// ramp cannot raise the extremes it is judged against as it creeps.
     pub level_reference: usize,
+    /// In a heavy-tailed series, an episode that the point view decides, by
+    /// less than this many times its threshold, is reported one point
+    /// late, and only if the next point still deviates: a lone marginal
+    /// value is the heavy tail's, not news (0 = off).
+    pub confirm: f64,
 }
 
 impl Default for SeriesConfig {
@@ -86,6 +91,7 @@ impl Default for SeriesConfig {
             tail: 1.2,
             level_points: 24,
             level_reference: 288,
+            confirm: 2.0,
         }
     }
 }
