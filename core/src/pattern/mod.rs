@@ -601,12 +601,22 @@ impl Miner {
             }
         }
         // Words around the position: plain words and keys (`pid=<*>`), not
-        // the punctuation around a masked value (`<*>]:`, `(<*>)`).
+        // the punctuation around a masked value (`<*>]:`, `(<*>)`), and
+        // only where no sibling has a `<*>`: the words the merged pattern
+        // keeps. (Counted on the message alone, `reply gateway is
+        // NXDOMAIN` had four words, so `config <*> is <*>` and `cached <*>
+        // is <*>` were enough siblings to make `<*> <*> is <*>`, which a
+        // message with a host of digits would have needed six for.)
         let constant = |f: u8| f & MASKED == 0 || f & KEYED != 0;
-        let constants = flags.iter().filter(|f| constant(**f)).count();
         let mut chosen: Option<(usize, Vec<u32>)> = None;
         for (i, slots) in by_position {
-            let around = constants - usize::from(constant(flags[i]));
+            let around = (0..flags.len())
+                .filter(|&j| {
+                    j != i
+                        && constant(flags[j])
+                        && slots.iter().all(|&s| !self.pattern(s).is_wild(j))
+                })
+                .count();
             // A word whose neighbours are all bare `<*>` (`LEADING`,
             // `DHCPACK(<*>) <*>`) is what the event is: no number of
             // siblings makes it a value, the pattern `<*> <*>` would take

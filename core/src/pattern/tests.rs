@@ -140,6 +140,20 @@ fn the_only_word_among_bare_variables_stays_a_constant() {
 }
 
 #[test]
+fn sibling_evidence_counts_the_words_the_merged_pattern_keeps() {
+    let mut m = miner();
+    let config = m.mine("config 10.0.0.1 is 10.0.0.2");
+    let cached = m.mine("cached 10.0.0.3 is 10.0.0.4");
+    // Its own words (`gateway`, `NXDOMAIN`) stand where the siblings have
+    // `<*>`: the merged pattern would keep `is` alone, which needs six
+    // siblings, not three.
+    let reply = m.mine("reply gateway is NXDOMAIN");
+    assert_eq!(m.len(), 3);
+    assert_ne!(m.resolve(reply.id), m.resolve(config.id));
+    assert_ne!(m.resolve(cached.id), m.resolve(config.id));
+}
+
+#[test]
 fn names_merge_at_once_and_ids_stay_valid() {
     let mut m = miner();
     let a = m.mine("Started nginx.service in background");
