@@ -96,22 +96,21 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
 /// conventions the holdout follows (a word that changes the event's meaning
 /// is a constant: `passed` / `failed`, `armed` / `cancelled`, `DHCPOFFER` /
 /// `DHCPACK`; a number or a field's value is `<*>`: squid's status codes and
-/// content types, journald's quoted result). dhcp's floor falls to 0.40: its
-/// message types are now constants in every form, and the miner still merges
-/// `DHCPOFFER(eth0) ...` with `DHCPACK(eth0) ...`, whose first token is a
-/// masked `Name(<*>)`.
+/// content types, journald's quoted result), and added two sibling rules
+/// (a word among bare `<*>` only is never made a variable; the evidence
+/// counts the words the merged pattern keeps): tune 0.969 at seed 1. The tune
+/// floor rises to 0.96; squid (1.000) and ios (0.958) lose their own floors,
+/// dhcp's rises to 0.70 (0.723).
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, each) = report(1);
     assert!(each.len() >= 58, "at least 58 systems");
-    assert!(tune >= 0.94, "tune split mean {tune:.3} < 0.94");
+    assert!(tune >= 0.96, "tune split mean {tune:.3} < 0.96");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     for (name, split, accuracy) in each {
         if split == Split::Tune {
             let floor = match name.as_str() {
-                "dhcp" => 0.40,
-                "squid" | "ios" => 0.65,
-                "neutron" => 0.70,
+                "dhcp" | "neutron" => 0.70,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");

@@ -33,7 +33,9 @@
 //!    been seen there (3 when three or more constant words or keys, not the
 //!    punctuation around a masked value, remain around it, 4
 //!    with two, 6 with fewer: short messages need more evidence; 6 too where
-//!    the words are different keys, `user=<*>` / `uid=<*>`), that
+//!    the words are different keys, `user=<*>` / `uid=<*>`; words count
+//!    only where no sibling has a `<*>`, and a word among bare `<*>` only,
+//!    `DHCPACK(<*>) <*>`, never varies), that
 //!    position is a variable: the siblings merge into the oldest of them,
 //!    which keeps every `<*>` any of them had. A pattern's `<*>` matches any
 //!    word here, so once `INSERT INTO users (id, <*>` and `INSERT INTO orders

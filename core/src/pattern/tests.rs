@@ -50,9 +50,8 @@ fn one_differing_word_is_a_different_pattern_until_it_varies_enough() {
 #[test]
 fn a_second_varying_word_merges_patterns_already_varying_in_the_first() {
     let mut m = miner();
-    let insert = |table: &str, column: &str| {
-        format!("INSERT INTO {table} (id, {column}) VALUES (7, 'x')")
-    };
+    let insert =
+        |table: &str, column: &str| format!("INSERT INTO {table} (id, {column}) VALUES (7, 'x')");
     // Three columns each make `users` and `orders` patterns of their own.
     let mut ids = Vec::new();
     for (table, columns) in [
