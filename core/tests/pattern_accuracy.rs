@@ -91,18 +91,26 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
 /// floors of their own, under their measured scores: their
 /// remaining errors are labels no word-reading rule honours both ways
 /// (docs/patterns.md, session 11).
+///
+/// Session 12 fixed tune labels that contradicted the Loghub-style
+/// conventions the holdout follows (a word that changes the event's meaning
+/// is a constant: `passed` / `failed`, `armed` / `cancelled`, `DHCPOFFER` /
+/// `DHCPACK`; a number or a field's value is `<*>`: squid's status codes and
+/// content types, journald's quoted result), and added two sibling rules
+/// (a word among bare `<*>` only is never made a variable; the evidence
+/// counts the words the merged pattern keeps): tune 0.969 at seed 1. The tune
+/// floor rises to 0.96; squid (1.000) and ios (0.958) lose their own floors,
+/// dhcp's rises to 0.70 (0.723).
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, each) = report(1);
     assert!(each.len() >= 58, "at least 58 systems");
-    assert!(tune >= 0.94, "tune split mean {tune:.3} < 0.94");
+    assert!(tune >= 0.96, "tune split mean {tune:.3} < 0.96");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     for (name, split, accuracy) in each {
         if split == Split::Tune {
             let floor = match name.as_str() {
-                "dhcp" => 0.50,
-                "squid" | "ios" => 0.65,
-                "neutron" => 0.70,
+                "dhcp" | "neutron" => 0.70,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");
@@ -169,7 +177,20 @@ fn debug() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let system = corpus::load_with_header(&path, seed, header.as_deref());
+    let mut system = corpus::load_with_header(&path, seed, header.as_deref());
+    // `PATTERN_DEBUG_ORDER=<k>`: the lines in the k-th shuffled order of
+    // the `orders` test.
+    if let Some(k) = std::env::var("PATTERN_DEBUG_ORDER")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        let mut order: Vec<usize> = (0..system.lines.len()).collect();
+        for k in 0..k {
+            fastrand::Rng::with_seed(k + 1).shuffle(&mut order);
+        }
+        system.lines = order.iter().map(|&i| system.lines[i].clone()).collect();
+        system.truth = order.iter().map(|&i| system.truth[i]).collect();
+    }
     assert_eq!(
         system.split,
         Split::Tune,
@@ -213,4 +234,61 @@ fn debug() {
             }
         }
     }
+}
+
+/// `PATTERN_ORDERS=<n> cargo test -p anomalog-core --test pattern_accuracy
+/// orders -- --nocapture` mines each tune system's lines (seed 1, or
+/// `PATTERN_DEBUG_SEED`) in their order and in `n` shuffled orders, and
+/// prints the systems whose grouping accuracy depends on the order (the
+/// lowest and highest score): the miner should converge to one grouping
+/// whatever order the same lines arrive in. Holdout systems are skipped.
+#[test]
+fn orders() {
+    let Some(n) = std::env::var("PATTERN_ORDERS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let seed = std::env::var("PATTERN_DEBUG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let (mut total_low, mut total_high, mut systems) = (0.0, 0.0, 0);
+    for system in load_all(seed) {
+        if system.split != Split::Tune {
+            continue;
+        }
+        let mut scores = vec![corpus::accuracy(&system)];
+        let mut order: Vec<usize> = (0..system.lines.len()).collect();
+        for k in 0..n {
+            fastrand::Rng::with_seed(k + 1).shuffle(&mut order);
+            let shuffled = corpus::System {
+                name: system.name.clone(),
+                split: system.split,
+                lines: order.iter().map(|&i| system.lines[i].clone()).collect(),
+                truth: order.iter().map(|&i| system.truth[i]).collect(),
+                templates: system.templates.clone(),
+                header: system.header.clone(),
+            };
+            scores.push(corpus::accuracy(&shuffled));
+        }
+        let low = scores.iter().copied().fold(f64::MAX, f64::min);
+        let high = scores.iter().copied().fold(f64::MIN, f64::max);
+        total_low += low;
+        total_high += high;
+        systems += 1;
+        if high - low > 0.0005 {
+            println!(
+                "{:<12} in order {:.3}, shuffled {:.3}..{:.3}",
+                system.name, scores[0], low, high
+            );
+        }
+    }
+    let systems = f64::from(systems);
+    println!(
+        "tune mean over orders: lowest {:.3}, highest {:.3}",
+        total_low / systems,
+        total_high / systems
+    );
 }

@@ -205,7 +205,10 @@ fn mask_word(word: &str, out: &mut String) {
         mask_word(rest, out);
     } else if let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
+        && !core[..eq].contains("://")
     {
+        // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
+        // value, masked whole below.)
         // key=value: the key stays, a non-empty value is a variable.
         out.push_str(&core[..=eq]);
         if eq + 1 < core.len() {
@@ -471,6 +474,12 @@ mod tests {
             mask("GET https://example.com/a took 12ms"),
             "GET <*> took <*>"
         );
+        // A URL with a query is one value, not a key before `=`.
+        assert_eq!(
+            mask("GET https://example.com/a/b?id=42&x=y took 12ms"),
+            "GET <*> took <*>"
+        );
+        assert_eq!(mask("url=https://h/a?id=7 ok"), "url=<*> ok");
         assert_eq!(mask("mail to bob@example.com failed"), "mail to <*> failed");
         assert_eq!(mask("opened /var/log/messages,"), "opened <*>,");
         assert_eq!(mask("id deadbeefcafe ok"), "id <*> ok");

@@ -1,0 +1,211 @@
+//! Unit tests of the miner's placement rules (`mod.rs`).
+
+use super::*;
+
+fn miner() -> Miner {
+    Miner::new("svc", MinerConfig::default())
+}
+
+#[test]
+fn equal_masked_messages_share_a_pattern() {
+    let mut m = miner();
+    let a = m.mine("user 17 logged in from 10.0.0.1");
+    let b = m.mine("user 42 logged in from 10.0.0.2");
+    assert!(a.new);
+    assert!(!b.new);
+    assert_eq!(a.id, b.id);
+    assert_eq!(
+        m.template(a.id).as_deref(),
+        Some("user <*> logged in from <*>")
+    );
+}
+
+#[test]
+fn key_value_tokens_differ_by_key() {
+    let mut m = miner();
+    let a = m.mine("3f2a9c81d0: client=web-1[10.0.0.1]");
+    let b = m.mine("77aa01c3e9: removed");
+    let c = m.mine("9be0c2d4f1: message-id=<1@x>");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+    assert_ne!(m.resolve(a.id), m.resolve(c.id));
+    let d = m.mine("0b1c2d3e4f: client=db-2[10.0.0.9]");
+    assert_eq!(m.resolve(d.id), m.resolve(a.id));
+}
+
+#[test]
+fn one_differing_word_is_a_different_pattern_until_it_varies_enough() {
+    let mut m = miner();
+    let opened = m.mine("connection to db pool opened");
+    let closed = m.mine("connection to db pool closed");
+    assert_ne!(opened.id, closed.id);
+    m.mine("connection to db pool reset");
+    assert_eq!(m.len(), 1, "three values of one word merge");
+    assert_eq!(m.resolve(closed.id), m.resolve(opened.id));
+    assert_eq!(
+        m.template(closed.id).as_deref(),
+        Some("connection to db pool <*>")
+    );
+}
+
+#[test]
+fn a_second_varying_word_merges_patterns_already_varying_in_the_first() {
+    let mut m = miner();
+    let insert =
+        |table: &str, column: &str| format!("INSERT INTO {table} (id, {column}) VALUES (7, 'x')");
+    // Three columns each make `users` and `orders` patterns of their own.
+    let mut ids = Vec::new();
+    for (table, columns) in [
+        ("users", ["name", "email", "city"]),
+        ("orders", ["total", "state", "notes"]),
+    ] {
+        for column in columns {
+            ids.push(m.mine(&insert(table, column)).id);
+        }
+    }
+    assert_eq!(m.len(), 2, "one pattern per table so far");
+    // A third table with a column never seen: its line differs from both
+    // in the table alone, so the table is a variable too.
+    ids.push(m.mine(&insert("billing", "zip")).id);
+    assert_eq!(m.len(), 1);
+    let first = m.resolve(ids[0]);
+    assert!(ids.iter().all(|id| m.resolve(*id) == first), "one pattern");
+    assert_eq!(
+        first.and_then(|id| m.template(id)).as_deref(),
+        Some("INSERT INTO <*> (id, <*> VALUES (<*>)")
+    );
+}
+
+#[test]
+fn words_before_numbers_are_kept_apart() {
+    let mut m = miner();
+    let line = |handling: &str, code: u32| {
+        format!("\"GET /a/{code} HTTP/1.1\" {handling}/{code} {code} \"-\" 0.{code}")
+    };
+    let mut ids = Vec::new();
+    for handling in ["hit", "miss", "pass", "synth", "pipe"] {
+        for code in [200, 404] {
+            ids.push((handling, m.mine(&line(handling, code)).id));
+        }
+    }
+    assert_eq!(m.len(), 5, "one pattern per handling");
+    for (handling, id) in ids {
+        let template = m.template(id).unwrap_or_default();
+        assert!(template.contains(&format!("{handling}/<*>")), "{template}");
+    }
+}
+
+#[test]
+fn state_values_merge_at_once_prose_words_do_not() {
+    let mut m = miner();
+    let up = m.mine("Interface Gi1/0/7, changed state to up");
+    let down = m.mine("Interface Gi1/0/9, changed state to down");
+    assert_eq!(up.id, down.id);
+    let opened = m.mine("session for alice opened");
+    let closed = m.mine("session for alice closed");
+    assert_ne!(opened.id, closed.id);
+}
+
+#[test]
+fn a_word_that_ends_a_labelled_field_is_its_value() {
+    let mut m = miner();
+    let a = m.mine("Proxy web-1:80 check: reachable, latency 12 ms");
+    let b = m.mine("Proxy web-2:80 check: unreachable, latency 40 ms");
+    assert_eq!(a.id, b.id);
+    let c = m.mine("repair options (parallelism: parallel, ranges: 4)");
+    let d = m.mine("repair options (parallelism: sequential, ranges: 9)");
+    assert_eq!(c.id, d.id);
+    // A word that does not end the field is prose.
+    let e = m.mine("job 7 error: connection refused by peer");
+    let f = m.mine("job 9 error: handshake refused by peer");
+    assert_ne!(e.id, f.id);
+}
+
+#[test]
+fn the_only_word_among_bare_variables_stays_a_constant() {
+    let mut m = miner();
+    let types = [
+        "DISCOVER", "OFFER", "REQUEST", "ACK", "NAK", "INFORM", "RELEASE",
+    ];
+    for t in types {
+        m.mine(&format!("DHCP{t}(eth0) 00:11:22:33:44:55"));
+    }
+    assert_eq!(m.len(), types.len(), "one pattern per message type");
+    // With a word around, enough siblings still make a variable.
+    let mut m = miner();
+    for t in types {
+        m.mine(&format!("sent DHCP{t}(eth0) 00:11:22:33:44:55"));
+    }
+    assert_eq!(m.len(), 1);
+}
+
+#[test]
+fn sibling_evidence_counts_the_words_the_merged_pattern_keeps() {
+    let mut m = miner();
+    let config = m.mine("config 10.0.0.1 is 10.0.0.2");
+    let cached = m.mine("cached 10.0.0.3 is 10.0.0.4");
+    // Its own words (`gateway`, `NXDOMAIN`) stand where the siblings have
+    // `<*>`: the merged pattern would keep `is` alone, which needs six
+    // siblings, not three.
+    let reply = m.mine("reply gateway is NXDOMAIN");
+    assert_eq!(m.len(), 3);
+    assert_ne!(m.resolve(reply.id), m.resolve(config.id));
+    assert_ne!(m.resolve(cached.id), m.resolve(config.id));
+}
+
+#[test]
+fn names_merge_at_once_and_ids_stay_valid() {
+    let mut m = miner();
+    let a = m.mine("Started nginx.service in background");
+    let b = m.mine("Started cron.service in background");
+    assert_eq!(a.id, b.id);
+    assert_eq!(
+        m.template(a.id).as_deref(),
+        Some("Started <*> in background")
+    );
+}
+
+#[test]
+fn the_cap_evicts_the_least_used() {
+    let mut m = Miner::new(
+        "svc",
+        MinerConfig {
+            max_patterns: 2,
+            max_cache: 10,
+        },
+    );
+    let a = m.mine("alpha beta gamma");
+    m.mine("alpha beta gamma");
+    m.mine("delta epsilon");
+    m.mine("zeta eta theta iota");
+    assert_eq!(m.len(), 2);
+    assert_eq!(m.stats().evicted, 1);
+    assert!(m.resolve(a.id).is_some(), "the most used stays");
+}
+
+#[test]
+fn a_snapshot_restores_the_same_ids() {
+    let mut m = miner();
+    let lines = [
+        "job 1 started",
+        "job 2 started",
+        "disk sda full",
+        "job 3 done",
+    ];
+    let ids: Vec<PatternId> = lines.iter().map(|l| m.mine(l).id).collect();
+    let json = serde_json::to_string(&m.snapshot()).unwrap_or_default();
+    let snap: MinerSnapshot = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+    let mut restored = Miner::restore(snap, MinerConfig::default());
+    for (line, id) in lines.iter().zip(ids) {
+        assert_eq!(restored.mine(line).id, id);
+    }
+    assert_eq!(restored.stats().lines, 8);
+}
+
+#[test]
+fn ids_print_and_parse_as_16_hex_digits() {
+    let id = PatternId::of("svc", "a <*>");
+    let text = id.to_string();
+    assert_eq!(text.len(), 16);
+    assert_eq!(text.parse::<PatternId>(), Ok(id));
+    assert!("xyz".parse::<PatternId>().is_err());
+}
