@@ -629,3 +629,46 @@ fn lone_marginal_values_of_a_heavy_tail_wait_for_the_next_point() {
     assert!(!verdicts[3000].anomaly && verdicts[3000].deviating);
     assert_eq!(verdicts[3001].score, unconfirmed[3000].score);
 }
+
+/// A failover pair: a service switching between two levels at irregular
+/// times (hours in each), with a real move to a third level late on. A
+/// switch onto a level the series is known to dwell at, across a gap it
+/// only ever crosses, is not news once the window holds both levels; the
+/// third level is. Without the rule the averaging views report the
+/// switches again and again (`regimes.rs`).
+fn failover_pair(seed: u64, outage: Option<usize>) -> Vec<f64> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let noise = noise(seed + 1, 5000);
+    let mut high = false;
+    let mut left = 0usize;
+    let mut values = Vec::with_capacity(5000);
+    for (i, n) in noise.iter().enumerate() {
+        if left == 0 {
+            high = !high;
+            left = rng.usize(40..300);
+        }
+        left -= 1;
+        let mut v = if high { 70.0 } else { 40.0 } + 1.5 * n;
+        if outage.is_some_and(|at| (at..at + 60).contains(&i)) {
+            v = 110.0 + 1.5 * n;
+        }
+        values.push((v * 100.0).round() / 100.0);
+    }
+    values
+}
+
+#[test]
+fn a_switch_between_known_levels_is_not_news_but_a_third_level_is() {
+    // Switches at 92, 139, 201, 453, 613, 673, 872, 970, ... (35 in all).
+    // The first ones are news (the second level is not known yet: 100 is
+    // the first point judged, in the middle of the first switch); from the
+    // fifth on, every switch is between known levels. Without the rule:
+    // also 676, 974, 1491, 1868, 1962, 3082, 3665 and 4058 (4082 with the
+    // outage).
+    let verdicts = run(&failover_pair(71, None));
+    assert_eq!(flagged(&verdicts), vec![100, 139, 453]);
+    // The outage at a third level (4000, which is also a switch's time) is
+    // reported at its second point, with the rule as without it.
+    let verdicts = run(&failover_pair(71, Some(4000)));
+    assert_eq!(flagged(&verdicts), vec![100, 139, 453, 4001]);
+}

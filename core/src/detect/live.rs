@@ -86,9 +86,10 @@ pub struct StateFormatError(String);
 /// Format 2 (compact histories, `f32` seasonal slots) replaced format 1,
 /// format 3 (each view's tail gaps) format 2, format 4 (the level view and
 /// its delayed statistics) format 3, format 5 (`confirm` and the held
-/// onset) format 4; states of an earlier format are dropped when read:
+/// onset) format 4, format 6 (the window's normal values, the levels of
+/// `regimes.rs`) format 5; states of an earlier format are dropped when read:
 /// the service warms up again.
-const STATE_FORMAT: u8 = 5;
+const STATE_FORMAT: u8 = 6;
 
 impl LiveState {
     /// The state as bytes (a format byte, then the state in postcard, a

@@ -41,6 +41,11 @@
 //! shift the reference moves to the new level within half a reference length
 //! and the shift is reported at its start, not for as long as it lasts.
 //!
+//! **Regimes.** A series that switches between levels it dwells at (a
+//! failover pair, a batch import on and off) is not reported for a move
+//! of the averaging views onto a level the window's normal values hold
+//! many of, across a gap they only cross (`regimes.rs`).
+//!
 //! **Confirmation.** In a heavy-tailed series, a new episode that the point
 //! view decides by a small margin is reported one point late, and only if
 //! that point still deviates: lone outliers just past the window's extreme
@@ -52,6 +57,7 @@ mod config;
 mod history;
 mod judge;
 mod level;
+mod regimes;
 mod transform;
 mod verdict;
 
@@ -105,6 +111,10 @@ struct View {
     /// snapshot.
     #[serde(skip)]
     band: Option<(f64, f64, f64)>,
+    /// The reference level the last statistic was measured from (not for
+    /// the variance and seasonal views). Not kept across a snapshot.
+    #[serde(skip)]
+    reference_level: f64,
 }
 
 impl View {
@@ -247,6 +257,9 @@ pub struct SeriesDetector {
     /// The score of an episode's first point held back for confirmation
     /// (`confirm`): reported at the next point if that one deviates too.
     held: Option<f64>,
+    /// The values of normal points over the window (`regimes.rs`): the
+    /// levels the series is known to dwell at.
+    levels: History,
 }
 
 impl SeriesDetector {
@@ -272,6 +285,7 @@ impl SeriesDetector {
             summary_age: 0,
             delayed: VecDeque::new(),
             band: None,
+            reference_level: 0.0,
         };
         let mut views = vec![
             view(ViewKind::Point, 1, reference, 0, 0, 0),
@@ -352,6 +366,7 @@ impl SeriesDetector {
             since_report: usize::MAX,
             reported_score: 0.0,
             held: None,
+            levels: History::default(),
         }
     }
 
@@ -510,6 +525,7 @@ impl SeriesDetector {
 
         let mut verdict = PointVerdict::quiet();
         let mut rising = true;
+        let mut decider: Option<usize> = None;
         let mut stats: Vec<Option<f64>> = Vec::with_capacity(self.views.len());
         let mut scores: Vec<f64> = Vec::with_capacity(self.views.len());
         for i in 0..self.views.len() {
@@ -530,6 +546,7 @@ impl SeriesDetector {
             if score > verdict.score {
                 verdict.score = score;
                 verdict.view = Some(self.views[i].kind);
+                decider = Some(i);
                 if let Some((center, _, _)) = self.views[i].band {
                     rising = stat >= center;
                 }
@@ -614,10 +631,11 @@ impl SeriesDetector {
                 view.summary = None;
                 view.in_episode = false;
             }
+            self.levels.clear();
         }
         // Returns are about levels: a change of roughness is none.
         if raw_anomaly && self.episode == 0 && verdict.view != Some(ViewKind::Variance) {
-            self.returning = self.is_return(index, value);
+            self.returning = self.is_return(index, value) || self.is_known_switch(decider);
             if self.returning {
                 self.excursion = None;
             } else {
@@ -633,6 +651,10 @@ impl SeriesDetector {
                 }
             }
         }
+        if !raw_anomaly {
+            self.levels.push(index, value);
+        }
+        self.levels.expire(index, window);
         if raw_anomaly {
             self.episode += 1;
             self.quiet = 0;
@@ -806,6 +828,7 @@ impl SeriesDetector {
         let end = n - points;
         if self.views[i].kind == ViewKind::Level {
             let level = self.level_median(end, reference);
+            self.views[i].reference_level = level;
             let recent = self.values.range(end..n).sum::<f64>() / points as f64;
             return Some((recent - level, newest - level));
         }
@@ -830,12 +853,14 @@ impl SeriesDetector {
             if i == 0 {
                 self.point_reference = expected;
             }
+            self.views[i].reference_level = level;
             let recent = self.recent_values_mean(points, expected);
             return Some((recent - expected, newest - level));
         }
         if i == 0 {
             self.point_reference = level;
         }
+        self.views[i].reference_level = level;
         let recent = self.recent_values_mean(points, level);
         Some((recent - level, newest - level))
     }
