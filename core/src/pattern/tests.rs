@@ -106,6 +106,26 @@ fn state_values_merge_at_once_prose_words_do_not() {
 }
 
 #[test]
+fn an_upper_case_word_after_a_capitalised_one_is_the_event() {
+    let mut m = miner();
+    let up = m.mine("eth0: Link UP");
+    let down = m.mine("eth0: Link DOWN");
+    assert_ne!(up.id, down.id);
+    let add = m.mine(r#""SyncLoop ADD" source="api" pods=["web/web-7f9c"]"#);
+    let delete = m.mine(r#""SyncLoop DELETE" source="api" pods=["web/web-7f9c"]"#);
+    assert_ne!(add.id, delete.id);
+    // After lower-case words, a state's value.
+    let a = m.mine("peer /10.0.0.1:7000 is now DOWN");
+    let b = m.mine("peer /10.0.0.2:7000 is now UP");
+    assert_eq!(a.id, b.id);
+    // Three siblings still make it a variable.
+    let get = m.mine(r#"Started GET "/users/7" for 10.0.0.1 at 12:00:01"#);
+    m.mine(r#"Started POST "/users/8" for 10.0.0.1 at 12:00:01"#);
+    let patch = m.mine(r#"Started PATCH "/users/9" for 10.0.0.1 at 12:00:01"#);
+    assert_eq!(m.resolve(get.id), m.resolve(patch.id));
+}
+
+#[test]
 fn a_word_that_ends_a_labelled_field_is_its_value() {
     let mut m = miner();
     let a = m.mine("Proxy web-1:80 check: reachable, latency 12 ms");
