@@ -34,13 +34,15 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
         .collect()
 }
 
-/// [`token_flags`] of each token of a message, then two rules that read a
-/// token's neighbour:
+/// [`token_flags`] of each token of a message, then rules that read a
+/// token's place or neighbour:
 /// - a plain lower-case word that follows a field label (`check:`,
 ///   `parallelism:`) and ends the field (a `,`, `;` or `)` after it, or the
 ///   end of the message) is that field's value, as a state value is:
 ///   `check: reachable,` / `check: unreachable,`;
-/// - an upper-case word of letters right after a capitalised word (`Link
+/// - an upper-case word of letters that opens the message (`DHCPOFFER on
+///   ...`, `DHCPACK on ...`) is its message type, the verb of the event,
+///   and an upper-case word of letters right after a capitalised word (`Link
 ///   UP`, `"SyncLoop ADD"`, `[UFW BLOCK]`) is the second word of the event's
 ///   name, no name that merges at once: a state field's upper-case value
 ///   follows lower-case words (`is now DOWN`, `transition to PRIMARY`) or a
@@ -48,6 +50,12 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
 ///   (`Started GET` / `POST` / `PATCH`).
 pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     let mut flags: Vec<u8> = tokens.iter().map(|t| token_flags(t.as_ref())).collect();
+    if let Some(first) = tokens.first()
+        && flags[0] == NAME
+        && is_upper_word(first.as_ref())
+    {
+        flags[0] = 0;
+    }
     for i in 1..tokens.len() {
         if flags[i] == 0
             && is_field_label(tokens[i - 1].as_ref())

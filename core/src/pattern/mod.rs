@@ -25,8 +25,8 @@
 //!    all variable-like (one side masked, or both sides names such as
 //!    `nginx.service` / `cron.service`, `www-data` / `root-admin`, or both
 //!    state values such as `up` / `down`, `tcp` / `udp`; not an upper-case
-//!    word right after a capitalised one, `Link UP` / `Link DOWN`: the
-//!    event's name), with at
+//!    word right after a capitalised one, `Link UP` / `Link DOWN`, or one
+//!    that opens the message, `DHCPOFFER on`: the event's name), with at
 //!    least as many equal constant tokens as differences, takes the message and
 //!    turns those positions into `<*>`. Two positions that hold different words
 //!    of prose (`opened` / `closed`) never merge here.

@@ -126,6 +126,18 @@ fn an_upper_case_word_after_a_capitalised_one_is_the_event() {
 }
 
 #[test]
+fn an_upper_case_word_that_opens_the_message_is_its_type() {
+    let mut m = miner();
+    let offer = m.mine("DHCPOFFER on 10.0.0.5 to 00:11:22:33:44:55 via eth0");
+    let ack = m.mine("DHCPACK on 10.0.0.6 to 00:11:22:33:44:56 via eth0");
+    assert_ne!(offer.id, ack.id);
+    // Elsewhere two upper-case words are names that merge at once.
+    let a = m.mine("lease DHCPOFFER on 10.0.0.5 to 00:11:22:33:44:55 via eth0");
+    let b = m.mine("lease DHCPACK on 10.0.0.6 to 00:11:22:33:44:56 via eth0");
+    assert_eq!(a.id, b.id);
+}
+
+#[test]
 fn a_word_that_ends_a_labelled_field_is_its_value() {
     let mut m = miner();
     let a = m.mine("Proxy web-1:80 check: reachable, latency 12 ms");
