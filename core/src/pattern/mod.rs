@@ -35,7 +35,8 @@
 //!    been seen there (3 when three or more constant words or keys, not the
 //!    punctuation around a masked value, remain around it, 4
 //!    with two, 6 with fewer: short messages need more evidence; 6 too where
-//!    the words are different keys, `user=<*>` / `uid=<*>`; words count
+//!    the words are different keys, `user=<*>` / `uid=<*>`, and such a
+//!    sibling has no `<*>` where the message has a word; words count
 //!    only where no sibling has a `<*>`, and a word among bare `<*>` only,
 //!    `DHCPACK(<*>) <*>`, never varies), that
 //!    position is a variable: the siblings merge into the oldest of them,
@@ -598,8 +599,15 @@ impl Miner {
                     }
                 }
             }
+            // Different keys (`hit/<*>` / `miss/<*>`) count a pattern as a
+            // sibling only where it has no `<*>` that the message fills
+            // with a word: the `<*>` may be younger than the pattern's
+            // other lines, so whether it counted would depend on the order
+            // the lines came in.
             if count == 1
                 && let Some(i) = differing
+                && (flags[i] & KEYED == 0
+                    || (0..keys.len()).all(|j| !p.is_wild(j) || flags[j] & WILD != 0))
             {
                 by_position.entry(i).or_default().push(slot);
             }

@@ -185,6 +185,29 @@ fn sibling_evidence_counts_the_words_the_merged_pattern_keeps() {
 }
 
 #[test]
+fn different_keys_merge_alike_in_any_order() {
+    let pass = [
+        "cache POST served pass/201 to client",
+        "cache PUT served pass/204 to client",
+    ];
+    let get = ["hit", "miss", "hitmiss", "synth", "pipe"]
+        .map(|outcome| format!("cache GET served {outcome}/200 to client"));
+    let mut first = miner();
+    for line in pass.iter().copied().chain(get.iter().map(String::as_str)) {
+        first.mine(line);
+    }
+    let mut last = miner();
+    for line in get.iter().map(String::as_str).chain(pass.iter().copied()) {
+        last.mine(line);
+    }
+    // `cache <*> served pass/<*>` (the method a `<*>` since `PUT`) is no
+    // sibling of the `GET` lines: six outcomes stay six patterns whether or
+    // not the `<*>` came first.
+    assert_eq!(first.len(), 6);
+    assert_eq!(last.len(), 6);
+}
+
+#[test]
 fn names_merge_at_once_and_ids_stay_valid() {
     let mut m = miner();
     let a = m.mine("Started nginx.service in background");
