@@ -101,11 +101,16 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
 /// counts the words the merged pattern keeps): tune 0.969 at seed 1. The tune
 /// floor rises to 0.96; squid (1.000) and ios (0.958) lose their own floors,
 /// dhcp's rises to 0.70 (0.723).
+///
+/// Session 12, round 2 (upper-case event words after a capitalised word or
+/// opening the message merge by siblings only; keyed siblings have no `<*>`
+/// where the line has a word): tune 0.973 at seed 1. The tune floor rises
+/// to 0.97.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, each) = report(1);
     assert!(each.len() >= 58, "at least 58 systems");
-    assert!(tune >= 0.96, "tune split mean {tune:.3} < 0.96");
+    assert!(tune >= 0.97, "tune split mean {tune:.3} < 0.97");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     for (name, split, accuracy) in each {
         if split == Split::Tune {

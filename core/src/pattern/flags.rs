@@ -34,13 +34,28 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
         .collect()
 }
 
-/// [`token_flags`] of each token of a message, then one rule that reads a
-/// token's neighbour: a plain lower-case word that follows a field label
-/// (`check:`, `parallelism:`) and ends the field (a `,`, `;` or `)` after
-/// it, or the end of the message) is that field's value, as a state value
-/// is: `check: reachable,` / `check: unreachable,`.
+/// [`token_flags`] of each token of a message, then rules that read a
+/// token's place or neighbour:
+/// - a plain lower-case word that follows a field label (`check:`,
+///   `parallelism:`) and ends the field (a `,`, `;` or `)` after it, or the
+///   end of the message) is that field's value, as a state value is:
+///   `check: reachable,` / `check: unreachable,`;
+/// - an upper-case word of letters that opens the message (`DHCPOFFER on
+///   ...`, `DHCPACK on ...`) is its message type, the verb of the event,
+///   and an upper-case word of letters right after a capitalised word (`Link
+///   UP`, `"SyncLoop ADD"`, `[UFW BLOCK]`) is the second word of the event's
+///   name, no name that merges at once: a state field's upper-case value
+///   follows lower-case words (`is now DOWN`, `transition to PRIMARY`) or a
+///   label (`password: YES`). It still becomes a variable by siblings
+///   (`Started GET` / `POST` / `PATCH`).
 pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     let mut flags: Vec<u8> = tokens.iter().map(|t| token_flags(t.as_ref())).collect();
+    if let Some(first) = tokens.first()
+        && flags[0] == NAME
+        && is_upper_word(first.as_ref())
+    {
+        flags[0] = 0;
+    }
     for i in 1..tokens.len() {
         if flags[i] == 0
             && is_field_label(tokens[i - 1].as_ref())
@@ -48,8 +63,31 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         {
             flags[i] = STATE;
         }
+        if flags[i] == NAME
+            && flags[i - 1] & MASKED == 0
+            && is_upper_word(tokens[i].as_ref())
+            && is_capital_word(tokens[i - 1].as_ref())
+        {
+            flags[i] = 0;
+        }
     }
     flags
+}
+
+/// An upper-case word of letters only (`UP`, `BLOCK]`, `ADD"`), no opening
+/// bracket or quote before it.
+fn is_upper_word(token: &str) -> bool {
+    let word = token.trim_end_matches([',', ';', ')', ']', '}', '"', '\'', '.', '!', '>']);
+    word.len() >= 2 && word.bytes().all(|c| c.is_ascii_uppercase())
+}
+
+/// A word of letters that starts with a capital (`Link`, `SyncLoop`,
+/// `[UFW`), an opening bracket or quote allowed before it.
+fn is_capital_word(token: &str) -> bool {
+    let word = token.trim_start_matches(['(', '[', '{', '"', '\'', '<']);
+    word.len() >= 2
+        && word.as_bytes()[0].is_ascii_uppercase()
+        && word.bytes().all(|c| c.is_ascii_alphabetic())
 }
 
 /// A word (letters, `_`, `-`, at least two) ending in `:`, perhaps after

@@ -24,7 +24,9 @@
 //!    compared position by position. A pattern whose differing positions are
 //!    all variable-like (one side masked, or both sides names such as
 //!    `nginx.service` / `cron.service`, `www-data` / `root-admin`, or both
-//!    state values such as `up` / `down`, `tcp` / `udp`), with at
+//!    state values such as `up` / `down`, `tcp` / `udp`; not an upper-case
+//!    word right after a capitalised one, `Link UP` / `Link DOWN`, or one
+//!    that opens the message, `DHCPOFFER on`: the event's name), with at
 //!    least as many equal constant tokens as differences, takes the message and
 //!    turns those positions into `<*>`. Two positions that hold different words
 //!    of prose (`opened` / `closed`) never merge here.
@@ -33,7 +35,8 @@
 //!    been seen there (3 when three or more constant words or keys, not the
 //!    punctuation around a masked value, remain around it, 4
 //!    with two, 6 with fewer: short messages need more evidence; 6 too where
-//!    the words are different keys, `user=<*>` / `uid=<*>`; words count
+//!    the words are different keys, `user=<*>` / `uid=<*>`, and such a
+//!    sibling has no `<*>` where the message has a word; words count
 //!    only where no sibling has a `<*>`, and a word among bare `<*>` only,
 //!    `DHCPACK(<*>) <*>`, never varies), that
 //!    position is a variable: the siblings merge into the oldest of them,
@@ -596,8 +599,15 @@ impl Miner {
                     }
                 }
             }
+            // Different keys (`hit/<*>` / `miss/<*>`) count a pattern as a
+            // sibling only where it has no `<*>` that the message fills
+            // with a word: the `<*>` may be younger than the pattern's
+            // other lines, so whether it counted would depend on the order
+            // the lines came in.
             if count == 1
                 && let Some(i) = differing
+                && (flags[i] & KEYED == 0
+                    || (0..keys.len()).all(|j| !p.is_wild(j) || flags[j] & WILD != 0))
             {
                 by_position.entry(i).or_default().push(slot);
             }

@@ -25,8 +25,12 @@ use super::{
 /// shorter that now align with it by a span; a lower-case word that ends a
 /// labelled field, `check: reachable,`, is that field's value); 7:
 /// session 12 (a URL with a query is masked whole; siblings never make a
-/// variable of a word whose neighbours are all bare `<*>`).
-pub const MINER_VERSION: u32 = 7;
+/// variable of a word whose neighbours are all bare `<*>`); 8: session 12,
+/// round 2 (an upper-case word right after a capitalised one, `Link UP`,
+/// or opening the message, `DHCPOFFER on`, merges by siblings only;
+/// siblings with different keys have no `<*>` where the message has a
+/// word).
+pub const MINER_VERSION: u32 = 8;
 
 fn first_version() -> u32 {
     1

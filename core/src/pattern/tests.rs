@@ -106,6 +106,38 @@ fn state_values_merge_at_once_prose_words_do_not() {
 }
 
 #[test]
+fn an_upper_case_word_after_a_capitalised_one_is_the_event() {
+    let mut m = miner();
+    let up = m.mine("eth0: Link UP");
+    let down = m.mine("eth0: Link DOWN");
+    assert_ne!(up.id, down.id);
+    let add = m.mine(r#""SyncLoop ADD" source="api" pods=["web/web-7f9c"]"#);
+    let delete = m.mine(r#""SyncLoop DELETE" source="api" pods=["web/web-7f9c"]"#);
+    assert_ne!(add.id, delete.id);
+    // After lower-case words, a state's value.
+    let a = m.mine("peer /10.0.0.1:7000 is now DOWN");
+    let b = m.mine("peer /10.0.0.2:7000 is now UP");
+    assert_eq!(a.id, b.id);
+    // Three siblings still make it a variable.
+    let get = m.mine(r#"Started GET "/users/7" for 10.0.0.1 at 12:00:01"#);
+    m.mine(r#"Started POST "/users/8" for 10.0.0.1 at 12:00:01"#);
+    let patch = m.mine(r#"Started PATCH "/users/9" for 10.0.0.1 at 12:00:01"#);
+    assert_eq!(m.resolve(get.id), m.resolve(patch.id));
+}
+
+#[test]
+fn an_upper_case_word_that_opens_the_message_is_its_type() {
+    let mut m = miner();
+    let offer = m.mine("DHCPOFFER on 10.0.0.5 to 00:11:22:33:44:55 via eth0");
+    let ack = m.mine("DHCPACK on 10.0.0.6 to 00:11:22:33:44:56 via eth0");
+    assert_ne!(offer.id, ack.id);
+    // Elsewhere two upper-case words are names that merge at once.
+    let a = m.mine("lease DHCPOFFER on 10.0.0.5 to 00:11:22:33:44:55 via eth0");
+    let b = m.mine("lease DHCPACK on 10.0.0.6 to 00:11:22:33:44:56 via eth0");
+    assert_eq!(a.id, b.id);
+}
+
+#[test]
 fn a_word_that_ends_a_labelled_field_is_its_value() {
     let mut m = miner();
     let a = m.mine("Proxy web-1:80 check: reachable, latency 12 ms");
@@ -150,6 +182,29 @@ fn sibling_evidence_counts_the_words_the_merged_pattern_keeps() {
     assert_eq!(m.len(), 3);
     assert_ne!(m.resolve(reply.id), m.resolve(config.id));
     assert_ne!(m.resolve(cached.id), m.resolve(config.id));
+}
+
+#[test]
+fn different_keys_merge_alike_in_any_order() {
+    let pass = [
+        "cache POST served pass/201 to client",
+        "cache PUT served pass/204 to client",
+    ];
+    let get = ["hit", "miss", "hitmiss", "synth", "pipe"]
+        .map(|outcome| format!("cache GET served {outcome}/200 to client"));
+    let mut first = miner();
+    for line in pass.iter().copied().chain(get.iter().map(String::as_str)) {
+        first.mine(line);
+    }
+    let mut last = miner();
+    for line in get.iter().map(String::as_str).chain(pass.iter().copied()) {
+        last.mine(line);
+    }
+    // `cache <*> served pass/<*>` (the method a `<*>` since `PUT`) is no
+    // sibling of the `GET` lines: six outcomes stay six patterns whether or
+    // not the `<*>` came first.
+    assert_eq!(first.len(), 6);
+    assert_eq!(last.len(), 6);
 }
 
 #[test]
