@@ -134,37 +134,32 @@ fn main() {
             all.push(outcome);
         }
         if first.len() < all.len() {
-            let sum = summarize(&first);
-            print!(
-                "{:<8} standard {:.1} low_fp {:.1} low_fn {:.1} | recall {:.3} precision {:.3} fp events {} | the first {} series (without the tuning-only families) |",
-                split.name(),
-                sum.nab[0],
-                sum.nab[1],
-                sum.nab[2],
-                sum.recall,
-                sum.precision,
-                sum.false_events,
+            let what = format!(
+                " the first {} series (without the tuning-only families) |",
                 first.len()
             );
-            for (c, o) in &first_by_category {
-                print!(" {c} {:.1}", summarize(o).nab[0]);
-            }
-            println!();
+            print_summary(split.name(), &first, &first_by_category, &what);
         }
-        let sum = summarize(&all);
-        print!(
-            "{:<8} standard {:.1} low_fp {:.1} low_fn {:.1} | recall {:.3} precision {:.3} fp events {} |",
-            split.name(),
-            sum.nab[0],
-            sum.nab[1],
-            sum.nab[2],
-            sum.recall,
-            sum.precision,
-            sum.false_events
-        );
-        for (c, o) in &by_category {
-            print!(" {c} {:.1}", summarize(o).nab[0]);
-        }
-        println!();
+        print_summary(split.name(), &all, &by_category, "");
     }
+}
+
+/// One split's summary line: the three NAB profiles, recall, precision,
+/// false events, `what` the line covers, then the standard score per
+/// category.
+fn print_summary(
+    split: &str,
+    outcomes: &[SeriesOutcome],
+    by_category: &BTreeMap<&str, Vec<SeriesOutcome>>,
+    what: &str,
+) {
+    let sum = summarize(outcomes);
+    print!(
+        "{:<8} standard {:.1} low_fp {:.1} low_fn {:.1} | recall {:.3} precision {:.3} fp events {} |{what}",
+        split, sum.nab[0], sum.nab[1], sum.nab[2], sum.recall, sum.precision, sum.false_events
+    );
+    for (c, o) in by_category {
+        print!(" {c} {:.1}", summarize(o).nab[0]);
+    }
+    println!();
 }
