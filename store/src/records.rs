@@ -23,8 +23,8 @@ use crate::{Delivery, StoreError};
 mod attrs;
 mod framed;
 
+use framed::frames;
 pub(crate) use framed::{FramedHead, decode_framed, framed_heads};
-use framed::{frames, push_varint};
 
 /// A time as RFC 3339 in UTC with as many fraction digits as it needs (3, 6
 /// or 9) and a `Z`: what chrono's `Serialize` writes, without its
@@ -174,10 +174,14 @@ fn time_from(parts: (i64, u32)) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("time out of range: {}.{:09}", parts.0, parts.1))
 }
 
+/// The level a binary record's rank stands for.
+fn level_of(rank: u8) -> Result<Level, String> {
+    Level::from_rank(rank).ok_or_else(|| format!("unknown level rank {rank}"))
+}
+
 impl EventBinIn {
     fn into_event(self) -> Result<LogEvent, String> {
-        let level = Level::from_rank(self.level)
-            .ok_or_else(|| format!("unknown level rank {}", self.level))?;
+        let level = level_of(self.level)?;
         Ok(LogEvent {
             ts: time_from(self.ts)?,
             received_at: time_from(self.received_at)?,
@@ -198,18 +202,15 @@ impl EventBinIn {
 /// event's record in postcard after its length (a fifth of the CPU of JSON
 /// to write and read back, measured in docs/benchmarks.md).
 pub(crate) fn encode_batch(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
-    let invalid =
-        |e: &dyn std::fmt::Display| StoreError::Invalid(format!("cannot encode events: {e}"));
-    // About 200 bytes an event: most payloads are written without regrowing.
-    let mut out = Vec::with_capacity(events.len().saturating_mul(200).saturating_add(1));
-    out.push(FRAMED_BATCH);
+    let mut out = payload_buffer(FRAMED_BATCH, events.len());
     let mut record = Vec::with_capacity(256);
     for e in events {
         record.clear();
         record = postcard::to_extend(&EventBinOut::of(e, &e.message), record)
-            .map_err(|e| invalid(&e))?;
-        let len = u32::try_from(record.len()).map_err(|_| invalid(&"an event over 4 GiB"))?;
-        push_varint(&mut out, len);
+            .map_err(|e| cannot_encode(&e))?;
+        // postcard writes a u32 as the varint it writes lengths with.
+        let len = u32::try_from(record.len()).map_err(|_| cannot_encode(&"an event over 4 GiB"))?;
+        out = postcard::to_extend(&len, out).map_err(|e| cannot_encode(&e))?;
         out.extend_from_slice(&record);
     }
     Ok(out)
@@ -230,10 +231,20 @@ pub(crate) fn encode_batch_unframed(events: &[LogEvent]) -> Result<Vec<u8>, Stor
             s.collect_seq(self.0.iter().map(|e| EventBinOut::of(e, &e.message)))
         }
     }
-    let mut out = Vec::with_capacity(events.len().saturating_mul(200).saturating_add(1));
-    out.push(BINARY_BATCH);
-    postcard::to_extend(&Records(events), out)
-        .map_err(|e| StoreError::Invalid(format!("cannot encode events: {e}")))
+    postcard::to_extend(&Records(events), payload_buffer(BINARY_BATCH, events.len()))
+        .map_err(|e| cannot_encode(&e))
+}
+
+/// A queue payload's buffer, its first byte `magic`, sized for `events` of
+/// about 200 bytes (most payloads are written without regrowing).
+fn payload_buffer(magic: u8, events: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(events.saturating_mul(200).saturating_add(1));
+    out.push(magic);
+    out
+}
+
+fn cannot_encode(e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("cannot encode events: {e}"))
 }
 
 impl<'a> EventBinOut<'a> {

@@ -8,39 +8,7 @@ use serde::Deserialize;
 
 use anomalog_core::{Level, LogEvent};
 
-use super::{EventBinIn, FRAMED_BATCH, time_from};
-
-/// `n` as a LEB128 varint (postcard's encoding of a length).
-pub(super) fn push_varint(out: &mut Vec<u8>, mut n: u32) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Reads a LEB128 varint of at most 32 bits from the start of `bytes`:
-/// the value and the bytes it took.
-fn read_varint(bytes: &[u8]) -> Result<(u32, usize), String> {
-    let mut n: u32 = 0;
-    for (i, &b) in bytes.iter().enumerate().take(5) {
-        let part = u32::from(b & 0x7f);
-        if i == 4 && part > 0x0f {
-            return Err("record length over 32 bits".into());
-        }
-        n |= part << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok((n, i + 1));
-        }
-    }
-    Err("record length cut short".into())
-}
-
-/// Bytes of `n` as a LEB128 varint.
-fn varint_len(n: usize) -> usize {
-    let bits = usize::BITS - n.leading_zeros();
-    (bits.max(1) as usize).div_ceil(7)
-}
+use super::{EventBinIn, FRAMED_BATCH, level_of, time_from};
 
 /// The records of a [`FRAMED_BATCH`] payload (without its first byte), each
 /// with its offset in `framed`.
@@ -50,14 +18,16 @@ pub(super) fn frames(framed: &[u8]) -> impl Iterator<Item = Result<(usize, &[u8]
         if at >= framed.len() {
             return None;
         }
-        let next = read_varint(&framed[at..]).and_then(|(len, took)| {
-            let start = at + took;
-            let end = start
-                .checked_add(len as usize)
-                .filter(|&end| end <= framed.len())
-                .ok_or_else(|| format!("record at byte {at} cut short"))?;
-            Ok((start, end))
-        });
+        let next = postcard::take_from_bytes::<u32>(&framed[at..])
+            .map_err(|e| format!("record length at byte {at}: {e}"))
+            .and_then(|(len, rest)| {
+                let start = framed.len() - rest.len();
+                let end = start
+                    .checked_add(len as usize)
+                    .filter(|&end| end <= framed.len())
+                    .ok_or_else(|| format!("record at byte {at} cut short"))?;
+                Ok((start, end))
+            });
         match next {
             Ok((start, end)) => {
                 at = end;
@@ -100,7 +70,7 @@ impl FramedHead {
     }
 }
 
-/// The fields of a binary record up to its message, borrowed.
+/// The fields of a binary record before its message, borrowed.
 #[derive(Deserialize)]
 struct HeadIn<'a> {
     ts: (i64, u32),
@@ -111,8 +81,6 @@ struct HeadIn<'a> {
     #[allow(dead_code)]
     host: Option<&'a str>,
     level: u8,
-    #[serde(borrow)]
-    message: &'a str,
 }
 
 /// The heads of a queue payload's events when it is a [`FRAMED_BATCH`]
@@ -127,23 +95,22 @@ pub(crate) fn framed_heads(payload: &[u8]) -> Option<Result<Vec<FramedHead>, Str
         frames(framed)
             .map(|frame| {
                 let (start, record) = frame?;
-                let (head, tail): (HeadIn<'_>, &[u8]) =
+                let (head, field): (HeadIn<'_>, &[u8]) =
                     postcard::take_from_bytes(record).map_err(|e| e.to_string())?;
-                let level = Level::from_rank(head.level)
-                    .ok_or_else(|| format!("unknown level rank {}", head.level))?;
+                let (message, tail): (&str, &[u8]) =
+                    postcard::take_from_bytes(field).map_err(|e| e.to_string())?;
                 let start = base + start;
                 let end = start + record.len();
                 let message_end = end - tail.len();
-                let message_start = message_end - head.message.len();
                 let service_start = head.service.as_ptr() as usize - payload.as_ptr() as usize;
                 Ok(FramedHead {
                     ts: time_from(head.ts)?,
                     received_at: time_from(head.received_at)?,
-                    level,
+                    level: level_of(head.level)?,
                     service: service_start..service_start + head.service.len(),
-                    message: message_start..message_end,
+                    message: message_end - message.len()..message_end,
                     record: start..end,
-                    message_field: message_start - varint_len(head.message.len()),
+                    message_field: end - field.len(),
                 })
             })
             .collect(),
