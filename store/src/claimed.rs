@@ -71,6 +71,19 @@ pub(crate) enum RowRest<'a> {
     Framed(&'a [u8], &'a [u8]),
 }
 
+impl<'a> ClaimedEvent<'a> {
+    /// What detect reads of an event read whole.
+    fn of(e: &'a LogEvent) -> ClaimedEvent<'a> {
+        ClaimedEvent {
+            ts: e.ts,
+            received_at: e.received_at,
+            service: &e.service,
+            level: e.level,
+            message: &e.message,
+        }
+    }
+}
+
 impl ClaimedBatch {
     /// A batch of events read whole.
     pub fn decoded(id: String, events: Vec<LogEvent>) -> ClaimedBatch {
@@ -119,16 +132,7 @@ impl ClaimedBatch {
     /// If `i` is not below [`ClaimedBatch::len`].
     pub fn event(&self, i: usize) -> ClaimedEvent<'_> {
         match &self.events {
-            Events::Decoded(events) => {
-                let e = &events[i];
-                ClaimedEvent {
-                    ts: e.ts,
-                    received_at: e.received_at,
-                    service: &e.service,
-                    level: e.level,
-                    message: &e.message,
-                }
-            }
+            Events::Decoded(events) => ClaimedEvent::of(&events[i]),
             Events::Framed { payload, heads } => {
                 let head = &heads[i];
                 ClaimedEvent {
@@ -178,6 +182,15 @@ impl ClaimedBatch {
             .collect())
     }
 
+    /// The stored logs of `batches`, in order, each event read whole.
+    pub fn logs_of(batches: Vec<ClaimedBatch>) -> Result<Vec<StoredLog>, StoreError> {
+        let mut logs = Vec::with_capacity(batches.iter().map(ClaimedBatch::len).sum());
+        for batch in batches {
+            logs.extend(batch.into_logs()?);
+        }
+        Ok(logs)
+    }
+
     /// Each event as a log block's row.
     #[cfg(feature = "embedded")]
     pub(crate) fn rows(&self) -> impl Iterator<Item = ClaimedRow<'_>> {
@@ -200,18 +213,11 @@ impl ClaimedBatch {
 impl<'a> ClaimedRow<'a> {
     /// `log` as a row.
     pub fn of(log: &'a StoredLog) -> ClaimedRow<'a> {
-        let e = &log.event;
         ClaimedRow {
             id: log.id.clone(),
-            event: ClaimedEvent {
-                ts: e.ts,
-                received_at: e.received_at,
-                service: &e.service,
-                level: e.level,
-                message: &e.message,
-            },
+            event: ClaimedEvent::of(&log.event),
             pattern: log.pattern.as_deref(),
-            rest: RowRest::Event(e),
+            rest: RowRest::Event(&log.event),
         }
     }
 

@@ -232,11 +232,7 @@ pub trait LogStore: Send + Sync {
         &self,
         batches: Vec<ClaimedBatch>,
     ) -> Result<PersistReport, StoreError> {
-        let mut logs = Vec::with_capacity(batches.iter().map(ClaimedBatch::len).sum());
-        for batch in batches {
-            logs.extend(batch.into_logs()?);
-        }
-        self.persist(&logs).await
+        self.persist(&ClaimedBatch::logs_of(batches)?).await
     }
 
     /// Logs matching `query`, newest first.

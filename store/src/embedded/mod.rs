@@ -300,11 +300,7 @@ impl LogStore for EmbeddedStore {
         if let Some(report) = self.persist_new(rows).await? {
             return Ok(report);
         }
-        let mut logs = Vec::with_capacity(batches.iter().map(ClaimedBatch::len).sum());
-        for batch in batches {
-            logs.extend(batch.into_logs()?);
-        }
-        self.persist_some(logs).await
+        self.persist_some(ClaimedBatch::logs_of(batches)?).await
     }
 
     async fn query(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
@@ -374,9 +370,10 @@ impl EmbeddedStore {
                 inserted: fresh.len() as u64,
                 duplicates: (logs.len() - fresh.len()) as u64,
             };
-            logs::insert(&tx, &fresh)?;
-            let rows: Vec<ClaimedRow<'_>> = fresh.iter().map(|log| ClaimedRow::of(log)).collect();
-            Counts::of(rows.iter()).add(&tx)?;
+            let rows: Vec<ClaimedRow<'_>> = fresh.iter().copied().map(ClaimedRow::of).collect();
+            let counts = Counts::of(rows.iter());
+            logs::write(&tx, logs::prepare(rows)?)?;
+            counts.add(&tx)?;
             tx.commit()?;
             Ok(report)
         })

@@ -220,7 +220,7 @@ pub(super) fn write(tx: &Transaction<'_>, prepared: Prepared) -> Result<(), Stor
 pub(super) fn insert(tx: &Transaction<'_>, logs: &[&StoredLog]) -> Result<(), StoreError> {
     write(
         tx,
-        prepare(logs.iter().map(|log| ClaimedRow::of(log)).collect())?,
+        prepare(logs.iter().copied().map(ClaimedRow::of).collect())?,
     )
 }
 
