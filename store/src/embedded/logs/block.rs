@@ -8,7 +8,6 @@
 use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
-use xorf::{BinaryFuse8, BinaryFuse8Ref, DmaSerializable, Filter, FilterRef};
 
 use anomalog_core::{LogEvent, StoredLog};
 
@@ -24,106 +23,6 @@ const ZSTD_LEVEL: i32 = 1;
 /// Largest decompressed block accepted when reading (a corrupt length
 /// must not allocate without bound).
 const MAX_DECODED: usize = 256 * 1024 * 1024;
-
-/// Fewer distinct trigrams than this get no filter (reading the block is as
-/// cheap as reading a filter).
-const MIN_FILTER_KEYS: usize = 64;
-
-/// The byte trigrams of a text, ASCII-lowercased, as filter keys.
-fn trigram(w: &[u8]) -> u32 {
-    u32::from(w[0].to_ascii_lowercase()) << 16
-        | u32::from(w[1].to_ascii_lowercase()) << 8
-        | u32::from(w[2].to_ascii_lowercase())
-}
-
-/// The distinct trigrams of texts, collected in a bitmap of every possible
-/// trigram (2 MiB, one per thread, reused from block to block).
-struct Trigrams {
-    bits: Vec<u64>,
-    touched: Vec<u32>,
-}
-
-impl Default for Trigrams {
-    fn default() -> Self {
-        Trigrams {
-            bits: vec![0; (1 << 24) / 64],
-            touched: Vec::new(),
-        }
-    }
-}
-
-impl Trigrams {
-    pub fn add(&mut self, text: &[u8]) {
-        for w in text.windows(3) {
-            let t = trigram(w);
-            let (word, bit) = ((t / 64) as usize, t % 64);
-            if self.bits[word] == 0 {
-                self.touched.push(t / 64);
-            }
-            self.bits[word] |= 1 << bit;
-        }
-    }
-
-    /// The distinct trigrams added since the last `take`, as filter keys;
-    /// leaves the set empty.
-    pub fn take(&mut self) -> Vec<u64> {
-        let mut keys = Vec::new();
-        for &word in &self.touched {
-            let mut bits = std::mem::take(&mut self.bits[word as usize]);
-            while bits != 0 {
-                let bit = bits.trailing_zeros();
-                keys.push(u64::from(word) * 64 + u64::from(bit));
-                bits &= bits - 1;
-            }
-        }
-        self.touched.clear();
-        keys
-    }
-}
-
-/// Whether a block whose filter is `filter` may hold `needle` (the trigrams
-/// of an already lowercased needle of at least 3 bytes).
-pub(super) fn may_contain(filter: &[u8], needle: &[u64]) -> Result<bool, StoreError> {
-    let corrupt = || StoreError::Corrupt("block filter: inconsistent lengths".into());
-    let d = BinaryFuse8::DESCRIPTOR_LEN;
-    if filter.len() < d || d < 20 {
-        return Err(corrupt());
-    }
-    let (descriptor, fingerprints) = filter.split_at(d);
-    // A lookup indexes below segment_count_length + 2 * segment_length
-    // (descriptor bytes 16..20 and 8..12; the count is a multiple of the
-    // length): a corrupt descriptor must not index past the fingerprints.
-    let word = |at: usize| {
-        u64::from(u32::from_le_bytes([
-            descriptor[at],
-            descriptor[at + 1],
-            descriptor[at + 2],
-            descriptor[at + 3],
-        ]))
-    };
-    let (length, mask, count) = (word(8), word(12), word(16));
-    let consistent = length.is_power_of_two()
-        && mask == length - 1
-        && count % length == 0
-        && count + 2 * length <= fingerprints.len() as u64;
-    if !consistent {
-        return Err(corrupt());
-    }
-    let filter = BinaryFuse8Ref::from_dma(descriptor, fingerprints);
-    Ok(needle.iter().all(|key| filter.contains(key)))
-}
-
-/// The distinct trigram keys of `needle` (empty when shorter than 3 bytes).
-pub(super) fn needle_trigrams(needle: &str) -> Vec<u64> {
-    let mut keys: Vec<u64> = needle
-        .as_bytes()
-        .windows(3)
-        .map(|w| u64::from(trigram(w)))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
-}
 
 /// First byte of a block in this version's format: then a zstd frame of
 /// [`ColumnsOut`]. Blocks of earlier versions are a bare zstd frame (first
@@ -206,9 +105,6 @@ thread_local! {
     /// small block per service.
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
         const { RefCell::new(None) };
-    /// This thread's trigram set (a 2 MiB bitmap, zeroed once: a persist
-    /// or a merge of small blocks used to allocate and zero one each).
-    static TRIGRAMS: RefCell<Trigrams> = RefCell::new(Trigrams::default());
     /// This thread's decompression context, made once (as [`COMPRESSOR`]).
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         const { RefCell::new(None) };
@@ -361,27 +257,10 @@ impl Columns {
         self.levels.iter().fold(0, |mask, &rank| mask | 1 << rank)
     }
 
-    /// A filter of the distinct byte trigrams of the ASCII-lowercased
-    /// messages (`None` for too few to build one): a text search skips the
-    /// block when one of its needle's trigrams is missing.
-    pub fn trigram_filter(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        let keys = TRIGRAMS.with_borrow_mut(|scratch| {
-            for message in &self.messages {
-                scratch.add(message.as_bytes());
-            }
-            scratch.take()
-        });
-        if keys.len() < MIN_FILTER_KEYS {
-            return Ok(None);
-        }
-        let Ok(filter) = BinaryFuse8::try_from(&keys) else {
-            return Ok(None);
-        };
-        // xorf's own layout: a fixed-length descriptor, then the fingerprints.
-        let mut out = vec![0; BinaryFuse8::DESCRIPTOR_LEN];
-        filter.dma_copy_descriptor_to(&mut out);
-        out.extend_from_slice(filter.dma_fingerprints());
-        Ok(Some(out))
+    /// The text filter of the messages ([`super::filter`]; `None` for too
+    /// few trigrams to build one).
+    pub fn text_filter(&self) -> Option<Vec<u8>> {
+        super::filter::build(self.messages.iter().map(String::as_str))
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, StoreError> {
@@ -615,51 +494,6 @@ mod tests {
         for (i, l) in logs.iter().chain([&extra]).enumerate() {
             assert_eq!(&back.log(i).unwrap(), l);
         }
-    }
-
-    #[test]
-    fn the_trigram_filter_keeps_every_substring_and_skips_most_others() {
-        let logs: Vec<StoredLog> = (0..200)
-            .map(|i| {
-                log(
-                    i,
-                    &format!("GET /api/v1/orders/{i} answered 200 in {}ms", i * 7),
-                )
-            })
-            .collect();
-        let mut columns = Columns::default();
-        for l in &logs {
-            columns.push(l).unwrap();
-        }
-        let filter = columns
-            .trigram_filter()
-            .unwrap()
-            .expect("enough trigrams for a filter");
-        for present in ["get /API", "orders/199 ans", "1393ms", "in 7ms"] {
-            let keys = needle_trigrams(&present.to_ascii_lowercase());
-            assert!(may_contain(&filter, &keys).unwrap(), "{present}");
-        }
-        let absent = ["timeout", "payments-gateway", "connection refused", "zzz"];
-        let skipped = absent
-            .iter()
-            .filter(|n| !may_contain(&filter, &needle_trigrams(n)).unwrap())
-            .count();
-        assert!(
-            skipped >= 3,
-            "only {skipped} of {} absent needles skipped",
-            absent.len()
-        );
-        assert!(matches!(
-            may_contain(b"junk", &[1]),
-            Err(StoreError::Corrupt(_))
-        ));
-        // A descriptor promising more fingerprints than there are.
-        let mut short = filter.clone();
-        short.truncate(filter.len() - 1);
-        assert!(matches!(
-            may_contain(&short, &[1]),
-            Err(StoreError::Corrupt(_))
-        ));
     }
 
     #[test]

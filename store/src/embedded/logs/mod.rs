@@ -16,6 +16,7 @@
 //! as no unread block can hold a log newer than the page it has.
 
 mod block;
+mod filter;
 pub(super) mod ids;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS log_block_patterns (
 CREATE INDEX IF NOT EXISTS log_block_patterns_block ON log_block_patterns (block);
 CREATE TABLE IF NOT EXISTS log_block_filters (
     block INTEGER PRIMARY KEY,
-    filter BLOB NOT NULL
+    filter BLOB NOT NULL,
+    kind INTEGER NOT NULL DEFAULT 0
 );
 ";
 
@@ -89,6 +91,15 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let has = |conn: &Connection, sql: &str| -> Result<bool, StoreError> {
         Ok(conn.prepare(sql)?.exists([])?)
     };
+    // Filters of earlier versions are all fuse filters (kind 0).
+    if !has(
+        conn,
+        "SELECT 1 FROM pragma_table_info('log_block_filters') WHERE name = 'kind'",
+    )? {
+        conn.execute_batch(
+            "ALTER TABLE log_block_filters ADD COLUMN kind INTEGER NOT NULL DEFAULT 0",
+        )?;
+    }
     if !has(
         conn,
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'logs'",
@@ -172,7 +183,7 @@ impl Encoded {
             levels: columns.level_mask(),
             rows: i64::try_from(columns.len()).unwrap_or(i64::MAX),
             patterns: columns.patterns.iter().flatten().cloned().collect(),
-            filter: columns.trigram_filter()?,
+            filter: columns.text_filter(),
             data: columns.encode()?,
         }))
     }
@@ -258,8 +269,10 @@ fn write_encoded(tx: &Transaction<'_>, block: &Encoded) -> Result<(), StoreError
         add.execute(params![pattern, id])?;
     }
     if let Some(filter) = &block.filter {
-        tx.prepare_cached("INSERT INTO log_block_filters (block, filter) VALUES (?1, ?2)")?
-            .execute(params![id, filter])?;
+        tx.prepare_cached(
+            "INSERT INTO log_block_filters (block, filter, kind) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![id, filter, filter::Kind::Bloom as i64])?;
     }
     Ok(())
 }
@@ -355,16 +368,16 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
     let needle = query.text.as_ref().map(|t| t.to_ascii_lowercase());
     let needle_keys = needle
         .as_deref()
-        .map(block::needle_trigrams)
+        .map(filter::needle_trigrams)
         .unwrap_or_default();
     // The scan reads what decides whether a block is read (its filter only
     // when there is a needle), never the block itself: SQLite reads every
     // selected column of each row it steps over.
     let mut sql = if needle_keys.is_empty() {
-        String::from("SELECT b.ts_max, b.id, NULL FROM log_blocks AS b WHERE 1=1")
+        String::from("SELECT b.ts_max, b.id, NULL, NULL FROM log_blocks AS b WHERE 1=1")
     } else {
         String::from(
-            "SELECT b.ts_max, b.id, f.filter FROM log_blocks AS b
+            "SELECT b.ts_max, b.id, f.filter, f.kind FROM log_blocks AS b
              LEFT JOIN log_block_filters AS f ON f.block = b.id WHERE 1=1",
         )
     };
@@ -428,7 +441,7 @@ pub(super) fn query(conn: &Connection, query: &LogQuery) -> Result<LogPage, Stor
                 .get_ref(2)?
                 .as_blob_or_null()
                 .map_err(rusqlite::Error::from)?
-            && !block::may_contain(filter, &needle_keys)?
+            && !filter::may_contain(filter::Kind::of(row.get(3)?)?, filter, &needle_keys)?
         {
             continue;
         }
