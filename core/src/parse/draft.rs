@@ -211,9 +211,9 @@ fn fits_written(value: &Value, budget: &mut usize) -> bool {
         }
         Value::Object(map) => {
             spend(budget, 2)
-                && map.iter().all(|(key, item)| {
-                    spend(budget, text(key) + 2) && fits_written(item, budget)
-                })
+                && map
+                    .iter()
+                    .all(|(key, item)| spend(budget, text(key) + 2) && fits_written(item, budget))
         }
     }
 }

@@ -188,6 +188,13 @@ async fn drain_queue(
     mine_patterns: bool,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
+    // A pass drains what was queued when it began: chasing the tail of a
+    // queue that ingest keeps appending to claimed a few entries at a time,
+    // persisted as small blocks that were merged again later (a sustained
+    // run rewrote most rows twice). What arrives meanwhile waits for the
+    // next pass.
+    let queued = usize::try_from(stores.queue.backlog().await?).unwrap_or(usize::MAX);
+    let max_entries = report.entries.saturating_add(queued).min(max_entries);
     let mut miners = patterns::PassMiners::default();
     while report.entries < max_entries {
         let limit = ClaimLimit {
