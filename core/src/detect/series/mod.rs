@@ -115,6 +115,11 @@ struct View {
     /// the variance and seasonal views). Not kept across a snapshot.
     #[serde(skip)]
     reference_level: f64,
+    /// The last statistic measured from the reference's plain median,
+    /// without the trend extrapolated from it (the same as the statistic
+    /// for views without a trend). Not kept across a snapshot.
+    #[serde(skip)]
+    plain: f64,
 }
 
 impl View {
@@ -286,6 +291,7 @@ impl SeriesDetector {
             delayed: VecDeque::new(),
             band: None,
             reference_level: 0.0,
+            plain: 0.0,
         };
         let mut views = vec![
             view(ViewKind::Point, 1, reference, 0, 0, 0),
@@ -540,6 +546,9 @@ impl SeriesDetector {
             // point is part of the move; otherwise the points after a flagged
             // spike would be flagged for carrying it in their mean.
             if self.views[i].points > 1 && own * stat <= 0.0 {
+                score = score.min(0.49);
+            }
+            if score >= 0.5 && self.extrapolated_only(i, stat) {
                 score = score.min(0.49);
             }
             scores.push(score);
@@ -855,6 +864,7 @@ impl SeriesDetector {
             }
             self.views[i].reference_level = level;
             let recent = self.recent_values_mean(points, expected);
+            self.views[i].plain = recent - level;
             return Some((recent - expected, newest - level));
         }
         if i == 0 {
@@ -862,6 +872,7 @@ impl SeriesDetector {
         }
         self.views[i].reference_level = level;
         let recent = self.recent_values_mean(points, level);
+        self.views[i].plain = recent - level;
         Some((recent - level, newest - level))
     }
 
