@@ -171,9 +171,13 @@ pub fn weekly_period(bucket_secs: i64) -> Option<usize> {
 /// rest are forgotten at its end.
 const WARMUP_OUTLIER: f64 = 20.0;
 
-/// Smallest spread of the variance view's statistic (a log): changes of
-/// roughness by less than a few tens of percent are not news.
-const VARIANCE_FLOOR: f64 = 0.15;
+/// Smallest spread of the variance view's statistic (a log): the sampling
+/// error of the statistic itself. The median of 24 absolute steps of white
+/// noise has a standard error of about 0.24 on the log scale (the median
+/// of n half-normal values: 0.16 of their scale against a median of 0.67,
+/// at n = 24; more when neighbours are correlated), so a history that
+/// happens to vary less says nothing finer. Session 13: 0.15 before.
+const VARIANCE_FLOOR: f64 = 0.25;
 
 /// Statistics the variance view needs before it judges: the roughness of a
 /// few points varies a lot, and its extremes need a long history to be
