@@ -405,11 +405,13 @@ fn a_process_turning_erratic_is_reported_before_it_pins_the_cpu() {
     }
     // The erratic stretch at its start, three of its points after the
     // cooldown (its mean wanders four times wider than before: the level
-    // view twice, the drift view once) and the pin at its start. (Before
-    // the level view: 2054 and 2094, by the variance and shift views; before
-    // the tail margin, also the drift view seeing the fall back pass, 2237.)
+    // view twice) and the pin at its start. (Before the level view: 2054
+    // and 2094, by the variance and shift views; before the tail margin,
+    // also the drift view seeing the fall back pass, 2237; until session
+    // 13 also 2124, by the drift view, whose reference's extrapolated trend
+    // alone made it.)
     let verdicts = run(&values);
-    assert_eq!(flagged(&verdicts), vec![2007, 2052, 2092, 2124, 2150]);
+    assert_eq!(flagged(&verdicts), vec![2007, 2052, 2092, 2150]);
     assert_eq!(verdicts[2052].view, Some(ViewKind::Level));
 }
 
@@ -619,12 +621,15 @@ fn lone_marginal_values_of_a_heavy_tail_wait_for_the_next_point() {
     let unconfirmed = score_series(&values, FIVE_MIN, &off);
     assert_eq!(
         flagged(&unconfirmed),
-        vec![
-            397, 756, 862, 1016, 1308, 1753, 2592, 3000, 3036, 3320, 5563
-        ]
+        vec![397, 756, 862, 1016, 1308, 1753, 2592, 3000, 3320, 5563]
     );
+
     let verdicts = run(&values);
-    assert_eq!(flagged(&verdicts), vec![397, 3001, 3036]);
+    // (Until session 13 also 3036, here and without the confirmation: the
+    // drift view's reference, extrapolated along the trend the lift made in
+    // it, ran above the points back at their level. A flag made by the
+    // trend alone is no longer reported.)
+    assert_eq!(flagged(&verdicts), vec![397, 3001]);
     // Held, not learned: the lift's first point stays out of the histories.
     assert!(!verdicts[3000].anomaly && verdicts[3000].deviating);
     assert_eq!(verdicts[3001].score, unconfirmed[3000].score);
@@ -671,4 +676,54 @@ fn a_switch_between_known_levels_is_not_news_but_a_third_level_is() {
     // reported at its second point, with the rule as without it.
     let verdicts = run(&failover_pair(71, Some(4000)));
     assert_eq!(flagged(&verdicts), vec![100, 139, 453, 4001]);
+}
+
+/// The shift and drift views compare the recent points with their
+/// reference extrapolated along its trend. Two points of a failover pair
+/// after its first switch (up at 246, reported), the switch lies in the
+/// drift view's older reference half: the extrapolated trend runs on past
+/// the new level, and the recent points, flat at it, fell below the
+/// extrapolation far enough to be flagged at 297 though they sit above the
+/// reference's plain median. A flag the trend alone makes is not news.
+#[test]
+fn a_flag_made_by_the_extrapolated_trend_alone_is_not_news() {
+    let values = failover_pair(73, None);
+    let off = SeriesConfig {
+        untrended: false,
+        ..SeriesConfig::default()
+    };
+    let without = score_series(&values, FIVE_MIN, &off);
+    assert_eq!(flagged(&without), vec![246, 297, 756, 1001]);
+    assert_eq!(without[297].view, Some(ViewKind::Drift));
+    let verdicts = run(&values);
+    assert_eq!(flagged(&verdicts), vec![246, 756, 1001]);
+    // Kept in the histories like any normal point.
+    assert!(!verdicts[297].deviating);
+}
+
+/// An API's p95 latency: log-normal noise, correlated from one bucket to
+/// the next, with a daily rhythm; nothing happens.
+fn p95_latency(seed: u64) -> Vec<f64> {
+    let n = noise(seed, 4000);
+    let mut ar = 0.0;
+    (0..4000)
+        .map(|i| {
+            ar = 0.6 * ar + 0.8 * n[i];
+            let phase = (i % 288) as f64 / 288.0;
+            let daily = 1.0 + 0.3 * (std::f64::consts::TAU * phase).sin();
+            (120.0 * daily * (0.15 * ar).exp() * 10.0).round() / 10.0
+        })
+        .collect()
+}
+
+/// The variance view's spread is floored at its statistic's own sampling
+/// error (0.25 on the log scale; session 13): with the floor at 0.15 the
+/// roughness of this latency's 24-point stretches, whose history happened
+/// to vary less than that, was flagged at 2295 by the variance view. The
+/// stuck sensor and the erratic process above are still reported.
+#[test]
+fn the_roughness_of_noise_is_judged_no_finer_than_its_sampling_error() {
+    let verdicts = run(&p95_latency(1));
+    assert_eq!(flagged(&verdicts), vec![3795]);
+    assert_eq!(verdicts[3795].view, Some(ViewKind::Point));
 }

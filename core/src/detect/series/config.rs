@@ -68,6 +68,11 @@ pub struct SeriesConfig {
     /// late, and only if the next point still deviates: a lone marginal
     /// value is the heavy tail's, not news (0 = off).
     pub confirm: f64,
+    /// A shift or drift view's flag stands only if the recent points also
+    /// deviate, in the same direction, from the reference's plain median
+    /// (without the trend extrapolated from it): a flag the trend alone
+    /// makes is not news.
+    pub untrended: bool,
 }
 
 impl Default for SeriesConfig {
@@ -92,6 +97,7 @@ impl Default for SeriesConfig {
             level_points: 24,
             level_reference: 288,
             confirm: 2.0,
+            untrended: true,
         }
     }
 }

@@ -145,6 +145,31 @@ impl SeriesDetector {
     }
 }
 
+impl SeriesDetector {
+    /// Whether view `i`'s deviation (`stat` against its history) is made
+    /// by the trend extrapolated from its reference alone: measured from
+    /// the reference's plain median instead, the recent points deviate the
+    /// other way (or not at all). The trend is a guess about where the
+    /// series is going; a series that merely stops following it (a step
+    /// passing through the reference's older half makes a steep trend, a
+    /// ramp levels off) has done nothing its reference had not shown. Only
+    /// for the shift and drift views: a lone point far from its reference
+    /// is a spike whatever the trend.
+    pub(super) fn extrapolated_only(&self, i: usize, stat: f64) -> bool {
+        let view = &self.views[i];
+        if !self.cfg.untrended
+            || self.cfg.trend <= 0.0
+            || !matches!(view.kind, ViewKind::Shift | ViewKind::Drift)
+        {
+            return false;
+        }
+        let Some((center, _, _)) = view.band else {
+            return false;
+        };
+        (view.plain - center) * (stat - center) <= 0.0
+    }
+}
+
 fn second_largest(values: impl Iterator<Item = f64>) -> Option<f64> {
     let mut first = f64::NEG_INFINITY;
     let mut second = f64::NEG_INFINITY;

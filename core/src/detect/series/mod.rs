@@ -115,6 +115,11 @@ struct View {
     /// the variance and seasonal views). Not kept across a snapshot.
     #[serde(skip)]
     reference_level: f64,
+    /// The last statistic measured from the reference's plain median,
+    /// without the trend extrapolated from it (the same as the statistic
+    /// for views without a trend). Not kept across a snapshot.
+    #[serde(skip)]
+    plain: f64,
 }
 
 impl View {
@@ -166,9 +171,13 @@ pub fn weekly_period(bucket_secs: i64) -> Option<usize> {
 /// rest are forgotten at its end.
 const WARMUP_OUTLIER: f64 = 20.0;
 
-/// Smallest spread of the variance view's statistic (a log): changes of
-/// roughness by less than a few tens of percent are not news.
-const VARIANCE_FLOOR: f64 = 0.15;
+/// Smallest spread of the variance view's statistic (a log): the sampling
+/// error of the statistic itself. The median of 24 absolute steps of white
+/// noise has a standard error of about 0.24 on the log scale (the median
+/// of n half-normal values: 0.16 of their scale against a median of 0.67,
+/// at n = 24; more when neighbours are correlated), so a history that
+/// happens to vary less says nothing finer. Session 13: 0.15 before.
+const VARIANCE_FLOOR: f64 = 0.25;
 
 /// Statistics the variance view needs before it judges: the roughness of a
 /// few points varies a lot, and its extremes need a long history to be
@@ -286,6 +295,7 @@ impl SeriesDetector {
             delayed: VecDeque::new(),
             band: None,
             reference_level: 0.0,
+            plain: 0.0,
         };
         let mut views = vec![
             view(ViewKind::Point, 1, reference, 0, 0, 0),
@@ -540,6 +550,9 @@ impl SeriesDetector {
             // point is part of the move; otherwise the points after a flagged
             // spike would be flagged for carrying it in their mean.
             if self.views[i].points > 1 && own * stat <= 0.0 {
+                score = score.min(0.49);
+            }
+            if score >= 0.5 && self.extrapolated_only(i, stat) {
                 score = score.min(0.49);
             }
             scores.push(score);
@@ -855,6 +868,7 @@ impl SeriesDetector {
             }
             self.views[i].reference_level = level;
             let recent = self.recent_values_mean(points, expected);
+            self.views[i].plain = recent - level;
             return Some((recent - expected, newest - level));
         }
         if i == 0 {
@@ -862,6 +876,7 @@ impl SeriesDetector {
         }
         self.views[i].reference_level = level;
         let recent = self.recent_values_mean(points, level);
+        self.views[i].plain = recent - level;
         Some((recent - level, newest - level))
     }
 
