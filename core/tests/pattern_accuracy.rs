@@ -109,12 +109,23 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// opening the message merge by siblings only; keyed siblings have no `<*>`
 /// where the line has a word): tune 0.973 at seed 1. The tune floor rises
 /// to 0.97.
+///
+/// Session 13 added a second holdout split (`holdout2`: six systems of
+/// kinds and formats the corpus lacked, written before the miner first ran
+/// on them; 0.691 at seed 1, so its floor is 0.68, a regression guard, not
+/// a goal met) and three tune systems of other new kinds (winapp, tomcat,
+/// smartd: 55 tune systems, 0.967 at seed 1 before this session's rule).
+/// The tune floor falls to 0.96.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
-    let (tune, holdout, _holdout2, each) = report(1);
-    assert!(each.len() >= 58, "at least 58 systems");
-    assert!(tune >= 0.97, "tune split mean {tune:.3} < 0.97");
+    let (tune, holdout, holdout2, each) = report(1);
+    assert!(each.len() >= 67, "at least 67 systems");
+    assert!(tune >= 0.96, "tune split mean {tune:.3} < 0.96");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
+    assert!(
+        holdout2 >= 0.68,
+        "second holdout split mean {holdout2:.3} < 0.68"
+    );
     for (name, split, accuracy) in each {
         if split == Split::Tune {
             let floor = match name.as_str() {

@@ -48,6 +48,12 @@
 //!    other and everything else is equal, belongs to it (`with combo <*>` /
 //!    `with <*>`: a host without a digit, then one with a digit collapsed
 //!    with the interface after it).
+//!    **Runs** ([`runs`], session 13): a message that differs from
+//!    patterns of any length by one run of words opening with a capital
+//!    (`Updated Windows Defender status ...` / `Updated McAfee status ...`)
+//!    joins a pattern with one `<*>` there, or, when four such runs are
+//!    known (three after a label, `Reason: Unknown user name ...`), merges
+//!    them into one pattern with one `<*>` for the run.
 //! 6. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
@@ -69,6 +75,7 @@
 mod flags;
 pub mod header;
 pub mod judge;
+mod runs;
 mod snapshot;
 mod span;
 mod token;
@@ -538,6 +545,12 @@ impl Miner {
 
         // 5. A variable spanning one word more or less than in a pattern.
         if let Some(slot) = self.align_span(&keys, &flags) {
+            return (slot, false);
+        }
+
+        // 5b. A value of several words where a pattern has one `<*>` or
+        // enough patterns have other words.
+        if let Some(slot) = self.align_run(tokens, &keys, &flags) {
             return (slot, false);
         }
 
