@@ -51,9 +51,12 @@
 //!    **Runs** ([`runs`], session 13): a message that differs from
 //!    patterns of any length by one run of words opening with a capital
 //!    (`Updated Windows Defender status ...` / `Updated McAfee status ...`)
+//!    or framed by brackets (`[Abandoned connection cleanup thread]`)
 //!    joins a pattern with one `<*>` there, or, when four such runs are
 //!    known (three after a label, `Reason: Unknown user name ...`), merges
-//!    them into one pattern with one `<*>` for the run.
+//!    them into one pattern with one `<*>` for the run. A pattern that
+//!    gains or is created with such a `<*>` takes the longer patterns
+//!    that have a run there.
 //! 6. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
@@ -582,6 +585,7 @@ impl Miner {
             first_seq: self.seq,
             last_seq: self.seq,
         });
+        self.merge_taken(slot);
         (slot, true)
     }
 
@@ -718,6 +722,7 @@ impl Miner {
         // variable spanning a word more (`svchost.exe <*>` facing `<*>`)
         // now aligns with this one: the shorter takes the longer.
         let slot = self.merge_spanned(slot);
+        self.merge_taken(slot);
         let len = self.pattern(slot).tokens.len();
         let (keys, flags) = {
             let p = self.pattern(slot);

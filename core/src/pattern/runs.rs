@@ -9,18 +9,25 @@
 //! the patterns of other lengths (and of its own, where two or more words
 //! in a row differ) that share its first and last tokens around one run of
 //! words:
-//! - a pattern with one `<*>` where the message has a run of words takes
-//!   the message;
+//! - a pattern with one `<*>` (or a framed one, `[<*>]`, facing a run
+//!   framed alike) where the message has a run of words takes the
+//!   message; and a pattern that gains such a `<*>`, or is created with
+//!   one, takes the longer patterns that have a run there
+//!   ([`Miner::merge_taken`]), so the order the forms come in does not
+//!   matter;
 //! - enough such patterns whose runs differ from the message's at one place
 //!   (four runs in all, the message's included; three after a label such
 //!   as `Reason:` or `=`) merge into the oldest, the run becoming one
 //!   `<*>`, which keeps every `<*>` the merged patterns had around it.
 //!
-//! A run is a value only when its first word opens with a capital
-//! (`Windows Defender`, `Unknown user name ...`) and follows a word or `=`,
-//! none of its words is upper-case (`START`, `[UFW BLOCK]`: the event's
-//! name, as in `flags.rs`) or a label (`taskState: Running; visibility:
-//! ...` holds fields, not one value), it holds at most [`MAX_RUN`] tokens,
+//! A run is a value only when it follows a word or `=`, none of its words
+//! is upper-case (`START`, `[UFW BLOCK]`: the event's name, as in
+//! `flags.rs`), and either its first word opens with a capital (`Windows
+//! Defender`, `Unknown user name ...`) and none of its words is a label
+//! (`taskState: Running; visibility: ...` holds fields, not one value), or
+//! brackets or quotes frame it whole (`[Abandoned connection cleanup
+//! thread]`, `[java.lang.IllegalStateException: Cannot call ...]`); it
+//! holds at most [`MAX_RUN`] tokens,
 //! and at least [`MIN_CONSTANTS`] equal constant words (with a letter: not
 //! the `--` or `[<*>]` of a header) stand around it, some before and some
 //! after. A run of lower-case prose (`was not`, `failed to`) changes what
@@ -29,7 +36,7 @@
 //! are events, not values of one field).
 
 use super::flags::{KEYED, MASKED, WILD};
-use super::{Head, Miner, WILDCARD, hash_bytes};
+use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
 
 /// The longest run of tokens taken as one value.
 const MAX_RUN: usize = 12;
@@ -53,20 +60,58 @@ fn shouted(token: &str) -> bool {
     letters.len() > 1 && letters.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-/// Whether the run from `a` to `end` may be a value: its first word opens
-/// with a capital letter (after an opening quote or bracket) and follows a
-/// word or `=`, and no word of it is upper-case (`START`: the event).
+/// Whether the run from `a` to `end` may be a value: it follows a word or
+/// `=`, and either its first word opens with a capital letter (after an
+/// opening quote or bracket), none of its words is upper-case (`START`:
+/// the event) and none is a label (`taskState: Running; visibility: ...`
+/// holds fields); or it is framed whole by brackets or quotes (`[Abandoned
+/// connection cleanup thread]`, `[<*> housekeeper]`, `[java.lang.Error:
+/// Cannot call ...]`), which make it one value whatever its words.
 fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
-    let word = tokens[a]
-        .as_ref()
-        .trim_start_matches(['"', '\'', '(', '[', '<']);
-    a > 0
-        && (word_at(tokens, flags, a - 1) || tokens[a - 1].as_ref() == "=")
-        && flags[a] & MASKED == 0
+    if a == 0 || !(word_at(tokens, flags, a - 1) || tokens[a - 1].as_ref() == "=") {
+        return false;
+    }
+    let run = &tokens[a..end];
+    let first = tokens[a].as_ref();
+    if run.iter().any(|t| shouted(t.as_ref())) {
+        return false;
+    }
+    if framed(first, run[run.len() - 1].as_ref()) {
+        return true;
+    }
+    let word = first.trim_start_matches(['"', '\'', '(', '[', '<']);
+    flags[a] & MASKED == 0
         && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
-        && !tokens[a..end]
-            .iter()
-            .any(|t| shouted(t.as_ref()) || label(t) || t.as_ref().ends_with(';'))
+        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+}
+
+/// Whether a run from `first` to `last` is framed by one pair of brackets
+/// or quotes.
+fn framed(first: &str, last: &str) -> bool {
+    let last = last.trim_end_matches([',', '.', ';', ':']);
+    let pair = |open: char, close: char| {
+        first.starts_with(open)
+            && last.ends_with(close)
+            && !first[1..].contains(close)
+            && !last[..last.len() - 1].contains(open)
+    };
+    pair('[', ']') || pair('(', ')') || pair('"', '"')
+}
+
+/// Whether a pattern's token takes the run from `first` to `last`: a bare
+/// `<*>`, or a framed one (`[<*>]`) facing a run framed alike.
+fn takes_run(token: &str, flags: u8, first: &str, last: &str) -> bool {
+    if flags & WILD != 0 {
+        return true;
+    }
+    let Some((open, close)) = token.split_once(WILDCARD) else {
+        return false;
+    };
+    let last = last.trim_end_matches([',', '.', ';', ':']);
+    matches!(open, "[" | "(" | "\"")
+        && close.trim_end_matches([',', '.', ';', ':']).len() == 1
+        && first.starts_with(open)
+        && last.ends_with(close.trim_end_matches([',', '.', ';', ':']))
 }
 
 /// A token that ends a label: `Reason:`, `=`.
@@ -117,6 +162,56 @@ struct Near {
     suffix: usize,
 }
 
+/// How pattern `p` (in `slot`) lines up with a message of `keys` from both
+/// ends (a `<*>` of the pattern takes any token); `None` when their first
+/// tokens differ.
+fn near(p: &Pattern, slot: u32, keys: &[u64]) -> Option<Near> {
+    let (n, m) = (keys.len(), p.keys.len());
+    let eq = |i: usize, j: usize| p.is_wild(j) || p.keys[j] == keys[i];
+    let most = n.min(m) - 1;
+    let prefix = (0..most).take_while(|&i| eq(i, i)).count();
+    let suffix = (0..most).take_while(|&k| eq(n - 1 - k, m - 1 - k)).count();
+    (prefix > 0).then_some(Near {
+        slot,
+        len: m,
+        prefix,
+        suffix,
+    })
+}
+
+/// Whether pattern `p`, shorter than the message, has a `<*>` where the
+/// message has a run that may be a value, everything else equal; returns
+/// the constant words around it.
+fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> Option<usize> {
+    let (n, m) = (tokens.len(), c.len);
+    if m >= n {
+        return None;
+    }
+    let mut best = None;
+    // The `<*>` at `w`: every position before it and after it equal.
+    for w in (m - 1 - c.suffix.min(m - 1))..=c.prefix.min(m - 1) {
+        let after = m - 1 - w;
+        if w == 0
+            || c.prefix < w
+            || c.suffix < after
+            || !takes_run(
+                &p.tokens[w],
+                p.flags[w],
+                tokens[w].as_ref(),
+                tokens[n - after - 1].as_ref(),
+            )
+            || !opens_value(tokens, flags, w, n - after)
+        {
+            continue;
+        }
+        let wild = |i: usize| p.is_wild(if i < w { i } else { m + i - n });
+        if let Some((_, around)) = runs_needed(tokens, flags, w, after, wild) {
+            best = best.max(Some(around));
+        }
+    }
+    best
+}
+
 impl Miner {
     /// The pattern a message that found none belongs to when it differs
     /// only by a value of several words (see the module documentation).
@@ -125,7 +220,7 @@ impl Miner {
         if n < 3 {
             return None;
         }
-        let mut near = Vec::new();
+        let mut found = Vec::new();
         for m in n.saturating_sub(MAX_RUN - 1).max(2)..=n + MAX_RUN - 1 {
             let Some(list) = self.by_len.get(&m) else {
                 continue;
@@ -135,76 +230,58 @@ impl Miner {
                 if head.flags[0] & WILD == 0 && head.keys[0] != keys[0] {
                     continue;
                 }
-                let p = self.pattern(slot);
-                let eq = |i: usize, j: usize| p.is_wild(j) || p.keys[j] == keys[i];
-                let most = n.min(m) - 1;
-                let prefix = (0..most).take_while(|&i| eq(i, i)).count();
-                let suffix = (0..most).take_while(|&k| eq(n - 1 - k, m - 1 - k)).count();
-                if prefix > 0 {
-                    near.push(Near {
-                        slot,
-                        len: m,
-                        prefix,
-                        suffix,
-                    });
+                if let Some(c) = near(self.pattern(slot), slot, keys) {
+                    found.push(c);
                 }
             }
         }
-        if near.is_empty() {
+        if found.is_empty() {
             return None;
         }
-        if let Some((slot, positions)) = self.run_taker(tokens, keys, flags, &near) {
-            if positions.is_empty() {
-                return Some(slot);
-            }
-            return Some(self.generalise(slot, &positions));
+        if let Some(slot) = self.run_taker(tokens, flags, &found) {
+            return Some(slot);
         }
-        self.merge_runs(tokens, keys, flags, &near)
+        self.merge_runs(tokens, keys, flags, &found)
     }
 
     /// A pattern with one `<*>` where the message has a run of words.
-    /// Returns it and the positions around the run where it differs from
-    /// the message by a value (they become `<*>`).
-    fn run_taker(
-        &self,
-        tokens: &[&str],
-        keys: &[u64],
-        flags: &[u8],
-        near: &[Near],
-    ) -> Option<(u32, Vec<usize>)> {
-        let n = tokens.len();
-        let mut best: Option<(usize, u64, u32, usize)> = None;
-        for c in near.iter().filter(|c| c.len < n) {
+    fn run_taker(&self, tokens: &[&str], flags: &[u8], near: &[Near]) -> Option<u32> {
+        let mut best: Option<(usize, u64, u32)> = None;
+        for c in near.iter().filter(|c| c.len < tokens.len()) {
             let p = self.pattern(c.slot);
-            let m = c.len;
-            // The `<*>` at `w`: every position before it and after it equal.
-            for w in (m - 1 - c.suffix.min(m - 1))..=c.prefix.min(m - 1) {
-                let after = m - 1 - w;
-                if !p.is_wild(w) || w == 0 || c.prefix < w || c.suffix < after {
-                    continue;
-                }
-                if !opens_value(tokens, flags, w, n - after) {
-                    continue;
-                }
-                let Some((_, around)) = runs_needed(tokens, flags, w, after, |i| {
-                    p.is_wild(if i < w { i } else { m + i - n })
-                }) else {
-                    continue;
-                };
-                let key = (around, u64::MAX - p.first_seq, c.slot, w);
+            if let Some(around) = take_at(p, c, tokens, flags) {
+                let key = (around, u64::MAX - p.first_seq, c.slot);
                 if best.is_none_or(|b| key > b) {
                     best = Some(key);
                 }
             }
         }
-        let (_, _, slot, w) = best?;
-        let p = self.pattern(slot);
-        let m = p.keys.len();
-        let differing = (0..m)
-            .filter(|&j| j != w && !p.is_wild(j))
-            .filter(|&j| p.keys[j] != keys[if j < w { j } else { n + j - m }])
-            .collect();
-        Some((slot, differing))
+        best.map(|(_, _, slot)| slot)
+    }
+
+    /// After `slot` gained a `<*>` or was created: the patterns of other
+    /// lengths it takes as messages (a run of words where it has that
+    /// `<*>`) merge into it, so whichever came first, the run's forms end in
+    /// one pattern.
+    pub(super) fn merge_taken(&mut self, slot: u32) {
+        let m = self.pattern(slot).keys.len();
+        if m < 2 || !self.pattern(slot).flags.iter().any(|f| f & MASKED != 0) {
+            return;
+        }
+        for n in m + 1..m + MAX_RUN {
+            let Some(list) = self.by_len.get(&n).cloned() else {
+                continue;
+            };
+            for other in list {
+                let (p, q) = (self.pattern(slot), self.pattern(other));
+                let Some(c) = near(p, slot, &q.keys) else {
+                    continue;
+                };
+                if take_at(p, &c, &q.tokens, &q.flags).is_some() {
+                    self.merge_into(other, slot);
+                }
+            }
+        }
     }
 
     /// Merges the patterns whose run differs from the message's at one place
@@ -406,6 +483,41 @@ mod tests {
             let distinct: std::collections::HashSet<_> =
                 ids.iter().map(|id| m.resolve(*id)).collect();
             assert_eq!(distinct.len(), lines.len(), "{lines:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod framed_tests {
+    use crate::pattern::{Miner, MinerConfig};
+
+    #[test]
+    fn a_bracketed_run_joins_a_bracketed_value_in_either_order() {
+        let line = |thread: &str| {
+            format!(
+                "The web application [shop] appears to have started a thread named {thread} but has failed to stop it."
+            )
+        };
+        let forms = [
+            "[pool-1-thread-1]",
+            "[HikariPool-1 housekeeper]",
+            "[Timer-0]",
+        ];
+        // The run first: the `[<*>]` pattern made after it takes it.
+        for run_first in [false, true] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let mut order = forms.to_vec();
+            let run = "[Abandoned connection cleanup thread]";
+            if run_first {
+                order.insert(0, run);
+            } else {
+                order.push(run);
+            }
+            let reversed = run_first;
+            let ids: Vec<_> = order.iter().map(|t| m.mine(&line(t)).id).collect();
+            for id in &ids {
+                assert_eq!(m.resolve(*id), m.resolve(ids[0]), "reversed: {reversed}");
+            }
         }
     }
 }
