@@ -18,7 +18,11 @@
 //! - enough such patterns whose runs differ from the message's at one place
 //!   (four runs in all, the message's included; three after a label such
 //!   as `Reason:` or `=`) merge into the oldest, the run becoming one
-//!   `<*>`, which keeps every `<*>` the merged patterns had around it.
+//!   `<*>`, which keeps every `<*>` the merged patterns had around it;
+//!   a pattern that gains a `<*>` is counted so again, as if it were a new
+//!   message ([`Miner::recount_runs`]: `Updated McAfee status successfully
+//!   to <*>` lines up with the other products only once its state is
+//!   `<*>`).
 //!
 //! A run is a value only when it follows a word or `=`, none of its words
 //! is upper-case (`START`, `[UFW BLOCK]`: the event's name, as in
@@ -39,7 +43,7 @@ use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
 
 /// The longest run of tokens taken as one value.
-const MAX_RUN: usize = 12;
+const MAX_RUN: usize = 16;
 
 /// Equal constant words needed around the run.
 const MIN_CONSTANTS: usize = 3;
@@ -241,7 +245,7 @@ impl Miner {
         if let Some(slot) = self.run_taker(tokens, flags, &found) {
             return Some(slot);
         }
-        self.merge_runs(tokens, keys, flags, &found)
+        self.merge_runs(tokens, keys, flags, &found, None)
     }
 
     /// A pattern with one `<*>` where the message has a run of words.
@@ -257,6 +261,38 @@ impl Miner {
             }
         }
         best.map(|(_, _, slot)| slot)
+    }
+
+    /// After `slot` gained a `<*>`: its run siblings are counted again, as
+    /// if its template were a new message (the `<*>` may be what made it
+    /// line up with them: `Updated McAfee status successfully to <*>`).
+    /// Returns the slot that holds it.
+    pub(super) fn recount_runs(&mut self, slot: u32) -> u32 {
+        let p = self.pattern(slot);
+        let n = p.keys.len();
+        if n < 3 {
+            return slot;
+        }
+        let owned = p.tokens.clone();
+        let (keys, flags) = (p.keys.clone(), p.flags.clone());
+        let tokens: Vec<&str> = owned.iter().map(|t| &**t).collect();
+        let mut found = Vec::new();
+        for m in n.saturating_sub(MAX_RUN - 1).max(2)..=n + MAX_RUN - 1 {
+            let Some(list) = self.by_len.get(&m) else {
+                continue;
+            };
+            for &other in list {
+                let head = &self.heads[other as usize];
+                if other == slot || (head.flags[0] & WILD == 0 && head.keys[0] != keys[0]) {
+                    continue;
+                }
+                if let Some(c) = near(self.pattern(other), other, &keys) {
+                    found.push(c);
+                }
+            }
+        }
+        self.merge_runs(&tokens, &keys, &flags, &found, Some((slot, n)))
+            .unwrap_or(slot)
     }
 
     /// After `slot` gained a `<*>` or was created: the patterns of other
@@ -292,6 +328,7 @@ impl Miner {
         keys: &[u64],
         flags: &[u8],
         near: &[Near],
+        existing: Option<(u32, usize)>,
     ) -> Option<u32> {
         let n = tokens.len();
         let mut chosen: Option<(usize, usize, usize, Vec<usize>)> = None;
@@ -349,6 +386,7 @@ impl Miner {
             .iter()
             .map(|&k| (near[k].slot, near[k].len))
             .collect();
+        slots.extend(existing);
         slots.sort_by_key(|&(s, _)| (self.pattern(s).first_seq, self.pattern(s).id));
         let (survivor, len) = slots[0];
         // The survivor keeps every `<*>` any member had around the run.
@@ -436,7 +474,10 @@ mod tests {
         let a = m.mine(&line("Unknown user name or bad password."));
         let b = m.mine(&line("Account currently disabled."));
         assert_ne!(m.resolve(a.id), m.resolve(b.id), "two runs are not enough");
-        let c = m.mine(&line("The referenced account is currently locked out."));
+        // Fifteen words: a reason written as a sentence.
+        let c = m.mine(&line(
+            "The referenced account is currently locked out and may not be logged on to.",
+        ));
         assert_eq!(m.resolve(a.id), m.resolve(b.id));
         assert_eq!(m.resolve(a.id), m.resolve(c.id));
         assert_eq!(
@@ -488,7 +529,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod framed_tests {
+mod order_tests {
     use crate::pattern::{Miner, MinerConfig};
 
     #[test]
@@ -519,5 +560,34 @@ mod framed_tests {
                 assert_eq!(m.resolve(*id), m.resolve(ids[0]), "reversed: {reversed}");
             }
         }
+    }
+
+    #[test]
+    fn runs_are_counted_again_when_a_pattern_gains_a_variable() {
+        // Each product's pattern lines up with the others only once its
+        // state became `<*>`; the last to do so merges them all.
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let line = |p: &str, state: &str| format!("Updated {p} status successfully to {state}.");
+        let products = [
+            "Windows Defender",
+            "Norton Security",
+            "McAfee",
+            "Avast Free",
+        ];
+        let states = ["STATE_ON", "STATE_OFF"];
+        let mut ids = Vec::new();
+        for (k, p) in products.iter().enumerate() {
+            ids.push(m.mine(&line(p, states[k % 2])).id);
+        }
+        for (k, p) in products.iter().enumerate() {
+            ids.push(m.mine(&line(p, states[(k + 1) % 2])).id);
+        }
+        for id in &ids {
+            assert_eq!(m.resolve(*id), m.resolve(ids[0]));
+        }
+        assert_eq!(
+            m.template(ids[0]).as_deref(),
+            Some("Updated <*> status successfully to <*>")
+        );
     }
 }
