@@ -89,6 +89,22 @@ fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) 
         && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
 }
 
+/// Whether a token may open a run ([`opens_value`]): a word opening with
+/// a capital, or an opening bracket or quote. A message without one skips
+/// the run step (one byte check per token).
+fn may_open(token: &str, flags: u8) -> bool {
+    let Some(&b) = token.as_bytes().first() else {
+        return false;
+    };
+    matches!(b, b'[' | b'(' | b'"')
+        || (flags & MASKED == 0
+            && token
+                .trim_start_matches(['\'', '<'])
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_uppercase))
+}
+
 /// Whether a run from `first` to `last` is framed by one pair of brackets
 /// or quotes.
 fn framed(first: &str, last: &str) -> bool {
@@ -221,7 +237,7 @@ impl Miner {
     /// only by a value of several words (see the module documentation).
     pub(super) fn align_run(&mut self, tokens: &[&str], keys: &[u64], flags: &[u8]) -> Option<u32> {
         let n = keys.len();
-        if n < 3 {
+        if n < 3 || !(1..n).any(|i| may_open(tokens[i], flags[i])) {
             return None;
         }
         let mut found = Vec::new();
@@ -270,7 +286,7 @@ impl Miner {
     pub(super) fn recount_runs(&mut self, slot: u32) -> u32 {
         let p = self.pattern(slot);
         let n = p.keys.len();
-        if n < 3 {
+        if n < 3 || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i])) {
             return slot;
         }
         let owned = p.tokens.clone();
@@ -300,15 +316,33 @@ impl Miner {
     /// `<*>`) merge into it, so whichever came first, the run's forms end in
     /// one pattern.
     pub(super) fn merge_taken(&mut self, slot: u32) {
-        let m = self.pattern(slot).keys.len();
-        if m < 2 || !self.pattern(slot).flags.iter().any(|f| f & MASKED != 0) {
+        let p = self.pattern(slot);
+        let m = p.keys.len();
+        // Only a `<*>` (bare or framed) after the first token takes a run.
+        let takes = |j: usize| {
+            p.flags[j] & WILD != 0
+                || p.tokens[j]
+                    .split_once(WILDCARD)
+                    .is_some_and(|(open, _)| matches!(open, "[" | "(" | "\""))
+        };
+        let Some(first_taker) = (1..m).find(|&j| takes(j)) else {
             return;
-        }
+        };
+        // Positions before the first `<*>` that takes a run must be equal:
+        // the first two are read from the flat heads.
+        let head = Head::of(p);
+        let fixed: Vec<usize> = (0..first_taker.min(2))
+            .filter(|&i| head.flags[i] & WILD == 0)
+            .collect();
         for n in m + 1..m + MAX_RUN {
             let Some(list) = self.by_len.get(&n).cloned() else {
                 continue;
             };
             for other in list {
+                let other_head = &self.heads[other as usize];
+                if fixed.iter().any(|&i| other_head.keys[i] != head.keys[i]) {
+                    continue;
+                }
                 let (p, q) = (self.pattern(slot), self.pattern(other));
                 let Some(c) = near(p, slot, &q.keys) else {
                     continue;
