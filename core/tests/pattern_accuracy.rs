@@ -112,19 +112,21 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 ///
 /// Session 13 added a second holdout split (`holdout2`: six systems of
 /// kinds and formats the corpus lacked, written before the miner first ran
-/// on them; 0.691 at seed 1, so its floor is 0.68, a regression guard, not
-/// a goal met) and three tune systems of other new kinds (winapp, tomcat,
-/// smartd: 55 tune systems, 0.967 at seed 1 before this session's rule).
-/// The tune floor falls to 0.96.
+/// on them; 0.691 at seed 1 with the miner of 6ab3289) and three tune
+/// systems of other new kinds (winapp, tomcat, smartd: 55 tune systems,
+/// 0.967 at seed 1 before this session's rule). After the run rule
+/// (`pattern/runs.rs`), at seed 1: tune 0.970, holdout 0.908, holdout2
+/// 0.773. The tune floor is 0.965; the second holdout's floor, 0.76, is a
+/// regression guard under its measured mean, not a goal met.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
     assert!(each.len() >= 67, "at least 67 systems");
-    assert!(tune >= 0.96, "tune split mean {tune:.3} < 0.96");
+    assert!(tune >= 0.965, "tune split mean {tune:.3} < 0.965");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     assert!(
-        holdout2 >= 0.68,
-        "second holdout split mean {holdout2:.3} < 0.68"
+        holdout2 >= 0.76,
+        "second holdout split mean {holdout2:.3} < 0.76"
     );
     for (name, split, accuracy) in each {
         if split == Split::Tune {

@@ -5,7 +5,8 @@
 //! (`core/benches/patterns.rs`) and the CLI test, through `#[path]`.
 //!
 //! A system file holds `key: value` settings, then one template per line.
-//! `split:` is `tune` or `holdout`; `lines:` the number of lines to generate;
+//! `split:` is `tune`, `holdout` or `holdout2`; `lines:` the number of lines
+//! to generate;
 //! `header:` the line prefix (timestamps, pids, hosts), generated per line and
 //! not part of the label. In templates `{kind}` or `{kind:arg}` is a variable
 //! slot (see [`fill`]), `{{` and `}}` are literal braces, `#` starts a comment
