@@ -48,7 +48,7 @@
 //!    other and everything else is equal, belongs to it (`with combo <*>` /
 //!    `with <*>`: a host without a digit, then one with a digit collapsed
 //!    with the interface after it).
-//!    **Runs** ([`runs`], session 13): a message that differs from
+//! 6. **Runs** ([`runs`], session 13): a message that differs from
 //!    patterns of any length by one run of words opening with a capital
 //!    (`Updated Windows Defender status ...` / `Updated McAfee status ...`)
 //!    or framed by brackets (`[Abandoned connection cleanup thread]`)
@@ -57,7 +57,7 @@
 //!    them into one pattern with one `<*>` for the run. A pattern that
 //!    gains or is created with such a `<*>` takes the longer patterns
 //!    that have a run there.
-//! 6. Otherwise the message starts a new pattern.
+//! 7. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
 //! into it and its siblings are counted again (the streaming form of a final
@@ -551,13 +551,13 @@ impl Miner {
             return (slot, false);
         }
 
-        // 5b. A value of several words where a pattern has one `<*>` or
-        // enough patterns have other words.
+        // 6. A value of several words where a pattern has one `<*>` or
+        // enough patterns have other words (`runs`).
         if let Some(slot) = self.align_run(tokens, &keys, &flags) {
             return (slot, false);
         }
 
-        // 6. A new pattern.
+        // 7. A new pattern.
         if self.live >= self.config.max_patterns.max(1) {
             self.evict_least_used();
         }
