@@ -17,9 +17,10 @@ fn shown_holdout(name: &str) -> bool {
         .is_ok_and(|names| names.split(',').any(|n| n.trim() == name))
 }
 
-fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
+fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
     let mut tune = Vec::new();
     let mut holdout = Vec::new();
+    let mut holdout2 = Vec::new();
     let mut each = Vec::new();
     for system in load_all(seed) {
         let accuracy = corpus::accuracy(&system);
@@ -27,10 +28,10 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
             println!(
                 "{:<12} {:<8} {:>5} lines {:>3} templates  GA {:.3}",
                 system.name,
-                if system.split == Split::Tune {
-                    "tune"
-                } else {
-                    "holdout"
+                match system.split {
+                    Split::Tune => "tune",
+                    Split::Holdout => "holdout",
+                    Split::Holdout2 => "holdout2",
                 },
                 system.lines.len(),
                 system.templates.len(),
@@ -40,16 +41,18 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
         match system.split {
             Split::Tune => tune.push(accuracy),
             Split::Holdout => holdout.push(accuracy),
+            Split::Holdout2 => holdout2.push(accuracy),
         }
         each.push((system.name, system.split, accuracy));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     println!(
-        "tune mean {:.3}, holdout mean {:.3}",
+        "tune mean {:.3}, holdout mean {:.3}, holdout2 mean {:.3}",
         mean(&tune),
-        mean(&holdout)
+        mean(&holdout),
+        mean(&holdout2)
     );
-    (mean(&tune), mean(&holdout), each)
+    (mean(&tune), mean(&holdout), mean(&holdout2), each)
 }
 
 /// Floors just under the measured scores at seed 1 (session 8, 39 systems:
@@ -106,12 +109,25 @@ fn report(seed: u64) -> (f64, f64, Vec<(String, Split, f64)>) {
 /// opening the message merge by siblings only; keyed siblings have no `<*>`
 /// where the line has a word): tune 0.973 at seed 1. The tune floor rises
 /// to 0.97.
+///
+/// Session 13 added a second holdout split (`holdout2`: six systems of
+/// kinds and formats the corpus lacked, written before the miner first ran
+/// on them; 0.691 at seed 1 with the miner of 6ab3289) and three tune
+/// systems of other new kinds (winapp, tomcat, smartd: 55 tune systems,
+/// 0.967 at seed 1 before this session's rule). After the run rule
+/// (`pattern/runs.rs`), at seed 1: tune 0.970, holdout 0.908, holdout2
+/// 0.773. The tune floor is 0.965; the second holdout's floor, 0.76, is a
+/// regression guard under its measured mean, not a goal met.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
-    let (tune, holdout, each) = report(1);
-    assert!(each.len() >= 58, "at least 58 systems");
-    assert!(tune >= 0.97, "tune split mean {tune:.3} < 0.97");
+    let (tune, holdout, holdout2, each) = report(1);
+    assert!(each.len() >= 67, "at least 67 systems");
+    assert!(tune >= 0.965, "tune split mean {tune:.3} < 0.965");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
+    assert!(
+        holdout2 >= 0.76,
+        "second holdout split mean {holdout2:.3} < 0.76"
+    );
     for (name, split, accuracy) in each {
         if split == Split::Tune {
             let floor = match name.as_str() {
@@ -137,8 +153,10 @@ fn other_seeds() {
         .filter_map(|s| s.trim().parse::<u64>().ok())
     {
         println!("seed {seed}");
-        let (tune, holdout, _) = report(seed);
-        println!("seed {seed}: tune mean {tune:.3}, holdout mean {holdout:.3}");
+        let (tune, holdout, holdout2, _) = report(seed);
+        println!(
+            "seed {seed}: tune mean {tune:.3}, holdout mean {holdout:.3}, holdout2 mean {holdout2:.3}"
+        );
     }
 }
 

@@ -5,7 +5,8 @@
 //! (`core/benches/patterns.rs`) and the CLI test, through `#[path]`.
 //!
 //! A system file holds `key: value` settings, then one template per line.
-//! `split:` is `tune` or `holdout`; `lines:` the number of lines to generate;
+//! `split:` is `tune`, `holdout` or `holdout2`; `lines:` the number of lines
+//! to generate;
 //! `header:` the line prefix (timestamps, pids, hosts), generated per line and
 //! not part of the label. In templates `{kind}` or `{kind:arg}` is a variable
 //! slot (see [`fill`]), `{{` and `}}` are literal braces, `#` starts a comment
@@ -18,11 +19,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Which side of the corpus a system is on. Holdout systems were written
-/// before any tuning and are never looked at while tuning.
+/// before any tuning and are never looked at while tuning; `Holdout2`
+/// (`split: holdout2`, session 13) is a second holdout of kinds and formats
+/// the others lack, read as a mean only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
     Tune,
     Holdout,
+    Holdout2,
 }
 
 /// One system's generated, labelled lines.
@@ -83,6 +87,7 @@ pub fn load_with_header(path: &Path, seed: u64, header_override: Option<&str>) -
             split = Some(match v.trim() {
                 "tune" => Split::Tune,
                 "holdout" => Split::Holdout,
+                "holdout2" => Split::Holdout2,
                 other => panic!("{name}: unknown split {other}"),
             });
         } else if let Some(v) = line.strip_prefix("lines: ") {

@@ -48,7 +48,16 @@
 //!    other and everything else is equal, belongs to it (`with combo <*>` /
 //!    `with <*>`: a host without a digit, then one with a digit collapsed
 //!    with the interface after it).
-//! 6. Otherwise the message starts a new pattern.
+//! 6. **Runs** ([`runs`], session 13): a message that differs from
+//!    patterns of any length by one run of words opening with a capital
+//!    (`Updated Windows Defender status ...` / `Updated McAfee status ...`)
+//!    or framed by brackets (`[Abandoned connection cleanup thread]`)
+//!    joins a pattern with one `<*>` there, or, when four such runs are
+//!    known (three after a label, `Reason: Unknown user name ...`), merges
+//!    them into one pattern with one `<*>` for the run. A pattern that
+//!    gains or is created with such a `<*>` takes the longer patterns
+//!    that have a run there.
+//! 7. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
 //! into it and its siblings are counted again (the streaming form of a final
@@ -69,6 +78,7 @@
 mod flags;
 pub mod header;
 pub mod judge;
+mod runs;
 mod snapshot;
 mod span;
 mod token;
@@ -541,7 +551,13 @@ impl Miner {
             return (slot, false);
         }
 
-        // 6. A new pattern.
+        // 6. A value of several words where a pattern has one `<*>` or
+        // enough patterns have other words (`runs`).
+        if let Some(slot) = self.align_run(tokens, &keys, &flags) {
+            return (slot, false);
+        }
+
+        // 7. A new pattern.
         if self.live >= self.config.max_patterns.max(1) {
             self.evict_least_used();
         }
@@ -569,6 +585,7 @@ impl Miner {
             first_seq: self.seq,
             last_seq: self.seq,
         });
+        self.merge_taken(slot);
         (slot, true)
     }
 
@@ -705,6 +722,8 @@ impl Miner {
         // variable spanning a word more (`svchost.exe <*>` facing `<*>`)
         // now aligns with this one: the shorter takes the longer.
         let slot = self.merge_spanned(slot);
+        self.merge_taken(slot);
+        let slot = self.recount_runs(slot);
         let len = self.pattern(slot).tokens.len();
         let (keys, flags) = {
             let p = self.pattern(slot);

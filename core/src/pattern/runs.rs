@@ -1,0 +1,627 @@
+//! A value of several words (session 13).
+//!
+//! Labellers take a product, a service, a sensor or a reason written in
+//! words as one value: `Updated <*> status successfully to <*>` holds
+//! `Windows Defender` and `Bitdefender Antivirus Plus`, `Failure Reason: <*>
+//! Source ...` holds `Unknown user name or bad password.`. Masking cannot
+//! see such a value (no digit), siblings need one differing word, spans one
+//! word more or less. Here a message that found no pattern is compared with
+//! the patterns of other lengths (and of its own, where two or more words
+//! in a row differ) that share its first and last tokens around one run of
+//! words:
+//! - a pattern with one `<*>` (or a framed one, `[<*>]`, facing a run
+//!   framed alike) where the message has a run of words takes the
+//!   message; and a pattern that gains such a `<*>`, or is created with
+//!   one, takes the longer patterns that have a run there
+//!   ([`Miner::merge_taken`]), so the order the forms come in does not
+//!   matter;
+//! - enough such patterns whose runs differ from the message's at one place
+//!   (four runs in all, the message's included; three after a label such
+//!   as `Reason:` or `=`) merge into the oldest, the run becoming one
+//!   `<*>`, which keeps every `<*>` the merged patterns had around it;
+//!   a pattern that gains a `<*>` is counted so again, as if it were a new
+//!   message ([`Miner::recount_runs`]: `Updated McAfee status successfully
+//!   to <*>` lines up with the other products only once its state is
+//!   `<*>`).
+//!
+//! A run is a value only when it follows a word or `=`, none of its words
+//! is upper-case (`START`, `[UFW BLOCK]`: the event's name, as in
+//! `flags.rs`), and either its first word opens with a capital (`Windows
+//! Defender`, `Unknown user name ...`) and none of its words is a label
+//! (`taskState: Running; visibility: ...` holds fields, not one value), or
+//! brackets or quotes frame it whole (`[Abandoned connection cleanup
+//! thread]`, `[java.lang.IllegalStateException: Cannot call ...]`); it
+//! holds at most [`MAX_RUN`] tokens,
+//! and at least [`MIN_CONSTANTS`] equal constant words (with a letter: not
+//! the `--` or `[<*>]` of a header) stand around it, some before and some
+//! after. A run of lower-case prose (`was not`, `failed to`) changes what
+//! the event is and never merges here, nor does a run that ends the message
+//! (`mce: [Hardware Error]: Machine check events logged` / `CPU <*>: ...`
+//! are events, not values of one field).
+
+use super::flags::{KEYED, MASKED, WILD};
+use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
+
+/// The longest run of tokens taken as one value.
+const MAX_RUN: usize = 16;
+
+/// Equal constant words needed around the run.
+const MIN_CONSTANTS: usize = 3;
+
+/// Distinct runs (the message's and its patterns') that make a value.
+const MIN_RUNS: usize = 4;
+
+/// A constant word around the run: a token with a letter that is not a
+/// masked value (a key counts: `rc=<*>`), not punctuation (`--`, `:`).
+fn word_at<T: AsRef<str>>(tokens: &[T], flags: &[u8], i: usize) -> bool {
+    (flags[i] & MASKED == 0 || flags[i] & KEYED != 0)
+        && tokens[i].as_ref().bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// An upper-case word of letters (`START`, `BLOCK]`): the event's name.
+fn shouted(token: &str) -> bool {
+    let letters = token.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    letters.len() > 1 && letters.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Whether the run from `a` to `end` may be a value: it follows a word or
+/// `=`, and either its first word opens with a capital letter (after an
+/// opening quote or bracket), none of its words is upper-case (`START`:
+/// the event) and none is a label (`taskState: Running; visibility: ...`
+/// holds fields); or it is framed whole by brackets or quotes (`[Abandoned
+/// connection cleanup thread]`, `[<*> housekeeper]`, `[java.lang.Error:
+/// Cannot call ...]`), which make it one value whatever its words.
+fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    if a == 0 || !(word_at(tokens, flags, a - 1) || tokens[a - 1].as_ref() == "=") {
+        return false;
+    }
+    let run = &tokens[a..end];
+    let first = tokens[a].as_ref();
+    if run.iter().any(|t| shouted(t.as_ref())) {
+        return false;
+    }
+    if framed(first, run[run.len() - 1].as_ref()) {
+        return true;
+    }
+    let word = first.trim_start_matches(['"', '\'', '(', '[', '<']);
+    flags[a] & MASKED == 0
+        && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+}
+
+/// Whether a token may open a run ([`opens_value`]): a word opening with
+/// a capital, or an opening bracket or quote. A message without one skips
+/// the run step (one byte check per token).
+fn may_open(token: &str, flags: u8) -> bool {
+    let Some(&b) = token.as_bytes().first() else {
+        return false;
+    };
+    matches!(b, b'[' | b'(' | b'"')
+        || (flags & MASKED == 0
+            && token
+                .trim_start_matches(['\'', '<'])
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_uppercase))
+}
+
+/// Whether a run from `first` to `last` is framed by one pair of brackets
+/// or quotes.
+fn framed(first: &str, last: &str) -> bool {
+    let last = last.trim_end_matches([',', '.', ';', ':']);
+    let pair = |open: char, close: char| {
+        first.starts_with(open)
+            && last.ends_with(close)
+            && !first[1..].contains(close)
+            && !last[..last.len() - 1].contains(open)
+    };
+    pair('[', ']') || pair('(', ')') || pair('"', '"')
+}
+
+/// Whether a pattern's token takes the run from `first` to `last`: a bare
+/// `<*>`, or a framed one (`[<*>]`) facing a run framed alike.
+fn takes_run(token: &str, flags: u8, first: &str, last: &str) -> bool {
+    if flags & WILD != 0 {
+        return true;
+    }
+    let Some((open, close)) = token.split_once(WILDCARD) else {
+        return false;
+    };
+    let last = last.trim_end_matches([',', '.', ';', ':']);
+    matches!(open, "[" | "(" | "\"")
+        && close.trim_end_matches([',', '.', ';', ':']).len() == 1
+        && first.starts_with(open)
+        && last.ends_with(close.trim_end_matches([',', '.', ';', ':']))
+}
+
+/// A token that ends a label: `Reason:`, `=`.
+fn label<T: AsRef<str>>(token: &T) -> bool {
+    let t = token.as_ref();
+    t.ends_with(':') || t == "="
+}
+
+/// The distinct runs needed to make the run from `a` to `n - b` of a
+/// message of `n` tokens a value, and the equal constant words around it
+/// (counted where `wild(i)`, a pattern's `<*>` facing position `i`, is
+/// false): `None` when too few words stand around it, or none before or
+/// after it; one less than [`MIN_RUNS`] after a label.
+fn runs_needed<T: AsRef<str>>(
+    tokens: &[T],
+    flags: &[u8],
+    a: usize,
+    b: usize,
+    wild: impl Fn(usize) -> bool,
+) -> Option<(usize, usize)> {
+    let n = tokens.len();
+    let count = |range: std::ops::Range<usize>| {
+        range
+            .filter(|&i| word_at(tokens, flags, i) && !wild(i))
+            .count()
+    };
+    let (before, after) = (count(0..a), count(n - b..n));
+    if before == 0 || before + after < MIN_CONSTANTS {
+        return None;
+    }
+    if after == 0 {
+        return None;
+    }
+    let needed = if label(&tokens[a - 1]) {
+        MIN_RUNS - 1
+    } else {
+        MIN_RUNS
+    };
+    Some((needed, before + after))
+}
+
+/// A pattern of another shape than the message, sharing `prefix` tokens at
+/// the start and `suffix` at the end with it.
+struct Near {
+    slot: u32,
+    len: usize,
+    prefix: usize,
+    suffix: usize,
+}
+
+/// How pattern `p` (in `slot`) lines up with a message of `keys` from both
+/// ends (a `<*>` of the pattern takes any token); `None` when their first
+/// tokens differ.
+fn near(p: &Pattern, slot: u32, keys: &[u64]) -> Option<Near> {
+    let (n, m) = (keys.len(), p.keys.len());
+    let eq = |i: usize, j: usize| p.is_wild(j) || p.keys[j] == keys[i];
+    let most = n.min(m) - 1;
+    let prefix = (0..most).take_while(|&i| eq(i, i)).count();
+    let suffix = (0..most).take_while(|&k| eq(n - 1 - k, m - 1 - k)).count();
+    (prefix > 0).then_some(Near {
+        slot,
+        len: m,
+        prefix,
+        suffix,
+    })
+}
+
+/// Whether pattern `p`, shorter than the message, has a `<*>` where the
+/// message has a run that may be a value, everything else equal; returns
+/// the constant words around it.
+fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> Option<usize> {
+    let (n, m) = (tokens.len(), c.len);
+    if m >= n {
+        return None;
+    }
+    let mut best = None;
+    // The `<*>` at `w`: every position before it and after it equal.
+    for w in (m - 1 - c.suffix.min(m - 1))..=c.prefix.min(m - 1) {
+        let after = m - 1 - w;
+        if w == 0
+            || c.prefix < w
+            || c.suffix < after
+            || !takes_run(
+                &p.tokens[w],
+                p.flags[w],
+                tokens[w].as_ref(),
+                tokens[n - after - 1].as_ref(),
+            )
+            || !opens_value(tokens, flags, w, n - after)
+        {
+            continue;
+        }
+        let wild = |i: usize| p.is_wild(if i < w { i } else { m + i - n });
+        if let Some((_, around)) = runs_needed(tokens, flags, w, after, wild) {
+            best = best.max(Some(around));
+        }
+    }
+    best
+}
+
+impl Miner {
+    /// The pattern a message that found none belongs to when it differs
+    /// only by a value of several words (see the module documentation).
+    pub(super) fn align_run(&mut self, tokens: &[&str], keys: &[u64], flags: &[u8]) -> Option<u32> {
+        let n = keys.len();
+        if n < 3 || !(1..n).any(|i| may_open(tokens[i], flags[i])) {
+            return None;
+        }
+        let mut found = Vec::new();
+        for m in n.saturating_sub(MAX_RUN - 1).max(2)..=n + MAX_RUN - 1 {
+            let Some(list) = self.by_len.get(&m) else {
+                continue;
+            };
+            for &slot in list {
+                let head: &Head = &self.heads[slot as usize];
+                if head.flags[0] & WILD == 0 && head.keys[0] != keys[0] {
+                    continue;
+                }
+                if let Some(c) = near(self.pattern(slot), slot, keys) {
+                    found.push(c);
+                }
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        if let Some(slot) = self.run_taker(tokens, flags, &found) {
+            return Some(slot);
+        }
+        self.merge_runs(tokens, keys, flags, &found, None)
+    }
+
+    /// A pattern with one `<*>` where the message has a run of words.
+    fn run_taker(&self, tokens: &[&str], flags: &[u8], near: &[Near]) -> Option<u32> {
+        let mut best: Option<(usize, u64, u32)> = None;
+        for c in near.iter().filter(|c| c.len < tokens.len()) {
+            let p = self.pattern(c.slot);
+            if let Some(around) = take_at(p, c, tokens, flags) {
+                let key = (around, u64::MAX - p.first_seq, c.slot);
+                if best.is_none_or(|b| key > b) {
+                    best = Some(key);
+                }
+            }
+        }
+        best.map(|(_, _, slot)| slot)
+    }
+
+    /// After `slot` gained a `<*>`: its run siblings are counted again, as
+    /// if its template were a new message (the `<*>` may be what made it
+    /// line up with them: `Updated McAfee status successfully to <*>`).
+    /// Returns the slot that holds it.
+    pub(super) fn recount_runs(&mut self, slot: u32) -> u32 {
+        let p = self.pattern(slot);
+        let n = p.keys.len();
+        if n < 3 || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i])) {
+            return slot;
+        }
+        let owned = p.tokens.clone();
+        let (keys, flags) = (p.keys.clone(), p.flags.clone());
+        let tokens: Vec<&str> = owned.iter().map(|t| &**t).collect();
+        let mut found = Vec::new();
+        for m in n.saturating_sub(MAX_RUN - 1).max(2)..=n + MAX_RUN - 1 {
+            let Some(list) = self.by_len.get(&m) else {
+                continue;
+            };
+            for &other in list {
+                let head = &self.heads[other as usize];
+                if other == slot || (head.flags[0] & WILD == 0 && head.keys[0] != keys[0]) {
+                    continue;
+                }
+                if let Some(c) = near(self.pattern(other), other, &keys) {
+                    found.push(c);
+                }
+            }
+        }
+        self.merge_runs(&tokens, &keys, &flags, &found, Some((slot, n)))
+            .unwrap_or(slot)
+    }
+
+    /// After `slot` gained a `<*>` or was created: the patterns of other
+    /// lengths it takes as messages (a run of words where it has that
+    /// `<*>`) merge into it, so whichever came first, the run's forms end in
+    /// one pattern.
+    pub(super) fn merge_taken(&mut self, slot: u32) {
+        let p = self.pattern(slot);
+        let m = p.keys.len();
+        // Only a `<*>` (bare or framed) after the first token takes a run.
+        let takes = |j: usize| {
+            p.flags[j] & WILD != 0
+                || p.tokens[j]
+                    .split_once(WILDCARD)
+                    .is_some_and(|(open, _)| matches!(open, "[" | "(" | "\""))
+        };
+        let Some(first_taker) = (1..m).find(|&j| takes(j)) else {
+            return;
+        };
+        // Positions before the first `<*>` that takes a run must be equal:
+        // the first two are read from the flat heads.
+        let head = Head::of(p);
+        let fixed: Vec<usize> = (0..first_taker.min(2))
+            .filter(|&i| head.flags[i] & WILD == 0)
+            .collect();
+        for n in m + 1..m + MAX_RUN {
+            let Some(list) = self.by_len.get(&n).cloned() else {
+                continue;
+            };
+            for other in list {
+                let other_head = &self.heads[other as usize];
+                if fixed.iter().any(|&i| other_head.keys[i] != head.keys[i]) {
+                    continue;
+                }
+                let (p, q) = (self.pattern(slot), self.pattern(other));
+                let Some(c) = near(p, slot, &q.keys) else {
+                    continue;
+                };
+                if take_at(p, &c, &q.tokens, &q.flags).is_some() {
+                    self.merge_into(other, slot);
+                }
+            }
+        }
+    }
+
+    /// Merges the patterns whose run differs from the message's at one place
+    /// when there are enough of them; returns the survivor.
+    fn merge_runs(
+        &mut self,
+        tokens: &[&str],
+        keys: &[u64],
+        flags: &[u8],
+        near: &[Near],
+        existing: Option<(u32, usize)>,
+    ) -> Option<u32> {
+        let n = tokens.len();
+        let mut chosen: Option<(usize, usize, usize, Vec<usize>)> = None;
+        for g in near {
+            let a = g.prefix;
+            let b = g.suffix.min(n.min(g.len) - 1 - a);
+            if n - a - b > MAX_RUN || !opens_value(tokens, flags, a, n - b) {
+                continue;
+            }
+            let members: Vec<usize> = (0..near.len())
+                .filter(|&k| {
+                    let c = &near[k];
+                    c.prefix >= a && c.suffix >= b && c.len > a + b && c.len - a - b <= MAX_RUN && {
+                        let p = self.pattern(c.slot);
+                        opens_value(&p.tokens, &p.flags, a, c.len - b)
+                    }
+                })
+                .collect();
+            // One word differing in patterns of the message's length is the
+            // siblings' case.
+            if members.len() + 2 < MIN_RUNS
+                || (n - a - b == 1
+                    && members
+                        .iter()
+                        .all(|&k| near[k].len == n && near[k].len - a - b == 1))
+            {
+                continue;
+            }
+            let wild_at = |k: usize, i: usize| {
+                let c = &near[k];
+                let p = self.pattern(c.slot);
+                if i < a {
+                    p.is_wild(i)
+                } else {
+                    p.is_wild(c.len - (n - i))
+                }
+            };
+            let Some((needed, around)) = runs_needed(tokens, flags, a, b, |i| {
+                members.iter().any(|&k| wild_at(k, i))
+            }) else {
+                continue;
+            };
+            if members.len() + 1 < needed {
+                continue;
+            }
+            let better = chosen.as_ref().is_none_or(|(ca, cb, cr, cm)| {
+                (members.len(), around, a + b) > (cm.len(), *cr, ca + cb)
+            });
+            if better {
+                chosen = Some((a, b, around, members));
+            }
+        }
+        let (a, b, _, members) = chosen?;
+        let mut slots: Vec<(u32, usize)> = members
+            .iter()
+            .map(|&k| (near[k].slot, near[k].len))
+            .collect();
+        slots.extend(existing);
+        slots.sort_by_key(|&(s, _)| (self.pattern(s).first_seq, self.pattern(s).id));
+        let (survivor, len) = slots[0];
+        // The survivor keeps every `<*>` any member had around the run.
+        let mut wild = vec![false; a + 1 + b];
+        wild[a] = true;
+        for &(s, m) in &slots {
+            let p = self.pattern(s);
+            // A value-like difference from the message becomes `<*>` too.
+            for i in 0..a {
+                wild[i] |= p.is_wild(i) || p.keys[i] != keys[i];
+            }
+            for k in 0..b {
+                let j = m - b + k;
+                wild[a + 1 + k] |= p.is_wild(j) || p.keys[j] != keys[n - b + k];
+            }
+        }
+        self.generation += 1;
+        let p = self.pattern_mut(survivor);
+        let tail = len - b;
+        p.tokens.splice(a..tail, [Box::from(WILDCARD)]);
+        p.flags.splice(a..tail, [MASKED | WILD]);
+        p.keys.splice(a..tail, [hash_bytes(WILDCARD.as_bytes())]);
+        let new_len = p.tokens.len();
+        if new_len != len {
+            if let Some(list) = self.by_len.get_mut(&len) {
+                list.retain(|&s| s != survivor);
+            }
+            self.by_len.entry(new_len).or_default().push(survivor);
+        }
+        self.heads[survivor as usize] = Head::of(self.pattern(survivor));
+        for &(other, _) in &slots[1..] {
+            self.merge_into(other, survivor);
+        }
+        let positions: Vec<usize> = (0..wild.len()).filter(|&i| wild[i]).collect();
+        Some(self.generalise(survivor, &positions))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pattern::{Miner, MinerConfig};
+
+    fn mine_all(m: &mut Miner, lines: &[String]) -> Vec<crate::pattern::PatternId> {
+        lines.iter().map(|l| m.mine(l).id).collect()
+    }
+
+    #[test]
+    fn a_value_of_several_capitalised_words_is_one_variable() {
+        let products = [
+            "Windows Defender",
+            "Norton Security",
+            "Bitdefender Antivirus Plus",
+            "McAfee",
+        ];
+        for reversed in [false, true] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let mut lines: Vec<String> = products
+                .iter()
+                .map(|p| format!("Updated {p} status successfully to running"))
+                .collect();
+            if reversed {
+                lines.reverse();
+            }
+            let ids = mine_all(&mut m, &lines);
+            for id in &ids {
+                assert_eq!(m.resolve(*id), m.resolve(ids[0]), "reversed: {reversed}");
+            }
+            assert_eq!(
+                m.template(ids[0]).as_deref(),
+                Some("Updated <*> status successfully to running")
+            );
+            // A fifth product of another length joins the `<*>`.
+            let more = m.mine("Updated Avast Free Antivirus status successfully to running");
+            assert!(!more.new);
+            assert_eq!(m.resolve(more.id), m.resolve(ids[0]));
+        }
+    }
+
+    #[test]
+    fn a_value_after_a_label_needs_three_runs() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let line = |reason: &str| {
+            format!("An account failed to log on. Reason: {reason} Source address: 10.0.0.1")
+        };
+        let a = m.mine(&line("Unknown user name or bad password."));
+        let b = m.mine(&line("Account currently disabled."));
+        assert_ne!(m.resolve(a.id), m.resolve(b.id), "two runs are not enough");
+        // Fifteen words: a reason written as a sentence.
+        let c = m.mine(&line(
+            "The referenced account is currently locked out and may not be logged on to.",
+        ));
+        assert_eq!(m.resolve(a.id), m.resolve(b.id));
+        assert_eq!(m.resolve(a.id), m.resolve(c.id));
+        assert_eq!(
+            m.template(a.id).as_deref(),
+            Some("An account failed to log on. Reason: <*> Source address: <*>")
+        );
+    }
+
+    #[test]
+    fn events_prose_and_fields_are_no_runs() {
+        let cases: [&[&str]; 4] = [
+            // Upper-case words name the event.
+            &[
+                "Received LINK DOWN event from switch core",
+                "Received ROAM event from switch core",
+                "Received BSS STEERING event from switch core",
+                "Received DEAUTH NOW event from switch core",
+            ],
+            // Lower-case prose changes what the event is.
+            &[
+                "Connection to pool was opened by the manager",
+                "Connection to pool was not opened by the manager",
+                "Connection to pool could never be opened by the manager",
+                "Connection to pool got closed by the manager",
+            ],
+            // A run that ends the message.
+            &[
+                "kernel mce: Hardware Error: Machine check events logged",
+                "kernel mce: Hardware Error: Corrected error",
+                "kernel mce: Hardware Error: Uncorrected error seen",
+                "kernel mce: Hardware Error: Processor context corrupt",
+            ],
+            // Runs holding labels are fields.
+            &[
+                "process state changed: Running; visibility: Unknown for app shell",
+                "process state changed: Suspended; visibility: Foreground for app shell",
+                "process state changed: Terminated; visibility: Background for app shell",
+                "process state changed: Running; visibility: Background now for app shell",
+            ],
+        ];
+        for lines in cases {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
+            let distinct: std::collections::HashSet<_> =
+                ids.iter().map(|id| m.resolve(*id)).collect();
+            assert_eq!(distinct.len(), lines.len(), "{lines:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use crate::pattern::{Miner, MinerConfig};
+
+    #[test]
+    fn a_bracketed_run_joins_a_bracketed_value_in_either_order() {
+        let line = |thread: &str| {
+            format!(
+                "The web application [shop] appears to have started a thread named {thread} but has failed to stop it."
+            )
+        };
+        let forms = [
+            "[pool-1-thread-1]",
+            "[HikariPool-1 housekeeper]",
+            "[Timer-0]",
+        ];
+        // The run first: the `[<*>]` pattern made after it takes it.
+        for run_first in [false, true] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let mut order = forms.to_vec();
+            let run = "[Abandoned connection cleanup thread]";
+            if run_first {
+                order.insert(0, run);
+            } else {
+                order.push(run);
+            }
+            let reversed = run_first;
+            let ids: Vec<_> = order.iter().map(|t| m.mine(&line(t)).id).collect();
+            for id in &ids {
+                assert_eq!(m.resolve(*id), m.resolve(ids[0]), "reversed: {reversed}");
+            }
+        }
+    }
+
+    #[test]
+    fn runs_are_counted_again_when_a_pattern_gains_a_variable() {
+        // Each product's pattern lines up with the others only once its
+        // state became `<*>`; the last to do so merges them all.
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let line = |p: &str, state: &str| format!("Updated {p} status successfully to {state}.");
+        let products = [
+            "Windows Defender",
+            "Norton Security",
+            "McAfee",
+            "Avast Free",
+        ];
+        let states = ["STATE_ON", "STATE_OFF"];
+        let mut ids = Vec::new();
+        for (k, p) in products.iter().enumerate() {
+            ids.push(m.mine(&line(p, states[k % 2])).id);
+        }
+        for (k, p) in products.iter().enumerate() {
+            ids.push(m.mine(&line(p, states[(k + 1) % 2])).id);
+        }
+        for id in &ids {
+            assert_eq!(m.resolve(*id), m.resolve(ids[0]));
+        }
+        assert_eq!(
+            m.template(ids[0]).as_deref(),
+            Some("Updated <*> status successfully to <*>")
+        );
+    }
+}
