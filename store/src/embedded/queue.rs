@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS queue (
 -- table: a row of the table holds the first kilobytes of its payload, so
 -- counting 20,000 queued entries read 400 MB of pages, on every append.
 CREATE INDEX IF NOT EXISTS queue_enqueued ON queue (enqueued_at);
+-- The claimed entries, few, found without reading the others.
+CREATE INDEX IF NOT EXISTS queue_claimed ON queue (claimed_at) WHERE claimed_at IS NOT NULL;
 ";
 
 /// Queue entries moved per transaction from an earlier version's main
@@ -316,32 +318,53 @@ impl EmbeddedStore {
         self.queue_write(move |conn| {
             let now = millis(Utc::now());
             let tx = conn.transaction()?;
-            let rows: Vec<(i64, Vec<u8>)> = {
-                let mut stmt = tx.prepare(
-                    "SELECT seq, payload FROM queue
-                     WHERE claimed_at IS NULL OR claimed_at < ?1 OR claimed_by = ?2
-                     ORDER BY (claimed_at IS NULL), seq LIMIT ?3",
-                )?;
-                // Rows are read one at a time: those past the byte budget are
-                // never loaded, nor claimed.
-                let mut found = stmt.query(params![now - reclaim_after_ms, consumer, max])?;
-                let mut rows = Vec::new();
+            // Entries claimed before (by this consumer, or left by another
+            // past the re-claim timeout) first, then new ones, each in order:
+            // found through an index and from the queue's head, so a long
+            // queue is not read to find a few (one query ordering the whole
+            // queue read every row's first kilobytes, 50 ms at 20,000).
+            let mut seqs: Vec<i64> = tx
+                .prepare_cached(
+                    "SELECT seq FROM queue INDEXED BY queue_claimed
+                     WHERE claimed_at IS NOT NULL AND (claimed_at < ?1 OR claimed_by = ?2)",
+                )?
+                .query_map(params![now - reclaim_after_ms, consumer], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            seqs.sort_unstable();
+            seqs.truncate(limit.entries);
+            let room = max.saturating_sub(i64::try_from(seqs.len()).unwrap_or(i64::MAX));
+            if room > 0 {
+                let fresh = tx
+                    .prepare_cached(
+                        "SELECT seq FROM queue WHERE claimed_at IS NULL ORDER BY seq LIMIT ?1",
+                    )?
+                    .query_map(params![room], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()?;
+                seqs.extend(fresh);
+            }
+            // Payloads are read one at a time: those past the byte budget are
+            // never loaded, nor claimed.
+            let mut rows: Vec<(i64, Vec<u8>)> = Vec::new();
+            {
+                let mut payload_of =
+                    tx.prepare_cached("SELECT payload FROM queue WHERE seq = ?1")?;
                 let mut used = 0usize;
-                while let Some(row) = found.next()? {
+                for seq in seqs {
                     // Binary now; JSON text when an earlier version wrote it.
-                    let payload = row
-                        .get_ref(1)?
-                        .as_bytes()
-                        .map_err(rusqlite::Error::from)?
-                        .to_vec();
+                    let payload = payload_of.query_row(params![seq], |row| {
+                        Ok(row
+                            .get_ref(0)?
+                            .as_bytes()
+                            .map_err(rusqlite::Error::from)?
+                            .to_vec())
+                    })?;
                     if !limit.fits(rows.len(), used, payload.len()) {
                         break;
                     }
                     used = used.saturating_add(payload.len());
-                    rows.push((row.get(0)?, payload));
+                    rows.push((seq, payload));
                 }
-                rows
-            };
+            }
             {
                 let mut stmt =
                     tx.prepare("UPDATE queue SET claimed_by = ?1, claimed_at = ?2 WHERE seq = ?3")?;
