@@ -87,9 +87,12 @@ pub struct StateFormatError(String);
 /// format 3 (each view's tail gaps) format 2, format 4 (the level view and
 /// its delayed statistics) format 3, format 5 (`confirm` and the held
 /// onset) format 4, format 6 (the window's normal values, the levels of
-/// `regimes.rs`) format 5; states of an earlier format are dropped when read:
-/// the service warms up again.
-const STATE_FORMAT: u8 = 6;
+/// `regimes.rs`) format 5, format 7 (the series settings' `fusion`, and
+/// `untrended` before it: the settings are saved with each detector, and
+/// postcard reads fields by position, so a new key is a new shape) format
+/// 6; states of an earlier format are dropped when read: the service warms
+/// up again.
+const STATE_FORMAT: u8 = 7;
 
 impl LiveState {
     /// The state as bytes (a format byte, then the state in postcard, a

@@ -73,6 +73,14 @@ pub struct SeriesConfig {
     /// (without the trend extrapolated from it): a flag the trend alone
     /// makes is not news.
     pub untrended: bool,
+    /// Fusion (session 13, round 2): when two of the averaging views
+    /// (shift, drift, level) deviate the same way at once, each by at
+    /// least `1 / fusion` of its threshold, and the newest point deviates
+    /// from each view's reference at least as far as the view's mean, the
+    /// point scores as if the weaker of the two had been `fusion` times as
+    /// far (0 = off): two scales of one move each almost past their
+    /// thresholds are one move past them.
+    pub fusion: f64,
 }
 
 impl Default for SeriesConfig {
@@ -98,6 +106,7 @@ impl Default for SeriesConfig {
             level_reference: 288,
             confirm: 2.0,
             untrended: true,
+            fusion: 1.3,
         }
     }
 }

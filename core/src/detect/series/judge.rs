@@ -8,6 +8,10 @@ use super::{
 };
 use crate::detect::stats::{median_spread_in_place, ratio_from_score, score_from_ratio};
 
+/// Statistics the level view needs before it joins a fusion: twice what
+/// it needs to judge alone.
+const LEVEL_FUSION_HISTORY: usize = 2 * LEVEL_MIN_HISTORY;
+
 impl SeriesDetector {
     /// Score of view `i` for statistic `stat` at point `index`.
     pub(super) fn judge(&mut self, i: usize, stat: f64) -> f64 {
@@ -167,6 +171,64 @@ impl SeriesDetector {
             return false;
         };
         (view.plain - center) * (stat - center) <= 0.0
+    }
+}
+
+impl SeriesDetector {
+    /// Whether view `i`'s statistic `stat` (with `own`, the newest point's
+    /// deviation from the same reference) may join a fusion: an averaging
+    /// view (shift, drift, level), whose newest point deviates at least as
+    /// far as its mean, the same way (the move is still there, not an
+    /// average carrying an earlier one: the return after a level switch
+    /// keeps the long views' means high for a while), and not by the
+    /// extrapolated trend alone. The level view joins only once its
+    /// history holds `LEVEL_FUSION_HISTORY` statistics: it judges from 250,
+    /// less than two days of a 5-minute series, whose extremes (the first
+    /// daily dips it sees) a lowered threshold would flag.
+    pub(super) fn fusable(&self, i: usize, stat: f64, own: f64) -> bool {
+        matches!(
+            self.views[i].kind,
+            ViewKind::Shift | ViewKind::Drift | ViewKind::Level
+        ) && (self.views[i].kind != ViewKind::Level
+            || self.views[i].history.len() >= LEVEL_FUSION_HISTORY)
+            && stat != 0.0
+            && own / stat >= 1.0
+            && !self.extrapolated_only(i, stat)
+    }
+
+    /// Fusion (`fusion`): of the marginal averaging views (the share of
+    /// its threshold each reached, its direction, its index), the two
+    /// strongest deviating the same way score as if the weaker had gone
+    /// `fusion` times as far. The averaging views measure one move at
+    /// three scales; each falling just short of its threshold at once is
+    /// a move that lasts longer than the short view's stretch and is
+    /// sharper than the long views expect. Returns the fused score, the
+    /// stronger view and the direction.
+    pub(super) fn fuse(&self, marginal: &[(f64, bool, usize)]) -> Option<(f64, usize, bool)> {
+        let mut fused: Option<(f64, usize, bool)> = None;
+        for up in [true, false] {
+            let mut first: Option<(f64, usize)> = None;
+            let mut second = 0.0f64;
+            for &(ratio, _, i) in marginal.iter().filter(|m| m.1 == up) {
+                match first {
+                    Some((r, _)) if ratio <= r => second = second.max(ratio),
+                    Some((r, _)) => {
+                        second = r;
+                        first = Some((ratio, i));
+                    }
+                    None => first = Some((ratio, i)),
+                }
+            }
+            if let Some((_, i)) = first
+                && second > 0.0
+            {
+                let score = score_from_ratio(self.cfg.fusion * second);
+                if fused.is_none_or(|(s, _, _)| score > s) {
+                    fused = Some((score, i, up));
+                }
+            }
+        }
+        fused
     }
 }
 

@@ -538,6 +538,9 @@ impl SeriesDetector {
         let mut decider: Option<usize> = None;
         let mut stats: Vec<Option<f64>> = Vec::with_capacity(self.views.len());
         let mut scores: Vec<f64> = Vec::with_capacity(self.views.len());
+        // Marginal averaging views, for the fusion: (the share of its
+        // threshold reached, deviating upwards, the view's index).
+        let mut marginal: Vec<(f64, bool, usize)> = Vec::new();
         for i in 0..self.views.len() {
             let Some((stat, own)) = self.statistic(i) else {
                 stats.push(None);
@@ -556,6 +559,14 @@ impl SeriesDetector {
                 score = score.min(0.49);
             }
             scores.push(score);
+            if judge
+                && self.cfg.fusion > 0.0
+                && score < 0.49
+                && self.fusable(i, stat, own)
+                && let Some((center, _, _)) = self.views[i].band
+            {
+                marginal.push((ratio_from_score(score), stat >= center, i));
+            }
             if score > verdict.score {
                 verdict.score = score;
                 verdict.view = Some(self.views[i].kind);
@@ -564,6 +575,14 @@ impl SeriesDetector {
                     rising = stat >= center;
                 }
             }
+        }
+        if let Some((score, i, up)) = self.fuse(&marginal)
+            && score > verdict.score
+        {
+            verdict.score = score;
+            verdict.view = Some(self.views[i].kind);
+            decider = Some(i);
+            rising = up;
         }
         if judge {
             verdict.band = self.band(rising);
