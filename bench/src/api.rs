@@ -22,6 +22,11 @@ struct Health {
 }
 
 #[derive(Deserialize)]
+struct AnomalyList {
+    items: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
 struct Breakdown {
     total: u64,
 }
@@ -98,6 +103,17 @@ impl Api {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Whether `/api/anomalies` lists an anomaly of `kind` for `service`
+    /// (a name of letters, digits and `-`) in the last hour.
+    pub async fn has_anomaly(&self, service: &str, kind: &str) -> Result<bool, BenchError> {
+        let list: AnomalyList = self
+            .get_json(&format!(
+                "/api/anomalies?service={service}&kind={kind}&since=now-1h&limit=1"
+            ))
+            .await?;
+        Ok(!list.items.is_empty())
     }
 
     /// Polls `/api/health` until the server answers or `deadline` passes.

@@ -7,11 +7,14 @@
 //! - [`limits`]: the in-process parse rate of the same payload;
 //! - [`naive`]: the seed's one-PUBLISH-plus-one-insert_one-per-event baseline;
 //! - [`api`]: backlog and stored counts, query latencies;
+//! - [`bursts`]: error bursts sent during a load, timed until the API lists
+//!   them;
 //! - [`report`]: the one results table and its section of docs/benchmarks.md.
 //!
 //! Everything here is loopback only and bounded in time.
 
 pub mod api;
+pub mod bursts;
 pub mod limits;
 pub mod load;
 pub mod naive;

@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 /// huge pages (`no_thp`): a huge page is faulted in whole, so each region
 /// mimalloc purged came back as 2 MiB zeroed; without them the sustained
 /// peak fell from 316-356 to 244-249 MiB at the same CPU per event.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -13,7 +13,7 @@ use anomalog_bench::api::{Api, QUERIES};
 use anomalog_bench::load::{self, LoadOptions};
 use anomalog_bench::report::{self, Row, group_thousands};
 use anomalog_bench::workload::Workload;
-use anomalog_bench::{limits, naive};
+use anomalog_bench::{bursts, limits, naive};
 
 #[derive(Parser)]
 #[command(about = "Load generator and measurements of scripts/bench (loopback only)")]
@@ -147,6 +147,13 @@ struct SustainedArgs {
     /// Longest wait for the queue to drain after the load, in seconds.
     #[arg(long, default_value_t = 60.0)]
     drain_deadline: f64,
+    /// Error bursts sent during the load, each to a service of its own, and
+    /// timed until `/api/anomalies` lists them (burst -> visible).
+    #[arg(long, default_value_t = 0)]
+    bursts: u64,
+    /// Longest wait for one burst to be listed, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    burst_deadline: f64,
     #[command(flatten)]
     workload: WorkloadArgs,
     #[command(flatten)]
@@ -436,16 +443,47 @@ async fn sustained(a: SustainedArgs) -> anyhow::Result<()> {
         timeout: Duration::from_secs(30),
         api_key: std::env::var("ANOMALOG_BENCH_KEY").ok(),
     };
-    let r = load::run(&options, &batches).await?;
+    let burst_deadline = secs(a.burst_deadline)?;
+    let probes = async {
+        if a.bursts == 0 {
+            return Ok(None);
+        }
+        bursts::probe(
+            &api,
+            &options.url,
+            options.api_key.as_deref(),
+            a.bursts,
+            options.duration,
+            burst_deadline,
+        )
+        .await
+        .map(Some)
+    };
+    let (r, bursts) = tokio::join!(load::run(&options, &batches), probes);
+    let (r, bursts) = (r?, bursts?);
+    // The bursts' events are stored too, but are not the load's.
+    let burst_events = bursts.as_ref().map_or(0, |b| b.sent * bursts::BURST_ERRORS);
     let at_end = api.counts().await?;
-    let expect = before.stored + r.events_acknowledged;
+    let expect = before.stored + r.events_acknowledged + burst_events;
     let (drained, waited) = api.wait_drained(expect, secs(a.drain_deadline)?).await?;
-    let stored = drained.stored.saturating_sub(before.stored);
+    let stored = drained
+        .stored
+        .saturating_sub(before.stored)
+        .saturating_sub(burst_events);
     let total_secs = r.elapsed_secs + waited.as_secs_f64();
+    let bursts_json = bursts.as_ref().map_or(String::new(), |b| {
+        format!(
+            ",\"bursts\":{{\"sent\":{},\"seen\":{},\"p50_ms\":{:.0},\"p99_ms\":{:.0},\"max_ms\":{:.0}}}",
+            b.sent, b.seen, b.latency.p50_ms, b.latency.p99_ms, b.latency.max_ms
+        )
+    });
     println!(
-        "{{\"acknowledged\":{},\"stored_at_end_of_load\":{},\"backlog_at_end_of_load\":{},\"stored\":{},\"backlog\":{},\"drain_secs\":{:.3},\"load\":{}}}",
+        "{{\"acknowledged\":{},\"stored_at_end_of_load\":{},\"backlog_at_end_of_load\":{},\"stored\":{},\"backlog\":{},\"drain_secs\":{:.3}{bursts_json},\"load\":{}}}",
         r.events_acknowledged,
-        at_end.stored.saturating_sub(before.stored),
+        at_end
+            .stored
+            .saturating_sub(before.stored)
+            .saturating_sub(burst_events),
         at_end.backlog,
         stored,
         drained.backlog,
@@ -479,7 +517,16 @@ async fn sustained(a: SustainedArgs) -> anyhow::Result<()> {
             group_thousands(stored),
             waited.as_secs_f64(),
             drained.backlog,
-        ),
+        ) + &bursts.map_or(String::new(), |b| {
+            format!(
+                "; {} of {} error bursts listed in /api/anomalies, POST -> listed p50 {:.1} s, p99 {:.1} s, max {:.1} s",
+                b.seen,
+                b.sent,
+                b.latency.p50_ms / 1000.0,
+                b.latency.p99_ms / 1000.0,
+                b.latency.max_ms / 1000.0
+            )
+        }),
         ..Row::default()
     })
 }

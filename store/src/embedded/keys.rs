@@ -7,11 +7,10 @@
 //! and touches only `api_keys`.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::DateTime;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 use crate::StoreError;
 use crate::ports::{ApiKeyRecord, KeyStore, Scope};
@@ -27,7 +26,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 /// The API keys of one embedded data directory.
 pub struct EmbeddedKeyStore {
-    conn: Arc<Mutex<Connection>>,
+    conn: super::pool::Connections,
 }
 
 impl EmbeddedKeyStore {
@@ -39,7 +38,7 @@ impl EmbeddedKeyStore {
         let conn = super::open_connection(&dir.join(super::DB_FILE))?;
         conn.execute_batch(SCHEMA)?;
         Ok(EmbeddedKeyStore {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: super::pool::Connections::spawn("keys", vec![conn])?,
         })
     }
 }
@@ -48,9 +47,10 @@ impl EmbeddedKeyStore {
 impl KeyStore for EmbeddedKeyStore {
     async fn create(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let key = key.clone();
-        super::run_blocking(self.conn.clone(), move |conn| {
-            let scopes = scope_list(&key.scopes);
-            let inserted = conn.execute(
+        self.conn
+            .run(move |conn| {
+                let scopes = scope_list(&key.scopes);
+                let inserted = conn.execute(
                 "INSERT INTO api_keys (name, digest, scopes, created_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (name) DO NOTHING",
                 params![
@@ -60,51 +60,53 @@ impl KeyStore for EmbeddedKeyStore {
                     key.created_at.timestamp_millis()
                 ],
             )?;
-            if inserted == 0 {
-                return Err(StoreError::Invalid(format!(
-                    "a key named '{}' exists already",
-                    key.name
-                )));
-            }
-            Ok(())
-        })
-        .await
+                if inserted == 0 {
+                    return Err(StoreError::Invalid(format!(
+                        "a key named '{}' exists already",
+                        key.name
+                    )));
+                }
+                Ok(())
+            })
+            .await
     }
 
     async fn list(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        super::run_blocking(self.conn.clone(), |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT name, digest, scopes, created_at FROM api_keys ORDER BY name",
-            )?;
-            let rows = stmt.query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, i64>(3)?,
-                ))
-            })?;
-            let mut keys = Vec::new();
-            for row in rows {
-                let (name, digest, scopes, created) = row?;
-                keys.push(ApiKeyRecord {
-                    scopes: parse_scopes(&name, &scopes)?,
-                    name,
-                    digest,
-                    created_at: DateTime::from_timestamp_millis(created).unwrap_or_default(),
-                });
-            }
-            Ok(keys)
-        })
-        .await
+        self.conn
+            .run(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT name, digest, scopes, created_at FROM api_keys ORDER BY name",
+                )?;
+                let rows = stmt.query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                })?;
+                let mut keys = Vec::new();
+                for row in rows {
+                    let (name, digest, scopes, created) = row?;
+                    keys.push(ApiKeyRecord {
+                        scopes: parse_scopes(&name, &scopes)?,
+                        name,
+                        digest,
+                        created_at: DateTime::from_timestamp_millis(created).unwrap_or_default(),
+                    });
+                }
+                Ok(keys)
+            })
+            .await
     }
 
     async fn revoke(&self, name: &str) -> Result<bool, StoreError> {
         let name = name.to_owned();
-        super::run_blocking(self.conn.clone(), move |conn| {
-            Ok(conn.execute("DELETE FROM api_keys WHERE name = ?1", params![name])? > 0)
-        })
-        .await
+        self.conn
+            .run(move |conn| {
+                Ok(conn.execute("DELETE FROM api_keys WHERE name = ?1", params![name])? > 0)
+            })
+            .await
     }
 }
 

@@ -2,17 +2,16 @@
 //! database file of its own ([`queue`]), everything else in another.
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL`, so a committed append
-//! survives a crash of the process or the machine. Blocking SQLite calls run on
-//! tokio's blocking pool; a writer connection per file (so an ingest append
-//! never waits for a persist to commit), a pool of read connections
-//! ([`pool`]) and one for the queue status health reads let reads
-//! proceed while a write commits.
+//! survives a crash of the process or the machine. Each connection is owned
+//! by a thread of its own ([`pool`]), which runs the blocking SQLite calls
+//! sent to it: a writer per file (so an ingest append never waits for a
+//! persist to commit), [`pool::READERS`] readers and one connection for the
+//! queue status health reads let reads proceed while a write commits.
 
 mod patterns;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -78,15 +77,15 @@ CREATE INDEX IF NOT EXISTS deliveries_anomaly ON deliveries (anomaly_id, seq);
 /// Every port on one SQLite database.
 pub struct EmbeddedStore {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
+    writer: pool::Connections,
     /// Reads of logs, rollups, anomalies ([`pool::READERS`] at once).
-    readers: Arc<pool::ReaderPool>,
+    readers: pool::Connections,
     /// The queue's own database ([`queue::QUEUE_FILE`]): ingest appends
     /// take this writer, never the one persist holds.
-    queue: Arc<Mutex<Connection>>,
+    queue: pool::Connections,
     /// The queue status health reports: its own connection, so no long
     /// read ever delays a health check.
-    status: Arc<Mutex<Connection>>,
+    status: pool::Connections,
     max_queue_entries: u64,
     reclaim_after_ms: i64,
 }
@@ -119,14 +118,16 @@ impl EmbeddedStore {
         logs::migrate(&mut writer)?;
         writer.execute_batch(incidents::SCHEMA)?;
         writer.execute_batch(detector_states::SCHEMA)?;
-        let readers = pool::ReaderPool::open(&path, pool::READERS)?;
+        let readers = (0..pool::READERS)
+            .map(|_| open_connection(&path))
+            .collect::<Result<Vec<_>, _>>()?;
         let status = open_connection(&dir.join(queue::QUEUE_FILE))?;
         Ok(EmbeddedStore {
             path,
-            writer: Arc::new(Mutex::new(writer)),
-            readers: Arc::new(readers),
-            queue: Arc::new(Mutex::new(queue)),
-            status: Arc::new(Mutex::new(status)),
+            writer: pool::Connections::spawn("store-writer", vec![writer])?,
+            readers: pool::Connections::spawn("store-reader", readers)?,
+            queue: pool::Connections::spawn("queue-writer", vec![queue])?,
+            status: pool::Connections::spawn("queue-status", vec![status])?,
             max_queue_entries,
             reclaim_after_ms: i64::try_from(DEFAULT_RECLAIM_AFTER.as_millis()).unwrap_or(i64::MAX),
         })
@@ -149,7 +150,7 @@ impl EmbeddedStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        run_blocking(self.writer.clone(), f).await
+        self.writer.run(f).await
     }
 
     /// Runs `f` on the queue's writer.
@@ -158,7 +159,7 @@ impl EmbeddedStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        run_blocking(self.queue.clone(), f).await
+        self.queue.run(f).await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -198,21 +199,6 @@ fn set_writer_cache(conn: &Connection) -> Result<(), StoreError> {
     // A negative size is in KiB.
     conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     Ok(())
-}
-
-async fn run_blocking<T, F>(conn: Arc<Mutex<Connection>>, f: F) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-{
-    tokio::task::spawn_blocking(move || {
-        let mut guard = conn
-            .lock()
-            .map_err(|_| StoreError::Backend("embedded store lock poisoned".into()))?;
-        f(&mut guard)
-    })
-    .await
-    .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
 }
 
 fn millis(ts: DateTime<Utc>) -> i64 {

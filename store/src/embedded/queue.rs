@@ -16,7 +16,7 @@ use rusqlite::{Connection, params};
 
 use anomalog_core::LogEvent;
 
-use super::{EmbeddedStore, millis, open_connection, run_blocking};
+use super::{EmbeddedStore, millis, open_connection};
 use crate::StoreError;
 use crate::ports::{Appended, ClaimLimit, ClaimedBatch, EventQueue, QueueEntry};
 
@@ -286,20 +286,22 @@ impl EventQueue for EmbeddedStore {
     }
 
     async fn backlog(&self) -> Result<u64, StoreError> {
-        run_blocking(self.status.clone(), |conn| {
-            let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
+        self.status
+            .run(|conn| {
+                let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            })
+            .await
     }
 
     async fn oldest_pending(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        run_blocking(self.status.clone(), |conn| {
-            let oldest: Option<i64> =
-                conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
-            Ok(oldest.and_then(DateTime::from_timestamp_millis))
-        })
-        .await
+        self.status
+            .run(|conn| {
+                let oldest: Option<i64> =
+                    conn.query_row("SELECT MIN(enqueued_at) FROM queue", [], |r| r.get(0))?;
+                Ok(oldest.and_then(DateTime::from_timestamp_millis))
+            })
+            .await
     }
 }
 
