@@ -72,12 +72,18 @@ fn shouted(token: &str) -> bool {
 /// connection cleanup thread]`, `[<*> housekeeper]`, `[java.lang.Error:
 /// Cannot call ...]`), which make it one value whatever its words.
 fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
-    if a == 0 || !(word_at(tokens, flags, a - 1) || tokens[a - 1].as_ref() == "=") {
+    if a == 0
+        || !(word_at(tokens, flags, a - 1)
+            || tokens[a - 1].as_ref() == "="
+            || (end == tokens.len() && end_label(tokens, flags, a)))
+    {
         return false;
     }
     let run = &tokens[a..end];
     let first = tokens[a].as_ref();
-    if run.iter().any(|t| shouted(t.as_ref())) {
+    // Upper-case words name the event (`START`, `LINK DOWN`), unless a
+    // word of other case stands with them (`PERC <*> Mini`: a product).
+    if run.iter().any(|t| shouted(t.as_ref())) && !mixed_case(run, &flags[a..end]) {
         return false;
     }
     if framed(first, run[run.len() - 1].as_ref()) {
@@ -140,6 +146,34 @@ fn label<T: AsRef<str>>(token: &T) -> bool {
     t.ends_with(':') || t == "="
 }
 
+/// A run with a capitalised word that is not upper-case (`PERC <*> Mini`,
+/// `Set Windows RE image`: a name or a value holding an upper-case word;
+/// not `GET served hit/<*>`).
+fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
+    run.iter().zip(flags).any(|(t, &f)| {
+        let t = t.as_ref();
+        f & MASKED == 0 && t.as_bytes()[0].is_ascii_uppercase() && !shouted(t)
+    })
+}
+
+/// Whether the token before position `a` is a label a run that ends the
+/// message may follow: a lower-case word or a masked value ending in `:`.
+fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let t = tokens[a - 1].as_ref();
+    let Some(name) = t.strip_suffix(':') else {
+        return false;
+    };
+    (flags[a - 1] & MASKED != 0 && flags[a - 1] & KEYED == 0)
+        || (name.len() > 1 && name.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// Whether two runs share three words in a row (by key): then they are
+/// two differences, not one value (`CPU1 Temp temperature is greater than
+/// the upper critical` / `Inlet Temp temperature ... warning`).
+fn share_inner(a: &[u64], b: &[u64]) -> bool {
+    a.len() >= 3 && b.len() >= 3 && a.windows(3).any(|w| b.windows(3).any(|v| v == w))
+}
+
 /// The distinct runs needed to make the run from `a` to `n - b` of a
 /// message of `n` tokens a value, and the equal constant words around it
 /// (counted where `wild(i)`, a pattern's `<*>` facing position `i`, is
@@ -163,7 +197,11 @@ fn runs_needed<T: AsRef<str>>(
         return None;
     }
     if after == 0 {
-        return None;
+        // A run that ends the message is a value only after a label that
+        // is a lower-case word or a value (`completed successfully: <run>`,
+        // `connect to <*>: <run>`); after a capitalised one it is the
+        // event (`Hardware Error: Corrected error`).
+        return end_label(tokens, flags, a).then_some((MIN_RUNS - 1, before));
     }
     let needed = if label(&tokens[a - 1]) {
         MIN_RUNS - 1
@@ -378,6 +416,7 @@ impl Miner {
                     c.prefix >= a && c.suffix >= b && c.len > a + b && c.len - a - b <= MAX_RUN && {
                         let p = self.pattern(c.slot);
                         opens_value(&p.tokens, &p.flags, a, c.len - b)
+                            && !share_inner(&keys[a..n - b], &p.keys[a..c.len - b])
                     }
                 })
                 .collect();
@@ -518,6 +557,66 @@ mod tests {
             m.template(a.id).as_deref(),
             Some("An account failed to log on. Reason: <*> Source address: <*>")
         );
+    }
+
+    /// Session 14: a run that ends the message after a lower-case or
+    /// masked label is a value (three runs, as after any label).
+    #[test]
+    fn a_value_that_ends_the_message_after_a_lower_case_label() {
+        for line in [
+            |v: &str| format!("SP Operation completed successfully: {v}"),
+            |v: &str| format!("Could not connect to web-01:443: {v}"),
+        ] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = ["Apply Setup Plugins", "Create Boot Configuration", "No route to host"]
+                .iter()
+                .map(|v| m.mine(&line(v)).id)
+                .collect();
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
+        }
+    }
+
+    /// Session 14: upper-case words in a run of mixed case are a name's
+    /// (`PERC <*> Mini`), not the event's.
+    #[test]
+    fn a_name_holding_an_upper_case_word_is_one_value() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = [
+            "PERC H740P Mini",
+            "Integrated Remote Access Controller",
+            "Broadcom NetXtreme Gigabit Ethernet",
+            "Lifecycle Controller Agent",
+        ]
+        .iter()
+        .map(|v| m.mine(&format!("The firmware update operation is initiated for {v} today")).id)
+        .collect();
+        for id in &ids[1..] {
+            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
+        }
+    }
+
+    /// Session 14: two runs that share three words in a row are two
+    /// differences (a name and a word of the event), not one value.
+    #[test]
+    fn runs_sharing_three_words_are_two_differences() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let mut ids = Vec::new();
+        for level in ["critical", "warning"] {
+            for sensor in ["Inlet Temp", "Exhaust Temp"] {
+                let line = format!(
+                    "The system board {sensor} temperature is greater than the upper {level} threshold."
+                );
+                ids.push((level, m.mine(&line).id));
+            }
+        }
+        for (level, id) in &ids {
+            for (other, oid) in &ids {
+                if level != other {
+                    assert_ne!(m.resolve(*id), m.resolve(*oid), "{level} {other}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -254,6 +254,8 @@ fn mask_word(word: &str, out: &mut String) {
     } else if let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
         && !core[..eq].contains("://")
+        // A key opens with no digit: `0x8007[gle=0x5]` is one value.
+        && !core.as_bytes()[0].is_ascii_digit()
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)
@@ -593,6 +595,11 @@ mod tests {
         );
         // logfmt's message keeps its words.
         assert_eq!(mask(r#"level=info msg="Started x" a=1"#).matches(' ').count(), 3);
+    }
+
+    #[test]
+    fn a_key_opens_with_no_digit() {
+        assert_eq!(mask("Error: 0x8007a1b2[gle=0x00000005]"), "Error: <*>]");
     }
 
     #[test]
