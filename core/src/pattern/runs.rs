@@ -157,14 +157,22 @@ fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
 }
 
 /// Whether the token before position `a` is a label a run that ends the
-/// message may follow: a lower-case word or a masked value ending in `:`.
+/// message may follow: a lower-case word or a masked value after a
+/// lower-case word, ending in `:`.
 fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let t = tokens[a - 1].as_ref();
     let Some(name) = t.strip_suffix(':') else {
         return false;
     };
-    (flags[a - 1] & MASKED != 0 && flags[a - 1] & KEYED == 0)
-        || (name.len() > 1 && name.bytes().all(|b| b.is_ascii_lowercase()))
+    let lower = |w: &str| w.len() > 1 && w.bytes().all(|b| b.is_ascii_lowercase());
+    // A masked label follows a lower-case word (`connect to <*>:`), not a
+    // header's logger (`[Allocator] <*>:`).
+    (flags[a - 1] & MASKED != 0
+        && flags[a - 1] & KEYED == 0
+        && a >= 2
+        && flags[a - 2] & MASKED == 0
+        && lower(tokens[a - 2].as_ref()))
+        || lower(name)
 }
 
 /// Whether two runs share three words in a row (by key): then they are
