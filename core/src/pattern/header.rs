@@ -407,8 +407,7 @@ fn is_host_name(word: &str) -> bool {
         && b[0].is_ascii_lowercase()
         && b.iter().any(|&c| c == b'-' || c == b'.')
         && !b.ends_with(b".")
-        && b
-            .iter()
+        && b.iter()
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
 }
 

@@ -576,10 +576,14 @@ mod tests {
             |v: &str| format!("Could not connect to web-01:443: {v}"),
         ] {
             let mut m = Miner::new("svc", MinerConfig::default());
-            let ids: Vec<_> = ["Apply Setup Plugins", "Create Boot Configuration", "No route to host"]
-                .iter()
-                .map(|v| m.mine(&line(v)).id)
-                .collect();
+            let ids: Vec<_> = [
+                "Apply Setup Plugins",
+                "Create Boot Configuration",
+                "No route to host",
+            ]
+            .iter()
+            .map(|v| m.mine(&line(v)).id)
+            .collect();
             assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
             assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
         }
@@ -597,7 +601,12 @@ mod tests {
             "Lifecycle Controller Agent",
         ]
         .iter()
-        .map(|v| m.mine(&format!("The firmware update operation is initiated for {v} today")).id)
+        .map(|v| {
+            m.mine(&format!(
+                "The firmware update operation is initiated for {v} today"
+            ))
+            .id
+        })
         .collect();
         for id in &ids[1..] {
             assert_eq!(m.resolve(ids[0]), m.resolve(*id));

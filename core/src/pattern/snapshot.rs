@@ -132,6 +132,12 @@ impl Miner {
                 let old = miner.pattern(slot).id;
                 miner.by_id.remove(&old);
                 miner.by_id.insert(p.id, slot);
+                // The pattern may have taken others, or been taken, while
+                // the template was mined: ids already pointing at it keep
+                // resolving.
+                if old != p.id {
+                    miner.add_alias(old, p.id);
+                }
                 let q = miner.pattern_mut(slot);
                 q.id = p.id;
                 q.count = p.count;

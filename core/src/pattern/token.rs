@@ -586,7 +586,9 @@ mod tests {
             mask(r#"assigned vehicle="Kia" eta_s=40"#)
         );
         assert_eq!(
-            mask(r#"assigned vehicle="Tesla Model X" eta_s=40"#).matches(' ').count(),
+            mask(r#"assigned vehicle="Tesla Model X" eta_s=40"#)
+                .matches(' ')
+                .count(),
             2
         );
         assert_eq!(
@@ -594,7 +596,12 @@ mod tests {
             mask(r#"closed reason="normal", code=1001"#)
         );
         // logfmt's message keeps its words.
-        assert_eq!(mask(r#"level=info msg="Started x" a=1"#).matches(' ').count(), 3);
+        assert_eq!(
+            mask(r#"level=info msg="Started x" a=1"#)
+                .matches(' ')
+                .count(),
+            3
+        );
     }
 
     #[test]
