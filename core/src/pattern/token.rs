@@ -149,9 +149,9 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
 /// in the same word (`vehicle="Tesla`); logfmt's message (`msg=`,
 /// `message=`) is the event's text and keeps its words.
 fn open_keyed_quote(word: &str) -> Option<usize> {
-    let eq = word.find(['=', '"', '\''])?;
     let b = word.as_bytes();
-    if eq == 0 || b[eq] != b'=' || !matches!(b.get(eq + 1), Some(b'"' | b'\'')) {
+    let eq = b.iter().position(|&c| c == b'=')?;
+    if eq == 0 || !matches!(b.get(eq + 1), Some(b'"' | b'\'')) {
         return None;
     }
     let key = &word[..eq];
