@@ -89,6 +89,17 @@ fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) 
     if framed(first, run[run.len() - 1].as_ref()) {
         return true;
     }
+    // A run of any case that ends the message after a label that is a
+    // lower-case word is that field's value (`reason: ac power cycle.`);
+    // after a value (`tile <*>: link failed`) it is the event.
+    if end == tokens.len()
+        && end_label(tokens, flags, a)
+        && flags[a - 1] & MASKED == 0
+        && flags[a] & MASKED == 0
+        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+    {
+        return true;
+    }
     let word = first.trim_start_matches(['"', '\'', '(', '[', '<']);
     flags[a] & MASKED == 0
         && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
@@ -283,7 +294,7 @@ impl Miner {
     /// only by a value of several words (see the module documentation).
     pub(super) fn align_run(&mut self, tokens: &[&str], keys: &[u64], flags: &[u8]) -> Option<u32> {
         let n = keys.len();
-        if n < 3 || !(1..n).any(|i| may_open(tokens[i], flags[i])) {
+        if n < 3 || !(1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':')) {
             return None;
         }
         let mut found = Vec::new();
@@ -332,7 +343,9 @@ impl Miner {
     pub(super) fn recount_runs(&mut self, slot: u32) -> u32 {
         let p = self.pattern(slot);
         let n = p.keys.len();
-        if n < 3 || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i])) {
+        if n < 3
+            || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+        {
             return slot;
         }
         let owned = p.tokens.clone();
@@ -589,6 +602,24 @@ mod tests {
         }
     }
 
+    /// Session 14: a run of lower-case words that ends the message after
+    /// a lower-case label is that field's value.
+    #[test]
+    fn a_lower_case_value_after_a_lower_case_label() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = ["user initiated", "watchdog timeout", "ac power cycle"]
+            .iter()
+            .map(|v| {
+                m.mine(&format!(
+                    "The controller was rebooted with the following reason: {v}"
+                ))
+                .id
+            })
+            .collect();
+        assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+        assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    }
+
     /// Session 14: upper-case words in a run of mixed case are a name's
     /// (`PERC <*> Mini`), not the event's.
     #[test]
@@ -638,7 +669,14 @@ mod tests {
 
     #[test]
     fn events_prose_and_fields_are_no_runs() {
-        let cases: [&[&str]; 5] = [
+        let cases: [&[&str]; 6] = [
+            // Lower-case prose that ends the message after a value and `:`.
+            &[
+                "HSN: link 5 on tile 3: lane degraded, some lanes active",
+                "HSN: link 5 on tile 3: link recovered after retries",
+                "HSN: link 5 on tile 3: link failed, routing around it",
+                "HSN: link 5 on tile 3: port went down",
+            ],
             // A run that ends the message after a header's logger (a
             // masked label after no lower-case word).
             &[
