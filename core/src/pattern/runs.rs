@@ -37,7 +37,13 @@
 //! after. A run of lower-case prose (`was not`, `failed to`) changes what
 //! the event is and never merges here, nor does a run that ends the message
 //! (`mce: [Hardware Error]: Machine check events logged` / `CPU <*>: ...`
-//! are events, not values of one field).
+//! are events, not values of one field), except (session 14) after a label
+//! that is a lower-case word (`completed successfully: Apply Setup
+//! Plugins`, `reason: ac power cycle`; then lower-case runs count too) or a
+//! value after a lower-case word (`connect to <*>: No route to host`).
+//! Upper-case words stand in a run that holds a capitalised word (`PERC
+//! <*> Mini`), and two runs that share three words in a row are two
+//! differences, not one value.
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};

@@ -34,8 +34,9 @@ use super::{
 /// fields of new kinds: a `|` header glued to the time, a hex thread id, a
 /// host name without a digit or `Ok` before a level; `key="a b"` is one
 /// value; a key opens with no digit; runs that end the message after a
-/// lower-case label, runs of mixed case holding upper-case words, and no
-/// run that shares three words with the other).
+/// lower-case label, of any case after a lower-case word label, runs of
+/// mixed case holding upper-case words, and no run that shares three words
+/// with the other).
 pub const MINER_VERSION: u32 = 10;
 
 fn first_version() -> u32 {
