@@ -98,6 +98,8 @@ fn strip_fields(line: &str) -> &str {
     let mut month_seen = false;
     // The previous word was a time of day: a zone name may follow.
     let mut after_time = false;
+    // The previous word was a host name read by `is_host_name`.
+    let mut after_host = false;
     for _ in 0..MAX_HEADER_WORDS {
         rest = rest.trim_start();
         let (word, after) = first_word(rest);
@@ -131,7 +133,11 @@ fn strip_fields(line: &str) -> &str {
             continue;
         }
         let bare = word.trim_end_matches([':', ',']);
-        if is_level(bare, removed > 0) || (removed >= 2 && is_letter_level(bare)) {
+        let host_before = std::mem::replace(&mut after_host, false);
+        if is_level(bare, removed > 0)
+            || (removed >= 2 && is_letter_level(bare))
+            || (host_before && is_status_level(bare))
+        {
             return after_level(after);
         }
         if word == "-" || word == "|" {
@@ -159,6 +165,14 @@ fn strip_fields(line: &str) -> &str {
         if number_key && removed == 0 {
             break;
         }
+        // `12/06/2024 02:46:33|worker|host|W|job ...`: a `|`-separated
+        // header glued to the time, after a date.
+        if removed > 0
+            && let Some(last) = word.rfind('|')
+            && is_time_like(word.split('|').next().unwrap_or(""))
+        {
+            return &rest[last + 1..];
+        }
         if is_time_like(word) {
             rest = after;
             removed += 1;
@@ -172,6 +186,25 @@ fn strip_fields(line: &str) -> &str {
         if has_digit && header_marker_ahead(after, 5) {
             rest = after;
             removed += 1;
+            continue;
+        }
+        // A thread id in hex after a time (`7f2c3b7fe700`), as a number
+        // (`140164`) is.
+        if removed > 0 && is_hex_id(word) {
+            rest = after;
+            removed += 1;
+            continue;
+        }
+        // A host name without a digit (`bmc-db-master`) right before a
+        // level, as `node-114` is.
+        if removed > 0 && is_host_name(word) && {
+            let next = after.split_ascii_whitespace().next().unwrap_or("");
+            let next = next.trim_end_matches([':', ',']);
+            is_level(next, false) || is_status_level(next)
+        } {
+            rest = after;
+            removed += 1;
+            after_host = true;
             continue;
         }
         if removed > 0 && is_upper_word(word) && level_ahead(after, 2) {
@@ -258,7 +291,11 @@ fn after_level(rest: &str) -> &str {
             rest = after.trim_start();
             continue;
         }
-        if is_logger(word.strip_suffix(':').unwrap_or("")) {
+        // A `Name:` before a message of one word is the message's own
+        // label (`Request: host/path`), not a logger.
+        if is_logger(word.strip_suffix(':').unwrap_or(""))
+            && after.split_ascii_whitespace().nth(1).is_some()
+        {
             return after;
         }
         if word.contains('.')
@@ -343,6 +380,35 @@ fn is_bracketed_level(word: &str) -> bool {
         && BRACKETED_LEVELS
             .iter()
             .any(|l| l.eq_ignore_ascii_case(word))
+}
+
+/// A hardware or monitor status used as a severity (`Ok`, next to
+/// `Warning` and `Critical` in a BMC's event log); read only right after a
+/// host name.
+fn is_status_level(word: &str) -> bool {
+    matches!(word, "OK" | "Ok")
+}
+
+/// A thread or context id in hex: eight or more hex digits, a digit and a
+/// letter among them (all digits is a number already).
+fn is_hex_id(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() >= 8
+        && b.iter().all(u8::is_ascii_hexdigit)
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_alphabetic)
+}
+
+/// A host name of lower-case words joined by `-` or `.` (`bmc-db-master`,
+/// `mail.example.org`).
+fn is_host_name(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() >= 3
+        && b[0].is_ascii_lowercase()
+        && b.iter().any(|&c| c == b'-' || c == b'.')
+        && !b.ends_with(b".")
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
 }
 
 /// Android's one-letter levels.
@@ -464,6 +530,34 @@ mod tests {
                 "Check failed: ok",
             ),
             ("I1209 is not a glog header", "I1209 is not a glog header"),
+            // Session 14: a `|` header glued to the time after a date, a
+            // thread id in hex, a host name without a digit before a level,
+            // and `Ok` as a severity after two header fields.
+            (
+                "12/06/2024 02:46:33|worker|qmaster01|W|job 17.1 finished on host web-01",
+                "job 17.1 finished on host web-01",
+            ),
+            (
+                "2024-12-06 02:46:33.123 7f2c3b7fe700 Connect: Accepted connection",
+                "Connect: Accepted connection",
+            ),
+            (
+                "2023-12-03T03:37:27-05:00 bmc-db-master Critical TMP0120 The board is hot",
+                "TMP0120 The board is hot",
+            ),
+            (
+                "2023-12-03T03:37:27-05:00 idrac-r740-01 Ok FAN0000 The fan is fine",
+                "FAN0000 The fan is fine",
+            ),
+            (
+                "2023-12-03T03:37:27-05:00 bmc-db-master Ok FAN0000 The fan is fine",
+                "FAN0000 The fan is fine",
+            ),
+            ("2023-12-03 12:00:00 Ok then we go", "Ok then we go"),
+            (
+                "2024-03-04T04:00:00.123Z INFO Request: web-01/index.html",
+                "Request: web-01/index.html",
+            ),
         ];
         for (line, message) in cases {
             assert_eq!(strip_header(line), message, "{line}");

@@ -37,7 +37,13 @@
 //! after. A run of lower-case prose (`was not`, `failed to`) changes what
 //! the event is and never merges here, nor does a run that ends the message
 //! (`mce: [Hardware Error]: Machine check events logged` / `CPU <*>: ...`
-//! are events, not values of one field).
+//! are events, not values of one field), except (session 14) after a label
+//! that is a lower-case word (`completed successfully: Apply Setup
+//! Plugins`, `reason: ac power cycle`; then lower-case runs count too) or a
+//! value after a lower-case word (`connect to <*>: No route to host`).
+//! Upper-case words stand in a run that holds a capitalised word (`PERC
+//! <*> Mini`), and two runs that share three words in a row are two
+//! differences, not one value.
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -72,15 +78,32 @@ fn shouted(token: &str) -> bool {
 /// connection cleanup thread]`, `[<*> housekeeper]`, `[java.lang.Error:
 /// Cannot call ...]`), which make it one value whatever its words.
 fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
-    if a == 0 || !(word_at(tokens, flags, a - 1) || tokens[a - 1].as_ref() == "=") {
+    if a == 0
+        || !(word_at(tokens, flags, a - 1)
+            || tokens[a - 1].as_ref() == "="
+            || (end == tokens.len() && end_label(tokens, flags, a)))
+    {
         return false;
     }
     let run = &tokens[a..end];
     let first = tokens[a].as_ref();
-    if run.iter().any(|t| shouted(t.as_ref())) {
+    // Upper-case words name the event (`START`, `LINK DOWN`), unless a
+    // word of other case stands with them (`PERC <*> Mini`: a product).
+    if run.iter().any(|t| shouted(t.as_ref())) && !mixed_case(run, &flags[a..end]) {
         return false;
     }
     if framed(first, run[run.len() - 1].as_ref()) {
+        return true;
+    }
+    // A run of any case that ends the message after a label that is a
+    // lower-case word is that field's value (`reason: ac power cycle.`);
+    // after a value (`tile <*>: link failed`) it is the event.
+    if end == tokens.len()
+        && end_label(tokens, flags, a)
+        && flags[a - 1] & MASKED == 0
+        && flags[a] & MASKED == 0
+        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+    {
         return true;
     }
     let word = first.trim_start_matches(['"', '\'', '(', '[', '<']);
@@ -140,6 +163,42 @@ fn label<T: AsRef<str>>(token: &T) -> bool {
     t.ends_with(':') || t == "="
 }
 
+/// A run with a capitalised word that is not upper-case (`PERC <*> Mini`,
+/// `Set Windows RE image`: a name or a value holding an upper-case word;
+/// not `GET served hit/<*>`).
+fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
+    run.iter().zip(flags).any(|(t, &f)| {
+        let t = t.as_ref();
+        f & MASKED == 0 && t.as_bytes()[0].is_ascii_uppercase() && !shouted(t)
+    })
+}
+
+/// Whether the token before position `a` is a label a run that ends the
+/// message may follow: a lower-case word or a masked value after a
+/// lower-case word, ending in `:`.
+fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let t = tokens[a - 1].as_ref();
+    let Some(name) = t.strip_suffix(':') else {
+        return false;
+    };
+    let lower = |w: &str| w.len() > 1 && w.bytes().all(|b| b.is_ascii_lowercase());
+    // A masked label follows a lower-case word (`connect to <*>:`), not a
+    // header's logger (`[Allocator] <*>:`).
+    (flags[a - 1] & MASKED != 0
+        && flags[a - 1] & KEYED == 0
+        && a >= 2
+        && flags[a - 2] & MASKED == 0
+        && lower(tokens[a - 2].as_ref()))
+        || lower(name)
+}
+
+/// Whether two runs share three words in a row (by key): then they are
+/// two differences, not one value (`CPU1 Temp temperature is greater than
+/// the upper critical` / `Inlet Temp temperature ... warning`).
+fn share_inner(a: &[u64], b: &[u64]) -> bool {
+    a.len() >= 3 && b.len() >= 3 && a.windows(3).any(|w| b.windows(3).any(|v| v == w))
+}
+
 /// The distinct runs needed to make the run from `a` to `n - b` of a
 /// message of `n` tokens a value, and the equal constant words around it
 /// (counted where `wild(i)`, a pattern's `<*>` facing position `i`, is
@@ -163,7 +222,11 @@ fn runs_needed<T: AsRef<str>>(
         return None;
     }
     if after == 0 {
-        return None;
+        // A run that ends the message is a value only after a label that
+        // is a lower-case word or a value (`completed successfully: <run>`,
+        // `connect to <*>: <run>`); after a capitalised one it is the
+        // event (`Hardware Error: Corrected error`).
+        return end_label(tokens, flags, a).then_some((MIN_RUNS - 1, before));
     }
     let needed = if label(&tokens[a - 1]) {
         MIN_RUNS - 1
@@ -237,7 +300,7 @@ impl Miner {
     /// only by a value of several words (see the module documentation).
     pub(super) fn align_run(&mut self, tokens: &[&str], keys: &[u64], flags: &[u8]) -> Option<u32> {
         let n = keys.len();
-        if n < 3 || !(1..n).any(|i| may_open(tokens[i], flags[i])) {
+        if n < 3 || !(1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':')) {
             return None;
         }
         let mut found = Vec::new();
@@ -286,7 +349,9 @@ impl Miner {
     pub(super) fn recount_runs(&mut self, slot: u32) -> u32 {
         let p = self.pattern(slot);
         let n = p.keys.len();
-        if n < 3 || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i])) {
+        if n < 3
+            || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+        {
             return slot;
         }
         let owned = p.tokens.clone();
@@ -378,6 +443,7 @@ impl Miner {
                     c.prefix >= a && c.suffix >= b && c.len > a + b && c.len - a - b <= MAX_RUN && {
                         let p = self.pattern(c.slot);
                         opens_value(&p.tokens, &p.flags, a, c.len - b)
+                            && !share_inner(&keys[a..n - b], &p.keys[a..c.len - b])
                     }
                 })
                 .collect();
@@ -520,9 +586,111 @@ mod tests {
         );
     }
 
+    /// Session 14: a run that ends the message after a lower-case or
+    /// masked label is a value (three runs, as after any label).
+    #[test]
+    fn a_value_that_ends_the_message_after_a_lower_case_label() {
+        for line in [
+            |v: &str| format!("SP Operation completed successfully: {v}"),
+            |v: &str| format!("Could not connect to web-01:443: {v}"),
+        ] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = [
+                "Apply Setup Plugins",
+                "Create Boot Configuration",
+                "No route to host",
+            ]
+            .iter()
+            .map(|v| m.mine(&line(v)).id)
+            .collect();
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
+        }
+    }
+
+    /// Session 14: a run of lower-case words that ends the message after
+    /// a lower-case label is that field's value.
+    #[test]
+    fn a_lower_case_value_after_a_lower_case_label() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = ["user initiated", "watchdog timeout", "ac power cycle"]
+            .iter()
+            .map(|v| {
+                m.mine(&format!(
+                    "The controller was rebooted with the following reason: {v}"
+                ))
+                .id
+            })
+            .collect();
+        assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+        assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    }
+
+    /// Session 14: upper-case words in a run of mixed case are a name's
+    /// (`PERC <*> Mini`), not the event's.
+    #[test]
+    fn a_name_holding_an_upper_case_word_is_one_value() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = [
+            "PERC H740P Mini",
+            "Integrated Remote Access Controller",
+            "Broadcom NetXtreme Gigabit Ethernet",
+            "Lifecycle Controller Agent",
+        ]
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "The firmware update operation is initiated for {v} today"
+            ))
+            .id
+        })
+        .collect();
+        for id in &ids[1..] {
+            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
+        }
+    }
+
+    /// Session 14: two runs that share three words in a row are two
+    /// differences (a name and a word of the event), not one value.
+    #[test]
+    fn runs_sharing_three_words_are_two_differences() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let mut ids = Vec::new();
+        for level in ["critical", "warning"] {
+            for sensor in ["Inlet Temp", "Exhaust Temp"] {
+                let line = format!(
+                    "The system board {sensor} temperature is greater than the upper {level} threshold."
+                );
+                ids.push((level, m.mine(&line).id));
+            }
+        }
+        for (level, id) in &ids {
+            for (other, oid) in &ids {
+                if level != other {
+                    assert_ne!(m.resolve(*id), m.resolve(*oid), "{level} {other}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn events_prose_and_fields_are_no_runs() {
-        let cases: [&[&str]; 4] = [
+        let cases: [&[&str]; 6] = [
+            // Lower-case prose that ends the message after a value and `:`.
+            &[
+                "HSN: link 5 on tile 3: lane degraded, some lanes active",
+                "HSN: link 5 on tile 3: link recovered after retries",
+                "HSN: link 5 on tile 3: link failed, routing around it",
+                "HSN: link 5 on tile 3: port went down",
+            ],
+            // A run that ends the message after a header's logger (a
+            // masked label after no lower-case word).
+            &[
+                "INFO [Main Allocator] org.v2.Alloc: Got allocated containers",
+                "INFO [Main Allocator] org.v2.Alloc: Assigned container to attempt",
+                "INFO [Main Allocator] org.v2.Alloc: Recalculating schedule now",
+                "INFO [Main Allocator] org.v2.Alloc: Reduce slow start threshold not met",
+            ],
             // Upper-case words name the event.
             &[
                 "Received LINK DOWN event from switch core",

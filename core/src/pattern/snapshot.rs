@@ -30,8 +30,14 @@ use super::{
 /// or opening the message, `DHCPOFFER on`, merges by siblings only;
 /// siblings with different keys have no `<*>` where the message has a
 /// word); 9: session 13 (a value of several capitalised words, `Windows
-/// Defender`, is one `<*>`: `pattern/runs.rs`).
-pub const MINER_VERSION: u32 = 9;
+/// Defender`, is one `<*>`: `pattern/runs.rs`); 10: session 14 (header
+/// fields of new kinds: a `|` header glued to the time, a hex thread id, a
+/// host name without a digit or `Ok` before a level; `key="a b"` is one
+/// value; a key opens with no digit; runs that end the message after a
+/// lower-case label, of any case after a lower-case word label, runs of
+/// mixed case holding upper-case words, and no run that shares three words
+/// with the other).
+pub const MINER_VERSION: u32 = 10;
 
 fn first_version() -> u32 {
     1
@@ -127,6 +133,12 @@ impl Miner {
                 let old = miner.pattern(slot).id;
                 miner.by_id.remove(&old);
                 miner.by_id.insert(p.id, slot);
+                // The pattern may have taken others, or been taken, while
+                // the template was mined: ids already pointing at it keep
+                // resolving.
+                if old != p.id {
+                    miner.add_alias(old, p.id);
+                }
                 let q = miner.pattern_mut(slot);
                 q.id = p.id;
                 q.count = p.count;

@@ -102,6 +102,19 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             } else {
                 mask_word(word, out);
             }
+        } else if let Some(eq) = open_keyed_quote(word)
+            && let Some((taken, tail)) = quoted_span_end(&words, word.as_bytes()[eq + 1])
+        {
+            // `vehicle="Tesla Model 3"`: a quoted value of several words
+            // is one value, masked as a quoted value of one word is.
+            for _ in 0..taken {
+                words.next();
+            }
+            let mut one = String::with_capacity(eq + 3 + tail.len());
+            one.push_str(&word[..=eq + 1]);
+            one.push('x');
+            one.push_str(tail);
+            mask_word(&one, out);
         } else {
             mask_word(word, out);
         }
@@ -130,6 +143,41 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
         }
         spans.push((token_start as u32, out.len() as u32));
     }
+}
+
+/// The index of the `=` of a `key="` that opens a quoted value not closed
+/// in the same word (`vehicle="Tesla`); logfmt's message (`msg=`,
+/// `message=`) is the event's text and keeps its words.
+fn open_keyed_quote(word: &str) -> Option<usize> {
+    let b = word.as_bytes();
+    let eq = b.iter().position(|&c| c == b'=')?;
+    if eq == 0 || !matches!(b.get(eq + 1), Some(b'"' | b'\'')) {
+        return None;
+    }
+    let key = &word[..eq];
+    if key == "msg"
+        || key == "message"
+        || !key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        || quote_end(&word[eq + 2..], b[eq + 1]).is_some()
+    {
+        return None;
+    }
+    Some(eq)
+}
+
+/// The words taken up to the one that closes a quoted span, and what
+/// follows its closing quote.
+fn quoted_span_end<'a>(words: &WordIter<'a>, quote: u8) -> Option<(usize, &'a str)> {
+    let mut ahead = words.clone();
+    for taken in 1..=MAX_QUOTED_WORDS {
+        let next = ahead.next()?;
+        if let Some(tail) = quote_end(next, quote) {
+            return Some((taken, tail));
+        }
+    }
+    None
 }
 
 /// A masked list item (`<*>,`, `"<*>"]`, `<*>)`): what follows its `<*>`.
@@ -206,6 +254,8 @@ fn mask_word(word: &str, out: &mut String) {
     } else if let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
         && !core[..eq].contains("://")
+        // A key opens with no digit: `0x8007[gle=0x5]` is one value.
+        && !core.as_bytes()[0].is_ascii_digit()
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)
@@ -527,6 +577,36 @@ mod tests {
         // Paths and names with digits before the slash stay whole variables.
         assert_eq!(mask("on Gi1/0/7 and /dev/sda1"), "on <*> and <*>");
         assert_eq!(mask("md/raid1:md127: failed"), "<*>: failed");
+    }
+
+    #[test]
+    fn a_keyed_quoted_value_of_several_words_is_one_value() {
+        assert_eq!(
+            mask(r#"assigned vehicle="Tesla Model X" eta_s=40"#),
+            mask(r#"assigned vehicle="Kia" eta_s=40"#)
+        );
+        assert_eq!(
+            mask(r#"assigned vehicle="Tesla Model X" eta_s=40"#)
+                .matches(' ')
+                .count(),
+            2
+        );
+        assert_eq!(
+            mask(r#"closed reason="going away", code=1001"#),
+            mask(r#"closed reason="normal", code=1001"#)
+        );
+        // logfmt's message keeps its words.
+        assert_eq!(
+            mask(r#"level=info msg="Started x" a=1"#)
+                .matches(' ')
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_key_opens_with_no_digit() {
+        assert_eq!(mask("Error: 0x8007a1b2[gle=0x00000005]"), "Error: <*>]");
     }
 
     #[test]
