@@ -3,7 +3,8 @@
 //! detect drains the queue, and refused requests (429 from the rate limit)
 //! are counted, not acknowledged.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use anomalog_bench::load::{self, LoadOptions};
@@ -30,17 +31,7 @@ async fn acknowledged_events_are_exactly_the_stored_events() {
         stores.queue.clone(),
         config.ingest.clone(),
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let (addr, server) = common::serve(app).await;
 
     let batches = Workload {
         events_per_batch: 300,

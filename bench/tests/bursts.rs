@@ -2,7 +2,8 @@
 //! on the embedded store: every burst it sends is listed, and its latency is
 //! the time detect took to store and judge it.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use anomalog_bench::api::Api;
@@ -26,17 +27,7 @@ async fn every_burst_sent_is_listed_once_detect_has_run() {
     .merge(anomalog_api::router(anomalog_api::ApiState::new(
         stores.clone(),
     )));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let (addr, server) = common::serve(app).await;
 
     let api = Api::new(&format!("http://{addr}")).expect("api client");
     // Detect is held back for a second: a burst can only be listed once a
