@@ -53,7 +53,7 @@ fn start() -> chrono::DateTime<Utc> {
 /// request-like message and two attributes.
 fn event(i: usize) -> LogEvent {
     let ts = start() + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0) * 5);
-    let level = if i % 50 == 0 {
+    let level = if i.is_multiple_of(50) {
         Level::Error
     } else {
         Level::Info
