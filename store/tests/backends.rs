@@ -312,6 +312,45 @@ async fn concurrent_persists_of_the_same_logs_store_and_count_them_once() {
     assert_eq!(page.items.len(), 40);
 }
 
+/// A persist of several insert chunks (1,000 logs each) some of whose logs
+/// are stored already, here and there and one chunk whole: each log is
+/// stored once and counted once.
+#[tokio::test]
+async fn a_persist_of_many_chunks_with_some_logs_stored_counts_each_once() {
+    let (_, store) = connect_mongo(7).await;
+    let logs: Vec<StoredLog> = (0..5_500)
+        .map(|i| StoredLog {
+            pattern: None,
+            id: StoredLog::id_for(&format!("1780000000000-{}", i / 1000), i % 1000),
+            event: contract::event(i64::try_from(i % 40).unwrap(), "api", Level::Info, "x"),
+        })
+        .collect();
+    let earlier: Vec<StoredLog> = logs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i.is_multiple_of(7) || (3000..4000).contains(i))
+        .map(|(_, l)| l.clone())
+        .collect();
+    let first = anomalog_store::LogStore::persist(&store, &earlier)
+        .await
+        .unwrap();
+    assert_eq!(first.inserted, earlier.len() as u64);
+    let report = anomalog_store::LogStore::persist(&store, &logs)
+        .await
+        .unwrap();
+    assert_eq!(report.inserted, 5_500 - earlier.len() as u64);
+    assert_eq!(report.duplicates, earlier.len() as u64);
+    let again = anomalog_store::LogStore::persist(&store, &logs)
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.duplicates), (0, 5_500));
+    let rows =
+        anomalog_store::RollupStore::rollups(&store, None, contract::t(-60), contract::t(60))
+            .await
+            .unwrap();
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 5_500);
+}
+
 #[tokio::test]
 async fn retention_is_a_ttl_index_that_follows_the_configuration() {
     let target = mongo_target();
