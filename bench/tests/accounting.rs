@@ -9,28 +9,19 @@ use std::time::{Duration, Instant};
 
 use anomalog_bench::load::{self, LoadOptions};
 use anomalog_bench::workload::Workload;
-use anomalog_core::Config;
 use anomalog_detect::DetectWorker;
-use anomalog_ingest::IngestState;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_are_exactly_the_stored_events() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::default();
-    config.storage.data_dir = dir.path().display().to_string();
     // A burst of 2,000 events per client and almost no refill: of twelve
     // 300-event batches some are refused with 429, so acknowledged differs
     // from sent and only exact accounting matches the store.
-    config.ingest.rate_limit_events_per_sec = 1.0;
-    config.ingest.rate_limit_burst = 2000;
-    let stores = anomalog_store::connect(&config)
-        .await
-        .expect("embedded store");
-
-    let app = anomalog_ingest::router(IngestState::new(
-        stores.queue.clone(),
-        config.ingest.clone(),
-    ));
+    let (_dir, config, stores) = common::embedded(|config| {
+        config.ingest.rate_limit_events_per_sec = 1.0;
+        config.ingest.rate_limit_burst = 2000;
+    })
+    .await;
+    let app = common::ingest(&stores, &config);
     let (addr, server) = common::serve(app).await;
 
     let batches = Workload {

@@ -8,25 +8,14 @@ use std::time::{Duration, Instant};
 
 use anomalog_bench::api::Api;
 use anomalog_bench::bursts;
-use anomalog_core::Config;
 use anomalog_detect::DetectWorker;
-use anomalog_ingest::IngestState;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_burst_sent_is_listed_once_detect_has_run() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::default();
-    config.storage.data_dir = dir.path().display().to_string();
-    let stores = anomalog_store::connect(&config)
-        .await
-        .expect("embedded store");
-    let app = anomalog_ingest::router(IngestState::new(
-        stores.queue.clone(),
-        config.ingest.clone(),
-    ))
-    .merge(anomalog_api::router(anomalog_api::ApiState::new(
-        stores.clone(),
-    )));
+    let (_dir, config, stores) = common::embedded(|_| {}).await;
+    let app = common::ingest(&stores, &config).merge(anomalog_api::router(
+        anomalog_api::ApiState::new(stores.clone()),
+    ));
     let (addr, server) = common::serve(app).await;
 
     let api = Api::new(&format!("http://{addr}")).expect("api client");

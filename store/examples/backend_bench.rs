@@ -22,15 +22,16 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
-
 use anomalog_core::{Level, LogEvent, StoredLog};
 use anomalog_store::{EventQueue, LogStore, MongoConfig, MongoStore, RedisQueue, RedisQueueConfig};
 use anomalog_testkit::{RedisServer, mongo_target};
 
+mod common;
+use common::{per_sec, percentile};
+
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 
-/// A realistic event: a service, a level, an 80-odd byte message, two attributes.
+/// Event `i`: 7 ms after event `i - 1`, one of five services and levels.
 fn event(i: usize) -> LogEvent {
     let services = ["checkout", "payments", "search", "auth", "inventory"];
     let levels = [
@@ -40,52 +41,13 @@ fn event(i: usize) -> LogEvent {
         Level::Warn,
         Level::Error,
     ];
-    let ts = Utc
-        .timestamp_opt(1_780_000_000, 0)
-        .single()
-        .unwrap_or_default()
-        + chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0) * 7);
-    let mut attrs = std::collections::BTreeMap::new();
-    attrs.insert(
-        "http.status".to_owned(),
-        serde_json::json!(200 + (i % 5) * 100),
-    );
-    attrs.insert(
-        "request_id".to_owned(),
-        serde_json::json!(format!("req-{i:08x}")),
-    );
-    LogEvent {
-        host: Some(format!("web-{}", i % 4)),
-        attrs,
-        ..LogEvent::new(
-            ts,
-            services[i % services.len()],
-            levels[i % levels.len()],
-            format!(
-                "GET /api/orders/{i} completed in {} ms for customer {}",
-                i % 900,
-                i % 97
-            ),
-        )
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn per_sec(n: usize, elapsed: Duration) -> f64 {
-    n as f64 / elapsed.as_secs_f64()
+    let ts = common::start() + chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0) * 7);
+    common::event(
+        i,
+        ts,
+        services[i % services.len()].to_owned(),
+        levels[i % levels.len()],
+    )
 }
 
 fn arg(name: &str, default: usize) -> BenchResult<usize> {

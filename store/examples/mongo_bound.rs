@@ -27,13 +27,16 @@
 use std::error::Error;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
-use mongodb::bson::{Bson, DateTime, Document, doc, oid::ObjectId};
+use mongodb::bson::{Document, oid::ObjectId};
 use mongodb::options::{Acknowledgment, WriteConcern};
 
 use anomalog_core::{Level, LogEvent, StoredLog};
+use anomalog_store::mongo::log_to_doc;
 use anomalog_store::{LogStore, MongoConfig, MongoStore};
 use anomalog_testkit::mongo_target;
+
+mod common;
+use common::{per_sec, percentile};
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 
@@ -43,44 +46,15 @@ const ENTRY: usize = 1000;
 /// The secondary indexes of `logs` (mongo/mod.rs `ensure_indexes`).
 const SECONDARY: [&str; 4] = ["ts_ttl", "ts_id", "service_ts", "level_ts"];
 
-fn start() -> chrono::DateTime<Utc> {
-    Utc.timestamp_opt(1_780_000_000, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// Event `i`: 5 us after event `i - 1`, one in 50 an error, a host, a
-/// request-like message and two attributes.
+/// Event `i`: 5 us after event `i - 1`, one in 50 an error.
 fn event(i: usize) -> LogEvent {
-    let ts = start() + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0) * 5);
+    let ts = common::start() + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0) * 5);
     let level = if i.is_multiple_of(50) {
         Level::Error
     } else {
         Level::Info
     };
-    let mut attrs = std::collections::BTreeMap::new();
-    attrs.insert(
-        "http.status".to_owned(),
-        serde_json::json!(200 + (i % 5) * 100),
-    );
-    attrs.insert(
-        "request_id".to_owned(),
-        serde_json::json!(format!("req-{i:08x}")),
-    );
-    LogEvent {
-        host: Some(format!("web-{}", i % 4)),
-        attrs,
-        ..LogEvent::new(
-            ts,
-            format!("svc-{:02}", i % SERVICES),
-            level,
-            format!(
-                "GET /api/orders/{i} completed in {} ms for customer {}",
-                i % 900,
-                i % 97
-            ),
-        )
-    }
+    common::event(i, ts, format!("svc-{:02}", i % SERVICES), level)
 }
 
 /// Log `i` as detect hands it to persist: id `<entry>-<index>`, a pattern
@@ -93,54 +67,15 @@ fn log(i: usize, patterns: bool) -> StoredLog {
     }
 }
 
-/// The document the adapter writes for log `i` (mongo/docs.rs `log_to_doc`
-/// plus the `writer`).
+/// The document the adapter writes for log `i`, with its `writer`.
 fn log_doc(i: usize, writer: ObjectId) -> Document {
-    let l = log(i, true);
-    let e = &l.event;
-    let date = |t: chrono::DateTime<Utc>| DateTime::from_millis(t.timestamp_millis());
-    let attrs: Vec<Bson> = e
-        .attrs
-        .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                serde_json::Value::Number(n) => Bson::Int64(n.as_i64().unwrap_or(0)),
-                other => Bson::String(other.as_str().unwrap_or_default().to_owned()),
-            };
-            Bson::Document(doc! { "k": k, "v": v })
-        })
-        .collect();
-    doc! {
-        "_id": &l.id,
-        "ts": date(e.ts),
-        "received_at": date(e.received_at),
-        "service": &e.service,
-        "level": e.level.as_str(),
-        "level_rank": i32::from(e.level.rank()),
-        "message": &e.message,
-        "host": e.host.clone().unwrap_or_default(),
-        "attrs": attrs,
-        "pattern": l.pattern.unwrap_or_default(),
-        "writer": writer,
-    }
+    let mut d = log_to_doc(&log(i, true));
+    d.insert("writer", writer);
+    d
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
-#[allow(clippy::cast_precision_loss)]
 fn rate(n: usize, elapsed: Duration) -> String {
-    format!("{:.0}", n as f64 / elapsed.as_secs_f64())
+    format!("{:.0}", per_sec(n, elapsed))
 }
 
 #[allow(clippy::cast_precision_loss)]

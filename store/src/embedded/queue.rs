@@ -193,6 +193,11 @@ fn move_from_main(queue: &mut Connection, main: &Connection) -> Result<(), Store
     Ok(())
 }
 
+/// The entries queued (claimed or not), counted through `queue_enqueued`.
+fn waiting(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?)
+}
+
 /// Appends one entry unless `max` entries already wait (then
 /// [`StoreError::Unavailable`]: ingest answers 503); returns its id.
 pub(super) fn insert_entry(
@@ -201,7 +206,7 @@ pub(super) fn insert_entry(
     now_ms: i64,
     max: i64,
 ) -> Result<String, StoreError> {
-    let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+    let waiting = waiting(conn)?;
     if waiting >= max {
         tracing::warn!(waiting, max, "queue full; refusing new batches");
         return Err(StoreError::Unavailable(format!(
@@ -287,10 +292,7 @@ impl EventQueue for EmbeddedStore {
 
     async fn backlog(&self) -> Result<u64, StoreError> {
         self.status
-            .run(|conn| {
-                let n: i64 = conn.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-                Ok(u64::try_from(n).unwrap_or(0))
-            })
+            .run(|conn| Ok(u64::try_from(waiting(conn)?).unwrap_or(0)))
             .await
     }
 

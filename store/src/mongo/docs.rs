@@ -80,7 +80,9 @@ pub(super) fn parse_field<T: serde::de::DeserializeOwned>(
         .map_err(|e| corrupt(field, e))
 }
 
-pub(super) fn log_to_doc(log: &StoredLog) -> Document {
+/// The document a log is stored as in `logs` (without the `writer` persist
+/// adds): public for the benchmarks that insert the same shape.
+pub fn log_to_doc(log: &StoredLog) -> Document {
     let e = &log.event;
     let mut d = doc! {
         "_id": &log.id,

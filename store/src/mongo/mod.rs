@@ -38,6 +38,7 @@ use crate::ports::{
     PersistReport, RollupStore, ServiceSummary,
 };
 mod keys;
+pub use docs::log_to_doc;
 pub use keys::MongoKeyStore;
 
 use crate::{StoreError, redact};
