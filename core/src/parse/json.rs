@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::draft::{Draft, finish};
 use super::level::{level_from_otlp_value, level_from_value};
+use super::record::{Record, RecordFields};
 use super::timestamp::parse_record_timestamp;
 use super::{ParseDefaults, ParseLimits, json_type};
 use crate::model::{Level, LogEvent};
@@ -90,6 +91,19 @@ fn alias_of(key: &str) -> Option<&'static str> {
         .copied()
 }
 
+/// The alias `key` is spelled exactly as, if any.
+pub(super) fn exact_alias(key: &str) -> Option<&'static str> {
+    let first = *key.as_bytes().first()?;
+    if key.len() > ALIAS_SHAPE.max_len || ALIAS_SHAPE.first_letters & (1 << (first & 63)) == 0 {
+        return None;
+    }
+    ALIAS_TABLES
+        .iter()
+        .flat_map(|aliases| aliases.iter())
+        .find(|alias| alias.len() == key.len() && **alias == key)
+        .copied()
+}
+
 /// What every alias looks like, for turning keys away early.
 struct AliasShape {
     /// Bit `b & 63` for each lower-cased first byte `b`.
@@ -124,31 +138,9 @@ pub(super) fn is_alias(aliases: &[&str], key: &str) -> bool {
     aliases.iter().any(|alias| alias.eq_ignore_ascii_case(key))
 }
 
-/// A record's fields, and whether a key may be a case variant of an alias:
-/// found while the fields are collected, so a record with lower-case keys costs
-/// no pass of its own.
-pub(super) struct RecordFields {
-    map: BTreeMap<String, Value>,
-    maybe_case_variants: bool,
-}
-
-impl FromIterator<(String, Value)> for RecordFields {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        let mut maybe_case_variants = false;
-        let map = iter
-            .into_iter()
-            .inspect(|(key, _)| maybe_case_variants |= may_be_case_variant(key))
-            .collect();
-        RecordFields {
-            map,
-            maybe_case_variants,
-        }
-    }
-}
-
 /// A key with an upper-case letter, or the lower-case spelling of an alias that
 /// is not lower case.
-fn may_be_case_variant(key: &str) -> bool {
+pub(super) fn may_be_case_variant(key: &str) -> bool {
     key.bytes().any(|b| b.is_ascii_uppercase()) || LOWER_CASED_MIXED_ALIASES.contains(&key)
 }
 
@@ -163,12 +155,11 @@ impl CaseVariants {
     /// spelling wins; the variant stays as sent). Records with lower-case keys,
     /// the common case, cost one scan of their keys.
     fn rename(fields: &mut RecordFields) -> CaseVariants {
-        if !fields.maybe_case_variants {
+        if !fields.maybe_case_variants() {
             return CaseVariants(Vec::new());
         }
-        let fields = &mut fields.map;
         let found: Vec<(&'static str, String)> = fields
-            .keys()
+            .other_keys()
             .filter(|key| may_be_case_variant(key))
             .filter_map(|key| Some((alias_of(key)?, key.clone())))
             .collect();
@@ -195,7 +186,7 @@ impl CaseVariants {
 
     /// Puts the renamed keys that are left (losing aliases, the rest of an ECS
     /// object) back under the key as sent.
-    fn restore(self, attrs: &mut BTreeMap<String, Value>) {
+    fn restore(self, attrs: &mut RecordFields) {
         for (alias, key) in self.0 {
             if let Some(value) = attrs.remove(alias) {
                 attrs.insert(key, value);
@@ -217,28 +208,23 @@ pub fn parse_json_record(
             let fields = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             event_from_fields(fields, defaults, limits, Fallback::default())
         }
-        other => Err(not_an_object(other)),
+        other => Err(not_an_object(json_type(other))),
     }
 }
 
 pub(super) fn record_from_value(
-    value: Value,
+    record: Record,
     defaults: &ParseDefaults,
     limits: &ParseLimits,
 ) -> Result<LogEvent, String> {
-    match value {
-        Value::Object(map) => event_from_fields(
-            map.into_iter().collect(),
-            defaults,
-            limits,
-            Fallback::default(),
-        ),
-        other => Err(not_an_object(&other)),
+    match record {
+        Record::Object(fields) => event_from_fields(fields, defaults, limits, Fallback::default()),
+        Record::Other(kind) => Err(not_an_object(kind)),
     }
 }
 
-fn not_an_object(value: &Value) -> String {
-    format!("record must be a JSON object, got {}", json_type(value))
+fn not_an_object(kind: &str) -> String {
+    format!("record must be a JSON object, got {kind}")
 }
 
 // ---------------------------------------------------------------------------
@@ -260,7 +246,6 @@ pub(super) fn event_from_fields(
     fallback: Fallback,
 ) -> Result<LogEvent, String> {
     let variants = CaseVariants::rename(&mut fields);
-    let mut fields = fields.map;
     let message = match take_field(&mut fields, MESSAGE_ALIASES, is_message_value) {
         Some((_, value)) => message_text(value),
         None => {
@@ -325,7 +310,7 @@ pub(super) fn event_from_fields(
         source,
         trace_id,
         span_id,
-        attrs: fields,
+        attrs: fields.into_attrs(),
     };
     finish(draft, defaults, limits)
 }
@@ -333,7 +318,7 @@ pub(super) fn event_from_fields(
 /// Reads the level fields: the textual aliases first, then the OTLP number, then
 /// the fallback. Returns the level and the raw value to keep when it was unknown.
 fn read_level(
-    fields: &mut BTreeMap<String, Value>,
+    fields: &mut RecordFields,
     fallback: Option<Level>,
     variants: &CaseVariants,
 ) -> Result<(Level, Option<Value>), String> {
@@ -366,7 +351,7 @@ fn read_level(
 /// Removes and returns the first alias whose value `accept`s; `null` aliases are
 /// dropped on the way.
 fn take_field(
-    fields: &mut BTreeMap<String, Value>,
+    fields: &mut RecordFields,
     aliases: &[&'static str],
     accept: impl Fn(&Value) -> bool,
 ) -> Option<(&'static str, Value)> {
@@ -386,7 +371,7 @@ fn take_field(
 
 /// The first alias present with a non-null value.
 fn first_present<'a>(
-    fields: &'a BTreeMap<String, Value>,
+    fields: &'a RecordFields,
     aliases: &[&'static str],
 ) -> Option<(&'static str, &'a Value)> {
     aliases.iter().find_map(|&key| {
@@ -397,7 +382,7 @@ fn first_present<'a>(
     })
 }
 
-fn take_string(fields: &mut BTreeMap<String, Value>, aliases: &[&'static str]) -> Option<String> {
+fn take_string(fields: &mut RecordFields, aliases: &[&'static str]) -> Option<String> {
     match take_field(fields, aliases, Value::is_string)? {
         (_, Value::String(s)) => Some(s),
         _ => None,
@@ -442,7 +427,7 @@ fn is_name_value(value: &Value) -> bool {
 /// Takes a name written as a string or, as in ECS, an object with a string `name`
 /// (`"service": {"name": "x", "version": "1"}`). The other members of such an
 /// object are put back under the same key, so nothing is lost.
-fn take_name(fields: &mut BTreeMap<String, Value>, aliases: &[&'static str]) -> Option<String> {
+fn take_name(fields: &mut RecordFields, aliases: &[&'static str]) -> Option<String> {
     let (key, value) = take_field(fields, aliases, is_name_value)?;
     match value {
         Value::String(s) => Some(s),

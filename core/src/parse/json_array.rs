@@ -6,8 +6,8 @@
 use std::fmt;
 
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
-use serde_json::Value;
 
+use super::record::Record;
 use super::{ParseDefaults, ParseError, ParseLimits, ParsedBatch, Rejection, record_from_value};
 
 /// Parses `text`, a JSON array (leading whitespace allowed).
@@ -52,7 +52,7 @@ impl<'de> Visitor<'de> for Items<'_> {
         let mut batch = ParsedBatch::default();
         let mut index = 0;
         while index < self.limits.max_events {
-            let Some(item) = seq.next_element::<Value>()? else {
+            let Some(item) = seq.next_element::<Record>()? else {
                 return Ok(Streamed::Batch(batch));
             };
             match record_from_value(item, self.defaults, self.limits) {

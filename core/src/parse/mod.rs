@@ -90,6 +90,7 @@ mod json;
 mod json_array;
 mod level;
 mod logfmt;
+mod record;
 #[cfg(test)]
 mod test_support;
 mod text;
@@ -101,6 +102,7 @@ use serde_json::Value;
 
 use crate::model::LogEvent;
 use json::record_from_value;
+use record::Record;
 
 pub use json::parse_json_record;
 pub use text::parse_text_line;
@@ -212,8 +214,8 @@ pub fn parse_body(
     match format {
         BodyFormat::Json => parse_json_body(text, defaults, limits),
         BodyFormat::Ndjson => parse_lines(text, limits, |line| {
-            let value: Value = serde_json::from_str(line).map_err(|e| invalid_json_line(&e))?;
-            record_from_value(value, defaults, limits)
+            let record: Record = serde_json::from_str(line).map_err(|e| invalid_json_line(&e))?;
+            record_from_value(record, defaults, limits)
         }),
         BodyFormat::Text => {
             parse_lines(text, limits, |line| parse_text_line(line, defaults, limits))
@@ -233,10 +235,10 @@ fn parse_json_body(
         return json_array::parse_array(text, defaults, limits);
     }
     // One record.
-    let value: Value =
+    let record: Record =
         serde_json::from_str(text).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
     let mut batch = ParsedBatch::default();
-    match record_from_value(value, defaults, limits) {
+    match record_from_value(record, defaults, limits) {
         Ok(event) => batch.events.push(event),
         Err(reason) => batch.rejections.push(Rejection { index: 0, reason }),
     }

@@ -7,6 +7,7 @@ use super::draft::{Draft, finish};
 use super::json::{Fallback, event_from_fields};
 use super::level::split_level_token;
 use super::logfmt::{looks_like_logfmt, parse_logfmt};
+use super::record::Record;
 use super::timestamp::strip_leading_timestamp;
 use super::{ParseDefaults, ParseLimits};
 use crate::model::{Level, LogEvent};
@@ -22,14 +23,9 @@ pub fn parse_text_line(
         return Err("line is empty".to_owned());
     }
     if line.starts_with('{')
-        && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(line)
+        && let Ok(Record::Object(fields)) = serde_json::from_str::<Record>(line)
     {
-        return event_from_fields(
-            map.into_iter().collect(),
-            defaults,
-            limits,
-            Fallback::default(),
-        );
+        return event_from_fields(fields, defaults, limits, Fallback::default());
     }
 
     if let Some(draft) = super::web::parse_web_line(line) {
