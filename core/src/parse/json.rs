@@ -7,7 +7,6 @@
 //! wins over its case variants.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -447,6 +446,8 @@ fn take_name(fields: &mut RecordFields, aliases: &[&'static str]) -> Option<Stri
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::parse::test_support::*;
     use serde_json::json;
