@@ -26,6 +26,40 @@ pub struct QueueEntry {
     pub events: Vec<LogEvent>,
 }
 
+/// A batch encoded as one queue stores it ([`EventQueue::encode`]): the CPU
+/// part of an append, which a caller may do on a thread of its own before
+/// the I/O part ([`EventQueue::append_encoded`]).
+#[derive(Debug)]
+pub struct EncodedBatch {
+    pub(crate) payload: Vec<u8>,
+    pub(crate) events: usize,
+    /// Framed records (the embedded queue) or not (Redis).
+    pub(crate) framed: bool,
+}
+
+impl EncodedBatch {
+    /// The events it holds.
+    pub fn events(&self) -> usize {
+        self.events
+    }
+
+    /// Its size, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.payload.len()
+    }
+
+    /// The payload, if it was encoded with the framing `framed`; a batch one
+    /// queue encoded is refused by a queue of the other kind.
+    pub(crate) fn into_payload(self, framed: bool) -> Result<Vec<u8>, StoreError> {
+        if self.framed != framed {
+            return Err(StoreError::Invalid(
+                "the batch was encoded by a queue of another kind".into(),
+            ));
+        }
+        Ok(self.payload)
+    }
+}
+
 /// What [`EventQueue::append_idempotent`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {
@@ -76,7 +110,16 @@ impl ClaimLimit {
 pub trait EventQueue: Send + Sync {
     /// Appends one batch as one entry and returns its id. Returns only once the
     /// entry is durable: ingest answers 202 on the strength of it.
-    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError>;
+    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
+        let batch = self.encode(events)?;
+        self.append_encoded(batch).await
+    }
+
+    /// Encodes a batch as this queue stores it: CPU work only, no I/O.
+    fn encode(&self, events: &[LogEvent]) -> Result<EncodedBatch, StoreError>;
+
+    /// [`EventQueue::append`] of a batch this queue encoded.
+    async fn append_encoded(&self, batch: EncodedBatch) -> Result<String, StoreError>;
 
     /// Appends one batch under a client's idempotency `key`, unless a batch
     /// with that key was appended within `retain`: then nothing is appended
@@ -91,6 +134,17 @@ pub trait EventQueue: Send + Sync {
         key: &str,
         retain: std::time::Duration,
         events: &[LogEvent],
+    ) -> Result<Appended, StoreError> {
+        let batch = self.encode(events)?;
+        self.append_idempotent_encoded(key, retain, batch).await
+    }
+
+    /// [`EventQueue::append_idempotent`] of a batch this queue encoded.
+    async fn append_idempotent_encoded(
+        &self,
+        key: &str,
+        retain: std::time::Duration,
+        batch: EncodedBatch,
     ) -> Result<Appended, StoreError>;
 
     /// Claims up to `max` entries for `consumer`: entries another consumer left

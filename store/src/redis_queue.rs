@@ -24,7 +24,7 @@ use redis::{ErrorKind, RedisError, Value};
 
 use anomalog_core::LogEvent;
 
-use crate::ports::{Appended, ClaimLimit, EventQueue, QueueEntry};
+use crate::ports::{Appended, ClaimLimit, EncodedBatch, EventQueue, QueueEntry};
 use crate::redis_keys::QueueKeys;
 use crate::{StoreError, redact};
 
@@ -368,8 +368,16 @@ fn xreadgroup(config: &RedisQueueConfig, consumer: &str, max: usize, from: &str)
 
 #[async_trait]
 impl EventQueue for RedisQueue {
-    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = crate::records::encode_batch_unframed(events)?;
+    fn encode(&self, events: &[LogEvent]) -> Result<EncodedBatch, StoreError> {
+        Ok(EncodedBatch {
+            payload: crate::records::encode_batch_unframed(events)?,
+            events: events.len(),
+            framed: false,
+        })
+    }
+
+    async fn append_encoded(&self, batch: EncodedBatch) -> Result<String, StoreError> {
+        let payload = batch.into_payload(false)?;
         let mut conn = self.conn.clone();
         let reply: Value = self
             .append_script
@@ -387,13 +395,13 @@ impl EventQueue for RedisQueue {
         }
     }
 
-    async fn append_idempotent(
+    async fn append_idempotent_encoded(
         &self,
         key: &str,
         retain: Duration,
-        events: &[LogEvent],
+        batch: EncodedBatch,
     ) -> Result<Appended, StoreError> {
-        let payload = crate::records::encode_batch_unframed(events)?;
+        let payload = batch.into_payload(false)?;
         let retain_ms = u64::try_from(retain.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut conn = self.conn.clone();
         let reply: Value = self

@@ -337,34 +337,27 @@ async fn accept(
     // few large bodies never stall health checks and other requests.
     let work_headers = headers.clone();
     let work_config = Arc::clone(config);
-    let batch = budget::on_cpu(&state.cpu, config, move || {
-        decode_and_parse(&work_headers, raw, &defaults, &work_config)
+    let queue = Arc::clone(&state.queue);
+    let (encoded, rejections) = budget::on_cpu(&state.cpu, config, move || {
+        let batch = decode_and_parse(&work_headers, raw, &defaults, &work_config)?;
+        if batch.events.is_empty() {
+            return Err(IngestError::NothingUsable(batch.rejections));
+        }
+        // Encoded for the queue here too, and the events freed on the thread
+        // that built them.
+        let encoded = queue.encode(&batch.events).map_err(IngestError::from)?;
+        Ok((encoded, batch.rejections))
     })
     .await??;
-    if batch.events.is_empty() {
-        return Err(IngestError::NothingUsable(batch.rejections));
-    }
-    let accepted = batch.events.len();
-    let (_entry, events, replayed) = commit_keyed(
-        state,
-        key_index,
-        peer,
-        batch.events,
-        idempotency_key.as_deref(),
-    )
-    .await?;
-    let batch = anomalog_core::parse::ParsedBatch {
-        events,
-        rejections: batch.rejections,
-    };
-    debug_assert_eq!(batch.events.len(), accepted);
-    let rejected = batch.rejections.len();
-    let mut errors = batch.rejections;
+    let (_entry, accepted, replayed) =
+        commit_keyed(state, key_index, peer, encoded, idempotency_key.as_deref()).await?;
+    let rejected = rejections.len();
+    let mut errors = rejections;
     errors.truncate(MAX_ERRORS_REPORTED);
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(IngestReceipt {
-            accepted: batch.events.len(),
+            accepted,
             rejected,
             errors,
             replayed,
@@ -482,39 +475,48 @@ fn stored_bytes(events: &[anomalog_core::LogEvent]) -> usize {
     }
 }
 
-/// Admits `events` through the rate limit and appends them to the queue as one
-/// entry; returns the entry id and the events. Shared by every protocol.
+/// Encodes `events` for the queue on a decode thread (where they are also
+/// freed), then admits and appends them as [`commit_keyed`] does; returns
+/// the entry id and the events stored. Shared by every protocol but
+/// `/ingest`, which encodes on the thread that parsed.
 pub(crate) async fn commit(
     state: &IngestState,
     key_index: Option<usize>,
     peer: Option<IpAddr>,
     events: Vec<anomalog_core::LogEvent>,
-) -> Result<(String, Vec<anomalog_core::LogEvent>), IngestError> {
-    commit_keyed(state, key_index, peer, events, None)
+) -> Result<(String, usize), IngestError> {
+    let queue = Arc::clone(&state.queue);
+    let encoded = budget::on_cpu(&state.cpu, &state.config, move || queue.encode(&events))
+        .await?
+        .map_err(IngestError::from)?;
+    commit_keyed(state, key_index, peer, encoded, None)
         .await
-        .map(|(entry, events, _)| (entry, events))
+        .map(|(entry, accepted, _)| (entry, accepted))
 }
 
-/// [`commit`] under an optional idempotency key ([`idempotency`]): a batch
-/// whose key was queued within the retention is not queued again, and the
-/// earlier entry's id is returned.
+/// Admits an encoded batch through the rate limit and appends it to the
+/// queue as one entry, under an optional idempotency key ([`idempotency`]): a
+/// batch whose key was queued within the retention is not queued again, and
+/// the earlier entry's id is returned. Returns the entry id, the events and
+/// whether it was a replay.
 pub(crate) async fn commit_keyed(
     state: &IngestState,
     key_index: Option<usize>,
     peer: Option<IpAddr>,
-    events: Vec<anomalog_core::LogEvent>,
+    batch: anomalog_store::EncodedBatch,
     idempotency_key: Option<&str>,
-) -> Result<(String, Vec<anomalog_core::LogEvent>, bool), IngestError> {
+) -> Result<(String, usize, bool), IngestError> {
+    let events = batch.events();
     if let Some(limit) = &state.rate_limit {
         let client = match (key_index, peer) {
             (Some(i), _) => ClientKey::ApiKey(i),
             (None, Some(ip)) => ClientKey::Peer(ip),
             (None, None) => ClientKey::Anonymous,
         };
-        match limit.admit(&client, events.len()) {
+        match limit.admit(&client, events) {
             Ok(()) => {}
             Err(Refusal::Wait { retry_after }) => {
-                metrics::count(metrics::EVENTS_RATE_LIMITED, events.len());
+                metrics::count(metrics::EVENTS_RATE_LIMITED, events);
                 return Err(IngestError::RateLimited {
                     per_sec: limit.per_sec(),
                     burst: limit.burst(),
@@ -523,46 +525,41 @@ pub(crate) async fn commit_keyed(
             }
             Err(Refusal::LargerThanBurst { burst }) => {
                 return Err(IngestError::TooManyEvents(format!(
-                    "batch of {} events is larger than the rate limit burst of {burst} events \
-                     (ingest.rate_limit_burst); send smaller batches",
-                    events.len()
+                    "batch of {events} events is larger than the rate limit burst of {burst} \
+                     events (ingest.rate_limit_burst); send smaller batches"
                 )));
             }
         }
     }
-    // An adapter may encode the batch before its I/O (megabytes of JSON):
-    // the whole append runs on the blocking pool, off the async workers.
-    let queue = Arc::clone(&state.queue);
-    let runtime = tokio::runtime::Handle::current();
-    let idempotency_key = idempotency_key.map(str::to_owned);
-    let (appended, events) = tokio::task::spawn_blocking(move || {
-        let appended = match idempotency_key {
-            None => runtime
-                .block_on(queue.append(&events))
-                .map(|entry| (entry, false)),
-            Some(key) => runtime
-                .block_on(queue.append_idempotent(&key, idempotency::RETENTION, &events))
-                .map(|appended| match appended {
-                    anomalog_store::Appended::New(entry) => (entry, false),
-                    anomalog_store::Appended::Replayed(entry) => {
-                        tracing::info!(
-                            entry,
-                            events = events.len(),
-                            "batch already queued under its Idempotency-Key; not queued again"
-                        );
-                        (entry, true)
-                    }
-                }),
-        };
-        (appended, events)
-    })
-    .await
-    .map_err(|e| IngestError::Internal(format!("queue append failed: {e}")))?;
+    // The batch is encoded already: the append is I/O only (the embedded
+    // queue's writer thread, or Redis), awaited here.
+    let appended = match idempotency_key {
+        None => state
+            .queue
+            .append_encoded(batch)
+            .await
+            .map(|entry| (entry, false)),
+        Some(key) => state
+            .queue
+            .append_idempotent_encoded(key, idempotency::RETENTION, batch)
+            .await
+            .map(|appended| match appended {
+                anomalog_store::Appended::New(entry) => (entry, false),
+                anomalog_store::Appended::Replayed(entry) => {
+                    tracing::info!(
+                        entry,
+                        events,
+                        "batch already queued under its Idempotency-Key; not queued again"
+                    );
+                    (entry, true)
+                }
+            }),
+    };
     let (entry, replayed) = appended.map_err(|e| {
-        tracing::warn!(error = %e, events = events.len(), "queue append failed");
+        tracing::warn!(error = %e, events, "queue append failed");
         IngestError::from(e)
     })?;
-    tracing::debug!(entry, accepted = events.len(), replayed, "batch queued");
+    tracing::debug!(entry, accepted = events, replayed, "batch queued");
     Ok((entry, events, replayed))
 }
 

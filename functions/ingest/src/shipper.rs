@@ -164,10 +164,10 @@ pub(crate) async fn store(
         }
         return Err(IngestError::NothingUsable(batch.rejections));
     }
-    let (entry, events) = commit(state, key_index, peer, batch.events).await?;
+    let (entry, accepted) = commit(state, key_index, peer, batch.events).await?;
     Ok(Stored {
         entry: Some(entry),
-        accepted: events.len(),
+        accepted,
         rejections: batch.rejections,
     })
 }

@@ -4,8 +4,6 @@
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
-use anomalog_core::LogEvent;
-
 use super::{EmbeddedStore, millis};
 use crate::StoreError;
 use crate::ports::Appended;
@@ -29,9 +27,8 @@ impl EmbeddedStore {
         &self,
         key: &str,
         retain: std::time::Duration,
-        events: &[LogEvent],
+        payload: Vec<u8>,
     ) -> Result<Appended, StoreError> {
-        let payload = crate::records::encode_batch(events)?;
         let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
         let retain_ms = i64::try_from(retain.as_millis()).unwrap_or(i64::MAX);
         let key = key.to_owned();

@@ -18,7 +18,7 @@ use anomalog_core::LogEvent;
 
 use super::{EmbeddedStore, millis, open_connection};
 use crate::StoreError;
-use crate::ports::{Appended, ClaimLimit, ClaimedBatch, EventQueue, QueueEntry};
+use crate::ports::{Appended, ClaimLimit, ClaimedBatch, EncodedBatch, EventQueue, QueueEntry};
 
 /// File name of the queue's database inside the data directory.
 pub const QUEUE_FILE: &str = "queue.db";
@@ -220,20 +220,29 @@ pub(super) fn insert_entry(
 
 #[async_trait]
 impl EventQueue for EmbeddedStore {
-    async fn append(&self, events: &[LogEvent]) -> Result<String, StoreError> {
-        let payload = crate::records::encode_batch(events)?;
+    fn encode(&self, events: &[LogEvent]) -> Result<EncodedBatch, StoreError> {
+        Ok(EncodedBatch {
+            payload: crate::records::encode_batch(events)?,
+            events: events.len(),
+            framed: true,
+        })
+    }
+
+    async fn append_encoded(&self, batch: EncodedBatch) -> Result<String, StoreError> {
+        let payload = batch.into_payload(true)?;
         let max = i64::try_from(self.max_queue_entries).unwrap_or(i64::MAX);
         self.queue_write(move |conn| insert_entry(conn, &payload, millis(Utc::now()), max))
             .await
     }
 
-    async fn append_idempotent(
+    async fn append_idempotent_encoded(
         &self,
         key: &str,
         retain: std::time::Duration,
-        events: &[LogEvent],
+        batch: EncodedBatch,
     ) -> Result<Appended, StoreError> {
-        self.append_with_key(key, retain, events).await
+        self.append_with_key(key, retain, batch.into_payload(true)?)
+            .await
     }
 
     async fn claim_within(
@@ -399,7 +408,8 @@ mod tests {
 
     use super::super::{DB_FILE, EmbeddedStore};
     use super::QUEUE_FILE;
-    use crate::ports::{Appended, EventQueue};
+    use crate::StoreError;
+    use crate::ports::{Appended, EncodedBatch, EventQueue};
 
     fn batch(message: &str) -> Vec<LogEvent> {
         vec![LogEvent::new(Utc::now(), "api", Level::Error, message)]
@@ -508,6 +518,29 @@ mod tests {
     /// WAL, once checkpointed) does not keep the size of its largest
     /// backlog. A queue file of an earlier version (no incremental vacuum)
     /// is converted when opened.
+    #[tokio::test]
+    async fn a_batch_encoded_by_a_queue_of_another_kind_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let unframed = EncodedBatch {
+            payload: crate::records::encode_batch_unframed(&batch("redis")).unwrap(),
+            events: 1,
+            framed: false,
+        };
+        let refused = store.append_encoded(unframed).await;
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(_))),
+            "{refused:?}"
+        );
+        assert_eq!(store.backlog().await.unwrap(), 0);
+        let framed = store.encode(&batch("embedded")).unwrap();
+        assert_eq!(framed.events(), 1);
+        store.append_encoded(framed).await.unwrap();
+        let claimed = store.claim("c", 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].events[0].message, "embedded");
+    }
+
     #[tokio::test]
     async fn a_drained_backlog_gives_its_disk_space_back() {
         let dir = tempfile::tempdir().unwrap();
