@@ -188,7 +188,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// Page cache of a writing connection, in KiB (SQLite's default is 2 MiB). A
+/// Page cache of the store's writer, in KiB (SQLite's default is 2 MiB). A
 /// persist's transaction writes several MiB of blocks and index entries:
 /// within 2 MiB, SQLite spilled dirty pages to the WAL mid-transaction and
 /// read index pages back from the file (together a tenth of a sustained load's
