@@ -202,8 +202,26 @@ pub struct StoredLog {
 
 impl StoredLog {
     /// The id of event `index` of queue entry `entry_id`.
+    /// `<entry_id>-<index, at least 5 digits>`, written without `format!`
+    /// (it runs for every stored event).
     pub fn id_for(entry_id: &str, index: usize) -> String {
-        format!("{entry_id}-{index:05}")
+        let mut digits = [b'0'; 20];
+        let mut at = digits.len();
+        let mut rest = index;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let digits = &digits[at.min(digits.len() - 5)..];
+        let mut id = String::with_capacity(entry_id.len() + 1 + digits.len());
+        id.push_str(entry_id);
+        id.push('-');
+        id.push_str(std::str::from_utf8(digits).unwrap_or_default());
+        id
     }
 }
 
@@ -413,6 +431,30 @@ impl Anomaly {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_log_id_is_the_entry_and_the_index_in_at_least_five_digits() {
+        for index in [
+            0,
+            7,
+            42,
+            999,
+            12_345,
+            99_999,
+            100_000,
+            1_234_567,
+            usize::MAX,
+        ] {
+            assert_eq!(
+                StoredLog::id_for("000000000042", index),
+                format!("000000000042-{index:05}")
+            );
+        }
+        assert_eq!(
+            StoredLog::id_for("1780000000000-0", 3),
+            "1780000000000-0-00003"
+        );
+    }
     use chrono::TimeZone;
 
     #[test]
