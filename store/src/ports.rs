@@ -38,6 +38,21 @@ pub struct EncodedBatch {
 }
 
 impl EncodedBatch {
+    /// `events` encoded with framed records (the embedded queue) or not
+    /// (Redis).
+    pub(crate) fn of(events: &[LogEvent], framed: bool) -> Result<Self, StoreError> {
+        let payload = if framed {
+            crate::records::encode_batch(events)?
+        } else {
+            crate::records::encode_batch_unframed(events)?
+        };
+        Ok(EncodedBatch {
+            payload,
+            events: events.len(),
+            framed,
+        })
+    }
+
     /// The events it holds.
     pub fn events(&self) -> usize {
         self.events

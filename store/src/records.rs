@@ -222,7 +222,6 @@ pub(crate) fn encode_batch(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
 /// the previous version reads what a newer ingest queues while a deploy
 /// rolls out; framing gains nothing there (detect reads Redis entries
 /// whole, for MongoDB).
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn encode_batch_unframed(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
     /// The events as a sequence of records, each written as it is made.
     struct Records<'a>(&'a [LogEvent]);

@@ -369,11 +369,7 @@ fn xreadgroup(config: &RedisQueueConfig, consumer: &str, max: usize, from: &str)
 #[async_trait]
 impl EventQueue for RedisQueue {
     fn encode(&self, events: &[LogEvent]) -> Result<EncodedBatch, StoreError> {
-        Ok(EncodedBatch {
-            payload: crate::records::encode_batch_unframed(events)?,
-            events: events.len(),
-            framed: false,
-        })
+        EncodedBatch::of(events, false)
     }
 
     async fn append_encoded(&self, batch: EncodedBatch) -> Result<String, StoreError> {

@@ -223,11 +223,7 @@ pub(super) fn insert_entry(
 #[async_trait]
 impl EventQueue for EmbeddedStore {
     fn encode(&self, events: &[LogEvent]) -> Result<EncodedBatch, StoreError> {
-        Ok(EncodedBatch {
-            payload: crate::records::encode_batch(events)?,
-            events: events.len(),
-            framed: true,
-        })
+        EncodedBatch::of(events, true)
     }
 
     async fn append_encoded(&self, batch: EncodedBatch) -> Result<String, StoreError> {
