@@ -78,21 +78,27 @@ fn shouted(token: &str) -> bool {
 /// connection cleanup thread]`, `[<*> housekeeper]`, `[java.lang.Error:
 /// Cannot call ...]`), which make it one value whatever its words.
 fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
-    if a == 0
-        || !(word_at(tokens, flags, a - 1)
-            || tokens[a - 1].as_ref() == "="
-            || (end == tokens.len() && end_label(tokens, flags, a)))
-    {
+    if a == 0 {
         return false;
     }
     let run = &tokens[a..end];
     let first = tokens[a].as_ref();
+    // Brackets or quotes bound a framed run themselves: it may follow a
+    // value (`pid <*> (Docker Desktop)`), as fields of a record do.
+    let bounded = framed(run);
+    if !(word_at(tokens, flags, a - 1)
+        || tokens[a - 1].as_ref() == "="
+        || (end == tokens.len() && end_label(tokens, flags, a))
+        || bounded)
+    {
+        return false;
+    }
     // Upper-case words name the event (`START`, `LINK DOWN`), unless a
     // word of other case stands with them (`PERC <*> Mini`: a product).
     if run.iter().any(|t| shouted(t.as_ref())) && !mixed_case(run, &flags[a..end]) {
         return false;
     }
-    if framed(first, run[run.len() - 1].as_ref()) {
+    if bounded {
         return true;
     }
     // A run of any case that ends the message after a label that is a
@@ -128,17 +134,41 @@ fn may_open(token: &str, flags: u8) -> bool {
                 .is_some_and(u8::is_ascii_uppercase))
 }
 
-/// Whether a run from `first` to `last` is framed by one pair of brackets
-/// or quotes.
-fn framed(first: &str, last: &str) -> bool {
-    let last = last.trim_end_matches([',', '.', ';', ':']);
-    let pair = |open: char, close: char| {
-        first.starts_with(open)
-            && last.ends_with(close)
-            && !first[1..].contains(close)
-            && !last[..last.len() - 1].contains(open)
+/// Whether a run is framed by one pair of brackets or quotes: the bracket
+/// that opens its first token closes at the end of its last (`,` `.` `;`
+/// `:` after it aside), nested pairs allowed inside (`(Slack Helper
+/// (Renderer))`), a run of one token too (`(Xcode).`).
+fn framed<T: AsRef<str>>(run: &[T]) -> bool {
+    let Some(open) = run.first().and_then(|t| t.as_ref().bytes().next()) else {
+        return false;
     };
-    pair('[', ']') || pair('(', ')') || pair('"', '"')
+    let close = match open {
+        b'[' => b']',
+        b'(' => b')',
+        b'"' => b'"',
+        _ => return false,
+    };
+    let last = run.len() - 1;
+    let mut depth = 0usize;
+    for (k, t) in run.iter().enumerate() {
+        let t = t.as_ref();
+        let t = if k == last {
+            t.trim_end_matches([',', '.', ';', ':'])
+        } else {
+            t
+        };
+        for (i, b) in t.bytes().enumerate() {
+            if b == close && (open != b'"' || depth == 1) && !(k == 0 && i == 0) {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return k == last && i + 1 == t.len();
+                }
+            } else if b == open {
+                depth += 1;
+            }
+        }
+    }
+    false
 }
 
 /// Whether a pattern's token takes the run from `first` to `last`: a bare
@@ -169,7 +199,10 @@ fn label<T: AsRef<str>>(token: &T) -> bool {
 fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
     run.iter().zip(flags).any(|(t, &f)| {
         let t = t.as_ref();
-        f & MASKED == 0 && t.as_bytes()[0].is_ascii_uppercase() && !shouted(t)
+        let word = t.trim_start_matches(['(', '[', '"', '\'']);
+        f & MASKED == 0
+            && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            && !shouted(t)
     })
 }
 
@@ -225,8 +258,13 @@ fn runs_needed<T: AsRef<str>>(
         // A run that ends the message is a value only after a label that
         // is a lower-case word or a value (`completed successfully: <run>`,
         // `connect to <*>: <run>`); after a capitalised one it is the
-        // event (`Hardware Error: Corrected error`).
-        return end_label(tokens, flags, a).then_some((MIN_RUNS - 1, before));
+        // event (`Hardware Error: Corrected error`). Framed whole by
+        // brackets or quotes it is one value anywhere (`suspending pid <*>
+        // (Docker Desktop)`, session 15), on as many runs as in the middle.
+        if end_label(tokens, flags, a) {
+            return Some((MIN_RUNS - 1, before));
+        }
+        return (before >= MIN_CONSTANTS && framed(&tokens[a..])).then_some((MIN_RUNS, before));
     }
     let needed = if label(&tokens[a - 1]) {
         MIN_RUNS - 1
@@ -624,6 +662,38 @@ mod tests {
             .collect();
         assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
         assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    }
+
+    /// Session 15: a run framed whole by brackets that ends the message is
+    /// a value after a value too (four runs), one token or nested.
+    #[test]
+    fn a_framed_value_ends_the_message_after_a_value() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = [
+            "(Xcode).",
+            "(Docker Desktop).",
+            "(Slack Helper (Renderer)).",
+            "(Google Chrome Helper).",
+        ]
+        .iter()
+        .map(|v| {
+            m.mine(&format!("kernel low swap: suspending pid 42 {v}"))
+                .id
+        })
+        .collect();
+        for id in &ids[1..] {
+            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
+        }
+        // Three are not enough.
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = ["(Xcode)", "(Docker Desktop)", "(Google Chrome Helper)"]
+            .iter()
+            .map(|v| {
+                m.mine(&format!("kernel low swap: suspending pid 42 {v}"))
+                    .id
+            })
+            .collect();
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
     }
 
     /// Session 14: upper-case words in a run of mixed case are a name's
