@@ -101,21 +101,51 @@ fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) 
     if bounded {
         return true;
     }
+    // An exception's class opening the run is no label of a field: the
+    // class and its text are one value (`java.io.IOException: Premature
+    // EOF`, session 15).
+    let class = exception_class(first);
+    let fields = run
+        .iter()
+        .enumerate()
+        .any(|(k, t)| (label(t) && !(k == 0 && class)) || t.as_ref().ends_with(';'));
     // A run of any case that ends the message after a label that is a
     // lower-case word is that field's value (`reason: ac power cycle.`);
-    // after a value (`tile <*>: link failed`) it is the event.
+    // after a value (`tile <*>: link failed`) it is the event, unless it
+    // is an exception (`for <*>: java.io.IOException: ...`).
     if end == tokens.len()
         && end_label(tokens, flags, a)
-        && flags[a - 1] & MASKED == 0
+        && (flags[a - 1] & MASKED == 0 || class)
         && flags[a] & MASKED == 0
-        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+        && !fields
     {
         return true;
     }
     let word = first.trim_start_matches(['"', '\'', '(', '[', '<']);
     flags[a] & MASKED == 0
-        && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
-        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+        && (class || word.as_bytes().first().is_some_and(u8::is_ascii_uppercase))
+        && !fields
+}
+
+/// A qualified class name ending in `:` (`java.io.IOException:`,
+/// `org.a.RemoteException:`): packages of lower-case letters, then a
+/// capitalised class, as an exception and its message print.
+fn exception_class(token: &str) -> bool {
+    let Some(name) = token.strip_suffix(':') else {
+        return false;
+    };
+    let Some((package, class)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !package.is_empty()
+        && package
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+        && package.as_bytes()[0].is_ascii_lowercase()
+        && class.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && class
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_')
 }
 
 /// Whether a token may open a run ([`opens_value`]): a word opening with
@@ -662,6 +692,28 @@ mod tests {
             .collect();
         assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
         assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    }
+
+    /// Session 15: an exception's class and its text after a label are
+    /// one value, also after a masked label (the class is no label).
+    #[test]
+    fn an_exception_after_a_label_is_one_value() {
+        for line in [
+            |v: &str| format!("Balancer: Exception while balancing: {v}"),
+            |v: &str| format!("Giving up on the exception for block 42: {v}"),
+        ] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = [
+                "java.io.IOException: Another Balancer is running",
+                "java.net.ConnectException: Connection refused",
+                "org.apache.ipc.RemoteException: Operation category READ is not supported",
+            ]
+            .iter()
+            .map(|v| m.mine(&line(v)).id)
+            .collect();
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
+        }
     }
 
     /// Session 15: a run framed whole by brackets that ends the message is
