@@ -113,18 +113,29 @@ fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) 
     // lower-case word is that field's value (`reason: ac power cycle.`);
     // after a value (`tile <*>: link failed`) it is the event, unless it
     // is an exception (`for <*>: java.io.IOException: ...`).
+    // A value after a label may open with a number before a capitalised
+    // word (`update: 2024-01 Cumulative Update for ...`, session 15).
+    let numbered = label(&tokens[a - 1])
+        && flags[a] & WILD != 0
+        && end - a >= 2
+        && flags[a + 1] & MASKED == 0
+        && capitalised(tokens[a + 1].as_ref());
     if end == tokens.len()
         && end_label(tokens, flags, a)
         && (flags[a - 1] & MASKED == 0 || class)
-        && flags[a] & MASKED == 0
+        && (flags[a] & MASKED == 0 || numbered)
         && !fields
     {
         return true;
     }
-    let word = first.trim_start_matches(['"', '\'', '(', '[', '<']);
-    flags[a] & MASKED == 0
-        && (class || word.as_bytes().first().is_some_and(u8::is_ascii_uppercase))
-        && !fields
+    (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+}
+
+/// A word opening with a capital letter (after an opening quote or
+/// bracket).
+fn capitalised(token: &str) -> bool {
+    let word = token.trim_start_matches(['"', '\'', '(', '[', '<']);
+    word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
 }
 
 /// A qualified class name ending in `:` (`java.io.IOException:`,
@@ -713,6 +724,30 @@ mod tests {
             .collect();
             assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
             assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
+        }
+    }
+
+    /// Session 15: a value after a label may open with a number before a
+    /// capitalised word.
+    #[test]
+    fn a_value_after_a_label_may_open_with_a_number() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = [
+            "2024-01 Cumulative Update for Windows 11 Version 23H2",
+            "Security Intelligence Update for Defender",
+            "Intel Corporation - Display - 31.0.101.4502",
+            "2024-02 Dynamic Update for Windows 10",
+        ]
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "Windows successfully installed the following update: {v}"
+            ))
+            .id
+        })
+        .collect();
+        for id in &ids[1..] {
+            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
         }
     }
 
