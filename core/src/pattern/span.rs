@@ -46,7 +46,7 @@ fn aligned(
         && lf[i + 1] & MASKED != 0
         && lf[i + 1] & KEYED == 0
         && sf[i - 1] & WILD != 0;
-    if !(forward && sf[i] & WILD != 0) && !between {
+    if !(between || (forward && sf[i] & WILD != 0)) {
         return None;
     }
     let mut constants = 0;
