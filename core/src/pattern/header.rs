@@ -112,7 +112,12 @@ fn strip_fields(line: &str) -> &str {
             };
             // Padded levels are common (`[INFO ]`, log4j's `[%-5p]`).
             let inner = rest[1..end - 1].trim();
-            if is_level(inner, true) || is_bracketed_level(inner) {
+            // A one-letter level in brackets after a time (`[I]`, `[W]`,
+            // `[N]`: GPFS-like `mmfs.log`, glog-like layouts).
+            if is_level(inner, true)
+                || is_bracketed_level(inner)
+                || (removed > 0 && (is_letter_level(inner) || inner == "N"))
+            {
                 return after_level(&rest[end..]);
             }
             if inner.bytes().any(|b| b.is_ascii_digit()) {
@@ -554,6 +559,15 @@ mod tests {
                 "FAN0000 The fan is fine",
             ),
             ("2023-12-03 12:00:00 Ok then we go", "Ok then we go"),
+            (
+                "2024-06-12_14:02:33.123+0100: [I] Accepted and connected to gw",
+                "Accepted and connected to gw",
+            ),
+            (
+                "2024-06-12_14:02:33.123+0100: [N] Node 10.0.0.1 (gw) is up.",
+                "Node 10.0.0.1 (gw) is up.",
+            ),
+            ("[I] opens the message", "[I] opens the message"),
             (
                 "2024-03-04T04:00:00.123Z INFO Request: web-01/index.html",
                 "Request: web-01/index.html",

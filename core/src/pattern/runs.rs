@@ -78,38 +78,85 @@ fn shouted(token: &str) -> bool {
 /// connection cleanup thread]`, `[<*> housekeeper]`, `[java.lang.Error:
 /// Cannot call ...]`), which make it one value whatever its words.
 fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
-    if a == 0
-        || !(word_at(tokens, flags, a - 1)
-            || tokens[a - 1].as_ref() == "="
-            || (end == tokens.len() && end_label(tokens, flags, a)))
-    {
+    if a == 0 {
         return false;
     }
     let run = &tokens[a..end];
     let first = tokens[a].as_ref();
+    // Brackets or quotes bound a framed run themselves: it may follow a
+    // value (`pid <*> (Docker Desktop)`), as fields of a record do.
+    let bounded = framed(run);
+    if !(word_at(tokens, flags, a - 1)
+        || tokens[a - 1].as_ref() == "="
+        || (end == tokens.len() && end_label(tokens, flags, a))
+        || bounded)
+    {
+        return false;
+    }
     // Upper-case words name the event (`START`, `LINK DOWN`), unless a
     // word of other case stands with them (`PERC <*> Mini`: a product).
     if run.iter().any(|t| shouted(t.as_ref())) && !mixed_case(run, &flags[a..end]) {
         return false;
     }
-    if framed(first, run[run.len() - 1].as_ref()) {
+    if bounded {
         return true;
     }
+    // An exception's class opening the run is no label of a field: the
+    // class and its text are one value (`java.io.IOException: Premature
+    // EOF`, session 15).
+    let class = exception_class(first);
+    let fields = run
+        .iter()
+        .enumerate()
+        .any(|(k, t)| (label(t) && !(k == 0 && class)) || t.as_ref().ends_with(';'));
     // A run of any case that ends the message after a label that is a
     // lower-case word is that field's value (`reason: ac power cycle.`);
-    // after a value (`tile <*>: link failed`) it is the event.
+    // after a value (`tile <*>: link failed`) it is the event, unless it
+    // is an exception (`for <*>: java.io.IOException: ...`).
+    // A value after a label may open with a number before a capitalised
+    // word (`update: 2024-01 Cumulative Update for ...`, session 15).
+    let numbered = label(&tokens[a - 1])
+        && flags[a] & WILD != 0
+        && end - a >= 2
+        && flags[a + 1] & MASKED == 0
+        && capitalised(tokens[a + 1].as_ref());
     if end == tokens.len()
         && end_label(tokens, flags, a)
-        && flags[a - 1] & MASKED == 0
-        && flags[a] & MASKED == 0
-        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+        && (flags[a - 1] & MASKED == 0 || class)
+        && (flags[a] & MASKED == 0 || numbered)
+        && !fields
     {
         return true;
     }
-    let word = first.trim_start_matches(['"', '\'', '(', '[', '<']);
-    flags[a] & MASKED == 0
-        && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
-        && !run.iter().any(|t| label(t) || t.as_ref().ends_with(';'))
+    (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+}
+
+/// A word opening with a capital letter (after an opening quote or
+/// bracket).
+fn capitalised(token: &str) -> bool {
+    let word = token.trim_start_matches(['"', '\'', '(', '[', '<']);
+    word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+}
+
+/// A qualified class name ending in `:` (`java.io.IOException:`,
+/// `org.a.RemoteException:`): packages of lower-case letters, then a
+/// capitalised class, as an exception and its message print.
+fn exception_class(token: &str) -> bool {
+    let Some(name) = token.strip_suffix(':') else {
+        return false;
+    };
+    let Some((package, class)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !package.is_empty()
+        && package
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+        && package.as_bytes()[0].is_ascii_lowercase()
+        && class.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && class
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_')
 }
 
 /// Whether a token may open a run ([`opens_value`]): a word opening with
@@ -128,17 +175,41 @@ fn may_open(token: &str, flags: u8) -> bool {
                 .is_some_and(u8::is_ascii_uppercase))
 }
 
-/// Whether a run from `first` to `last` is framed by one pair of brackets
-/// or quotes.
-fn framed(first: &str, last: &str) -> bool {
-    let last = last.trim_end_matches([',', '.', ';', ':']);
-    let pair = |open: char, close: char| {
-        first.starts_with(open)
-            && last.ends_with(close)
-            && !first[1..].contains(close)
-            && !last[..last.len() - 1].contains(open)
+/// Whether a run is framed by one pair of brackets or quotes: the bracket
+/// that opens its first token closes at the end of its last (`,` `.` `;`
+/// `:` after it aside), nested pairs allowed inside (`(Slack Helper
+/// (Renderer))`), a run of one token too (`(Xcode).`).
+fn framed<T: AsRef<str>>(run: &[T]) -> bool {
+    let Some(open) = run.first().and_then(|t| t.as_ref().bytes().next()) else {
+        return false;
     };
-    pair('[', ']') || pair('(', ')') || pair('"', '"')
+    let close = match open {
+        b'[' => b']',
+        b'(' => b')',
+        b'"' => b'"',
+        _ => return false,
+    };
+    let last = run.len() - 1;
+    let mut depth = 0usize;
+    for (k, t) in run.iter().enumerate() {
+        let t = t.as_ref();
+        let t = if k == last {
+            t.trim_end_matches([',', '.', ';', ':'])
+        } else {
+            t
+        };
+        for (i, b) in t.bytes().enumerate() {
+            if b == close && (open != b'"' || depth == 1) && !(k == 0 && i == 0) {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return k == last && i + 1 == t.len();
+                }
+            } else if b == open {
+                depth += 1;
+            }
+        }
+    }
+    false
 }
 
 /// Whether a pattern's token takes the run from `first` to `last`: a bare
@@ -169,7 +240,10 @@ fn label<T: AsRef<str>>(token: &T) -> bool {
 fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
     run.iter().zip(flags).any(|(t, &f)| {
         let t = t.as_ref();
-        f & MASKED == 0 && t.as_bytes()[0].is_ascii_uppercase() && !shouted(t)
+        let word = t.trim_start_matches(['(', '[', '"', '\'']);
+        f & MASKED == 0
+            && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            && !shouted(t)
     })
 }
 
@@ -225,8 +299,13 @@ fn runs_needed<T: AsRef<str>>(
         // A run that ends the message is a value only after a label that
         // is a lower-case word or a value (`completed successfully: <run>`,
         // `connect to <*>: <run>`); after a capitalised one it is the
-        // event (`Hardware Error: Corrected error`).
-        return end_label(tokens, flags, a).then_some((MIN_RUNS - 1, before));
+        // event (`Hardware Error: Corrected error`). Framed whole by
+        // brackets or quotes it is one value anywhere (`suspending pid <*>
+        // (Docker Desktop)`, session 15), on as many runs as in the middle.
+        if end_label(tokens, flags, a) {
+            return Some((MIN_RUNS - 1, before));
+        }
+        return (before >= MIN_CONSTANTS && framed(&tokens[a..])).then_some((MIN_RUNS, before));
     }
     let needed = if label(&tokens[a - 1]) {
         MIN_RUNS - 1
@@ -624,6 +703,84 @@ mod tests {
             .collect();
         assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
         assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    }
+
+    /// Session 15: an exception's class and its text after a label are
+    /// one value, also after a masked label (the class is no label).
+    #[test]
+    fn an_exception_after_a_label_is_one_value() {
+        for line in [
+            |v: &str| format!("Balancer: Exception while balancing: {v}"),
+            |v: &str| format!("Giving up on the exception for block 42: {v}"),
+        ] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = [
+                "java.io.IOException: Another Balancer is running",
+                "java.net.ConnectException: Connection refused",
+                "org.apache.ipc.RemoteException: Operation category READ is not supported",
+            ]
+            .iter()
+            .map(|v| m.mine(&line(v)).id)
+            .collect();
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
+            assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
+        }
+    }
+
+    /// Session 15: a value after a label may open with a number before a
+    /// capitalised word.
+    #[test]
+    fn a_value_after_a_label_may_open_with_a_number() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = [
+            "2024-01 Cumulative Update for Windows 11 Version 23H2",
+            "Security Intelligence Update for Defender",
+            "Intel Corporation - Display - 31.0.101.4502",
+            "2024-02 Dynamic Update for Windows 10",
+        ]
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "Windows successfully installed the following update: {v}"
+            ))
+            .id
+        })
+        .collect();
+        for id in &ids[1..] {
+            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
+        }
+    }
+
+    /// Session 15: a run framed whole by brackets that ends the message is
+    /// a value after a value too (four runs), one token or nested.
+    #[test]
+    fn a_framed_value_ends_the_message_after_a_value() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = [
+            "(Xcode).",
+            "(Docker Desktop).",
+            "(Slack Helper (Renderer)).",
+            "(Google Chrome Helper).",
+        ]
+        .iter()
+        .map(|v| {
+            m.mine(&format!("kernel low swap: suspending pid 42 {v}"))
+                .id
+        })
+        .collect();
+        for id in &ids[1..] {
+            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
+        }
+        // Three are not enough.
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = ["(Xcode)", "(Docker Desktop)", "(Google Chrome Helper)"]
+            .iter()
+            .map(|v| {
+                m.mine(&format!("kernel low swap: suspending pid 42 {v}"))
+                    .id
+            })
+            .collect();
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
     }
 
     /// Session 14: upper-case words in a run of mixed case are a name's

@@ -12,7 +12,7 @@
 //! takes) the single `<*>`.
 
 use super::flags::{KEYED, MASKED, WILD};
-use super::{Head, Miner, WILDCARD, hash_bytes};
+use super::{Head, Miner};
 
 /// Equal constant tokens (words, names, keys) needed around the span.
 const MIN_CONSTANTS: usize = 3;
@@ -36,7 +36,17 @@ fn aligned(
 ) -> Option<usize> {
     let (lk, lf) = long;
     let (sk, sf) = short;
-    if !may_start(lf[i]) || lf[i + 1] & WILD == 0 || sf[i] & WILD == 0 {
+    // `word <*>` facing `<*>`; or (session 15) a word between a `<*>` and
+    // a masked value, `<*> combo <<*>>` facing `<*> <<*>>` (a host without
+    // a digit after an address, where one with a digit collapses into it).
+    let forward = may_start(lf[i]) && lf[i + 1] & WILD != 0;
+    let between = i > 0
+        && lf[i] & MASKED == 0
+        && lf[i - 1] & WILD != 0
+        && lf[i + 1] & MASKED != 0
+        && lf[i + 1] & KEYED == 0
+        && sf[i - 1] & WILD != 0;
+    if !(between || (forward && sf[i] & WILD != 0)) {
         return None;
     }
     let mut constants = 0;
@@ -144,13 +154,17 @@ impl Miner {
         }
         let (i, slot) = found?;
         self.generation += 1;
+        // The word at `i` goes: a `<*>` is next to it (after it, or before
+        // it where it stood between a `<*>` and a value).
         let p = self.pattern_mut(slot);
-        p.tokens.remove(i + 1);
-        p.flags.remove(i + 1);
-        p.keys.remove(i + 1);
-        p.tokens[i] = Box::from(WILDCARD);
-        p.flags[i] = MASKED | WILD;
-        p.keys[i] = hash_bytes(WILDCARD.as_bytes());
+        p.tokens.remove(i);
+        p.flags.remove(i);
+        p.keys.remove(i);
+        let i = if p.flags[i.min(p.flags.len() - 1)] & WILD != 0 {
+            i
+        } else {
+            i - 1
+        };
         if let Some(list) = self.by_len.get_mut(&(n + 1)) {
             list.retain(|&s| s != slot);
         }
@@ -212,6 +226,25 @@ mod tests {
             assert_eq!(
                 m.template(a.id).as_deref(),
                 Some("Native VLAN mismatch discovered on <*> (<*>), with <*> (<*>).")
+            );
+        }
+    }
+
+    /// Session 15: a host without a digit between an address and a masked
+    /// value, in either order.
+    #[test]
+    fn a_host_between_an_address_and_a_value_is_part_of_the_value() {
+        for order in [["web-01", "combo"], ["combo", "web-01"]] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let line = |host: &str, n: u32| {
+                format!("Accepted and connected to 10.0.0.{n} {host} <c0n{n}>")
+            };
+            let a = m.mine(&line(order[0], 3));
+            let b = m.mine(&line(order[1], 4));
+            assert_eq!(m.resolve(a.id), m.resolve(b.id), "{order:?}");
+            assert_eq!(
+                m.template(a.id).as_deref(),
+                Some("Accepted and connected to <*> <<*>>")
             );
         }
     }

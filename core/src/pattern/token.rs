@@ -259,8 +259,23 @@ fn mask_word(word: &str, out: &mut String) {
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)
-        // key=value: the key stays, a non-empty value is a variable.
-        out.push_str(&core[..=eq]);
+        // key=value: the key stays, a non-empty value is a variable. A
+        // lower-case name glued before a bracketed key is a value too
+        // (`by alice(uid=1000)`, session 15): `<*>(uid=<*>)`.
+        let key = &core[..eq];
+        match key.find('(') {
+            Some(open)
+                if open > 0
+                    && key.as_bytes()[0].is_ascii_lowercase()
+                    && key[..open].bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)
+                    }) =>
+            {
+                out.push_str(WILDCARD);
+                out.push_str(&core[open..=eq]);
+            }
+            _ => out.push_str(&core[..=eq]),
+        }
         if eq + 1 < core.len() {
             out.push_str(WILDCARD);
         }
@@ -601,6 +616,18 @@ mod tests {
                 .matches(' ')
                 .count(),
             3
+        );
+    }
+
+    /// Session 15: a user glued before a bracketed key is a value.
+    #[test]
+    fn a_name_before_a_bracketed_key_is_a_value() {
+        assert_eq!(mask("by alice(uid=1000)"), "by <*>(uid=<*>)");
+        assert_eq!(mask("by www-data(uid=33)"), "by <*>(uid=<*>)");
+        assert_eq!(mask("by (uid=0)"), "by (uid=<*>)");
+        assert_eq!(
+            mask("TruncationState(offset=5, done)"),
+            "TruncationState(offset=<*>, done)"
         );
     }
 
