@@ -2,7 +2,7 @@
 //! parsed: bytes from the in-flight budget (`ingest.max_inflight_bytes`),
 //! and a CPU slot for the decompression and parsing themselves.
 //!
-//! Decoding runs on the blocking pool, but the operating system shares the
+//! Decoding runs off the async workers, but the operating system shares the
 //! cores between every thread: sixteen bodies decoding at once on two cores
 //! would leave the async workers (health checks, small requests) a sliver of
 //! CPU. So at most [`cpu_slots`] requests decode or parse at once, one core
