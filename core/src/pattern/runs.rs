@@ -612,6 +612,25 @@ mod tests {
         lines.iter().map(|l| m.mine(l).id).collect()
     }
 
+    /// A fresh miner after mining `line` of each of `values`, and the ids.
+    fn mine_values(
+        line: impl Fn(&str) -> String,
+        values: &[&str],
+    ) -> (Miner, Vec<crate::pattern::PatternId>) {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let lines: Vec<String> = values.iter().map(|v| line(v)).collect();
+        let ids = mine_all(&mut m, &lines);
+        (m, ids)
+    }
+
+    /// Every value of `values` in `line` is one pattern's.
+    fn assert_one_pattern(line: impl Fn(&str) -> String, values: &[&str]) {
+        let (m, ids) = mine_values(&line, values);
+        for id in &ids[1..] {
+            assert_eq!(m.resolve(ids[0]), m.resolve(*id), "{}", line("<*>"));
+        }
+    }
+
     #[test]
     fn a_value_of_several_capitalised_words_is_one_variable() {
         let products = [
@@ -673,17 +692,14 @@ mod tests {
             |v: &str| format!("SP Operation completed successfully: {v}"),
             |v: &str| format!("Could not connect to web-01:443: {v}"),
         ] {
-            let mut m = Miner::new("svc", MinerConfig::default());
-            let ids: Vec<_> = [
-                "Apply Setup Plugins",
-                "Create Boot Configuration",
-                "No route to host",
-            ]
-            .iter()
-            .map(|v| m.mine(&line(v)).id)
-            .collect();
-            assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
-            assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
+            assert_one_pattern(
+                line,
+                &[
+                    "Apply Setup Plugins",
+                    "Create Boot Configuration",
+                    "No route to host",
+                ],
+            );
         }
     }
 
@@ -691,18 +707,10 @@ mod tests {
     /// a lower-case label is that field's value.
     #[test]
     fn a_lower_case_value_after_a_lower_case_label() {
-        let mut m = Miner::new("svc", MinerConfig::default());
-        let ids: Vec<_> = ["user initiated", "watchdog timeout", "ac power cycle"]
-            .iter()
-            .map(|v| {
-                m.mine(&format!(
-                    "The controller was rebooted with the following reason: {v}"
-                ))
-                .id
-            })
-            .collect();
-        assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
-        assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+        assert_one_pattern(
+            |v| format!("The controller was rebooted with the following reason: {v}"),
+            &["user initiated", "watchdog timeout", "ac power cycle"],
+        );
     }
 
     /// Session 15: an exception's class and its text after a label are
@@ -713,17 +721,14 @@ mod tests {
             |v: &str| format!("Balancer: Exception while balancing: {v}"),
             |v: &str| format!("Giving up on the exception for block 42: {v}"),
         ] {
-            let mut m = Miner::new("svc", MinerConfig::default());
-            let ids: Vec<_> = [
-                "java.io.IOException: Another Balancer is running",
-                "java.net.ConnectException: Connection refused",
-                "org.apache.ipc.RemoteException: Operation category READ is not supported",
-            ]
-            .iter()
-            .map(|v| m.mine(&line(v)).id)
-            .collect();
-            assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
-            assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]), "{}", line("<*>"));
+            assert_one_pattern(
+                line,
+                &[
+                    "java.io.IOException: Another Balancer is running",
+                    "java.net.ConnectException: Connection refused",
+                    "org.apache.ipc.RemoteException: Operation category READ is not supported",
+                ],
+            );
         }
     }
 
@@ -731,55 +736,36 @@ mod tests {
     /// capitalised word.
     #[test]
     fn a_value_after_a_label_may_open_with_a_number() {
-        let mut m = Miner::new("svc", MinerConfig::default());
-        let ids: Vec<_> = [
-            "2024-01 Cumulative Update for Windows 11 Version 23H2",
-            "Security Intelligence Update for Defender",
-            "Intel Corporation - Display - 31.0.101.4502",
-            "2024-02 Dynamic Update for Windows 10",
-        ]
-        .iter()
-        .map(|v| {
-            m.mine(&format!(
-                "Windows successfully installed the following update: {v}"
-            ))
-            .id
-        })
-        .collect();
-        for id in &ids[1..] {
-            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
-        }
+        assert_one_pattern(
+            |v| format!("Windows successfully installed the following update: {v}"),
+            &[
+                "2024-01 Cumulative Update for Windows 11 Version 23H2",
+                "Security Intelligence Update for Defender",
+                "Intel Corporation - Display - 31.0.101.4502",
+                "2024-02 Dynamic Update for Windows 10",
+            ],
+        );
     }
 
     /// Session 15: a run framed whole by brackets that ends the message is
     /// a value after a value too (four runs), one token or nested.
     #[test]
     fn a_framed_value_ends_the_message_after_a_value() {
-        let mut m = Miner::new("svc", MinerConfig::default());
-        let ids: Vec<_> = [
-            "(Xcode).",
-            "(Docker Desktop).",
-            "(Slack Helper (Renderer)).",
-            "(Google Chrome Helper).",
-        ]
-        .iter()
-        .map(|v| {
-            m.mine(&format!("kernel low swap: suspending pid 42 {v}"))
-                .id
-        })
-        .collect();
-        for id in &ids[1..] {
-            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
-        }
+        let line = |v: &str| format!("kernel low swap: suspending pid 42 {v}");
+        assert_one_pattern(
+            line,
+            &[
+                "(Xcode).",
+                "(Docker Desktop).",
+                "(Slack Helper (Renderer)).",
+                "(Google Chrome Helper).",
+            ],
+        );
         // Three are not enough.
-        let mut m = Miner::new("svc", MinerConfig::default());
-        let ids: Vec<_> = ["(Xcode)", "(Docker Desktop)", "(Google Chrome Helper)"]
-            .iter()
-            .map(|v| {
-                m.mine(&format!("kernel low swap: suspending pid 42 {v}"))
-                    .id
-            })
-            .collect();
+        let (m, ids) = mine_values(
+            line,
+            &["(Xcode)", "(Docker Desktop)", "(Google Chrome Helper)"],
+        );
         assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
     }
 
@@ -787,24 +773,15 @@ mod tests {
     /// (`PERC <*> Mini`), not the event's.
     #[test]
     fn a_name_holding_an_upper_case_word_is_one_value() {
-        let mut m = Miner::new("svc", MinerConfig::default());
-        let ids: Vec<_> = [
-            "PERC H740P Mini",
-            "Integrated Remote Access Controller",
-            "Broadcom NetXtreme Gigabit Ethernet",
-            "Lifecycle Controller Agent",
-        ]
-        .iter()
-        .map(|v| {
-            m.mine(&format!(
-                "The firmware update operation is initiated for {v} today"
-            ))
-            .id
-        })
-        .collect();
-        for id in &ids[1..] {
-            assert_eq!(m.resolve(ids[0]), m.resolve(*id));
-        }
+        assert_one_pattern(
+            |v| format!("The firmware update operation is initiated for {v} today"),
+            &[
+                "PERC H740P Mini",
+                "Integrated Remote Access Controller",
+                "Broadcom NetXtreme Gigabit Ethernet",
+                "Lifecycle Controller Agent",
+            ],
+        );
     }
 
     /// Session 14: two runs that share three words in a row are two
