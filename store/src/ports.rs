@@ -58,11 +58,6 @@ impl EncodedBatch {
         self.events
     }
 
-    /// Its size, in bytes.
-    pub fn bytes(&self) -> usize {
-        self.payload.len()
-    }
-
     /// The payload, if it was encoded with the framing `framed`; a batch one
     /// queue encoded is refused by a queue of the other kind.
     pub(crate) fn into_payload(self, framed: bool) -> Result<Vec<u8>, StoreError> {
