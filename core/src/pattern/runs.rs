@@ -43,7 +43,10 @@
 //! value after a lower-case word (`connect to <*>: No route to host`).
 //! Upper-case words stand in a run that holds a capitalised word (`PERC
 //! <*> Mini`), and two runs that share three words in a row are two
-//! differences, not one value.
+//! differences, not one value. Since session 16 a run may follow a masked
+//! value where a pattern has a `<*>` of its own right after that value's
+//! (`<*> <*> Success` takes `0 Automatic Updates Success`: the fields of a
+//! tab-separated record).
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -77,7 +80,15 @@ fn shouted(token: &str) -> bool {
 /// holds fields); or it is framed whole by brackets or quotes (`[Abandoned
 /// connection cleanup thread]`, `[<*> housekeeper]`, `[java.lang.Error:
 /// Cannot call ...]`), which make it one value whatever its words.
-fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+/// `after_field`: a pattern's `<*>` after a `<*>` faces the run
+/// ([`field_after_value`]), so it may follow a value too.
+fn opens_value<T: AsRef<str>>(
+    tokens: &[T],
+    flags: &[u8],
+    a: usize,
+    end: usize,
+    after_field: bool,
+) -> bool {
     if a == 0 {
         return false;
     }
@@ -89,7 +100,8 @@ fn opens_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) 
     if !(word_at(tokens, flags, a - 1)
         || tokens[a - 1].as_ref() == "="
         || (end == tokens.len() && end_label(tokens, flags, a))
-        || bounded)
+        || bounded
+        || after_field)
     {
         return false;
     }
@@ -341,6 +353,20 @@ fn near(p: &Pattern, slot: u32, keys: &[u64]) -> Option<Near> {
     })
 }
 
+/// Whether pattern `p`'s `<*>` at `w` stands right after another `<*>`
+/// that faces a masked value of the message (`<*> <*> Success` facing `0
+/// Automatic Updates Success`): the pattern has learnt that a field of its
+/// own follows that value (tab- or space-separated records), so a run
+/// there may be that field's value although no word precedes it (session
+/// 16).
+fn field_after_value(p: &Pattern, w: usize, flags: &[u8]) -> bool {
+    w >= 1
+        && p.is_wild(w)
+        && p.is_wild(w - 1)
+        && flags[w - 1] & MASKED != 0
+        && flags[w - 1] & KEYED == 0
+}
+
 /// Whether pattern `p`, shorter than the message, has a `<*>` where the
 /// message has a run that may be a value, everything else equal; returns
 /// the constant words around it.
@@ -362,7 +388,7 @@ fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> 
                 tokens[w].as_ref(),
                 tokens[n - after - 1].as_ref(),
             )
-            || !opens_value(tokens, flags, w, n - after)
+            || !opens_value(tokens, flags, w, n - after, field_after_value(p, w, flags))
         {
             continue;
         }
@@ -513,7 +539,7 @@ impl Miner {
         for g in near {
             let a = g.prefix;
             let b = g.suffix.min(n.min(g.len) - 1 - a);
-            if n - a - b > MAX_RUN || !opens_value(tokens, flags, a, n - b) {
+            if n - a - b > MAX_RUN || !opens_value(tokens, flags, a, n - b, false) {
                 continue;
             }
             let members: Vec<usize> = (0..near.len())
@@ -521,7 +547,7 @@ impl Miner {
                     let c = &near[k];
                     c.prefix >= a && c.suffix >= b && c.len > a + b && c.len - a - b <= MAX_RUN && {
                         let p = self.pattern(c.slot);
-                        opens_value(&p.tokens, &p.flags, a, c.len - b)
+                        opens_value(&p.tokens, &p.flags, a, c.len - b, false)
                             && !share_inner(&keys[a..n - b], &p.keys[a..c.len - b])
                     }
                 })
@@ -767,6 +793,23 @@ mod tests {
             &["(Xcode)", "(Docker Desktop)", "(Google Chrome Helper)"],
         );
         assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+    }
+
+    /// Session 16: a run right after a masked value joins a pattern that
+    /// has learnt a field of its own there (`<*> <*> Success`: the fields
+    /// of a tab-separated record), whichever form came first.
+    #[test]
+    fn a_value_right_after_a_value_joins_the_field_a_pattern_learnt() {
+        let line =
+            |v: &str| format!("183 [AGENT_INSTALLING]\t101\t0\t{v}\tSuccess\tContent Install");
+        let mut forms = vec![
+            "UpdateOrchestrator",
+            "MoUpdateOrchestrator",
+            "Windows Defender Antivirus",
+        ];
+        assert_one_pattern(line, &forms);
+        forms.reverse();
+        assert_one_pattern(line, &forms);
     }
 
     /// Session 14: upper-case words in a run of mixed case are a name's

@@ -40,8 +40,9 @@ use super::{
 /// a time; a run framed by brackets that ends the message, also after a
 /// value; an exception's class opening a run; a value after a label that
 /// opens with a number; a word between a `<*>` and a masked value spans
-/// with it; `alice(uid=0)` masks its name).
-pub const MINER_VERSION: u32 = 11;
+/// with it; `alice(uid=0)` masks its name); 12: session 16 (a run right
+/// after a masked value joins a pattern's `<*> <*>`).
+pub const MINER_VERSION: u32 = 12;
 
 fn first_version() -> u32 {
     1
