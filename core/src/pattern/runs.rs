@@ -481,6 +481,49 @@ impl Miner {
             .unwrap_or(slot)
     }
 
+    /// After `slot` gained a `<*>` (or a span): a shorter pattern that would take its
+    /// template as a message (a run of words where that pattern has a
+    /// `<*>`) takes it, as it takes the messages (`Windows Defender <*>`,
+    /// made by merging two forms, facing `<*> <*>`: session 16). Returns the
+    /// slot that holds it.
+    pub(super) fn join_run_taker(&mut self, slot: u32) -> u32 {
+        let p = self.pattern(slot);
+        let n = p.keys.len();
+        if n < 3
+            || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+        {
+            return slot;
+        }
+        let mut found = Vec::new();
+        for m in n.saturating_sub(MAX_RUN - 1).max(2)..n {
+            let Some(list) = self.by_len.get(&m) else {
+                continue;
+            };
+            for &other in list {
+                let head = &self.heads[other as usize];
+                if head.flags[0] & WILD == 0 && head.keys[0] != p.keys[0] {
+                    continue;
+                }
+                if let Some(c) = near(self.pattern(other), other, &p.keys) {
+                    found.push(c);
+                }
+            }
+        }
+        if found.is_empty() {
+            return slot;
+        }
+        let owned = p.tokens.clone();
+        let flags = p.flags.clone();
+        let tokens: Vec<&str> = owned.iter().map(|t| &**t).collect();
+        match self.run_taker(&tokens, &flags, &found) {
+            Some(taker) => {
+                self.merge_into(slot, taker);
+                taker
+            }
+            None => slot,
+        }
+    }
+
     /// After `slot` gained a `<*>` or was created: the patterns of other
     /// lengths it takes as messages (a run of words where it has that
     /// `<*>`) merge into it, so whichever came first, the run's forms end in
@@ -938,6 +981,31 @@ mod order_tests {
             for id in &ids {
                 assert_eq!(m.resolve(*id), m.resolve(ids[0]), "reversed: {reversed}");
             }
+        }
+    }
+
+    /// Session 16: a pattern that changes shape (here shortened by a span)
+    /// after a shorter pattern took the run's other forms joins it, as its
+    /// messages would.
+    #[test]
+    fn a_pattern_that_gains_a_variable_joins_the_pattern_that_takes_its_run() {
+        let lines = [
+            // Two names merge: `<*> <*> <<*>> (No route to host)`.
+            "Close connection to 10.0.0.1 db-master <c0n12> (No route to host)",
+            "Close connection to 10.0.0.2 api.internal <c0n13> (No route to host)",
+            // Four framed reasons after a value: `<*> <<*>> <*>`.
+            "Close connection to 10.0.0.3 web-03 <c0n1> (Connection reset by peer)",
+            "Close connection to 10.0.0.4 web-04 <c0n2> (Connection timed out)",
+            "Close connection to 10.0.0.5 web-05 <c0n3> (Node is going down)",
+            "Close connection to 10.0.0.6 web-06 <c0n4> (Broken pipe)",
+            // Shortens the first pattern by a span: `<*> <<*>> (No route to
+            // host)`, which the second takes.
+            "Close connection to 10.0.0.7 web-07 <c0n5> (No route to host)",
+        ];
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
+        for id in &ids {
+            assert_eq!(m.resolve(*id), m.resolve(ids[0]), "{:?}", m.template(*id));
         }
     }
 
