@@ -1,0 +1,361 @@
+//! Unit tests of the run step (`runs.rs`).
+
+use crate::pattern::{Miner, MinerConfig};
+
+fn mine_all(m: &mut Miner, lines: &[String]) -> Vec<crate::pattern::PatternId> {
+    lines.iter().map(|l| m.mine(l).id).collect()
+}
+
+/// A fresh miner after mining `line` of each of `values`, and the ids.
+fn mine_values(
+    line: impl Fn(&str) -> String,
+    values: &[&str],
+) -> (Miner, Vec<crate::pattern::PatternId>) {
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let lines: Vec<String> = values.iter().map(|v| line(v)).collect();
+    let ids = mine_all(&mut m, &lines);
+    (m, ids)
+}
+
+/// Every value of `values` in `line` is one pattern's.
+fn assert_one_pattern(line: impl Fn(&str) -> String, values: &[&str]) {
+    let (m, ids) = mine_values(&line, values);
+    for id in &ids[1..] {
+        assert_eq!(m.resolve(ids[0]), m.resolve(*id), "{}", line("<*>"));
+    }
+}
+
+#[test]
+fn a_value_of_several_capitalised_words_is_one_variable() {
+    let products = [
+        "Windows Defender",
+        "Norton Security",
+        "Bitdefender Antivirus Plus",
+        "McAfee",
+    ];
+    for reversed in [false, true] {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let mut lines: Vec<String> = products
+            .iter()
+            .map(|p| format!("Updated {p} status successfully to running"))
+            .collect();
+        if reversed {
+            lines.reverse();
+        }
+        let ids = mine_all(&mut m, &lines);
+        for id in &ids {
+            assert_eq!(m.resolve(*id), m.resolve(ids[0]), "reversed: {reversed}");
+        }
+        assert_eq!(
+            m.template(ids[0]).as_deref(),
+            Some("Updated <*> status successfully to running")
+        );
+        // A fifth product of another length joins the `<*>`.
+        let more = m.mine("Updated Avast Free Antivirus status successfully to running");
+        assert!(!more.new);
+        assert_eq!(m.resolve(more.id), m.resolve(ids[0]));
+    }
+}
+
+#[test]
+fn a_value_after_a_label_needs_three_runs() {
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let line = |reason: &str| {
+        format!("An account failed to log on. Reason: {reason} Source address: 10.0.0.1")
+    };
+    let a = m.mine(&line("Unknown user name or bad password."));
+    let b = m.mine(&line("Account currently disabled."));
+    assert_ne!(m.resolve(a.id), m.resolve(b.id), "two runs are not enough");
+    // Fifteen words: a reason written as a sentence.
+    let c = m.mine(&line(
+        "The referenced account is currently locked out and may not be logged on to.",
+    ));
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    assert_eq!(m.resolve(a.id), m.resolve(c.id));
+    assert_eq!(
+        m.template(a.id).as_deref(),
+        Some("An account failed to log on. Reason: <*> Source address: <*>")
+    );
+}
+
+/// Session 14: a run that ends the message after a lower-case or
+/// masked label is a value (three runs, as after any label).
+#[test]
+fn a_value_that_ends_the_message_after_a_lower_case_label() {
+    for line in [
+        |v: &str| format!("SP Operation completed successfully: {v}"),
+        |v: &str| format!("Could not connect to web-01:443: {v}"),
+    ] {
+        assert_one_pattern(
+            line,
+            &[
+                "Apply Setup Plugins",
+                "Create Boot Configuration",
+                "No route to host",
+            ],
+        );
+    }
+}
+
+/// Session 14: a run of lower-case words that ends the message after
+/// a lower-case label is that field's value.
+#[test]
+fn a_lower_case_value_after_a_lower_case_label() {
+    assert_one_pattern(
+        |v| format!("The controller was rebooted with the following reason: {v}"),
+        &["user initiated", "watchdog timeout", "ac power cycle"],
+    );
+}
+
+/// Session 15: an exception's class and its text after a label are
+/// one value, also after a masked label (the class is no label).
+#[test]
+fn an_exception_after_a_label_is_one_value() {
+    for line in [
+        |v: &str| format!("Balancer: Exception while balancing: {v}"),
+        |v: &str| format!("Giving up on the exception for block 42: {v}"),
+    ] {
+        assert_one_pattern(
+            line,
+            &[
+                "java.io.IOException: Another Balancer is running",
+                "java.net.ConnectException: Connection refused",
+                "org.apache.ipc.RemoteException: Operation category READ is not supported",
+            ],
+        );
+    }
+}
+
+/// Session 15: a value after a label may open with a number before a
+/// capitalised word.
+#[test]
+fn a_value_after_a_label_may_open_with_a_number() {
+    assert_one_pattern(
+        |v| format!("Windows successfully installed the following update: {v}"),
+        &[
+            "2024-01 Cumulative Update for Windows 11 Version 23H2",
+            "Security Intelligence Update for Defender",
+            "Intel Corporation - Display - 31.0.101.4502",
+            "2024-02 Dynamic Update for Windows 10",
+        ],
+    );
+}
+
+/// Session 15: a run framed whole by brackets that ends the message is
+/// a value after a value too (four runs), one token or nested.
+#[test]
+fn a_framed_value_ends_the_message_after_a_value() {
+    let line = |v: &str| format!("kernel low swap: suspending pid 42 {v}");
+    assert_one_pattern(
+        line,
+        &[
+            "(Xcode).",
+            "(Docker Desktop).",
+            "(Slack Helper (Renderer)).",
+            "(Google Chrome Helper).",
+        ],
+    );
+    // Three are not enough.
+    let (m, ids) = mine_values(
+        line,
+        &["(Xcode)", "(Docker Desktop)", "(Google Chrome Helper)"],
+    );
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+}
+
+/// Session 16: a run right after a masked value joins a pattern that
+/// has learnt a field of its own there (`<*> <*> Success`: the fields
+/// of a tab-separated record), whichever form came first.
+#[test]
+fn a_value_right_after_a_value_joins_the_field_a_pattern_learnt() {
+    let line = |v: &str| format!("183 [AGENT_INSTALLING]\t101\t0\t{v}\tSuccess\tContent Install");
+    let mut forms = vec![
+        "UpdateOrchestrator",
+        "MoUpdateOrchestrator",
+        "Windows Defender Antivirus",
+    ];
+    assert_one_pattern(line, &forms);
+    forms.reverse();
+    assert_one_pattern(line, &forms);
+}
+
+/// Session 14: upper-case words in a run of mixed case are a name's
+/// (`PERC <*> Mini`), not the event's.
+#[test]
+fn a_name_holding_an_upper_case_word_is_one_value() {
+    assert_one_pattern(
+        |v| format!("The firmware update operation is initiated for {v} today"),
+        &[
+            "PERC H740P Mini",
+            "Integrated Remote Access Controller",
+            "Broadcom NetXtreme Gigabit Ethernet",
+            "Lifecycle Controller Agent",
+        ],
+    );
+}
+
+/// Session 14: two runs that share three words in a row are two
+/// differences (a name and a word of the event), not one value.
+#[test]
+fn runs_sharing_three_words_are_two_differences() {
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let mut ids = Vec::new();
+    for level in ["critical", "warning"] {
+        for sensor in ["Inlet Temp", "Exhaust Temp"] {
+            let line = format!(
+                "The system board {sensor} temperature is greater than the upper {level} threshold."
+            );
+            ids.push((level, m.mine(&line).id));
+        }
+    }
+    for (level, id) in &ids {
+        for (other, oid) in &ids {
+            if level != other {
+                assert_ne!(m.resolve(*id), m.resolve(*oid), "{level} {other}");
+            }
+        }
+    }
+}
+
+#[test]
+fn events_prose_and_fields_are_no_runs() {
+    let cases: [&[&str]; 6] = [
+        // Lower-case prose that ends the message after a value and `:`.
+        &[
+            "HSN: link 5 on tile 3: lane degraded, some lanes active",
+            "HSN: link 5 on tile 3: link recovered after retries",
+            "HSN: link 5 on tile 3: link failed, routing around it",
+            "HSN: link 5 on tile 3: port went down",
+        ],
+        // A run that ends the message after a header's logger (a
+        // masked label after no lower-case word).
+        &[
+            "INFO [Main Allocator] org.v2.Alloc: Got allocated containers",
+            "INFO [Main Allocator] org.v2.Alloc: Assigned container to attempt",
+            "INFO [Main Allocator] org.v2.Alloc: Recalculating schedule now",
+            "INFO [Main Allocator] org.v2.Alloc: Reduce slow start threshold not met",
+        ],
+        // Upper-case words name the event.
+        &[
+            "Received LINK DOWN event from switch core",
+            "Received ROAM event from switch core",
+            "Received BSS STEERING event from switch core",
+            "Received DEAUTH NOW event from switch core",
+        ],
+        // Lower-case prose changes what the event is.
+        &[
+            "Connection to pool was opened by the manager",
+            "Connection to pool was not opened by the manager",
+            "Connection to pool could never be opened by the manager",
+            "Connection to pool got closed by the manager",
+        ],
+        // A run that ends the message.
+        &[
+            "kernel mce: Hardware Error: Machine check events logged",
+            "kernel mce: Hardware Error: Corrected error",
+            "kernel mce: Hardware Error: Uncorrected error seen",
+            "kernel mce: Hardware Error: Processor context corrupt",
+        ],
+        // Runs holding labels are fields.
+        &[
+            "process state changed: Running; visibility: Unknown for app shell",
+            "process state changed: Suspended; visibility: Foreground for app shell",
+            "process state changed: Terminated; visibility: Background for app shell",
+            "process state changed: Running; visibility: Background now for app shell",
+        ],
+    ];
+    for lines in cases {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
+        let distinct: std::collections::HashSet<_> = ids.iter().map(|id| m.resolve(*id)).collect();
+        assert_eq!(distinct.len(), lines.len(), "{lines:?}");
+    }
+}
+
+mod order_tests {
+    use crate::pattern::{Miner, MinerConfig};
+
+    #[test]
+    fn a_bracketed_run_joins_a_bracketed_value_in_either_order() {
+        let line = |thread: &str| {
+            format!(
+                "The web application [shop] appears to have started a thread named {thread} but has failed to stop it."
+            )
+        };
+        let forms = [
+            "[pool-1-thread-1]",
+            "[HikariPool-1 housekeeper]",
+            "[Timer-0]",
+        ];
+        // The run first: the `[<*>]` pattern made after it takes it.
+        for run_first in [false, true] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let mut order = forms.to_vec();
+            let run = "[Abandoned connection cleanup thread]";
+            if run_first {
+                order.insert(0, run);
+            } else {
+                order.push(run);
+            }
+            let reversed = run_first;
+            let ids: Vec<_> = order.iter().map(|t| m.mine(&line(t)).id).collect();
+            for id in &ids {
+                assert_eq!(m.resolve(*id), m.resolve(ids[0]), "reversed: {reversed}");
+            }
+        }
+    }
+
+    /// Session 16: a pattern that changes shape (here shortened by a span)
+    /// after a shorter pattern took the run's other forms joins it, as its
+    /// messages would.
+    #[test]
+    fn a_pattern_that_gains_a_variable_joins_the_pattern_that_takes_its_run() {
+        let lines = [
+            // Two names merge: `<*> <*> <<*>> (No route to host)`.
+            "Close connection to 10.0.0.1 db-master <c0n12> (No route to host)",
+            "Close connection to 10.0.0.2 api.internal <c0n13> (No route to host)",
+            // Four framed reasons after a value: `<*> <<*>> <*>`.
+            "Close connection to 10.0.0.3 web-03 <c0n1> (Connection reset by peer)",
+            "Close connection to 10.0.0.4 web-04 <c0n2> (Connection timed out)",
+            "Close connection to 10.0.0.5 web-05 <c0n3> (Node is going down)",
+            "Close connection to 10.0.0.6 web-06 <c0n4> (Broken pipe)",
+            // Shortens the first pattern by a span: `<*> <<*>> (No route to
+            // host)`, which the second takes.
+            "Close connection to 10.0.0.7 web-07 <c0n5> (No route to host)",
+        ];
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
+        for id in &ids {
+            assert_eq!(m.resolve(*id), m.resolve(ids[0]), "{:?}", m.template(*id));
+        }
+    }
+
+    #[test]
+    fn runs_are_counted_again_when_a_pattern_gains_a_variable() {
+        // Each product's pattern lines up with the others only once its
+        // state became `<*>`; the last to do so merges them all.
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let line = |p: &str, state: &str| format!("Updated {p} status successfully to {state}.");
+        let products = [
+            "Windows Defender",
+            "Norton Security",
+            "McAfee",
+            "Avast Free",
+        ];
+        let states = ["STATE_ON", "STATE_OFF"];
+        let mut ids = Vec::new();
+        for (k, p) in products.iter().enumerate() {
+            ids.push(m.mine(&line(p, states[k % 2])).id);
+        }
+        for (k, p) in products.iter().enumerate() {
+            ids.push(m.mine(&line(p, states[(k + 1) % 2])).id);
+        }
+        for id in &ids {
+            assert_eq!(m.resolve(*id), m.resolve(ids[0]));
+        }
+        assert_eq!(
+            m.template(ids[0]).as_deref(),
+            Some("Updated <*> status successfully to <*>")
+        );
+    }
+}
