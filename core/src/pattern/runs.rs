@@ -46,7 +46,11 @@
 //! differences, not one value. Since session 16 a run may follow a masked
 //! value where a pattern has a `<*>` of its own right after that value's
 //! (`<*> <*> Success` takes `0 Automatic Updates Success`: the fields of a
-//! tab-separated record).
+//! tab-separated record); a pattern that gains a `<*>` or a span joins a
+//! shorter pattern that takes it so ([`Miner::join_run_taker`]); and a
+//! lower-case value of two or three words after a lower-case word joins a
+//! bare `<*>` that one-word values made (`from <*> to` takes `from
+//! awaiting transfer to`), though never merges by itself.
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -295,6 +299,7 @@ fn runs_needed<T: AsRef<str>>(
     flags: &[u8],
     a: usize,
     b: usize,
+    open_end: bool,
     wild: impl Fn(usize) -> bool,
 ) -> Option<(usize, usize)> {
     let n = tokens.len();
@@ -317,7 +322,8 @@ fn runs_needed<T: AsRef<str>>(
         if end_label(tokens, flags, a) {
             return Some((MIN_RUNS - 1, before));
         }
-        return (before >= MIN_CONSTANTS && framed(&tokens[a..])).then_some((MIN_RUNS, before));
+        return (before >= MIN_CONSTANTS && (open_end || framed(&tokens[a..])))
+            .then_some((MIN_RUNS, before));
     }
     let needed = if label(&tokens[a - 1]) {
         MIN_RUNS - 1
@@ -351,6 +357,21 @@ fn near(p: &Pattern, slot: u32, keys: &[u64]) -> Option<Near> {
         prefix,
         suffix,
     })
+}
+
+/// Whether the run from `a` to `end` is a lower-case value of two or
+/// three plain words after a lower-case word (`disabled by sunset to
+/// sunrise`, `from awaiting transfer to`): taken only by a pattern's bare
+/// `<*>`, which one-word values made there (`by <*>`), never merged into
+/// one by itself (lower-case prose changes the event: `was not opened`).
+fn lower_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    let plain = |i: usize| {
+        let t = tokens[i].as_ref();
+        flags[i] & MASKED == 0
+            && t.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+            && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    };
+    a >= 1 && (2..=3).contains(&(end - a)) && plain(a - 1) && (a..end).all(plain)
 }
 
 /// Whether pattern `p`'s `<*>` at `w` stands right after another `<*>`
@@ -388,12 +409,15 @@ fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> 
                 tokens[w].as_ref(),
                 tokens[n - after - 1].as_ref(),
             )
-            || !opens_value(tokens, flags, w, n - after, field_after_value(p, w, flags))
         {
             continue;
         }
+        let lower = p.flags[w] & WILD != 0 && lower_value(tokens, flags, w, n - after);
+        if !lower && !opens_value(tokens, flags, w, n - after, field_after_value(p, w, flags)) {
+            continue;
+        }
         let wild = |i: usize| p.is_wild(if i < w { i } else { m + i - n });
-        if let Some((_, around)) = runs_needed(tokens, flags, w, after, wild) {
+        if let Some((_, around)) = runs_needed(tokens, flags, w, after, lower, wild) {
             best = best.max(Some(around));
         }
     }
@@ -614,7 +638,7 @@ impl Miner {
                     p.is_wild(c.len - (n - i))
                 }
             };
-            let Some((needed, around)) = runs_needed(tokens, flags, a, b, |i| {
+            let Some((needed, around)) = runs_needed(tokens, flags, a, b, false, |i| {
                 members.iter().any(|&k| wild_at(k, i))
             }) else {
                 continue;

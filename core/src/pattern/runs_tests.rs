@@ -179,6 +179,24 @@ fn a_value_right_after_a_value_joins_the_field_a_pattern_learnt() {
     assert_one_pattern(line, &forms);
 }
 
+/// Session 16: a lower-case value of two or three words after a
+/// lower-case word joins the `<*>` one-word values made there, in the
+/// middle of the message or at its end; by itself it is no value.
+#[test]
+fn a_lower_case_value_of_words_joins_the_variable_of_one_word_values() {
+    for line in [
+        |v: &str| format!("Volume 42: status changed from {v} to available"),
+        |v: &str| format!("Night Shift was disabled by {v}"),
+    ] {
+        assert_one_pattern(
+            line,
+            &["creating", "deleting", "attaching", "awaiting transfer"],
+        );
+        let (m, ids) = mine_values(line, &["awaiting transfer", "error deleting"]);
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+    }
+}
+
 /// Session 14: upper-case words in a run of mixed case are a name's
 /// (`PERC <*> Mini`), not the event's.
 #[test]

@@ -41,7 +41,9 @@ use super::{
 /// value; an exception's class opening a run; a value after a label that
 /// opens with a number; a word between a `<*>` and a masked value spans
 /// with it; `alice(uid=0)` masks its name); 12: session 16 (a run right
-/// after a masked value joins a pattern's `<*> <*>`).
+/// after a masked value joins a pattern's `<*> <*>`; a pattern that gains
+/// a `<*>` joins a shorter one that takes it as a run; a lower-case value
+/// of two or three words joins a bare `<*>` after a lower-case word).
 pub const MINER_VERSION: u32 = 12;
 
 fn first_version() -> u32 {
