@@ -50,7 +50,9 @@
 //! shorter pattern that takes it so ([`Miner::join_run_taker`]); and a
 //! lower-case value of two or three words after a lower-case word joins a
 //! bare `<*>` that one-word values made (`from <*> to` takes `from
-//! awaiting transfer to`), though never merges by itself.
+//! awaiting transfer to`), though never merges by itself; a name of
+//! capitalised words that ends the message right after a lower-case word
+//! is a value on four runs (`for volume Macintosh HD - Data`).
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -282,6 +284,29 @@ fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
         || lower(name)
 }
 
+/// Whether the run at `a` is of capitalised words (a name; masked values
+/// and punctuation aside) right after a plain lower-case word (`Index
+/// opened for volume Macintosh HD - Data`):
+/// a name that ends the message is the value of the field the word names
+/// (session 16); after a capitalised word or a label it stays the event.
+fn named_after_word<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let prev = tokens[a - 1].as_ref();
+    // No lower-case word in it: `Sensor Temp temperature is within
+    // range.` holds the event's prose after the name.
+    let title = tokens[a..].iter().all(|t| {
+        !t.as_ref()
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_lowercase)
+    });
+    flags[a - 1] & MASKED == 0
+        && flags[a] & MASKED == 0
+        && prev.len() > 1
+        && prev.bytes().all(|b| b.is_ascii_lowercase())
+        && capitalised(tokens[a].as_ref())
+        && title
+}
+
 /// Whether two runs share three words in a row (by key): then they are
 /// two differences, not one value (`CPU1 Temp temperature is greater than
 /// the upper critical` / `Inlet Temp temperature ... warning`).
@@ -322,8 +347,9 @@ fn runs_needed<T: AsRef<str>>(
         if end_label(tokens, flags, a) {
             return Some((MIN_RUNS - 1, before));
         }
-        return (before >= MIN_CONSTANTS && (open_end || framed(&tokens[a..])))
-            .then_some((MIN_RUNS, before));
+        return (before >= MIN_CONSTANTS
+            && (open_end || framed(&tokens[a..]) || named_after_word(tokens, flags, a)))
+        .then_some((MIN_RUNS, before));
     }
     let needed = if label(&tokens[a - 1]) {
         MIN_RUNS - 1

@@ -197,6 +197,46 @@ fn a_lower_case_value_of_words_joins_the_variable_of_one_word_values() {
     }
 }
 
+/// Session 16: a name of capitalised words that ends the message right
+/// after a lower-case word is the value of the field the word names (four
+/// runs, as in the middle of a message).
+#[test]
+fn a_name_that_ends_the_message_after_a_lower_case_word_is_one_value() {
+    let line = |v: &str| format!("(Normal) Volume: Index opened for volume {v}");
+    assert_one_pattern(
+        line,
+        &[
+            "Macintosh HD",
+            "Backup Disk",
+            "Macintosh HD - Data",
+            "Untitled",
+        ],
+    );
+    let (m, ids) = mine_values(line, &["Macintosh HD", "Backup Disk", "Untitled"]);
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]), "three are not enough");
+}
+
+/// Session 16: a name followed by the event's prose (a lower-case word)
+/// is no name that ends the message: the sensor lines stay two events.
+#[test]
+fn a_name_followed_by_prose_is_no_name_that_ends_the_message() {
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let within = m.mine("VLT0305 The system board PS1 Voltage 1 voltage is within range.");
+    for line in [
+        "TMP0120 The system board CPU2 Temp temperature is greater than the upper critical threshold.",
+        "TMP0120 The system board System Board Exhaust Temp temperature is greater than the upper critical threshold.",
+        "VLT0305 The system board System Board 3.3V PG voltage is within range.",
+        "TMP0118 The system board System Board Inlet Temp temperature is greater than the upper warning threshold.",
+        "VLT0305 The system board CPU1 VCORE PG voltage is within range.",
+    ] {
+        m.mine(line);
+    }
+    let greater = m.mine(
+        "TMP0118 The system board System Board Exhaust Temp temperature is greater than the upper warning threshold.",
+    );
+    assert_ne!(m.resolve(within.id), m.resolve(greater.id));
+}
+
 /// Session 14: upper-case words in a run of mixed case are a name's
 /// (`PERC <*> Mini`), not the event's.
 #[test]

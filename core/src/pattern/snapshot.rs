@@ -43,7 +43,8 @@ use super::{
 /// with it; `alice(uid=0)` masks its name); 12: session 16 (a run right
 /// after a masked value joins a pattern's `<*> <*>`; a pattern that gains
 /// a `<*>` joins a shorter one that takes it as a run; a lower-case value
-/// of two or three words joins a bare `<*>` after a lower-case word).
+/// of two or three words joins a bare `<*>` after a lower-case word; a
+/// name that ends the message after a lower-case word is a value).
 pub const MINER_VERSION: u32 = 12;
 
 fn first_version() -> u32 {
