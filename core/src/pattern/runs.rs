@@ -385,19 +385,41 @@ fn near(p: &Pattern, slot: u32, keys: &[u64]) -> Option<Near> {
     })
 }
 
-/// Whether the run from `a` to `end` is a lower-case value of two or
-/// three plain words after a lower-case word (`disabled by sunset to
-/// sunrise`, `from awaiting transfer to`): taken only by a pattern's bare
-/// `<*>`, which one-word values made there (`by <*>`), never merged into
-/// one by itself (lower-case prose changes the event: `was not opened`).
+/// Whether the run from `a` to `end` is a lower-case value of two plain
+/// words (three where they end the message) after a lower-case word or
+/// label (`from awaiting transfer to`, `it is temporarily not
+/// available`, `unreachable: timed out.`): taken only by a pattern's bare
+/// `<*>`, which one-word values made there (`from <*> to`), never merged
+/// into one by itself (lower-case prose changes the event: `was not
+/// opened`). Three words before more of the message are prose and a value
+/// (`for invalid user guest from`: sshd fell to 0.75 with them).
 fn lower_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
-    let plain = |i: usize| {
-        let t = tokens[i].as_ref();
+    // A plain lower-case word, `,` `.` `;` after it where it ends the run
+    // (`unreachable: timed out.`), `:` where it is the label before.
+    let plain = |i: usize, tail: &[char]| {
+        let t = tokens[i].as_ref().trim_end_matches(tail);
         flags[i] & MASKED == 0
             && t.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
             && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
     };
-    a >= 1 && (2..=3).contains(&(end - a)) && plain(a - 1) && (a..end).all(plain)
+    a >= 1
+        && (end - a == 2 || (end - a == 3 && end == tokens.len()))
+        && plain(a - 1, &[':'])
+        && (a..end - 1).all(|i| plain(i, &[]))
+        && plain(end - 1, &[',', '.', ';'])
+}
+
+/// Whether a lower-case value of words may stand at `i` ([`lower_value`]):
+/// a lower-case word, then two more (a byte check each).
+fn may_open_lower(tokens: &[&str], flags: &[u8], i: usize) -> bool {
+    let lower = |k: usize| {
+        flags[k] & MASKED == 0
+            && tokens[k]
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_lowercase)
+    };
+    i + 1 < tokens.len() && lower(i - 1) && lower(i) && lower(i + 1)
 }
 
 /// Whether pattern `p`'s `<*>` at `w` stands right after another `<*>`
@@ -455,7 +477,13 @@ impl Miner {
     /// only by a value of several words (see the module documentation).
     pub(super) fn align_run(&mut self, tokens: &[&str], keys: &[u64], flags: &[u8]) -> Option<u32> {
         let n = keys.len();
-        if n < 3 || !(1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':')) {
+        if n < 3
+            || !(1..n).any(|i| {
+                may_open(tokens[i], flags[i])
+                    || tokens[i - 1].ends_with(':')
+                    || may_open_lower(tokens, flags, i)
+            })
+        {
             return None;
         }
         let mut found = Vec::new();

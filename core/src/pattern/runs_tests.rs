@@ -197,6 +197,31 @@ fn a_lower_case_value_of_words_joins_the_variable_of_one_word_values() {
     }
 }
 
+/// Session 16: the same in a message with no capitalised word or label
+/// after its first word, and after a lower-case label with a full stop
+/// ending the value; three words only where they end the message
+/// (`for invalid user guest from` is another event than `for <*> from`).
+#[test]
+fn a_lower_case_value_of_words_in_prose_and_after_a_label() {
+    assert_one_pattern(
+        |v| format!("image 42 status changed from saving to {v}"),
+        &["active", "killed", "deleted", "pending delete"],
+    );
+    assert_one_pattern(
+        |v| format!("AMQP server on 10.0.0.1:5672 is unreachable: {v} Trying again in 5 seconds."),
+        &[
+            "Server unexpectedly closed connection.",
+            "Connection reset by peer.",
+            "Broken pipe.",
+            "timed out.",
+        ],
+    );
+    let line = |v: &str| format!("Failed password for {v} from 10.0.0.1 port 22 ssh2");
+    let (m, ids) = mine_values(line, &["root", "admin", "guest", "invalid user guest"]);
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[3]));
+}
+
 /// Session 16: a name of capitalised words that ends the message right
 /// after a lower-case word is the value of the field the word names (four
 /// runs, as in the middle of a message).
