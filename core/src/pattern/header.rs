@@ -8,7 +8,8 @@
 //! (ISO 8601, `yyMMdd HHmmss`, `17/06/09`, `Jun 14 15:16:01`, epoch numbers,
 //! `[Sun Dec 04 04:47:44 2005]`), numbers (pids, sequence numbers), `-` and `|`
 //! separators, a syslog `<PRI>`, the host and `program[pid]:` after a syslog
-//! timestamp, a time zone name after a time, node names followed by a level, a `|`-separated header
+//! timestamp (or rsyslog's ISO one, `2024-03-05T10:11:12.123456-06:00 host
+//! sshd[42]:`), a time zone name after a time, node names followed by a level, a `|`-separated header
 //! (`ts|component|pid|message`), a glog / klog header
 //! (`I1209 03:12:06.123456  1234 file.go:12]`), and a level (`INFO`, `[warn]`, `W` after a
 //! timestamp) with what follows it in Java, Android and Python layouts: a
@@ -185,6 +186,14 @@ fn strip_fields(line: &str) -> &str {
             if month_seen && word.contains(':') {
                 return strip_device_clock(after_syslog_time(rest));
             }
+            // rsyslog's ISO time (`2024-03-05T10:11:12.123456-06:00`)
+            // before a host and `program[pid]:`, as a syslog time is.
+            if word.contains('T')
+                && word.contains(':')
+                && let Some(message) = after_iso_syslog_time(rest)
+            {
+                return message;
+            }
             continue;
         }
         let has_digit = word.bytes().any(|b| b.is_ascii_digit());
@@ -247,6 +256,35 @@ fn after_syslog_time(rest: &str) -> &str {
         return after_program;
     }
     after
+}
+
+/// After an ISO time: a host name of lower-case letters, digits, `-` and
+/// `.`, then a program name ending in `:` (`kernel:`, `sshd[79606]:`);
+/// `None` when the words after the time are not those two.
+fn after_iso_syslog_time(rest: &str) -> Option<&str> {
+    let (host, after) = first_word(rest.trim_start());
+    let (program, message) = first_word(after.trim_start());
+    let hb = host.as_bytes();
+    let host_like = hb.len() >= 2
+        && hb[0].is_ascii_lowercase()
+        && hb
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.');
+    let name = program.strip_suffix(':')?;
+    let name = match name.split_once('[') {
+        Some((name, pid)) => {
+            let pid = pid.strip_suffix(']')?;
+            (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then_some(name)?
+        }
+        None => name,
+    };
+    let nb = name.as_bytes();
+    let program_like = nb.len() >= 2
+        && nb[0].is_ascii_lowercase()
+        && nb
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'));
+    (host_like && program_like && !is_level(name, true)).then_some(message)
 }
 
 /// After a relay's syslog header and the device's sequence number, the
@@ -476,6 +514,16 @@ mod tests {
             (
                 "Jan  8 03:32:16 backup-1 cron: Jan reports were sent",
                 "Jan reports were sent",
+            ),
+            // rsyslog's high-precision ISO time before a host and a
+            // program (session 16).
+            (
+                "2024-03-05T10:11:12.123456-06:00 tbadmin1 sshd[79606]: Received disconnect from 10.0.0.1",
+                "Received disconnect from 10.0.0.1",
+            ),
+            (
+                "2024-03-05T10:11:12+00:00 login-2 kernel: EDAC MC0: 1 CE memory read error",
+                "EDAC MC0: 1 CE memory read error",
             ),
             (
                 "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs opening app",

@@ -44,7 +44,8 @@ use super::{
 /// after a masked value joins a pattern's `<*> <*>`; a pattern that gains
 /// a `<*>` joins a shorter one that takes it as a run; a lower-case value
 /// of two or three words joins a bare `<*>` after a lower-case word; a
-/// name that ends the message after a lower-case word is a value).
+/// name that ends the message after a lower-case word is a value; the host
+/// and program after rsyslog's ISO time are header).
 pub const MINER_VERSION: u32 = 12;
 
 fn first_version() -> u32 {
