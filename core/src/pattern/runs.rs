@@ -52,7 +52,9 @@
 //! bare `<*>` that one-word values made (`from <*> to` takes `from
 //! awaiting transfer to`), though never merges by itself; a name of
 //! capitalised words that ends the message right after a lower-case word
-//! is a value on four runs (`for volume Macintosh HD - Data`).
+//! is a value on four runs (`for volume Macintosh HD - Data`), and a
+//! framed run that ends the message after a plain word on three
+//! (`making interface primary (captive portal detected)`).
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -345,6 +347,12 @@ fn runs_needed<T: AsRef<str>>(
         // brackets or quotes it is one value anywhere (`suspending pid <*>
         // (Docker Desktop)`, session 15), on as many runs as in the middle.
         if end_label(tokens, flags, a) {
+            return Some((MIN_RUNS - 1, before));
+        }
+        // Framed after a plain word, it bounds itself on both sides:
+        // three forms, as after a label (`making interface primary
+        // (captive portal detected)`).
+        if before >= MIN_CONSTANTS && framed(&tokens[a..]) && flags[a - 1] & MASKED == 0 {
             return Some((MIN_RUNS - 1, before));
         }
         return (before >= MIN_CONSTANTS

@@ -262,6 +262,21 @@ fn a_name_followed_by_prose_is_no_name_that_ends_the_message() {
     assert_ne!(m.resolve(within.id), m.resolve(greater.id));
 }
 
+/// Session 16: a run framed whole by brackets that ends the message after
+/// a plain word is a value on three runs, as after a label (after a value
+/// it still needs four).
+#[test]
+fn a_framed_value_ends_the_message_after_a_word_on_three_runs() {
+    assert_one_pattern(
+        |v| format!("Captive: en0: SSID 'Office' making interface primary {v}"),
+        &[
+            "(protected network)",
+            "(cache indicates no captive)",
+            "(captive portal detected)",
+        ],
+    );
+}
+
 /// Session 14: upper-case words in a run of mixed case are a name's
 /// (`PERC <*> Mini`), not the event's.
 #[test]

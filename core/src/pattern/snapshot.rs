@@ -45,7 +45,8 @@ use super::{
 /// a `<*>` joins a shorter one that takes it as a run; a lower-case value
 /// of two or three words joins a bare `<*>` after a lower-case word; a
 /// name that ends the message after a lower-case word is a value; the host
-/// and program after rsyslog's ISO time are header).
+/// and program after rsyslog's ISO time are header; a framed run that ends
+/// the message after a word is a value on three runs).
 pub const MINER_VERSION: u32 = 12;
 
 fn first_version() -> u32 {
