@@ -485,17 +485,24 @@ impl Miner {
     /// only by a value of several words (see the module documentation).
     pub(super) fn align_run(&mut self, tokens: &[&str], keys: &[u64], flags: &[u8]) -> Option<u32> {
         let n = keys.len();
-        if n < 3
-            || !(1..n).any(|i| {
-                may_open(tokens[i], flags[i])
-                    || tokens[i - 1].ends_with(':')
-                    || may_open_lower(tokens, flags, i)
-            })
-        {
+        if n < 3 {
             return None;
         }
+        let any_run = (1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':'));
+        // A message that may hold only a lower-case value of two or three
+        // words ([`lower_value`]) is looked for in patterns one or two
+        // tokens shorter, as a taker's message only: it never merges runs.
+        let lower_only = !any_run && (1..n).any(|i| may_open_lower(tokens, flags, i));
+        if !any_run && !lower_only {
+            return None;
+        }
+        let lengths = if lower_only {
+            n.saturating_sub(2).max(2)..=n - 1
+        } else {
+            n.saturating_sub(MAX_RUN - 1).max(2)..=n + MAX_RUN - 1
+        };
         let mut found = Vec::new();
-        for m in n.saturating_sub(MAX_RUN - 1).max(2)..=n + MAX_RUN - 1 {
+        for m in lengths {
             let Some(list) = self.by_len.get(&m) else {
                 continue;
             };
@@ -514,6 +521,9 @@ impl Miner {
         }
         if let Some(slot) = self.run_taker(tokens, flags, &found) {
             return Some(slot);
+        }
+        if lower_only {
+            return None;
         }
         self.merge_runs(tokens, keys, flags, &found, None)
     }
