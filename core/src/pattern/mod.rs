@@ -723,7 +723,6 @@ impl Miner {
         // now aligns with this one: the shorter takes the longer.
         let slot = self.merge_spanned(slot);
         self.merge_taken(slot);
-        let slot = self.join_run_taker(slot);
         let slot = self.recount_runs(slot);
         let len = self.pattern(slot).tokens.len();
         let (keys, flags) = {

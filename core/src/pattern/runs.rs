@@ -46,11 +46,10 @@
 //! differences, not one value. Since session 16 a run may follow a masked
 //! value where a pattern has a `<*>` of its own right after that value's
 //! (`<*> <*> Success` takes `0 Automatic Updates Success`: the fields of a
-//! tab-separated record); a pattern that gains a `<*>` or a span joins a
-//! shorter pattern that takes it so ([`Miner::join_run_taker`]); and a
-//! lower-case value of two or three words after a lower-case word joins a
-//! bare `<*>` that one-word values made (`from <*> to` takes `from
-//! awaiting transfer to`), though never merges by itself; a name of
+//! tab-separated record); a lower-case value of two words (three that end
+//! the message) after a lower-case word or label joins a bare `<*>` that
+//! one-word values made (`from <*> to` takes `from awaiting transfer to`),
+//! though never merges by itself; a name of
 //! capitalised words that ends the message right after a lower-case word
 //! is a value on four runs (`for volume Macintosh HD - Data`), and a
 //! framed run that ends the message after a plain word on three
@@ -575,49 +574,6 @@ impl Miner {
         }
         self.merge_runs(&tokens, &keys, &flags, &found, Some((slot, n)))
             .unwrap_or(slot)
-    }
-
-    /// After `slot` gained a `<*>` (or a span): a shorter pattern that would take its
-    /// template as a message (a run of words where that pattern has a
-    /// `<*>`) takes it, as it takes the messages (`Windows Defender <*>`,
-    /// made by merging two forms, facing `<*> <*>`: session 16). Returns the
-    /// slot that holds it.
-    pub(super) fn join_run_taker(&mut self, slot: u32) -> u32 {
-        let p = self.pattern(slot);
-        let n = p.keys.len();
-        if n < 3
-            || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
-        {
-            return slot;
-        }
-        let mut found = Vec::new();
-        for m in n.saturating_sub(MAX_RUN - 1).max(2)..n {
-            let Some(list) = self.by_len.get(&m) else {
-                continue;
-            };
-            for &other in list {
-                let head = &self.heads[other as usize];
-                if head.flags[0] & WILD == 0 && head.keys[0] != p.keys[0] {
-                    continue;
-                }
-                if let Some(c) = near(self.pattern(other), other, &p.keys) {
-                    found.push(c);
-                }
-            }
-        }
-        if found.is_empty() {
-            return slot;
-        }
-        let owned = p.tokens.clone();
-        let flags = p.flags.clone();
-        let tokens: Vec<&str> = owned.iter().map(|t| &**t).collect();
-        match self.run_taker(&tokens, &flags, &found) {
-            Some(taker) => {
-                self.merge_into(slot, taker);
-                taker
-            }
-            None => slot,
-        }
     }
 
     /// After `slot` gained a `<*>` or was created: the patterns of other

@@ -403,31 +403,6 @@ mod order_tests {
         }
     }
 
-    /// Session 16: a pattern that changes shape (here shortened by a span)
-    /// after a shorter pattern took the run's other forms joins it, as its
-    /// messages would.
-    #[test]
-    fn a_pattern_that_gains_a_variable_joins_the_pattern_that_takes_its_run() {
-        let lines = [
-            // Two names merge: `<*> <*> <<*>> (No route to host)`.
-            "Close connection to 10.0.0.1 db-master <c0n12> (No route to host)",
-            "Close connection to 10.0.0.2 api.internal <c0n13> (No route to host)",
-            // Four framed reasons after a value: `<*> <<*>> <*>`.
-            "Close connection to 10.0.0.3 web-03 <c0n1> (Connection reset by peer)",
-            "Close connection to 10.0.0.4 web-04 <c0n2> (Connection timed out)",
-            "Close connection to 10.0.0.5 web-05 <c0n3> (Node is going down)",
-            "Close connection to 10.0.0.6 web-06 <c0n4> (Broken pipe)",
-            // Shortens the first pattern by a span: `<*> <<*>> (No route to
-            // host)`, which the second takes.
-            "Close connection to 10.0.0.7 web-07 <c0n5> (No route to host)",
-        ];
-        let mut m = Miner::new("svc", MinerConfig::default());
-        let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
-        for id in &ids {
-            assert_eq!(m.resolve(*id), m.resolve(ids[0]), "{:?}", m.template(*id));
-        }
-    }
-
     #[test]
     fn runs_are_counted_again_when_a_pattern_gains_a_variable() {
         // Each product's pattern lines up with the others only once its

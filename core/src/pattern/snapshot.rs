@@ -41,8 +41,7 @@ use super::{
 /// value; an exception's class opening a run; a value after a label that
 /// opens with a number; a word between a `<*>` and a masked value spans
 /// with it; `alice(uid=0)` masks its name); 12: session 16 (a run right
-/// after a masked value joins a pattern's `<*> <*>`; a pattern that gains
-/// a `<*>` joins a shorter one that takes it as a run; a lower-case value
+/// after a masked value joins a pattern's `<*> <*>`; a lower-case value
 /// of two or three words joins a bare `<*>` after a lower-case word; a
 /// name that ends the message after a lower-case word is a value; the host
 /// and program after rsyslog's ISO time are header; a framed run that ends
