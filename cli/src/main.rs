@@ -15,16 +15,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc instead of glibc's malloc: on a sustained ingest + persist run
-/// (docs/benchmarks.md) glibc kept freed memory in its arenas (peak RSS 810
-/// MiB, 492 with mimalloc); CPU per event was the same. With ingest alone
-/// mimalloc's peak is higher (202 against 88 MiB). Built without transparent
-/// huge pages (`no_thp`): a huge page is faulted in whole, so each region
-/// mimalloc purged came back as 2 MiB zeroed; without them the sustained
-/// peak fell from 316-356 to 244-249 MiB at the same CPU per event.
+/// mimalloc for blocks under 64 KiB, glibc's malloc for larger ones
+/// ([`anomalog_alloc::Split`]). mimalloc alone kept about 70 MiB of freed
+/// large buffers at 200k events/s (its purge delay); glibc alone cost more
+/// CPU per event for the small ones (docs/benchmarks.md, "Session 16: the
+/// allocator").
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: anomalog_alloc::Split = anomalog_alloc::Split;
 
 #[derive(Parser)]
 #[command(name = "anomalog", version, about = "Real-time log anomaly detection")]

@@ -111,6 +111,20 @@ pub fn forbidden_in_tree(tree: &str, forbidden: &[&str]) -> Vec<String> {
     found
 }
 
+/// Whether a `Cargo.toml` takes the workspace's lints: a `[lints]` table
+/// holding `workspace = true` (so it forbids unsafe code as they do).
+pub fn inherits_workspace_lints(manifest: &str) -> bool {
+    let mut in_lints = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_lints = line == "[lints]";
+        } else if in_lints && line.replace(' ', "") == "workspace=true" {
+            return true;
+        }
+    }
+    false
+}
+
 /// The secrets that appear in `text` (e.g. a `Debug` rendering).
 pub fn leaked<'a>(text: &str, secrets: &[&'a str]) -> Vec<&'a str> {
     secrets
@@ -235,6 +249,17 @@ mod tests {
             vec!["anomalog-cli -> anomalog-detect -> lambda_runtime"]
         );
         assert!(forbidden_dependencies(&graph, "anomalog-core", &["lambda*"]).is_empty());
+    }
+
+    #[test]
+    fn a_manifest_without_the_workspace_lints_is_found() {
+        let inherits = "[package]\nname = \"a\"\n\n[lints]\nworkspace = true\n";
+        assert!(inherits_workspace_lints(inherits));
+        let own = "[package]\nname = \"b\"\n\n[lints.rust]\nunsafe_code = \"deny\"\n";
+        assert!(!inherits_workspace_lints(own));
+        let elsewhere = "[workspace]\nworkspace = true\n[lints]\n";
+        assert!(!inherits_workspace_lints(elsewhere));
+        assert!(!inherits_workspace_lints("[package]\nname = \"c\"\n"));
     }
 
     #[test]

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::MetadataCommand;
 
 use anomalog_core::Config;
-use xtask::{DepGraph, forbidden_dependencies, forbidden_in_tree, leaked, oversized, rust_files};
+use xtask::{
+    DepGraph, forbidden_dependencies, forbidden_in_tree, inherits_workspace_lints, leaked,
+    oversized, rust_files,
+};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,6 +30,25 @@ fn graph() -> DepGraph {
         .exec()
         .expect("cargo metadata");
     DepGraph::from_metadata(&metadata)
+}
+
+/// "Unsafe code only in `alloc/`": every other package of the workspace takes
+/// the workspace's lints, which forbid it.
+#[test]
+fn only_the_allocator_crate_may_hold_unsafe_code() {
+    let metadata = MetadataCommand::new()
+        .manifest_path(workspace_root().join("Cargo.toml"))
+        .no_deps()
+        .exec()
+        .expect("cargo metadata");
+    let mut own_lints = Vec::new();
+    for package in metadata.workspace_packages() {
+        let manifest = std::fs::read_to_string(&package.manifest_path).expect("read a manifest");
+        if !inherits_workspace_lints(&manifest) {
+            own_lints.push(package.name.to_string());
+        }
+    }
+    assert_eq!(own_lints, vec!["anomalog-alloc".to_owned()]);
 }
 
 /// "core knows nothing of HTTP, Lambda, Redis, MongoDB, SQLite or tokio."
