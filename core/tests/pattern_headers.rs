@@ -273,35 +273,14 @@ const CARRY_THEIR_LOGGER: &[&str] = &["cinder"];
 /// Largest drop of one system's accuracy behind another header.
 const MARGIN: f64 = 0.10;
 
-/// Headers `strip_header` does not read yet: scored and printed, not
-/// asserted. Every entry is a known miss to fix, never a tolerance.
-const NOT_YET_READ: &[&str] = &[
-    "python",
-    "python-basic",
-    "spring-boot",
-    "spring-boot3",
-    "ruby",
-    "env-logger",
-    "go-log",
-    "serilog",
-    "dotnet",
-    "nginx-error",
-    "apache24",
-    "rfc5424",
-    "logfmt",
-    "logrus",
-    "php",
-    "elixir",
-    "windows-cbs",
-    "postgres",
-    "kafka",
-    "logback",
-    "uwsgi",
-    "haproxy",
-    "pino-pretty",
-    "celery",
-    "jenkins",
-];
+/// Headers whose words `strip_header` leaves in the message by design:
+/// scored and printed, not asserted. A CBS-like log's component (`CBS`,
+/// `CSI`) after the level stays in the message (the windows and winsetup
+/// templates hold it, and components name the event there), and one
+/// constant word before every message moves the miner's rules for a
+/// message's first word (sshd 1.000 -> 0.691 behind it). Every entry is a
+/// known miss, never a tolerance.
+const NOT_YET_READ: &[&str] = &["windows-cbs"];
 
 /// `system`'s lines with each header's joint applied (see [`Joint`]).
 fn join_header(mut system: corpus::System, joint: Joint) -> corpus::System {
