@@ -104,11 +104,24 @@ fn strip_fields(line: &str) -> &str {
     if let Some(message) = strip_glog_header(line) {
         return message;
     }
-    if let Some(message) = strip_rfc5424_header(line)
-        .or_else(|| strip_glued_level(line))
-        .or_else(|| strip_category_level(line))
-        .or_else(|| strip_logfmt_header(line))
-    {
+    // Whole layouts, each tried only when the line's first byte or word
+    // can open it.
+    let (first, _) = first_word(line);
+    let whole = match line.as_bytes().first() {
+        Some(b'<') => strip_rfc5424_header(line),
+        Some(b) if b.is_ascii_uppercase() && first.contains(':') => {
+            strip_glued_level(first).map(|glued| &line[first.len() - glued.len()..])
+        }
+        Some(b) if b.is_ascii_lowercase() && first.ends_with(':') => strip_category_level(line),
+        _ => None,
+    };
+    let whole = whole.or_else(|| {
+        first
+            .contains('=')
+            .then(|| strip_logfmt_header(line))
+            .flatten()
+    });
+    if let Some(message) = whole {
         return message;
     }
     let mut rest = strip_pipe_header(line);
