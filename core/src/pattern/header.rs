@@ -352,7 +352,7 @@ fn after_iso_syslog_time(rest: &str) -> Option<&str> {
     let name = match name.split_once('[') {
         Some((name, pid)) => {
             let pid = pid.strip_suffix(']')?;
-            (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then_some(name)?
+            is_number(pid).then_some(name)?
         }
         None => name,
     };
