@@ -20,6 +20,18 @@ pub fn burst_scores(
     cfg: &BurstConfig,
     from: Option<DateTime<Utc>>,
 ) -> Vec<BucketScore> {
+    burst_scores_of(series, cfg, from, false)
+}
+
+/// [`burst_scores`]; with `flaggable_only`, a window holding fewer than
+/// `min_errors` errors (under every threshold, so scored under 0.5) is left
+/// out unscored: most windows of most services hold none.
+fn burst_scores_of(
+    series: &ServiceSeries,
+    cfg: &BurstConfig,
+    from: Option<DateTime<Utc>>,
+    flaggable_only: bool,
+) -> Vec<BucketScore> {
     let width = series.bucket_secs.max(1);
     let span = usize::try_from((cfg.window_secs + width - 1) / width)
         .unwrap_or(1)
@@ -35,11 +47,19 @@ pub fn burst_scores(
     }
     let sum = |a: usize, b: usize| prefix[b] - prefix[a]; // buckets a..b
     let min_errors = cfg.min_errors.max(1) as f64;
-    let mut out = Vec::new();
-    for i in series.first_ending_after(from)..errors.len() {
-        let end = series.bucket_time(i) + Duration::seconds(width);
+    let first_scored = series.first_ending_after(from);
+    let mut out = if flaggable_only {
+        Vec::new()
+    } else {
+        Vec::with_capacity(errors.len().saturating_sub(first_scored))
+    };
+    for i in first_scored..errors.len() {
         let first = (i + 1).saturating_sub(span);
         let observed = sum(first, i + 1) as f64;
+        if flaggable_only && observed < min_errors {
+            continue;
+        }
+        let end = series.bucket_time(i) + Duration::seconds(width);
         let base_from = first.saturating_sub(baseline_buckets);
         let usual = if first > base_from {
             sum(base_from, first) as f64 / (first - base_from) as f64 * span as f64
@@ -86,7 +106,7 @@ pub fn burst_findings(
     from: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
-    let scores = burst_scores(series, cfg, from);
+    let scores = burst_scores_of(series, cfg, from, true);
     episodes(
         AnomalyKind::Burst,
         &scores,

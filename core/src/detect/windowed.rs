@@ -131,11 +131,20 @@ struct Window {
     total: f64,
 }
 
+/// The windows [`slide`] judged.
+struct Slid {
+    /// Their scores (only the flagged ones when asked so).
+    scores: Vec<BucketScore>,
+    /// The end of the last window judged, kept or not.
+    judged_until: Option<DateTime<Utc>>,
+}
+
 /// Slides a window over `series`, judging windows that end after `from` and
 /// no later than `until` and that `worth` accepts (the others cannot be
 /// flagged and are left out unjudged). `summarize` turns baseline minutes
 /// into a summary (once per distinct baseline, when a window needs it),
-/// `judge` scores a window against it.
+/// `judge` scores a window against it. With `flagged_only`, only the flagged
+/// windows' scores are kept (all an episode is made of).
 #[allow(clippy::too_many_arguments)]
 fn slide<B>(
     series: &ServiceSeries,
@@ -144,10 +153,11 @@ fn slide<B>(
     warmup_minutes: usize,
     ctx: &Judging<'_>,
     until: DateTime<Utc>,
+    flagged_only: bool,
     worth: impl Fn(&Window) -> bool,
     mut summarize: impl FnMut(&Minutes, &[usize]) -> Option<B>,
     mut judge: impl FnMut(&Window, &B) -> BucketScore,
-) -> Vec<BucketScore> {
+) -> Slid {
     let width = series.bucket_secs.max(1);
     let span = usize::try_from((window_secs + width - 1) / width)
         .unwrap_or(1)
@@ -155,6 +165,19 @@ fn slide<B>(
     let mut minutes = Minutes::of(series, ctx.excluded);
     let mut cached: Option<(usize, Option<Summary<B>>)> = None;
     let mut out = Vec::new();
+    let mut judged_until = None;
+    // Running sums: a window's errors and events in two subtractions.
+    let mut errors = Vec::with_capacity(series.counts.len() + 1);
+    let mut totals = Vec::with_capacity(series.counts.len() + 1);
+    let (mut e, mut t) = (0u64, 0u64);
+    errors.push(e);
+    totals.push(t);
+    for c in &series.counts {
+        e += c.errors();
+        t += c.total();
+        errors.push(e);
+        totals.push(t);
+    }
     let first_judged = span
         .saturating_sub(1)
         .max(series.first_ending_after(ctx.from));
@@ -165,12 +188,11 @@ fn slide<B>(
         }
         let first = i + 1 - span;
         let start = series.bucket_time(first);
-        let cells = &series.counts[first..=i];
         let window = Window {
             start,
             end,
-            errors: cells.iter().map(|c| c.errors()).sum::<u64>() as f64,
-            total: cells.iter().map(|c| c.total()).sum::<u64>() as f64,
+            errors: (errors[i + 1] - errors[first]) as f64,
+            total: (totals[i + 1] - totals[first]) as f64,
         };
         if !worth(&window) {
             continue;
@@ -198,12 +220,18 @@ fn slide<B>(
             baseline_end: *baseline_end,
             ..judge(&window, summary)
         };
+        judged_until = Some(end);
         if scored.flagged() {
             minutes.exclude(start, end);
+        } else if flagged_only {
+            continue;
         }
         out.push(scored);
     }
-    out
+    Slid {
+        scores: out,
+        judged_until,
+    }
 }
 
 fn minute_baseline(values: impl Iterator<Item = f64>, method: BaselineMethod) -> Option<Baseline> {
@@ -226,18 +254,18 @@ pub fn spike_scores(
     cfg: &SpikeConfig,
     ctx: &Judging<'_>,
 ) -> Vec<BucketScore> {
-    spike_scores_of(series, cfg, ctx, false)
+    spike_scores_of(series, cfg, ctx, false).scores
 }
 
 /// [`spike_scores`]; with `flaggable_only`, a window under `min_count`
 /// errors (a gate that caps its score below 0.5) is left out unjudged,
-/// without computing its baseline.
+/// without computing its baseline, and only flagged windows are kept.
 fn spike_scores_of(
     series: &ServiceSeries,
     cfg: &SpikeConfig,
     ctx: &Judging<'_>,
     flaggable_only: bool,
-) -> Vec<BucketScore> {
+) -> Slid {
     let min_count = cfg.min_count as f64;
     let worth = |w: &Window| !flaggable_only || w.errors >= min_count;
     let scale = cfg.window_secs as f64 / 60.0;
@@ -249,6 +277,7 @@ fn spike_scores_of(
         cfg.warmup_minutes,
         ctx,
         until,
+        flaggable_only,
         worth,
         |minutes, picked| {
             let errors = minute_baseline(picked.iter().map(|&m| minutes.errors[m]), cfg.method)?;
@@ -347,18 +376,19 @@ pub fn drop_scores(
     cfg: &DropConfig,
     ctx: &Judging<'_>,
 ) -> Vec<BucketScore> {
-    drop_scores_of(series, cfg, ctx, false)
+    drop_scores_of(series, cfg, ctx, false).scores
 }
 
 /// [`drop_scores`]; with `flaggable_only`, a baseline whose busiest minute
 /// is under `min_expected` (a gate that caps the score of its windows below
-/// 0.5) is not computed: its windows score 0, and still count as judged.
+/// 0.5) is not computed: its windows score 0, and still count as judged;
+/// only flagged windows are kept.
 fn drop_scores_of(
     series: &ServiceSeries,
     cfg: &DropConfig,
     ctx: &Judging<'_>,
     flaggable_only: bool,
-) -> Vec<BucketScore> {
+) -> Slid {
     let scale = cfg.window_secs as f64 / 60.0;
     let until = ctx.now.min(ctx.data_until) - Duration::seconds(cfg.settle_secs);
     slide(
@@ -368,6 +398,7 @@ fn drop_scores_of(
         cfg.warmup_minutes,
         ctx,
         until,
+        flaggable_only,
         |_| true,
         |minutes, picked| {
             // The expectation (a median or a mean of the minutes) is at
@@ -431,7 +462,7 @@ pub fn spike_findings(
     ctx: &Judging<'_>,
 ) -> Vec<Finding> {
     // Most windows of most services are under `min_count` errors.
-    let scores = spike_scores_of(series, cfg, ctx, true);
+    let scores = spike_scores_of(series, cfg, ctx, true).scores;
     episodes(
         AnomalyKind::Spike,
         &scores,
@@ -443,11 +474,11 @@ pub fn spike_findings(
 /// Drop episodes; "still going on" is judged against the last window that
 /// could be judged.
 pub fn drop_findings(series: &ServiceSeries, cfg: &DropConfig, ctx: &Judging<'_>) -> Vec<Finding> {
-    let scores = drop_scores_of(series, cfg, ctx, true);
-    let judged_until = scores.last().map_or(ctx.now, |s| s.end);
+    let slid = drop_scores_of(series, cfg, ctx, true);
+    let judged_until = slid.judged_until.unwrap_or(ctx.now);
     episodes(
         AnomalyKind::Drop,
-        &scores,
+        &slid.scores,
         Duration::minutes(cfg.quiet_minutes),
         judged_until,
     )
@@ -458,6 +489,8 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::detect::burst::{burst_findings, burst_scores};
+    use crate::detect::settings::BurstConfig;
     use crate::model::Level;
     use crate::rollup::LevelCounts;
 
@@ -498,7 +531,7 @@ mod tests {
 
     #[test]
     fn findings_skip_no_flaggable_window() {
-        let (mut spikes, mut drops) = (0, 0);
+        let (mut spikes, mut drops, mut bursts) = (0, 0, 0);
         for seed in 0..300 {
             let s = series(seed);
             let now = s.bucket_time(s.counts.len());
@@ -528,8 +561,21 @@ mod tests {
             );
             assert_eq!(drop_findings(&s, &drop, &ctx), all, "drops, seed {seed}");
             drops += all.len();
+            let burst = BurstConfig::default();
+            let all = episodes(
+                AnomalyKind::Burst,
+                &burst_scores(&s, &burst, ctx.from),
+                Duration::seconds(burst.quiet_secs),
+                ctx.now,
+            );
+            let found = burst_findings(&s, &burst, ctx.from, ctx.now);
+            assert_eq!(found, all, "bursts, seed {seed}");
+            bursts += all.len();
         }
-        // The series hold episodes of both kinds to compare.
-        assert!(spikes > 20 && drops > 20, "{spikes} spikes, {drops} drops");
+        // The series hold episodes of every kind to compare.
+        assert!(
+            spikes > 20 && drops > 20 && bursts > 20,
+            "{spikes} spikes, {drops} drops, {bursts} bursts"
+        );
     }
 }
