@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::episode::{BucketScore, Finding, Signal, episodes};
 use super::pattern_rate::PatternRates;
-use super::series::{PointVerdict, SeriesConfig, SeriesDetector};
+use super::series::{PointVerdict, SeriesConfig, SeriesDetector, push_bounded};
 use super::settings::DetectorSettings;
 use crate::model::AnomalyKind;
 use crate::rollup::ServiceSeries;
@@ -56,6 +56,7 @@ struct MinuteScore {
 /// The scores of one judged minute.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct JudgedMinute {
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     start: DateTime<Utc>,
     spike: Option<MinuteScore>,
     drop: Option<MinuteScore>,
@@ -66,6 +67,7 @@ struct JudgedMinute {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LiveState {
     /// Start of the newest minute pushed.
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
     last_minute: Option<DateTime<Utc>>,
     event_rate: SeriesDetector,
     error_count: SeriesDetector,
@@ -90,9 +92,10 @@ pub struct StateFormatError(String);
 /// `regimes.rs`) format 5, format 7 (the series settings' `fusion`, and
 /// `untrended` before it: the settings are saved with each detector, and
 /// postcard reads fields by position, so a new key is a new shape) format
-/// 6; states of an earlier format are dropped when read: the service warms
-/// up again.
-const STATE_FORMAT: u8 = 7;
+/// 6, format 8 (times as milliseconds since the epoch, not RFC 3339 text:
+/// parsing the text was a tenth of a detect pass) format 7; states of an
+/// earlier format are dropped when read: the service warms up again.
+const STATE_FORMAT: u8 = 8;
 
 impl LiveState {
     /// The state as bytes (a format byte, then the state in postcard, a
@@ -252,10 +255,7 @@ impl LiveState {
                 }
             }
             self.last_minute = Some(start);
-            self.recent.push_back(minute);
-            while self.recent.len() > RECENT_MINUTES {
-                self.recent.pop_front();
-            }
+            push_bounded(&mut self.recent, minute, RECENT_MINUTES);
             pushed += 1;
         }
         pushed

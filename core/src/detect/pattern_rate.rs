@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::episode::{BucketScore, Finding, Signal, episodes};
 use super::live::{LIVE_BUCKET_SECS, RECENT_MINUTES};
-use super::series::{SeriesConfig, SeriesDetector};
+use super::series::{SeriesConfig, SeriesDetector, push_bounded};
 use super::settings::DetectorSettings;
 use crate::model::{AnomalyKind, Level};
 
@@ -78,6 +78,7 @@ pub fn choose(rows: &[PatternMinute]) -> Vec<String> {
 /// One judged minute of a pattern series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Judged {
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     start: DateTime<Utc>,
     /// After the episode rules (see `live::episode_score`).
     score: f64,
@@ -92,6 +93,7 @@ struct Judged {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct PatternSeries {
     pattern: String,
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
     last_minute: Option<DateTime<Utc>>,
     detector: SeriesDetector,
     recent: VecDeque<Judged>,
@@ -192,7 +194,7 @@ impl PatternRates {
                     } else {
                         verdict.score.min(0.49)
                     };
-                    series.recent.push_back(Judged {
+                    let judged = Judged {
                         start: minute,
                         score,
                         rising: band.rising,
@@ -201,10 +203,8 @@ impl PatternRates {
                         spread: band.spread,
                         threshold: band.threshold,
                         history: i64::try_from(series.detector.seen()).unwrap_or(i64::MAX),
-                    });
-                    while series.recent.len() > RECENT_MINUTES {
-                        series.recent.pop_front();
-                    }
+                    };
+                    push_bounded(&mut series.recent, judged, RECENT_MINUTES);
                 }
                 series.last_minute = Some(minute);
                 pushed += 1;

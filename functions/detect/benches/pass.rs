@@ -1,7 +1,10 @@
 //! A whole detect pass over 10,000 services on the embedded store: reading
-//! the rollups of the lookback, running the detectors, reconciling; and one
-//! service's share of the live engine with a warm state (decode, push a
-//! minute, judge, encode). Run with
+//! the rollups of the lookback, running the detectors, reconciling; once for
+//! services still in their warm-up (the short-history detectors judge them)
+//! and once for warm services (each live state is decoded, advanced by one
+//! minute, judged, encoded and saved: the steady cost of a pass a minute);
+//! and one service's share of the live engine with a warm state (decode,
+//! push a minute, judge, encode). Run with
 //! `cargo bench -p anomalog-detect --bench pass` (the set-up stores 570,000
 //! logs first, which takes a while).
 
@@ -17,7 +20,7 @@ use anomalog_core::detect::live::LiveState;
 use anomalog_core::rollup::{LevelCounts, ServiceSeries};
 use anomalog_core::{Level, LogEvent, StoredLog};
 use anomalog_detect::run_pass;
-use anomalog_store::{EmbeddedStore, Stores};
+use anomalog_store::{DetectorState, EmbeddedStore, Stores};
 
 const SERVICES: usize = 10_000;
 
@@ -76,23 +79,73 @@ fn detect_pass_10k_services_embedded(bencher: Bencher) {
         });
 }
 
+#[divan::bench(sample_count = 3)]
+fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stores = runtime.block_on(populated(dir.path()));
+    // The rollups' minutes up to 11:57 are complete (20 s settle after the
+    // newest bucket, 11:59:10): a state whose newest minute is 11:56 takes
+    // one minute in the pass. It learnt the same traffic as the rollups.
+    let state = warm_state_of(now() - Duration::minutes(3), |m| {
+        let mut c = LevelCounts::default();
+        let level = if m % 20 == 0 {
+            Level::Error
+        } else {
+            Level::Info
+        };
+        c.add(level, 1);
+        c
+    })
+    .to_bytes();
+    eprintln!("warm state of the pass: {} bytes", state.len());
+    let states: Vec<DetectorState> = (0..SERVICES)
+        .map(|s| DetectorState {
+            service: format!("service-{s:05}"),
+            state: state.clone(),
+        })
+        .collect();
+    let cfg = DetectConfig::default();
+    bencher
+        .counter(divan::counter::ItemsCount::new(SERVICES))
+        .with_inputs(|| {
+            runtime
+                .block_on(stores.detector_states.save_detector_states(&states))
+                .unwrap()
+        })
+        .bench_local_values(|()| {
+            let report = runtime
+                .block_on(run_pass(&stores, &cfg, "bench", now()))
+                .unwrap();
+            assert_eq!(report.services_checked, SERVICES);
+            assert_eq!(report.opened, 0, "the pushed minute is like the others");
+        });
+}
+
 /// A live state past its warm-up, its histories full and its daily view
 /// active (4,500 minutes of a daily-cycled service), whose newest minute is
 /// the one before `until`.
 fn warm_state(until: DateTime<Utc>) -> LiveState {
+    warm_state_of(until, |m| {
+        let day = (m as f64 / 1_440.0 * std::f64::consts::TAU).sin();
+        let mut c = LevelCounts::default();
+        c.add(
+            Level::Info,
+            (300.0 + 120.0 * day) as u64 + (m * 7 % 23) as u64,
+        );
+        c.add(Level::Error, (m % 5) as u64);
+        c
+    })
+}
+
+/// A live state that learnt 4,500 minutes of `minute`'s counts, whose newest
+/// minute is the one before `until`.
+fn warm_state_of(until: DateTime<Utc>, minute: impl Fn(usize) -> LevelCounts) -> LiveState {
     const MINUTES: usize = 4_500;
-    let counts: Vec<LevelCounts> = (0..MINUTES)
-        .map(|m| {
-            let day = (m as f64 / 1_440.0 * std::f64::consts::TAU).sin();
-            let mut c = LevelCounts::default();
-            c.add(
-                Level::Info,
-                (300.0 + 120.0 * day) as u64 + (m * 7 % 23) as u64,
-            );
-            c.add(Level::Error, (m % 5) as u64);
-            c
-        })
-        .collect();
+    let counts: Vec<LevelCounts> = (0..MINUTES).map(minute).collect();
     let series = ServiceSeries {
         service: "warm".into(),
         bucket_secs: 60,

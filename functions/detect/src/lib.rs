@@ -29,6 +29,8 @@ pub const CLAIM_BATCH: usize = 64;
 /// Most queue entries one pass drains, so a pass stays short under a backlog
 /// (the next pass continues).
 pub const MAX_ENTRIES_PER_PASS: usize = 1024;
+/// Services whose live states a pass holds decoded at once.
+const STATES_PER_CHUNK: usize = 256;
 /// Most bytes of queued payload one claim takes (past its first entry), so a
 /// backlog of huge batches is drained a few at a time within a memory budget.
 pub const MAX_CLAIM_BYTES: usize = 8 << 20;
@@ -273,56 +275,66 @@ async fn detect_anomalies(
     );
 
     let judge_from = now - Duration::minutes(cfg.horizon_minutes);
-    let names: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
-    let mut live = live::LiveStates::load(stores, &cfg.series, &names).await?;
     let complete_until = live::complete_until(data_until, cfg.drop.settle_secs);
     let empty = Vec::new();
     let mut writes: Vec<Anomaly> = Vec::new();
     // The status each write moves its anomaly to, when it changes.
     let mut changes: Vec<Option<AnomalyStatus>> = Vec::new();
-    for service in services {
-        let settings = cfg.settings_for(service);
-        let service_rows = rows_by_service.get(service).unwrap_or(&empty);
-        let series = ServiceSeries::from_rows(service, service_rows, FINE_BUCKET_SECS, from, now);
-        let ctx = Judging {
-            now,
-            from: Some(judge_from),
-            data_until,
-            excluded: &[],
-        };
-        let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
-        let service_patterns = pattern_rows.get(service).map_or(&[][..], Vec::as_slice);
-        let (findings, pattern_findings) = live.judge(
-            &series,
-            service_patterns,
-            &settings,
-            &ctx,
-            service_known,
-            complete_until,
-        );
-        let quiet = |kind: AnomalyKind| settings.quiet(kind);
-        let mut records = reconcile(service, &findings, service_known, quiet, now);
-        live::name_patterns(stores, &mut records, &pattern_findings).await?;
-        for mut anomaly in records {
-            let before = service_known.iter().find(|k| k.id == anomaly.id);
-            let change = match (before.map(|b| b.status), anomaly.status) {
-                (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => {
-                    report.opened += 1;
-                    Some(AnomalyStatus::Open)
-                }
-                (Some(AnomalyStatus::Open), AnomalyStatus::Resolved) => {
-                    report.resolved += 1;
-                    Some(AnomalyStatus::Resolved)
-                }
-                _ => None,
+    let services: Vec<&str> = services.into_iter().collect();
+    // The live states are loaded, judged and saved a chunk of services at a
+    // time: a warm state is about 100 KB, so holding every service's at once
+    // would take a gigabyte at 10,000 services. A state saved before the
+    // pass writes its anomalies loses nothing if that write fails: every
+    // pass rebuilds its episodes from the state's recent judged minutes.
+    for chunk in services.chunks(STATES_PER_CHUNK) {
+        let names: Vec<String> = chunk.iter().map(|s| (*s).to_owned()).collect();
+        let mut live = live::LiveStates::load(stores, &cfg.series, &names).await?;
+        for &service in chunk {
+            let settings = cfg.settings_for(service);
+            let service_rows = rows_by_service.get(service).unwrap_or(&empty);
+            let series =
+                ServiceSeries::from_rows(service, service_rows, FINE_BUCKET_SECS, from, now);
+            let ctx = Judging {
+                now,
+                from: Some(judge_from),
+                data_until,
+                excluded: &[],
             };
-            if anomaly.samples.is_empty() {
-                anomaly.samples = samples(stores, &anomaly).await?;
+            let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
+            let service_patterns = pattern_rows.get(service).map_or(&[][..], Vec::as_slice);
+            let (findings, pattern_findings) = live.judge(
+                &series,
+                service_patterns,
+                &settings,
+                &ctx,
+                service_known,
+                complete_until,
+            );
+            let quiet = |kind: AnomalyKind| settings.quiet(kind);
+            let mut records = reconcile(service, &findings, service_known, quiet, now);
+            live::name_patterns(stores, &mut records, &pattern_findings).await?;
+            for mut anomaly in records {
+                let before = service_known.iter().find(|k| k.id == anomaly.id);
+                let change = match (before.map(|b| b.status), anomaly.status) {
+                    (None | Some(AnomalyStatus::Resolved), AnomalyStatus::Open) => {
+                        report.opened += 1;
+                        Some(AnomalyStatus::Open)
+                    }
+                    (Some(AnomalyStatus::Open), AnomalyStatus::Resolved) => {
+                        report.resolved += 1;
+                        Some(AnomalyStatus::Resolved)
+                    }
+                    _ => None,
+                };
+                if anomaly.samples.is_empty() {
+                    anomaly.samples = samples(stores, &anomaly).await?;
+                }
+                writes.push(anomaly);
+                changes.push(change);
             }
-            writes.push(anomaly);
-            changes.push(change);
+            report.services_checked += 1;
         }
-        report.services_checked += 1;
+        live.save(stores).await?;
     }
     patterns::explain_all(stores, &mut writes).await?;
     if !writes.is_empty() {
@@ -338,7 +350,6 @@ async fn detect_anomalies(
         ::metrics::counter!(name, "kind" => anomaly.kind.as_str()).increment(1);
     }
     report.anomalies_written = writes.len();
-    live.save(stores).await?;
     Ok(())
 }
 

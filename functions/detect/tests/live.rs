@@ -82,3 +82,26 @@ async fn after_its_warm_up_a_service_s_spike_comes_from_the_live_engine_across_a
         .unwrap();
     assert_eq!(saved.len(), 1);
 }
+
+#[tokio::test]
+async fn a_pass_over_more_services_than_it_decodes_at_once_saves_every_service_s_state() {
+    // More than two of the pass's chunks of live states (256 services).
+    let names: Vec<String> = (0..600).map(|s| format!("svc-{s:03}")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let events: Vec<LogEvent> = (0..3)
+        .flat_map(|m| {
+            names.iter().map(move |name| {
+                let at = t0() + Duration::minutes(m) + Duration::seconds(5);
+                LogEvent::new(at, name.as_str(), Level::Info, "tick")
+            })
+        })
+        .collect();
+    stores.queue.append(&events).await.unwrap();
+    let report = run_pass(&stores, &DetectConfig::default(), "d1", t0() + Duration::minutes(3))
+        .await
+        .unwrap();
+    assert_eq!(report.services_checked, names.len());
+    let saved = stores.detector_states.detector_states(&names).await.unwrap();
+    assert_eq!(saved.len(), names.len());
+}

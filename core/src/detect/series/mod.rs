@@ -199,6 +199,21 @@ const HEAVY_DEVIATION: f64 = 0.95;
 /// Statistics a view needs in its history before it judges.
 const MIN_HISTORY: usize = 20;
 
+/// Appends `value`, first dropping the oldest values past `capacity - 1` (a
+/// `capacity` of 0 keeps nothing). Dropping before appending keeps a full
+/// queue within the room it has: a restored detector's queues have no
+/// spare room, and appending first would double each of them every pass.
+pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, value: T, capacity: usize) {
+    if capacity == 0 {
+        queue.clear();
+        return;
+    }
+    while queue.len() >= capacity {
+        queue.pop_front();
+    }
+    queue.push_back(value);
+}
+
 /// Streaming detector over one series. Feed points in time order with
 /// [`SeriesDetector::push`].
 ///
@@ -497,14 +512,11 @@ impl SeriesDetector {
             .unwrap_or(usize::MAX)
             .min(self.slot_capacity);
         for _ in 0..missing {
-            self.slots.push_back(f32::NAN);
+            push_bounded(&mut self.slots, f32::NAN, self.slot_capacity);
         }
         // f32: a relative error of 6e-8 is nothing beside any series'
         // noise, and halves the biggest part of a saved state.
-        self.slots.push_back(value as f32);
-        while self.slots.len() > self.slot_capacity {
-            self.slots.pop_front();
-        }
+        push_bounded(&mut self.slots, value as f32, self.slot_capacity);
     }
 
     /// The value stored for time slot `slot`, if kept and not missing.
@@ -522,14 +534,9 @@ impl SeriesDetector {
     fn step(&mut self, raw: f64, elapsed: u64, judge: bool) -> PointVerdict {
         let value = self.transform.apply(raw);
         self.advance(value, elapsed.max(1));
-        self.values.push_back(value);
-        self.value_slots.push_back(self.slot);
-        self.flagged.push_back(false);
-        if self.values.len() > self.capacity {
-            self.values.pop_front();
-            self.value_slots.pop_front();
-            self.flagged.pop_front();
-        }
+        push_bounded(&mut self.values, value, self.capacity);
+        push_bounded(&mut self.value_slots, self.slot, self.capacity);
+        push_bounded(&mut self.flagged, false, self.capacity);
         self.steps += 1;
         let index = self.steps;
 
@@ -940,4 +947,23 @@ impl SeriesDetector {
 pub fn score_series(values: &[f64], bucket_secs: i64, cfg: &SeriesConfig) -> Vec<PointVerdict> {
     let mut detector = SeriesDetector::new(cfg, bucket_secs);
     values.iter().map(|&v| detector.push(v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_bounded_queue_keeps_the_newest_values_in_the_room_it_has() {
+        let mut queue: VecDeque<u32> = (0..4).collect();
+        queue.shrink_to_fit();
+        let room = queue.capacity();
+        for v in 4..10 {
+            push_bounded(&mut queue, v, 4);
+            assert_eq!(queue.capacity(), room, "grew at {v}");
+        }
+        assert_eq!(queue, VecDeque::from([6, 7, 8, 9]));
+        push_bounded(&mut queue, 10, 0);
+        assert!(queue.is_empty());
+    }
 }
