@@ -101,7 +101,15 @@ impl LiveState {
     /// The state as bytes (a format byte, then the state in postcard, a
     /// compact binary serde format).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let out = vec![STATE_FORMAT];
+        // Sized up front: grown from empty, a 100 KB state would be copied
+        // into a dozen ever larger buffers.
+        let size = self.event_rate.saved_size_hint()
+            + self.error_count.saved_size_hint()
+            + self.error_ratio.saved_size_hint()
+            + self.patterns.saved_size_hint()
+            + self.recent.len() * 160;
+        let mut out = Vec::with_capacity(size);
+        out.push(STATE_FORMAT);
         // Serialising plain data into a Vec cannot fail.
         match postcard::to_extend(self, out) {
             Ok(bytes) => bytes,

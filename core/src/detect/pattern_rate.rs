@@ -113,6 +113,15 @@ pub struct PatternRates {
 }
 
 impl PatternRates {
+    /// About the bytes of the saved series (see
+    /// [`SeriesDetector::saved_size_hint`]).
+    pub fn saved_size_hint(&self) -> usize {
+        self.series
+            .iter()
+            .map(|s| s.detector.saved_size_hint() + s.recent.len() * 80 + s.pattern.len())
+            .sum()
+    }
+
     /// The patterns with a series, in the order chosen.
     pub fn patterns(&self) -> Vec<&str> {
         self.series.iter().map(|s| s.pattern.as_str()).collect()

@@ -57,6 +57,7 @@ mod config;
 mod history;
 mod judge;
 mod level;
+mod packed;
 mod regimes;
 mod transform;
 mod verdict;
@@ -229,6 +230,7 @@ pub struct SeriesDetector {
     warmup_values: Vec<(f64, u64)>,
     /// Recent transformed values, oldest first, and the time slot (bucket
     /// number) of each.
+    #[serde(with = "packed::f64s")]
     values: VecDeque<f64>,
     value_slots: VecDeque<u64>,
     /// Whether each of `values` was flagged.
@@ -236,6 +238,7 @@ pub struct SeriesDetector {
     capacity: usize,
     /// Transformed values by time slot for the seasonal views, oldest first,
     /// NaN for buckets without a value (gaps, unreadable rows).
+    #[serde(with = "packed::f32s")]
     slots: VecDeque<f32>,
     slot_capacity: usize,
     /// Time slot of the newest value.
@@ -761,6 +764,16 @@ impl SeriesDetector {
             spread: (t.invert(expected_t + spread_t) - expected).abs(),
             rising,
         })
+    }
+
+    /// About the bytes of this detector's saved form (its long queues; the
+    /// rest is small), to size a buffer for it.
+    pub fn saved_size_hint(&self) -> usize {
+        self.slots.len() * 4
+            + self.values.len() * 8
+            + self.value_slots.len() * 5
+            + self.flagged.len()
+            + 4096
     }
 
     /// Points pushed so far (skipped non-finite values not counted).
