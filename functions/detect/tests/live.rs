@@ -98,10 +98,19 @@ async fn a_pass_over_more_services_than_it_decodes_at_once_saves_every_service_s
         })
         .collect();
     stores.queue.append(&events).await.unwrap();
-    let report = run_pass(&stores, &DetectConfig::default(), "d1", t0() + Duration::minutes(3))
+    let report = run_pass(
+        &stores,
+        &DetectConfig::default(),
+        "d1",
+        t0() + Duration::minutes(3),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.services_checked, names.len());
+    let saved = stores
+        .detector_states
+        .detector_states(&names)
         .await
         .unwrap();
-    assert_eq!(report.services_checked, names.len());
-    let saved = stores.detector_states.detector_states(&names).await.unwrap();
     assert_eq!(saved.len(), names.len());
 }
