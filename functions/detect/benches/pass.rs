@@ -125,6 +125,48 @@ fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
         });
 }
 
+/// The same warm services in a pass with no minute to take (their newest
+/// minute is the newest complete one): each state is still loaded and
+/// decoded to judge its recent minutes. `anomalog up` passes every second,
+/// so this is the cost of 59 passes in 60.
+#[divan::bench(sample_count = 3)]
+fn detect_pass_10k_warm_services_nothing_new_embedded(bencher: Bencher) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stores = runtime.block_on(populated(dir.path()));
+    // Newest minute 11:57, the newest complete one (see above).
+    let state = warm_state_of(now() - Duration::minutes(2), |m| {
+        let mut c = LevelCounts::default();
+        let level = if m % 20 == 0 { Level::Error } else { Level::Info };
+        c.add(level, 1);
+        c
+    })
+    .to_bytes();
+    let states: Vec<DetectorState> = (0..SERVICES)
+        .map(|s| DetectorState {
+            service: format!("service-{s:05}"),
+            state: state.clone(),
+        })
+        .collect();
+    runtime
+        .block_on(stores.detector_states.save_detector_states(&states))
+        .unwrap();
+    drop(states);
+    let cfg = DetectConfig::default();
+    bencher
+        .counter(divan::counter::ItemsCount::new(SERVICES))
+        .bench(|| {
+            let report = runtime
+                .block_on(run_pass(&stores, &cfg, "bench", now()))
+                .unwrap();
+            assert_eq!(report.services_checked, SERVICES);
+            assert_eq!(report.opened, 0);
+        });
+}
+
 /// A live state past its warm-up, its histories full and its daily view
 /// active (4,500 minutes of a daily-cycled service), whose newest minute is
 /// the one before `until`.
