@@ -60,37 +60,22 @@ async fn populated(dir: &std::path::Path) -> Stores {
     stores
 }
 
-#[divan::bench(sample_count = 3)]
-fn detect_pass_10k_services_embedded(bencher: Bencher) {
+/// A current-thread runtime and a store holding the lookback's rollups of
+/// every service (its directory is removed on drop).
+fn populated_store() -> (tokio::runtime::Runtime, tempfile::TempDir, Stores) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let stores = runtime.block_on(populated(dir.path()));
-    let cfg = DetectConfig::default();
-    bencher
-        .counter(divan::counter::ItemsCount::new(SERVICES))
-        .bench(|| {
-            let report = runtime
-                .block_on(run_pass(&stores, &cfg, "bench", now()))
-                .unwrap();
-            assert_eq!(report.services_checked, SERVICES);
-        });
+    (runtime, dir, stores)
 }
 
-#[divan::bench(sample_count = 3)]
-fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let stores = runtime.block_on(populated(dir.path()));
-    // The rollups' minutes up to 11:57 are complete (20 s settle after the
-    // newest bucket, 11:59:10): a state whose newest minute is 11:56 takes
-    // one minute in the pass. It learnt the same traffic as the rollups.
-    let state = warm_state_of(now() - Duration::minutes(3), |m| {
+/// Every service's live state past its warm-up, having learnt the same
+/// traffic as the rollups, its newest minute `minutes_ago` before `now()`.
+fn warm_states(minutes_ago: i64) -> Vec<DetectorState> {
+    let state = warm_state_of(now() - Duration::minutes(minutes_ago - 1), |m| {
         let mut c = LevelCounts::default();
         let level = if m % 20 == 0 {
             Level::Error
@@ -102,13 +87,38 @@ fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
     })
     .to_bytes();
     eprintln!("warm state of the pass: {} bytes", state.len());
-    let states: Vec<DetectorState> = (0..SERVICES)
+    (0..SERVICES)
         .map(|s| DetectorState {
             service: format!("service-{s:05}"),
             state: state.clone(),
         })
-        .collect();
-    let cfg = DetectConfig::default();
+        .collect()
+}
+
+/// One pass at `now()`, which judges every service and opens nothing.
+fn pass(runtime: &tokio::runtime::Runtime, stores: &Stores) {
+    let report = runtime
+        .block_on(run_pass(stores, &DetectConfig::default(), "bench", now()))
+        .unwrap();
+    assert_eq!(report.services_checked, SERVICES);
+    assert_eq!(report.opened, 0, "the traffic is steady");
+}
+
+#[divan::bench(sample_count = 3)]
+fn detect_pass_10k_services_embedded(bencher: Bencher) {
+    let (runtime, _dir, stores) = populated_store();
+    bencher
+        .counter(divan::counter::ItemsCount::new(SERVICES))
+        .bench(|| pass(&runtime, &stores));
+}
+
+/// The rollups' minutes up to 11:57 are complete (20 s settle after the
+/// newest bucket, 11:59:10): a state whose newest minute is 11:56 takes one
+/// minute in the pass, and the states are saved afresh before each.
+#[divan::bench(sample_count = 3)]
+fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
+    let (runtime, _dir, stores) = populated_store();
+    let states = warm_states(4);
     bencher
         .counter(divan::counter::ItemsCount::new(SERVICES))
         .with_inputs(|| {
@@ -116,55 +126,22 @@ fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
                 .block_on(stores.detector_states.save_detector_states(&states))
                 .unwrap()
         })
-        .bench_local_values(|()| {
-            let report = runtime
-                .block_on(run_pass(&stores, &cfg, "bench", now()))
-                .unwrap();
-            assert_eq!(report.services_checked, SERVICES);
-            assert_eq!(report.opened, 0, "the pushed minute is like the others");
-        });
+        .bench_local_values(|()| pass(&runtime, &stores));
 }
 
 /// The same warm services in a pass with no minute to take (their newest
-/// minute is the newest complete one): each state is still loaded and
-/// decoded to judge its recent minutes. `anomalog up` passes every second,
-/// so this is the cost of 59 passes in 60.
+/// minute, 11:57, is the newest complete one): each state is still loaded
+/// and decoded to judge its recent minutes. `anomalog up` passes every
+/// second, so this is the cost of 59 passes in 60.
 #[divan::bench(sample_count = 3)]
 fn detect_pass_10k_warm_services_nothing_new_embedded(bencher: Bencher) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let stores = runtime.block_on(populated(dir.path()));
-    // Newest minute 11:57, the newest complete one (see above).
-    let state = warm_state_of(now() - Duration::minutes(2), |m| {
-        let mut c = LevelCounts::default();
-        let level = if m % 20 == 0 { Level::Error } else { Level::Info };
-        c.add(level, 1);
-        c
-    })
-    .to_bytes();
-    let states: Vec<DetectorState> = (0..SERVICES)
-        .map(|s| DetectorState {
-            service: format!("service-{s:05}"),
-            state: state.clone(),
-        })
-        .collect();
+    let (runtime, _dir, stores) = populated_store();
     runtime
-        .block_on(stores.detector_states.save_detector_states(&states))
+        .block_on(stores.detector_states.save_detector_states(&warm_states(3)))
         .unwrap();
-    drop(states);
-    let cfg = DetectConfig::default();
     bencher
         .counter(divan::counter::ItemsCount::new(SERVICES))
-        .bench(|| {
-            let report = runtime
-                .block_on(run_pass(&stores, &cfg, "bench", now()))
-                .unwrap();
-            assert_eq!(report.services_checked, SERVICES);
-            assert_eq!(report.opened, 0);
-        });
+        .bench(|| pass(&runtime, &stores));
 }
 
 /// A live state past its warm-up, its histories full and its daily view
