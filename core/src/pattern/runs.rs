@@ -100,6 +100,12 @@ fn opens_value<T: AsRef<str>>(
         return false;
     }
     let run = &tokens[a..end];
+    // A bare `|` separates the fields of a record (`PS1 Status | Failure
+    // detected | Asserted`): a run across one is two fields, the second
+    // the event, not one value (session 17).
+    if run.iter().any(|t| t.as_ref() == "|") {
+        return false;
+    }
     let first = tokens[a].as_ref();
     // Brackets or quotes bound a framed run themselves: it may follow a
     // value (`pid <*> (Docker Desktop)`), as fields of a record do.

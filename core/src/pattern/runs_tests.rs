@@ -432,3 +432,22 @@ mod order_tests {
         );
     }
 }
+
+/// Session 17: a run never spans a bare `|`, the separator of a record's
+/// fields; the field after it is the event (`Failure detected`), not part
+/// of the sensor's name before it.
+#[test]
+fn a_run_never_spans_a_field_separator() {
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let lines = [
+        "Power Supply PS1 Status | Power Supply AC lost | Asserted",
+        "Power Supply PS2 Status | Failure detected | Asserted",
+        "Power Supply PSU Redundancy | Redundancy Lost | Asserted",
+        "Power Supply PSU2 Status | Presence detected | Asserted",
+        "Power Supply PS Redundancy | Fully Redundant | Asserted",
+    ];
+    let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
+    let groups: std::collections::HashSet<_> = ids.iter().map(|id| m.resolve(*id)).collect();
+    let templates: Vec<_> = ids.iter().map(|id| m.template(*id)).collect();
+    assert_eq!(groups.len(), lines.len(), "{templates:?}");
+}
