@@ -53,7 +53,10 @@
 //! capitalised words that ends the message right after a lower-case word
 //! is a value on four runs (`for volume Macintosh HD - Data`), and a
 //! framed run that ends the message after a plain word on three
-//! (`making interface primary (captive portal detected)`).
+//! (`making interface primary (captive portal detected)`). Since session
+//! 17 a bare `|` separates a record's fields: a run never spans one, and
+//! a run that ends at one is bounded by it as by a bracket (a sensor's
+//! name of any case, on three runs).
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -109,7 +112,7 @@ fn opens_value<T: AsRef<str>>(
     let first = tokens[a].as_ref();
     // Brackets or quotes bound a framed run themselves: it may follow a
     // value (`pid <*> (Docker Desktop)`), as fields of a record do.
-    let bounded = framed(run);
+    let bounded = framed(run) || ends_field(tokens, flags, a, end);
     if !(word_at(tokens, flags, a - 1)
         || tokens[a - 1].as_ref() == "="
         || (end == tokens.len() && end_label(tokens, flags, a))
@@ -154,6 +157,15 @@ fn opens_value<T: AsRef<str>>(
         return true;
     }
     (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+}
+
+/// Whether the run from `a` to `end` follows a constant word and ends
+/// right before a bare `|`, the separator of a record's fields (`Critical
+/// Interrupt PCI SERR | Bus Correctable error | Asserted`): the separator
+/// bounds it as brackets do, so it is one value whatever the case of its
+/// words (a sensor's name), on three runs as after a label (session 17).
+fn ends_field<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    end < tokens.len() && tokens[end].as_ref() == "|" && word_at(tokens, flags, a - 1)
 }
 
 /// A word opening with a capital letter (after an opening quote or
@@ -364,7 +376,7 @@ fn runs_needed<T: AsRef<str>>(
             && (open_end || framed(&tokens[a..]) || named_after_word(tokens, flags, a)))
         .then_some((MIN_RUNS, before));
     }
-    let needed = if label(&tokens[a - 1]) {
+    let needed = if label(&tokens[a - 1]) || tokens[n - b].as_ref() == "|" {
         MIN_RUNS - 1
     } else {
         MIN_RUNS

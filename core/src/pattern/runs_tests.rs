@@ -451,3 +451,13 @@ fn a_run_never_spans_a_field_separator() {
     let templates: Vec<_> = ids.iter().map(|id| m.template(*id)).collect();
     assert_eq!(groups.len(), lines.len(), "{templates:?}");
 }
+
+/// Session 17: a run that ends at a bare `|` is bounded by it as by a
+/// bracket: a field's value of any case on three forms (a sensor's name).
+#[test]
+fn a_run_that_ends_a_field_is_one_value() {
+    assert_one_pattern(
+        |v| format!("Critical Interrupt {v} | Bus Correctable error | Asserted"),
+        &["BUS Fatal Err", "NMI Button", "PCIE Error", "NMI"],
+    );
+}
