@@ -56,7 +56,8 @@
 //! (`making interface primary (captive portal detected)`). Since session
 //! 17 a bare `|` separates a record's fields: a run never spans one, and
 //! a run that ends at one is bounded by it as by a bracket (a sensor's
-//! name of any case, on three runs).
+//! name of any case, on three runs); a framed run that ends the message
+//! after a masked value that is no field's is a value on three runs.
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -368,8 +369,10 @@ fn runs_needed<T: AsRef<str>>(
         }
         // Framed after a plain word, it bounds itself on both sides:
         // three forms, as after a label (`making interface primary
-        // (captive portal detected)`).
-        if before >= MIN_CONSTANTS && framed(&tokens[a..]) && flags[a - 1] & MASKED == 0 {
+        // (captive portal detected)`); since session 17 also after a
+        // masked value (`client_fd <*> (Broken pipe)`), but not after a
+        // field's (`status=<*> (...)`: the text tells that value's event).
+        if before >= MIN_CONSTANTS && framed(&tokens[a..]) && flags[a - 1] & KEYED == 0 {
             return Some((MIN_RUNS - 1, before));
         }
         return (before >= MIN_CONSTANTS

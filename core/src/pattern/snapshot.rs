@@ -48,7 +48,8 @@ use super::{
 /// the message after a word is a value on three runs); 13: session 17 (an
 /// unquoted `key=value` runs over the words up to the next key; a run
 /// never spans a bare `|` field separator, and one that ends at it is a
-/// value on three runs).
+/// value on three runs; a framed run that ends the message after a bare
+/// masked value is a value on three runs).
 pub const MINER_VERSION: u32 = 13;
 
 fn first_version() -> u32 {
