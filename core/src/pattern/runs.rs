@@ -57,7 +57,8 @@
 //! 17 a bare `|` separates a record's fields: a run never spans one, and
 //! a run that ends at one is bounded by it as by a bracket (a sensor's
 //! name of any case, on three runs); a framed run that ends the message
-//! after a masked value that is no field's is a value on three runs.
+//! after a masked value that is no field's is a value on three runs, as
+//! is an exception's text that ends the message after its class.
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -287,12 +288,17 @@ fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
 
 /// Whether the token before position `a` is a label a run that ends the
 /// message may follow: a lower-case word or a masked value after a
-/// lower-case word, ending in `:`.
+/// lower-case word, ending in `:`; or (session 17) an exception's class
+/// (`java.io.IOException: Filesystem closed`: the text is the
+/// exception's message).
 fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let t = tokens[a - 1].as_ref();
     let Some(name) = t.strip_suffix(':') else {
         return false;
     };
+    if exception_class(t) {
+        return true;
+    }
     let lower = |w: &str| w.len() > 1 && w.bytes().all(|b| b.is_ascii_lowercase());
     // A masked label follows a lower-case word (`connect to <*>:`), not a
     // header's logger (`[Allocator] <*>:`).

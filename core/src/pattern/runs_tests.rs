@@ -476,3 +476,18 @@ fn a_run_that_ends_a_field_is_one_value() {
         &["BUS Fatal Err", "NMI Button", "PCIE Error", "NMI"],
     );
 }
+
+/// Session 17: the text after an exception's class that ends the message
+/// is the exception's message, a value on three runs whatever comes
+/// before the class.
+#[test]
+fn an_exceptions_text_is_a_value_after_its_class() {
+    assert_one_pattern(
+        |v| format!("Failed construction RegionServer java.io.IOException: {v}"),
+        &[
+            "Filesystem closed",
+            "Connection reset by peer",
+            "No space left on device",
+        ],
+    );
+}

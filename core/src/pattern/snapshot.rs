@@ -49,7 +49,8 @@ use super::{
 /// unquoted `key=value` runs over the words up to the next key; a run
 /// never spans a bare `|` field separator, and one that ends at it is a
 /// value on three runs; a framed run that ends the message after a bare
-/// masked value is a value on three runs).
+/// masked value is a value on three runs, and so is an exception's text
+/// after its class).
 pub const MINER_VERSION: u32 = 13;
 
 fn first_version() -> u32 {
