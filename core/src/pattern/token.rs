@@ -118,9 +118,12 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
         } else {
             mask_word(word, out);
             // `error=dns failure retry=2`: the words up to the next key
-            // are the value's (session 17).
-            for _ in 0..unquoted_value_words(word, &words) {
-                words.next();
+            // are the value's (session 17). Looked for only after a
+            // masked field, `key=<*>`, a 4-byte check.
+            if out.ends_with("=<*>") {
+                for _ in 0..unquoted_value_words(word, &words) {
+                    words.next();
+                }
             }
         }
         after_byte = dump;
