@@ -150,7 +150,11 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// over its 0.91 floor, which is unchanged. The three moved systems under
 /// 0.85 have floors just under their seed-1 scores (ipmisel 0.527, shopapp
 /// 0.696, winsystem 0.673), and the three over it floors of 0.90 (hbase
-/// 0.945, pbsjobs 0.957, tinyproxy 0.934).
+/// 0.945, pbsjobs 0.957, tinyproxy 0.934). This session's rules (unquoted
+/// `key=value` values of several words, `|`-separated fields, framed
+/// reasons after a value, an exception's text after its class) took the
+/// tune mean at seed 1 to 0.918 (the six 0.789 -> 0.878, the 69 older
+/// 0.921 -> 0.922); the floors are as above.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
