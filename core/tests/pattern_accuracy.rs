@@ -138,15 +138,32 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// tune mean at seed 1 from 0.915 to 0.921 (session 15's eight 0.605 ->
 /// 0.649), holdout 0.909 -> 0.959, holdout2 0.789 unchanged. The floors
 /// are unchanged.
+///
+/// Session 17 retired the second holdout: its six systems (ipmisel, hbase,
+/// shopapp, winsystem, pbsjobs, tinyproxy; 0.789 at seed 1, unmoved for
+/// three sessions) moved to the tune split, and six new systems (imapmail,
+/// wildfly, nasfiler, ltmlog, iotgateway, musicapp), written and committed
+/// before the miner first ran on them, became `holdout2`: 0.667 at seed 1
+/// with the miner of 7632f1d, so its floor falls to 0.66 (a regression
+/// guard under its first mean, not a goal met). With the six added, the
+/// tune mean at seed 1 is 0.910 over 75 (0.921 over the 69 before), still
+/// over its 0.91 floor, which is unchanged. The three moved systems under
+/// 0.85 have floors just under their seed-1 scores (ipmisel 0.527, shopapp
+/// 0.696, winsystem 0.673), and the three over it floors of 0.90 (hbase
+/// 0.945, pbsjobs 0.957, tinyproxy 0.934). This session's rules (unquoted
+/// `key=value` values of several words, `|`-separated fields, framed
+/// reasons after a value, an exception's text after its class) took the
+/// tune mean at seed 1 to 0.918 (the six 0.789 -> 0.878, the 69 older
+/// 0.921 -> 0.922); the floors are as above.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
-    assert!(each.len() >= 81, "at least 81 systems");
+    assert!(each.len() >= 87, "at least 87 systems");
     assert!(tune >= 0.91, "tune split mean {tune:.3} < 0.91");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     assert!(
-        holdout2 >= 0.76,
-        "second holdout split mean {holdout2:.3} < 0.76"
+        holdout2 >= 0.66,
+        "second holdout split mean {holdout2:.3} < 0.66"
     );
     for (name, split, accuracy) in each {
         if split == Split::Tune {
@@ -161,6 +178,11 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 "svcnodes" => 0.55,
                 "macdaemons" => 0.35,
                 "wureport" => 0.05,
+                // Session 13's second holdout, retired to the tune split in
+                // session 17: just under their scores at seed 1.
+                "hbase" | "pbsjobs" | "tinyproxy" => 0.90,
+                "shopapp" | "winsystem" => 0.65,
+                "ipmisel" => 0.50,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");

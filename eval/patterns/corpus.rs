@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 /// Which side of the corpus a system is on. Holdout systems were written
 /// before any tuning and are never looked at while tuning; `Holdout2`
-/// (`split: holdout2`, session 13) is a second holdout of kinds and formats
-/// the others lack, read as a mean only.
+/// (`split: holdout2`, session 13; six new systems since session 17) is a
+/// second holdout of kinds and formats the others lack, read as a mean only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
     Tune,

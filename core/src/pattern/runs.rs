@@ -53,7 +53,12 @@
 //! capitalised words that ends the message right after a lower-case word
 //! is a value on four runs (`for volume Macintosh HD - Data`), and a
 //! framed run that ends the message after a plain word on three
-//! (`making interface primary (captive portal detected)`).
+//! (`making interface primary (captive portal detected)`). Since session
+//! 17 a bare `|` separates a record's fields: a run never spans one, and
+//! a run that ends at one is bounded by it as by a bracket (a sensor's
+//! name of any case, on three runs); a framed run that ends the message
+//! after a masked value that is no field's is a value on three runs, as
+//! is an exception's text that ends the message after its class.
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -100,10 +105,16 @@ fn opens_value<T: AsRef<str>>(
         return false;
     }
     let run = &tokens[a..end];
+    // A bare `|` separates the fields of a record (`PS1 Status | Failure
+    // detected | Asserted`): a run across one is two fields, the second
+    // the event, not one value (session 17).
+    if run.iter().any(|t| t.as_ref() == "|") {
+        return false;
+    }
     let first = tokens[a].as_ref();
     // Brackets or quotes bound a framed run themselves: it may follow a
     // value (`pid <*> (Docker Desktop)`), as fields of a record do.
-    let bounded = framed(run);
+    let bounded = framed(run) || ends_field(tokens, flags, a, end);
     if !(word_at(tokens, flags, a - 1)
         || tokens[a - 1].as_ref() == "="
         || (end == tokens.len() && end_label(tokens, flags, a))
@@ -148,6 +159,15 @@ fn opens_value<T: AsRef<str>>(
         return true;
     }
     (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+}
+
+/// Whether the run from `a` to `end` follows a constant word and ends
+/// right before a bare `|`, the separator of a record's fields (`Critical
+/// Interrupt PCI SERR | Bus Correctable error | Asserted`): the separator
+/// bounds it as brackets do, so it is one value whatever the case of its
+/// words (a sensor's name), on three runs as after a label (session 17).
+fn ends_field<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    end < tokens.len() && tokens[end].as_ref() == "|" && word_at(tokens, flags, a - 1)
 }
 
 /// A word opening with a capital letter (after an opening quote or
@@ -268,12 +288,17 @@ fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
 
 /// Whether the token before position `a` is a label a run that ends the
 /// message may follow: a lower-case word or a masked value after a
-/// lower-case word, ending in `:`.
+/// lower-case word, ending in `:`; or (session 17) an exception's class
+/// (`java.io.IOException: Filesystem closed`: the text is the
+/// exception's message).
 fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let t = tokens[a - 1].as_ref();
     let Some(name) = t.strip_suffix(':') else {
         return false;
     };
+    if exception_class(t) {
+        return true;
+    }
     let lower = |w: &str| w.len() > 1 && w.bytes().all(|b| b.is_ascii_lowercase());
     // A masked label follows a lower-case word (`connect to <*>:`), not a
     // header's logger (`[Allocator] <*>:`).
@@ -350,15 +375,17 @@ fn runs_needed<T: AsRef<str>>(
         }
         // Framed after a plain word, it bounds itself on both sides:
         // three forms, as after a label (`making interface primary
-        // (captive portal detected)`).
-        if before >= MIN_CONSTANTS && framed(&tokens[a..]) && flags[a - 1] & MASKED == 0 {
+        // (captive portal detected)`); since session 17 also after a
+        // masked value (`client_fd <*> (Broken pipe)`), but not after a
+        // field's (`status=<*> (...)`: the text tells that value's event).
+        if before >= MIN_CONSTANTS && framed(&tokens[a..]) && flags[a - 1] & KEYED == 0 {
             return Some((MIN_RUNS - 1, before));
         }
         return (before >= MIN_CONSTANTS
             && (open_end || framed(&tokens[a..]) || named_after_word(tokens, flags, a)))
         .then_some((MIN_RUNS, before));
     }
-    let needed = if label(&tokens[a - 1]) {
+    let needed = if label(&tokens[a - 1]) || tokens[n - b].as_ref() == "|" {
         MIN_RUNS - 1
     } else {
         MIN_RUNS

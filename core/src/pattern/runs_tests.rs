@@ -155,9 +155,10 @@ fn a_framed_value_ends_the_message_after_a_value() {
             "(Google Chrome Helper).",
         ],
     );
-    // Three are not enough.
+    // Three are not enough after a field's value (since session 17 they
+    // are after a bare value: below).
     let (m, ids) = mine_values(
-        line,
+        |v| format!("kernel low swap: suspending pid=42 {v}"),
         &["(Xcode)", "(Docker Desktop)", "(Google Chrome Helper)"],
     );
     assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
@@ -273,6 +274,20 @@ fn a_framed_value_ends_the_message_after_a_word_on_three_runs() {
             "(protected network)",
             "(cache indicates no captive)",
             "(captive portal detected)",
+        ],
+    );
+}
+
+/// Session 17: a framed run that ends the message after a masked value
+/// is a value on three runs too.
+#[test]
+fn a_framed_value_ends_the_message_after_a_value_on_three_runs() {
+    assert_one_pattern(
+        |v| format!("Error reading readable client_fd 17 {v}"),
+        &[
+            "(Connection reset by peer)",
+            "(Broken pipe)",
+            "(Connection timed out)",
         ],
     );
 }
@@ -431,4 +446,48 @@ mod order_tests {
             Some("Updated <*> status successfully to <*>")
         );
     }
+}
+
+/// Session 17: a run never spans a bare `|`, the separator of a record's
+/// fields; the field after it is the event (`Failure detected`), not part
+/// of the sensor's name before it.
+#[test]
+fn a_run_never_spans_a_field_separator() {
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let lines = [
+        "Power Supply PS1 Status | Power Supply AC lost | Asserted",
+        "Power Supply PS2 Status | Failure detected | Asserted",
+        "Power Supply PSU Redundancy | Redundancy Lost | Asserted",
+        "Power Supply PSU2 Status | Presence detected | Asserted",
+        "Power Supply PS Redundancy | Fully Redundant | Asserted",
+    ];
+    let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
+    let groups: std::collections::HashSet<_> = ids.iter().map(|id| m.resolve(*id)).collect();
+    let templates: Vec<_> = ids.iter().map(|id| m.template(*id)).collect();
+    assert_eq!(groups.len(), lines.len(), "{templates:?}");
+}
+
+/// Session 17: a run that ends at a bare `|` is bounded by it as by a
+/// bracket: a field's value of any case on three forms (a sensor's name).
+#[test]
+fn a_run_that_ends_a_field_is_one_value() {
+    assert_one_pattern(
+        |v| format!("Critical Interrupt {v} | Bus Correctable error | Asserted"),
+        &["BUS Fatal Err", "NMI Button", "PCIE Error", "NMI"],
+    );
+}
+
+/// Session 17: the text after an exception's class that ends the message
+/// is the exception's message, a value on three runs whatever comes
+/// before the class.
+#[test]
+fn an_exceptions_text_is_a_value_after_its_class() {
+    assert_one_pattern(
+        |v| format!("Failed construction RegionServer java.io.IOException: {v}"),
+        &[
+            "Filesystem closed",
+            "Connection reset by peer",
+            "No space left on device",
+        ],
+    );
 }

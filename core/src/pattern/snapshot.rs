@@ -45,8 +45,13 @@ use super::{
 /// of two or three words joins a bare `<*>` after a lower-case word; a
 /// name that ends the message after a lower-case word is a value; the host
 /// and program after rsyslog's ISO time are header; a framed run that ends
-/// the message after a word is a value on three runs).
-pub const MINER_VERSION: u32 = 12;
+/// the message after a word is a value on three runs); 13: session 17 (an
+/// unquoted `key=value` runs over the words up to the next key; a run
+/// never spans a bare `|` field separator, and one that ends at it is a
+/// value on three runs; a framed run that ends the message after a bare
+/// masked value is a value on three runs, and so is an exception's text
+/// after its class).
+pub const MINER_VERSION: u32 = 13;
 
 fn first_version() -> u32 {
     1

@@ -117,6 +117,14 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             mask_word(&one, out);
         } else {
             mask_word(word, out);
+            // `error=dns failure retry=2`: the words up to the next key
+            // are the value's (session 17). Looked for only after a
+            // masked field, `key=<*>`, a 4-byte check.
+            if out.ends_with("=<*>") {
+                for _ in 0..unquoted_value_words(word, &words) {
+                    words.next();
+                }
+            }
         }
         after_byte = dump;
         let token = &out[token_start..];
@@ -143,6 +151,59 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
         }
         spans.push((token_start as u32, out.len() as u32));
     }
+}
+
+/// Longest unquoted value (in words after its first) read up to the next key.
+const MAX_UNQUOTED_VALUE_WORDS: usize = 3;
+
+/// How many words after `word`, a bare `key=value` field, continue its
+/// value: in a bag of `key=value` fields a value printed without quotes
+/// runs to the next key (`error=dns failure retry=2`, `thread=OkHttp
+/// Dispatcher type=...`), so the words between two fields are the first
+/// one's value, not constants around it. Only plain words (no `=`, quote
+/// or framing punctuation: `key=v, then` ends the value at its comma) and
+/// at most [`MAX_UNQUOTED_VALUE_WORDS`] of them, followed by a field; 0
+/// otherwise (a value that ends the message is left as it is).
+fn unquoted_value_words(word: &str, words: &WordIter<'_>) -> usize {
+    let Some(eq) = field_key(word) else {
+        return 0;
+    };
+    let value = &word.as_bytes()[eq + 1..];
+    if value.is_empty() || LEADING.contains(&value[0]) || TRAILING.contains(&value[value.len() - 1])
+    {
+        return 0;
+    }
+    let mut ahead = words.clone();
+    for taken in 0..=MAX_UNQUOTED_VALUE_WORDS {
+        let Some(next) = ahead.next() else {
+            return 0;
+        };
+        if next.contains('=') {
+            return if field_key(next).is_some() { taken } else { 0 };
+        }
+        let b = next.as_bytes();
+        if LEADING.contains(&b[0]) || TRAILING.contains(&b[b.len() - 1]) {
+            return 0;
+        }
+    }
+    0
+}
+
+/// The index of the `=` of a field `key=...` whose key is a plain name
+/// that opens with a letter (`retry=`, `user_id=`, `http.status=`), not
+/// logfmt's message (`msg=`, `message=`, the event's text).
+fn field_key(word: &str) -> Option<usize> {
+    let b = word.as_bytes();
+    let eq = b.iter().position(|&c| c == b'=')?;
+    let key = &word[..eq];
+    (eq > 0
+        && b[0].is_ascii_alphabetic()
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        && key != "msg"
+        && key != "message")
+        .then_some(eq)
 }
 
 /// The index of the `=` of a `key="` that opens a quoted value not closed
@@ -628,6 +689,33 @@ mod tests {
         assert_eq!(
             mask("TruncationState(offset=5, done)"),
             "TruncationState(offset=<*>, done)"
+        );
+    }
+
+    /// Session 17: an unquoted value of several words runs to the next key.
+    #[test]
+    fn an_unquoted_value_runs_to_the_next_key() {
+        assert_eq!(
+            mask("request failed method=GET error=dns failure retry=2"),
+            "request failed method=<*> error=<*> retry=<*>"
+        );
+        assert_eq!(
+            mask("uncaught exception thread=OkHttp Dispatcher type=java.io.IOException"),
+            "uncaught exception thread=<*> type=<*>"
+        );
+        // Not after a value that a comma ends, nor at the end of the
+        // message, nor over more than three words.
+        assert_eq!(
+            mask("conflict local=3, keeping remote copy=1"),
+            "conflict local=<*>, keeping remote copy=<*>"
+        );
+        assert_eq!(
+            mask("sync done count=3 keeping local"),
+            "sync done count=<*> keeping local"
+        );
+        assert_eq!(
+            mask("a=1 one two three four b=2"),
+            "a=<*> one two three four b=<*>"
         );
     }
 
