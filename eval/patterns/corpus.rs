@@ -73,6 +73,27 @@ pub fn load(path: &Path, seed: u64) -> System {
 /// Generates one system file's lines with `header` (a header template, `""`
 /// for none) in place of the file's own header when given.
 pub fn load_with_header(path: &Path, seed: u64, header_override: Option<&str>) -> System {
+    generate(path, seed, header_override, false)
+}
+
+/// Mean length of a run of one template in locality mode (geometric).
+pub const LOCALITY_RUN_MEAN: f64 = 8.0;
+/// In locality mode, the chance that a variable slot keeps the value it had
+/// in the run's previous line.
+pub const LOCALITY_KEEP: f64 = 0.7;
+
+/// Generates one system file's lines as a stream with locality, as real logs
+/// arrive: templates come in runs (geometric lengths, mean
+/// [`LOCALITY_RUN_MEAN`] lines, each run's template drawn with the same
+/// Zipf-like weights), and within a run each variable slot keeps its value
+/// from the run's previous line with probability [`LOCALITY_KEEP`] (redrawn
+/// otherwise; `ts` slots always follow the clock). Headers (times, pids)
+/// advance as in [`load`]; labels are the same. [`load`] is unchanged by it.
+pub fn load_with_locality(path: &Path, seed: u64) -> System {
+    generate(path, seed, None, true)
+}
+
+fn generate(path: &Path, seed: u64, header_override: Option<&str>, locality: bool) -> System {
     let text = std::fs::read_to_string(path).unwrap();
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let mut split = None;
@@ -116,20 +137,33 @@ pub fn load_with_header(path: &Path, seed: u64, header_override: Option<&str>) -
     };
     let mut lines = Vec::with_capacity(count);
     let mut truth = Vec::with_capacity(count);
+    // Locality mode: the current run's template and its slots' last values.
+    let mut run: Option<(usize, Vec<Option<String>>)> = None;
     for _ in 0..count {
-        let mut x = rng.f64() * total;
-        let mut t = 0;
-        while t + 1 < weights.len() && x >= weights[t] {
-            x -= weights[t];
-            t += 1;
+        let continues = locality && run.is_some() && rng.f64() >= 1.0 / LOCALITY_RUN_MEAN;
+        let t = match &run {
+            Some((t, _)) if continues => *t,
+            _ => {
+                let mut x = rng.f64() * total;
+                let mut t = 0;
+                while t + 1 < weights.len() && x >= weights[t] {
+                    x -= weights[t];
+                    t += 1;
+                }
+                t
+            }
+        };
+        if locality && !continues {
+            run = Some((t, Vec::new()));
         }
         state.secs += rng.i64(0..5);
         let mut line = String::new();
         if !header.is_empty() {
-            line.push_str(&expand(&header, &mut rng, &state));
+            line.push_str(&expand(&header, &mut rng, &state, None));
             line.push(' ');
         }
-        line.push_str(&expand(&templates[t], &mut rng, &state));
+        let memory = run.as_mut().map(|(_, m)| m);
+        line.push_str(&expand(&templates[t], &mut rng, &state, memory));
         lines.push(line);
         truth.push(t);
     }
@@ -204,10 +238,18 @@ fn fnv(s: &str) -> u64 {
     })
 }
 
-/// Replaces the slots of a template.
-fn expand(template: &str, rng: &mut fastrand::Rng, clock: &Clock) -> String {
+/// Replaces the slots of a template. With `memory` (locality mode), the
+/// i-th slot keeps its value from the previous line of the run with
+/// probability [`LOCALITY_KEEP`] (`ts` slots never do).
+fn expand(
+    template: &str,
+    rng: &mut fastrand::Rng,
+    clock: &Clock,
+    mut memory: Option<&mut Vec<Option<String>>>,
+) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
+    let mut slot_index = 0;
     while let Some(i) = rest.find(['{', '}']) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
@@ -226,7 +268,24 @@ fn expand(template: &str, rng: &mut fastrand::Rng, clock: &Clock) -> String {
             .unwrap_or_else(|| panic!("unclosed slot in {template}"));
         let slot = &tail[1..end];
         let (kind, arg) = slot.split_once(':').unwrap_or((slot, ""));
-        out.push_str(&fill(kind, arg, rng, clock));
+        match memory.as_deref_mut() {
+            None => out.push_str(&fill(kind, arg, rng, clock)),
+            Some(memory) => {
+                if memory.len() <= slot_index {
+                    memory.resize(slot_index + 1, None);
+                }
+                let kept = match &memory[slot_index] {
+                    Some(previous) if kind != "ts" && rng.f64() < LOCALITY_KEEP => {
+                        Some(previous.clone())
+                    }
+                    _ => None,
+                };
+                let value = kept.unwrap_or_else(|| fill(kind, arg, rng, clock));
+                out.push_str(&value);
+                memory[slot_index] = Some(value);
+            }
+        }
+        slot_index += 1;
         rest = &tail[end + 1..];
     }
     out.push_str(rest);
