@@ -196,6 +196,24 @@ impl ServiceSeries {
         self.start + chrono::Duration::seconds(self.bucket_secs * i as i64)
     }
 
+    /// Running sums of the errors and of all events: bucket `i`'s count is
+    /// the difference between entries `i + 1` and `i`, so the counts of
+    /// buckets `a..b` take two subtractions.
+    pub fn running_sums(&self) -> (Vec<u64>, Vec<u64>) {
+        let mut errors = Vec::with_capacity(self.counts.len() + 1);
+        let mut totals = Vec::with_capacity(self.counts.len() + 1);
+        let (mut e, mut t) = (0u64, 0u64);
+        errors.push(e);
+        totals.push(t);
+        for c in &self.counts {
+            e += c.errors();
+            t += c.total();
+            errors.push(e);
+            totals.push(t);
+        }
+        (errors, totals)
+    }
+
     /// Index of the first bucket that ends after `t` (0 without `t`), found
     /// in integer seconds rather than bucket by bucket.
     pub fn first_ending_after(&self, t: Option<DateTime<Utc>>) -> usize {

@@ -40,11 +40,7 @@ fn burst_scores_of(
         .unwrap_or(0)
         .max(1);
     let errors: Vec<u64> = series.counts.iter().map(|c| c.errors()).collect();
-    let mut prefix = Vec::with_capacity(errors.len() + 1);
-    prefix.push(0u64);
-    for e in &errors {
-        prefix.push(prefix.last().copied().unwrap_or(0) + e);
-    }
+    let (prefix, totals) = series.running_sums();
     let sum = |a: usize, b: usize| prefix[b] - prefix[a]; // buckets a..b
     let min_errors = cfg.min_errors.max(1) as f64;
     let first_scored = series.first_ending_after(from);
@@ -86,10 +82,7 @@ fn burst_scores_of(
             stddev: 0.0,
             z: 0.0,
             threshold,
-            total: series.counts[first..=i]
-                .iter()
-                .map(|c| c.total())
-                .sum::<u64>() as f64,
+            total: (totals[i + 1] - totals[first]) as f64,
             window_secs: span as i64 * width,
             baseline_start: series.bucket_time(base_from),
             baseline_end: series.bucket_time(first),

@@ -166,18 +166,7 @@ fn slide<B>(
     let mut cached: Option<(usize, Option<Summary<B>>)> = None;
     let mut out = Vec::new();
     let mut judged_until = None;
-    // Running sums: a window's errors and events in two subtractions.
-    let mut errors = Vec::with_capacity(series.counts.len() + 1);
-    let mut totals = Vec::with_capacity(series.counts.len() + 1);
-    let (mut e, mut t) = (0u64, 0u64);
-    errors.push(e);
-    totals.push(t);
-    for c in &series.counts {
-        e += c.errors();
-        t += c.total();
-        errors.push(e);
-        totals.push(t);
-    }
+    let (errors, totals) = series.running_sums();
     let first_judged = span
         .saturating_sub(1)
         .max(series.first_ending_after(ctx.from));
