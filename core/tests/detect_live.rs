@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use anomalog_core::detect::live::{LIVE_BUCKET_SECS, LiveState};
+use anomalog_core::detect::live::{LIVE_BUCKET_SECS, LiveState, LiveSummary};
+use anomalog_core::detect::pattern_rate::PatternMinute;
 use anomalog_core::detect::series::{SeriesConfig, score_series};
 use anomalog_core::detect::{DetectorSettings, Signal};
 use anomalog_core::model::AnomalyKind;
@@ -150,28 +151,162 @@ fn the_engine_gives_the_verdicts_of_backtest_on_the_same_values() {
     assert_eq!(starts, expected);
 }
 
+/// Per-minute counts of two patterns over `minutes` minutes from `first`:
+/// a steady one, and one that only starts at minute `late_from`.
+fn pattern_rows(first: i64, minutes: i64, late_from: i64) -> Vec<PatternMinute> {
+    let mut rows = Vec::new();
+    for m in first..first + minutes {
+        rows.push(PatternMinute {
+            pattern: "steady".into(),
+            minute: mins(m),
+            level: Level::Info,
+            count: 40 + (m as u64 * 7) % 9,
+        });
+        if m >= late_from {
+            rows.push(PatternMinute {
+                pattern: "late".into(),
+                minute: mins(m),
+                level: Level::Warn,
+                count: 3,
+            });
+        }
+    }
+    rows
+}
+
 #[test]
 fn a_restored_state_continues_exactly_where_the_saved_one_stopped() {
     let mut minutes = history(320);
     minutes[300] = (150, 450);
     let cfg = SeriesConfig::default();
+    let rows = pattern_rows(0, 320, 200);
     let mut whole = LiveState::new(&cfg);
-    whole.advance(&series(&minutes, 0), mins(320));
+    whole.advance_all(&series(&minutes, 0), &rows, &cfg, mins(320));
 
     let mut first = LiveState::new(&cfg);
-    first.advance(&series(&minutes[..290], 0), mins(290));
-    let saved = first.to_bytes();
-    let mut restored = LiveState::from_bytes(&saved).unwrap();
+    first.advance_all(&series(&minutes[..290], 0), &rows[..], &cfg, mins(290));
+    let saved = first.to_parts();
+    let mut restored = LiveState::from_parts(&saved.summary, &saved.detectors).unwrap();
+    assert_eq!(restored.pattern_rates().patterns(), ["steady", "late"]);
     // The next pass reads an overlapping lookback: minutes already pushed
     // are not pushed twice.
     let pushed = restored.advance(&series(&minutes[260..], 260), mins(320));
     assert_eq!(pushed, 30);
+    let pushed = restored
+        .pattern_rates_mut()
+        .advance(&rows, mins(260), mins(320));
+    assert_eq!(pushed, 60, "30 minutes of each of two patterns");
     let settings = DetectorSettings::default();
     assert_eq!(
         restored.findings(&settings, None),
         whole.findings(&settings, None)
     );
     assert_eq!(whole.findings(&settings, None).len(), 1);
+    assert_eq!(
+        restored.pattern_rates().findings(&settings, None),
+        whole.pattern_rates().findings(&settings, None)
+    );
+    assert_eq!(restored.to_parts(), whole.to_parts());
+}
+
+/// A pass reads a state's summary, and the whole state only when
+/// [`LiveSummary::pending`] says it has a minute to push: which must be
+/// exactly when advancing the whole state pushes one.
+fn assert_pending_as_advance(
+    state: &LiveState,
+    series: &ServiceSeries,
+    rows: &[PatternMinute],
+    until: DateTime<Utc>,
+) -> bool {
+    let summary = LiveSummary::from_bytes(&state.to_parts().summary).unwrap();
+    let pending = summary.pending(series, rows, until);
+    let pushed = state
+        .clone()
+        .advance_all(series, rows, &SeriesConfig::default(), until);
+    assert_eq!(pending, pushed > 0, "pending {pending}, pushed {pushed}");
+    pending
+}
+
+#[test]
+fn a_summary_judges_as_its_state_and_knows_when_a_pass_has_minutes_to_push() {
+    let mut minutes = history(300);
+    minutes[280] = (150, 450);
+    let cfg = SeriesConfig::default();
+    let rows = pattern_rows(0, 290, 1_000);
+    let mut state = LiveState::new(&cfg);
+    state.advance_all(&series(&minutes[..290], 0), &rows, &cfg, mins(290));
+    let summary = LiveSummary::from_bytes(&state.to_parts().summary).unwrap();
+    let settings = DetectorSettings::default();
+    for from in [None, Some(mins(250)), Some(mins(285))] {
+        assert_eq!(
+            summary.findings(&settings, from),
+            state.findings(&settings, from)
+        );
+        assert_eq!(
+            summary.pattern_findings(&settings, from),
+            state.pattern_rates().findings(&settings, from)
+        );
+    }
+    assert_eq!(state.findings(&settings, None).len(), 1);
+    assert!(summary.warmed_up() && state.warmed_up());
+    assert_eq!(summary.last_minute(), Some(mins(289)));
+    // A summary is a small part of the state (here a third at most, with
+    // five hours of history; a warm state's detectors hold three days).
+    let parts = state.to_parts();
+    assert!(
+        parts.summary.len() * 3 < parts.detectors.len(),
+        "{} vs {}",
+        parts.summary.len(),
+        parts.detectors.len()
+    );
+
+    // The lookback of the next passes: 57 minutes ending at minute 300.
+    let lookback = series(&minutes[243..], 243);
+    let rows_later = pattern_rows(243, 57, 1_000);
+    // No minute completed since: nothing to push.
+    assert!(!assert_pending_as_advance(
+        &state,
+        &lookback,
+        &rows_later,
+        mins(290)
+    ));
+    assert!(!assert_pending_as_advance(
+        &state,
+        &lookback,
+        &rows_later,
+        mins(290) + Duration::seconds(59)
+    ));
+    // A minute completed: pushed, to the service's series and the pattern's.
+    assert!(assert_pending_as_advance(
+        &state,
+        &lookback,
+        &rows_later,
+        mins(291)
+    ));
+    // A new pattern worth a series, with no new minute of the service: its
+    // series takes the lookback's minutes.
+    let rows_new = pattern_rows(243, 47, 280);
+    assert!(assert_pending_as_advance(
+        &state,
+        &lookback,
+        &rows_new,
+        mins(290)
+    ));
+    // A tracked pattern without lines in the lookback is still pushed zeros
+    // once a minute completes.
+    assert!(assert_pending_as_advance(&state, &lookback, &[], mins(292)));
+    assert!(!assert_pending_as_advance(
+        &state,
+        &lookback,
+        &[],
+        mins(290)
+    ));
+
+    // A fresh state: nothing to push before the service's first event.
+    let fresh = LiveState::new(&cfg);
+    let silent = series(&vec![(0, 0); 30], 0);
+    assert!(!assert_pending_as_advance(&fresh, &silent, &[], mins(30)));
+    assert!(assert_pending_as_advance(&fresh, &lookback, &[], mins(300)));
 }
 
 #[test]
@@ -186,8 +321,30 @@ fn minutes_not_yet_complete_wait_for_a_later_pass() {
 
 #[test]
 fn unreadable_state_bytes_are_an_error_not_a_panic() {
-    assert!(LiveState::from_bytes(&[]).is_err());
-    assert!(LiveState::from_bytes(&[99, 1, 2]).is_err());
-    let bytes = LiveState::new(&SeriesConfig::default()).to_bytes();
-    assert!(LiveState::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+    let cfg = SeriesConfig::default();
+    let fresh = LiveState::new(&cfg).to_parts();
+    assert!(LiveState::from_parts(&[], &fresh.detectors).is_err());
+    assert!(LiveState::from_parts(&fresh.summary, &[99, 1, 2]).is_err());
+    assert!(
+        LiveState::from_parts(
+            &fresh.summary,
+            &fresh.detectors[..fresh.detectors.len() / 2]
+        )
+        .is_err()
+    );
+    assert!(LiveSummary::from_bytes(&[]).is_err());
+    assert!(LiveSummary::from_bytes(&[99]).is_err());
+    assert!(LiveState::from_parts(&fresh.summary, &fresh.detectors).is_ok());
+    // The summary of a state with pattern series and the detectors of one
+    // without do not make a state.
+    let mut tracked = LiveState::new(&cfg);
+    tracked.advance_all(
+        &series(&history(5), 0),
+        &pattern_rows(0, 5, 0),
+        &cfg,
+        mins(5),
+    );
+    let tracked = tracked.to_parts();
+    assert!(LiveState::from_parts(&tracked.summary, &fresh.detectors).is_err());
+    assert!(LiveState::from_parts(&tracked.summary, &tracked.detectors).is_ok());
 }

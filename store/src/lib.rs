@@ -44,10 +44,10 @@ pub use embedded::EmbeddedStore;
 pub use mongo::{MongoConfig, MongoStore};
 pub use ports::{
     AnomalyQuery, AnomalyStore, Appended, ClaimedBatch, ClaimedEvent, Delivery, DeliveryStore,
-    DetectorState, DetectorStateStore, EncodedBatch, EventQueue, IncidentNotice, IncidentQuery,
-    IncidentStore, LogCursor, LogPage, LogQuery, LogStore, PATTERN_BUCKET_SECS, PATTERN_EXAMPLES,
-    PatternQuery, PatternRecord, PatternRollupRow, PatternSighting, PatternStore, PersistReport,
-    QueueEntry, RollupStore, ServiceSummary, Stores,
+    DetectorState, DetectorStateStore, DetectorSummary, EncodedBatch, EventQueue, IncidentNotice,
+    IncidentQuery, IncidentStore, LogCursor, LogPage, LogQuery, LogStore, PATTERN_BUCKET_SECS,
+    PATTERN_EXAMPLES, PatternQuery, PatternRecord, PatternRollupRow, PatternSighting, PatternStore,
+    PersistReport, QueueEntry, RollupStore, ServiceSummary, Stores,
 };
 pub use ports::{ApiKeyRecord, ClaimLimit, KeyStore, Scope};
 #[cfg(feature = "redis")]

@@ -459,12 +459,22 @@ pub trait IncidentStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// One service's saved live detector state: bytes the detect pass wrote
-/// (`anomalog_core::detect::LiveState::to_bytes`), opaque to the store.
+/// One service's saved live detector state, in the two parts the detect
+/// pass wrote (`anomalog_core::detect::LiveState::to_parts`), opaque to the
+/// store: a small summary, read by every pass, and the detectors, read only
+/// by a pass that has a new minute for the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DetectorState {
     pub service: String,
-    pub state: Vec<u8>,
+    pub summary: Vec<u8>,
+    pub detectors: Vec<u8>,
+}
+
+/// The summary part of one service's [`DetectorState`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectorSummary {
+    pub service: String,
+    pub summary: Vec<u8>,
 }
 
 /// The live detectors' state per service, kept between detect passes, across
@@ -472,7 +482,14 @@ pub struct DetectorState {
 /// detectors: losing it costs a warm-up, never data.
 #[async_trait]
 pub trait DetectorStateStore: Send + Sync {
-    /// The saved states of those of `services` that have one.
+    /// The saved summaries of those of `services` that have a state, without
+    /// reading their detectors.
+    async fn detector_summaries(
+        &self,
+        services: &[String],
+    ) -> Result<Vec<DetectorSummary>, StoreError>;
+
+    /// The saved states (both parts) of those of `services` that have one.
     async fn detector_states(&self, services: &[String]) -> Result<Vec<DetectorState>, StoreError>;
 
     /// Saves states (at most one per service), replacing each service's

@@ -23,7 +23,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::episode::{BucketScore, Finding, Signal, episodes};
-use super::pattern_rate::PatternRates;
+use super::pattern_rate::{
+    self, PatternFinding, PatternMinute, PatternRates, PatternSummary, choose,
+};
 use super::series::{PointVerdict, SeriesConfig, SeriesDetector, push_bounded};
 use super::settings::DetectorSettings;
 use crate::model::AnomalyKind;
@@ -62,19 +64,75 @@ struct JudgedMinute {
     drop: Option<MinuteScore>,
 }
 
-/// One service's live detectors and recent scores. Serialisable: the detect
-/// pass loads it, advances it over the newly completed minutes and saves it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LiveState {
+/// What a pass judges a service from without advancing its detectors: the
+/// newest minute pushed and the scores of the recent ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ServiceSummary {
     /// Start of the newest minute pushed.
     #[serde(with = "chrono::serde::ts_milliseconds_option")]
     last_minute: Option<DateTime<Utc>>,
+    recent: VecDeque<JudgedMinute>,
+}
+
+/// One service's live detectors and recent scores. A pass loads it, advances
+/// it over the newly completed minutes and saves it, in two parts
+/// ([`LiveState::to_parts`]): the summary (the recent scores, a few KB) and
+/// the detectors (about 100 KB). A pass with no new minute for a service
+/// reads only its [`LiveSummary`].
+#[derive(Debug, Clone)]
+pub struct LiveState {
+    summary: ServiceSummary,
     event_rate: SeriesDetector,
     error_count: SeriesDetector,
     error_ratio: SeriesDetector,
-    recent: VecDeque<JudgedMinute>,
     /// The service's busiest and loudest patterns' rates.
     patterns: PatternRates,
+}
+
+/// The saved summary of a [`LiveState`]: enough to judge the service (its
+/// episodes are rebuilt from the recent scores) and to tell whether a pass
+/// has minutes to push to it ([`LiveSummary::pending`]), without the
+/// detectors.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LiveSummary {
+    service: ServiceSummary,
+    warmed_up: bool,
+    patterns: Vec<PatternSummary>,
+}
+
+/// [`LiveSummary`] as saved, borrowing from the state.
+#[derive(Serialize)]
+struct SummaryOut<'a> {
+    service: &'a ServiceSummary,
+    warmed_up: bool,
+    patterns: Vec<&'a PatternSummary>,
+}
+
+/// The detectors of a [`LiveState`] as saved, borrowed.
+#[derive(Serialize)]
+struct DetectorsOut<'a> {
+    event_rate: &'a SeriesDetector,
+    error_count: &'a SeriesDetector,
+    error_ratio: &'a SeriesDetector,
+    patterns: Vec<&'a SeriesDetector>,
+}
+
+/// The detectors of a [`LiveState`] as read back.
+#[derive(Deserialize)]
+struct DetectorsIn {
+    event_rate: SeriesDetector,
+    error_count: SeriesDetector,
+    error_ratio: SeriesDetector,
+    patterns: Vec<SeriesDetector>,
+}
+
+/// A saved [`LiveState`] in its two parts, each opaque bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedState {
+    /// The [`LiveSummary`]: a few KB.
+    pub summary: Vec<u8>,
+    /// The detectors: about 100 KB once warm.
+    pub detectors: Vec<u8>,
 }
 
 /// A saved [`LiveState`] could not be read back (another format version, or
@@ -84,60 +142,97 @@ pub struct LiveState {
 #[error("live detector state unreadable: {0}")]
 pub struct StateFormatError(String);
 
-/// First byte of every saved state; bumped when its shape changes.
-/// Format 2 (compact histories, `f32` seasonal slots) replaced format 1,
-/// format 3 (each view's tail gaps) format 2, format 4 (the level view and
-/// its delayed statistics) format 3, format 5 (`confirm` and the held
-/// onset) format 4, format 6 (the window's normal values, the levels of
-/// `regimes.rs`) format 5, format 7 (the series settings' `fusion`, and
+/// First byte of both parts of every saved state; bumped when their shape
+/// changes. Format 2 (compact histories, `f32` seasonal slots) replaced
+/// format 1, format 3 (each view's tail gaps) format 2, format 4 (the level
+/// view and its delayed statistics) format 3, format 5 (`confirm` and the
+/// held onset) format 4, format 6 (the window's normal values, the levels
+/// of `regimes.rs`) format 5, format 7 (the series settings' `fusion`, and
 /// `untrended` before it: the settings are saved with each detector, and
 /// postcard reads fields by position, so a new key is a new shape) format
 /// 6, format 8 (times as milliseconds since the epoch, not RFC 3339 text:
-/// parsing the text was a tenth of a detect pass) format 7; states of an
+/// parsing the text was a tenth of a detect pass) format 7, format 9 (the
+/// state in two parts, summary and detectors) format 8; states of an
 /// earlier format are dropped when read: the service warms up again.
-const STATE_FORMAT: u8 = 8;
+const STATE_FORMAT: u8 = 9;
+
+/// `value` in postcard after the format byte, in a buffer of `size` bytes.
+fn encode<T: Serialize>(value: &T, size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size);
+    out.push(STATE_FORMAT);
+    // Serialising plain data into a Vec cannot fail.
+    match postcard::to_extend(value, out) {
+        Ok(bytes) => bytes,
+        Err(_) => vec![STATE_FORMAT],
+    }
+}
+
+/// A value saved by [`encode`].
+fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, StateFormatError> {
+    match bytes.split_first() {
+        Some((&STATE_FORMAT, rest)) => {
+            postcard::from_bytes(rest).map_err(|e| StateFormatError(e.to_string()))
+        }
+        Some((v, _)) => Err(StateFormatError(format!(
+            "format {v}, expected {STATE_FORMAT}"
+        ))),
+        None => Err(StateFormatError("empty".into())),
+    }
+}
 
 impl LiveState {
-    /// The state as bytes (a format byte, then the state in postcard, a
-    /// compact binary serde format).
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The state as its two saved parts (each a format byte, then postcard,
+    /// a compact binary serde format).
+    pub fn to_parts(&self) -> SavedState {
+        let summary = SummaryOut {
+            service: &self.summary,
+            warmed_up: self.warmed_up(),
+            patterns: self.patterns.summaries(),
+        };
+        let summary_size = self.summary.recent.len() * 160 + self.patterns.summary_size_hint() + 64;
         // Sized up front: grown from empty, a 100 KB state would be copied
         // into a dozen ever larger buffers.
-        let size = self.event_rate.saved_size_hint()
+        let detectors_size = self.event_rate.saved_size_hint()
             + self.error_count.saved_size_hint()
             + self.error_ratio.saved_size_hint()
-            + self.patterns.saved_size_hint()
-            + self.recent.len() * 160;
-        let mut out = Vec::with_capacity(size);
-        out.push(STATE_FORMAT);
-        // Serialising plain data into a Vec cannot fail.
-        match postcard::to_extend(self, out) {
-            Ok(bytes) => bytes,
-            Err(_) => vec![STATE_FORMAT],
+            + self.patterns.saved_size_hint();
+        let detectors = DetectorsOut {
+            event_rate: &self.event_rate,
+            error_count: &self.error_count,
+            error_ratio: &self.error_ratio,
+            patterns: self.patterns.detectors(),
+        };
+        SavedState {
+            summary: encode(&summary, summary_size),
+            detectors: encode(&detectors, detectors_size),
         }
     }
 
-    /// A state saved by [`LiveState::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<LiveState, StateFormatError> {
-        match bytes.split_first() {
-            Some((&STATE_FORMAT, rest)) => {
-                postcard::from_bytes(rest).map_err(|e| StateFormatError(e.to_string()))
-            }
-            Some((v, _)) => Err(StateFormatError(format!(
-                "format {v}, expected {STATE_FORMAT}"
-            ))),
-            None => Err(StateFormatError("empty".into())),
-        }
+    /// A state saved by [`LiveState::to_parts`].
+    pub fn from_parts(summary: &[u8], detectors: &[u8]) -> Result<LiveState, StateFormatError> {
+        let summary: LiveSummary = decode(summary)?;
+        let detectors: DetectorsIn = decode(detectors)?;
+        let patterns = PatternRates::from_parts(summary.patterns, detectors.patterns)
+            .ok_or_else(|| StateFormatError("pattern series and detectors differ".into()))?;
+        Ok(LiveState {
+            summary: summary.service,
+            event_rate: detectors.event_rate,
+            error_count: detectors.error_count,
+            error_ratio: detectors.error_ratio,
+            patterns,
+        })
     }
 
     /// Fresh detectors with settings `cfg` (`[detect.series]`).
     pub fn new(cfg: &SeriesConfig) -> LiveState {
         LiveState {
-            last_minute: None,
+            summary: ServiceSummary {
+                last_minute: None,
+                recent: VecDeque::new(),
+            },
             event_rate: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
             error_count: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
             error_ratio: SeriesDetector::new(cfg, LIVE_BUCKET_SECS),
-            recent: VecDeque::new(),
             patterns: PatternRates::default(),
         }
     }
@@ -154,7 +249,7 @@ impl LiveState {
 
     /// Start of the newest minute pushed, if any.
     pub fn last_minute(&self) -> Option<DateTime<Utc>> {
-        self.last_minute
+        self.summary.last_minute
     }
 
     /// The event-rate detector is past its warm-up: the engine gives
@@ -162,6 +257,27 @@ impl LiveState {
     /// detectors judge it).
     pub fn warmed_up(&self) -> bool {
         self.event_rate.warmed_up()
+    }
+
+    /// Advances the service's series ([`LiveState::advance`]) and its
+    /// pattern series: tracks the patterns [`choose`]n from `patterns` (the
+    /// lookback's per-minute pattern counts) with settings `cfg`, and pushes
+    /// their complete minutes. Returns the minutes pushed in all.
+    /// [`LiveSummary::pending`] tells, from the summary alone, whether this
+    /// pushes anything.
+    pub fn advance_all(
+        &mut self,
+        series: &ServiceSeries,
+        patterns: &[PatternMinute],
+        cfg: &SeriesConfig,
+        complete_until: DateTime<Utc>,
+    ) -> usize {
+        let pushed = self.advance(series, complete_until);
+        self.patterns.track(&choose(patterns), cfg);
+        pushed
+            + self
+                .patterns
+                .advance(patterns, series.start, complete_until)
     }
 
     /// Pushes every whole minute of `series` (fine buckets of one service)
@@ -172,27 +288,12 @@ impl LiveState {
     /// between the newest pushed and the first of `series` count as missing.
     /// Returns the number of minutes pushed.
     pub fn advance(&mut self, series: &ServiceSeries, complete_until: DateTime<Utc>) -> usize {
-        let minutes = series.coarsen(LIVE_BUCKET_SECS);
         let width = Duration::seconds(LIVE_BUCKET_SECS);
         let mut pushed = 0;
-        for (m, counts) in minutes.counts.iter().enumerate() {
-            let start = minutes.start + width * i32::try_from(m).unwrap_or(i32::MAX);
-            if start < series.start || self.last_minute.is_some_and(|last| start <= last) {
-                continue;
-            }
-            if start + width > complete_until {
-                break;
-            }
-            let buckets = self.last_minute.map_or(1, |last| {
+        for (start, total, errors) in pushable(self.summary.last_minute, series, complete_until) {
+            let buckets = self.summary.last_minute.map_or(1, |last| {
                 u64::try_from((start - last).num_seconds() / LIVE_BUCKET_SECS).unwrap_or(1)
             });
-            let total = counts.total() as f64;
-            if self.last_minute.is_none() && total == 0.0 {
-                // A service's series starts at its first event: the empty
-                // minutes before it are not a level it ever had.
-                continue;
-            }
-            let errors = counts.errors() as f64;
             let ratio = if total > 0.0 {
                 errors / total
             } else {
@@ -218,7 +319,11 @@ impl LiveState {
                     self.error_ratio.seen(),
                 ),
             ];
-            let previous = self.recent.back().filter(|p| p.start + width == start);
+            let previous = self
+                .summary
+                .recent
+                .back()
+                .filter(|p| p.start + width == start);
             let was = |pick: fn(&JudgedMinute) -> Option<MinuteScore>| {
                 previous
                     .and_then(pick)
@@ -262,8 +367,8 @@ impl LiveState {
                     });
                 }
             }
-            self.last_minute = Some(start);
-            push_bounded(&mut self.recent, minute, RECENT_MINUTES);
+            self.summary.last_minute = Some(start);
+            push_bounded(&mut self.summary.recent, minute, RECENT_MINUTES);
             pushed += 1;
         }
         pushed
@@ -278,6 +383,13 @@ impl LiveState {
         settings: &DetectorSettings,
         from: Option<DateTime<Utc>>,
     ) -> Vec<Finding> {
+        self.summary.findings(settings, from)
+    }
+}
+
+impl ServiceSummary {
+    /// See [`LiveState::findings`].
+    fn findings(&self, settings: &DetectorSettings, from: Option<DateTime<Utc>>) -> Vec<Finding> {
         let width = Duration::seconds(LIVE_BUCKET_SECS);
         let Some(judged_until) = self.last_minute.map(|m| m + width) else {
             return Vec::new();
@@ -306,6 +418,87 @@ impl LiveState {
         ));
         out
     }
+}
+
+impl LiveSummary {
+    /// The summary part of a state saved by [`LiveState::to_parts`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<LiveSummary, StateFormatError> {
+        decode(bytes)
+    }
+
+    /// See [`LiveState::warmed_up`].
+    pub fn warmed_up(&self) -> bool {
+        self.warmed_up
+    }
+
+    /// See [`LiveState::last_minute`].
+    pub fn last_minute(&self) -> Option<DateTime<Utc>> {
+        self.service.last_minute
+    }
+
+    /// See [`LiveState::findings`]: the same findings as the whole state's.
+    pub fn findings(
+        &self,
+        settings: &DetectorSettings,
+        from: Option<DateTime<Utc>>,
+    ) -> Vec<Finding> {
+        self.service.findings(settings, from)
+    }
+
+    /// See [`PatternRates::findings`]: the same findings as the whole
+    /// state's.
+    pub fn pattern_findings(
+        &self,
+        settings: &DetectorSettings,
+        from: Option<DateTime<Utc>>,
+    ) -> Vec<PatternFinding> {
+        pattern_rate::findings(self.patterns.iter(), settings, from)
+    }
+
+    /// Whether [`LiveState::advance_all`] with these arguments would push a
+    /// minute to the state this summarises: when it would not, the pass
+    /// judges the service from the summary alone and saves nothing.
+    pub fn pending(
+        &self,
+        series: &ServiceSeries,
+        patterns: &[PatternMinute],
+        complete_until: DateTime<Utc>,
+    ) -> bool {
+        !pushable(self.service.last_minute, series, complete_until).is_empty()
+            || pattern_rate::pending(&self.patterns, patterns, series.start, complete_until)
+    }
+}
+
+/// The whole minutes of `series` that [`LiveState::advance`] pushes to a
+/// state whose newest minute is `last`, with their events and errors: those
+/// that start after `last` and end by `complete_until`, not only partly
+/// inside `series`, and not the empty minutes before a fresh state's first
+/// event.
+fn pushable(
+    last: Option<DateTime<Utc>>,
+    series: &ServiceSeries,
+    complete_until: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, f64, f64)> {
+    let minutes = series.coarsen(LIVE_BUCKET_SECS);
+    let width = Duration::seconds(LIVE_BUCKET_SECS);
+    let mut out = Vec::new();
+    for (m, counts) in minutes.counts.iter().enumerate() {
+        let start = minutes.start + width * i32::try_from(m).unwrap_or(i32::MAX);
+        if start < series.start || last.is_some_and(|last| start <= last) {
+            continue;
+        }
+        if start + width > complete_until {
+            break;
+        }
+        let total = counts.total() as f64;
+        if last.is_none() && out.is_empty() && total == 0.0 {
+            // A service's series starts at its first event: the empty
+            // minutes before it are not a level it ever had.
+            continue;
+        }
+        out.push((start, total, counts.errors() as f64));
+    }
+    out
 }
 
 /// A reported verdict opens an episode; while one is open, a point the

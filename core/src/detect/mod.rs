@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 
 pub use burst::{burst_findings, burst_scores};
 pub use episode::{BucketScore, Finding, Signal};
-pub use live::LiveState;
+pub use live::{LiveState, LiveSummary, SavedState};
 pub use reconcile::{explain, reconcile, severity};
 pub use settings::{BurstConfig, DetectConfig, DetectorSettings, DropConfig, SpikeConfig};
 pub use stats::BaselineMethod;

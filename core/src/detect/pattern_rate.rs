@@ -90,13 +90,20 @@ struct Judged {
     history: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct PatternSeries {
+/// What a pass judges a pattern series from without advancing it: saved
+/// apart from its detector, so a pass with no new minute reads only this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PatternSummary {
     pattern: String,
     #[serde(with = "chrono::serde::ts_milliseconds_option")]
     last_minute: Option<DateTime<Utc>>,
-    detector: SeriesDetector,
     recent: VecDeque<Judged>,
+}
+
+#[derive(Debug, Clone)]
+struct PatternSeries {
+    summary: PatternSummary,
+    detector: SeriesDetector,
 }
 
 /// A pattern-rate episode and the pattern it is about.
@@ -107,24 +114,60 @@ pub struct PatternFinding {
 }
 
 /// The pattern series of one service (part of its saved live state).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct PatternRates {
     series: Vec<PatternSeries>,
 }
 
 impl PatternRates {
-    /// About the bytes of the saved series (see
+    /// About the bytes of the saved detectors (see
     /// [`SeriesDetector::saved_size_hint`]).
     pub fn saved_size_hint(&self) -> usize {
         self.series
             .iter()
-            .map(|s| s.detector.saved_size_hint() + s.recent.len() * 80 + s.pattern.len())
+            .map(|s| s.detector.saved_size_hint())
+            .sum()
+    }
+
+    /// About the bytes of the saved summaries.
+    pub(crate) fn summary_size_hint(&self) -> usize {
+        self.series
+            .iter()
+            .map(|s| s.summary.recent.len() * 80 + s.summary.pattern.len() + 16)
             .sum()
     }
 
     /// The patterns with a series, in the order chosen.
     pub fn patterns(&self) -> Vec<&str> {
-        self.series.iter().map(|s| s.pattern.as_str()).collect()
+        self.series
+            .iter()
+            .map(|s| s.summary.pattern.as_str())
+            .collect()
+    }
+
+    /// Each series' summary, in order (saved apart from the detectors).
+    pub(crate) fn summaries(&self) -> Vec<&PatternSummary> {
+        self.series.iter().map(|s| &s.summary).collect()
+    }
+
+    /// Each series' detector, in the order of [`Self::summaries`].
+    pub(crate) fn detectors(&self) -> Vec<&SeriesDetector> {
+        self.series.iter().map(|s| &s.detector).collect()
+    }
+
+    /// The series of saved summaries and detectors, paired in order; `None`
+    /// when their numbers differ.
+    pub(crate) fn from_parts(
+        summaries: Vec<PatternSummary>,
+        detectors: Vec<SeriesDetector>,
+    ) -> Option<PatternRates> {
+        (summaries.len() == detectors.len()).then(|| PatternRates {
+            series: summaries
+                .into_iter()
+                .zip(detectors)
+                .map(|(summary, detector)| PatternSeries { summary, detector })
+                .collect(),
+        })
     }
 
     /// Keeps the series of `chosen` patterns, starts fresh ones for those
@@ -137,13 +180,15 @@ impl PatternRates {
         };
         let mut old = std::mem::take(&mut self.series);
         for pattern in chosen.iter().take(MAX_PATTERN_SERIES) {
-            let series = match old.iter().position(|s| &s.pattern == pattern) {
+            let series = match old.iter().position(|s| &s.summary.pattern == pattern) {
                 Some(i) => old.swap_remove(i),
                 None => PatternSeries {
-                    pattern: pattern.clone(),
-                    last_minute: None,
+                    summary: PatternSummary {
+                        pattern: pattern.clone(),
+                        last_minute: None,
+                        recent: VecDeque::new(),
+                    },
                     detector: SeriesDetector::new(&cfg, LIVE_BUCKET_SECS),
-                    recent: VecDeque::new(),
                 },
             };
             self.series.push(series);
@@ -161,28 +206,22 @@ impl PatternRates {
         complete_until: DateTime<Utc>,
     ) -> usize {
         let width = Duration::seconds(LIVE_BUCKET_SECS);
-        let start = crate::rollup::bucket_start(start, LIVE_BUCKET_SECS);
         let mut pushed = 0;
         for series in &mut self.series {
-            let mut counts: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
-            for r in rows.iter().filter(|r| r.pattern == series.pattern) {
-                *counts.entry(r.minute).or_default() += r.count as f64;
-            }
-            let mut minute = match series.last_minute {
-                Some(last) => (last + width).max(start),
-                None => start,
-            };
-            while minute + width <= complete_until {
-                let value = counts.get(&minute).copied().unwrap_or(0.0);
-                if series.last_minute.is_none() && value == 0.0 {
-                    minute += width;
-                    continue;
-                }
-                let buckets = series.last_minute.map_or(1, |last| {
+            let summary = &mut series.summary;
+            let minutes = pushable(
+                &summary.pattern,
+                summary.last_minute,
+                rows,
+                start,
+                complete_until,
+            );
+            for (minute, value) in minutes {
+                let buckets = summary.last_minute.map_or(1, |last| {
                     u64::try_from((minute - last).num_seconds() / LIVE_BUCKET_SECS).unwrap_or(1)
                 });
                 let verdict = series.detector.push_after(value, buckets);
-                let open = series
+                let open = summary
                     .recent
                     .back()
                     .is_some_and(|p| p.start + width == minute && p.score >= 0.5);
@@ -213,11 +252,10 @@ impl PatternRates {
                         threshold: band.threshold,
                         history: i64::try_from(series.detector.seen()).unwrap_or(i64::MAX),
                     };
-                    push_bounded(&mut series.recent, judged, RECENT_MINUTES);
+                    push_bounded(&mut summary.recent, judged, RECENT_MINUTES);
                 }
-                series.last_minute = Some(minute);
+                summary.last_minute = Some(minute);
                 pushed += 1;
-                minute += width;
             }
         }
         pushed
@@ -230,29 +268,87 @@ impl PatternRates {
         settings: &DetectorSettings,
         from: Option<DateTime<Utc>>,
     ) -> Vec<PatternFinding> {
-        let width = Duration::seconds(LIVE_BUCKET_SECS);
-        let mut out = Vec::new();
-        for series in &self.series {
-            let Some(judged_until) = series.last_minute.map(|m| m + width) else {
-                continue;
-            };
-            for (kind, rising) in [(AnomalyKind::Spike, true), (AnomalyKind::Drop, false)] {
-                let scores: Vec<BucketScore> = series
-                    .recent
-                    .iter()
-                    .filter(|j| j.rising == rising && from.is_none_or(|f| j.start + width > f))
-                    .map(bucket_score)
-                    .collect();
-                for finding in episodes(kind, &scores, settings.quiet(kind), judged_until) {
-                    out.push(PatternFinding {
-                        pattern: series.pattern.clone(),
-                        finding,
-                    });
-                }
+        findings(self.series.iter().map(|s| &s.summary), settings, from)
+    }
+}
+
+/// The minutes, with their values, that [`PatternRates::advance`] pushes
+/// to the series of `pattern` whose newest minute is `last`.
+fn pushable(
+    pattern: &str,
+    last: Option<DateTime<Utc>>,
+    rows: &[PatternMinute],
+    start: DateTime<Utc>,
+    complete_until: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, f64)> {
+    let width = Duration::seconds(LIVE_BUCKET_SECS);
+    let start = crate::rollup::bucket_start(start, LIVE_BUCKET_SECS);
+    let mut counts: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.pattern == pattern) {
+        *counts.entry(r.minute).or_default() += r.count as f64;
+    }
+    let mut minute = match last {
+        Some(last) => (last + width).max(start),
+        None => start,
+    };
+    let mut out = Vec::new();
+    while minute + width <= complete_until {
+        let value = counts.get(&minute).copied().unwrap_or(0.0);
+        if last.is_some() || !out.is_empty() || value != 0.0 {
+            out.push((minute, value));
+        }
+        minute += width;
+    }
+    out
+}
+
+/// Whether [`PatternRates::track`] with the patterns [`choose`]n from
+/// `rows`, then [`PatternRates::advance`], would push a minute to the
+/// series summarised in `summaries`.
+pub(crate) fn pending(
+    summaries: &[PatternSummary],
+    rows: &[PatternMinute],
+    start: DateTime<Utc>,
+    complete_until: DateTime<Utc>,
+) -> bool {
+    choose(rows).iter().take(MAX_PATTERN_SERIES).any(|pattern| {
+        let last = summaries
+            .iter()
+            .find(|s| &s.pattern == pattern)
+            .and_then(|s| s.last_minute);
+        !pushable(pattern, last, rows, start, complete_until).is_empty()
+    })
+}
+
+/// The episodes of the recent minutes of each of `summaries` judged after
+/// `from`.
+pub(crate) fn findings<'a>(
+    summaries: impl Iterator<Item = &'a PatternSummary>,
+    settings: &DetectorSettings,
+    from: Option<DateTime<Utc>>,
+) -> Vec<PatternFinding> {
+    let width = Duration::seconds(LIVE_BUCKET_SECS);
+    let mut out = Vec::new();
+    for series in summaries {
+        let Some(judged_until) = series.last_minute.map(|m| m + width) else {
+            continue;
+        };
+        for (kind, rising) in [(AnomalyKind::Spike, true), (AnomalyKind::Drop, false)] {
+            let scores: Vec<BucketScore> = series
+                .recent
+                .iter()
+                .filter(|j| j.rising == rising && from.is_none_or(|f| j.start + width > f))
+                .map(bucket_score)
+                .collect();
+            for finding in episodes(kind, &scores, settings.quiet(kind), judged_until) {
+                out.push(PatternFinding {
+                    pattern: series.pattern.clone(),
+                    finding,
+                });
             }
         }
-        out
     }
+    out
 }
 
 fn bucket_score(j: &Judged) -> BucketScore {
@@ -297,6 +393,14 @@ mod tests {
         }
     }
 
+    /// The series' summaries and detectors as the live state saves them.
+    fn saved(rates: &PatternRates) -> (Vec<u8>, Vec<u8>) {
+        (
+            postcard::to_allocvec(&rates.summaries()).unwrap(),
+            postcard::to_allocvec(&rates.detectors()).unwrap(),
+        )
+    }
+
     #[test]
     fn the_busiest_patterns_then_the_loud_ones_are_chosen_up_to_the_bound() {
         let mut rows = Vec::new();
@@ -336,8 +440,12 @@ mod tests {
         }
         // Two passes: the state carries over between them.
         rates.advance(&rows, at(0), at(150));
-        let bytes = postcard::to_allocvec(&rates).unwrap();
-        let mut rates: PatternRates = postcard::from_bytes(&bytes).unwrap();
+        let (summaries, detectors) = saved(&rates);
+        let mut rates = PatternRates::from_parts(
+            postcard::from_bytes(&summaries).unwrap(),
+            postcard::from_bytes(&detectors).unwrap(),
+        )
+        .unwrap();
         assert_eq!(rates.advance(&rows, at(100), at(185)), 2 * 35);
         let found = rates.findings(&DetectorSettings::default(), None);
         let of = |p: &str| -> Vec<(AnomalyKind, i64)> {
@@ -361,7 +469,8 @@ mod tests {
             .finding;
         assert_eq!(drop.peak.signal, Signal::PatternRate);
         assert_eq!(drop.peak.observed, 0.0);
-        let bytes = postcard::to_allocvec(&rates).unwrap();
-        assert!(bytes.len() < 20_000, "{} bytes for two series", bytes.len());
+        let (summaries, detectors) = saved(&rates);
+        let bytes = summaries.len() + detectors.len();
+        assert!(bytes < 20_000, "{bytes} bytes for two series");
     }
 }

@@ -85,12 +85,17 @@ fn warm_states(minutes_ago: i64) -> Vec<DetectorState> {
         c.add(level, 1);
         c
     })
-    .to_bytes();
-    eprintln!("warm state of the pass: {} bytes", state.len());
+    .to_parts();
+    eprintln!(
+        "warm state of the pass: {} bytes of summary, {} of detectors",
+        state.summary.len(),
+        state.detectors.len()
+    );
     (0..SERVICES)
         .map(|s| DetectorState {
             service: format!("service-{s:05}"),
-            state: state.clone(),
+            summary: state.summary.clone(),
+            detectors: state.detectors.clone(),
         })
         .collect()
 }
@@ -181,8 +186,12 @@ fn warm_state_of(until: DateTime<Utc>, minute: impl Fn(usize) -> LevelCounts) ->
 #[divan::bench]
 fn live_state_one_minute_per_service(bencher: Bencher) {
     let until = now() - Duration::minutes(1);
-    let bytes = warm_state(until).to_bytes();
-    eprintln!("warm live state: {} bytes", bytes.len());
+    let parts = warm_state(until).to_parts();
+    eprintln!(
+        "warm live state: {} bytes of summary, {} of detectors",
+        parts.summary.len(),
+        parts.detectors.len()
+    );
     let mut c = LevelCounts::default();
     c.add(Level::Info, 310);
     c.add(Level::Error, 2);
@@ -194,9 +203,9 @@ fn live_state_one_minute_per_service(bencher: Bencher) {
     };
     let settings = DetectConfig::default().defaults();
     bencher.bench(|| {
-        let mut state = LiveState::from_bytes(&bytes).unwrap();
+        let mut state = LiveState::from_parts(&parts.summary, &parts.detectors).unwrap();
         assert_eq!(state.advance(&minute, now()), 1);
         divan::black_box(state.findings(&settings, None));
-        state.to_bytes()
+        state.to_parts()
     });
 }

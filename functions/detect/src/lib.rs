@@ -286,30 +286,37 @@ async fn detect_anomalies(
     // would take a gigabyte at 10,000 services. A state saved before the
     // pass writes its anomalies loses nothing if that write fails: every
     // pass rebuilds its episodes from the state's recent judged minutes.
+    // A service with no minute to push is judged from its summary alone.
+    let ctx = Judging {
+        now,
+        from: Some(judge_from),
+        data_until,
+        excluded: &[],
+    };
     for chunk in services.chunks(STATES_PER_CHUNK) {
-        let names: Vec<String> = chunk.iter().map(|s| (*s).to_owned()).collect();
-        let mut live = live::LiveStates::load(stores, &cfg.series, &names).await?;
-        for &service in chunk {
+        let inputs: Vec<live::ServiceInput<'_>> = chunk
+            .iter()
+            .map(|&service| {
+                let service_rows = rows_by_service.get(service).unwrap_or(&empty);
+                live::ServiceInput {
+                    series: ServiceSeries::from_rows(
+                        service,
+                        service_rows,
+                        FINE_BUCKET_SECS,
+                        from,
+                        now,
+                    ),
+                    patterns: pattern_rows.get(service).map_or(&[][..], Vec::as_slice),
+                }
+            })
+            .collect();
+        let mut live = live::LiveStates::load(stores, &cfg.series, &inputs, complete_until).await?;
+        for input in &inputs {
+            let service = input.series.service.as_str();
             let settings = cfg.settings_for(service);
-            let service_rows = rows_by_service.get(service).unwrap_or(&empty);
-            let series =
-                ServiceSeries::from_rows(service, service_rows, FINE_BUCKET_SECS, from, now);
-            let ctx = Judging {
-                now,
-                from: Some(judge_from),
-                data_until,
-                excluded: &[],
-            };
             let service_known = known_by_service.get(service).map_or(&[][..], Vec::as_slice);
-            let service_patterns = pattern_rows.get(service).map_or(&[][..], Vec::as_slice);
-            let (findings, pattern_findings) = live.judge(
-                &series,
-                service_patterns,
-                &settings,
-                &ctx,
-                service_known,
-                complete_until,
-            );
+            let (findings, pattern_findings) =
+                live.judge(input, &settings, &ctx, service_known, complete_until);
             let quiet = |kind: AnomalyKind| settings.quiet(kind);
             let mut records = reconcile(service, &findings, service_known, quiet, now);
             live::name_patterns(stores, &mut records, &pattern_findings).await?;

@@ -12,45 +12,92 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use anomalog_core::detect::live::LiveState;
-use anomalog_core::detect::pattern_rate::{PatternFinding, PatternMinute, choose};
+use anomalog_core::detect::live::{LiveState, LiveSummary};
+use anomalog_core::detect::pattern_rate::{PatternFinding, PatternMinute};
 use anomalog_core::detect::series::SeriesConfig;
 use anomalog_core::detect::{DetectorSettings, Finding, Judging, burst_findings, detect_service};
 use anomalog_core::rollup::ServiceSeries;
 use anomalog_core::{Anomaly, Metric};
-use anomalog_store::{DetectorState, StoreError, Stores};
+use anomalog_store::{DetectorState, DetectorSummary, StoreError, Stores};
+
+/// One service's live engine in a pass: its whole state when the pass has
+/// minutes to push to it (or it has none saved), its summary otherwise.
+enum Live {
+    Summary(LiveSummary),
+    State(Box<LiveState>),
+}
 
 /// The live states of one pass's services.
 pub(crate) struct LiveStates {
     cfg: SeriesConfig,
-    states: BTreeMap<String, LiveState>,
+    live: BTreeMap<String, Live>,
     /// Services whose state advanced and must be saved.
     advanced: BTreeSet<String>,
 }
 
+/// A service of the pass: its name, its lookback of fine buckets and its
+/// per-minute pattern counts.
+pub(crate) struct ServiceInput<'a> {
+    pub(crate) series: ServiceSeries,
+    pub(crate) patterns: &'a [PatternMinute],
+}
+
 impl LiveStates {
-    /// Loads the saved states of `services`; a service without one (or with
-    /// one this version cannot read) starts with fresh detectors.
+    /// Loads the saved summaries of `services`, then the whole states of
+    /// those with minutes to push before `complete_until`; a service without
+    /// a state (or with one this version cannot read) starts with fresh
+    /// detectors.
     pub(crate) async fn load(
         stores: &Stores,
         cfg: &SeriesConfig,
-        services: &[String],
+        services: &[ServiceInput<'_>],
+        complete_until: DateTime<Utc>,
     ) -> Result<LiveStates, StoreError> {
-        let saved = stores.detector_states.detector_states(services).await?;
-        let mut states = BTreeMap::new();
-        for DetectorState { service, state } in saved {
-            match LiveState::from_bytes(&state) {
+        let names: Vec<String> = services.iter().map(|s| s.series.service.clone()).collect();
+        let inputs: BTreeMap<&str, &ServiceInput<'_>> = services
+            .iter()
+            .map(|s| (s.series.service.as_str(), s))
+            .collect();
+        let mut live = BTreeMap::new();
+        let mut pending = Vec::new();
+        for DetectorSummary { service, summary } in
+            stores.detector_states.detector_summaries(&names).await?
+        {
+            let Some(input) = inputs.get(service.as_str()) else {
+                continue;
+            };
+            match LiveSummary::from_bytes(&summary) {
+                Ok(s) if s.pending(&input.series, input.patterns, complete_until) => {
+                    pending.push(service);
+                }
                 Ok(s) => {
-                    states.insert(service, s);
+                    live.insert(service, Live::Summary(s));
                 }
                 Err(e) => {
                     tracing::warn!(service, error = %e, "live detector state dropped: it warms up again");
                 }
             }
         }
+        if !pending.is_empty() {
+            for DetectorState {
+                service,
+                summary,
+                detectors,
+            } in stores.detector_states.detector_states(&pending).await?
+            {
+                match LiveState::from_parts(&summary, &detectors) {
+                    Ok(s) => {
+                        live.insert(service, Live::State(Box::new(s)));
+                    }
+                    Err(e) => {
+                        tracing::warn!(service, error = %e, "live detector state dropped: it warms up again");
+                    }
+                }
+            }
+        }
         Ok(LiveStates {
             cfg: cfg.clone(),
-            states,
+            live,
             advanced: BTreeSet::new(),
         })
     }
@@ -58,34 +105,44 @@ impl LiveStates {
     /// Every finding of one service: its bursts, and its spikes and drops
     /// from the live engine once it is past its warm-up (from the
     /// short-history detectors before); then the rises and falls of its
-    /// chosen patterns' rates (`patterns`: the lookback's per-minute
+    /// chosen patterns' rates (`input.patterns`: the lookback's per-minute
     /// pattern counts), returned apart too so their patterns can be named.
-    /// `series` holds the pass's lookback of fine buckets; minutes ending
-    /// after `complete_until` wait for a later pass.
+    /// `input.series` holds the pass's lookback of fine buckets; minutes
+    /// ending after `complete_until` wait for a later pass.
     pub(crate) fn judge(
         &mut self,
-        series: &ServiceSeries,
-        patterns: &[PatternMinute],
+        input: &ServiceInput<'_>,
         settings: &DetectorSettings,
         ctx: &Judging<'_>,
         known: &[Anomaly],
         complete_until: DateTime<Utc>,
     ) -> (Vec<Finding>, Vec<PatternFinding>) {
-        let state = self
-            .states
+        let series = &input.series;
+        let live = self
+            .live
             .entry(series.service.clone())
-            .or_insert_with(|| LiveState::new(&self.cfg));
-        let mut pushed = state.advance(series, complete_until);
-        let rates = state.pattern_rates_mut();
-        rates.track(&choose(patterns), &self.cfg);
-        pushed += rates.advance(patterns, series.start, complete_until);
-        if pushed > 0 {
-            self.advanced.insert(series.service.clone());
-        }
-        let pattern_findings = state.pattern_rates().findings(settings, ctx.from);
-        let mut findings = if state.warmed_up() {
+            .or_insert_with(|| Live::State(Box::new(LiveState::new(&self.cfg))));
+        let (warmed_up, live_findings, pattern_findings) = match live {
+            Live::Summary(summary) => (
+                summary.warmed_up(),
+                summary.findings(settings, ctx.from),
+                summary.pattern_findings(settings, ctx.from),
+            ),
+            Live::State(state) => {
+                let pushed = state.advance_all(series, input.patterns, &self.cfg, complete_until);
+                if pushed > 0 {
+                    self.advanced.insert(series.service.clone());
+                }
+                (
+                    state.warmed_up(),
+                    state.findings(settings, ctx.from),
+                    state.pattern_rates().findings(settings, ctx.from),
+                )
+            }
+        };
+        let mut findings = if warmed_up {
             let mut f = burst_findings(series, &settings.burst, ctx.from, ctx.now);
-            f.extend(state.findings(settings, ctx.from));
+            f.extend(live_findings);
             f
         } else {
             detect_service(series, settings, ctx, known)
@@ -100,8 +157,15 @@ impl LiveStates {
             .advanced
             .into_iter()
             .filter_map(|service| {
-                let state = self.states.get(&service)?.to_bytes();
-                Some(DetectorState { service, state })
+                let Some(Live::State(state)) = self.live.get(&service) else {
+                    return None;
+                };
+                let parts = state.to_parts();
+                Some(DetectorState {
+                    service,
+                    summary: parts.summary,
+                    detectors: parts.detectors,
+                })
             })
             .collect();
         stores.detector_states.save_detector_states(&states).await

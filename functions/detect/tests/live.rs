@@ -9,6 +9,7 @@ mod support;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use anomalog_core::detect::DetectConfig;
+use anomalog_core::detect::live::{LiveState, LiveSummary};
 use anomalog_core::{AnomalyKind, Level, LogEvent, Metric};
 use anomalog_detect::run_pass;
 use support::{anomalies, open};
@@ -113,4 +114,58 @@ async fn a_pass_over_more_services_than_it_decodes_at_once_saves_every_service_s
         .await
         .unwrap();
     assert_eq!(saved.len(), names.len());
+}
+
+#[tokio::test]
+async fn a_pass_with_no_new_minute_judges_from_the_summary_without_reading_the_detectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = DetectConfig::default();
+    let stores = open(dir.path());
+    for m in 0..156 {
+        let errors = (m == 150).then_some(20);
+        stores.queue.append(&minute(m, errors)).await.unwrap();
+    }
+    let mut now = t0() + Duration::minutes(60);
+    while now <= t0() + Duration::minutes(155) {
+        run_pass(&stores, &cfg, "d1", now).await.unwrap();
+        now += Duration::minutes(5);
+    }
+    let now = t0() + Duration::minutes(156) + Duration::seconds(30);
+    run_pass(&stores, &cfg, "d1", now).await.unwrap();
+    let spiked = anomalies(&stores).await;
+    assert_eq!(spiked.len(), 1, "{spiked:#?}");
+    assert_eq!(spiked[0].kind, AnomalyKind::Spike);
+    let api = ["api".to_owned()];
+    let mut saved = stores.detector_states.detector_states(&api).await.unwrap();
+    assert_eq!(saved.len(), 1);
+    let summary = LiveSummary::from_bytes(&saved[0].summary).unwrap();
+    assert!(summary.warmed_up());
+
+    // Detectors no pass can read: a pass with no minute to push never
+    // reads them, judges from the summary and saves nothing.
+    saved[0].detectors = vec![9, 9, 9];
+    stores
+        .detector_states
+        .save_detector_states(&saved)
+        .await
+        .unwrap();
+    run_pass(&stores, &cfg, "d1", now + Duration::seconds(5))
+        .await
+        .unwrap();
+    assert_eq!(anomalies(&stores).await, spiked);
+    let after = stores.detector_states.detector_states(&api).await.unwrap();
+    assert_eq!(after, saved);
+
+    // A new minute: the pass reads the detectors, cannot decode them, and
+    // the service warms up again from fresh ones.
+    stores.queue.append(&minute(156, None)).await.unwrap();
+    stores.queue.append(&minute(157, None)).await.unwrap();
+    run_pass(&stores, &cfg, "d1", now + Duration::minutes(2))
+        .await
+        .unwrap();
+    let after = stores.detector_states.detector_states(&api).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_ne!(after[0].detectors, saved[0].detectors);
+    let fresh = LiveState::from_parts(&after[0].summary, &after[0].detectors).unwrap();
+    assert!(!fresh.warmed_up());
 }

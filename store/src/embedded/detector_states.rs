@@ -1,45 +1,79 @@
 //! The live detectors' state per service in the embedded store: the
-//! `detector_states` table, one row per service with the state's bytes.
+//! `live_states` table, one row per service with the state's two parts. The
+//! summary is the row's first column, so reading it alone leaves the
+//! detectors' overflow pages unread.
 
 use async_trait::async_trait;
-use rusqlite::{params, params_from_iter};
+use rusqlite::{Row, params, params_from_iter};
 
 use super::EmbeddedStore;
 use crate::StoreError;
-use crate::ports::{DetectorState, DetectorStateStore};
+use crate::ports::{DetectorState, DetectorStateStore, DetectorSummary};
 
+/// `detector_states` held format-8 states in one blob, which no pass can
+/// read any more: dropped, its services warm up again.
 pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS detector_states (
+DROP TABLE IF EXISTS detector_states;
+CREATE TABLE IF NOT EXISTS live_states (
     service TEXT PRIMARY KEY,
-    state BLOB NOT NULL
+    summary BLOB NOT NULL,
+    detectors BLOB NOT NULL
 );
 ";
 
 /// Services per `IN (...)` list: well under SQLite's variable limit.
 const CHUNK: usize = 500;
 
-#[async_trait]
-impl DetectorStateStore for EmbeddedStore {
-    async fn detector_states(&self, services: &[String]) -> Result<Vec<DetectorState>, StoreError> {
+impl EmbeddedStore {
+    /// The rows of `columns` (after `service`) of those of `services` that
+    /// have a state, each mapped by `map`.
+    async fn live_state_rows<T: Send + 'static>(
+        &self,
+        services: &[String],
+        columns: &'static str,
+        map: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
         let services = services.to_vec();
         self.read(move |conn| {
             let mut out = Vec::new();
             for chunk in services.chunks(CHUNK) {
                 let marks = vec!["?"; chunk.len()].join(",");
                 let mut select = conn.prepare(&format!(
-                    "SELECT service, state FROM detector_states WHERE service IN ({marks})"
+                    "SELECT service, {columns} FROM live_states WHERE service IN ({marks})"
                 ))?;
-                let rows = select.query_map(params_from_iter(chunk), |r| {
-                    Ok(DetectorState {
-                        service: r.get(0)?,
-                        state: r.get(1)?,
-                    })
-                })?;
+                let rows = select.query_map(params_from_iter(chunk), map)?;
                 for row in rows {
                     out.push(row?);
                 }
             }
             Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl DetectorStateStore for EmbeddedStore {
+    async fn detector_summaries(
+        &self,
+        services: &[String],
+    ) -> Result<Vec<DetectorSummary>, StoreError> {
+        self.live_state_rows(services, "summary", |r| {
+            Ok(DetectorSummary {
+                service: r.get(0)?,
+                summary: r.get(1)?,
+            })
+        })
+        .await
+    }
+
+    async fn detector_states(&self, services: &[String]) -> Result<Vec<DetectorState>, StoreError> {
+        self.live_state_rows(services, "summary, detectors", |r| {
+            Ok(DetectorState {
+                service: r.get(0)?,
+                summary: r.get(1)?,
+                detectors: r.get(2)?,
+            })
         })
         .await
     }
@@ -53,11 +87,12 @@ impl DetectorStateStore for EmbeddedStore {
             let tx = conn.transaction()?;
             {
                 let mut upsert = tx.prepare(
-                    "INSERT INTO detector_states (service, state) VALUES (?1, ?2)
-                     ON CONFLICT (service) DO UPDATE SET state = excluded.state",
+                    "INSERT INTO live_states (service, summary, detectors) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (service) DO UPDATE
+                     SET summary = excluded.summary, detectors = excluded.detectors",
                 )?;
                 for s in states {
-                    upsert.execute(params![s.service, s.state])?;
+                    upsert.execute(params![s.service, s.summary, s.detectors])?;
                 }
             }
             tx.commit()?;

@@ -1,5 +1,8 @@
-//! The live detectors' state per service in MongoDB: the `detector_states`
-//! collection, `_id` the service, `state` the bytes (BSON binary).
+//! The live detectors' state per service in MongoDB: the `live_states`
+//! collection, `_id` the service, `summary` and `detectors` the state's two
+//! parts (BSON binary). A summary read projects `detectors` away. The
+//! `detector_states` collection of earlier versions (one `state` field, a
+//! format no pass reads any more) is left alone; its services warm up again.
 
 use async_trait::async_trait;
 use mongodb::Collection;
@@ -7,43 +10,86 @@ use mongodb::bson::{Binary, Document, doc, spec::BinarySubtype};
 
 use super::{MongoStore, classify, corrupt, get_string};
 use crate::StoreError;
-use crate::ports::{DetectorState, DetectorStateStore};
+use crate::ports::{DetectorState, DetectorStateStore, DetectorSummary};
 
 /// Services per `$in` list and per `insert_many`.
 const CHUNK: usize = 1_000;
 
 impl MongoStore {
-    fn detector_states_coll(&self) -> Collection<Document> {
-        self.db.collection("detector_states")
+    fn live_states_coll(&self) -> Collection<Document> {
+        self.db.collection("live_states")
+    }
+
+    /// The documents of those of `services` that have a state, with only the
+    /// fields of `projection`.
+    async fn live_state_docs(
+        &self,
+        services: &[String],
+        projection: Document,
+    ) -> Result<Vec<Document>, StoreError> {
+        let coll = self.live_states_coll();
+        let mut out = Vec::new();
+        for chunk in services.chunks(CHUNK) {
+            let mut found = coll
+                .find(doc! { "_id": { "$in": chunk } })
+                .projection(projection.clone())
+                .await
+                .map_err(classify)?;
+            while found.advance().await.map_err(classify)? {
+                out.push(found.deserialize_current().map_err(classify)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn binary(d: &Document, field: &str) -> Result<Vec<u8>, StoreError> {
+    Ok(d.get_binary_generic(field)
+        .map_err(|e| corrupt(field, e))?
+        .clone())
+}
+
+fn bson_binary(bytes: &[u8]) -> Binary {
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: bytes.to_vec(),
     }
 }
 
 #[async_trait]
 impl DetectorStateStore for MongoStore {
+    async fn detector_summaries(
+        &self,
+        services: &[String],
+    ) -> Result<Vec<DetectorSummary>, StoreError> {
+        self.live_state_docs(services, doc! { "summary": 1 })
+            .await?
+            .iter()
+            .map(|d| {
+                Ok(DetectorSummary {
+                    service: get_string(d, "_id")?,
+                    summary: binary(d, "summary")?,
+                })
+            })
+            .collect()
+    }
+
     async fn detector_states(&self, services: &[String]) -> Result<Vec<DetectorState>, StoreError> {
-        let coll = self.detector_states_coll();
-        let mut out = Vec::new();
-        for chunk in services.chunks(CHUNK) {
-            let mut found = coll
-                .find(doc! { "_id": { "$in": chunk } })
-                .await
-                .map_err(classify)?;
-            while found.advance().await.map_err(classify)? {
-                let d: Document = found.deserialize_current().map_err(classify)?;
-                out.push(DetectorState {
-                    service: get_string(&d, "_id")?,
-                    state: d
-                        .get_binary_generic("state")
-                        .map_err(|e| corrupt("state", e))?
-                        .clone(),
-                });
-            }
-        }
-        Ok(out)
+        self.live_state_docs(services, doc! { "summary": 1, "detectors": 1 })
+            .await?
+            .iter()
+            .map(|d| {
+                Ok(DetectorState {
+                    service: get_string(d, "_id")?,
+                    summary: binary(d, "summary")?,
+                    detectors: binary(d, "detectors")?,
+                })
+            })
+            .collect()
     }
 
     async fn save_detector_states(&self, states: &[DetectorState]) -> Result<(), StoreError> {
-        let coll = self.detector_states_coll();
+        let coll = self.live_states_coll();
         // Two round trips per chunk instead of one upsert per service: a
         // crash between them loses those states, which costs their services
         // a warm-up (the rollups are the record), never data.
@@ -57,7 +103,8 @@ impl DetectorStateStore for MongoStore {
                 .map(|s| {
                     doc! {
                         "_id": &s.service,
-                        "state": Binary { subtype: BinarySubtype::Generic, bytes: s.state.clone() },
+                        "summary": bson_binary(&s.summary),
+                        "detectors": bson_binary(&s.detectors),
                     }
                 })
                 .collect();
