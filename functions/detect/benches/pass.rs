@@ -19,7 +19,7 @@ use anomalog_core::detect::DetectConfig;
 use anomalog_core::detect::live::LiveState;
 use anomalog_core::rollup::{LevelCounts, ServiceSeries};
 use anomalog_core::{Level, LogEvent, StoredLog};
-use anomalog_detect::run_pass;
+use anomalog_detect::{PassLimits, run_pass_within};
 use anomalog_store::{DetectorState, EmbeddedStore, Stores};
 
 const SERVICES: usize = 10_000;
@@ -102,8 +102,19 @@ fn warm_states(minutes_ago: i64) -> Vec<DetectorState> {
 
 /// One pass at `now()`, which judges every service and opens nothing.
 fn pass(runtime: &tokio::runtime::Runtime, stores: &Stores) {
+    pass_within(runtime, stores, PassLimits::default());
+}
+
+/// [`pass`] within `limits`.
+fn pass_within(runtime: &tokio::runtime::Runtime, stores: &Stores, limits: PassLimits) {
     let report = runtime
-        .block_on(run_pass(stores, &DetectConfig::default(), "bench", now()))
+        .block_on(run_pass_within(
+            stores,
+            &DetectConfig::default(),
+            "bench",
+            now(),
+            limits,
+        ))
         .unwrap();
     assert_eq!(report.services_checked, SERVICES);
     assert_eq!(report.opened, 0, "the traffic is steady");
@@ -119,9 +130,28 @@ fn detect_pass_10k_services_embedded(bencher: Bencher) {
 
 /// The rollups' minutes up to 11:57 are complete (20 s settle after the
 /// newest bucket, 11:59:10): a state whose newest minute is 11:56 takes one
-/// minute in the pass, and the states are saved afresh before each.
+/// minute, and the states are saved afresh before each pass. A pass
+/// advances its budget of them (`LIVE_STATES_PER_PASS`) and judges the
+/// others from their summaries.
 #[divan::bench(sample_count = 3)]
 fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
+    warm_pass(bencher, PassLimits::default());
+}
+
+/// As [`detect_pass_10k_warm_services_embedded`], every state advanced in
+/// the one pass: what the budget spreads over the passes of a minute.
+#[divan::bench(sample_count = 3)]
+fn detect_pass_10k_warm_services_all_advanced_embedded(bencher: Bencher) {
+    warm_pass(
+        bencher,
+        PassLimits {
+            live_states: usize::MAX,
+            ..PassLimits::default()
+        },
+    );
+}
+
+fn warm_pass(bencher: Bencher, limits: PassLimits) {
     let (runtime, _dir, stores) = populated_store();
     let states = warm_states(4);
     bencher
@@ -131,13 +161,13 @@ fn detect_pass_10k_warm_services_embedded(bencher: Bencher) {
                 .block_on(stores.detector_states.save_detector_states(&states))
                 .unwrap()
         })
-        .bench_local_values(|()| pass(&runtime, &stores));
+        .bench_local_values(|()| pass_within(&runtime, &stores, limits));
 }
 
 /// The same warm services in a pass with no minute to take (their newest
-/// minute, 11:57, is the newest complete one): each state is still loaded
-/// and decoded to judge its recent minutes. `anomalog up` passes every
-/// second, so this is the cost of 59 passes in 60.
+/// minute, 11:57, is the newest complete one): each state's summary is
+/// read to judge its recent minutes, the detectors are not.
+/// `anomalog up` passes every second, so this is the cost of most passes.
 #[divan::bench(sample_count = 3)]
 fn detect_pass_10k_warm_services_nothing_new_embedded(bencher: Bencher) {
     let (runtime, _dir, stores) = populated_store();

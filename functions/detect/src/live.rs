@@ -44,14 +44,18 @@ pub(crate) struct ServiceInput<'a> {
 
 impl LiveStates {
     /// Loads the saved summaries of `services`, then the whole states of
-    /// those with minutes to push before `complete_until`; a service without
-    /// a state (or with one this version cannot read) starts with fresh
-    /// detectors.
+    /// those with minutes to push before `complete_until`, at most `budget`
+    /// of them (it is lowered by those loaded; the others are judged from
+    /// their summary and counted in `deferred`, for a later pass); a service
+    /// without a state (or with one this version cannot read) starts with
+    /// fresh detectors.
     pub(crate) async fn load(
         stores: &Stores,
         cfg: &SeriesConfig,
         services: &[ServiceInput<'_>],
         complete_until: DateTime<Utc>,
+        budget: &mut usize,
+        deferred: &mut usize,
     ) -> Result<LiveStates, StoreError> {
         let names: Vec<String> = services.iter().map(|s| s.series.service.clone()).collect();
         let inputs: BTreeMap<&str, &ServiceInput<'_>> = services
@@ -67,10 +71,15 @@ impl LiveStates {
                 continue;
             };
             match LiveSummary::from_bytes(&summary) {
-                Ok(s) if s.pending(&input.series, input.patterns, complete_until) => {
-                    pending.push(service);
-                }
                 Ok(s) => {
+                    if s.pending(&input.series, input.patterns, complete_until) {
+                        if *budget > 0 {
+                            *budget -= 1;
+                            pending.push(service);
+                            continue;
+                        }
+                        *deferred += 1;
+                    }
                     live.insert(service, Live::Summary(s));
                 }
                 Err(e) => {

@@ -10,7 +10,7 @@ use anomalog_core::Config;
 use anomalog_core::detect::DetectConfig;
 use anomalog_store::{StoreError, Stores};
 
-use crate::{DetectError, MAX_ENTRIES_PER_PASS, PassReport, apply_retention, run_bounded_pass};
+use crate::{DetectError, PassLimits, PassReport, apply_retention, run_pass_within};
 
 /// Queue consumer name of `anomalog up`: fixed, so a restarted process
 /// resumes its own pending entries at once.
@@ -53,7 +53,7 @@ pub struct DetectWorker {
     detect: DetectConfig,
     retention_days: u32,
     consumer: String,
-    max_entries_per_pass: usize,
+    limits: PassLimits,
     last_retention: Mutex<Option<Instant>>,
 }
 
@@ -66,15 +66,22 @@ impl DetectWorker {
             detect: config.detect.clone(),
             retention_days: config.storage.retention_days,
             consumer: consumer.into(),
-            max_entries_per_pass: MAX_ENTRIES_PER_PASS,
+            limits: PassLimits::default(),
             last_retention: Mutex::new(None),
         }
     }
 
     /// Bounds each pass to `max` queue entries instead of
-    /// [`MAX_ENTRIES_PER_PASS`] (at least 1).
+    /// [`crate::MAX_ENTRIES_PER_PASS`] (at least 1).
     pub fn with_max_entries_per_pass(mut self, max: usize) -> DetectWorker {
-        self.max_entries_per_pass = max.max(1);
+        self.limits.entries = max.max(1);
+        self
+    }
+
+    /// Bounds each pass to advancing `max` live states instead of
+    /// [`crate::LIVE_STATES_PER_PASS`] (at least 1).
+    pub fn with_live_states_per_pass(mut self, max: usize) -> DetectWorker {
+        self.limits.live_states = max.max(1);
         self
     }
 
@@ -89,9 +96,10 @@ impl DetectWorker {
     }
 
     /// One tick: a pass, then more passes while the last one drained a full
-    /// pass's worth of entries and the time left before `deadline` is at
-    /// least twice the longest pass so far; then retention when it is due
-    /// (first tick, then every [`RETENTION_EVERY`]).
+    /// pass's worth of entries or left live states to advance (its budget
+    /// spent), and the time left before `deadline` is at least twice the
+    /// longest pass so far; then retention when it is due (first tick, then
+    /// every [`RETENTION_EVERY`]).
     ///
     /// A failed pass ends the tick with its error; what it did not
     /// acknowledge stays queued for the next tick. A failed retention is
@@ -110,7 +118,8 @@ impl DetectWorker {
             report.opened += pass.opened;
             report.resolved += pass.resolved;
             let time_left = deadline.saturating_duration_since(Instant::now());
-            if pass.entries < self.max_entries_per_pass || time_left < longest * 2 {
+            let more = pass.entries >= self.limits.entries || pass.live_deferred > 0;
+            if !more || time_left < longest * 2 {
                 break;
             }
         }
@@ -134,12 +143,12 @@ impl DetectWorker {
     async fn pass_with_retries(&self, deadline: Instant) -> Result<PassReport, DetectError> {
         let mut waits = RETRY_BACKOFF.iter();
         loop {
-            let result = run_bounded_pass(
+            let result = run_pass_within(
                 &self.stores,
                 &self.detect,
                 &self.consumer,
                 Utc::now(),
-                self.max_entries_per_pass,
+                self.limits,
             )
             .await;
             let wait = match &result {

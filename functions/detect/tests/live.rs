@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use anomalog_core::detect::DetectConfig;
 use anomalog_core::detect::live::{LiveState, LiveSummary};
 use anomalog_core::{AnomalyKind, Level, LogEvent, Metric};
-use anomalog_detect::run_pass;
+use anomalog_detect::{PassLimits, run_pass, run_pass_within};
+use anomalog_store::Stores;
 use support::{anomalies, open};
 
 fn t0() -> DateTime<Utc> {
@@ -168,4 +169,71 @@ async fn a_pass_with_no_new_minute_judges_from_the_summary_without_reading_the_d
     assert_ne!(after[0].detectors, saved[0].detectors);
     let fresh = LiveState::from_parts(&after[0].summary, &after[0].detectors).unwrap();
     assert!(!fresh.warmed_up());
+}
+
+#[tokio::test]
+async fn a_pass_advances_at_most_its_budget_of_live_states_and_the_next_passes_the_rest() {
+    let names: Vec<String> = (0..30).map(|s| format!("svc-{s:02}")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let cfg = DetectConfig::default();
+    let minute_of = |m: i64| -> Vec<LogEvent> {
+        let at = t0() + Duration::minutes(m) + Duration::seconds(5);
+        names
+            .iter()
+            .map(|name| LogEvent::new(at, name.as_str(), Level::Info, "tick"))
+            .collect()
+    };
+    for m in 0..3 {
+        stores.queue.append(&minute_of(m)).await.unwrap();
+    }
+    let limits = PassLimits {
+        live_states: 12,
+        ..PassLimits::default()
+    };
+    // Fresh states are not budgeted.
+    let now = t0() + Duration::minutes(3);
+    let report = run_pass_within(&stores, &cfg, "d1", now, limits)
+        .await
+        .unwrap();
+    assert_eq!(report.live_deferred, 0);
+    let newest = |stores: Stores, names: Vec<String>| async move {
+        let mut at: Vec<Option<DateTime<Utc>>> = Vec::new();
+        for s in stores
+            .detector_states
+            .detector_summaries(&names)
+            .await
+            .unwrap()
+        {
+            at.push(LiveSummary::from_bytes(&s.summary).unwrap().last_minute());
+        }
+        at
+    };
+    let before = newest(stores.clone(), names.clone()).await;
+    assert_eq!(before.len(), 30);
+    // Minute 1 ends at 10:02, after the newest data (10:02:10) less the
+    // 20 s settle.
+    assert!(before.iter().all(|&m| m == Some(t0())), "{before:?}");
+
+    // Two more minutes (1 and 2) complete for every service: 12, 12, then 6
+    // states advance.
+    stores.queue.append(&minute_of(3)).await.unwrap();
+    stores.queue.append(&minute_of(4)).await.unwrap();
+    let now = t0() + Duration::minutes(5);
+    let mut deferred = Vec::new();
+    for _ in 0..4 {
+        let report = run_pass_within(&stores, &cfg, "d1", now, limits)
+            .await
+            .unwrap();
+        assert_eq!(report.services_checked, 30);
+        deferred.push(report.live_deferred);
+    }
+    assert_eq!(deferred, [18, 6, 0, 0]);
+    let after = newest(stores.clone(), names.clone()).await;
+    assert!(
+        after
+            .iter()
+            .all(|&m| m == Some(t0() + Duration::minutes(2))),
+        "{after:?}"
+    );
 }

@@ -101,3 +101,30 @@ async fn the_worker_claims_as_its_consumer_so_a_restart_resumes_its_pending_entr
     assert_eq!(report.entries, 1, "its own pending entry, without waiting");
     assert_eq!(stores.queue.backlog().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_tick_advances_live_states_over_more_passes_than_one_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let services = ["api", "db", "web"];
+    let lines = |ago: &[i64]| -> Vec<LogEvent> {
+        ago.iter()
+            .flat_map(|&secs| {
+                let at = Utc::now() - chrono::Duration::seconds(secs);
+                services.map(|s| LogEvent::new(at, s, Level::Info, "tick"))
+            })
+            .collect()
+    };
+    // Minutes that complete whatever the second: the minute of 400 s ago
+    // ends at least 340 s ago, before the newest data less the settle.
+    stores.queue.append(&lines(&[400, 330, 260])).await.unwrap();
+    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER)
+        .with_live_states_per_pass(1);
+    // Fresh states are not budgeted: one pass starts all three.
+    assert_eq!(worker.tick(later()).await.unwrap().passes, 1);
+
+    // A minute completes for each (that of 150 s ago, past the newest
+    // pushed): one state a pass, three passes.
+    stores.queue.append(&lines(&[150, 40])).await.unwrap();
+    assert_eq!(worker.tick(later()).await.unwrap().passes, 3);
+}

@@ -1,54 +1,90 @@
-//! The live detectors' state per service in the embedded store: the
-//! `live_states` table, one row per service with the state's two parts. The
-//! summary is the row's first column, so reading it alone leaves the
-//! detectors' overflow pages unread.
+//! The live detectors' state per service in the embedded store, in a
+//! database of its own ([`LIVE_FILE`]): the state's two parts in two tables
+//! keyed by service, `live_summaries` (a few KB a row, read by every pass)
+//! and `live_detectors` (about 100 KB, read only for a service with a new
+//! minute), so a pass that reads summaries reads their pages only.
+//!
+//! Its own file, because the states are a cache of a shape of their own: a
+//! pass rewrites about 100 KB per service it advances, which in the main
+//! database took its writer from persist and spanned 26 pages of 4 KiB per
+//! state. Here pages are 64 KiB, and commits are not synced (`synchronous =
+//! NORMAL` in WAL mode: a power cut may lose the last passes' states, which
+//! costs those services their new minutes or a warm-up, never data; the
+//! file is never left corrupt).
+
+use std::path::Path;
 
 use async_trait::async_trait;
-use rusqlite::{Row, params, params_from_iter};
+use rusqlite::{Connection, Row, params, params_from_iter};
 
 use super::EmbeddedStore;
 use crate::StoreError;
 use crate::ports::{DetectorState, DetectorStateStore, DetectorSummary};
 
-/// `detector_states` held format-8 states in one blob, which no pass can
-/// read any more: dropped, its services warm up again.
-pub(super) const SCHEMA: &str = "
-DROP TABLE IF EXISTS detector_states;
-CREATE TABLE IF NOT EXISTS live_states (
+/// The live states' database, in the store's directory.
+pub const LIVE_FILE: &str = "live.db";
+
+/// `detector_states` in the main database held format-8 states in one blob,
+/// which no pass can read any more: dropped, its services warm up again.
+pub(super) const MAIN_SCHEMA: &str = "DROP TABLE IF EXISTS detector_states;";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS live_summaries (
     service TEXT PRIMARY KEY,
-    summary BLOB NOT NULL,
+    summary BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS live_detectors (
+    service TEXT PRIMARY KEY,
     detectors BLOB NOT NULL
 );
 ";
+
+/// Page size of a new live-state database: a warm state's detectors span
+/// two pages.
+const PAGE_SIZE: i64 = 64 * 1024;
+
+/// Opens (creating if needed) the live states' database in `dir`.
+pub(super) fn open(dir: &Path) -> Result<Connection, StoreError> {
+    let path = dir.join(LIVE_FILE);
+    let conn = Connection::open(&path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Only a new, empty file takes it: before WAL mode and the first table.
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "journal_size_limit", super::WAL_SIZE_LIMIT)?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
 
 /// Services per `IN (...)` list: well under SQLite's variable limit.
 const CHUNK: usize = 500;
 
 impl EmbeddedStore {
-    /// The rows of `columns` (after `service`) of those of `services` that
-    /// have a state, each mapped by `map`.
+    /// The rows `select` (a query ending in `service IN`) gives for those
+    /// of `services` that have a state, each mapped by `map`.
     async fn live_state_rows<T: Send + 'static>(
         &self,
         services: &[String],
-        columns: &'static str,
+        select: &'static str,
         map: fn(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
         let services = services.to_vec();
-        self.read(move |conn| {
-            let mut out = Vec::new();
-            for chunk in services.chunks(CHUNK) {
-                let marks = vec!["?"; chunk.len()].join(",");
-                let mut select = conn.prepare(&format!(
-                    "SELECT service, {columns} FROM live_states WHERE service IN ({marks})"
-                ))?;
-                let rows = select.query_map(params_from_iter(chunk), map)?;
-                for row in rows {
-                    out.push(row?);
+        self.live
+            .run(move |conn| {
+                let mut out = Vec::new();
+                for chunk in services.chunks(CHUNK) {
+                    let marks = vec!["?"; chunk.len()].join(",");
+                    let mut query = conn.prepare(&format!("{select} ({marks})"))?;
+                    let rows = query.query_map(params_from_iter(chunk), map)?;
+                    for row in rows {
+                        out.push(row?);
+                    }
                 }
-            }
-            Ok(out)
-        })
-        .await
+                Ok(out)
+            })
+            .await
     }
 }
 
@@ -58,7 +94,8 @@ impl DetectorStateStore for EmbeddedStore {
         &self,
         services: &[String],
     ) -> Result<Vec<DetectorSummary>, StoreError> {
-        self.live_state_rows(services, "summary", |r| {
+        let select = "SELECT service, summary FROM live_summaries WHERE service IN";
+        self.live_state_rows(services, select, |r| {
             Ok(DetectorSummary {
                 service: r.get(0)?,
                 summary: r.get(1)?,
@@ -68,7 +105,10 @@ impl DetectorStateStore for EmbeddedStore {
     }
 
     async fn detector_states(&self, services: &[String]) -> Result<Vec<DetectorState>, StoreError> {
-        self.live_state_rows(services, "summary, detectors", |r| {
+        let select = "SELECT s.service, s.summary, d.detectors
+            FROM live_summaries s JOIN live_detectors d ON d.service = s.service
+            WHERE s.service IN";
+        self.live_state_rows(services, select, |r| {
             Ok(DetectorState {
                 service: r.get(0)?,
                 summary: r.get(1)?,
@@ -83,21 +123,26 @@ impl DetectorStateStore for EmbeddedStore {
             return Ok(());
         }
         let states = states.to_vec();
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            {
-                let mut upsert = tx.prepare(
-                    "INSERT INTO live_states (service, summary, detectors) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (service) DO UPDATE
-                     SET summary = excluded.summary, detectors = excluded.detectors",
-                )?;
-                for s in states {
-                    upsert.execute(params![s.service, s.summary, s.detectors])?;
+        self.live
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                {
+                    let mut summary = tx.prepare(
+                        "INSERT INTO live_summaries (service, summary) VALUES (?1, ?2)
+                     ON CONFLICT (service) DO UPDATE SET summary = excluded.summary",
+                    )?;
+                    let mut detectors = tx.prepare(
+                        "INSERT INTO live_detectors (service, detectors) VALUES (?1, ?2)
+                     ON CONFLICT (service) DO UPDATE SET detectors = excluded.detectors",
+                    )?;
+                    for s in states {
+                        summary.execute(params![s.service, s.summary])?;
+                        detectors.execute(params![s.service, s.detectors])?;
+                    }
                 }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+                tx.commit()?;
+                Ok(())
+            })
+            .await
     }
 }

@@ -86,6 +86,9 @@ pub struct EmbeddedStore {
     /// The queue status health reports: its own connection, so no long
     /// read ever delays a health check.
     status: pool::Connections,
+    /// The live detector states' own database
+    /// ([`detector_states::LIVE_FILE`]): read and written by detect only.
+    live: pool::Connections,
     max_queue_entries: u64,
     reclaim_after_ms: i64,
 }
@@ -117,7 +120,8 @@ impl EmbeddedStore {
         patterns::migrate(&writer)?;
         logs::migrate(&mut writer)?;
         writer.execute_batch(incidents::SCHEMA)?;
-        writer.execute_batch(detector_states::SCHEMA)?;
+        writer.execute_batch(detector_states::MAIN_SCHEMA)?;
+        let live = detector_states::open(dir)?;
         let readers = (0..pool::READERS)
             .map(|_| open_connection(&path))
             .collect::<Result<Vec<_>, _>>()?;
@@ -128,6 +132,7 @@ impl EmbeddedStore {
             readers: pool::Connections::spawn("store-reader", readers)?,
             queue: pool::Connections::spawn("queue-writer", vec![queue])?,
             status: pool::Connections::spawn("queue-status", vec![status])?,
+            live: pool::Connections::spawn("live-states", vec![live])?,
             max_queue_entries,
             reclaim_after_ms: i64::try_from(DEFAULT_RECLAIM_AFTER.as_millis()).unwrap_or(i64::MAX),
         })
