@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS live_detectors (
 /// two pages.
 const PAGE_SIZE: i64 = 64 * 1024;
 
+/// Bytes the live states' WAL is truncated to once checkpointed: more than
+/// a pass writes (512 states of about 100 KB), so that the file is reused
+/// rather than cut and grown again at every checkpoint.
+const WAL_SIZE_LIMIT: i64 = 128 << 20;
+
 /// Opens (creating if needed) the live states' database in `dir`.
 pub(super) fn open(dir: &Path) -> Result<Connection, StoreError> {
     let path = dir.join(LIVE_FILE);
@@ -53,7 +58,7 @@ pub(super) fn open(dir: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "journal_size_limit", super::WAL_SIZE_LIMIT)?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     conn.execute_batch(SCHEMA)?;
     Ok(conn)
 }
