@@ -751,14 +751,19 @@ async fn hostile_requests_get_clear_refusals_and_good_ones_are_stored_exactly() 
         "health took {worst:?} during slowloris"
     );
     // Wait (at most 10 s) for the server to close each one: a read that
-    // returns, with the 408 or end of stream.
+    // returns, with the 408, end of stream, or a reset (a socket closed
+    // with unread headers in its buffer is reset, not shut down: under
+    // load, CI saw 24 of 200 end that way).
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut closed = 0;
     for s in &mut slow {
         let mut buf = [0u8; 512];
         let left = deadline.saturating_duration_since(Instant::now());
-        if let Ok(Ok(_)) = tokio::time::timeout(left, s.read(&mut buf)).await {
-            closed += 1;
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Ok(Ok(_)) => closed += 1,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            Ok(Err(e)) => panic!("a slow connection failed otherwise: {e}"),
+            Err(_) => {}
         }
     }
     assert_eq!(closed, 200, "slow connections closed by the header timeout");
