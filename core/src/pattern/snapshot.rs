@@ -50,8 +50,10 @@ use super::{
 /// never spans a bare `|` field separator, and one that ends at it is a
 /// value on three runs; a framed run that ends the message after a bare
 /// masked value is a value on three runs, and so is an exception's text
-/// after its class).
-pub const MINER_VERSION: u32 = 13;
+/// after its class); 14: session 18 (a one-letter level before a
+/// bracketed time and a bracketed thread after a `Mon DD, YYYY` time are
+/// header).
+pub const MINER_VERSION: u32 = 14;
 
 fn first_version() -> u32 {
     1
