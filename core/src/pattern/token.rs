@@ -136,6 +136,18 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.truncate(start);
             continue;
         }
+        // A list of values in braces separated by spaces (`{18 17 23}`)
+        // is one variable whatever its length too: a masked value after a
+        // bare `{<*>` joins it (session 18).
+        if let Some(last) = spans.last_mut()
+            && let Some(close) = spaced_list_item(&out[last.0 as usize..last.1 as usize], token)
+        {
+            let close = close.to_owned();
+            out.truncate(last.1 as usize);
+            out.push_str(&close);
+            last.1 = out.len() as u32;
+            continue;
+        }
         // A list of values in brackets (`Set(a-1, b-2, c-3)`, `[1, 2]`,
         // `["a", "b"]`) is one variable whatever its length: a masked value
         // after `(<*>,` joins it.
@@ -249,6 +261,21 @@ fn list_item(token: &str) -> Option<&str> {
         .bytes()
         .all(|c| TRAILING.contains(&c))
         .then_some(close)
+}
+
+/// When `token` continues a list of values separated by spaces that
+/// `open`, a brace and a masked value (`{<*>`), opens: what it adds to
+/// `open` (nothing for a bare `<*>`, `}` for `<*>}` and what follows that
+/// brace, `})`). Only braces: a value in square brackets or parentheses
+/// may be a time of several words (`[22/Dec/2023:17:44:31 +0000]`), whose
+/// words the header and the patterns around it count as they are.
+fn spaced_list_item<'a>(open: &str, token: &'a str) -> Option<&'a str> {
+    if open != "{<*>" {
+        return None;
+    }
+    let rest = token.strip_prefix(WILDCARD)?;
+    (rest.is_empty() || (rest.starts_with('}') && rest.bytes().all(|c| TRAILING.contains(&c))))
+        .then_some(rest)
 }
 
 /// Whether a masked token ends an unfinished list in brackets: `(<*>,`,
@@ -773,6 +800,28 @@ mod tests {
         assert_eq!(mask("t ('a', 'b')"), "t (<*>)");
         assert_eq!(mask("t ('a')"), "t (<*>)");
         assert_eq!(mask("v (7, 'x')"), "v (<*>)");
+    }
+
+    /// Session 18: a list in braces separated by spaces is one value too
+    /// (a KDC's `{18 17 23}`); a bracketed time keeps its words.
+    #[test]
+    fn spaced_lists_of_values_are_one_token() {
+        assert_eq!(
+            mask("req (4 etypes {18 17 23}) ok"),
+            "req (<*> etypes {<*>}) ok"
+        );
+        assert_eq!(
+            mask("req (4 etypes {18 17}) ok"),
+            "req (<*> etypes {<*>}) ok"
+        );
+        assert_eq!(mask("req (4 etypes {23}) ok"), "req (<*> etypes {<*>}) ok");
+        assert_eq!(
+            mask("at [22/Dec/2023:17:44:31 +0000] ok"),
+            "at [<*> <*>] ok"
+        );
+        // Words keep their place; a closed list takes nothing more.
+        assert_eq!(mask("(20 live) #e96a"), "(<*> live) <*>");
+        assert_eq!(mask("{18} 17 ok"), "{<*>} <*> ok");
     }
 
     #[test]
