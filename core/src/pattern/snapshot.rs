@@ -52,7 +52,8 @@ use super::{
 /// masked value is a value on three runs, and so is an exception's text
 /// after its class); 14: session 18 (a one-letter level before a
 /// bracketed time and a bracketed thread after a `Mon DD, YYYY` time are
-/// header; a list of values in braces separated by spaces is one value).
+/// header; a list of values in braces separated by spaces is one value;
+/// an upper-case word after a lower-case key's value ends that value).
 pub const MINER_VERSION: u32 = 14;
 
 fn first_version() -> u32 {

@@ -181,6 +181,11 @@ fn unquoted_value_words(word: &str, words: &WordIter<'_>) -> usize {
         return 0;
     };
     let value = &word.as_bytes()[eq + 1..];
+    // Among lower-case keys an upper-case word is the event's name
+    // (`conn=7 op=2 SRCH base=...`, `fd=12 ACCEPT from IP=...`), not a
+    // word of the value before it; among upper-case keys it is a flag
+    // like them (`ID=0 DF PROTO=TCP`, session 18).
+    let lower_key = word.as_bytes()[..eq].iter().any(u8::is_ascii_lowercase);
     if value.is_empty() || LEADING.contains(&value[0]) || TRAILING.contains(&value[value.len() - 1])
     {
         return 0;
@@ -194,7 +199,10 @@ fn unquoted_value_words(word: &str, words: &WordIter<'_>) -> usize {
             return if field_key(next).is_some() { taken } else { 0 };
         }
         let b = next.as_bytes();
-        if LEADING.contains(&b[0]) || TRAILING.contains(&b[b.len() - 1]) {
+        if LEADING.contains(&b[0])
+            || TRAILING.contains(&b[b.len() - 1])
+            || (lower_key && b.len() > 1 && b.iter().all(|&c| c.is_ascii_uppercase() || c == b'_'))
+        {
             return 0;
         }
     }
@@ -743,6 +751,30 @@ mod tests {
         assert_eq!(
             mask("a=1 one two three four b=2"),
             "a=<*> one two three four b=<*>"
+        );
+    }
+
+    /// Session 18: an upper-case word after a lower-case key's value is
+    /// the event's name (a directory server's operations), not a word of
+    /// the value; after an upper-case key's it is a flag, a value's word.
+    #[test]
+    fn an_upper_case_word_after_a_lower_case_key_ends_its_value() {
+        assert_eq!(
+            mask("conn=1042 op=3 SRCH scope=2 deref=0"),
+            "conn=<*> op=<*> SRCH scope=<*> deref=<*>"
+        );
+        assert_eq!(
+            mask("conn=1042 fd=17 ACCEPT from IP=10.0.0.5:4012"),
+            "conn=<*> fd=<*> ACCEPT from IP=<*>"
+        );
+        assert_eq!(
+            mask("blocked ID=0 DF PROTO=TCP RES=0x00 ACK RST URGP=0"),
+            "blocked ID=<*> PROTO=<*> RES=<*> URGP=<*>"
+        );
+        // A capitalised word still continues one (`status=201 Created`).
+        assert_eq!(
+            mask("uploaded status=201 Created token=ab12"),
+            "uploaded status=<*> token=<*>"
         );
     }
 
