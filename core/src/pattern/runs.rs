@@ -308,9 +308,15 @@ fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
 /// message may follow: a lower-case word or a masked value after a
 /// lower-case word, ending in `:`; or (session 17) an exception's class
 /// (`java.io.IOException: Filesystem closed`: the text is the
-/// exception's message).
+/// exception's message); or (session 18) a bare `-`.
 fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let t = tokens[a - 1].as_ref();
+    // A bare ` - ` labels the words that end the message as a `:` does
+    // (`failed for '<*>' (callid: <*>) - No matching endpoint found`,
+    // session 18).
+    if t == "-" {
+        return true;
+    }
     let Some(name) = t.strip_suffix(':') else {
         return false;
     };

@@ -126,6 +126,32 @@ fn a_value_that_ends_the_text_before_key_value_fields() {
     );
 }
 
+/// Session 18: a bare ` - ` before the message's last words labels them
+/// as a label's `:` does (a reason or a name that ends the message).
+#[test]
+fn a_value_that_ends_the_message_after_a_dash() {
+    assert_one_pattern(
+        |v| {
+            format!(
+                "Request 'INVITE' from '<sip:400@10.0.0.1>' failed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"
+            )
+        },
+        &[
+            "Failed to authenticate",
+            "No matching endpoint found",
+            "Not a local domain",
+        ],
+    );
+    assert_one_pattern(
+        |v| format!("updated activity 4f2a - completed 50.0% - {v}"),
+        &[
+            "Media download by alice",
+            "Scanning Movies",
+            "Refreshing Metadata",
+        ],
+    );
+}
+
 /// Session 15: an exception's class and its text after a label are
 /// one value, also after a masked label (the class is no label).
 #[test]

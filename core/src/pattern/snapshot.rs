@@ -54,7 +54,8 @@ use super::{
 /// bracketed time and a bracketed thread after a `Mon DD, YYYY` time are
 /// header; a list of values in braces separated by spaces is one value;
 /// an upper-case word after a lower-case key's value ends that value; a
-/// run before the `key=value` fields that end a message ends its text).
+/// run before the `key=value` fields that end a message ends its text; a
+/// bare `-` labels the run that ends the message).
 pub const MINER_VERSION: u32 = 14;
 
 fn first_version() -> u32 {
