@@ -162,7 +162,16 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// with the miner of 6699bc9, so the tune mean at seed 1 is 0.905 over 81
 /// (0.918 over the 75 before). The tune floor falls to 0.90; the four new
 /// systems under 0.85 have floors just under their seed-1 scores (cirunner
-/// 0.833, cupsd 0.741, mediasrv 0.523, ldapkdc 0.500).
+/// 0.833, cupsd 0.741, mediasrv 0.523, ldapkdc 0.500). This session's
+/// rules (a one-letter level before a bracketed time and a bracketed
+/// thread after a `Mon DD, YYYY` time are header; a list in braces
+/// separated by spaces is one value; an upper-case word after a
+/// lower-case key's value ends it; `key=value` fields that end a message
+/// end its text for the run step; a bare `-` labels the run that ends the
+/// message) took the six to 0.800 at seed 1 and the tune mean to 0.909
+/// (the 75 older unchanged at 0.918). cirunner (0.936) and cupsd (0.857)
+/// are now held to 0.85 as the others; ldapkdc's floor rises to 0.55
+/// (0.584), mediasrv's stays 0.50 (0.544).
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -192,10 +201,8 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 "shopapp" | "winsystem" => 0.65,
                 "ipmisel" => 0.50,
                 // Session 18's new kinds: just under their scores at seed 1.
-                "cirunner" => 0.80,
-                "cupsd" => 0.70,
+                "ldapkdc" => 0.55,
                 "mediasrv" => 0.50,
-                "ldapkdc" => 0.45,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");
