@@ -192,6 +192,20 @@ fn strip_fields(line: &str) -> &str {
             }
             return after_level(after);
         }
+        // A one-letter level that opens the line before a bracketed time
+        // (`I [13/Feb/2024:13:11:30 +0000] ...`, CUPS-like error logs).
+        if removed == 0
+            && is_letter_level(word)
+            && after.trim_start().starts_with('[')
+            && bracket_end(after.trim_start()).is_some_and(|end| {
+                let time = first_word(&after.trim_start()[1..end - 1]).0;
+                time.as_bytes().first().is_some_and(u8::is_ascii_digit) && time.contains(':')
+            })
+        {
+            rest = after;
+            removed += 1;
+            continue;
+        }
         // Ruby's Logger: `I, [2024-03-05T10:11:12.345678 #1234]  INFO -- :`.
         if removed == 0
             && word.len() == 2
@@ -244,7 +258,13 @@ fn strip_fields(line: &str) -> &str {
             after_time = word.contains(':');
             // A year after the time is ctime's (`Tue Mar  5 10:11:12 2024
             // -`: uWSGI), not a syslog host.
-            if month_seen && word.contains(':') && !starts_with_year(rest) {
+            // A bracketed word after the time is a thread, never a
+            // syslog host (`Feb 21, 2024 14:35:28.063 [0x7f14] DEBUG -`).
+            if month_seen
+                && word.contains(':')
+                && !starts_with_year(rest)
+                && !rest.trim_start().starts_with('[')
+            {
                 return strip_device_clock(after_syslog_time(rest));
             }
             // rsyslog's ISO time (`2024-03-05T10:11:12.123456-06:00`)

@@ -253,3 +253,31 @@ fn message_words_like_header_fields_are_kept() {
         assert_eq!(strip_header(line), message, "{line}");
     }
 }
+
+/// Session 18: a one-letter level that opens the line before a bracketed
+/// time (a CUPS-like error log), and a bracketed thread after a time that
+/// follows `Mon DD, YYYY` (a media server's log), are header; a syslog
+/// time is still followed by its host.
+#[test]
+fn letter_levels_before_bracketed_times_and_threads_after_dated_times_are_header() {
+    let cases = [
+        (
+            "I [13/Feb/2024:13:11:30 +0000] Full reload complete.",
+            "Full reload complete.",
+        ),
+        (
+            "E [13/Feb/2024:13:30:05 +0000] [cups-deviced] PID 18942 (snmp) stopped with status 3!",
+            "[cups-deviced] PID 18942 (snmp) stopped with status 3!",
+        ),
+        (
+            "Feb 21, 2024 14:35:28.063 [0x7f14002eddf3] DEBUG - Transcode session 7 stopped",
+            "Transcode session 7 stopped",
+        ),
+        ("Feb 21 14:35:28 web-01 cron[12]: job done", "job done"),
+        // A letter that opens a message before other brackets stays.
+        ("I [will] retry", "I [will] retry"),
+    ];
+    for (line, message) in cases {
+        assert_eq!(strip_header(line), message, "{line}");
+    }
+}

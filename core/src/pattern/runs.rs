@@ -117,7 +117,7 @@ fn opens_value<T: AsRef<str>>(
     let bounded = framed(run) || ends_field(tokens, flags, a, end);
     if !(word_at(tokens, flags, a - 1)
         || tokens[a - 1].as_ref() == "="
-        || (end == tokens.len() && end_label(tokens, flags, a))
+        || (end == message_end(tokens, flags) && end_label(tokens, flags, a))
         || bounded
         || after_field)
     {
@@ -150,7 +150,7 @@ fn opens_value<T: AsRef<str>>(
         && end - a >= 2
         && flags[a + 1] & MASKED == 0
         && capitalised(tokens[a + 1].as_ref());
-    if end == tokens.len()
+    if end == message_end(tokens, flags)
         && end_label(tokens, flags, a)
         && (flags[a - 1] & MASKED == 0 || class)
         && (flags[a] & MASKED == 0 || numbered)
@@ -159,6 +159,24 @@ fn opens_value<T: AsRef<str>>(
         return true;
     }
     (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+}
+
+/// Where the message's text ends: before the `key=value` fields that end
+/// it (`... failed to run job: context canceled job=<*> project=<*>`, the
+/// fields a structured logger prints after the text, session 18), else
+/// at its end.
+fn message_end<T: AsRef<str>>(tokens: &[T], flags: &[u8]) -> usize {
+    let fields = tokens
+        .iter()
+        .zip(flags)
+        .rev()
+        .take_while(|(t, f)| *f & KEYED != 0 && t.as_ref().contains('='))
+        .count();
+    if fields == tokens.len() {
+        tokens.len()
+    } else {
+        tokens.len() - fields
+    }
 }
 
 /// Whether the run from `a` to `end` follows a constant word and ends
@@ -290,9 +308,15 @@ fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
 /// message may follow: a lower-case word or a masked value after a
 /// lower-case word, ending in `:`; or (session 17) an exception's class
 /// (`java.io.IOException: Filesystem closed`: the text is the
-/// exception's message).
+/// exception's message); or (session 18) a bare `-`.
 fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let t = tokens[a - 1].as_ref();
+    // A bare ` - ` labels the words that end the message as a `:` does
+    // (`failed for '<*>' (callid: <*>) - No matching endpoint found`,
+    // session 18).
+    if t == "-" {
+        return true;
+    }
     let Some(name) = t.strip_suffix(':') else {
         return false;
     };
@@ -363,7 +387,11 @@ fn runs_needed<T: AsRef<str>>(
     if before == 0 || before + after < MIN_CONSTANTS {
         return None;
     }
-    if after == 0 {
+    // Only `key=value` fields after the run: it ends the message's text
+    // (`failed to run job: context canceled job=<*> project=<*>`).
+    let fields_after = after > 0 && n - b == message_end(tokens, flags);
+    if after == 0 || fields_after {
+        let tail = &tokens[a..if fields_after { n - b } else { n }];
         // A run that ends the message is a value only after a label that
         // is a lower-case word or a value (`completed successfully: <run>`,
         // `connect to <*>: <run>`); after a capitalised one it is the
@@ -378,11 +406,11 @@ fn runs_needed<T: AsRef<str>>(
         // (captive portal detected)`); since session 17 also after a
         // masked value (`client_fd <*> (Broken pipe)`), but not after a
         // field's (`status=<*> (...)`: the text tells that value's event).
-        if before >= MIN_CONSTANTS && framed(&tokens[a..]) && flags[a - 1] & KEYED == 0 {
+        if before >= MIN_CONSTANTS && framed(tail) && flags[a - 1] & KEYED == 0 {
             return Some((MIN_RUNS - 1, before));
         }
         return (before >= MIN_CONSTANTS
-            && (open_end || framed(&tokens[a..]) || named_after_word(tokens, flags, a)))
+            && (open_end || framed(tail) || named_after_word(tokens, flags, a)))
         .then_some((MIN_RUNS, before));
     }
     let needed = if label(&tokens[a - 1]) || tokens[n - b].as_ref() == "|" {

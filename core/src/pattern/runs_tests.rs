@@ -107,6 +107,51 @@ fn a_lower_case_value_after_a_lower_case_label() {
     );
 }
 
+/// Session 18: `key=value` fields after the text (a structured logger's
+/// layout) do not keep a run from ending the text: a reason after a
+/// lower-case label is a value there too.
+#[test]
+fn a_value_that_ends_the_text_before_key_value_fields() {
+    assert_one_pattern(
+        |v| {
+            format!(
+                "Executor \"docker\" failed to run job: {v}  job=4411 project=7 runner=ab12cd34"
+            )
+        },
+        &[
+            "context canceled",
+            "execution took longer than 1h0m0s seconds",
+            "image pull failed",
+        ],
+    );
+}
+
+/// Session 18: a bare ` - ` before the message's last words labels them
+/// as a label's `:` does (a reason or a name that ends the message).
+#[test]
+fn a_value_that_ends_the_message_after_a_dash() {
+    assert_one_pattern(
+        |v| {
+            format!(
+                "Request 'INVITE' from '<sip:400@10.0.0.1>' failed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"
+            )
+        },
+        &[
+            "Failed to authenticate",
+            "No matching endpoint found",
+            "Not a local domain",
+        ],
+    );
+    assert_one_pattern(
+        |v| format!("updated activity 4f2a - completed 50.0% - {v}"),
+        &[
+            "Media download by alice",
+            "Scanning Movies",
+            "Refreshing Metadata",
+        ],
+    );
+}
+
 /// Session 15: an exception's class and its text after a label are
 /// one value, also after a masked label (the class is no label).
 #[test]

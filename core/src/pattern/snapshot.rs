@@ -50,8 +50,13 @@ use super::{
 /// never spans a bare `|` field separator, and one that ends at it is a
 /// value on three runs; a framed run that ends the message after a bare
 /// masked value is a value on three runs, and so is an exception's text
-/// after its class).
-pub const MINER_VERSION: u32 = 13;
+/// after its class); 14: session 18 (a one-letter level before a
+/// bracketed time and a bracketed thread after a `Mon DD, YYYY` time are
+/// header; a list of values in braces separated by spaces is one value;
+/// an upper-case word after a lower-case key's value ends that value; a
+/// run before the `key=value` fields that end a message ends its text; a
+/// bare `-` labels the run that ends the message).
+pub const MINER_VERSION: u32 = 14;
 
 fn first_version() -> u32 {
     1

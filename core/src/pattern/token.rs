@@ -136,6 +136,18 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.truncate(start);
             continue;
         }
+        // A list of values in braces separated by spaces (`{18 17 23}`)
+        // is one variable whatever its length too: a masked value after a
+        // bare `{<*>` joins it (session 18).
+        if let Some(last) = spans.last_mut()
+            && let Some(close) = spaced_list_item(&out[last.0 as usize..last.1 as usize], token)
+        {
+            let close = close.to_owned();
+            out.truncate(last.1 as usize);
+            out.push_str(&close);
+            last.1 = out.len() as u32;
+            continue;
+        }
         // A list of values in brackets (`Set(a-1, b-2, c-3)`, `[1, 2]`,
         // `["a", "b"]`) is one variable whatever its length: a masked value
         // after `(<*>,` joins it.
@@ -169,6 +181,11 @@ fn unquoted_value_words(word: &str, words: &WordIter<'_>) -> usize {
         return 0;
     };
     let value = &word.as_bytes()[eq + 1..];
+    // Among lower-case keys an upper-case word is the event's name
+    // (`conn=7 op=2 SRCH base=...`, `fd=12 ACCEPT from IP=...`), not a
+    // word of the value before it; among upper-case keys it is a flag
+    // like them (`ID=0 DF PROTO=TCP`, session 18).
+    let lower_key = word.as_bytes()[..eq].iter().any(u8::is_ascii_lowercase);
     if value.is_empty() || LEADING.contains(&value[0]) || TRAILING.contains(&value[value.len() - 1])
     {
         return 0;
@@ -182,7 +199,10 @@ fn unquoted_value_words(word: &str, words: &WordIter<'_>) -> usize {
             return if field_key(next).is_some() { taken } else { 0 };
         }
         let b = next.as_bytes();
-        if LEADING.contains(&b[0]) || TRAILING.contains(&b[b.len() - 1]) {
+        if LEADING.contains(&b[0])
+            || TRAILING.contains(&b[b.len() - 1])
+            || (lower_key && b.len() > 1 && b.iter().all(|&c| c.is_ascii_uppercase() || c == b'_'))
+        {
             return 0;
         }
     }
@@ -249,6 +269,21 @@ fn list_item(token: &str) -> Option<&str> {
         .bytes()
         .all(|c| TRAILING.contains(&c))
         .then_some(close)
+}
+
+/// When `token` continues a list of values separated by spaces that
+/// `open`, a brace and a masked value (`{<*>`), opens: what it adds to
+/// `open` (nothing for a bare `<*>`, `}` for `<*>}` and what follows that
+/// brace, `})`). Only braces: a value in square brackets or parentheses
+/// may be a time of several words (`[22/Dec/2023:17:44:31 +0000]`), whose
+/// words the header and the patterns around it count as they are.
+fn spaced_list_item<'a>(open: &str, token: &'a str) -> Option<&'a str> {
+    if open != "{<*>" {
+        return None;
+    }
+    let rest = token.strip_prefix(WILDCARD)?;
+    (rest.is_empty() || (rest.starts_with('}') && rest.bytes().all(|c| TRAILING.contains(&c))))
+        .then_some(rest)
 }
 
 /// Whether a masked token ends an unfinished list in brackets: `(<*>,`,
@@ -719,6 +754,30 @@ mod tests {
         );
     }
 
+    /// Session 18: an upper-case word after a lower-case key's value is
+    /// the event's name (a directory server's operations), not a word of
+    /// the value; after an upper-case key's it is a flag, a value's word.
+    #[test]
+    fn an_upper_case_word_after_a_lower_case_key_ends_its_value() {
+        assert_eq!(
+            mask("conn=1042 op=3 SRCH scope=2 deref=0"),
+            "conn=<*> op=<*> SRCH scope=<*> deref=<*>"
+        );
+        assert_eq!(
+            mask("conn=1042 fd=17 ACCEPT from IP=10.0.0.5:4012"),
+            "conn=<*> fd=<*> ACCEPT from IP=<*>"
+        );
+        assert_eq!(
+            mask("blocked ID=0 DF PROTO=TCP RES=0x00 ACK RST URGP=0"),
+            "blocked ID=<*> PROTO=<*> RES=<*> URGP=<*>"
+        );
+        // A capitalised word still continues one (`status=201 Created`).
+        assert_eq!(
+            mask("uploaded status=201 Created token=ab12"),
+            "uploaded status=<*> token=<*>"
+        );
+    }
+
     #[test]
     fn a_key_opens_with_no_digit() {
         assert_eq!(mask("Error: 0x8007a1b2[gle=0x00000005]"), "Error: <*>]");
@@ -773,6 +832,28 @@ mod tests {
         assert_eq!(mask("t ('a', 'b')"), "t (<*>)");
         assert_eq!(mask("t ('a')"), "t (<*>)");
         assert_eq!(mask("v (7, 'x')"), "v (<*>)");
+    }
+
+    /// Session 18: a list in braces separated by spaces is one value too
+    /// (a KDC's `{18 17 23}`); a bracketed time keeps its words.
+    #[test]
+    fn spaced_lists_of_values_are_one_token() {
+        assert_eq!(
+            mask("req (4 etypes {18 17 23}) ok"),
+            "req (<*> etypes {<*>}) ok"
+        );
+        assert_eq!(
+            mask("req (4 etypes {18 17}) ok"),
+            "req (<*> etypes {<*>}) ok"
+        );
+        assert_eq!(mask("req (4 etypes {23}) ok"), "req (<*> etypes {<*>}) ok");
+        assert_eq!(
+            mask("at [22/Dec/2023:17:44:31 +0000] ok"),
+            "at [<*> <*>] ok"
+        );
+        // Words keep their place; a closed list takes nothing more.
+        assert_eq!(mask("(20 live) #e96a"), "(<*> live) <*>");
+        assert_eq!(mask("{18} 17 ok"), "{<*>} <*> ok");
     }
 
     #[test]
