@@ -38,13 +38,17 @@ pub struct EncodedBatch {
 }
 
 impl EncodedBatch {
-    /// `events` encoded with framed records (the embedded queue) or not
-    /// (Redis).
+    /// `events` encoded with framed records (the embedded queue) or not,
+    /// and then compressed (Redis).
     pub(crate) fn of(events: &[LogEvent], framed: bool) -> Result<Self, StoreError> {
         let payload = if framed {
             crate::records::encode_batch(events)?
         } else {
-            crate::records::encode_batch_unframed(events)?
+            #[cfg(feature = "redis")]
+            let payload = crate::records::encode_batch_compressed(events)?;
+            #[cfg(not(feature = "redis"))]
+            let payload = crate::records::encode_batch_unframed(events)?;
+            payload
         };
         Ok(EncodedBatch {
             payload,

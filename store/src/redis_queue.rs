@@ -29,12 +29,15 @@ use crate::redis_keys::QueueKeys;
 use crate::{StoreError, redact};
 
 /// Field of a stream entry holding the batch's events (`APPEND_SCRIPT`
-/// writes it, next to `v`, the payload format version: "2", the unframed
-/// binary payload of `records::encode_batch_unframed` (a detect of the
-/// previous version reads it); entries of version "1", a JSON array, still
-/// read).
+/// writes it, next to `v`, the payload format version: "3", the unframed
+/// binary payload compressed with Snappy (`records::encode_batch_compressed`:
+/// Redis writes and fsyncs a third of the bytes of version "2", the
+/// uncompressed payload); entries of versions "2" and "1" (a JSON array)
+/// still read. A detect of an earlier version moves version-3 entries to the
+/// dead-letter stream, kept: deploy detect with ingest, as the SAM template
+/// does).
 const EVENTS_FIELD: &str = "events";
-const PAYLOAD_VERSION: &str = "2";
+const PAYLOAD_VERSION: &str = "3";
 
 /// Appends unless the stream already holds `ARGV[1]` entries; returns the new
 /// entry id, or the current length (an integer) when full. Atomic in Redis.
@@ -600,7 +603,11 @@ struct RawEntry {
 impl RawEntry {
     /// Bytes of its field values (the payload, in practice).
     fn payload_len(&self) -> usize {
-        self.fields.iter().flatten().map(|(_, v)| v.len()).sum()
+        self.fields
+            .iter()
+            .flatten()
+            .map(|(_, v)| crate::records::uncompressed_len(v))
+            .sum()
     }
 }
 

@@ -211,20 +211,21 @@ async fn an_undecodable_entry_goes_to_the_dead_letter_stream_and_the_rest_flows(
     assert_eq!(stores.queue.backlog().await.unwrap(), 1);
 }
 
-/// The Redis queue writes the unframed binary payload (version "2", first
-/// byte 0xB1), which a detect of the previous version reads while a deploy
-/// rolls out; the framed form (0xB3) is the embedded queue's.
+/// The Redis queue writes the unframed binary payload compressed (version
+/// "3", first byte 0xB5), and still reads the uncompressed one (version
+/// "2", 0xB1) that a previous version queued before a deploy; the framed
+/// form (0xB3) is the embedded queue's.
 #[tokio::test]
-async fn redis_entries_keep_the_unframed_payload_of_version_2() {
+async fn redis_entries_hold_the_compressed_payload_of_version_3_and_version_2_still_reads() {
     let backends = fresh().await;
     let stores = &backends.stores;
     let client = redis::Client::open(backends.redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let event = [contract::event(0, "api", Level::Info, "v2")];
+    let event = [contract::event(0, "api", Level::Info, "v3")];
     stores.queue.append(&event).await.unwrap();
     stores
         .queue
-        .append_idempotent("k-v2", Duration::from_secs(60), &event)
+        .append_idempotent("k-v3", Duration::from_secs(60), &event)
         .await
         .unwrap();
     type Entry = (String, Vec<(String, Vec<u8>)>);
@@ -238,9 +239,33 @@ async fn redis_entries_keep_the_unframed_payload_of_version_2() {
     assert_eq!(entries.len(), 2);
     for (_, fields) in &entries {
         let field = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
-        assert_eq!(field("v"), b"2");
-        assert_eq!(field("events")[0], 0xB1);
+        assert_eq!(field("v"), b"3");
+        assert_eq!(field("events")[0], 0xB5);
     }
+    // An entry a previous version queued (the unframed payload, 0xB1) is
+    // claimed after the upgrade.
+    let hex = "b1 01 cad6b9950d00 cad6b9950d00 03617069 00 02 0568656c6c6f 00 00 00 00 00"
+        .replace(' ', "");
+    let v2: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let _: String = redis::cmd("XADD")
+        .arg("anomalog:events")
+        .arg("*")
+        .arg("v")
+        .arg("2")
+        .arg("events")
+        .arg(v2)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let claimed = stores.queue.claim("d1", 10).await.unwrap();
+    let messages: Vec<&str> = claimed
+        .iter()
+        .flat_map(|e| e.events.iter().map(|ev| ev.message.as_str()))
+        .collect();
+    assert_eq!(messages, ["v3", "v3", "hello"]);
 }
 
 #[tokio::test]
