@@ -21,8 +21,12 @@ use anomalog_core::{
 use crate::{Delivery, StoreError};
 
 mod attrs;
+#[cfg(feature = "redis")]
+mod compressed;
 mod framed;
 
+#[cfg(feature = "redis")]
+pub(crate) use compressed::{encode_batch_compressed, uncompressed_len};
 use framed::frames;
 pub(crate) use framed::{FramedHead, decode_framed, framed_heads};
 
@@ -123,7 +127,7 @@ impl EventIn {
 /// First byte of a binary queue payload of the previous version: then the
 /// events' binary records as one postcard sequence. Earlier versions still
 /// wrote a JSON array, whose first byte is `[`: every form still reads.
-const BINARY_BATCH: u8 = 0xB1;
+pub(crate) const BINARY_BATCH: u8 = 0xB1;
 
 /// First byte of a queue payload of this version: then each event's binary
 /// record (as in [`BINARY_BATCH`]) after its length in bytes (a LEB128
@@ -131,13 +135,6 @@ const BINARY_BATCH: u8 = 0xB1;
 /// and message, without decoding the rest (the embedded store keeps the
 /// rest's bytes as they are: [`FramedHead::rest`]).
 const FRAMED_BATCH: u8 = 0xB3;
-
-/// First byte of a Redis queue payload of this version: then a
-/// [`BINARY_BATCH`] payload compressed with Snappy (raw format). Redis
-/// writes and fsyncs every payload to its append-only file, so its bytes
-/// bound what a Redis queue takes in.
-#[cfg(feature = "redis")]
-const SNAPPY_BATCH: u8 = 0xB5;
 
 /// One event of a binary queue payload, for writing: postcard, with times as
 /// (seconds, nanoseconds) and each attribute's value typed.
@@ -241,33 +238,6 @@ pub(crate) fn encode_batch_unframed(events: &[LogEvent]) -> Result<Vec<u8>, Stor
         .map_err(|e| cannot_encode(&e))
 }
 
-/// [`encode_batch_unframed`], compressed: [`SNAPPY_BATCH`], then the
-/// unframed payload in Snappy's raw format (the Redis queue's payload).
-#[cfg(feature = "redis")]
-pub(crate) fn encode_batch_compressed(events: &[LogEvent]) -> Result<Vec<u8>, StoreError> {
-    let unframed = encode_batch_unframed(events)?;
-    let mut out = vec![0u8; 1 + snap::raw::max_compress_len(unframed.len())];
-    out[0] = SNAPPY_BATCH;
-    let written = snap::raw::Encoder::new()
-        .compress(&unframed, &mut out[1..])
-        .map_err(|e| cannot_encode(&e))?;
-    out.truncate(1 + written);
-    Ok(out)
-}
-
-/// The bytes of `payload` once uncompressed (its own length when it is not
-/// compressed): what a claim's byte budget counts, so that a batch that
-/// compresses well takes its share of the claim's memory all the same.
-#[cfg(feature = "redis")]
-pub(crate) fn uncompressed_len(payload: &[u8]) -> usize {
-    match payload.split_first() {
-        Some((&SNAPPY_BATCH, compressed)) => {
-            snap::raw::decompress_len(compressed).unwrap_or(payload.len())
-        }
-        _ => payload.len(),
-    }
-}
-
 /// A queue payload's buffer, its first byte `magic`, sized for `events` of
 /// about 200 bytes (most payloads are written without regrowing).
 fn payload_buffer(magic: u8, events: usize) -> Vec<u8> {
@@ -303,15 +273,8 @@ impl<'a> EventBinOut<'a> {
 /// version (the unframed binary sequence, or a JSON array).
 pub(crate) fn decode_batch(payload: &[u8]) -> Result<Vec<LogEvent>, String> {
     #[cfg(feature = "redis")]
-    if let Some((&SNAPPY_BATCH, compressed)) = payload.split_first() {
-        let unframed = snap::raw::Decoder::new()
-            .decompress_vec(compressed)
-            .map_err(|e| e.to_string())?;
-        // Only an unframed payload is ever compressed: not a nesting.
-        if unframed.first() != Some(&BINARY_BATCH) {
-            return Err("a compressed payload holds no binary batch".into());
-        }
-        return decode_batch(&unframed);
+    if let Some(unframed) = compressed::decompress(payload) {
+        return decode_batch(&unframed?);
     }
     if let Some((&FRAMED_BATCH, framed)) = payload.split_first() {
         return frames(framed)
@@ -765,61 +728,6 @@ mod tests {
             decode_batch(&both).unwrap(),
             vec![full_event(), full_event()]
         );
-    }
-
-    /// The Redis queue's payload: the unframed payload compressed, which
-    /// reads back to the same events, and is smaller on a batch of typical
-    /// service logs (ids and durations varying, words repeating); damaged
-    /// bytes are an error, not a panic.
-    #[cfg(feature = "redis")]
-    #[test]
-    fn the_compressed_payload_reads_back_and_is_smaller() {
-        let ts = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
-        let events: Vec<LogEvent> = (0..1_000u32)
-            .map(|i| {
-                let mut e = LogEvent::new(
-                    ts + chrono::Duration::milliseconds(i64::from(i) * 7),
-                    format!("svc-{:02}", i % 20),
-                    if i % 50 == 0 {
-                        Level::Error
-                    } else {
-                        Level::Info
-                    },
-                    format!(
-                        "GET /api/v1/orders/{} 200 in {} ms user={} region=eu-west-{}",
-                        i.wrapping_mul(2_654_435_761) % 1_000_000,
-                        i % 97,
-                        i.wrapping_mul(40_503) % 10_000,
-                        i % 3
-                    ),
-                );
-                e.host = Some(format!("host-{}", i % 8));
-                e.attrs = [(
-                    "request_id".to_owned(),
-                    json!(format!("{:08x}", i.wrapping_mul(2_246_822_519))),
-                )]
-                .into();
-                e
-            })
-            .collect();
-        let unframed = encode_batch_unframed(&events).unwrap();
-        let compressed = encode_batch_compressed(&events).unwrap();
-        assert_eq!(compressed[0], SNAPPY_BATCH);
-        assert_eq!(decode_batch(&compressed).unwrap(), events);
-        let ratio = compressed.len() as f64 / unframed.len() as f64;
-        eprintln!(
-            "{} -> {} bytes ({ratio:.2})",
-            unframed.len(),
-            compressed.len()
-        );
-        assert!(ratio < 0.6, "{ratio:.2}");
-        assert_eq!(uncompressed_len(&compressed), unframed.len());
-        assert_eq!(uncompressed_len(&unframed), unframed.len());
-        assert!(decode_batch(&compressed[..compressed.len() / 2]).is_err());
-        let mut not_binary = vec![SNAPPY_BATCH];
-        let packed = snap::raw::Encoder::new().compress_vec(b"[]").unwrap();
-        not_binary.extend(packed);
-        assert!(decode_batch(&not_binary).is_err());
     }
 
     /// A claim reads each record's head, and the bytes around its message
