@@ -17,7 +17,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params, params_from_iter};
 
-use super::EmbeddedStore;
+use super::{EmbeddedStore, FileTuning, open_tuned};
 use crate::StoreError;
 use crate::ports::{DetectorState, DetectorStateStore, DetectorSummary};
 
@@ -39,26 +39,19 @@ CREATE TABLE IF NOT EXISTS live_detectors (
 );
 ";
 
-/// Page size of a new live-state database: a warm state's detectors span
-/// two pages.
-const PAGE_SIZE: i64 = 64 * 1024;
-
-/// Bytes the live states' WAL is truncated to once checkpointed: more than
-/// a pass writes (512 states of about 100 KB), so that the file is reused
-/// rather than cut and grown again at every checkpoint.
-const WAL_SIZE_LIMIT: i64 = 128 << 20;
+/// The live states' file: pages of 64 KiB (a warm state's detectors span
+/// two), commits not synced, and a WAL truncated to more than a pass writes
+/// (512 states of about 100 KB), so that the file is reused rather than cut
+/// and grown again at every checkpoint.
+const LIVE_TUNING: FileTuning = FileTuning {
+    page_size: Some(64 * 1024),
+    synchronous: "NORMAL",
+    wal_size_limit: 128 << 20,
+};
 
 /// Opens (creating if needed) the live states' database in `dir`.
 pub(super) fn open(dir: &Path) -> Result<Connection, StoreError> {
-    let path = dir.join(LIVE_FILE);
-    let conn = Connection::open(&path)
-        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // Only a new, empty file takes it: before WAL mode and the first table.
-    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+    let conn = open_tuned(&dir.join(LIVE_FILE), &LIVE_TUNING)?;
     conn.execute_batch(SCHEMA)?;
     Ok(conn)
 }
@@ -149,5 +142,28 @@ impl DetectorStateStore for EmbeddedStore {
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_live_states_file_has_its_own_tuning() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(dir.path()).unwrap();
+        let pragma = |name: &str| -> i64 {
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(pragma("page_size"), 64 * 1024);
+        // NORMAL is 1, FULL 2.
+        assert_eq!(pragma("synchronous"), 1);
+        assert_eq!(pragma("journal_size_limit"), 128 << 20);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
     }
 }

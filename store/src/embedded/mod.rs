@@ -180,16 +180,40 @@ impl EmbeddedStore {
 /// [`open_connection`]).
 const WAL_SIZE_LIMIT: i64 = 8 << 20;
 
+/// How a database file is opened: its page size when new, how commits are
+/// synced, and the size its WAL is truncated to.
+struct FileTuning {
+    /// Only a new, empty file takes it (set before WAL mode, its first
+    /// write); `None` keeps SQLite's 4 KiB.
+    page_size: Option<i64>,
+    synchronous: &'static str,
+    wal_size_limit: i64,
+}
+
+/// The store's own files: every commit synced.
+const DURABLE: FileTuning = FileTuning {
+    page_size: None,
+    synchronous: "FULL",
+    wal_size_limit: WAL_SIZE_LIMIT,
+};
+
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    open_tuned(path, &DURABLE)
+}
+
+fn open_tuned(path: &Path, tuning: &FileTuning) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    if let Some(size) = tuning.page_size {
+        conn.pragma_update(None, "page_size", size)?;
+    }
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "synchronous", tuning.synchronous)?;
     // A checkpoint that empties the WAL truncates it to this size: without
     // it, the WAL file keeps the size of its largest burst (47 MB after
     // 1M events, docs/benchmarks.md).
-    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+    conn.pragma_update(None, "journal_size_limit", tuning.wal_size_limit)?;
     Ok(conn)
 }
 
