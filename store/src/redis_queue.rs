@@ -31,8 +31,9 @@ use crate::{StoreError, redact};
 /// Field of a stream entry holding the batch's events (`APPEND_SCRIPT`
 /// writes it, next to `v`, the payload format version: "3", the unframed
 /// binary payload compressed with Snappy (`records::encode_batch_compressed`:
-/// Redis writes and fsyncs a third of the bytes of version "2", the
-/// uncompressed payload); entries of versions "2" and "1" (a JSON array)
+/// against version "2", the uncompressed payload, Redis holds about a third
+/// of the bytes in memory per queued event and writes about half to its
+/// append-only file); entries of versions "2" and "1" (a JSON array)
 /// still read. A detect of an earlier version moves version-3 entries to the
 /// dead-letter stream, kept: deploy detect with ingest, as the SAM template
 /// does).

@@ -35,8 +35,8 @@ pub(crate) struct LiveStates {
     advanced: BTreeSet<String>,
 }
 
-/// A service of the pass: its name, its lookback of fine buckets and its
-/// per-minute pattern counts.
+/// A service of the pass: its lookback of fine buckets (which names it) and
+/// its per-minute pattern counts.
 pub(crate) struct ServiceInput<'a> {
     pub(crate) series: ServiceSeries,
     pub(crate) patterns: &'a [PatternMinute],
