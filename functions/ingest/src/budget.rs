@@ -5,14 +5,17 @@
 //! Decoding runs off the async workers, but the operating system shares the
 //! cores between every thread: sixteen bodies decoding at once on two cores
 //! would leave the async workers (health checks, small requests) a sliver of
-//! CPU. So at most [`cpu_slots`] requests decode or parse at once, one core
-//! fewer than the machine has; the others wait (at most [`CPU_WAIT`], then
-//! 503 with Retry-After) holding only their reservation.
+//! CPU. So at most [`cpu_slots`] requests decode or parse at once, one per
+//! core; the others wait (at most [`CPU_WAIT`], then 503 with Retry-After)
+//! holding only their reservation.
 //!
 //! The work runs on threads of its own, one per slot, at a lower scheduling
 //! priority ([`DECODE_NICE_STEPS`] below the process's, Linux): when the
 //! cores are busy, the async workers (health checks, reads, small requests)
-//! get a core first.
+//! and detect get a core first. That priority, not a core kept idle, is what
+//! keeps them answering: with one slot fewer than the cores (sessions 12-18)
+//! a two-core machine decoded on one core, and ingest into Redis stopped at
+//! about 420k events/s with a core half idle (docs/benchmarks.md, session 19).
 
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -28,11 +31,9 @@ use crate::{INFLIGHT_WAIT, IngestError};
 /// Longest a request waits for a CPU slot before it is answered busy.
 pub const CPU_WAIT: Duration = Duration::from_secs(5);
 
-/// Requests decoding or parsing at once: the cores less one, at least one.
+/// Requests decoding or parsing at once: one per core.
 pub fn cpu_slots() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get().saturating_sub(1))
-        .max(1)
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Reserves what a request with `headers` may take in memory: the body on
@@ -200,5 +201,37 @@ mod tests {
         #[cfg(not(target_os = "linux"))]
         assert_eq!(decoding, here);
         assert_eq!(slots.available_permits(), 1);
+    }
+
+    /// Every core decodes: as many bodies as there are cores decode at
+    /// once (each job waits for all the others at a barrier, which only
+    /// concurrent jobs reach), and the slots all come back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn as_many_bodies_decode_at_once_as_there_are_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(cpu_slots(), cores);
+        let slots = Arc::new(Semaphore::new(cpu_slots()));
+        let config = IngestConfig::default();
+        let barrier = Arc::new(std::sync::Barrier::new(cores));
+        let jobs: Vec<_> = (0..cores)
+            .map(|_| {
+                let (slots, config, barrier) = (slots.clone(), config.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    on_cpu(&slots, &config, move || {
+                        barrier.wait();
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let all = async {
+            for job in jobs {
+                job.await.unwrap().unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), all)
+            .await
+            .expect("the jobs did not run at once");
+        assert_eq!(slots.available_permits(), cores);
     }
 }
