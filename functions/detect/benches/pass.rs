@@ -2,8 +2,9 @@
 //! the rollups of the lookback, running the detectors, reconciling; once for
 //! services still in their warm-up (the short-history detectors judge them)
 //! and once for warm services (each live state is decoded, advanced by one
-//! minute, judged, encoded and saved: the steady cost of a pass a minute);
-//! and one service's share of the live engine with a warm state (decode,
+//! minute, judged, encoded and saved: the steady cost of a pass a minute),
+//! and the passes a minute of those takes in all (the worker runs another
+//! at once while states are left for later); and one service's share of the live engine with a warm state (decode,
 //! push a minute, judge, encode). Run with
 //! `cargo bench -p anomalog-detect --bench pass` (the set-up stores 570,000
 //! logs first, which takes a while).
@@ -105,8 +106,8 @@ fn pass(runtime: &tokio::runtime::Runtime, stores: &Stores) {
     pass_within(runtime, stores, PassLimits::default());
 }
 
-/// [`pass`] within `limits`.
-fn pass_within(runtime: &tokio::runtime::Runtime, stores: &Stores, limits: PassLimits) {
+/// [`pass`] within `limits`; the live states it left for later passes.
+fn pass_within(runtime: &tokio::runtime::Runtime, stores: &Stores, limits: PassLimits) -> usize {
     let report = runtime
         .block_on(run_pass_within(
             stores,
@@ -118,6 +119,7 @@ fn pass_within(runtime: &tokio::runtime::Runtime, stores: &Stores, limits: PassL
         .unwrap();
     assert_eq!(report.services_checked, SERVICES);
     assert_eq!(report.opened, 0, "the traffic is steady");
+    report.live_deferred
 }
 
 #[divan::bench(sample_count = 3)]
@@ -149,6 +151,39 @@ fn detect_pass_10k_warm_services_all_advanced_embedded(bencher: Bencher) {
             ..PassLimits::default()
         },
     );
+}
+
+/// The whole minute of the same warm services as the detect worker's tick
+/// runs it: a pass, then another at once while the last one left live
+/// states for later (`PassReport::live_deferred`), until every state has
+/// taken the minute. The time from the first of these passes to the last
+/// service's verdict on the minute (the tick's interval before the first
+/// pass and the settle before that are not in it).
+#[divan::bench(sample_count = 3)]
+fn detect_pass_10k_warm_services_minute_every_pass_embedded(bencher: Bencher) {
+    let (runtime, _dir, stores) = populated_store();
+    let states = warm_states(4);
+    let limits = PassLimits::default();
+    let expected_passes = SERVICES.div_ceil(limits.live_states);
+    bencher
+        .counter(divan::counter::ItemsCount::new(SERVICES))
+        .with_inputs(|| {
+            runtime
+                .block_on(stores.detector_states.save_detector_states(&states))
+                .unwrap()
+        })
+        .bench_local_values(|()| {
+            let mut passes = 0;
+            loop {
+                passes += 1;
+                let deferred = pass_within(&runtime, &stores, limits);
+                if deferred == 0 {
+                    break;
+                }
+                assert!(passes < SERVICES, "the passes do not shrink the minute");
+            }
+            assert_eq!(passes, expected_passes);
+        });
 }
 
 fn warm_pass(bencher: Bencher, limits: PassLimits) {
