@@ -29,6 +29,11 @@ const PASS_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// Upper bounds of the ingest queue append duration buckets, in seconds.
+const APPEND_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
 /// How often histogram samples are folded into their buckets between scrapes.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
@@ -39,6 +44,10 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
         .set_buckets_for_metric(
             Matcher::Full(anomalog_detect::metrics::PASS_DURATION.to_owned()),
             PASS_BUCKETS,
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(anomalog_ingest::metrics::QUEUE_APPEND_DURATION.to_owned()),
+            APPEND_BUCKETS,
         )?
         .install_recorder()?;
     anomalog_ingest::metrics::describe();

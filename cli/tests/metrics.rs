@@ -315,6 +315,16 @@ async fn metrics_count_exactly_what_ingest_detect_and_alert_did() {
         passes
     );
     assert!(value(&text, "anomalog_detect_pass_duration_seconds_sum") > 0.0);
+    // Every 202 went through one queue append (the replay's too, which the
+    // queue answered from its idempotency key); the 400, 401 and 429 did not.
+    let appends = "anomalog_ingest_queue_append_duration_seconds";
+    assert_eq!(value(&text, &format!("{appends}_count")), 4.0);
+    assert_eq!(
+        value(&text, &format!("{appends}_bucket{{le=\"+Inf\"}}")),
+        4.0
+    );
+    assert!(value(&text, &format!("{appends}_sum")) > 0.0);
+    assert_eq!(value(&text, "anomalog_detect_live_states_deferred"), 0.0);
 }
 
 #[tokio::test]

@@ -126,6 +126,7 @@ pub async fn run_pass_within(
         ::metrics::counter!(metrics::PASS_FAILURES).increment(1);
         return Err(e);
     }
+    ::metrics::gauge!(metrics::LIVE_DEFERRED).set(report.live_deferred as f64);
     if report.opened > 0 || report.resolved > 0 {
         tracing::info!(
             entries = report.entries,

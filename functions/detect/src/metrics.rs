@@ -16,6 +16,11 @@ pub const ANOMALIES_OPENED: &str = "anomalog_detect_anomalies_opened_total";
 /// Anomalies that resolved, by `kind`.
 pub const ANOMALIES_RESOLVED: &str = "anomalog_detect_anomalies_resolved_total";
 
+/// Services the last pass left for a later pass: each had a minute to push,
+/// but the pass's budget of live states was spent (`PassLimits`). Above 0
+/// for more than a few passes, a minute's spike and drop verdicts lag.
+pub const LIVE_DEFERRED: &str = "anomalog_detect_live_states_deferred";
+
 /// Registers the help text of every detect metric and makes the unlabelled
 /// ones visible at 0 before the first pass.
 pub fn describe() {
@@ -25,6 +30,10 @@ pub fn describe() {
         "Duration of one detect pass (drain the queue, run the detectors)."
     );
     metrics::describe_counter!(PASS_FAILURES, "Detect passes that failed.");
+    metrics::describe_gauge!(
+        LIVE_DEFERRED,
+        "Services whose minute the last detect pass left to a later pass (its budget of live states spent)."
+    );
     metrics::describe_counter!(
         ENTRIES_PROCESSED,
         "Queue entries (ingest batches) persisted and acknowledged by detect."

@@ -533,6 +533,7 @@ pub(crate) async fn commit_keyed(
     }
     // The batch is encoded already: the append is I/O only (the embedded
     // queue's writer thread, or Redis), awaited here.
+    let started = std::time::Instant::now();
     let appended = match idempotency_key {
         None => state
             .queue
@@ -555,6 +556,7 @@ pub(crate) async fn commit_keyed(
                 }
             }),
     };
+    ::metrics::histogram!(metrics::QUEUE_APPEND_DURATION).record(started.elapsed().as_secs_f64());
     let (entry, replayed) = appended.map_err(|e| {
         tracing::warn!(error = %e, events, "queue append failed");
         IngestError::from(e)

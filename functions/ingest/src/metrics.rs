@@ -15,6 +15,11 @@ pub const EVENTS_RATE_LIMITED: &str = "anomalog_ingest_events_rate_limited_total
 /// Request body bytes read, as sent on the wire (compressed or not).
 pub const BODY_BYTES: &str = "anomalog_ingest_request_body_bytes_total";
 
+/// Wall time of one queue append (the batch durably queued, or refused):
+/// the embedded queue's commit, or Redis's answer (its fsync included with
+/// `appendfsync always`).
+pub const QUEUE_APPEND_DURATION: &str = "anomalog_ingest_queue_append_duration_seconds";
+
 /// Registers the help text of every ingest metric and makes the unlabelled
 /// counters visible at 0 before the first request.
 pub fn describe() {
@@ -36,6 +41,11 @@ pub fn describe() {
     metrics::describe_counter!(
         EVENTS_REPLAYED,
         "Events of batches already queued under their Idempotency-Key, answered without queueing them again."
+    );
+    metrics::describe_histogram!(
+        QUEUE_APPEND_DURATION,
+        metrics::Unit::Seconds,
+        "Duration of one ingest queue append (a batch durably queued, or refused)."
     );
     for name in [
         EVENTS_ACCEPTED,
