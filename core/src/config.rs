@@ -129,6 +129,11 @@ pub struct IngestConfig {
     /// once, over all clients; a request that does not fit is answered 503
     /// with Retry-After.
     pub max_inflight_bytes: usize,
+    /// Requests decompressed and parsed at once, each on a decode thread of
+    /// its own at a lower priority: 0 (the default) for one per core, fewer
+    /// to keep cores for other work on a shared machine (more than the
+    /// cores count as the cores).
+    pub decode_threads: usize,
 }
 
 /// `Debug` shows how many API keys there are, never the keys.
@@ -148,6 +153,7 @@ impl std::fmt::Debug for IngestConfig {
             .field("max_attr_value_bytes", &self.max_attr_value_bytes)
             .field("rate_limit_events_per_sec", &self.rate_limit_events_per_sec)
             .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("decode_threads", &self.decode_threads)
             .finish()
     }
 }
@@ -168,6 +174,7 @@ impl Default for IngestConfig {
             rate_limit_burst: 20_000,
             max_stored_bytes: 20 * 1024 * 1024,
             max_inflight_bytes: 256 * 1024 * 1024,
+            decode_threads: 0,
         }
     }
 }
@@ -485,7 +492,8 @@ impl Config {
     /// `REDIS_URL`, `MONGODB_URI`,
     /// `ANOMALOG_MONGODB_DATABASE`, `ANOMALOG_RECLAIM_AFTER_SECS`,
     /// `ANOMALOG_INGEST_RATE_LIMIT` (events per second),
-    /// `ANOMALOG_INGEST_RATE_BURST`, `ANOMALOG_SYSLOG_TCP` and
+    /// `ANOMALOG_INGEST_RATE_BURST`, `ANOMALOG_INGEST_DECODE_THREADS`,
+    /// `ANOMALOG_SYSLOG_TCP` and
     /// `ANOMALOG_SYSLOG_UDP`, `ANOMALOG_ALERT_UPDATE_INTERVAL_SECS` and
     /// `ANOMALOG_INCIDENT_JOIN_WINDOW_SECS`. Other variables are ignored.
     pub fn apply_env(&mut self, vars: &BTreeMap<String, String>) -> Result<(), ConfigError> {
@@ -583,6 +591,14 @@ impl Config {
                     .parse()
                     .map_err(|_| invalid(key, format!("'{v}' is not a whole number")))?;
             }
+        }
+        if let Some(v) = get("ANOMALOG_INGEST_DECODE_THREADS") {
+            self.ingest.decode_threads = v.parse().map_err(|_| {
+                invalid(
+                    "ANOMALOG_INGEST_DECODE_THREADS",
+                    format!("'{v}' is not a whole number (0 = one per core)"),
+                )
+            })?;
         }
         if let Some(v) = get("ANOMALOG_INGEST_RATE_BURST") {
             self.ingest.rate_limit_burst = v.parse().map_err(|_| {

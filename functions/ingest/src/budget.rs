@@ -31,9 +31,18 @@ use crate::{INFLIGHT_WAIT, IngestError};
 /// Longest a request waits for a CPU slot before it is answered busy.
 pub const CPU_WAIT: Duration = Duration::from_secs(5);
 
-/// Requests decoding or parsing at once: one per core.
+/// Requests decoding or parsing at once by default: one per core.
 pub fn cpu_slots() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// The CPU slots for `ingest.decode_threads`: [`cpu_slots`] for 0, else
+/// that many, at most one per core (the decode threads are one per core).
+pub fn cpu_slots_for(decode_threads: usize) -> usize {
+    match decode_threads {
+        0 => cpu_slots(),
+        n => n.min(cpu_slots()),
+    }
 }
 
 /// Reserves what a request with `headers` may take in memory: the body on
@@ -210,6 +219,9 @@ mod tests {
     async fn as_many_bodies_decode_at_once_as_there_are_cores() {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(cpu_slots(), cores);
+        assert_eq!(cpu_slots_for(0), cores);
+        assert_eq!(cpu_slots_for(1), 1);
+        assert_eq!(cpu_slots_for(cores + 5), cores);
         let slots = Arc::new(Semaphore::new(cpu_slots()));
         let config = IngestConfig::default();
         let barrier = Arc::new(std::sync::Barrier::new(cores));

@@ -68,7 +68,7 @@ pub struct IngestState {
     pub inflight: Arc<tokio::sync::Semaphore>,
     /// Who may write: [`auth`].
     pub auth: Arc<auth::Authenticator>,
-    /// Requests decoding or parsing at once ([`budget::cpu_slots`]).
+    /// Requests decoding or parsing at once ([`budget::cpu_slots_for`]).
     pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
@@ -84,7 +84,9 @@ impl IngestState {
                     .min(tokio::sync::Semaphore::MAX_PERMITS),
             )),
             auth: Arc::new(auth::Authenticator::from_keys(&config.api_keys)),
-            cpu: Arc::new(tokio::sync::Semaphore::new(budget::cpu_slots())),
+            cpu: Arc::new(tokio::sync::Semaphore::new(budget::cpu_slots_for(
+                config.decode_threads,
+            ))),
             config: Arc::new(config),
         }
     }

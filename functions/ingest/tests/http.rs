@@ -322,3 +322,20 @@ async fn a_full_queue_gets_503_with_retry_after_and_stores_nothing_more() {
     store.ack(&ids).await.unwrap();
     assert_eq!(post(&app, batch()).await.0, StatusCode::ACCEPTED);
 }
+
+/// `ingest.decode_threads` sets the requests decoded at once: 0 for one per
+/// core, fewer when asked, never more than the cores.
+#[test]
+fn decode_threads_set_the_cpu_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let cores = std::thread::available_parallelism().unwrap().get();
+    for (decode_threads, slots) in [(0, cores), (1, 1), (cores + 3, cores)] {
+        let config = IngestConfig {
+            decode_threads,
+            ..IngestConfig::default()
+        };
+        let state = IngestState::new(store.clone(), config);
+        assert_eq!(state.cpu.available_permits(), slots, "{decode_threads}");
+    }
+}
