@@ -161,32 +161,30 @@ fn detect_pass_10k_warm_services_all_advanced_embedded(bencher: Bencher) {
 /// pass and the settle before that are not in it).
 #[divan::bench(sample_count = 3)]
 fn detect_pass_10k_warm_services_minute_every_pass_embedded(bencher: Bencher) {
-    let (runtime, _dir, stores) = populated_store();
-    let states = warm_states(4);
     let limits = PassLimits::default();
     let expected_passes = SERVICES.div_ceil(limits.live_states);
-    bencher
-        .counter(divan::counter::ItemsCount::new(SERVICES))
-        .with_inputs(|| {
-            runtime
-                .block_on(stores.detector_states.save_detector_states(&states))
-                .unwrap()
-        })
-        .bench_local_values(|()| {
-            let mut passes = 0;
-            loop {
-                passes += 1;
-                let deferred = pass_within(&runtime, &stores, limits);
-                if deferred == 0 {
-                    break;
-                }
-                assert!(passes < SERVICES, "the passes do not shrink the minute");
+    warm_passes(bencher, |runtime, stores| {
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            if pass_within(runtime, stores, limits) == 0 {
+                break;
             }
-            assert_eq!(passes, expected_passes);
-        });
+            assert!(passes < SERVICES, "the passes do not shrink the minute");
+        }
+        assert_eq!(passes, expected_passes);
+    });
 }
 
 fn warm_pass(bencher: Bencher, limits: PassLimits) {
+    warm_passes(bencher, |runtime, stores| {
+        pass_within(runtime, stores, limits);
+    });
+}
+
+/// Times `passes` over the warm services, their states saved afresh
+/// (each a minute behind) before every sample.
+fn warm_passes(bencher: Bencher, passes: impl Fn(&tokio::runtime::Runtime, &Stores)) {
     let (runtime, _dir, stores) = populated_store();
     let states = warm_states(4);
     bencher
@@ -196,7 +194,7 @@ fn warm_pass(bencher: Bencher, limits: PassLimits) {
                 .block_on(stores.detector_states.save_detector_states(&states))
                 .unwrap()
         })
-        .bench_local_values(|()| pass_within(&runtime, &stores, limits));
+        .bench_local_values(|()| passes(&runtime, &stores));
 }
 
 /// The same warm services in a pass with no minute to take (their newest
