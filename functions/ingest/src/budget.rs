@@ -15,7 +15,8 @@
 //! and detect get a core first. That priority, not a core kept idle, is what
 //! keeps them answering: with one slot fewer than the cores (sessions 12-18)
 //! a two-core machine decoded on one core, and ingest into Redis stopped at
-//! about 420k events/s with a core half idle (docs/benchmarks.md, session 19).
+//! about 420k events/s with most of a core idle (docs/benchmarks.md,
+//! session 19).
 
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
