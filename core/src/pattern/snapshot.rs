@@ -56,7 +56,8 @@ use super::{
 /// an upper-case word after a lower-case key's value ends that value; a
 /// run before the `key=value` fields that end a message ends its text; a
 /// bare `-` labels the run that ends the message); 15: session 19 (an
-/// escaped quote, `\"`, frames a value as a quote does).
+/// escaped quote, `\"`, frames a value as a quote does; a day and month
+/// joined by `-`, `24-Feb`, is a date before a syslog-like host).
 pub const MINER_VERSION: u32 = 15;
 
 fn first_version() -> u32 {
