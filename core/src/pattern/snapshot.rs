@@ -57,7 +57,8 @@ use super::{
 /// run before the `key=value` fields that end a message ends its text; a
 /// bare `-` labels the run that ends the message); 15: session 19 (an
 /// escaped quote, `\"`, frames a value as a quote does; a day and month
-/// joined by `-`, `24-Feb`, is a date before a syslog-like host).
+/// joined by `-`, `24-Feb`, is a date before a syslog-like host; a quoted
+/// `key="..."` value runs to its closing quote).
 pub const MINER_VERSION: u32 = 15;
 
 fn first_version() -> u32 {

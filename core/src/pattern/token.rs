@@ -416,6 +416,15 @@ fn mask_word(word: &str, out: &mut String) {
         }
         if eq + 1 < core.len() {
             out.push_str(WILDCARD);
+            // `subject="(private)",`: a quoted value runs to its closing
+            // quote, so the `)` before it is the value's, as in
+            // `subject="Dentist",` (session 19).
+            if let Some(&quote) = core.as_bytes().get(eq + 1)
+                && (quote == b'"' || quote == b'\'')
+                && let Some(at) = word[end..].bytes().position(|c| c == quote)
+            {
+                end += at;
+            }
         }
     } else if let Some(slash) = word_before_number(core) {
         // `word/number`: the word is a constant (`hit/200`, `TCP_MISS/404`,
@@ -848,6 +857,17 @@ mod tests {
             mask(r#"err "failed to \"Start\" for \"web\" now" ok"#),
             r#"err "<*>" ok"#
         );
+    }
+
+    /// Session 19: a quoted value runs to its closing quote, whatever
+    /// punctuation ends it inside.
+    #[test]
+    fn a_quoted_value_runs_to_its_closing_quote() {
+        assert_eq!(
+            mask(r#"id=7, subject="(private)", UID=x"#),
+            mask(r#"id=7, subject="Dentist", UID=x"#)
+        );
+        assert_eq!(mask(r#"subject="(private)","#), r#"subject=<*>","#);
     }
 
     /// Session 19: in a message printed inside quotes (logfmt's and
