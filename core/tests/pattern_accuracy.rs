@@ -180,7 +180,11 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// 0.895 over 87 (0.909 over the 81 before). The tune floor falls to
 /// 0.89; the four new systems under 0.85 have floors just under their
 /// seed-1 scores (sambad 0.756, mailstore 0.678, idserver 0.667, bkpjobs
-/// 0.335).
+/// 0.335). This session's rules (an escaped quote frames a value; a
+/// `24-Feb` date opens a syslog-like header; a quoted `key="..."` value
+/// runs to its closing quote) took the six to 0.780 at seed 1 and the tune
+/// mean to 0.901 (the 81 older 0.909 -> 0.910); bkpjobs's floor rises to
+/// 0.70 (0.723), mailstore's to 0.75 (0.781), ldapkdc's to 0.60 (0.640).
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -210,12 +214,12 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 "shopapp" | "winsystem" => 0.65,
                 "ipmisel" => 0.50,
                 // Session 18's new kinds: just under their scores at seed 1.
-                "ldapkdc" => 0.55,
+                "ldapkdc" => 0.60,
                 "mediasrv" => 0.50,
                 // Session 19's new kinds: just under their scores at seed 1.
-                "sambad" => 0.75,
-                "idserver" | "mailstore" => 0.65,
-                "bkpjobs" => 0.30,
+                "sambad" | "mailstore" => 0.75,
+                "bkpjobs" => 0.70,
+                "idserver" => 0.65,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");
