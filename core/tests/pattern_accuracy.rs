@@ -172,11 +172,24 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// (the 75 older unchanged at 0.918). cirunner (0.936) and cupsd (0.857)
 /// are now held to 0.85 as the others; ldapkdc's floor rises to 0.55
 /// (0.584), mediasrv's stays 0.50 (0.544).
+///
+/// Session 19 added six more tune systems of kinds the corpus lacked, all
+/// with values of several words (bkpjobs, avscan, hclogsvc, idserver,
+/// sambad, mailstore; written before the miner first ran on them): 0.698
+/// at seed 1 with the miner of 468b129, so the tune mean at seed 1 is
+/// 0.895 over 87 (0.909 over the 81 before). The tune floor falls to
+/// 0.89; the four new systems under 0.85 have floors just under their
+/// seed-1 scores (sambad 0.756, mailstore 0.678, idserver 0.667, bkpjobs
+/// 0.335). This session's rules (an escaped quote frames a value; a
+/// `24-Feb` date opens a syslog-like header; a quoted `key="..."` value
+/// runs to its closing quote) took the six to 0.780 at seed 1 and the tune
+/// mean to 0.901 (the 81 older 0.909 -> 0.910); bkpjobs's floor rises to
+/// 0.70 (0.723), mailstore's to 0.75 (0.781), ldapkdc's to 0.60 (0.640).
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
-    assert!(each.len() >= 93, "at least 93 systems");
-    assert!(tune >= 0.90, "tune split mean {tune:.3} < 0.90");
+    assert!(each.len() >= 99, "at least 99 systems");
+    assert!(tune >= 0.89, "tune split mean {tune:.3} < 0.89");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     assert!(
         holdout2 >= 0.66,
@@ -201,8 +214,12 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 "shopapp" | "winsystem" => 0.65,
                 "ipmisel" => 0.50,
                 // Session 18's new kinds: just under their scores at seed 1.
-                "ldapkdc" => 0.55,
+                "ldapkdc" => 0.60,
                 "mediasrv" => 0.50,
+                // Session 19's new kinds: just under their scores at seed 1.
+                "sambad" | "mailstore" => 0.75,
+                "bkpjobs" => 0.70,
+                "idserver" => 0.65,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");
@@ -244,7 +261,8 @@ fn other_seeds() {
 /// 0.906 / 0.926 / 0.926 at seeds 1-4 against 0.918 / 0.908 / 0.927 / 0.930
 /// in the default mode. The floor is just under the tune mean at seed 1.
 /// Session 18's six new tune systems took it to 0.906 at seed 1 (default
-/// 0.905), so the floor falls to 0.90.
+/// 0.905), so the floor falls to 0.90; session 19's six to 0.893 (default
+/// 0.895), so it falls to 0.89.
 #[test]
 fn locality() {
     let mut seeds = vec![1];
@@ -286,7 +304,7 @@ fn locality() {
         );
         if seed == 1 {
             let tune = mean(&tune);
-            assert!(tune >= 0.90, "locality mode: tune mean {tune:.3} < 0.90");
+            assert!(tune >= 0.89, "locality mode: tune mean {tune:.3} < 0.89");
         }
     }
 }

@@ -268,7 +268,11 @@ const HEADERS: &[(&str, &str, Joint)] = &[
 /// a level nothing marks those fields as header, a line no real program
 /// prints. cinder (session 15) scores 0.524 so without a header and 0.633
 /// behind its own, with the miner of session 14 as with session 15's.
-const CARRY_THEIR_LOGGER: &[&str] = &["cinder"];
+/// hclogsvc (session 19) carries its padded `[LEVEL]` and subsystem after
+/// the time: behind a logfmt or logrus header, whose level and quoted
+/// `msg=` come first, its lines hold a second level inside the message
+/// (0.738 / 0.742 there, 0.879 behind its own, with the miner of 468b129).
+const CARRY_THEIR_LOGGER: &[&str] = &["cinder", "hclogsvc"];
 
 /// Systems whose score depends on the generated sample more than the test's
 /// margin, whatever the header: another header takes another number of
@@ -277,8 +281,11 @@ const CARRY_THEIR_LOGGER: &[&str] = &["cinder"];
 /// behind its own header at seeds 1-4, and as low as 0.560 behind other
 /// headers at seed 1, the same score behind every header that draws alike
 /// (0.595 behind formats as unlike as MySQL's, Python's, Kafka's and
-/// gunicorn's): a sample's spread, not a header's miss.
-const SAMPLE_BOUND: &[&str] = &["ipmisel"];
+/// gunicorn's): a sample's spread, not a header's miss. mailstore
+/// (session 19) scores 0.457 to 0.678 behind its own header at seeds 1-4
+/// and 0.537 to 0.583 behind the others at seed 1, alike behind headers as
+/// unlike as syslog's, log4j's and an epoch (the miner of 468b129).
+const SAMPLE_BOUND: &[&str] = &["ipmisel", "mailstore"];
 
 /// Largest drop of one system's accuracy behind another header.
 const MARGIN: f64 = 0.10;

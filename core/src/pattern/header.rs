@@ -127,6 +127,8 @@ fn strip_fields(line: &str) -> &str {
     let mut rest = strip_pipe_header(line);
     let mut removed = 0usize;
     let mut month_seen = false;
+    // The month came in a `24-Feb` date.
+    let mut day_month = false;
     // The previous word was a time of day: a zone name may follow.
     let mut after_time = false;
     // The previous word was a host name read by `is_host_name`.
@@ -227,6 +229,15 @@ fn strip_fields(line: &str) -> &str {
             removed += 1;
             continue;
         }
+        // A day and month joined by `-` (`24-Feb`, `06-Dec-2024`) is a
+        // date as `Feb 24` is.
+        if is_day_month(bare) {
+            month_seen = true;
+            day_month = true;
+            rest = after;
+            removed += 1;
+            continue;
+        }
         if after_time && TIME_ZONES.contains(&bare) {
             rest = after;
             removed += 1;
@@ -260,10 +271,13 @@ fn strip_fields(line: &str) -> &str {
             // -`: uWSGI), not a syslog host.
             // A bracketed word after the time is a thread, never a
             // syslog host (`Feb 21, 2024 14:35:28.063 [0x7f14] DEBUG -`).
+            // After a `24-Feb` date, a level after the time is read as
+            // the level (`06-Dec-2024 10:12:01.123 INFO [main]`: Tomcat's).
             if month_seen
                 && word.contains(':')
                 && !starts_with_year(rest)
                 && !rest.trim_start().starts_with('[')
+                && !(day_month && level_next(rest))
             {
                 return strip_device_clock(after_syslog_time(rest));
             }
@@ -781,6 +795,20 @@ fn is_time_like(word: &str) -> bool {
                     b'-' | b'/' | b':' | b'.' | b',' | b'+' | b'_' | b'T' | b'Z'
                 )
         })
+}
+
+/// A day and a month name joined by `-`, with a year or not: `24-Feb`,
+/// `06-Dec-2024`.
+fn is_day_month(word: &str) -> bool {
+    let mut parts = word.split('-');
+    let day = parts.next().unwrap_or("");
+    let month = parts.next().unwrap_or("");
+    let year = parts.next();
+    (1..=2).contains(&day.len())
+        && is_number(day)
+        && MONTHS.contains(&month)
+        && year.is_none_or(|y| y.len() == 4 && is_number(y))
+        && parts.next().is_none()
 }
 
 fn is_upper_word(word: &str) -> bool {

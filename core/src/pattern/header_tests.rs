@@ -281,3 +281,33 @@ fn letter_levels_before_bracketed_times_and_threads_after_dated_times_are_header
         assert_eq!(strip_header(line), message, "{line}");
     }
 }
+
+/// A day and month joined by `-` (`24-Feb`, a job log's date without a
+/// year) is a date as `Feb 24` is: the time after it is followed by a
+/// host, as a syslog time is (session 19). With a year and a level after
+/// the time (`06-Dec-2024 10:12:01.123 INFO [main]`: Tomcat's) the level
+/// is read as before.
+#[test]
+fn a_day_month_date_opens_a_syslog_like_header() {
+    let cases = [
+        (
+            "24-Feb 02:28 db02-fd JobId 51255: Start Backup JobId 71831, Job=NightlySave.2024-02-24_02.28.50_41",
+            "JobId 51255: Start Backup JobId 71831, Job=NightlySave.2024-02-24_02.28.50_41",
+        ),
+        (
+            "24-Feb 02:26 bacula-sd JobId 87041: Volume \"Inc-3770\" previously written",
+            "JobId 87041: Volume \"Inc-3770\" previously written",
+        ),
+        (
+            "06-Dec-2024 10:12:01.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in 1234 ms",
+            "Server startup in 1234 ms",
+        ),
+        (
+            "06-Dec-2024 10:12:01 fileserver backup: run finished",
+            "run finished",
+        ),
+    ];
+    for (line, message) in cases {
+        assert_eq!(strip_header(line), message, "{line}");
+    }
+}

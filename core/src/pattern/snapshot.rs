@@ -55,8 +55,11 @@ use super::{
 /// header; a list of values in braces separated by spaces is one value;
 /// an upper-case word after a lower-case key's value ends that value; a
 /// run before the `key=value` fields that end a message ends its text; a
-/// bare `-` labels the run that ends the message).
-pub const MINER_VERSION: u32 = 14;
+/// bare `-` labels the run that ends the message); 15: session 19 (an
+/// escaped quote, `\"`, frames a value as a quote does; a day and month
+/// joined by `-`, `24-Feb`, is a date before a syslog-like host; a quoted
+/// `key="..."` value runs to its closing quote).
+pub const MINER_VERSION: u32 = 15;
 
 fn first_version() -> u32 {
     1

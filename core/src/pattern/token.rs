@@ -50,7 +50,8 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
         // A quoted string that opens the message is the message text
         // (`"SyncLoop ADD" source="api"`), not a value: its words are
         // masked one by one.
-        let opening = std::mem::replace(&mut first, false) && quote == b'"';
+        let at_start = std::mem::replace(&mut first, false);
+        let opening = at_start && quote == b'"';
         let byte = is_hex_byte(word);
         let mut dump = byte && word.bytes().any(|c| c.is_ascii_digit());
         let quoted = !opening && (quote == b'"' || quote == b'\'');
@@ -58,6 +59,22 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             // `ec` in `00 e2 ec 3c`: no digit, but a byte like its neighbours.
             out.push_str(WILDCARD);
             dump = true;
+        } else if quote == b'\\'
+            && !at_start
+            && let Some(inner) = word.strip_prefix("\\\"")
+            && let Some((taken, tail)) = escaped_span_end(inner, &words)
+        {
+            // `\"LTO-7 Drive 1\"` in a message printed inside quotes
+            // (logfmt's and logrus's `msg="..."`): an escaped quote frames a
+            // value as a quote does elsewhere (session 19); one that opens
+            // the message is its text, as a quote there is.
+            for _ in 0..taken {
+                words.next();
+            }
+            out.push_str("\\\"");
+            out.push_str(WILDCARD);
+            out.push_str(tail);
+            dump = false;
         } else if quoted
             && word.len() > pre + 1
             && let Some(tail) = quote_end(&word[pre + 1..], quote)
@@ -309,6 +326,31 @@ fn quote_end(word: &str, quote: u8) -> Option<&str> {
     }
 }
 
+/// When a span opened by an escaped quote (`\"`) closes with one, within
+/// [`MAX_QUOTED_WORDS`] words: the words taken after `inner` (the first
+/// word without its `\"`) and the closing `\"` with what follows it.
+fn escaped_span_end<'a>(inner: &'a str, words: &WordIter<'a>) -> Option<(usize, &'a str)> {
+    if let Some(tail) = escaped_quote_end(inner) {
+        return Some((0, tail));
+    }
+    let mut ahead = words.clone();
+    for taken in 1..=MAX_QUOTED_WORDS {
+        if let Some(tail) = escaped_quote_end(ahead.next()?) {
+            return Some((taken, tail));
+        }
+    }
+    None
+}
+
+/// When `word` ends with an escaped quote (`Dev\"`, `Dev\")."`), the
+/// closing `\"` and what follows it.
+fn escaped_quote_end(word: &str) -> Option<&str> {
+    let trimmed =
+        word.trim_end_matches(|c: char| c.is_ascii() && b",;:.)]}\"".contains(&(c as u8)));
+    let end = word[trimmed.len()..].find('"').map(|i| trimmed.len() + i)?;
+    (end == trimmed.len() && trimmed.ends_with('\\')).then(|| &word[trimmed.len() - 1..])
+}
+
 /// Whether the quote ending `trimmed` is escaped (`\\"`).
 fn escaped(trimmed: &str) -> bool {
     let b = trimmed.as_bytes();
@@ -374,6 +416,15 @@ fn mask_word(word: &str, out: &mut String) {
         }
         if eq + 1 < core.len() {
             out.push_str(WILDCARD);
+            // `subject="(private)",`: a quoted value runs to its closing
+            // quote, so the `)` before it is the value's, as in
+            // `subject="Dentist",` (session 19).
+            if let Some(&quote) = core.as_bytes().get(eq + 1)
+                && (quote == b'"' || quote == b'\'')
+                && let Some(at) = word[end..].bytes().position(|c| c == quote)
+            {
+                end += at;
+            }
         }
     } else if let Some(slash) = word_before_number(core) {
         // `word/number`: the word is a constant (`hit/200`, `TCP_MISS/404`,
@@ -805,6 +856,34 @@ mod tests {
         assert_eq!(
             mask(r#"err "failed to \"Start\" for \"web\" now" ok"#),
             r#"err "<*>" ok"#
+        );
+    }
+
+    /// Session 19: a quoted value runs to its closing quote, whatever
+    /// punctuation ends it inside.
+    #[test]
+    fn a_quoted_value_runs_to_its_closing_quote() {
+        assert_eq!(
+            mask(r#"id=7, subject="(private)", UID=x"#),
+            mask(r#"id=7, subject="Dentist", UID=x"#)
+        );
+        assert_eq!(mask(r#"subject="(private)","#), r#"subject=<*>","#);
+    }
+
+    /// Session 19: in a message printed inside quotes (logfmt's and
+    /// logrus's `msg="..."`), an escaped quote frames a value of one word or
+    /// several as a quote does elsewhere.
+    #[test]
+    fn an_escaped_quote_frames_a_value_in_a_quoted_message() {
+        let one = mask(r#""Using Device \"FileStorage\" to write.""#);
+        assert_eq!(one, r#""Using Device \"<*>\" to write.""#);
+        assert_eq!(mask(r#""Using Device \"LTO-7 Drive 1\" to write.""#), one);
+        // An escaped quote that opens the message is its text, never one
+        // value (its words are masked one by one, as before).
+        assert!(!mask(r#"\"SyncLoop ADD\" source=\"api\""#).starts_with(r#"\"<*>\""#));
+        assert_eq!(
+            mask(r#""on device \"Offsite NAS Dev\" (/a/b.so).""#),
+            r#""on device \"<*>\" (<*>).""#
         );
     }
 
