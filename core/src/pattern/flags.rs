@@ -47,7 +47,14 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
 ///   name, no name that merges at once: a state field's upper-case value
 ///   follows lower-case words (`is now DOWN`, `transition to PRIMARY`) or a
 ///   label (`password: YES`). It still becomes a variable by siblings
-///   (`Started GET` / `POST` / `PATCH`).
+///   (`Started GET` / `POST` / `PATCH`);
+/// - a capitalised camelCase word of letters that ends in `:` right after
+///   a label and before more words (`serf: EventMemberJoin: web-1 ...`,
+///   `serf: EventMemberLeave: ...`) labels what follows under the
+///   component's label: it names the event, no value that merges at once.
+///   After a value (`<*>) DataStore: The database ...`) it may be an
+///   instance's name, so it stays one there. It too still becomes a
+///   variable by siblings.
 pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     let mut flags: Vec<u8> = tokens.iter().map(|t| token_flags(t.as_ref())).collect();
     if let Some(first) = tokens.first()
@@ -64,6 +71,13 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] = STATE;
         }
         if flags[i] == NAME
+            && i + 1 < tokens.len()
+            && is_camel_label(tokens[i].as_ref())
+            && is_field_label(tokens[i - 1].as_ref())
+        {
+            flags[i] = 0;
+        }
+        if flags[i] == NAME
             && flags[i - 1] & MASKED == 0
             && is_upper_word(tokens[i].as_ref())
             && is_capital_word(tokens[i - 1].as_ref())
@@ -72,6 +86,20 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         }
     }
     flags
+}
+
+/// A capitalised camelCase word of letters only that ends in one `:`
+/// (`EventMemberJoin:`, `SyncLoop:`), no upper-case constant (`ERROR:`).
+fn is_camel_label(token: &str) -> bool {
+    let Some(word) = token.strip_suffix(':') else {
+        return false;
+    };
+    let b = word.as_bytes();
+    b.len() >= 4
+        && b[0].is_ascii_uppercase()
+        && b.iter().all(u8::is_ascii_alphabetic)
+        && b[1..].iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
 }
 
 /// An upper-case word of letters only (`UP`, `BLOCK]`, `ADD"`), no opening

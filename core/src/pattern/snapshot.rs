@@ -58,8 +58,10 @@ use super::{
 /// bare `-` labels the run that ends the message); 15: session 19 (an
 /// escaped quote, `\"`, frames a value as a quote does; a day and month
 /// joined by `-`, `24-Feb`, is a date before a syslog-like host; a quoted
-/// `key="..."` value runs to its closing quote).
-pub const MINER_VERSION: u32 = 15;
+/// `key="..."` value runs to its closing quote); 16: session 19, round 15
+/// (a capitalised camelCase word ending in `:` right after a label names
+/// the event, `serf: EventMemberJoin:`, no value that merges at once).
+pub const MINER_VERSION: u32 = 16;
 
 fn first_version() -> u32 {
     1

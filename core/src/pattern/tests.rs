@@ -264,3 +264,18 @@ fn ids_print_and_parse_as_16_hex_digits() {
     assert_eq!(text.parse::<PatternId>(), Ok(id));
     assert!("xyz".parse::<PatternId>().is_err());
 }
+
+#[test]
+fn a_camel_case_label_names_the_event() {
+    let mut m = miner();
+    let join = m.mine("agent.server.serf.lan: serf: EventMemberJoin: web-1 10.0.0.1");
+    let leave = m.mine("agent.server.serf.lan: serf: EventMemberLeave: web-2 10.0.0.2");
+    assert_ne!(m.resolve(join.id), m.resolve(leave.id));
+    let again = m.mine("agent.server.serf.lan: serf: EventMemberJoin: api-7 10.0.0.9");
+    assert_eq!(m.resolve(again.id), m.resolve(join.id));
+    // After a value, such a word may be an instance's name: one at once.
+    let mut m = miner();
+    let a = m.mine("svchost (12, D, 3) SRUJet: The database engine attached a database");
+    let b = m.mine("svchost (40, D, 7) DataStore: The database engine attached a database");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+}
