@@ -18,7 +18,9 @@
 //!    poll), is read again from its start; a new file that starts like a followed
 //!    file is held back until that file is seen truncated (then it is its
 //!    `copytruncate` copy and resumes at the offset the original stopped at),
-//!    or for at most five seconds (then it is a file of its own);
+//!    or for at most five seconds (then it is a file of its own); a new empty
+//!    file is followed only once it has a first byte (a copy being made is
+//!    empty at first);
 //! 4. complete lines are handed to the [`EventSink`] (through the source's
 //!    multi-line rule) with the offset just past them. A trailing fragment
 //!    without newline waits for its newline; it is handed over as a line only
@@ -381,6 +383,13 @@ impl Tailer {
             }
             return Ok(Some(0));
         }
+        if fingerprint.is_none() && !(self.first_scan && start_at == StartAt::End) {
+            // Empty: it may be a `copytruncate` copy created and not yet
+            // filled (a copy of a followed file must be told from a file of
+            // its own by its first bytes). Decided once it has some; until
+            // then there is nothing to read either way.
+            return Ok(None);
+        }
         if fingerprint.is_some() {
             // A copy of a file being read: wait until that file is seen truncated
             // (copytruncate), then resume where it stopped.
@@ -682,4 +691,67 @@ fn last_line_end(file: &File, size: u64) -> std::io::Result<u64> {
         Some(i) => size - window + i as u64 + 1,
         None => size,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Lines(Vec<String>);
+
+    impl EventSink for Lines {
+        fn event(&mut self, _source: usize, text: &[u8], _position: &FilePosition) {
+            self.0.push(String::from_utf8_lossy(text).into_owned());
+        }
+        fn released(&mut self, _key: FileKey) {}
+    }
+
+    /// `copytruncate` seen mid-copy: the copy exists but is still empty when
+    /// a scan finds it. It is not taken for a file of its own read from its
+    /// start (which sent every copied line twice, a CI flake of the delivery
+    /// test); once filled and the original truncated, it resumes where the
+    /// original stopped.
+    #[test]
+    fn a_copy_found_empty_is_not_read_again_once_filled() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        let copy = dir.path().join("app.log.1");
+        let text: String = (0..50).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&log, &text).unwrap();
+        let spec = FileSourceSpec {
+            source: 0,
+            include: vec![dir.path().join("app.log*").display().to_string()],
+            exclude: Vec::new(),
+            start_at: StartAt::Beginning,
+            follow: true,
+            rotate_wait: Duration::from_secs(5),
+            partial_line_timeout: Duration::from_secs(5),
+            multiline: None,
+        };
+        let mut tailer = Tailer::new(vec![spec], Vec::new());
+        let mut sink = Lines::default();
+        let now = Instant::now();
+        tailer.scan(&mut sink, now);
+        tailer.read(&mut sink, now);
+        assert_eq!(sink.0.len(), 50);
+
+        File::create(&copy).unwrap();
+        tailer.scan(&mut sink, now);
+        tailer.read(&mut sink, now);
+        std::fs::write(&copy, &text).unwrap();
+        File::options()
+            .write(true)
+            .open(&log)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        std::fs::write(&log, "line 50\n").unwrap();
+        for _ in 0..3 {
+            tailer.scan(&mut sink, now);
+            tailer.read(&mut sink, now);
+        }
+        let expected: Vec<String> = (0..51).map(|i| format!("line {i}")).collect();
+        assert_eq!(sink.0, expected);
+    }
 }
