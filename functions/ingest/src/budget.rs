@@ -6,10 +6,11 @@
 //! cores between every thread: sixteen bodies decoding at once on two cores
 //! would leave the async workers (health checks, small requests) a sliver of
 //! CPU. So at most [`cpu_slots`] requests decode or parse at once, one per
-//! core; the others wait (at most [`CPU_WAIT`], then 503 with Retry-After)
+//! core (fewer with `ingest.decode_threads`: [`cpu_slots_for`]); the others
+//! wait (at most [`CPU_WAIT`], then 503 with Retry-After)
 //! holding only their reservation.
 //!
-//! The work runs on threads of its own, one per slot, at a lower scheduling
+//! The work runs on threads of its own, one per core, at a lower scheduling
 //! priority ([`DECODE_NICE_STEPS`] below the process's, Linux): when the
 //! cores are busy, the async workers (health checks, reads, small requests)
 //! and detect get a core first. That priority, not a core kept idle, is what
