@@ -11,6 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -20,7 +21,7 @@ use anomalog_core::detect::DetectConfig;
 use anomalog_core::detect::live::LiveState;
 use anomalog_core::rollup::{LevelCounts, ServiceSeries};
 use anomalog_core::{Level, LogEvent, StoredLog};
-use anomalog_detect::{PassLimits, run_pass_within};
+use anomalog_detect::{PassLimits, RecentRollups, run_pass_with};
 use anomalog_store::{DetectorState, EmbeddedStore, Stores};
 
 const SERVICES: usize = 10_000;
@@ -101,20 +102,27 @@ fn warm_states(minutes_ago: i64) -> Vec<DetectorState> {
         .collect()
 }
 
-/// One pass at `now()`, which judges every service and opens nothing.
-fn pass(runtime: &tokio::runtime::Runtime, stores: &Stores) {
-    pass_within(runtime, stores, PassLimits::default());
+/// One pass at `now()` reading through `recent`, which judges every service
+/// and opens nothing.
+fn pass(runtime: &tokio::runtime::Runtime, stores: &Stores, recent: &RefCell<RecentRollups>) {
+    pass_within(runtime, stores, PassLimits::default(), recent);
 }
 
 /// [`pass`] within `limits`; the live states it left for later passes.
-fn pass_within(runtime: &tokio::runtime::Runtime, stores: &Stores, limits: PassLimits) -> usize {
+fn pass_within(
+    runtime: &tokio::runtime::Runtime,
+    stores: &Stores,
+    limits: PassLimits,
+    recent: &RefCell<RecentRollups>,
+) -> usize {
     let report = runtime
-        .block_on(run_pass_within(
+        .block_on(run_pass_with(
             stores,
             &DetectConfig::default(),
             "bench",
             now(),
             limits,
+            &mut recent.borrow_mut(),
         ))
         .unwrap();
     assert_eq!(report.services_checked, SERVICES);
@@ -122,12 +130,27 @@ fn pass_within(runtime: &tokio::runtime::Runtime, stores: &Stores, limits: PassL
     report.live_deferred
 }
 
+/// The detect worker's cache of the rollups as its previous pass leaves
+/// it: primed by a pass at `now()` that advances no live state. The timed
+/// passes then read no rollups (the worker's read the last second's new
+/// rows: about one row per service).
+fn primed(runtime: &tokio::runtime::Runtime, stores: &Stores) -> RefCell<RecentRollups> {
+    let recent = RefCell::new(RecentRollups::default());
+    let limits = PassLimits {
+        live_states: 0,
+        ..PassLimits::default()
+    };
+    pass_within(runtime, stores, limits, &recent);
+    recent
+}
+
 #[divan::bench(sample_count = 3)]
 fn detect_pass_10k_services_embedded(bencher: Bencher) {
     let (runtime, _dir, stores) = populated_store();
+    let recent = primed(&runtime, &stores);
     bencher
         .counter(divan::counter::ItemsCount::new(SERVICES))
-        .bench(|| pass(&runtime, &stores));
+        .bench_local(|| pass(&runtime, &stores, &recent));
 }
 
 /// The rollups' minutes up to 11:57 are complete (20 s settle after the
@@ -163,11 +186,11 @@ fn detect_pass_10k_warm_services_all_advanced_embedded(bencher: Bencher) {
 fn detect_pass_10k_warm_services_minute_every_pass_embedded(bencher: Bencher) {
     let limits = PassLimits::default();
     let expected_passes = SERVICES.div_ceil(limits.live_states);
-    warm_passes(bencher, |runtime, stores| {
+    warm_passes(bencher, |runtime, stores, recent| {
         let mut passes = 0;
         loop {
             passes += 1;
-            if pass_within(runtime, stores, limits) == 0 {
+            if pass_within(runtime, stores, limits, recent) == 0 {
                 break;
             }
             assert!(passes < SERVICES, "the passes do not shrink the minute");
@@ -177,16 +200,21 @@ fn detect_pass_10k_warm_services_minute_every_pass_embedded(bencher: Bencher) {
 }
 
 fn warm_pass(bencher: Bencher, limits: PassLimits) {
-    warm_passes(bencher, |runtime, stores| {
-        pass_within(runtime, stores, limits);
+    warm_passes(bencher, |runtime, stores, recent| {
+        pass_within(runtime, stores, limits, recent);
     });
 }
 
-/// Times `passes` over the warm services, their states saved afresh
-/// (each a minute behind) before every sample.
-fn warm_passes(bencher: Bencher, passes: impl Fn(&tokio::runtime::Runtime, &Stores)) {
+/// Times `passes` over the warm services through the worker's cache of the
+/// rollups ([`primed`]), their states saved afresh (each a minute behind)
+/// before every sample.
+fn warm_passes(
+    bencher: Bencher,
+    passes: impl Fn(&tokio::runtime::Runtime, &Stores, &RefCell<RecentRollups>),
+) {
     let (runtime, _dir, stores) = populated_store();
     let states = warm_states(4);
+    let recent = primed(&runtime, &stores);
     bencher
         .counter(divan::counter::ItemsCount::new(SERVICES))
         .with_inputs(|| {
@@ -194,7 +222,7 @@ fn warm_passes(bencher: Bencher, passes: impl Fn(&tokio::runtime::Runtime, &Stor
                 .block_on(stores.detector_states.save_detector_states(&states))
                 .unwrap()
         })
-        .bench_local_values(|()| passes(&runtime, &stores));
+        .bench_local_values(|()| passes(&runtime, &stores, &recent));
 }
 
 /// The same warm services in a pass with no minute to take (their newest
@@ -207,9 +235,24 @@ fn detect_pass_10k_warm_services_nothing_new_embedded(bencher: Bencher) {
     runtime
         .block_on(stores.detector_states.save_detector_states(&warm_states(3)))
         .unwrap();
+    let recent = primed(&runtime, &stores);
     bencher
         .counter(divan::counter::ItemsCount::new(SERVICES))
-        .bench(|| pass(&runtime, &stores));
+        .bench_local(|| pass(&runtime, &stores, &recent));
+}
+
+/// As [`detect_pass_10k_warm_services_nothing_new_embedded`] without the
+/// worker's cache: the first pass of a worker (after a restart, or a cold
+/// Lambda), which reads the whole lookback's rollups.
+#[divan::bench(sample_count = 3)]
+fn detect_pass_10k_warm_services_nothing_new_first_embedded(bencher: Bencher) {
+    let (runtime, _dir, stores) = populated_store();
+    runtime
+        .block_on(stores.detector_states.save_detector_states(&warm_states(3)))
+        .unwrap();
+    bencher
+        .counter(divan::counter::ItemsCount::new(SERVICES))
+        .bench_local(|| pass(&runtime, &stores, &RefCell::default()));
 }
 
 /// A live state past its warm-up, its histories full and its daily view

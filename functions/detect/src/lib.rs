@@ -10,8 +10,10 @@ mod incidents;
 mod live;
 pub mod metrics;
 mod patterns;
+mod recent;
 mod worker;
 
+pub use recent::RecentRollups;
 pub use worker::{DetectWorker, LAMBDA_CONSUMER, RETENTION_EVERY, TickReport, UP_CONSUMER};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,7 +22,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 
 use anomalog_core::detect::{DetectConfig, Judging, reconcile};
-use anomalog_core::rollup::{FINE_BUCKET_SECS, RollupRow, ServiceSeries};
+use anomalog_core::rollup::{FINE_BUCKET_SECS, ServiceSeries};
 use anomalog_core::{Anomaly, AnomalyKind, AnomalyStatus, LogSample};
 use anomalog_store::{AnomalyQuery, ClaimLimit, LogQuery, StoreError, Stores};
 
@@ -114,9 +116,26 @@ pub async fn run_pass_within(
     now: DateTime<Utc>,
     limits: PassLimits,
 ) -> Result<PassReport, DetectError> {
+    let mut recent = RecentRollups::default();
+    run_pass_with(stores, cfg, consumer, now, limits, &mut recent).await
+}
+
+/// [`run_pass_within`] reading through `recent`, what the previous passes of
+/// the same consumer read of the rollups: only what may have changed since
+/// is read again (see [`RecentRollups`]). Only the consumer that persists
+/// the queue's events may keep one: rollups written by anything else are not
+/// seen until the lookback leaves them behind.
+pub async fn run_pass_with(
+    stores: &Stores,
+    cfg: &DetectConfig,
+    consumer: &str,
+    now: DateTime<Utc>,
+    limits: PassLimits,
+    recent: &mut RecentRollups,
+) -> Result<PassReport, DetectError> {
     let started = Instant::now();
     let mut report = PassReport::default();
-    let result = pass(stores, cfg, consumer, now, limits, &mut report).await;
+    let result = pass(stores, cfg, consumer, now, limits, recent, &mut report).await;
     ::metrics::histogram!(metrics::PASS_DURATION).record(started.elapsed().as_secs_f64());
     // What was persisted before a failure stays persisted: count it either way.
     metrics::count(metrics::ENTRIES_PROCESSED, report.entries as u64);
@@ -157,18 +176,16 @@ async fn pass(
     consumer: &str,
     now: DateTime<Utc>,
     limits: PassLimits,
+    recent: &mut RecentRollups,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
-    drain_queue(
-        stores,
-        consumer,
-        limits.entries,
-        MAX_CLAIM_BYTES,
-        true,
-        report,
-    )
-    .await?;
-    detect_anomalies(stores, cfg, now, limits.live_states, report).await?;
+    let drain = Drain {
+        max_entries: limits.entries,
+        claim_bytes: MAX_CLAIM_BYTES,
+        mine_patterns: true,
+    };
+    drain_queue(stores, consumer, drain, recent, report).await?;
+    detect_anomalies(stores, cfg, now, limits.live_states, recent, report).await?;
     patterns::detect_new_patterns(stores, cfg, now, report).await?;
     // Grouped once every kind of anomaly of the pass is written, so an
     // incident takes its new_pattern members in the pass that found them.
@@ -207,27 +224,38 @@ pub async fn drain_within(
     mine_patterns: bool,
 ) -> Result<PassReport, DetectError> {
     let mut report = PassReport::default();
-    drain_queue(
-        stores,
-        consumer,
+    let drain = Drain {
         max_entries,
         claim_bytes,
         mine_patterns,
-        &mut report,
-    )
-    .await?;
+    };
+    let mut recent = RecentRollups::default();
+    drain_queue(stores, consumer, drain, &mut recent, &mut report).await?;
     Ok(report)
 }
 
-/// Persists claimed entries, then acknowledges them.
-async fn drain_queue(
-    stores: &Stores,
-    consumer: &str,
+/// What a drain takes at most, and whether it mines patterns.
+#[derive(Debug, Clone, Copy)]
+struct Drain {
     max_entries: usize,
     claim_bytes: usize,
     mine_patterns: bool,
+}
+
+/// Persists claimed entries, then acknowledges them; `recent` is marked
+/// with the oldest event's time before they are persisted.
+async fn drain_queue(
+    stores: &Stores,
+    consumer: &str,
+    drain: Drain,
+    recent: &mut RecentRollups,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
+    let Drain {
+        max_entries,
+        claim_bytes,
+        mine_patterns,
+    } = drain;
     // A pass drains what was queued when it began: chasing the tail of a
     // queue that ingest keeps appending to claimed a few entries at a time,
     // persisted as small blocks that were merged again later (a sustained
@@ -250,6 +278,13 @@ async fn drain_queue(
         if mine_patterns {
             miners.assign(stores, &mut batches).await?;
         }
+        let oldest = batches
+            .iter()
+            .flat_map(|b| (0..b.len()).map(|i| b.event(i).ts))
+            .min();
+        if let Some(ts) = oldest {
+            recent.mark(ts);
+        }
         let persisted = stores.logs.persist_claimed(batches).await?;
         miners.save(stores).await?;
         stores.queue.ack(&ids).await?;
@@ -265,11 +300,14 @@ async fn detect_anomalies(
     cfg: &DetectConfig,
     now: DateTime<Utc>,
     mut live_budget: usize,
+    recent: &mut RecentRollups,
     report: &mut PassReport,
 ) -> Result<(), DetectError> {
     let from = now - cfg.lookback();
     let to = now + Duration::seconds(FINE_BUCKET_SECS);
-    let rows = stores.rollups.rollups(None, from, to).await?;
+    recent.refresh(stores, from, to).await?;
+    let rows_by_service = recent.rollups();
+    let pattern_rows = recent.pattern_minutes();
     let known = stores
         .anomalies
         .list(&AnomalyQuery {
@@ -281,23 +319,12 @@ async fn detect_anomalies(
 
     // Newest data of any service: a service is only judged silent up to the
     // point where the others show that data has arrived.
-    let data_until = rows
-        .iter()
+    let data_until = rows_by_service
+        .values()
+        .flatten()
         .map(|r| r.bucket + Duration::seconds(FINE_BUCKET_SECS))
         .max()
         .unwrap_or(from);
-    // The rows move into their service's list (a pass reads hundreds of
-    // thousands): one name is copied per service, not per row.
-    let mut rows_by_service: BTreeMap<String, Vec<RollupRow>> = BTreeMap::new();
-    for row in rows {
-        match rows_by_service.get_mut(row.service.as_str()) {
-            Some(list) => list.push(row),
-            None => {
-                rows_by_service.insert(row.service.clone(), vec![row]);
-            }
-        }
-    }
-    let pattern_rows = live::pattern_minutes(stores, from, to).await?;
     let mut known_by_service: BTreeMap<&str, Vec<Anomaly>> = BTreeMap::new();
     for a in &known {
         known_by_service

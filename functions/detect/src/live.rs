@@ -224,26 +224,3 @@ pub(crate) async fn name_patterns(
 
 /// How a pattern-rate anomaly's message starts.
 const PATTERN_PREFIX: &str = "pattern ";
-
-/// The per-minute pattern counts of every service in `from..to`, by
-/// service.
-pub(crate) async fn pattern_minutes(
-    stores: &Stores,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<BTreeMap<String, Vec<PatternMinute>>, StoreError> {
-    let rows = stores.patterns.pattern_rollups(None, &[], from, to).await?;
-    let mut by_service: BTreeMap<String, Vec<PatternMinute>> = BTreeMap::new();
-    for r in rows {
-        by_service
-            .entry(r.service)
-            .or_default()
-            .push(PatternMinute {
-                pattern: r.pattern,
-                minute: r.bucket,
-                level: r.level,
-                count: r.count,
-            });
-    }
-    Ok(by_service)
-}

@@ -10,7 +10,7 @@ use anomalog_core::Config;
 use anomalog_core::detect::DetectConfig;
 use anomalog_store::{StoreError, Stores};
 
-use crate::{DetectError, PassLimits, PassReport, apply_retention, run_pass_within};
+use crate::{DetectError, PassLimits, PassReport, RecentRollups, apply_retention, run_pass_with};
 
 /// Queue consumer name of `anomalog up`: fixed, so a restarted process
 /// resumes its own pending entries at once.
@@ -55,6 +55,9 @@ pub struct DetectWorker {
     consumer: String,
     limits: PassLimits,
     last_retention: Mutex<Option<Instant>>,
+    /// What the passes read of the rollups, kept for the next: the worker
+    /// is its queue's only consumer (see [`RecentRollups`]).
+    recent: tokio::sync::Mutex<RecentRollups>,
 }
 
 impl DetectWorker {
@@ -68,6 +71,7 @@ impl DetectWorker {
             consumer: consumer.into(),
             limits: PassLimits::default(),
             last_retention: Mutex::new(None),
+            recent: tokio::sync::Mutex::new(RecentRollups::default()),
         }
     }
 
@@ -142,13 +146,15 @@ impl DetectWorker {
     /// reconnect meanwhile).
     async fn pass_with_retries(&self, deadline: Instant) -> Result<PassReport, DetectError> {
         let mut waits = RETRY_BACKOFF.iter();
+        let mut recent = self.recent.lock().await;
         loop {
-            let result = run_pass_within(
+            let result = run_pass_with(
                 &self.stores,
                 &self.detect,
                 &self.consumer,
                 Utc::now(),
                 self.limits,
+                &mut recent,
             )
             .await;
             let wait = match &result {

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use anomalog_core::{Config, Level, LogEvent};
+use anomalog_core::{AnomalyKind, Config, Level, LogEvent};
 use anomalog_detect::{DetectWorker, UP_CONSUMER};
-use anomalog_store::Stores;
+use anomalog_store::{AnomalyQuery, Stores};
 use support::open;
 
 /// Queues `entries` batches of two recent info lines.
@@ -127,4 +127,38 @@ async fn a_tick_advances_live_states_over_more_passes_than_one_budget() {
     // pushed): one state a pass, three passes.
     stores.queue.append(&lines(&[150, 40])).await.unwrap();
     assert_eq!(worker.tick(later()).await.unwrap().passes, 3);
+}
+
+#[tokio::test]
+async fn a_tick_judges_late_events_in_minutes_an_earlier_tick_already_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER);
+    let ago = |secs: i64| Utc::now() - chrono::Duration::seconds(secs);
+    // Quiet traffic over the last ten minutes, which the first tick reads
+    // (and the worker keeps).
+    let quiet: Vec<LogEvent> = (0..10)
+        .map(|m| LogEvent::new(ago(m * 60 + 5), "web", Level::Info, "ok"))
+        .collect();
+    stores.queue.append(&quiet).await.unwrap();
+    assert_eq!(worker.tick(later()).await.unwrap().opened, 0);
+
+    // Forty errors stamped three minutes ago arrive late: their minute was
+    // read by the first tick, so the second must read it again.
+    let late: Vec<LogEvent> = (0..40)
+        .map(|i| LogEvent::new(ago(180), "web", Level::Error, format!("db timeout {i}")))
+        .collect();
+    stores.queue.append(&late).await.unwrap();
+    worker.tick(later()).await.unwrap();
+
+    let anomalies = stores
+        .anomalies
+        .list(&AnomalyQuery::default())
+        .await
+        .unwrap();
+    let kinds: Vec<AnomalyKind> = anomalies.iter().map(|a| a.kind).collect();
+    assert!(
+        kinds.contains(&AnomalyKind::Burst),
+        "the late burst is judged: {kinds:?}"
+    );
 }
