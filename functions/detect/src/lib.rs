@@ -359,6 +359,7 @@ async fn detect_anomalies(
         data_until,
         excluded: &[],
     };
+    let mut saving: Option<live::Saving> = None;
     for chunk in services.chunks(STATES_PER_CHUNK) {
         let inputs: Vec<live::ServiceInput<'_>> = chunk
             .iter()
@@ -415,7 +416,14 @@ async fn detect_anomalies(
             }
             report.services_checked += 1;
         }
-        live.save(stores).await?;
+        // One save at a time, each overlapping the next chunk's work.
+        if let Some(previous) = saving.take() {
+            previous.finish().await?;
+        }
+        saving = live.save(stores);
+    }
+    if let Some(last) = saving.take() {
+        last.finish().await?;
     }
     patterns::explain_all(stores, &mut writes).await?;
     if !writes.is_empty() {

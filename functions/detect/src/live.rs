@@ -173,8 +173,10 @@ impl LiveStates {
         (findings, pattern_findings)
     }
 
-    /// Saves the states that advanced in this pass (encoded on every core).
-    pub(crate) async fn save(self, stores: &Stores) -> Result<(), StoreError> {
+    /// Encodes the states that advanced in this pass (on every core) and
+    /// starts saving them: the write goes on while the pass reads and
+    /// judges its next services, and [`Saving::finish`] waits for it.
+    pub(crate) fn save(self, stores: &Stores) -> Option<Saving> {
         let advanced: Vec<(String, &LiveState)> = self
             .advanced
             .into_iter()
@@ -183,6 +185,9 @@ impl LiveStates {
                 _ => None,
             })
             .collect();
+        if advanced.is_empty() {
+            return None;
+        }
         let states = par_map(advanced, |(service, state)| {
             let parts = state.to_parts();
             DetectorState {
@@ -191,7 +196,22 @@ impl LiveStates {
                 detectors: parts.detectors,
             }
         });
-        stores.detector_states.save_detector_states(&states).await
+        let stores = stores.clone();
+        Some(Saving(tokio::spawn(async move {
+            stores.detector_states.save_detector_states(&states).await
+        })))
+    }
+}
+
+/// A save of live states under way ([`LiveStates::save`]).
+pub(crate) struct Saving(tokio::task::JoinHandle<Result<(), StoreError>>);
+
+impl Saving {
+    /// Waits for the save to end.
+    pub(crate) async fn finish(self) -> Result<(), StoreError> {
+        self.0
+            .await
+            .map_err(|e| StoreError::Backend(format!("saving live states stopped: {e}")))?
     }
 }
 

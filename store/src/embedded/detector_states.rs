@@ -10,12 +10,13 @@
 //! state. Here pages are 64 KiB, and commits are not synced (`synchronous =
 //! NORMAL` in WAL mode: a power cut may lose the last passes' states, which
 //! costs those services their new minutes or a warm-up, never data; the
-//! file is never left corrupt).
+//! file is never left corrupt). Two connections serve it, so that a pass's
+//! write of one chunk's states does not hold up its reads of the next.
 
 use std::path::Path;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 
 use super::{EmbeddedStore, FileTuning, open_tuned};
 use crate::StoreError;
@@ -123,7 +124,10 @@ impl DetectorStateStore for EmbeddedStore {
         let states = states.to_vec();
         self.live
             .run(move |conn| {
-                let tx = conn.transaction()?;
+                // Immediate: the write lock is taken (or waited for) before
+                // anything is read, so a save never fails on a snapshot
+                // that the other connection's save made stale.
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 {
                     let mut summary = tx.prepare(
                         "INSERT INTO live_summaries (service, summary) VALUES (?1, ?2)

@@ -121,7 +121,10 @@ impl EmbeddedStore {
         logs::migrate(&mut writer)?;
         writer.execute_batch(incidents::SCHEMA)?;
         writer.execute_batch(detector_states::MAIN_SCHEMA)?;
-        let live = detector_states::open(dir)?;
+        // Two connections: a pass's write of one chunk's states goes on
+        // while the next chunk's summaries and states are read (WAL: the
+        // reader does not wait for the writer).
+        let live = vec![detector_states::open(dir)?, detector_states::open(dir)?];
         let readers = (0..pool::READERS)
             .map(|_| open_connection(&path))
             .collect::<Result<Vec<_>, _>>()?;
@@ -132,7 +135,7 @@ impl EmbeddedStore {
             readers: pool::Connections::spawn("store-reader", readers)?,
             queue: pool::Connections::spawn("queue-writer", vec![queue])?,
             status: pool::Connections::spawn("queue-status", vec![status])?,
-            live: pool::Connections::spawn("live-states", vec![live])?,
+            live: pool::Connections::spawn("live-states", live)?,
             max_queue_entries,
             reclaim_after_ms: i64::try_from(DEFAULT_RECLAIM_AFTER.as_millis()).unwrap_or(i64::MAX),
         })
