@@ -5,13 +5,18 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
 
 use chrono::Utc;
 
+use anomalog_core::rollup::RollupRow;
 use anomalog_core::{AnomalyKind, Config, Level, LogEvent};
 use anomalog_detect::{DetectWorker, UP_CONSUMER};
-use anomalog_store::{AnomalyQuery, Stores};
+use anomalog_store::{AnomalyQuery, RollupStore, ServiceSummary, StoreError, Stores};
 use support::open;
 
 /// Queues `entries` batches of two recent info lines.
@@ -129,36 +134,105 @@ async fn a_tick_advances_live_states_over_more_passes_than_one_budget() {
     assert_eq!(worker.tick(later()).await.unwrap().passes, 3);
 }
 
-#[tokio::test]
-async fn a_tick_judges_late_events_in_minutes_an_earlier_tick_already_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let stores = open(dir.path());
-    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER);
-    let ago = |secs: i64| Utc::now() - chrono::Duration::seconds(secs);
-    // Quiet traffic over the last ten minutes, which the first tick reads
-    // (and the worker keeps).
-    let quiet: Vec<LogEvent> = (0..10)
+/// Quiet traffic of "web" over the last ten minutes.
+fn quiet_minutes() -> Vec<LogEvent> {
+    (0..10)
         .map(|m| LogEvent::new(ago(m * 60 + 5), "web", Level::Info, "ok"))
-        .collect();
-    stores.queue.append(&quiet).await.unwrap();
-    assert_eq!(worker.tick(later()).await.unwrap().opened, 0);
+        .collect()
+}
 
-    // Forty errors stamped three minutes ago arrive late: their minute was
-    // read by the first tick, so the second must read it again.
-    let late: Vec<LogEvent> = (0..40)
+/// Forty errors of "web" stamped three minutes ago: a burst in a minute
+/// that a tick before them has read.
+fn late_burst() -> Vec<LogEvent> {
+    (0..40)
         .map(|i| LogEvent::new(ago(180), "web", Level::Error, format!("db timeout {i}")))
-        .collect();
-    stores.queue.append(&late).await.unwrap();
-    worker.tick(later()).await.unwrap();
+        .collect()
+}
 
+fn ago(secs: i64) -> chrono::DateTime<Utc> {
+    Utc::now() - chrono::Duration::seconds(secs)
+}
+
+async fn has_burst(stores: &Stores) -> bool {
     let anomalies = stores
         .anomalies
         .list(&AnomalyQuery::default())
         .await
         .unwrap();
-    let kinds: Vec<AnomalyKind> = anomalies.iter().map(|a| a.kind).collect();
-    assert!(
-        kinds.contains(&AnomalyKind::Burst),
-        "the late burst is judged: {kinds:?}"
+    anomalies.iter().any(|a| a.kind == AnomalyKind::Burst)
+}
+
+#[tokio::test]
+async fn a_tick_judges_late_events_in_minutes_an_earlier_tick_already_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = open(dir.path());
+    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER);
+    // The first tick reads the quiet minutes (and the worker keeps them).
+    stores.queue.append(&quiet_minutes()).await.unwrap();
+    assert_eq!(worker.tick(later()).await.unwrap().opened, 0);
+
+    // The late burst's minute was read by the first tick, so the second
+    // must read it again.
+    stores.queue.append(&late_burst()).await.unwrap();
+    worker.tick(later()).await.unwrap();
+
+    assert!(has_burst(&stores).await, "the late burst is judged");
+}
+
+/// Rollups whose reads fail while `fail` is set.
+struct FlakyRollups {
+    inner: Arc<dyn RollupStore>,
+    fail: AtomicBool,
+}
+
+#[async_trait]
+impl RollupStore for FlakyRollups {
+    async fn rollups(
+        &self,
+        service: Option<&str>,
+        from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
+    ) -> Result<Vec<RollupRow>, StoreError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend("rollups unreadable (test)".into()));
+        }
+        self.inner.rollups(service, from, to).await
+    }
+
+    async fn services(
+        &self,
+        since: chrono::DateTime<Utc>,
+    ) -> Result<Vec<ServiceSummary>, StoreError> {
+        self.inner.services(since).await
+    }
+}
+
+#[tokio::test]
+async fn late_events_a_failed_pass_persisted_are_judged_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stores = open(dir.path());
+    let flaky = Arc::new(FlakyRollups {
+        inner: Arc::clone(&stores.rollups),
+        fail: AtomicBool::new(false),
+    });
+    stores.rollups = flaky.clone();
+    let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER);
+    stores.queue.append(&quiet_minutes()).await.unwrap();
+    worker.tick(later()).await.unwrap();
+
+    // A pass persists and acknowledges the late burst, then fails to read.
+    stores.queue.append(&late_burst()).await.unwrap();
+    flaky.fail.store(true, Ordering::SeqCst);
+    assert!(worker.tick(later()).await.is_err());
+    assert_eq!(
+        stores.queue.backlog().await.unwrap(),
+        0,
+        "persisted and acknowledged"
     );
+
+    // The next pass reads the burst's minute again: the drain's mark
+    // outlives the failed read.
+    flaky.fail.store(false, Ordering::SeqCst);
+    worker.tick(later()).await.unwrap();
+    assert!(has_burst(&stores).await, "the late burst is judged");
 }
