@@ -63,8 +63,10 @@ use super::{
 /// the event, `serf: EventMemberJoin:`, no value that merges at once);
 /// 17: session 20, round 16 (a name of capitalised words before more of
 /// the message, after a word or a value, is a value of several words, its
-/// `:` too: `<*> Garage Door Left Open: Already running`).
-pub const MINER_VERSION: u32 = 17;
+/// `:` too: `<*> Garage Door Left Open: Already running`); 18: session 20,
+/// round 16 (a path whose names hold spaces is one value:
+/// `/vmfs/volumes/<id>/Web Server 01/Web Server 01.vmx`).
+pub const MINER_VERSION: u32 = 18;
 
 fn first_version() -> u32 {
     1
