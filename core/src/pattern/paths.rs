@@ -21,18 +21,21 @@ const CLOSING: &[u8] = b")]}>\"',;:.!?";
 /// `C:\a`, after `[` or `(`, with no punctuation after it; and the length
 /// of its opening brackets.
 fn path_head(word: &str) -> Option<usize> {
+    // A byte check first: this runs on every word that masking reaches.
     let lead = word
         .bytes()
         .take_while(|b| matches!(b, b'[' | b'('))
         .count();
     let core = &word.as_bytes()[lead..];
-    let unix = core.len() > 2 && core[0] == b'/' && core[1] != b'/' && core[1..].contains(&b'/');
-    let windows = core.len() > 3 && core[0].is_ascii_alphabetic() && core[1..3] == *b":\\";
+    let unix = core.len() > 2 && core[0] == b'/' && core[1] != b'/';
+    let windows = core.len() > 3 && core[1..3] == *b":\\" && core[0].is_ascii_alphabetic();
+    if !(unix || windows) || core.last().is_some_and(|b| CLOSING.contains(b)) {
+        return None;
+    }
     let plain = core
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b"/\\:._-'".contains(&b));
-    ((unix || windows) && plain && !core.last().is_some_and(|b| CLOSING.contains(b)))
-        .then_some(lead)
+    (plain && (windows || core[1..].contains(&b'/'))).then_some(lead)
 }
 
 /// Whether a name (punctuation after it removed) continues a path: it
