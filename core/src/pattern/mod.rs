@@ -78,6 +78,7 @@
 mod flags;
 pub mod header;
 pub mod judge;
+mod paths;
 mod runs;
 mod snapshot;
 mod span;

@@ -58,7 +58,12 @@
 //! a run that ends at one is bounded by it as by a bracket (a sensor's
 //! name of any case, on three runs); a framed run that ends the message
 //! after a masked value that is no field's is a value on three runs, as
-//! is an exception's text that ends the message after its class.
+//! is an exception's text that ends the message after its class. Since
+//! session 20 a name of capitalised words (short lower-case words inside,
+//! masked values after its first word, a `:` after its last) before more
+//! of the message is a value after a word or a value too (`<*> Garage Door
+//! Left Open: Already running`, `Event <*>: Domain Controller <*> on <*>
+//! ...`), on four runs (three after a label).
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -115,11 +120,18 @@ fn opens_value<T: AsRef<str>>(
     // Brackets or quotes bound a framed run themselves: it may follow a
     // value (`pid <*> (Docker Desktop)`), as fields of a record do.
     let bounded = framed(run) || ends_field(tokens, flags, a, end);
+    // A name of capitalised words before more of the message, after a
+    // word or a value (`<*> Garage Door Left Open: Already running`,
+    // `Event <*>: Domain Controller <*> on <*> ...`, session 20).
+    let name = end < message_end(tokens, flags)
+        && flags[a - 1] & KEYED == 0
+        && title_name(run, &flags[a..end]);
     if !(word_at(tokens, flags, a - 1)
         || tokens[a - 1].as_ref() == "="
         || (end == message_end(tokens, flags) && end_label(tokens, flags, a))
         || bounded
-        || after_field)
+        || after_field
+        || name)
     {
         return false;
     }
@@ -128,7 +140,7 @@ fn opens_value<T: AsRef<str>>(
     if run.iter().any(|t| shouted(t.as_ref())) && !mixed_case(run, &flags[a..end]) {
         return false;
     }
-    if bounded {
+    if bounded || name {
         return true;
     }
     // An exception's class opening the run is no label of a field: the
@@ -159,6 +171,47 @@ fn opens_value<T: AsRef<str>>(
         return true;
     }
     (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+}
+
+/// Whether a run is a name of capitalised words (session 20): at least
+/// two plain words, each opening with a capital but for short lower-case
+/// words inside (`Hallway Motion at Night`), masked values after the first
+/// (`Domain Controller <*>`), and a `:` after the last only (`Garage Door
+/// Left Open: Already running`: the name of what the message is about, as
+/// a logger's is, bounded by its `:`). Its words are of letters, digits,
+/// `'` and `-` only: `Running; visibility: Unknown` holds fields, and a
+/// bracket or quote frames a value of its own.
+fn title_name<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
+    let last = run.len() - 1;
+    let mut words = 0;
+    for (k, (t, &f)) in run.iter().zip(flags).enumerate() {
+        if f & MASKED != 0 {
+            if k == 0 {
+                return false;
+            }
+            continue;
+        }
+        let t = t.as_ref();
+        let w = if k == last {
+            t.strip_suffix(':').unwrap_or(t)
+        } else {
+            t
+        };
+        if w.is_empty()
+            || !w
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'\'' || b == b'-')
+        {
+            return false;
+        }
+        let connector =
+            k > 0 && k < last && w.len() <= 3 && w.bytes().all(|b| b.is_ascii_lowercase());
+        if !(w.as_bytes()[0].is_ascii_uppercase() || connector) {
+            return false;
+        }
+        words += 1;
+    }
+    words >= 2
 }
 
 /// Where the message's text ends: before the `key=value` fields that end

@@ -536,3 +536,56 @@ fn an_exceptions_text_is_a_value_after_its_class() {
         ],
     );
 }
+
+#[test]
+fn a_name_of_capitalised_words_before_its_colon_is_one_value() {
+    // The name of what the message is about, after a logger's name.
+    let automations = [
+        "Living Room Lights",
+        "Morning Coffee",
+        "Garage Door Left Open",
+        "Hallway Motion at Night",
+    ];
+    for rest in ["Already running", "Executing step call service"] {
+        assert_one_pattern(
+            |v| format!("(MainThread) [hub.automation.x_{}] {v}: {rest}", v.len()),
+            &automations,
+        );
+    }
+    // A name after a masked label, before more of the message.
+    assert_one_pattern(
+        |v| format!("Event 4711: {v} on web-01.example.com in datacenter is powered on"),
+        &[
+            "Domain Controller 2",
+            "SQL Prod",
+            "Jenkins Build Agent",
+            "Web Server 01",
+        ],
+    );
+}
+
+#[test]
+fn prose_and_fields_after_a_value_are_no_name() {
+    let cases: [&[&str]; 2] = [
+        // Lower-case prose after a value changes the event.
+        &[
+            "Event 4711: Disk was removed on web-01 in datacenter now",
+            "Event 4711: Fan stopped spinning on web-01 in datacenter now",
+            "Event 4711: Power supply failed on web-01 in datacenter now",
+            "Event 4711: Link went down on web-01 in datacenter now",
+        ],
+        // Fields, not one name.
+        &[
+            "job 42 State: Running; Mode: Fast for queue main",
+            "job 42 State: Stopped; Mode: Slow for queue main",
+            "job 42 State: Pending; Mode: Idle for queue main",
+            "job 42 State: Failed; Mode: Safe for queue main",
+        ],
+    ];
+    for lines in cases {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = lines.iter().map(|l| m.mine(l).id).collect();
+        let distinct: std::collections::HashSet<_> = ids.iter().map(|id| m.resolve(*id)).collect();
+        assert_eq!(distinct.len(), lines.len(), "{lines:?}");
+    }
+}

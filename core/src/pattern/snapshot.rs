@@ -60,8 +60,13 @@ use super::{
 /// joined by `-`, `24-Feb`, is a date before a syslog-like host; a quoted
 /// `key="..."` value runs to its closing quote); 16: session 19, round 15
 /// (a capitalised camelCase word ending in `:` right after a label names
-/// the event, `serf: EventMemberJoin:`, no value that merges at once).
-pub const MINER_VERSION: u32 = 16;
+/// the event, `serf: EventMemberJoin:`, no value that merges at once);
+/// 17: session 20, round 16 (a name of capitalised words before more of
+/// the message, after a word or a value, is a value of several words, its
+/// `:` too: `<*> Garage Door Left Open: Already running`); 18: session 20,
+/// round 16 (a path whose names hold spaces is one value:
+/// `/vmfs/volumes/<id>/Web Server 01/Web Server 01.vmx`).
+pub const MINER_VERSION: u32 = 18;
 
 fn first_version() -> u32 {
     1

@@ -9,11 +9,14 @@
 //! `TCP_MISS/404`, `HTTP/1.1`): it is a constant such as a result or a
 //! protocol, the number is the value.
 //! A quoted string (`"..."`, possibly over several words) is one token `"<*>"`.
+//! A path whose names hold spaces is one token too (`paths.rs`).
 //! Runs of bare `<*>` tokens collapse into one, so a variable that spans a
 //! varying number of words (a date, a list of numbers) keeps the length stable.
 
 /// The placeholder for a variable part of a message.
 pub const WILDCARD: &str = "<*>";
+
+use super::paths::path_words;
 
 const LEADING: &[u8] = b"([{<\"'";
 const TRAILING: &[u8] = b")]}>\"',;:.!?";
@@ -132,6 +135,15 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             one.push('x');
             one.push_str(tail);
             mask_word(&one, out);
+        } else if let Some((lead, taken, tail)) = path_words(word, words.clone()) {
+            // `/vmfs/volumes/<id>/Web Server 01/Web Server 01.vmx`: a path
+            // whose names hold spaces is one value (session 20).
+            for _ in 0..taken {
+                words.next();
+            }
+            out.push_str(&word[..lead]);
+            out.push_str(WILDCARD);
+            out.push_str(tail);
         } else {
             mask_word(word, out);
             // `error=dns failure retry=2`: the words up to the next key
