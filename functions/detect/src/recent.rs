@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 
 use anomalog_core::detect::pattern_rate::PatternMinute;
 use anomalog_core::rollup::{RollupRow, bucket_start};
-use anomalog_store::{StoreError, Stores};
+use anomalog_store::{PatternRollupRow, StoreError, Stores};
 
 /// Width the mark is rounded down to: a minute, the pattern rollups'
 /// bucket (a multiple of the fine rollups' ten seconds).
@@ -76,14 +76,7 @@ impl RecentRollups {
         let start = self.rollups.read_from(from, to, dirty);
         self.rollups.covered = None;
         let rows = stores.rollups.rollups(None, start, to).await?;
-        self.rollups.replace(
-            from,
-            start,
-            to,
-            rows,
-            |r| r.bucket,
-            |r| (r.service.clone(), r),
-        );
+        self.rollups.replace(from, start, to, rows);
 
         let start = self.patterns.read_from(from, to, dirty);
         self.patterns.covered = None;
@@ -91,22 +84,7 @@ impl RecentRollups {
             .patterns
             .pattern_rollups(None, &[], start, to)
             .await?;
-        self.patterns.replace(
-            from,
-            start,
-            to,
-            rows,
-            |m| m.minute,
-            |r| {
-                let minute = PatternMinute {
-                    pattern: r.pattern,
-                    minute: r.bucket,
-                    level: r.level,
-                    count: r.count,
-                };
-                (r.service, minute)
-            },
-        );
+        self.patterns.replace(from, start, to, rows);
         self.dirty_from = None;
         Ok(())
     }
@@ -122,7 +100,55 @@ impl RecentRollups {
     }
 }
 
-impl<T> Recent<T> {
+/// A row a cache holds: its bucket's start.
+trait Held {
+    fn bucket(&self) -> DateTime<Utc>;
+}
+
+impl Held for RollupRow {
+    fn bucket(&self) -> DateTime<Utc> {
+        self.bucket
+    }
+}
+
+impl Held for PatternMinute {
+    fn bucket(&self) -> DateTime<Utc> {
+        self.minute
+    }
+}
+
+/// A row as the store reads it: its service, and the row held of it.
+trait Read<T> {
+    fn service(&self) -> &str;
+    fn into_held(self) -> T;
+}
+
+impl Read<RollupRow> for RollupRow {
+    fn service(&self) -> &str {
+        &self.service
+    }
+
+    fn into_held(self) -> RollupRow {
+        self
+    }
+}
+
+impl Read<PatternMinute> for PatternRollupRow {
+    fn service(&self) -> &str {
+        &self.service
+    }
+
+    fn into_held(self) -> PatternMinute {
+        PatternMinute {
+            pattern: self.pattern,
+            minute: self.bucket,
+            level: self.level,
+            count: self.count,
+        }
+    }
+}
+
+impl<T: Held> Recent<T> {
     /// Where the read for `from..to` starts: the end of what is held, or the
     /// oldest changed bucket before it; `from` when nothing usable is held.
     fn read_from(
@@ -141,30 +167,29 @@ impl<T> Recent<T> {
     }
 
     /// Keeps the held rows of `from..start` (and before `to`), adds the
-    /// `fresh` rows read over `start..to`, and holds `from..to`.
-    fn replace<R>(
+    /// `fresh` rows read over `start..to`, and holds `from..to`. A service's
+    /// name is copied once, when it first appears, not for every row.
+    fn replace<R: Read<T>>(
         &mut self,
         from: DateTime<Utc>,
         start: DateTime<Utc>,
         to: DateTime<Utc>,
         fresh: Vec<R>,
-        bucket: fn(&T) -> DateTime<Utc>,
-        split: fn(R) -> (String, T),
     ) {
         let keep_until = start.min(to);
         self.by_service.retain(|_, rows| {
             rows.retain(|r| {
-                let b = bucket(r);
+                let b = r.bucket();
                 b >= from && b < keep_until
             });
             !rows.is_empty()
         });
         for row in fresh {
-            let (service, row) = split(row);
-            match self.by_service.get_mut(service.as_str()) {
-                Some(rows) => rows.push(row),
+            match self.by_service.get_mut(row.service()) {
+                Some(rows) => rows.push(row.into_held()),
                 None => {
-                    self.by_service.insert(service, vec![row]);
+                    let name = row.service().to_owned();
+                    self.by_service.insert(name, vec![row.into_held()]);
                 }
             }
         }
@@ -214,25 +239,11 @@ mod tests {
         };
         let mut cache: Recent<RollupRow> = Recent::default();
         let first = vec![row("a", 0, 1), row("a", 30, 2), row("b", 59, 3)];
-        cache.replace(
-            at(0),
-            at(0),
-            at(60),
-            first,
-            |r| r.bucket,
-            |r| (r.service.clone(), r),
-        );
+        cache.replace(at(0), at(0), at(60), first);
         // The next read: `a`'s minute 0 left the range, `b`'s minute 59
         // changed, `a` has a new minute.
         let fresh = vec![row("b", 59, 4), row("a", 60, 5)];
-        cache.replace(
-            at(1),
-            at(59),
-            at(61),
-            fresh,
-            |r| r.bucket,
-            |r| (r.service.clone(), r),
-        );
+        cache.replace(at(1), at(59), at(61), fresh);
         let counts = |s: &str| -> Vec<(i64, u64)> {
             cache.by_service[s]
                 .iter()
