@@ -129,50 +129,75 @@ pub(crate) fn finish_with_hint(
 
 /// Keeps the first `max_attrs` attrs in key order (reserving a place for
 /// `level_raw`) and bounds each value. Returns whether anything was cut.
+/// Attrs within the count are bounded where they are: rebuilding the map
+/// cost a tenth of a JSON record's parse.
 fn bound_attrs(
-    attrs: BTreeMap<String, Value>,
+    mut attrs: BTreeMap<String, Value>,
     level_raw: Option<Value>,
     limits: &ParseLimits,
 ) -> (BTreeMap<String, Value>, bool) {
     let reserved = usize::from(level_raw.is_some());
     let keep = limits.max_attrs.saturating_sub(reserved);
     let mut cut = attrs.len() > keep;
-    let mut out = BTreeMap::new();
-    for (key, value) in attrs.into_iter().take(keep) {
-        let (value, value_cut) = bound_value(value, limits.max_attr_value_bytes);
-        cut |= value_cut;
-        out.insert(key, value);
+    if cut {
+        // Past the count: the first `keep` in key order stay.
+        attrs = attrs.into_iter().take(keep).collect();
     }
-    if let Some(raw) = level_raw {
+    for value in attrs.values_mut() {
+        cut |= bound_value(value, limits.max_attr_value_bytes);
+    }
+    if let Some(mut raw) = level_raw {
         if limits.max_attrs > 0 {
-            let (raw, raw_cut) = bound_value(raw, limits.max_attr_value_bytes);
-            cut |= raw_cut;
-            out.insert("level_raw".to_owned(), raw);
+            cut |= bound_value(&mut raw, limits.max_attr_value_bytes);
+            attrs.insert("level_raw".to_owned(), raw);
         } else {
             cut = true;
         }
     }
-    (out, cut)
+    (attrs, cut)
 }
 
-fn bound_value(value: Value, max: usize) -> (Value, bool) {
+/// Bounds `value` to `max` bytes written: a string is cut, a nested value
+/// written longer becomes its JSON text, cut. Returns whether it was cut.
+fn bound_value(value: &mut Value, max: usize) -> bool {
     match value {
-        Value::String(mut s) => {
-            let cut = cut_at_char_boundary(&mut s, max);
-            (Value::String(s), cut)
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => (value, false),
+        Value::String(s) => cut_at_char_boundary(s, max),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
         // Writing a nested value out only to measure it was 4% of a
-        // sustained run's CPU: one that surely fits is kept as it is.
-        other if fits_written(&other, &mut { max }) => (other, false),
+        // sustained run's CPU: one that surely fits is kept as it is, first
+        // by its lengths alone, then by its bytes.
+        other if written_bound(other) <= max || fits_written(other, &mut { max }) => false,
         other => {
             let mut text = other.to_string();
             if cut_at_char_boundary(&mut text, max) {
-                (Value::String(text), true)
+                *other = Value::String(text);
+                true
             } else {
-                (other, false)
+                false
             }
         }
+    }
+}
+
+/// At least the bytes `value` takes written as compact JSON, from lengths
+/// alone: every byte of a string counted as its longest escape (6 bytes),
+/// every number as the longest serde_json writes (24).
+fn written_bound(value: &Value) -> usize {
+    fn text(s: &str) -> usize {
+        s.len().saturating_mul(6).saturating_add(2)
+    }
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 24,
+        Value::String(s) => text(s),
+        Value::Array(items) => items.iter().fold(2, |n: usize, item| {
+            n.saturating_add(written_bound(item)).saturating_add(1)
+        }),
+        Value::Object(map) => map.iter().fold(2, |n: usize, (key, item)| {
+            n.saturating_add(text(key))
+                .saturating_add(written_bound(item))
+                .saturating_add(2)
+        }),
     }
 }
 
@@ -302,10 +327,13 @@ mod tests {
         for value in &values {
             let len = value.to_string().len();
             assert!(!fits_written(value, &mut (len - 1)), "{value}");
-            let (kept, cut) = bound_value(value.clone(), len);
-            assert_eq!((&kept, cut), (value, false));
-            let (_, cut) = bound_value(value.clone(), len - 1);
-            assert!(cut, "{value}");
+            assert!(written_bound(value) >= len, "{value}");
+            let mut kept = value.clone();
+            assert!(!bound_value(&mut kept, len));
+            assert_eq!(&kept, value);
+            let mut cut = value.clone();
+            assert!(bound_value(&mut cut, len - 1), "{value}");
+            assert!(cut.as_str().is_some_and(|text| text.len() < len), "{cut}");
         }
         assert!(fits_written(&values[0], &mut 40));
     }

@@ -164,10 +164,10 @@ impl CaseVariants {
             .collect();
         let mut renamed = Vec::new();
         for (alias, key) in found {
-            if fields.get(alias).is_some_and(|value| !value.is_null()) {
+            if fields.get_alias(alias).is_some_and(|value| !value.is_null()) {
                 continue;
             }
-            if let Some(value) = fields.remove(&key) {
+            if let Some(value) = fields.remove_other(&key) {
                 fields.insert(alias.to_owned(), value);
                 renamed.push((alias, key));
             }
@@ -187,7 +187,7 @@ impl CaseVariants {
     /// object) back under the key as sent.
     fn restore(self, attrs: &mut RecordFields) {
         for (alias, key) in self.0 {
-            if let Some(value) = attrs.remove(alias) {
+            if let Some(value) = attrs.remove_alias(alias) {
                 attrs.insert(key, value);
             }
         }
@@ -355,12 +355,12 @@ fn take_field(
     accept: impl Fn(&Value) -> bool,
 ) -> Option<(&'static str, Value)> {
     for &key in aliases {
-        match fields.get(key) {
+        match fields.get_alias(key) {
             Some(Value::Null) => {
-                fields.remove(key);
+                fields.remove_alias(key);
             }
             Some(value) if accept(value) => {
-                return fields.remove(key).map(|value| (key, value));
+                return fields.remove_alias(key).map(|value| (key, value));
             }
             _ => {}
         }
@@ -375,7 +375,7 @@ fn first_present<'a>(
 ) -> Option<(&'static str, &'a Value)> {
     aliases.iter().find_map(|&key| {
         fields
-            .get(key)
+            .get_alias(key)
             .filter(|v| !v.is_null())
             .map(|value| (key, value))
     })

@@ -56,18 +56,28 @@ impl RecordFields {
         }
     }
 
-    pub(super) fn get(&self, key: &str) -> Option<&Value> {
-        match self.known.iter().find(|(k, _)| *k == key) {
-            Some((_, value)) => Some(value),
-            None => self.others.get(key),
-        }
+    /// The value under `alias`, a key spelled exactly as an alias: such a
+    /// key is only ever among the known fields, so the others are not
+    /// searched (most aliases a record is asked for are absent).
+    pub(super) fn get_alias(&self, alias: &'static str) -> Option<&Value> {
+        debug_assert!(exact_alias(alias).is_some(), "{alias} is no alias");
+        self.known
+            .iter()
+            .find(|(k, _)| *k == alias)
+            .map(|(_, value)| value)
     }
 
-    pub(super) fn remove(&mut self, key: &str) -> Option<Value> {
-        match self.known.iter().position(|(k, _)| *k == key) {
-            Some(i) => Some(self.known.swap_remove(i).1),
-            None => self.others.remove(key),
-        }
+    /// Removes the value under `alias` (see [`RecordFields::get_alias`]).
+    pub(super) fn remove_alias(&mut self, alias: &'static str) -> Option<Value> {
+        debug_assert!(exact_alias(alias).is_some(), "{alias} is no alias");
+        let i = self.known.iter().position(|(k, _)| *k == alias)?;
+        Some(self.known.swap_remove(i).1)
+    }
+
+    /// Removes the value under `key`, a key not spelled as an alias (one of
+    /// [`RecordFields::other_keys`]).
+    pub(super) fn remove_other(&mut self, key: &str) -> Option<Value> {
+        self.others.remove(key)
     }
 
     /// The keys not spelled as an alias (where case variants are).
