@@ -99,6 +99,10 @@ impl ClaimedBatch {
     /// or any earlier form (read whole).
     #[cfg_attr(not(feature = "embedded"), allow(dead_code))]
     pub(crate) fn from_payload(id: String, payload: Vec<u8>) -> Result<ClaimedBatch, String> {
+        let payload = match records::decompress(&payload) {
+            Some(framed) => framed?,
+            None => payload,
+        };
         match records::framed_heads(&payload) {
             Some(heads) => {
                 let heads = heads?;

@@ -38,11 +38,15 @@ pub struct EncodedBatch {
 }
 
 impl EncodedBatch {
-    /// `events` encoded with framed records (the embedded queue) or not,
-    /// and then compressed (Redis).
+    /// `events` encoded with framed records (the embedded queue) or not
+    /// (Redis), and then compressed.
     pub(crate) fn of(events: &[LogEvent], framed: bool) -> Result<Self, StoreError> {
         let payload = if framed {
-            crate::records::encode_batch(events)?
+            #[cfg(feature = "embedded")]
+            let payload = crate::records::encode_framed_compressed(events)?;
+            #[cfg(not(feature = "embedded"))]
+            let payload = crate::records::encode_batch(events)?;
+            payload
         } else {
             #[cfg(feature = "redis")]
             let payload = crate::records::encode_batch_compressed(events)?;
@@ -98,8 +102,9 @@ impl Appended {
 pub struct ClaimLimit {
     /// Most entries.
     pub entries: usize,
-    /// Most bytes of stored payload (the queue's encoding of the batches),
-    /// past the first entry.
+    /// Most bytes of payload (the queue's encoding of the batches, counted
+    /// uncompressed: what they take in memory once claimed), past the first
+    /// entry.
     pub bytes: usize,
 }
 

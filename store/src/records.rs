@@ -21,12 +21,16 @@ use anomalog_core::{
 use crate::{Delivery, StoreError};
 
 mod attrs;
-#[cfg(feature = "redis")]
+#[cfg(any(feature = "redis", feature = "embedded"))]
 mod compressed;
 mod framed;
 
 #[cfg(feature = "redis")]
-pub(crate) use compressed::{encode_batch_compressed, uncompressed_len};
+pub(crate) use compressed::encode_batch_compressed;
+#[cfg(feature = "embedded")]
+pub(crate) use compressed::encode_framed_compressed;
+#[cfg(any(feature = "redis", feature = "embedded"))]
+pub(crate) use compressed::{decompress, uncompressed_len};
 use framed::frames;
 pub(crate) use framed::{FramedHead, decode_framed, framed_heads};
 
@@ -134,7 +138,7 @@ pub(crate) const BINARY_BATCH: u8 = 0xB1;
 /// varint), so a claim finds each record, and in it the time, service, level
 /// and message, without decoding the rest (the embedded store keeps the
 /// rest's bytes as they are: [`FramedHead::rest`]).
-const FRAMED_BATCH: u8 = 0xB3;
+pub(crate) const FRAMED_BATCH: u8 = 0xB3;
 
 /// One event of a binary queue payload, for writing: postcard, with times as
 /// (seconds, nanoseconds) and each attribute's value typed.
@@ -272,9 +276,9 @@ impl<'a> EventBinOut<'a> {
 /// Reads a queue payload written by [`encode_batch`], or by an earlier
 /// version (the unframed binary sequence, or a JSON array).
 pub(crate) fn decode_batch(payload: &[u8]) -> Result<Vec<LogEvent>, String> {
-    #[cfg(feature = "redis")]
-    if let Some(unframed) = compressed::decompress(payload) {
-        return decode_batch(&unframed?);
+    #[cfg(any(feature = "redis", feature = "embedded"))]
+    if let Some(inner) = compressed::decompress(payload) {
+        return decode_batch(&inner?);
     }
     if let Some((&FRAMED_BATCH, framed)) = payload.split_first() {
         return frames(framed)

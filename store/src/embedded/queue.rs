@@ -369,10 +369,12 @@ impl EmbeddedStore {
                             .map_err(rusqlite::Error::from)?
                             .to_vec())
                     })?;
-                    if !limit.fits(rows.len(), used, payload.len()) {
+                    // Counted uncompressed: what the claim takes in memory.
+                    let size = crate::records::uncompressed_len(&payload);
+                    if !limit.fits(rows.len(), used, size) {
                         break;
                     }
-                    used = used.saturating_add(payload.len());
+                    used = used.saturating_add(size);
                     rows.push((seq, payload));
                 }
             }
@@ -539,6 +541,56 @@ mod tests {
         assert_eq!(claimed[0].events[0].message, "embedded");
     }
 
+    /// Entries are stored compressed, and a claim's byte budget counts them
+    /// uncompressed (what they take in memory once claimed); an entry an
+    /// earlier version stored uncompressed is still read.
+    #[tokio::test]
+    async fn entries_are_compressed_and_claims_count_them_uncompressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let events: Vec<LogEvent> = (0..1_000)
+            .map(|i| {
+                LogEvent::new(
+                    Utc::now(),
+                    "api",
+                    Level::Info,
+                    format!("GET /orders/{i} 200"),
+                )
+            })
+            .collect();
+        let framed = crate::records::encode_batch(&events).unwrap();
+        {
+            let store = EmbeddedStore::open(dir.path()).unwrap();
+            let encoded = store.encode(&events).unwrap();
+            let stored = encoded.into_payload(true).unwrap();
+            assert!(
+                stored.len() * 2 < framed.len(),
+                "{} of {}",
+                stored.len(),
+                framed.len()
+            );
+            store.append(&events).await.unwrap();
+            store.append(&events).await.unwrap();
+        }
+        // The form of the version before: framed, not compressed.
+        {
+            let conn = Connection::open(dir.path().join(QUEUE_FILE)).unwrap();
+            super::insert_entry(&conn, &framed, 0, 100).unwrap();
+        }
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        let limit = crate::ports::ClaimLimit {
+            entries: 10,
+            bytes: framed.len() * 3 / 2,
+        };
+        for _ in 0..3 {
+            let claimed = store.claim_batches("c", limit).await.unwrap();
+            assert_eq!(claimed.len(), 1, "the budget holds one batch uncompressed");
+            assert_eq!(claimed[0].len(), 1_000);
+            assert_eq!(claimed[0].event(999).message, "GET /orders/999 200");
+            store.ack(&[claimed[0].id().to_owned()]).await.unwrap();
+        }
+        assert_eq!(store.backlog().await.unwrap(), 0);
+    }
+
     #[tokio::test]
     async fn a_drained_backlog_gives_its_disk_space_back() {
         let dir = tempfile::tempdir().unwrap();
@@ -552,9 +604,18 @@ mod tests {
             assert_eq!(mode, 0);
         }
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        // About 40 MB of backlog: 400 batches of 100 KB.
-        let big = "x".repeat(100_000);
+        // About 40 MB of backlog: 400 batches of 100 KB that do not
+        // compress (payloads are compressed).
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         for _ in 0..400 {
+            let big: String = (0..6_250)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    format!("{state:016x}")
+                })
+                .collect();
             store.append(&batch(&big)).await.unwrap();
         }
         let full = file_bytes(dir.path());
