@@ -220,7 +220,11 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// systems under 0.85 have floors just under their seed-1 scores (imapmail
 /// 0.777, nasfiler 0.766, ltmlog 0.687; musicapp 0.000, every line of it
 /// misgrouped, so its floor is 0), iotgateway (0.901) and wildfly (0.908)
-/// are held to 0.85 as the others.
+/// are held to 0.85 as the others. Six new systems (pgpooler, zbxserver,
+/// radiusd, coinnode, hanatrace, gitforge), written and committed before
+/// the miner first ran on them, became `holdout2`: 0.794 at seed 1 with
+/// the miner of 7bde16d, so its floor rises to 0.79 (a regression guard
+/// under its first mean, not a goal met).
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -228,8 +232,8 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
     assert!(tune >= 0.88, "tune split mean {tune:.3} < 0.88");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     assert!(
-        holdout2 >= 0.66,
-        "second holdout split mean {holdout2:.3} < 0.66"
+        holdout2 >= 0.79,
+        "second holdout split mean {holdout2:.3} < 0.79"
     );
     for (name, split, accuracy) in each {
         if split == Split::Tune {
