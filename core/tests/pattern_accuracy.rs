@@ -230,7 +230,10 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// tune 0.884 -> 0.880 at seed 1, so the tune floor falls to 0.87, and the
 /// six's floors are just under their new seed-1 scores (nasfiler 0.851,
 /// ltmlog 0.783, imapmail 0.700, wildfly 0.698, iotgateway 0.609,
-/// musicapp 0.000): the labels changed, not the miner.
+/// musicapp 0.000): the labels changed, not the miner. This round's rule
+/// (a bracketed thread after a time is header before an Android-like
+/// `I/Tag:`) took musicapp to 0.780 and the tune mean at seed 1 to 0.888;
+/// musicapp's floor rises to 0.75.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -288,7 +291,7 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 "imapmail" => 0.68,
                 "wildfly" => 0.65,
                 "iotgateway" => 0.60,
-                "musicapp" => 0.0,
+                "musicapp" => 0.75,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");
