@@ -557,7 +557,7 @@ fn level_next(rest: &str) -> bool {
             let inner = inner.trim();
             return is_level(inner, true) || is_other_level(inner);
         }
-        if is_upper_level(word) {
+        if is_upper_level(word) || is_level_tag(word) {
             return true;
         }
         if !(word.bytes().all(|b| b == b'-') || is_key_value(word)) {
@@ -565,6 +565,23 @@ fn level_next(rest: &str) -> bool {
         }
     }
     false
+}
+
+/// An Android-like level glued to its tag, `I/PlaybackService:` (a
+/// one-letter level, `/`, a tag that opens with a letter, `:`).
+fn is_level_tag(word: &str) -> bool {
+    let Some(tag) = word
+        .strip_suffix(':')
+        .and_then(|w| w.split_once('/'))
+        .filter(|(level, _)| is_letter_level(level))
+        .map(|(_, tag)| tag)
+    else {
+        return false;
+    };
+    tag.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$' | b'-'))
 }
 
 /// Whether `rest` opens with a year (`2024`), as a ctime-like time ends.

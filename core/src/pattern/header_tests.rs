@@ -311,3 +311,34 @@ fn a_day_month_date_opens_a_syslog_like_header() {
         assert_eq!(strip_header(line), message, "{line}");
     }
 }
+
+/// Session 21, round 17: a bracketed thread after a time is header before
+/// an Android-like `L/Tag:` (a one-letter level glued to its tag), digits
+/// or not, as it is before a level word: the thread's name decided before
+/// (`[worker-3]` went, `[main]` stayed), so every event split by thread.
+/// The `L/Tag:` stays in the message, as it does after a time alone.
+#[test]
+fn a_thread_before_a_level_glued_to_its_tag_is_header() {
+    let cases = [
+        (
+            "2024-03-08 12:22:23.017 [main] I/PlaybackService: onPlay position=373834ms",
+            "I/PlaybackService: onPlay position=373834ms",
+        ),
+        (
+            "2024-03-08 12:22:23.017 [OkHttp Dispatcher] W/OkHttp: <-- HTTP FAILED",
+            "W/OkHttp: <-- HTTP FAILED",
+        ),
+        (
+            "2024-03-08 12:22:23.017 [worker-3] I/PlaybackService: onPlay position=373834ms",
+            "I/PlaybackService: onPlay position=373834ms",
+        ),
+        // A bracket before a word that only looks like one stays.
+        (
+            "2024-03-08 12:22:23.017 [main] I/O error on /dev/sda",
+            "[main] I/O error on /dev/sda",
+        ),
+    ];
+    for (line, message) in cases {
+        assert_eq!(strip_header(line), message, "{line}");
+    }
+}

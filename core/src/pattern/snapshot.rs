@@ -65,8 +65,10 @@ use super::{
 /// the message, after a word or a value, is a value of several words, its
 /// `:` too: `<*> Garage Door Left Open: Already running`); 18: session 20,
 /// round 16 (a path whose names hold spaces is one value:
-/// `/vmfs/volumes/<id>/Web Server 01/Web Server 01.vmx`).
-pub const MINER_VERSION: u32 = 18;
+/// `/vmfs/volumes/<id>/Web Server 01/Web Server 01.vmx`); 19: session 21,
+/// round 17 (a bracketed thread after a time is header before an
+/// Android-like `I/Tag:`, digits in its name or not).
+pub const MINER_VERSION: u32 = 19;
 
 fn first_version() -> u32 {
     1
