@@ -93,15 +93,11 @@ mod tests {
     use super::*;
     use anomalog_core::Level;
 
-    /// The Redis queue's payload: the unframed payload compressed, which
-    /// reads back to the same events, and is smaller on a batch of typical
-    /// service logs (ids and durations varying, words repeating); damaged
-    /// bytes are an error, not a panic.
-    #[test]
-    #[cfg(feature = "redis")]
-    fn the_compressed_payload_reads_back_and_is_smaller() {
+    /// A batch of typical service logs: ids and durations varying, words
+    /// repeating.
+    fn typical_events() -> Vec<LogEvent> {
         let ts = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
-        let events: Vec<LogEvent> = (0..1_000u32)
+        (0..1_000u32)
             .map(|i| {
                 let mut e = LogEvent::new(
                     ts + chrono::Duration::milliseconds(i64::from(i) * 7),
@@ -127,7 +123,17 @@ mod tests {
                 .into();
                 e
             })
-            .collect();
+            .collect()
+    }
+
+    /// The Redis queue's payload: the unframed payload compressed, which
+    /// reads back to the same events, and is smaller on a batch of typical
+    /// service logs (ids and durations varying, words repeating); damaged
+    /// bytes are an error, not a panic.
+    #[test]
+    #[cfg(feature = "redis")]
+    fn the_compressed_payload_reads_back_and_is_smaller() {
+        let events = typical_events();
         let unframed = super::super::encode_batch_unframed(&events).unwrap();
         let compressed = encode_batch_compressed(&events).unwrap();
         assert_eq!(compressed[0], SNAPPY_BATCH);
@@ -154,23 +160,7 @@ mod tests {
     #[test]
     #[cfg(feature = "embedded")]
     fn the_compressed_framed_payload_reads_back_and_is_smaller() {
-        let ts = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
-        let events: Vec<LogEvent> = (0..1_000u32)
-            .map(|i| {
-                let mut e = LogEvent::new(
-                    ts + chrono::Duration::milliseconds(i64::from(i)),
-                    format!("svc-{:02}", i % 20),
-                    Level::Info,
-                    format!(
-                        "GET /api/v1/orders/{} 200 in {} ms",
-                        i.wrapping_mul(7_919),
-                        i % 97
-                    ),
-                );
-                e.attrs = [("pod".to_owned(), json!(format!("pod-{:05x}", i % 13)))].into();
-                e
-            })
-            .collect();
+        let events = typical_events();
         let framed = super::super::encode_batch(&events).unwrap();
         let compressed = encode_framed_compressed(&events).unwrap();
         assert_eq!(compressed[0], SNAPPY_FRAMED);
