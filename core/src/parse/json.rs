@@ -164,7 +164,10 @@ impl CaseVariants {
             .collect();
         let mut renamed = Vec::new();
         for (alias, key) in found {
-            if fields.get_alias(alias).is_some_and(|value| !value.is_null()) {
+            if fields
+                .get_alias(alias)
+                .is_some_and(|value| !value.is_null())
+            {
                 continue;
             }
             if let Some(value) = fields.remove_other(&key) {
