@@ -57,8 +57,10 @@
 //! 17 a bare `|` separates a record's fields: a run never spans one, and
 //! a run that ends at one is bounded by it as by a bracket (a sensor's
 //! name of any case, on three runs); a framed run that ends the message
-//! after a masked value that is no field's is a value on three runs, as
-//! is an exception's text that ends the message after its class. Since
+//! after a masked value that is no field's is a value on three runs (and
+//! so was an exception's text that ends the message after its class,
+//! until session 21, round 18: that text is the exception's message,
+//! constant words, one template per text). Since
 //! session 20 a name of capitalised words (short lower-case words inside,
 //! masked values after its first word, a `:` after its last) before more
 //! of the message is a value after a word or a value too (`<*> Garage Door
@@ -359,9 +361,9 @@ fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
 
 /// Whether the token before position `a` is a label a run that ends the
 /// message may follow: a lower-case word or a masked value after a
-/// lower-case word, ending in `:`; or (session 17) an exception's class
-/// (`java.io.IOException: Filesystem closed`: the text is the
-/// exception's message); or (session 18) a bare `-`.
+/// lower-case word, ending in `:`; or (session 18) a bare `-`. Not an
+/// exception's class (`java.io.IOException: Filesystem closed`: its text
+/// is constant, session 21, round 18; session 17 took it as a label).
 fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let t = tokens[a - 1].as_ref();
     // A bare ` - ` labels the words that end the message as a `:` does
@@ -373,8 +375,12 @@ fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let Some(name) = t.strip_suffix(':') else {
         return false;
     };
+    // The text after an exception's class is the exception's message,
+    // constant words of the event (`java.io.IOException: Broken pipe` /
+    // `Connection reset by peer`: one template per text, session 21,
+    // round 18), no value (sessions 17 to 21 took it as one).
     if exception_class(t) {
-        return true;
+        return false;
     }
     let lower = |w: &str| w.len() > 1 && w.bytes().all(|b| b.is_ascii_lowercase());
     // A masked label follows a lower-case word (`connect to <*>:`), not a
