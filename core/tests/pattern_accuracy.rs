@@ -234,6 +234,13 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// (a bracketed thread after a time is header before an Android-like
 /// `I/Tag:`) took musicapp to 0.780 and the tune mean at seed 1 to 0.888;
 /// musicapp's floor rises to 0.75.
+///
+/// Session 21, round 18's rules (the text after an exception's class that
+/// ends the message is constant; so is a sentence that ends it after a
+/// lower-case word that names no field) took the tune mean at seed 1 to
+/// 0.890 (wildfly 0.698 -> 0.793, nasfiler 0.851 -> 0.901, idserver 0.707
+/// -> 0.754; hbase 0.982 -> 0.945, whose older labels keep exception texts
+/// as values): their floors rise to 0.78, 0.89 and 0.75.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -271,7 +278,9 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 "mediasrv" => 0.50,
                 // Session 19's new kinds: just under their scores at seed 1.
                 "bkpjobs" => 0.70,
-                "idserver" | "sambad" | "mailstore" => 0.65,
+                "sambad" | "mailstore" => 0.65,
+                // Round 18's exception texts as constants: 0.754 at seed 1.
+                "idserver" => 0.75,
                 // Session 19, round 15: prose reasons relabelled as
                 // constants (the convention), just under their new scores
                 // at seed 1.
@@ -286,10 +295,12 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 // session 21: just under their scores at seed 1.
                 // Relabelled in round 17 (reasons as constants): just
                 // under their new scores at seed 1.
-                "nasfiler" => 0.80,
+                // Round 18 (exception texts and sentences after a plain
+                // word as constants): nasfiler 0.901, wildfly 0.793.
+                "nasfiler" => 0.89,
                 "ltmlog" => 0.75,
                 "imapmail" => 0.68,
-                "wildfly" => 0.65,
+                "wildfly" => 0.78,
                 "iotgateway" => 0.60,
                 "musicapp" => 0.75,
                 _ => 0.85,

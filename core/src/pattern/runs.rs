@@ -40,8 +40,10 @@
 //! are events, not values of one field), except (session 14) after a label
 //! that is a lower-case word (`completed successfully: Apply Setup
 //! Plugins`, `reason: ac power cycle`; then lower-case runs count too) or a
-//! value after a lower-case word (`connect to <*>: No route to host`).
-//! Upper-case words stand in a run that holds a capitalised word (`PERC
+//! value after a lower-case word (`connect to <*>: No route to host`);
+//! but (session 21, round 18) a sentence ending in `.` after a lower-case
+//! word that names no field (`stopped: Volume is offline.`, not
+//! `reason:`) is the event's reason, constant words. Upper-case words stand in a run that holds a capitalised word (`PERC
 //! <*> Mini`), and two runs that share three words in a row are two
 //! differences, not one value. Since session 16 a run may follow a masked
 //! value where a pattern has a `<*>` of its own right after that value's
@@ -57,8 +59,10 @@
 //! 17 a bare `|` separates a record's fields: a run never spans one, and
 //! a run that ends at one is bounded by it as by a bracket (a sensor's
 //! name of any case, on three runs); a framed run that ends the message
-//! after a masked value that is no field's is a value on three runs, as
-//! is an exception's text that ends the message after its class. Since
+//! after a masked value that is no field's is a value on three runs (and
+//! so was an exception's text that ends the message after its class,
+//! until session 21, round 18: that text is the exception's message,
+//! constant words, one template per text). Since
 //! session 20 a name of capitalised words (short lower-case words inside,
 //! masked values after its first word, a `:` after its last) before more
 //! of the message is a value after a word or a value too (`<*> Garage Door
@@ -359,9 +363,9 @@ fn mixed_case<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
 
 /// Whether the token before position `a` is a label a run that ends the
 /// message may follow: a lower-case word or a masked value after a
-/// lower-case word, ending in `:`; or (session 17) an exception's class
-/// (`java.io.IOException: Filesystem closed`: the text is the
-/// exception's message); or (session 18) a bare `-`.
+/// lower-case word, ending in `:`; or (session 18) a bare `-`. Not an
+/// exception's class (`java.io.IOException: Filesystem closed`: its text
+/// is constant, session 21, round 18; session 17 took it as a label).
 fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let t = tokens[a - 1].as_ref();
     // A bare ` - ` labels the words that end the message as a `:` does
@@ -373,8 +377,12 @@ fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let Some(name) = t.strip_suffix(':') else {
         return false;
     };
+    // The text after an exception's class is the exception's message,
+    // constant words of the event (`java.io.IOException: Broken pipe` /
+    // `Connection reset by peer`: one template per text, session 21,
+    // round 18), no value (sessions 17 to 21 took it as one).
     if exception_class(t) {
-        return true;
+        return false;
     }
     let lower = |w: &str| w.len() > 1 && w.bytes().all(|b| b.is_ascii_lowercase());
     // A masked label follows a lower-case word (`connect to <*>:`), not a
@@ -384,7 +392,51 @@ fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
         && a >= 2
         && flags[a - 2] & MASKED == 0
         && lower(tokens[a - 2].as_ref()))
-        || lower(name)
+        || (lower(name) && (field_name(name) || !sentence(&tokens[a..message_end(tokens, flags)])))
+}
+
+/// A lower-case word that names a field whose value is a reason or a
+/// text (`reason:`, `error:`, `cause:`): what follows it is that field's
+/// value even when it reads as a sentence (`reason: Request timed out.`).
+fn field_name(word: &str) -> bool {
+    matches!(
+        word,
+        "reason"
+            | "error"
+            | "cause"
+            | "status"
+            | "message"
+            | "msg"
+            | "detail"
+            | "details"
+            | "description"
+            | "result"
+            | "response"
+            | "text"
+    )
+}
+
+/// Whether the words that end a message are a sentence: two or more plain
+/// words, a lower-case word among them after the first, the last ending
+/// in `.` (`Volume is offline.`, `session ended normally.`). After a
+/// lower-case word that is no field's name (`stopped: Volume is
+/// offline.`), such a sentence is the event's reason, constant words (one
+/// template per reason, session 21, round 18), not a value.
+fn sentence<T: AsRef<str>>(run: &[T]) -> bool {
+    let plain = |t: &str| {
+        let w = t.trim_end_matches(['.', ',']);
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'\'' || b == b'-')
+    };
+    run.len() >= 2
+        && run.iter().all(|t| plain(t.as_ref()))
+        && run[1..]
+            .iter()
+            .any(|t| t.as_ref().as_bytes()[0].is_ascii_lowercase())
+        && run
+            .last()
+            .is_some_and(|t| t.as_ref().ends_with('.') && !t.as_ref().ends_with(".."))
 }
 
 /// Whether the run at `a` is of capitalised words (a name; masked values

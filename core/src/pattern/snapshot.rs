@@ -67,8 +67,12 @@ use super::{
 /// round 16 (a path whose names hold spaces is one value:
 /// `/vmfs/volumes/<id>/Web Server 01/Web Server 01.vmx`); 19: session 21,
 /// round 17 (a bracketed thread after a time is header before an
-/// Android-like `I/Tag:`, digits in its name or not).
-pub const MINER_VERSION: u32 = 19;
+/// Android-like `I/Tag:`, digits in its name or not); 20: session 21,
+/// round 18 (the text after an exception's class that ends the message
+/// is constant, no value); 21: session 21, round 18 (a sentence that
+/// ends the message after a lower-case word that names no field,
+/// `stopped: Volume is offline.`, is constant, no value).
+pub const MINER_VERSION: u32 = 21;
 
 fn first_version() -> u32 {
     1
