@@ -59,6 +59,11 @@ pub struct LoadReport {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// The first transport failure's error and its causes, when there was
+    /// one: a count alone does not say whether the server reset a
+    /// connection or a request timed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_transport_error: Option<String>,
 }
 
 impl LoadReport {
@@ -74,11 +79,16 @@ impl LoadReport {
 
     /// `202:120 429:3` style summary.
     pub fn statuses_line(&self) -> String {
-        self.statuses
+        let line = self
+            .statuses
             .iter()
             .map(|(k, v)| format!("{k}:{v}"))
             .collect::<Vec<_>>()
-            .join(" ")
+            .join(" ");
+        match &self.first_transport_error {
+            Some(error) => format!("{line}; first transport failure: {error}"),
+            None => line,
+        }
     }
 }
 
@@ -99,6 +109,20 @@ struct WorkerTally {
     bytes: u64,
     statuses: BTreeMap<String, u64>,
     latencies: Latencies,
+    first_transport_error: Option<String>,
+}
+
+/// An error and its causes, `: `-joined (reqwest's own message names only
+/// the request).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// Refuses anything but a loopback address: the load generator is for this
@@ -185,7 +209,12 @@ pub async fn run(options: &LoadOptions, batches: &Batches) -> Result<LoadReport,
                         }
                         status.to_string()
                     }
-                    Err(_) => "transport".to_owned(),
+                    Err(e) => {
+                        if tally.first_transport_error.is_none() {
+                            tally.first_transport_error = Some(error_chain(&e));
+                        }
+                        "transport".to_owned()
+                    }
                 };
                 tally.latencies.record(due.elapsed());
                 tally.requests += 1;
@@ -208,6 +237,9 @@ pub async fn run(options: &LoadOptions, batches: &Batches) -> Result<LoadReport,
             *total.statuses.entry(k).or_default() += v;
         }
         total.latencies.merge(t.latencies);
+        if total.first_transport_error.is_none() {
+            total.first_transport_error = t.first_transport_error;
+        }
     }
     let elapsed = start.elapsed();
     let summary = total.latencies.summary();
@@ -222,12 +254,42 @@ pub async fn run(options: &LoadOptions, batches: &Batches) -> Result<LoadReport,
         p50_ms: summary.p50_ms,
         p99_ms: summary.p99_ms,
         max_ms: summary.max_ms,
+        first_transport_error: total.first_transport_error,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A transport failure's cause is in the statuses line, so a table row
+    /// says why a request got no answer.
+    #[test]
+    fn the_first_transport_failure_is_named_with_its_causes() {
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset");
+        #[derive(Debug)]
+        struct Sending(std::io::Error);
+        impl std::fmt::Display for Sending {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl std::error::Error for Sending {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let mut report = LoadReport {
+            statuses: [("202".to_owned(), 2999), ("transport".to_owned(), 1)].into(),
+            ..LoadReport::default()
+        };
+        assert_eq!(report.statuses_line(), "202:2999 transport:1");
+        report.first_transport_error = Some(error_chain(&Sending(cause)));
+        assert_eq!(
+            report.statuses_line(),
+            "202:2999 transport:1; first transport failure: error sending request: connection reset"
+        );
+    }
 
     #[test]
     fn only_loopback_urls_are_loaded() {
