@@ -62,6 +62,13 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             // `ec` in `00 e2 ec 3c`: no digit, but a byte like its neighbours.
             out.push_str(WILDCARD);
             dump = true;
+        } else if let Some(variable) = letters_variable(word) {
+            // Fast path: a word of letters only opens with no quote,
+            // bracket or backslash and holds no `=` or `/`, so none of the
+            // branches below but the last applies (no keyed quote, no path
+            // head); there `mask_word` gives `<*>` or the word (its own
+            // fast path, no framing to set aside), never a `key=<*>`.
+            out.push_str(if variable { WILDCARD } else { word });
         } else if quote == b'\\'
             && !at_start
             && let Some(inner) = word.strip_prefix("\\\"")

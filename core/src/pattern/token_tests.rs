@@ -375,3 +375,18 @@ fn the_letters_fast_path_agrees_with_the_full_path() {
     );
     assert_eq!(mask("café Straße eth0"), "café Straße <*>");
 }
+
+/// Session 21: the fast path of `mask_into` for words of letters only
+/// keeps a hex dump's letter bytes, collapsed wildcards, and a value that
+/// runs to the next key as the full path does.
+#[test]
+fn the_letters_fast_path_of_a_message_keeps_every_rule() {
+    assert_eq!(mask("dump 00 e2 ec ab ok"), "dump <*> ok");
+    assert_eq!(mask("dump ec ab ok"), "dump ec ab ok");
+    assert_eq!(mask("at Mon Jun true deadbeef now"), "at <*> now");
+    assert_eq!(mask("ids {18 ab 17} ok"), "ids {<*> ab <*>} ok");
+    assert_eq!(
+        mask("request failed method=GET error=dns failure retry=2"),
+        "request failed method=<*> error=<*> retry=<*>"
+    );
+}
