@@ -43,13 +43,13 @@ impl EncodedBatch {
     pub(crate) fn of(events: &[LogEvent], framed: bool) -> Result<Self, StoreError> {
         let payload = if framed {
             #[cfg(feature = "embedded")]
-            let payload = crate::records::encode_framed_compressed(events)?;
+            let payload = crate::records::compressed::encode_framed_compressed(events)?;
             #[cfg(not(feature = "embedded"))]
             let payload = crate::records::encode_batch(events)?;
             payload
         } else {
             #[cfg(feature = "redis")]
-            let payload = crate::records::encode_batch_compressed(events)?;
+            let payload = crate::records::compressed::encode_batch_compressed(events)?;
             #[cfg(not(feature = "redis"))]
             let payload = crate::records::encode_batch_unframed(events)?;
             payload

@@ -22,13 +22,9 @@ use crate::{Delivery, StoreError};
 
 mod attrs;
 #[cfg(any(feature = "redis", feature = "embedded"))]
-mod compressed;
+pub(crate) mod compressed;
 mod framed;
 
-#[cfg(feature = "redis")]
-pub(crate) use compressed::encode_batch_compressed;
-#[cfg(feature = "embedded")]
-pub(crate) use compressed::encode_framed_compressed;
 #[cfg(any(feature = "redis", feature = "embedded"))]
 pub(crate) use compressed::{decompress, uncompressed_len};
 use framed::frames;
