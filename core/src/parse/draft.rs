@@ -181,8 +181,9 @@ fn bound_value(value: &mut Value, max: usize) -> bool {
 
 /// At least the bytes `value` takes written as compact JSON, from lengths
 /// alone: every byte of a string counted as its longest escape (6 bytes),
-/// every number as the longest serde_json writes (24).
-fn written_bound(value: &Value) -> usize {
+/// every number as the longest serde_json writes (24). Ingest bounds a
+/// batch's stored size with it too.
+pub fn written_bound(value: &Value) -> usize {
     fn text(s: &str) -> usize {
         s.len().saturating_mul(6).saturating_add(2)
     }

@@ -104,6 +104,7 @@ use crate::model::LogEvent;
 use json::record_from_value;
 use record::Record;
 
+pub use draft::written_bound;
 pub use json::parse_json_record;
 pub use text::parse_text_line;
 pub use timestamp::parse_timestamp;

@@ -423,23 +423,11 @@ fn stored_bytes_bound(events: &[anomalog_core::LogEvent]) -> usize {
     fn opt(s: &Option<String>) -> usize {
         s.as_deref().map_or(0, text)
     }
-    fn value(v: &serde_json::Value) -> usize {
-        match v {
-            serde_json::Value::Null | serde_json::Value::Bool(_) => 5,
-            // The longest f64 or i64/u64 serde_json writes is 24 bytes.
-            serde_json::Value::Number(_) => 32,
-            serde_json::Value::String(s) => text(s),
-            serde_json::Value::Array(items) => items.iter().fold(2, |n: usize, item| {
-                n.saturating_add(value(item)).saturating_add(1)
-            }),
-            serde_json::Value::Object(map) => fields(map),
-        }
-    }
-    /// An object's braces, and per entry its key, `:`, value and `,`.
-    fn fields<'a>(entries: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>) -> usize {
-        entries.into_iter().fold(2, |n: usize, (k, item)| {
+    /// The attrs' braces, and per entry its key, `:`, value and `,`.
+    fn fields(attrs: &std::collections::BTreeMap<String, serde_json::Value>) -> usize {
+        attrs.iter().fold(2, |n: usize, (k, item)| {
             n.saturating_add(text(k))
-                .saturating_add(value(item))
+                .saturating_add(anomalog_core::parse::written_bound(item))
                 .saturating_add(2)
         })
     }
