@@ -289,6 +289,49 @@ async fn a_lost_stream_and_group_are_recreated_on_use() {
     assert_eq!(claimed[0].events[0].message, "after the loss");
 }
 
+/// A server that lost its scripts (a restart without persistence, `SCRIPT
+/// FLUSH`) is sent them again: both appends still queue their batch.
+#[tokio::test]
+async fn appends_reload_their_scripts_after_a_script_flush() {
+    let backends = fresh().await;
+    let stores = &backends.stores;
+    let client = redis::Client::open(backends.redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    for round in 0..2 {
+        let _: String = redis::cmd("SCRIPT")
+            .arg("FLUSH")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        stores
+            .queue
+            .append(&[contract::event(0, "api", Level::Info, "plain")])
+            .await
+            .unwrap();
+        let _: String = redis::cmd("SCRIPT")
+            .arg("FLUSH")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let appended = stores
+            .queue
+            .append_idempotent(
+                &format!("k-{round}"),
+                Duration::from_secs(60),
+                &[contract::event(0, "api", Level::Info, "keyed")],
+            )
+            .await
+            .unwrap();
+        assert!(matches!(appended, anomalog_store::Appended::New(_)));
+    }
+    let claimed = stores.queue.claim("c1", 10).await.unwrap();
+    let messages: Vec<&str> = claimed
+        .iter()
+        .flat_map(|e| e.events.iter().map(|ev| ev.message.as_str()))
+        .collect();
+    assert_eq!(messages, ["plain", "keyed", "plain", "keyed"]);
+}
+
 #[tokio::test]
 async fn concurrent_persists_of_the_same_logs_store_and_count_them_once() {
     let (_, store) = connect_mongo(7).await;
