@@ -15,6 +15,13 @@ use anomalog_bench::report::{self, Row, group_thousands};
 use anomalog_bench::workload::Workload;
 use anomalog_bench::{bursts, limits, naive};
 
+/// The `anomalog` binary's allocator: the in-process parse rate, the
+/// reference ingest is measured against, is then the rate the server's
+/// decode threads could reach (with glibc's malloc alone, a third of the
+/// parse's time went to the allocator).
+#[global_allocator]
+static ALLOCATOR: anomalog_alloc::Split = anomalog_alloc::Split;
+
 #[derive(Parser)]
 #[command(about = "Load generator and measurements of scripts/bench (loopback only)")]
 struct Cli {
