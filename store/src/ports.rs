@@ -30,6 +30,7 @@ pub struct QueueEntry {
 /// part of an append, which a caller may do on a thread of its own before
 /// the I/O part ([`EventQueue::append_encoded`]).
 #[derive(Debug)]
+#[cfg_attr(not(any(feature = "redis", feature = "embedded")), allow(dead_code))]
 pub struct EncodedBatch {
     pub(crate) payload: Vec<u8>,
     pub(crate) events: usize,
@@ -37,6 +38,7 @@ pub struct EncodedBatch {
     pub(crate) framed: bool,
 }
 
+#[cfg_attr(not(any(feature = "redis", feature = "embedded")), allow(dead_code))]
 impl EncodedBatch {
     /// `events` encoded with framed records (the embedded queue) or not
     /// (Redis), and then compressed.
