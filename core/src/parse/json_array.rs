@@ -56,7 +56,7 @@ impl<'de> Visitor<'de> for Items<'_> {
                 return Ok(Streamed::Batch(batch));
             };
             match record_from_value(item, self.defaults, self.limits) {
-                Ok(event) => batch.events.push(event),
+                Ok(event) => batch.push(event),
                 Err(reason) => batch.rejections.push(Rejection { index, reason }),
             }
             index += 1;

@@ -261,7 +261,7 @@ async fn accept(
             max_line,
         );
         if let Ok(Ok(decoded)) = &read {
-            crate::check_stored_size(&decoded.batch.events, max_stored)?;
+            crate::check_stored_size(&decoded.batch, max_stored)?;
         }
         Ok(read)
     })
@@ -436,7 +436,7 @@ fn read_and_parse(
                             {
                                 event.attrs.insert("_id".into(), Value::String(id.clone()));
                             }
-                            batch.events.push(event);
+                            batch.push(event);
                             Ok(batch.events.len() - 1)
                         }
                     },

@@ -382,7 +382,7 @@ fn decode_and_parse(
             other => IngestError::Unparsable(other.to_string()),
         })?;
     drop(decoded);
-    check_stored_size(&batch.events, config.max_stored_bytes)?;
+    check_stored_size(&batch, config.max_stored_bytes)?;
     Ok(batch)
 }
 
@@ -390,15 +390,16 @@ fn decode_and_parse(
 /// (`ingest.max_stored_bytes`, JSON escapes included). Every protocol
 /// checks it, on the decode thread.
 pub(crate) fn check_stored_size(
-    events: &[anomalog_core::LogEvent],
+    batch: &anomalog_core::parse::ParsedBatch,
     max: usize,
 ) -> Result<(), IngestError> {
     // The exact count serialises every event (a tenth of ingest's CPU); a
-    // batch whose bound is within the limit needs no exact count.
-    if stored_bytes_bound(events) <= max {
+    // batch whose bound (counted as it was parsed) is within the limit needs
+    // no exact count.
+    if batch_bound(batch) <= max {
         return Ok(());
     }
-    let stored = stored_bytes(events);
+    let stored = stored_bytes(&batch.events);
     if stored > max {
         return Err(IngestError::TooManyEvents(format!(
             "the batch would take {stored} bytes stored (as JSON: a control character takes 6 \
@@ -409,40 +410,16 @@ pub(crate) fn check_stored_size(
     Ok(())
 }
 
-/// At least the bytes [`stored_bytes`] counts, from lengths alone: every
-/// byte of a string counted as an escape (`\u0001`, 6 bytes; UTF-8 is kept
-/// as it is, so no character takes more), every number, time and name at its
-/// longest.
-fn stored_bytes_bound(events: &[anomalog_core::LogEvent]) -> usize {
-    // Field names, punctuation, two times (RFC 3339, nanoseconds, at most
-    // 36 bytes each), the level's name and `"truncated":true`.
-    const EVENT_FIXED: usize = 256;
-    fn text(s: &str) -> usize {
-        s.len().saturating_mul(6).saturating_add(2)
-    }
-    fn opt(s: &Option<String>) -> usize {
-        s.as_deref().map_or(0, text)
-    }
-    /// The attrs' braces, and per entry its key, `:`, value and `,`.
-    fn fields(attrs: &std::collections::BTreeMap<String, serde_json::Value>) -> usize {
-        attrs.iter().fold(2, |n: usize, (k, item)| {
-            n.saturating_add(text(k))
-                .saturating_add(anomalog_core::parse::written_bound(item))
-                .saturating_add(2)
+/// At least the bytes [`stored_bytes`] counts for the batch's events, from
+/// lengths alone: their [`anomalog_core::parse::stored_bound`]s (summed as
+/// they were parsed, or now), and the array's brackets and commas.
+fn batch_bound(batch: &anomalog_core::parse::ParsedBatch) -> usize {
+    let events = batch.stored_bound().unwrap_or_else(|| {
+        batch.events.iter().fold(0, |total: usize, e| {
+            total.saturating_add(anomalog_core::parse::stored_bound(e))
         })
-    }
-    events.iter().fold(2, |total: usize, e| {
-        let attrs = fields(&e.attrs);
-        total
-            .saturating_add(EVENT_FIXED)
-            .saturating_add(text(&e.service))
-            .saturating_add(text(&e.message))
-            .saturating_add(opt(&e.host))
-            .saturating_add(opt(&e.trace_id))
-            .saturating_add(opt(&e.span_id))
-            .saturating_add(opt(&e.source))
-            .saturating_add(attrs)
-    })
+    });
+    events.saturating_add(batch.events.len()).saturating_add(2)
 }
 
 /// Bytes `events` take as JSON, escapes included: what the queue and the log
@@ -681,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn stored_bytes_bound_is_never_below_the_count() {
+    fn batch_bound_is_never_below_the_count() {
         let ts = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
         let far = DateTime::from_timestamp(253_402_300_799, 999_999_999).unwrap();
         let nasty = "\u{1}\"\\\u{7f}é\u{1F600}\n";
@@ -717,15 +694,30 @@ mod tests {
         bare.source = Some(String::new());
         bare.truncated = true;
         events.push(bare);
+        // Pushed (bounded as parsed) and added around `push` (bounded after).
+        let mut pushed = anomalog_core::parse::ParsedBatch::default();
+        let mut added = anomalog_core::parse::ParsedBatch::default();
         for k in 0..=events.len() {
-            let batch = &events[..k];
-            let (bound, exact) = (stored_bytes_bound(batch), stored_bytes(batch));
-            assert!(bound >= exact, "{k} events: bound {bound} < exact {exact}");
+            let exact = stored_bytes(&pushed.events);
+            assert!(pushed.stored_bound().is_some());
+            assert!(added.stored_bound().is_none() || k == 0);
+            for (name, batch) in [("pushed", &pushed), ("added", &added)] {
+                let bound = batch_bound(batch);
+                assert!(
+                    bound >= exact,
+                    "{name}, {k} events: bound {bound} < {exact}"
+                );
+            }
+            if let Some(e) = events.get(k) {
+                pushed.push(e.clone());
+                added.events.push(e.clone());
+            }
         }
         // Each event alone, too: the fixed share must cover the smallest.
         for e in &events {
-            let one = std::slice::from_ref(e);
-            assert!(stored_bytes_bound(one) >= stored_bytes(one));
+            let mut one = anomalog_core::parse::ParsedBatch::default();
+            one.push(e.clone());
+            assert!(batch_bound(&one) >= stored_bytes(&one.events));
         }
     }
 

@@ -198,7 +198,7 @@ async fn accept(
         let streams = decode_streams(&body, &mime, &content_type, max_decoded, max_events)?;
         drop(body);
         let batch = to_batch(streams, &defaults, &limits, max_line);
-        crate::check_stored_size(&batch.events, max_stored)?;
+        crate::check_stored_size(&batch, max_stored)?;
         Ok(batch)
     })
     .await?;
@@ -226,7 +226,7 @@ fn to_batch(
                 (Ok(labels), Ok(entry)) => to_event(labels, entry, defaults, limits),
             };
             match result {
-                Ok(event) => batch.events.push(event),
+                Ok(event) => batch.push(event),
                 Err(reason) => batch.rejections.push(Rejection { index, reason }),
             }
             index += 1;

@@ -116,7 +116,7 @@ async fn accept(
         let request = decode_request(&body, encoding, max_events)?;
         drop(body);
         let batch = to_batch(request, &defaults, &limits);
-        crate::check_stored_size(&batch.events, max_stored)?;
+        crate::check_stored_size(&batch, max_stored)?;
         Ok(batch)
     })
     .await?;
@@ -154,7 +154,7 @@ fn to_batch(
                     event_name: record.event_name,
                 };
                 match to_event(&resource, record, defaults, limits) {
-                    Ok(event) => batch.events.push(event),
+                    Ok(event) => batch.push(event),
                     Err(reason) => batch.rejections.push(Rejection { index, reason }),
                 }
                 index += 1;
