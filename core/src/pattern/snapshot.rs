@@ -71,8 +71,10 @@ use super::{
 /// round 18 (the text after an exception's class that ends the message
 /// is constant, no value); 21: session 21, round 18 (a sentence that
 /// ends the message after a lower-case word that names no field,
-/// `stopped: Volume is offline.`, is constant, no value).
-pub const MINER_VERSION: u32 = 21;
+/// `stopped: Volume is offline.`, is constant, no value); 22: session 22,
+/// round 19 (after Ruby's `--`, a `progname:` is header before a message
+/// of one word too: `INFO -- puma: OK`).
+pub const MINER_VERSION: u32 = 22;
 
 fn first_version() -> u32 {
     1
