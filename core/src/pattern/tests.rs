@@ -185,6 +185,27 @@ fn sibling_evidence_counts_the_words_the_merged_pattern_keeps() {
 }
 
 #[test]
+fn punctuation_is_no_word_of_sibling_evidence() {
+    // `-` and `[info]`... around the verb: `-` is no word, so two words
+    // stand around it and three verbs are not enough to make it a value
+    // (`Started flows` / `Stopping flows` are three events).
+    let mut m = miner();
+    for verb in ["Started", "Stopping", "Starting"] {
+        m.mine(&format!("5 Feb 16:32:27 - [info] {verb} flows"));
+    }
+    assert_eq!(m.len(), 3, "one pattern per verb");
+    // Four siblings, as with two words around, make it a value.
+    m.mine("5 Feb 16:32:27 - [info] Reloaded flows");
+    assert_eq!(m.len(), 1);
+    // A word in place of the `-` counts: three siblings are enough.
+    let mut m = miner();
+    for verb in ["Started", "Stopping", "Starting"] {
+        m.mine(&format!("5 Feb 16:32:27 node [info] {verb} flows"));
+    }
+    assert_eq!(m.len(), 1);
+}
+
+#[test]
 fn different_keys_merge_alike_in_any_order() {
     let pass = [
         "cache POST served pass/201 to client",
