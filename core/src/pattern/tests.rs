@@ -138,6 +138,27 @@ fn an_upper_case_word_that_opens_the_message_is_its_type() {
 }
 
 #[test]
+fn an_upper_case_tag_that_opens_the_message_is_its_type() {
+    // A router's event tags (`UPPER_CASE_WORDS:`) name the event.
+    let mut m = miner();
+    let down = m.mine("SNMP_TRAP_LINK_DOWN: ifIndex 512, ifAdminStatus up(1), ifName ge-0/0/4");
+    let up = m.mine("SNMP_TRAP_LINK_UP: ifIndex 513, ifAdminStatus up(1), ifName ge-0/0/5");
+    assert_ne!(m.resolve(down.id), m.resolve(up.id));
+    // So after the program's label that opens the message.
+    let down = m.mine(
+        "mib2d[1234]: SNMP_TRAP_LINK_DOWN: ifIndex 512, ifAdminStatus up(1), ifName ge-0/0/4",
+    );
+    let up =
+        m.mine("mib2d[1234]: SNMP_TRAP_LINK_UP: ifIndex 513, ifAdminStatus up(1), ifName ge-0/0/5");
+    assert_ne!(m.resolve(down.id), m.resolve(up.id));
+    // Elsewhere they are names that merge at once.
+    let mut m = miner();
+    let a = m.mine("trap SNMP_TRAP_LINK_DOWN: ifIndex 512, ifAdminStatus up(1), ifName ge-0/0/4");
+    let b = m.mine("trap SNMP_TRAP_LINK_UP: ifIndex 513, ifAdminStatus up(1), ifName ge-0/0/5");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
 fn a_word_that_ends_a_labelled_field_is_its_value() {
     let mut m = miner();
     let a = m.mine("Proxy web-1:80 check: reachable, latency 12 ms");
