@@ -241,6 +241,19 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// 0.890 (wildfly 0.698 -> 0.793, nasfiler 0.851 -> 0.901, idserver 0.707
 /// -> 0.754; hbase 0.982 -> 0.945, whose older labels keep exception texts
 /// as values): their floors rise to 0.78, 0.89 and 0.75.
+///
+/// Session 22, round 19 relabelled the older tune files' exception texts
+/// after their class as constants (hbase, hiveserver, balancer, tomcat,
+/// amservice, cinder, modsec): tune 0.890 -> 0.894 at seed 1, no floor
+/// changed. It added one tune system of a kind the corpus lacked (junos: a
+/// Juniper-JunOS-like router and firewall syslog, written and committed
+/// before the miner first ran on it): 0.656 / 0.785 / 0.517 / 0.701 at
+/// seeds 1-4 with the miner of d1609bc, so its floor is 0.65, just under
+/// its first seed-1 score (a regression guard, not a goal met); the tune
+/// mean at seed 1 is 0.891 over 98 (0.894 over the 97 before), over the
+/// 0.87 floor, which is unchanged. This round's rule for upper-case event
+/// tags (`SNMP_TRAP_LINK_DOWN:` opening the message) took junos to 0.777
+/// at seed 1, so its floor rises to 0.75.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -303,6 +316,9 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 "wildfly" => 0.78,
                 "iotgateway" => 0.60,
                 "musicapp" => 0.75,
+                // Session 22, round 19's new kind: just under its score
+                // at seed 1 after the round's tag rule (0.777).
+                "junos" => 0.75,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");

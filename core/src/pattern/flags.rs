@@ -41,7 +41,10 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
 ///   end of the message) is that field's value, as a state value is:
 ///   `check: reachable,` / `check: unreachable,`;
 /// - an upper-case word of letters that opens the message (`DHCPOFFER on
-///   ...`, `DHCPACK on ...`) is its message type, the verb of the event,
+///   ...`, `DHCPACK on ...`), or an upper-case tag of words joined by `_`
+///   that ends in `:` (`SNMP_TRAP_LINK_DOWN:`, session 22; also after a
+///   first `label:`, `mib2d[1234]: SNMP_TRAP_LINK_DOWN:`), is its message
+///   type, the verb of the event,
 ///   and an upper-case word of letters right after a capitalised word (`Link
 ///   UP`, `"SyncLoop ADD"`, `[UFW BLOCK]`) is the second word of the event's
 ///   name, no name that merges at once: a state field's upper-case value
@@ -59,9 +62,19 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     let mut flags: Vec<u8> = tokens.iter().map(|t| token_flags(t.as_ref())).collect();
     if let Some(first) = tokens.first()
         && flags[0] == NAME
-        && is_upper_word(first.as_ref())
+        && (is_upper_word(first.as_ref()) || is_event_tag(first.as_ref()))
     {
         flags[0] = 0;
+    }
+    // A tag after the program's or a logger's label that opens the
+    // message (`rpd[1234]: BGP_IO_ERROR_CLOSE_SESSION:`, where no syslog
+    // header took the program away) names the event as well.
+    if tokens.len() > 1
+        && flags[1] == NAME
+        && tokens[0].as_ref().ends_with(':')
+        && is_event_tag(tokens[1].as_ref())
+    {
+        flags[1] = 0;
     }
     for i in 1..tokens.len() {
         if flags[i] == 0
@@ -86,6 +99,23 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         }
     }
     flags
+}
+
+/// An upper-case tag of words joined by `_` that ends in `:`
+/// (`SNMP_TRAP_LINK_DOWN:`, `UI_COMMIT:`, a router's event tags): opening
+/// the message, it names the event as `DHCPOFFER` does (session 22,
+/// round 19).
+fn is_event_tag(token: &str) -> bool {
+    let Some(word) = token.strip_suffix(':') else {
+        return false;
+    };
+    word.len() >= 4
+        && word.contains('_')
+        && word.as_bytes()[0].is_ascii_uppercase()
+        && !word.ends_with('_')
+        && word
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
 }
 
 /// A capitalised camelCase word of letters only that ends in one `:`

@@ -436,6 +436,10 @@ fn strip_device_clock(message: &str) -> &str {
 /// and connection), and a logger name (also before a padded ` :`).
 fn after_level(rest: &str) -> &str {
     let mut rest = rest.trim_start();
+    // After a separator of dashes (Ruby's Logger: `INFO -- puma: OK`), a
+    // `name:` is the program's name, header before a message of any
+    // length (session 22, round 19).
+    let mut after_dashes = false;
     for _ in 0..8 {
         let (word, after) = first_word(rest);
         if word.starts_with('[') {
@@ -456,6 +460,7 @@ fn after_level(rest: &str) -> &str {
             || is_pid_field(word)
             || (is_logger(word) && next == ":")
         {
+            after_dashes = dashes(word) && word.len() >= 2;
             rest = after.trim_start();
             continue;
         }
@@ -466,10 +471,11 @@ fn after_level(rest: &str) -> &str {
         let name = word.strip_suffix(':').unwrap_or("");
         if is_logger(name)
             && !is_event_code(name)
-            && after.split_ascii_whitespace().nth(1).is_some()
+            && (after_dashes || after.split_ascii_whitespace().nth(1).is_some())
         {
             return after;
         }
+        after_dashes = false;
         if word.contains('.')
             && !word.ends_with('.')
             && !word.contains('(')

@@ -159,6 +159,28 @@ fn a_program_name_after_a_level_is_no_logger() {
     );
 }
 
+/// Session 22, round 19: after Ruby's `--`, a `progname:` is header before
+/// a message of one word too (`OK`), as before a longer one; after a single
+/// `-` (Python's ` - ` separators) a `Name:` before one word stays the
+/// message's own label.
+#[test]
+fn a_program_name_after_two_dashes_is_header_before_one_word() {
+    assert_eq!(
+        strip_header("W, [2024-01-17T13:58:15.414805 #56226] DEBUG -- puma: OK"),
+        "OK"
+    );
+    assert_eq!(
+        strip_header("I, [2024-01-17T13:58:15.414805 #56226]  INFO -- : OK"),
+        "OK"
+    );
+    assert_eq!(
+        strip_header(
+            "2024-03-05 10:11:12,345 - app.proxy - INFO - Request: example.com/index.html"
+        ),
+        "Request: example.com/index.html"
+    );
+}
+
 /// Session 16, round 10: the default layouts of common software, each
 /// stripped to the message (`core/tests/pattern_headers.rs` mines the tune
 /// systems' messages behind them).

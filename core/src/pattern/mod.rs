@@ -33,7 +33,8 @@
 //! 4. **Siblings**: patterns that differ from the new message in exactly one
 //!    word position are counted per position. When enough distinct words have
 //!    been seen there (3 when three or more constant words or keys, not the
-//!    punctuation around a masked value, remain around it, 4
+//!    punctuation around a masked value nor a token without a letter or
+//!    digit such as `-` (session 22), remain around it, 4
 //!    with two, 6 with fewer: short messages need more evidence; 6 too where
 //!    the words are different keys, `user=<*>` / `uid=<*>`, and such a
 //!    sibling has no `<*>` where the message has a word; words count
@@ -631,7 +632,10 @@ impl Miner {
             }
         }
         // Words around the position: plain words and keys (`pid=<*>`), not
-        // the punctuation around a masked value (`<*>]:`, `(<*>)`), and
+        // the punctuation around a masked value (`<*>]:`, `(<*>)`) nor a
+        // token without a letter or digit (`-`, `|`: no word of the event,
+        // session 22, round 19; `- [info] Started flows` / `Stopping
+        // flows` / `Starting flows` are three events), and
         // only where no sibling has a `<*>`: the words the merged pattern
         // keeps. (Counted on the message alone, `reply gateway is
         // NXDOMAIN` had four words, so `config <*> is <*>` and `cached <*>
@@ -645,6 +649,11 @@ impl Miner {
                     j != i
                         && constant(flags[j])
                         && slots.iter().all(|&s| !self.pattern(s).is_wild(j))
+                        && slots.first().is_some_and(|&s| {
+                            self.pattern(s).tokens[j]
+                                .bytes()
+                                .any(|b| b.is_ascii_alphanumeric())
+                        })
                 })
                 .count();
             // A word whose neighbours are all bare `<*>` (`LEADING`,

@@ -71,8 +71,14 @@ use super::{
 /// round 18 (the text after an exception's class that ends the message
 /// is constant, no value); 21: session 21, round 18 (a sentence that
 /// ends the message after a lower-case word that names no field,
-/// `stopped: Volume is offline.`, is constant, no value).
-pub const MINER_VERSION: u32 = 21;
+/// `stopped: Volume is offline.`, is constant, no value); 22: session 22,
+/// round 19 (after Ruby's `--`, a `progname:` is header before a message
+/// of one word too: `INFO -- puma: OK`); 23: session 22, round 19 (a
+/// token without a letter or digit, `-`, is no constant word around a
+/// sibling position: `- [info] Started flows` needs four verbs); 24:
+/// session 22, round 19 (an upper-case tag of words joined by `_` ending
+/// in `:` that opens the message, `SNMP_TRAP_LINK_DOWN:`, is its type).
+pub const MINER_VERSION: u32 = 24;
 
 fn first_version() -> u32 {
     1

@@ -138,6 +138,27 @@ fn an_upper_case_word_that_opens_the_message_is_its_type() {
 }
 
 #[test]
+fn an_upper_case_tag_that_opens_the_message_is_its_type() {
+    // A router's event tags (`UPPER_CASE_WORDS:`) name the event.
+    let mut m = miner();
+    let down = m.mine("SNMP_TRAP_LINK_DOWN: ifIndex 512, ifAdminStatus up(1), ifName ge-0/0/4");
+    let up = m.mine("SNMP_TRAP_LINK_UP: ifIndex 513, ifAdminStatus up(1), ifName ge-0/0/5");
+    assert_ne!(m.resolve(down.id), m.resolve(up.id));
+    // So after the program's label that opens the message.
+    let down = m.mine(
+        "mib2d[1234]: SNMP_TRAP_LINK_DOWN: ifIndex 512, ifAdminStatus up(1), ifName ge-0/0/4",
+    );
+    let up =
+        m.mine("mib2d[1234]: SNMP_TRAP_LINK_UP: ifIndex 513, ifAdminStatus up(1), ifName ge-0/0/5");
+    assert_ne!(m.resolve(down.id), m.resolve(up.id));
+    // Elsewhere they are names that merge at once.
+    let mut m = miner();
+    let a = m.mine("trap SNMP_TRAP_LINK_DOWN: ifIndex 512, ifAdminStatus up(1), ifName ge-0/0/4");
+    let b = m.mine("trap SNMP_TRAP_LINK_UP: ifIndex 513, ifAdminStatus up(1), ifName ge-0/0/5");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
 fn a_word_that_ends_a_labelled_field_is_its_value() {
     let mut m = miner();
     let a = m.mine("Proxy web-1:80 check: reachable, latency 12 ms");
@@ -182,6 +203,27 @@ fn sibling_evidence_counts_the_words_the_merged_pattern_keeps() {
     assert_eq!(m.len(), 3);
     assert_ne!(m.resolve(reply.id), m.resolve(config.id));
     assert_ne!(m.resolve(cached.id), m.resolve(config.id));
+}
+
+#[test]
+fn punctuation_is_no_word_of_sibling_evidence() {
+    // `-` and `[info]`... around the verb: `-` is no word, so two words
+    // stand around it and three verbs are not enough to make it a value
+    // (`Started flows` / `Stopping flows` are three events).
+    let mut m = miner();
+    for verb in ["Started", "Stopping", "Starting"] {
+        m.mine(&format!("5 Feb 16:32:27 - [info] {verb} flows"));
+    }
+    assert_eq!(m.len(), 3, "one pattern per verb");
+    // Four siblings, as with two words around, make it a value.
+    m.mine("5 Feb 16:32:27 - [info] Reloaded flows");
+    assert_eq!(m.len(), 1);
+    // A word in place of the `-` counts: three siblings are enough.
+    let mut m = miner();
+    for verb in ["Started", "Stopping", "Starting"] {
+        m.mine(&format!("5 Feb 16:32:27 node [info] {verb} flows"));
+    }
+    assert_eq!(m.len(), 1);
 }
 
 #[test]
