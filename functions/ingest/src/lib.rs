@@ -657,43 +657,45 @@ mod tests {
         );
     }
 
+    /// The batch's bound covers the JSON array's brackets and commas on top
+    /// of each event's (core tests the events' bounds field by field): here
+    /// on events parsed from a body, escapes, extreme numbers, nested values
+    /// and the smallest record included.
     #[test]
     fn batch_bound_is_never_below_the_count() {
-        let ts = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
-        let far = DateTime::from_timestamp(253_402_300_799, 999_999_999).unwrap();
-        let nasty = "\u{1}\"\\\u{7f}é\u{1F600}\n";
-        let mut events = Vec::new();
-        for (i, s) in ["", "a", nasty, &nasty.repeat(40)].into_iter().enumerate() {
-            let mut e = anomalog_core::LogEvent::new(far, s, anomalog_core::Level::Fatal, s);
-            e.received_at = ts;
-            e.host = Some(s.to_owned());
-            e.trace_id = Some(s.to_owned());
-            e.span_id = Some(s.to_owned());
-            e.source = Some(s.to_owned());
-            e.truncated = true;
-            e.attrs.insert(s.to_owned(), serde_json::json!(s));
-            e.attrs.insert(
-                format!("n{i}"),
-                serde_json::json!(-1.797_693_134_862_315_7e308),
-            );
-            e.attrs.insert(format!("i{i}"), serde_json::json!(i64::MIN));
-            e.attrs.insert(format!("u{i}"), serde_json::json!(u64::MAX));
-            e.attrs.insert(format!("e{i}"), serde_json::json!(5e-324));
-            e.attrs.insert(
-                format!("{s}nested"),
-                serde_json::json!([null, true, [s, {s: [false, 1, s]}], {}, []]),
-            );
-            events.push(e);
-        }
-        // Every field present and empty, no attributes: the fixed share alone.
-        let mut bare = anomalog_core::LogEvent::new(far, "", anomalog_core::Level::Fatal, "");
-        bare.received_at = far;
-        bare.host = Some(String::new());
-        bare.trace_id = Some(String::new());
-        bare.span_id = Some(String::new());
-        bare.source = Some(String::new());
-        bare.truncated = true;
-        events.push(bare);
+        let nasty = r#"\u0001\"\\\u007fé😀\n"#;
+        let record = |s: &str| {
+            format!(
+                r#"{{"ts": "9999-12-31T23:59:59.999999999Z", "service": "svc", "level": "fatal",
+                    "message": "{s}", "host": "{s}", "trace_id": "{s}", "span_id": "{s}",
+                    "source": "{s}", "{s}": "{s}", "n": -1.7976931348623157e308,
+                    "i": -9223372036854775808, "u": 18446744073709551615, "e": 5e-324,
+                    "{s}nested": [null, true, ["{s}", {{"{s}": [false, 1, "{s}"]}}], {{}}, []]}}"#
+            )
+        };
+        let body = format!(
+            "[{}, {}, {}, {}, {{\"message\": \"m\", \"service\": \"s\"}}]",
+            record(""),
+            record("a"),
+            record(nasty),
+            record(&nasty.repeat(40))
+        );
+        let defaults = anomalog_core::parse::ParseDefaults {
+            service: None,
+            host: None,
+            source: None,
+            received_at: DateTime::from_timestamp(253_402_300_799, 999_999_999).unwrap(),
+        };
+        let parsed = anomalog_core::parse::parse_body(
+            anomalog_core::parse::BodyFormat::Json,
+            body.as_bytes(),
+            &defaults,
+            &IngestConfig::default().parse_limits(),
+        )
+        .unwrap();
+        assert!(parsed.rejections.is_empty(), "{:?}", parsed.rejections);
+        let events = parsed.events;
+        assert_eq!(events.len(), 5);
         // Pushed (bounded as parsed) and added around `push` (bounded after).
         let mut pushed = anomalog_core::parse::ParsedBatch::default();
         let mut added = anomalog_core::parse::ParsedBatch::default();
