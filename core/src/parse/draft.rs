@@ -181,25 +181,52 @@ fn bound_value(value: &mut Value, max: usize) -> bool {
 
 /// At least the bytes `value` takes written as compact JSON, from lengths
 /// alone: every byte of a string counted as its longest escape (6 bytes),
-/// every number as the longest serde_json writes (24). Ingest bounds a
-/// batch's stored size with it too.
+/// every number as the longest serde_json writes (24).
 pub fn written_bound(value: &Value) -> usize {
-    fn text(s: &str) -> usize {
-        s.len().saturating_mul(6).saturating_add(2)
-    }
     match value {
         Value::Null | Value::Bool(_) => 5,
         Value::Number(_) => 24,
-        Value::String(s) => text(s),
+        Value::String(s) => text_bound(s),
         Value::Array(items) => items.iter().fold(2, |n: usize, item| {
             n.saturating_add(written_bound(item)).saturating_add(1)
         }),
-        Value::Object(map) => map.iter().fold(2, |n: usize, (key, item)| {
-            n.saturating_add(text(key))
-                .saturating_add(written_bound(item))
-                .saturating_add(2)
-        }),
+        Value::Object(map) => fields_bound(map),
     }
+}
+
+/// At least the bytes `event` takes written as JSON (`serde_json`, escapes
+/// included), by [`written_bound`]'s rules: UTF-8 is kept as it is, so no
+/// character takes more than its escape (`\u0001`), and every time and name
+/// counts at its longest. Ingest refuses a batch past its stored-size limit
+/// with it, and counts exactly only past the bound.
+pub fn stored_bound(event: &LogEvent) -> usize {
+    // Field names, punctuation, two times (RFC 3339, nanoseconds, at most
+    // 36 bytes each), the level's name and `"truncated":true`.
+    const EVENT_FIXED: usize = 256;
+    let optional = |s: &Option<String>| s.as_deref().map_or(0, text_bound);
+    EVENT_FIXED
+        .saturating_add(text_bound(&event.service))
+        .saturating_add(text_bound(&event.message))
+        .saturating_add(optional(&event.host))
+        .saturating_add(optional(&event.trace_id))
+        .saturating_add(optional(&event.span_id))
+        .saturating_add(optional(&event.source))
+        .saturating_add(fields_bound(&event.attrs))
+}
+
+/// A string's quotes, and each byte as its longest escape (6 bytes).
+fn text_bound(s: &str) -> usize {
+    s.len().saturating_mul(6).saturating_add(2)
+}
+
+/// An object's braces, and per entry its key, `:`, value and `,`: a nested
+/// object's and an event's attrs alike.
+fn fields_bound<'a>(entries: impl IntoIterator<Item = (&'a String, &'a Value)>) -> usize {
+    entries.into_iter().fold(2, |n: usize, (key, item)| {
+        n.saturating_add(text_bound(key))
+            .saturating_add(written_bound(item))
+            .saturating_add(2)
+    })
 }
 
 /// Whether `value`, written as compact JSON (as `to_string` writes it),

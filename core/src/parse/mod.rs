@@ -104,7 +104,7 @@ use crate::model::LogEvent;
 use json::record_from_value;
 use record::Record;
 
-pub use draft::written_bound;
+pub use draft::{stored_bound, written_bound};
 pub use json::parse_json_record;
 pub use text::parse_text_line;
 pub use timestamp::parse_timestamp;
@@ -180,8 +180,8 @@ pub struct Rejection {
 /// The usable events of a body and the records that were not, in body order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParsedBatch {
-    /// Events added with [`ParsedBatch::push`] (so their stored size is
-    /// bounded as they come).
+    /// Events, best added with [`ParsedBatch::push`] (so their stored size
+    /// is bounded as they come).
     pub events: Vec<LogEvent>,
     pub rejections: Vec<Rejection>,
     /// [`stored_bound`] summed over the first `bounded` events.
@@ -201,43 +201,16 @@ impl ParsedBatch {
         self.events.push(event);
     }
 
-    /// At least the bytes [`ParsedBatch::events`] take stored as JSON (the
-    /// sum of their [`stored_bound`]s), when every event came through
-    /// [`ParsedBatch::push`]; `None` when some were added otherwise.
-    pub fn stored_bound(&self) -> Option<usize> {
-        (self.bounded == self.events.len()).then_some(self.stored_bound)
+    /// At least the bytes [`ParsedBatch::events`] take stored as JSON: the
+    /// sum of their [`stored_bound`]s, counted as they were pushed; events
+    /// added otherwise are counted now.
+    pub fn stored_bound(&self) -> usize {
+        self.events
+            .get(self.bounded..)
+            .unwrap_or_default()
+            .iter()
+            .fold(self.stored_bound, |n, e| n.saturating_add(stored_bound(e)))
     }
-}
-
-/// At least the bytes `event` takes written as JSON (`serde_json`, escapes
-/// included), from lengths alone: every byte of a string counted as an
-/// escape (`\u0001`, 6 bytes; UTF-8 is kept as it is, so no character takes
-/// more), every number, time and name at its longest. Ingest refuses a batch
-/// past its stored-size limit with it, and counts exactly only past the bound.
-pub fn stored_bound(event: &LogEvent) -> usize {
-    // Field names, punctuation, two times (RFC 3339, nanoseconds, at most
-    // 36 bytes each), the level's name and `"truncated":true`.
-    const EVENT_FIXED: usize = 256;
-    fn text(s: &str) -> usize {
-        s.len().saturating_mul(6).saturating_add(2)
-    }
-    fn opt(s: Option<&String>) -> usize {
-        s.map_or(0, |s| text(s))
-    }
-    // The attrs' braces, and per entry its key, `:`, value and `,`.
-    let attrs = event.attrs.iter().fold(2, |n: usize, (k, item)| {
-        n.saturating_add(text(k))
-            .saturating_add(written_bound(item))
-            .saturating_add(2)
-    });
-    EVENT_FIXED
-        .saturating_add(text(&event.service))
-        .saturating_add(text(&event.message))
-        .saturating_add(opt(event.host.as_ref()))
-        .saturating_add(opt(event.trace_id.as_ref()))
-        .saturating_add(opt(event.span_id.as_ref()))
-        .saturating_add(opt(event.source.as_ref()))
-        .saturating_add(attrs)
 }
 
 /// Whole-body failures (nothing in the body can be used).
@@ -464,22 +437,25 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_bounds_its_events_as_they_are_pushed_and_only_then() {
+    fn a_batch_bounds_its_events_as_they_are_pushed_and_the_others_when_asked() {
         let mut batch = body(
             BodyFormat::Ndjson,
             "{\"msg\": \"a\", \"k\": [1, \"x\"]}\n5\n{\"msg\": \"b\\u0001\"}",
         )
         .unwrap();
         assert_eq!(batch.events.len(), 2);
-        let sum: usize = batch.events.iter().map(stored_bound).sum();
-        assert_eq!(batch.stored_bound(), Some(sum));
-        assert_eq!(ParsedBatch::default().stored_bound(), Some(0));
-        // An event added around `push` is not covered: no bound then.
+        let sum = |batch: &ParsedBatch| batch.events.iter().map(stored_bound).sum::<usize>();
+        assert_eq!(batch.stored_bound(), sum(&batch));
+        assert_eq!(batch.bounded, 2);
+        assert_eq!(ParsedBatch::default().stored_bound(), 0);
+        // An event added around `push`, and every event pushed after it,
+        // is counted when the bound is asked for.
         let extra = batch.events[0].clone();
         batch.events.push(extra.clone());
-        assert_eq!(batch.stored_bound(), None);
+        assert_eq!(batch.stored_bound(), sum(&batch));
         batch.push(extra);
-        assert_eq!(batch.stored_bound(), None);
+        assert_eq!(batch.bounded, 2);
+        assert_eq!(batch.stored_bound(), sum(&batch));
     }
 
     // --- bodies -------------------------------------------------------------
