@@ -40,6 +40,17 @@ const STATES_PER_CHUNK: usize = 256;
 /// a second, so the error-burst path it also runs is never held up by
 /// the minute's series.
 pub const LIVE_STATES_PER_PASS: usize = 512;
+/// Least time a pass drains the queue before it judges what it persisted
+/// (at least one claim is drained). A backlog is judged a second's drain
+/// at a time, not after a whole pass's [`MAX_ENTRIES_PER_PASS`] (several
+/// seconds under load): a burst early in a backlog is seen once its own
+/// claim is persisted, and the tick's next pass goes on draining. The
+/// worker lengthens it to [`JUDGE_SHARE`] times its last judging, so
+/// judging never takes more than a fifth of a backlog's drain.
+pub const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+/// A pass drains for at least this many times as long as the worker's last
+/// pass spent judging (see [`DRAIN_TIME`]).
+pub const JUDGE_SHARE: u32 = 4;
 /// Most bytes of queued payload one claim takes (past its first entry), so a
 /// backlog of huge batches is drained a few at a time within a memory budget.
 pub const MAX_CLAIM_BYTES: usize = 8 << 20;
@@ -76,6 +87,12 @@ pub struct PassReport {
     pub resolved: usize,
     /// Incidents written (new or changed) after regrouping.
     pub incidents_written: usize,
+    /// The drain stopped at its time ([`PassLimits::drain_time`]) with
+    /// entries left of those queued when it began: the next pass goes on.
+    pub drain_cut: bool,
+    /// Time the pass spent after its drain: judging, new patterns,
+    /// incidents.
+    pub judge_time: std::time::Duration,
 }
 
 /// What one pass does at most.
@@ -86,6 +103,9 @@ pub struct PassLimits {
     pub entries: usize,
     /// Live states advanced.
     pub live_states: usize,
+    /// Time past which the drain claims no more (checked after each
+    /// claim, so at least one claim is drained).
+    pub drain_time: std::time::Duration,
 }
 
 impl Default for PassLimits {
@@ -93,6 +113,7 @@ impl Default for PassLimits {
         PassLimits {
             entries: MAX_ENTRIES_PER_PASS,
             live_states: LIVE_STATES_PER_PASS,
+            drain_time: DRAIN_TIME,
         }
     }
 }
@@ -183,15 +204,29 @@ async fn pass(
         max_entries: limits.entries,
         claim_bytes: MAX_CLAIM_BYTES,
         mine_patterns: true,
+        time: limits.drain_time,
     };
+    let started = Instant::now();
     drain_queue(stores, consumer, drain, recent, report).await?;
+    let drained = Instant::now();
     detect_anomalies(stores, cfg, now, limits.live_states, recent, report).await?;
+    let judged = Instant::now();
     patterns::detect_new_patterns(stores, cfg, now, report).await?;
+    let patterns_done = Instant::now();
     // Grouped once every kind of anomaly of the pass is written, so an
     // incident takes its new_pattern members in the pass that found them.
     let from = now - cfg.lookback();
     let grouped = incidents::update_incidents(stores, &cfg.incidents.config(), from).await?;
     report.incidents_written = grouped.written;
+    report.judge_time = drained.elapsed();
+    tracing::debug!(
+        entries = report.entries,
+        drain_ms = (drained - started).as_millis() as u64,
+        judge_ms = (judged - drained).as_millis() as u64,
+        patterns_ms = (patterns_done - judged).as_millis() as u64,
+        incidents_ms = patterns_done.elapsed().as_millis() as u64,
+        "detect pass phases"
+    );
     Ok(())
 }
 
@@ -228,6 +263,7 @@ pub async fn drain_within(
         max_entries,
         claim_bytes,
         mine_patterns,
+        time: std::time::Duration::MAX,
     };
     let mut recent = RecentRollups::default();
     drain_queue(stores, consumer, drain, &mut recent, &mut report).await?;
@@ -240,6 +276,8 @@ struct Drain {
     max_entries: usize,
     claim_bytes: usize,
     mine_patterns: bool,
+    /// No claim starts past this time since the drain began.
+    time: std::time::Duration,
 }
 
 /// Persists claimed entries, then acknowledges them; `recent` is marked
@@ -255,7 +293,9 @@ async fn drain_queue(
         max_entries,
         claim_bytes,
         mine_patterns,
+        time,
     } = drain;
+    let started = Instant::now();
     // A pass drains what was queued when it began: chasing the tail of a
     // queue that ingest keeps appending to claimed a few entries at a time,
     // persisted as small blocks that were merged again later (a sustained
@@ -265,6 +305,10 @@ async fn drain_queue(
     let max_entries = report.entries.saturating_add(queued).min(max_entries);
     let mut miners = patterns::PassMiners::default();
     while report.entries < max_entries {
+        if report.claims > 0 && started.elapsed() >= time {
+            report.drain_cut = true;
+            break;
+        }
         let limit = ClaimLimit {
             entries: CLAIM_BATCH.min(max_entries - report.entries),
             bytes: claim_bytes,

@@ -10,7 +10,9 @@ use anomalog_core::Config;
 use anomalog_core::detect::DetectConfig;
 use anomalog_store::{StoreError, Stores};
 
-use crate::{DetectError, PassLimits, PassReport, RecentRollups, apply_retention, run_pass_with};
+use crate::{
+    DetectError, JUDGE_SHARE, PassLimits, PassReport, RecentRollups, apply_retention, run_pass_with,
+};
 
 /// Queue consumer name of `anomalog up`: fixed, so a restarted process
 /// resumes its own pending entries at once.
@@ -55,6 +57,9 @@ pub struct DetectWorker {
     consumer: String,
     limits: PassLimits,
     last_retention: Mutex<Option<Instant>>,
+    /// How long the last pass judged: the next drains [`JUDGE_SHARE`]
+    /// times as long at least.
+    last_judge: Mutex<Duration>,
     /// What the passes read of the rollups, kept for the next: the worker
     /// is its queue's only consumer (see [`RecentRollups`]).
     recent: tokio::sync::Mutex<RecentRollups>,
@@ -71,6 +76,7 @@ impl DetectWorker {
             consumer: consumer.into(),
             limits: PassLimits::default(),
             last_retention: Mutex::new(None),
+            last_judge: Mutex::new(Duration::ZERO),
             recent: tokio::sync::Mutex::new(RecentRollups::default()),
         }
     }
@@ -89,6 +95,13 @@ impl DetectWorker {
         self
     }
 
+    /// Drains for at least `time` before judging instead of
+    /// [`crate::DRAIN_TIME`] (zero: one claim, then the judging).
+    pub fn with_drain_time(mut self, time: Duration) -> DetectWorker {
+        self.limits.drain_time = time;
+        self
+    }
+
     /// The queue consumer name this worker claims entries as.
     pub fn consumer(&self) -> &str {
         &self.consumer
@@ -100,10 +113,11 @@ impl DetectWorker {
     }
 
     /// One tick: a pass, then more passes while the last one drained a full
-    /// pass's worth of entries or left live states to advance (its budget
-    /// spent), and the time left before `deadline` is at least twice the
-    /// longest pass so far; then retention when it is due (first tick, then
-    /// every [`RETENTION_EVERY`]).
+    /// pass's worth of entries, stopped draining at its time with entries
+    /// left, or left live states to advance (its budget spent), and the
+    /// time left before `deadline` is at least twice the longest pass so
+    /// far; then retention when it is due (first tick, then every
+    /// [`RETENTION_EVERY`]).
     ///
     /// A failed pass ends the tick with its error; what it did not
     /// acknowledge stays queued for the next tick. A failed retention is
@@ -122,7 +136,8 @@ impl DetectWorker {
             report.opened += pass.opened;
             report.resolved += pass.resolved;
             let time_left = deadline.saturating_duration_since(Instant::now());
-            let more = pass.entries >= self.limits.entries || pass.live_deferred > 0;
+            let more =
+                pass.entries >= self.limits.entries || pass.drain_cut || pass.live_deferred > 0;
             if !more || time_left < longest * 2 {
                 break;
             }
@@ -147,16 +162,24 @@ impl DetectWorker {
     async fn pass_with_retries(&self, deadline: Instant) -> Result<PassReport, DetectError> {
         let mut waits = RETRY_BACKOFF.iter();
         let mut recent = self.recent.lock().await;
+        let last_judge = self.last_judge.lock().map(|t| *t).unwrap_or_default();
+        let limits = PassLimits {
+            drain_time: self.limits.drain_time.max(last_judge * JUDGE_SHARE),
+            ..self.limits
+        };
         loop {
             let result = run_pass_with(
                 &self.stores,
                 &self.detect,
                 &self.consumer,
                 Utc::now(),
-                self.limits,
+                limits,
                 &mut recent,
             )
             .await;
+            if let (Ok(pass), Ok(mut last)) = (&result, self.last_judge.lock()) {
+                *last = pass.judge_time;
+            }
             let wait = match &result {
                 Err(DetectError::Store(StoreError::Unavailable(_))) => waits.next(),
                 _ => None,
