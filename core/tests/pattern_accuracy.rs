@@ -264,7 +264,9 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// / 0.767 / 0.843 / 0.844. Only lighttpd is under 0.85 at seed 1, so its
 /// floor is 0.83, just under its first seed-1 score (a regression guard,
 /// not a goal met); the tune mean at seed 1 is 0.893 over 101 (0.893 over
-/// the 98 before), over the 0.87 floor, which is unchanged.
+/// the 98 before), over the 0.87 floor, which is unchanged. This round's
+/// rule for padded labels (a name before a lone `:` is the field's key)
+/// took lighttpd to 0.941 at seed 1, so it is held to 0.85 as the others.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -330,9 +332,6 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 // Session 22, round 19's new kind: just under its score
                 // at seed 1 after the round's tag rule (0.777).
                 "junos" => 0.75,
-                // Session 23, round 20's new kind under 0.85: just under
-                // its first score at seed 1 (0.837).
-                "lighttpd" => 0.83,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");
