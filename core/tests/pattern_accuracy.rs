@@ -254,10 +254,23 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// 0.87 floor, which is unchanged. This round's rule for upper-case event
 /// tags (`SNMP_TRAP_LINK_DOWN:` opening the message) took junos to 0.777
 /// at seed 1, so its floor rises to 0.75.
+///
+/// Session 23, round 20 added three tune systems of kinds the corpus
+/// lacked, written and committed before the miner first ran on them
+/// (glusterd: a GlusterFS-like cluster's logs; lighttpd: a lighttpd-like
+/// web server error log; bsdsyslog: an OpenBSD-like daemon syslog). First
+/// scores at seeds 1-4 with the miner of ae63d17: glusterd 0.939 / 0.891 /
+/// 0.944 / 0.958, lighttpd 0.837 / 0.926 / 0.707 / 0.895, bsdsyslog 0.907
+/// / 0.767 / 0.843 / 0.844. Only lighttpd is under 0.85 at seed 1, so its
+/// floor is 0.83, just under its first seed-1 score (a regression guard,
+/// not a goal met); the tune mean at seed 1 is 0.893 over 101 (0.893 over
+/// the 98 before), over the 0.87 floor, which is unchanged. This round's
+/// rule for padded labels (a name before a lone `:` is the field's key)
+/// took lighttpd to 0.941 at seed 1, so it is held to 0.85 as the others.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
-    assert!(each.len() >= 109, "at least 109 systems");
+    assert!(each.len() >= 113, "at least 113 systems");
     assert!(tune >= 0.87, "tune split mean {tune:.3} < 0.87");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     assert!(
@@ -368,7 +381,9 @@ fn other_seeds() {
 /// rules, 0.899. The floor stays 0.89. Session 21, round 17: the six
 /// systems of the retired holdout2 took it to 0.887 over 97 (default
 /// 0.884), so the floor falls to 0.88; their prose reasons relabelled
-/// as constants, 0.883 (default 0.880).
+/// as constants, 0.883 (default 0.880). Session 23, round 20: three new
+/// tune systems (glusterd, lighttpd, bsdsyslog), 0.900 over 101 (default
+/// 0.893); the floor stays 0.88.
 #[test]
 fn locality() {
     let mut seeds = vec![1];

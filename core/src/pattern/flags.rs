@@ -57,7 +57,10 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
 ///   component's label: it names the event, no value that merges at once.
 ///   After a value (`<*>) DataStore: The database ...`) it may be an
 ///   instance's name, so it stays one there. It too still becomes a
-///   variable by siblings.
+///   variable by siblings;
+/// - a name right before a lone `:` (`Request-URI     :  /index.html`) is
+///   a padded field's label, its key, no name that merges at once (it
+///   still becomes a variable by siblings).
 pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     let mut flags: Vec<u8> = tokens.iter().map(|t| token_flags(t.as_ref())).collect();
     if let Some(first) = tokens.first()
@@ -95,6 +98,14 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             && is_upper_word(tokens[i].as_ref())
             && is_capital_word(tokens[i - 1].as_ref())
         {
+            flags[i] = 0;
+        }
+    }
+    // A name right before a lone `:` is the label of a padded field
+    // (`Request-URI     :  /index.html`, `URI-scheme      :  http`): the
+    // field's key, no value that merges at once (session 23, round 20).
+    for i in 0..tokens.len().saturating_sub(1) {
+        if flags[i] == NAME && tokens[i + 1].as_ref() == ":" {
             flags[i] = 0;
         }
     }

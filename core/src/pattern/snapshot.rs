@@ -77,8 +77,11 @@ use super::{
 /// token without a letter or digit, `-`, is no constant word around a
 /// sibling position: `- [info] Started flows` needs four verbs); 24:
 /// session 22, round 19 (an upper-case tag of words joined by `_` ending
-/// in `:` that opens the message, `SNMP_TRAP_LINK_DOWN:`, is its type).
-pub const MINER_VERSION: u32 = 24;
+/// in `:` that opens the message, `SNMP_TRAP_LINK_DOWN:`, is its type);
+/// 25: session 23, round 20 (a name right before a lone `:` is a padded
+/// field's label, `Request-URI     :  /index.html`, no value that merges
+/// at once).
+pub const MINER_VERSION: u32 = 25;
 
 fn first_version() -> u32 {
     1

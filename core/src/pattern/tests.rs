@@ -321,3 +321,21 @@ fn a_camel_case_label_names_the_event() {
     let b = m.mine("svchost (40, D, 7) DataStore: The database engine attached a database");
     assert_eq!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_name_before_a_lone_colon_is_a_padded_label() {
+    let mut m = miner();
+    let uri = m.mine("(response.c.488) Request-URI     :  /index.html");
+    let scheme = m.mine("(response.c.489) URI-scheme      :  https");
+    let authority = m.mine("(response.c.490) URI-authority   :  example.com");
+    assert_ne!(m.resolve(uri.id), m.resolve(scheme.id));
+    assert_ne!(m.resolve(scheme.id), m.resolve(authority.id));
+    assert_ne!(m.resolve(uri.id), m.resolve(authority.id));
+    // The field's value still varies under its label.
+    let again = m.mine("(response.c.488) Request-URI     :  /api/v1/orders");
+    assert_eq!(m.resolve(again.id), m.resolve(uri.id));
+    // A name before a glued `:` or among values is unchanged: one at once.
+    let a = m.mine("worker web-01: queue drained after retry");
+    let b = m.mine("worker db-replica-3: queue drained after retry");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+}
