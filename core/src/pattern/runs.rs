@@ -70,10 +70,9 @@
 //! ...`), on four runs (three after a label). Since session 23, round 21
 //! runs of at most three tokens and of two word counts or more (`Scans` /
 //! `Finance Share` / `Marketing Assets <*>`) after a plain lower-case word
-//! and before more of the message that opens with no capital are a value on
-//! three runs: a slot of names of one word and of several (a capitalised
-//! word around the run makes it part of the event's name: `Received Link
-//! Down Event`).
+//! and before more of the message are a value on three runs: a slot of
+//! names of one word and of several (after a capitalised word the run is
+//! part of the event's name: `Received Link Down Event`).
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -552,17 +551,13 @@ fn short_runs_of_two_lengths(first: usize, others: impl Iterator<Item = usize>) 
     two && first <= SHORT_RUN
 }
 
-/// Whether the run from `a` to `end` stands after a plain lower-case
-/// word (`for service <run>,`, `connect to <run> because`) and before a
-/// token that opens with no capital: a capitalised word before or after it
-/// makes the run part of a longer name, the event's (`Received Link Down
+/// Whether the run at `a` stands after a plain lower-case word (`for
+/// service <run>,`, `connect to <run> because`): after a capitalised word
+/// the run is part of a longer name, the event's (`Received Link Down
 /// Event,` / `Received Roam Event,`).
-fn between_words<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+fn after_lower_word<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let prev = tokens[a - 1].as_ref();
-    flags[a - 1] & MASKED == 0
-        && !prev.is_empty()
-        && prev.bytes().all(|b| b.is_ascii_lowercase())
-        && !capitalised(tokens[end].as_ref())
+    flags[a - 1] & MASKED == 0 && !prev.is_empty() && prev.bytes().all(|b| b.is_ascii_lowercase())
 }
 
 /// A pattern of another shape than the message, sharing `prefix` tokens at
@@ -881,7 +876,7 @@ impl Miner {
                     members.iter().map(|&k| near[k].len - a - b),
                 )
                 && (n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
-                && between_words(tokens, flags, a, n - b)
+                && after_lower_word(tokens, flags, a)
             {
                 MIN_RUNS - 1
             } else {
