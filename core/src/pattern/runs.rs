@@ -67,7 +67,12 @@
 //! masked values after its first word, a `:` after its last) before more
 //! of the message is a value after a word or a value too (`<*> Garage Door
 //! Left Open: Already running`, `Event <*>: Domain Controller <*> on <*>
-//! ...`), on four runs (three after a label).
+//! ...`), on four runs (three after a label). Since session 23, round 21
+//! runs of at most three tokens and of two word counts or more (`Scans` /
+//! `Finance Share` / `Marketing Assets <*>`) after a plain lower-case word
+//! and before more of the message are a value on three runs: a slot of
+//! names of one word and of several (after a capitalised word the run is
+//! part of the event's name: `Received Link Down Event`).
 
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
@@ -80,6 +85,10 @@ const MIN_CONSTANTS: usize = 3;
 
 /// Distinct runs (the message's and its patterns') that make a value.
 const MIN_RUNS: usize = 4;
+
+/// The longest run in a slot of short names of several word counts
+/// ([`short_runs_of_two_lengths`]).
+const SHORT_RUN: usize = 3;
 
 /// A constant word around the run: a token with a letter that is not a
 /// masked value (a key counts: `rc=<*>`), not punctuation (`--`, `:`).
@@ -526,6 +535,31 @@ fn runs_needed<T: AsRef<str>>(
     Some((needed, before + after))
 }
 
+/// Whether runs of `first` and `others` tokens are of at least two word
+/// counts, none longer than [`SHORT_RUN`]: names of one word and of two or
+/// three (`Scans` / `Finance Share` / `Marketing Assets <*>`) stand in one
+/// slot of values, where two events that differ by capitalised words
+/// differ by as many (session 23, round 21).
+fn short_runs_of_two_lengths(first: usize, others: impl Iterator<Item = usize>) -> bool {
+    let mut two = false;
+    for len in others {
+        if len > SHORT_RUN {
+            return false;
+        }
+        two |= len != first;
+    }
+    two && first <= SHORT_RUN
+}
+
+/// Whether the run at `a` stands after a plain lower-case word (`for
+/// service <run>,`, `connect to <run> because`): after a capitalised word
+/// the run is part of a longer name, the event's (`Received Link Down
+/// Event,` / `Received Roam Event,`).
+fn after_lower_word<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let prev = tokens[a - 1].as_ref();
+    flags[a - 1] & MASKED == 0 && !prev.is_empty() && prev.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 /// A pattern of another shape than the message, sharing `prefix` tokens at
 /// the start and `suffix` at the end with it.
 struct Near {
@@ -830,6 +864,23 @@ impl Miner {
                 members.iter().any(|&k| wild_at(k, i))
             }) else {
                 continue;
+            };
+            // Runs of different word counts in the middle of the message
+            // (`service Scans, path` / `service Finance Share, path` /
+            // `service Marketing Assets <*>, path`): the slot holds names of
+            // one word and of several, a value, on three runs (session 23,
+            // round 21).
+            let needed = if needed == MIN_RUNS
+                && short_runs_of_two_lengths(
+                    n - a - b,
+                    members.iter().map(|&k| near[k].len - a - b),
+                )
+                && (n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
+                && after_lower_word(tokens, flags, a)
+            {
+                MIN_RUNS - 1
+            } else {
+                needed
             };
             if members.len() + 1 < needed {
                 continue;

@@ -625,3 +625,38 @@ fn prose_and_fields_after_a_value_are_no_name() {
         assert_eq!(distinct.len(), lines.len(), "{lines:?}");
     }
 }
+
+#[test]
+fn names_of_one_and_of_several_words_are_one_value_on_three_runs() {
+    // One name of one word, two of two or three, between a lower-case word
+    // and more of the message: three runs make the value (four before).
+    let names = ["Finance Share", "Scans", "Marketing Assets 2024"];
+    for reversed in [false, true] {
+        let mut values = names.to_vec();
+        if reversed {
+            values.reverse();
+        }
+        assert_one_pattern(
+            |v| format!("connect_path: canonicalize failed for share {v}, path /srv/x"),
+            &values,
+        );
+    }
+    // Three of the same word count stay apart (four make the value), as
+    // do runs after a capitalised word: the event's name (`Received Link
+    // Down Event`).
+    for (line, values) in [
+        (
+            (|v: &str| format!("connect_path: canonicalize failed for share {v}, path /srv/x"))
+                as fn(&str) -> String,
+            ["Finance Share", "Scan Inbox", "Marketing Assets"],
+        ),
+        (
+            |v: &str| format!("wifi: link[7]: Received {v} Event, reason: 3"),
+            ["Bss Steering", "Roam", "Link Down"],
+        ),
+    ] {
+        let (m, ids) = mine_values(line, &values);
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
+        assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]), "{}", line("<*>"));
+    }
+}
