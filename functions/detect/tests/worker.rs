@@ -134,7 +134,6 @@ async fn a_tick_advances_live_states_over_more_passes_than_one_budget() {
     assert_eq!(worker.tick(later()).await.unwrap().passes, 3);
 }
 
-/// Quiet traffic of "web" over the last ten minutes.
 /// A pass with no drain time drains one claim (`CLAIM_BATCH`, 64 entries)
 /// and judges it: forty errors in the first entry are a burst after that
 /// pass, the rest of the backlog still queued.
@@ -142,10 +141,7 @@ async fn a_tick_advances_live_states_over_more_passes_than_one_budget() {
 async fn a_pass_judges_what_it_drained_when_its_drain_time_is_up() {
     let dir = tempfile::tempdir().unwrap();
     let stores = open(dir.path());
-    let errors: Vec<LogEvent> = (0..40)
-        .map(|i| LogEvent::new(ago(30), "web", Level::Error, format!("db timeout {i}")))
-        .collect();
-    stores.queue.append(&errors).await.unwrap();
+    stores.queue.append(&late_burst()).await.unwrap();
     queue(&stores, 129).await;
     let worker = DetectWorker::new(stores.clone(), &Config::default(), UP_CONSUMER)
         .with_drain_time(Duration::ZERO);
@@ -175,6 +171,7 @@ async fn a_tick_goes_on_after_a_pass_whose_drain_time_was_up() {
     assert_eq!(stores.queue.backlog().await.unwrap(), 0);
 }
 
+/// Quiet traffic of "web" over the last ten minutes.
 fn quiet_minutes() -> Vec<LogEvent> {
     (0..10)
         .map(|m| LogEvent::new(ago(m * 60 + 5), "web", Level::Info, "ok"))
