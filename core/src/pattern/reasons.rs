@@ -1,0 +1,212 @@
+//! A failure's reason in prose (session 24).
+//!
+//! After a failure (`establishing connection failed:`, `failed to receive
+//! fax:`, `Unable to register:`, `lost connection:`) a program prints why,
+//! in words: an errno text (`Connection refused`, `No such file or
+//! directory`), a library's or a peer's reason (`Far end cannot receive at
+//! the resolution of the image`). Each reason is an event of its own, and
+//! labellers hold one template per reason (the corpus convention: an errno
+//! text, an exception's text, a reason in prose is constant; a keyed value,
+//! `reason:`, `error:`, `status=`, stays a value). The run step
+//! (`runs.rs`) took such a reason as a label's value on three runs; here a
+//! run is known as such a reason, which is no value.
+
+use super::flags::MASKED;
+use super::runs::field_name;
+
+/// Tokens read back from the label for a word of failure.
+const PHRASE: usize = 6;
+
+/// Whether the run from `a` to `end` is a failure's reason in prose: the
+/// token before it is a plain lower-case word ending in `:` that names no
+/// field (`failed:`, `fax:`, not `reason:`), a word of failure stands in
+/// the phrase that ends with it (`connection failed:`, `failed to receive
+/// fax:`, `Unable to register:`), and the run reads as prose
+/// ([`prose`]: `Connection refused`, `No such file or directory`; not a
+/// name, `Apply Setup Plugins`), with no field of the error after it.
+pub(super) fn failure_reason<T: AsRef<str>>(
+    tokens: &[T],
+    flags: &[u8],
+    a: usize,
+    end: usize,
+) -> bool {
+    if a < 2 || flags[a - 1] & MASKED != 0 {
+        return false;
+    }
+    let Some(label) = tokens[a - 1].as_ref().strip_suffix(':') else {
+        return false;
+    };
+    if label.len() < 2 || !label.bytes().all(|b| b.is_ascii_lowercase()) || field_name(label) {
+        return false;
+    }
+    // The phrase the label ends: back to the token before it that ends
+    // in `:` (`FAX handle <*>: failed to receive fax:`).
+    let mut failed = failure_word(label);
+    for t in tokens[a.saturating_sub(PHRASE)..a - 1].iter().rev() {
+        let t = t.as_ref();
+        if t.ends_with(':') {
+            break;
+        }
+        failed |= failure_word(t);
+    }
+    // A field of the error after the run (`Operation failed: Add boot
+    // menu entries. Error: 0x80070005`) holds the reason: the run names
+    // what failed, a value.
+    let error_after = tokens.get(end).is_some_and(|t| {
+        let key = t.as_ref().trim_end_matches([':', '=']);
+        key.len() < t.as_ref().len() && field_name(&key.to_ascii_lowercase())
+    });
+    failed && !error_after && prose(&tokens[a..end], &flags[a..end])
+}
+
+/// A word that tells a failure: `failed`, `failure`, `unable`, `cannot`,
+/// `lost` (any case, a `,` after it aside).
+fn failure_word(token: &str) -> bool {
+    let w = token.trim_end_matches([',', ':']).to_ascii_lowercase();
+    matches!(
+        w.as_str(),
+        "failed" | "failure" | "unable" | "cannot" | "can't" | "couldn't" | "lost"
+    )
+}
+
+/// Whether a run reads as prose: two words or more, the first opening
+/// with a capital, and at least half of the plain words after it opening
+/// lower-case (`Connection refused`, `Zero Bytes were transmitted or
+/// received`), where a name opens most of its words with a capital
+/// (`Apply Setup Plugins`, `Hallway Motion at Night`). Masked values may
+/// stand inside (`Table '<*>' is full`), not first.
+fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
+    if run.len() < 2 || flags[0] & MASKED != 0 {
+        return false;
+    }
+    let mut lower = 0;
+    let mut words = 0;
+    for (k, (t, &f)) in run.iter().zip(flags).enumerate() {
+        if f & MASKED != 0 {
+            continue;
+        }
+        let w = t
+            .as_ref()
+            .trim_start_matches(['(', '\'', '"'])
+            .trim_end_matches([')', ',', '.', ';', '!', '?', '\'', '"']);
+        let Some(&first) = w.as_bytes().first() else {
+            return false;
+        };
+        if !w
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'\'' || b == b'-')
+        {
+            return false;
+        }
+        if k == 0 {
+            if !first.is_ascii_uppercase() {
+                return false;
+            }
+            continue;
+        }
+        words += 1;
+        if first.is_ascii_lowercase() {
+            lower += 1;
+        }
+    }
+    lower > 0 && 2 * lower >= words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::flags::tokens_flags;
+    use crate::pattern::{Miner, MinerConfig};
+
+    fn reason(message: &str, a: usize) -> bool {
+        let tokens: Vec<&str> = message.split_whitespace().collect();
+        let flags = tokens_flags(&tokens);
+        failure_reason(&tokens, &flags, a, tokens.len())
+    }
+
+    /// Each reason of a failure is a template of its own, in the middle of
+    /// the message and at its end; a name after a failure, or a reason
+    /// after a field's name, stays a value.
+    #[test]
+    fn a_failures_reason_in_prose_is_constant() {
+        let reasons = [
+            "Connection refused",
+            "Resource temporarily unavailable",
+            "No such file or directory",
+            "Connection timed out",
+        ];
+        for line in [
+            |v: &str| {
+                format!(
+                    "(gw_backend.c.315) establishing connection failed: {v} socket: unix:/run/php.sock"
+                )
+            },
+            |v: &str| format!("res_fax.c: FAX handle 12: failed to receive fax: {v}"),
+        ] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = reasons.iter().map(|r| m.mine(&line(r)).id).collect();
+            let templates: std::collections::BTreeSet<_> =
+                ids.iter().map(|id| m.template(*id)).collect();
+            assert_eq!(templates.len(), reasons.len(), "{}", line("<*>"));
+        }
+        for (line, values) in [
+            (
+                (|v: &str| format!("SP Operation failed: {v} on volume C")) as fn(&str) -> String,
+                [
+                    "Apply Setup Plugins",
+                    "Create Boot Configuration",
+                    "Set Windows RE image",
+                ],
+            ),
+            (
+                |v: &str| format!("request to backend failed with reason: {v}"),
+                [
+                    "Connection refused",
+                    "Connection timed out",
+                    "No route to host",
+                ],
+            ),
+        ] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = values.iter().map(|v| m.mine(&line(v)).id).collect();
+            for id in &ids {
+                assert_eq!(m.resolve(*id), m.resolve(ids[0]), "{}", line("<*>"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_reason_in_prose_after_a_failure() {
+        assert!(reason(
+            "establishing connection failed: Connection refused",
+            3
+        ));
+        assert!(reason(
+            "FAX handle <*>: failed to receive fax: Timed out waiting",
+            7
+        ));
+        assert!(reason(
+            "error: Unable to register: Zero Bytes were transmitted",
+            4
+        ));
+        // A name, a field's value, no failure, a label at the start.
+        assert!(!reason("backend failed: Apply Setup Plugins", 2));
+        assert!(!reason("request failed with reason: Connection refused", 4));
+        assert!(!reason(
+            "Operation completed successfully: Add boot menu",
+            3
+        ));
+        assert!(!reason("failed: Connection refused", 1));
+        let tokens = [
+            "Operation",
+            "failed:",
+            "Add",
+            "boot",
+            "menu",
+            "entries.",
+            "Error:",
+            "<*>",
+        ];
+        assert!(!failure_reason(&tokens, &tokens_flags(&tokens), 2, 6));
+    }
+}
