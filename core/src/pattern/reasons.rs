@@ -4,12 +4,16 @@
 //! fax:`, `Unable to register:`, `lost connection:`) a program prints why,
 //! in words: an errno text (`Connection refused`, `No such file or
 //! directory`), a library's or a peer's reason (`Far end cannot receive at
-//! the resolution of the image`). Each reason is an event of its own, and
+//! the resolution of the image`, `no records found`, of either case).
+//! Each reason is an event of its own, and
 //! labellers hold one template per reason (the corpus convention: an errno
 //! text, an exception's text, a reason in prose is constant; a keyed value,
 //! `reason:`, `error:`, `status=`, stays a value). The run step
-//! (`runs.rs`) took such a reason as a label's value on three runs; here a
-//! run is known as such a reason, which is no value.
+//! (`runs.rs`) took such a reason as a label's value on three runs (and a
+//! lower-case one of two or three words as a bare `<*>`'s); here a run is
+//! known as such a reason, which is no value. A failure whose error has a
+//! field of its own after the run (`Operation failed: Add boot menu
+//! entries. Error: 0x...`) names what failed there: a value.
 
 use super::flags::MASKED;
 use super::runs::field_name;
@@ -59,22 +63,36 @@ pub(super) fn failure_reason<T: AsRef<str>>(
     failed && !error_after && prose(&tokens[a..end], &flags[a..end])
 }
 
-/// A word that tells a failure: `failed`, `failure`, `unable`, `cannot`,
-/// `lost` (any case, a `,` after it aside).
+/// A word that tells a failure or a refusal, after which a program says
+/// why: `failed`, `unable`, `cannot`, `lost`, `aborted`, `deferred`,
+/// `denied`, `unavailable`, ... (any case, a `,` or `:` after it aside).
 fn failure_word(token: &str) -> bool {
     let w = token.trim_end_matches([',', ':']).to_ascii_lowercase();
     matches!(
         w.as_str(),
-        "failed" | "failure" | "unable" | "cannot" | "can't" | "couldn't" | "lost"
+        "failed"
+            | "failure"
+            | "unable"
+            | "cannot"
+            | "can't"
+            | "couldn't"
+            | "lost"
+            | "aborted"
+            | "deferred"
+            | "denied"
+            | "refused"
+            | "rejected"
+            | "unavailable"
+            | "unreachable"
     )
 }
 
-/// Whether a run reads as prose: two words or more, the first opening
-/// with a capital, and at least half of the plain words after it opening
-/// lower-case (`Connection refused`, `Zero Bytes were transmitted or
-/// received`), where a name opens most of its words with a capital
-/// (`Apply Setup Plugins`, `Hallway Motion at Night`). Masked values may
-/// stand inside (`Table '<*>' is full`), not first.
+/// Whether a run reads as prose: two plain words or more, at least half
+/// of those after the first opening lower-case (`Connection refused`,
+/// `Zero Bytes were transmitted or received`, `no records found`), where
+/// a name opens most of its words with a capital (`Apply Setup Plugins`,
+/// `Hallway Motion at Night`). Masked values may stand inside (`Table
+/// '<*>' is full`), not first.
 fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
     if run.len() < 2 || flags[0] & MASKED != 0 {
         return false;
@@ -99,9 +117,6 @@ fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
             return false;
         }
         if k == 0 {
-            if !first.is_ascii_uppercase() {
-                return false;
-            }
             continue;
         }
         words += 1;
@@ -142,6 +157,12 @@ mod tests {
                 )
             },
             |v: &str| format!("res_fax.c: FAX handle 12: failed to receive fax: {v}"),
+            |v: &str| {
+                format!(
+                    "getaddrinfo for www.example.org failed: {}",
+                    v.to_lowercase()
+                )
+            },
         ] {
             let mut m = Miner::new("svc", MinerConfig::default());
             let ids: Vec<_> = reasons.iter().map(|r| m.mine(&line(r)).id).collect();

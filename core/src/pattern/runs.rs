@@ -666,7 +666,9 @@ fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> 
         {
             continue;
         }
-        let lower = p.flags[w] & WILD != 0 && lower_value(tokens, flags, w, n - after);
+        let lower = p.flags[w] & WILD != 0
+            && lower_value(tokens, flags, w, n - after)
+            && !super::reasons::failure_reason(tokens, flags, w, n - after);
         if !lower && !opens_value(tokens, flags, w, n - after, field_after_value(p, w, flags)) {
             continue;
         }
