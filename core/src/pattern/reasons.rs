@@ -37,18 +37,27 @@ pub(super) fn failure_reason<T: AsRef<str>>(
     if a < 2 || flags[a - 1] & MASKED != 0 {
         return false;
     }
-    let Some(label) = tokens[a - 1].as_ref().strip_suffix(':') else {
-        return false;
+    // A bare ` - ` before the words that end the message labels them as
+    // a `:` does (`failed for '<*>' (callid: <*>) - No matching endpoint
+    // found`, session 18); its phrase may hold a field of its own.
+    let dash = tokens[a - 1].as_ref() == "-";
+    let label = if dash {
+        ""
+    } else {
+        let Some(label) = tokens[a - 1].as_ref().strip_suffix(':') else {
+            return false;
+        };
+        if label.len() < 2 || !label.bytes().all(|b| b.is_ascii_lowercase()) || field_name(label) {
+            return false;
+        }
+        label
     };
-    if label.len() < 2 || !label.bytes().all(|b| b.is_ascii_lowercase()) || field_name(label) {
-        return false;
-    }
     // The phrase the label ends: back to the token before it that ends
     // in `:` (`FAX handle <*>: failed to receive fax:`).
     let mut failed = failure_word(label);
     for t in tokens[a.saturating_sub(PHRASE)..a - 1].iter().rev() {
         let t = t.as_ref();
-        if t.ends_with(':') {
+        if t.ends_with(':') && !dash {
             break;
         }
         failed |= failure_word(t);
@@ -218,6 +227,14 @@ mod tests {
             3
         ));
         assert!(!reason("failed: Connection refused", 1));
+        assert!(reason(
+            "Registration from '<*>' failed for '<*>' - Wrong password",
+            7
+        ));
+        assert!(!reason(
+            "updated activity <*> - completed <*> - Media download by alice",
+            7
+        ));
         let tokens = [
             "Operation",
             "failed:",

@@ -157,7 +157,7 @@ fn a_value_that_ends_the_message_after_a_dash() {
     assert_one_pattern(
         |v| {
             format!(
-                "Request 'INVITE' from '<sip:400@10.0.0.1>' failed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"
+                "Request 'INVITE' from '<sip:400@10.0.0.1>' routed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"
             )
         },
         &[
