@@ -172,6 +172,7 @@ mod tests {
                     v.to_lowercase()
                 )
             },
+            |v: &str| format!("Request 'INVITE' failed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"),
         ] {
             let mut m = Miner::new("svc", MinerConfig::default());
             let ids: Vec<_> = reasons.iter().map(|r| m.mine(&line(r)).id).collect();
