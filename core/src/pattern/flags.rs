@@ -109,7 +109,29 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] = 0;
         }
     }
+    // `on` / `off` / `up` / `down` right after a lower-case past
+    // participle (`is powered on`, `Manager 'admin' logged off from`) is
+    // the particle of a phrasal verb, a word of the event, no state
+    // value that merges at once (session 24).
+    for i in 1..tokens.len() {
+        if flags[i] == STATE && is_particle(tokens[i - 1].as_ref(), tokens[i].as_ref()) {
+            flags[i] = 0;
+        }
+    }
     flags
+}
+
+/// Whether `word` after `participle` is a phrasal verb's particle: a
+/// lower-case `on`, `off`, `up` or `down` (`,` `.` `;` after it aside)
+/// after a lower-case word of letters ending in `ed` (`powered`, `logged`,
+/// `turned`). A capitalised pair (`scanner Powered On`) is a status as a
+/// display prints it, a value.
+fn is_particle(participle: &str, word: &str) -> bool {
+    let word = word.trim_end_matches([',', '.', ';']);
+    participle.len() > 4
+        && participle.ends_with("ed")
+        && participle.bytes().all(|b| b.is_ascii_lowercase())
+        && matches!(word, "on" | "off" | "up" | "down")
 }
 
 /// An upper-case tag of words joined by `_` that ends in `:`
