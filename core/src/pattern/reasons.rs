@@ -27,14 +27,35 @@ const PHRASE: usize = 6;
 /// the phrase that ends with it (`connection failed:`, `failed to receive
 /// fax:`, `Unable to register:`), and the run reads as prose
 /// ([`prose`]: `Connection refused`, `No such file or directory`; not a
-/// name, `Apply Setup Plugins`), with no field of the error after it.
+/// name, `Apply Setup Plugins`), with no field of the error after it; or
+/// the run is prose in brackets that ends the message, a word of failure
+/// in the phrase before it (`failed to connect to node <*> (timed
+/// out)`).
 pub(super) fn failure_reason<T: AsRef<str>>(
     tokens: &[T],
     flags: &[u8],
     a: usize,
     end: usize,
 ) -> bool {
-    if a < 2 || flags[a - 1] & MASKED != 0 {
+    if a < 2 {
+        return false;
+    }
+    // A reason in brackets that ends the message, after a failure told
+    // with any value (`failed to connect to node <*> (timed out)`, `Cannot
+    // connect to host <*> ssl:default [Name or service not known]`).
+    let run = &tokens[a..end];
+    let framed = end == tokens.len()
+        && run[0].as_ref().starts_with(['(', '['])
+        && run[run.len() - 1].as_ref().ends_with([')', ']']);
+    if framed {
+        let failed = tokens[a.saturating_sub(PHRASE)..a]
+            .iter()
+            .rev()
+            .take_while(|t| !t.as_ref().ends_with(':'))
+            .any(|t| failure_word(t.as_ref()));
+        return failed && prose(run, &flags[a..end]);
+    }
+    if flags[a - 1] & MASKED != 0 {
         return false;
     }
     // A bare ` - ` before the words that end the message labels them as
@@ -114,8 +135,8 @@ fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
         }
         let w = t
             .as_ref()
-            .trim_start_matches(['(', '\'', '"'])
-            .trim_end_matches([')', ',', '.', ';', '!', '?', '\'', '"']);
+            .trim_start_matches(['(', '[', '\'', '"'])
+            .trim_end_matches([')', ']', ',', '.', ';', '!', '?', '\'', '"']);
         let Some(&first) = w.as_bytes().first() else {
             return false;
         };
@@ -173,6 +194,7 @@ mod tests {
                 )
             },
             |v: &str| format!("Request 'INVITE' failed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"),
+            |v: &str| format!("CCR: failed to connect to node 10.0.0.7:1191 ({v})"),
         ] {
             let mut m = Miner::new("svc", MinerConfig::default());
             let ids: Vec<_> = reasons.iter().map(|r| m.mine(&line(r)).id).collect();
@@ -228,6 +250,14 @@ mod tests {
             3
         ));
         assert!(!reason("failed: Connection refused", 1));
+        assert!(reason(
+            "Cannot connect to host <*> ssl:default [Name or service not known]",
+            6
+        ));
+        assert!(!reason(
+            "Error reading client_fd <*> (Connection reset by peer)",
+            4
+        ));
         assert!(reason(
             "Registration from '<*>' failed for '<*>' - Wrong password",
             7
