@@ -95,7 +95,8 @@ pub(super) fn failure_reason<T: AsRef<str>>(
 
 /// A word that tells a failure or a refusal, after which a program says
 /// why: `failed`, `unable`, `cannot`, `lost`, `aborted`, `deferred`,
-/// `denied`, `unavailable`, ... (any case, a `,` or `:` after it aside).
+/// `denied`, `unavailable`, and the `-ing` forms (`deferring
+/// operation:`) ... (any case, a `,` or `:` after it aside).
 fn failure_word(token: &str) -> bool {
     let w = token.trim_end_matches([',', ':']).to_ascii_lowercase();
     matches!(
@@ -114,6 +115,11 @@ fn failure_word(token: &str) -> bool {
             | "rejected"
             | "unavailable"
             | "unreachable"
+            | "failing"
+            | "aborting"
+            | "deferring"
+            | "refusing"
+            | "rejecting"
     )
 }
 
