@@ -68,14 +68,26 @@ pub(super) fn failure_reason<T: AsRef<str>>(
         let Some(label) = tokens[a - 1].as_ref().strip_suffix(':') else {
             return false;
         };
-        if label.len() < 2 || !label.bytes().all(|b| b.is_ascii_lowercase()) || field_name(label) {
+        // A kind of error (`Configuration error:`, `connection error:`)
+        // prints the error's text, as an exception's class does; a bare
+        // `error:` keys a field.
+        let kind_of_error = label == "error"
+            && flags[a - 2] & MASKED == 0
+            && tokens[a - 2]
+                .as_ref()
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic());
+        if label.len() < 2
+            || !label.bytes().all(|b| b.is_ascii_lowercase())
+            || (field_name(label) && !kind_of_error)
+        {
             return false;
         }
         label
     };
     // The phrase the label ends: back to the token before it that ends
     // in `:` (`FAX handle <*>: failed to receive fax:`).
-    let mut failed = failure_word(label);
+    let mut failed = failure_word(label) || label == "error";
     for t in tokens[a.saturating_sub(PHRASE)..a - 1].iter().rev() {
         let t = t.as_ref();
         if t.ends_with(':') && !dash {
@@ -256,6 +268,9 @@ mod tests {
             3
         ));
         assert!(!reason("failed: Connection refused", 1));
+        // A kind of error prints its text; a bare `error:` keys a field.
+        assert!(reason("<*>: Configuration error: Invalid node address", 3));
+        assert!(!reason("<*>: error: Invalid node address", 2));
         assert!(reason(
             "Cannot connect to host <*> ssl:default [Name or service not known]",
             6
