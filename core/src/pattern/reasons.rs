@@ -15,7 +15,7 @@
 //! field of its own after the run (`Operation failed: Add boot menu
 //! entries. Error: 0x...`) names what failed there: a value.
 
-use super::flags::MASKED;
+use super::flags::{KEYED, MASKED};
 use super::runs::field_name;
 
 /// Tokens read back from the label for a word of failure.
@@ -30,7 +30,8 @@ const PHRASE: usize = 6;
 /// name, `Apply Setup Plugins`), with no field of the error after it; or
 /// the run is prose in brackets that ends the message, a word of failure
 /// in the phrase before it (`failed to connect to node <*> (timed
-/// out)`).
+/// out)`), or prose after a masked label that a word of failure opens
+/// (`Failed to parse <*>: No certificates at entry`).
 pub(super) fn failure_reason<T: AsRef<str>>(
     tokens: &[T],
     flags: &[u8],
@@ -56,7 +57,16 @@ pub(super) fn failure_reason<T: AsRef<str>>(
         return failed && prose(run, &flags[a..end]);
     }
     if flags[a - 1] & MASKED != 0 {
-        return false;
+        // A masked label after a failure (`Failed to move <*> through
+        // <*>: Connection reset by peer`).
+        let failed = tokens[a - 1].as_ref().ends_with(':')
+            && flags[a - 1] & KEYED == 0
+            && tokens[a.saturating_sub(PHRASE + 1)..a - 1]
+                .iter()
+                .rev()
+                .take_while(|t| !t.as_ref().ends_with(':'))
+                .any(|t| failure_word(t.as_ref()));
+        return failed && prose(run, &flags[a..end]);
     }
     // A bare ` - ` before the words that end the message labels them as
     // a `:` does (`failed for '<*>' (callid: <*>) - No matching endpoint
@@ -268,6 +278,15 @@ mod tests {
             3
         ));
         assert!(!reason("failed: Connection refused", 1));
+        // After a masked label, with a failure before it or not.
+        assert!(reason(
+            "Failed to parse /data/app/<*>: No certificates at entry",
+            4
+        ));
+        assert!(!reason(
+            "Received disconnect from <*> port <*>: Session closed",
+            6
+        ));
         // A kind of error prints its text; a bare `error:` keys a field.
         assert!(reason("<*>: Configuration error: Invalid node address", 3));
         assert!(!reason("<*>: error: Invalid node address", 2));
