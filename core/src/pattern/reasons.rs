@@ -279,10 +279,7 @@ mod tests {
         ));
         assert!(!reason("failed: Connection refused", 1));
         // After a masked label, with a failure before it or not.
-        assert!(reason(
-            "Failed to parse /data/app/<*>: No certificates at entry",
-            4
-        ));
+        assert!(reason("Failed to parse <*>: No certificates at entry", 4));
         assert!(!reason(
             "Received disconnect from <*> port <*>: Session closed",
             6
