@@ -19,7 +19,7 @@ use super::flags::{KEYED, MASKED};
 use super::runs::field_name;
 
 /// Tokens read back from the label for a word of failure.
-const PHRASE: usize = 6;
+const PHRASE: usize = 12;
 
 /// Whether the run from `a` to `end` is a failure's reason in prose: the
 /// token before it is a plain lower-case word ending in `:` that names no
@@ -49,11 +49,7 @@ pub(super) fn failure_reason<T: AsRef<str>>(
         && run[0].as_ref().starts_with(['(', '['])
         && run[run.len() - 1].as_ref().ends_with([')', ']']);
     if framed {
-        let failed = tokens[a.saturating_sub(PHRASE)..a]
-            .iter()
-            .rev()
-            .take_while(|t| !t.as_ref().ends_with(':'))
-            .any(|t| failure_word(t.as_ref()));
+        let failed = failure_before(&tokens[a.saturating_sub(PHRASE)..a], true);
         return failed && prose(run, &flags[a..end]);
     }
     if flags[a - 1] & MASKED != 0 {
@@ -61,11 +57,7 @@ pub(super) fn failure_reason<T: AsRef<str>>(
         // <*>: Connection reset by peer`).
         let failed = tokens[a - 1].as_ref().ends_with(':')
             && flags[a - 1] & KEYED == 0
-            && tokens[a.saturating_sub(PHRASE + 1)..a - 1]
-                .iter()
-                .rev()
-                .take_while(|t| !t.as_ref().ends_with(':'))
-                .any(|t| failure_word(t.as_ref()));
+            && failure_before(&tokens[a.saturating_sub(PHRASE + 1)..a - 1], true);
         return failed && prose(run, &flags[a..end]);
     }
     // A bare ` - ` before the words that end the message labels them as
@@ -97,14 +89,9 @@ pub(super) fn failure_reason<T: AsRef<str>>(
     };
     // The phrase the label ends: back to the token before it that ends
     // in `:` (`FAX handle <*>: failed to receive fax:`).
-    let mut failed = failure_word(label) || label == "error";
-    for t in tokens[a.saturating_sub(PHRASE)..a - 1].iter().rev() {
-        let t = t.as_ref();
-        if t.ends_with(':') && !dash {
-            break;
-        }
-        failed |= failure_word(t);
-    }
+    let failed = failure_word(label)
+        || label == "error"
+        || failure_before(&tokens[a.saturating_sub(PHRASE)..a - 1], !dash);
     // A field of the error after the run (`Operation failed: Add boot
     // menu entries. Error: 0x80070005`) holds the reason: the run names
     // what failed, a value.
@@ -113,6 +100,30 @@ pub(super) fn failure_reason<T: AsRef<str>>(
         key.len() < t.as_ref().len() && field_name(&key.to_ascii_lowercase())
     });
     failed && !error_after && prose(&tokens[a..end], &flags[a..end])
+}
+
+/// Whether a word of failure ends `phrase` before any field's name does,
+/// read back from its end (and, `to_colon`, not past a token ending in
+/// `:`): the nearest of the two tells what the words after the phrase
+/// are. A field's name keys them as its value (`Unable to create
+/// channel (cause <*> - User busy)`, `the error message for <*> through
+/// socket <*>: Broken pipe`); a failure is told with its reason
+/// (`Failed to move <*> ... through <*>: Connection reset by peer`).
+fn failure_before<T: AsRef<str>>(phrase: &[T], to_colon: bool) -> bool {
+    for t in phrase.iter().rev() {
+        let t = t.as_ref();
+        if failure_word(t) {
+            return true;
+        }
+        let word = t
+            .trim_start_matches(['(', '[', '"', '\''])
+            .trim_end_matches([':', ',', ';'])
+            .to_ascii_lowercase();
+        if field_name(&word) || (to_colon && t.ends_with(':')) {
+            return false;
+        }
+    }
+    false
 }
 
 /// A word that tells a failure or a refusal, after which a program says
@@ -283,6 +294,15 @@ mod tests {
         assert!(!reason(
             "Received disconnect from <*> port <*>: Session closed",
             6
+        ));
+        // The nearer of a failure and a field's name tells.
+        assert!(!reason(
+            "Unable to create channel of type '<*>' (cause <*> - User busy)",
+            10
+        ));
+        assert!(reason(
+            "Failed to move <*> with size=<*> from <*> to <*> through <*>: Read timed out",
+            12
         ));
         // A kind of error prints its text; a bare `error:` keys a field.
         assert!(reason("<*>: Configuration error: Invalid node address", 3));
