@@ -109,7 +109,50 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] = 0;
         }
     }
+    // `on` / `off` / `up` / `down` right after a lower-case past
+    // participle (`is powered on`, `Manager 'admin' logged off from`) is
+    // the particle of a phrasal verb, a word of the event, no state
+    // value that merges at once (session 24).
+    for i in 1..tokens.len() {
+        if flags[i] == STATE && is_particle(tokens[i - 1].as_ref(), tokens[i].as_ref()) {
+            flags[i] = 0;
+        }
+        // An upper-case word right after a field of a lower-case key
+        // (`conn=1042 op=3 UNBIND`, `op=2 SRCH base=...`) is the
+        // operation the fields open, as `DHCPOFFER` opening a message is
+        // the event: no name that merges at once (session 24).
+        if flags[i] == NAME
+            && is_upper_word(tokens[i].as_ref())
+            && flags[i - 1] & KEYED != 0
+            && is_lower_key_field(tokens[i - 1].as_ref())
+        {
+            flags[i] = 0;
+        }
+    }
     flags
+}
+
+/// A `key=<*>` field of a lower-case key that no `,` or `;` ends
+/// (`op=<*>`, not `region=<*>,` in a list of fields).
+fn is_lower_key_field(token: &str) -> bool {
+    token.split_once('=').is_some_and(|(key, value)| {
+        !key.is_empty()
+            && key.bytes().all(|b| b.is_ascii_lowercase())
+            && !value.ends_with([',', ';'])
+    })
+}
+
+/// Whether `word` after `participle` is a phrasal verb's particle: a
+/// lower-case `on`, `off`, `up` or `down` (`,` `.` `;` after it aside)
+/// after a lower-case word of letters ending in `ed` (`powered`, `logged`,
+/// `turned`). A capitalised pair (`scanner Powered On`) is a status as a
+/// display prints it, a value.
+fn is_particle(participle: &str, word: &str) -> bool {
+    let word = word.trim_end_matches([',', '.', ';']);
+    participle.len() > 4
+        && participle.ends_with("ed")
+        && participle.bytes().all(|b| b.is_ascii_lowercase())
+        && matches!(word, "on" | "off" | "up" | "down")
 }
 
 /// An upper-case tag of words joined by `_` that ends in `:`

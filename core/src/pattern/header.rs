@@ -155,6 +155,9 @@ fn strip_fields(line: &str) -> &str {
             {
                 return after_level(&rest[end..]);
             }
+            if let Some(message) = letter_level_after_bracketed_time(removed, inner, &rest[end..]) {
+                return message;
+            }
             // A thread in brackets before the level (logback's and log4j2's
             // default `%d [%thread] %-5level`), digits or not.
             if inner.bytes().any(|b| b.is_ascii_digit())
@@ -488,6 +491,26 @@ fn after_level(rest: &str) -> &str {
         break;
     }
     rest
+}
+
+/// The message after a one-letter level that follows a bracketed time
+/// opening the line (`[2024-01-02 14:38:02.382733 +0000] E [MSGID: 106004]
+/// ...`: GlusterFS's layout), as after one that opens the line before
+/// such a time (`I [13/Feb/2024:13:11:30 +0000]`, CUPS-like); the
+/// brackets after the level stay in the message (session 24).
+fn letter_level_after_bracketed_time<'a>(
+    removed: usize,
+    inner: &str,
+    after: &'a str,
+) -> Option<&'a str> {
+    let time = first_word(inner).0;
+    let (level, message) = first_word(after.trim_start());
+    (removed == 0
+        && time.contains(['-', '/', ':'])
+        && is_time_like(time)
+        && is_letter_level(level)
+        && !message.trim().is_empty())
+    .then(|| message.trim_start())
 }
 
 /// An event code: upper-case letters, then three digits or more, a `-`

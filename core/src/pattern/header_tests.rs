@@ -364,3 +364,24 @@ fn a_thread_before_a_level_glued_to_its_tag_is_header() {
         assert_eq!(strip_header(line), message, "{line}");
     }
 }
+
+/// Session 24: a one-letter level after a bracketed time that opens the
+/// line (GlusterFS: `[time +0000] E [MSGID: N] ...`) is header; the
+/// brackets after it stay in the message.
+#[test]
+fn a_letter_level_after_a_bracketed_time_is_header() {
+    for level in ["I", "W", "E"] {
+        let line = format!(
+            "[2024-01-02 14:38:02.382733 +0000] {level} [MSGID: 106004] [glusterd-handler.c:6329:__glusterd_peer_rpc_notify] 0-management: Peer <gfs-02> (<5c3f>), in state <Peer in Cluster>, has disconnected from glusterd."
+        );
+        assert_eq!(
+            strip_header(&line),
+            "[MSGID: 106004] [glusterd-handler.c:6329:__glusterd_peer_rpc_notify] 0-management: Peer <gfs-02> (<5c3f>), in state <Peer in Cluster>, has disconnected from glusterd."
+        );
+    }
+    // A word that is no level stays.
+    assert_eq!(
+        strip_header("[2024-01-02 14:38:02.382733 +0000] Starting glusterd"),
+        "Starting glusterd"
+    );
+}

@@ -80,6 +80,7 @@ mod flags;
 pub mod header;
 pub mod judge;
 mod paths;
+mod reasons;
 mod runs;
 mod snapshot;
 mod span;

@@ -129,6 +129,11 @@ fn opens_value<T: AsRef<str>>(
     if run.iter().any(|t| t.as_ref() == "|") {
         return false;
     }
+    // A failure's reason in prose is constant words, no value
+    // (`connection failed: Connection refused`, session 24).
+    if super::reasons::failure_reason(tokens, flags, a, end) {
+        return false;
+    }
     let first = tokens[a].as_ref();
     // Brackets or quotes bound a framed run themselves: it may follow a
     // value (`pid <*> (Docker Desktop)`), as fields of a record do.
@@ -407,7 +412,7 @@ fn end_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
 /// A lower-case word that names a field whose value is a reason or a
 /// text (`reason:`, `error:`, `cause:`): what follows it is that field's
 /// value even when it reads as a sentence (`reason: Request timed out.`).
-fn field_name(word: &str) -> bool {
+pub(super) fn field_name(word: &str) -> bool {
     matches!(
         word,
         "reason"
@@ -661,7 +666,9 @@ fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> 
         {
             continue;
         }
-        let lower = p.flags[w] & WILD != 0 && lower_value(tokens, flags, w, n - after);
+        let lower = p.flags[w] & WILD != 0
+            && lower_value(tokens, flags, w, n - after)
+            && !super::reasons::failure_reason(tokens, flags, w, n - after);
         if !lower && !opens_value(tokens, flags, w, n - after, field_after_value(p, w, flags)) {
             continue;
         }

@@ -141,11 +141,7 @@ fn a_sentence_after_a_plain_word_is_the_events_reason() {
 #[test]
 fn a_value_that_ends_the_text_before_key_value_fields() {
     assert_one_pattern(
-        |v| {
-            format!(
-                "Executor \"docker\" failed to run job: {v}  job=4411 project=7 runner=ab12cd34"
-            )
-        },
+        |v| format!("Executor \"docker\" stopped the job: {v}  job=4411 project=7 runner=ab12cd34"),
         &[
             "context canceled",
             "execution took longer than 1h0m0s seconds",
@@ -161,7 +157,7 @@ fn a_value_that_ends_the_message_after_a_dash() {
     assert_one_pattern(
         |v| {
             format!(
-                "Request 'INVITE' from '<sip:400@10.0.0.1>' failed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"
+                "Request 'INVITE' from '<sip:400@10.0.0.1>' routed for '10.0.0.9:5060' (callid: 7f8a5e) - {v}"
             )
         },
         &[
@@ -282,7 +278,7 @@ fn a_lower_case_value_of_words_in_prose_and_after_a_label() {
         &["active", "killed", "deleted", "pending delete"],
     );
     assert_one_pattern(
-        |v| format!("AMQP server on 10.0.0.1:5672 is unreachable: {v} Trying again in 5 seconds."),
+        |v| format!("AMQP server on 10.0.0.1:5672 is closing: {v} Trying again in 5 seconds."),
         &[
             "Server unexpectedly closed connection.",
             "Connection reset by peer.",

@@ -83,7 +83,7 @@ use super::{
 /// at once); 26: session 23, round 21 (names of one word and of two or
 /// three between a lower-case word and more of the message, `for share
 /// Scans,` / `for share Finance Share,`, are one value on three runs).
-pub const MINER_VERSION: u32 = 26;
+pub const MINER_VERSION: u32 = 27;
 
 fn first_version() -> u32 {
     1

@@ -339,3 +339,35 @@ fn a_name_before_a_lone_colon_is_a_padded_label() {
     let b = m.mine("worker db-replica-3: queue drained after retry");
     assert_eq!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_particle_after_a_participle_is_a_word_of_the_event() {
+    let mut m = miner();
+    let on = m.mine("Event 4811: web-01 on esx-3 in ha-datacenter is powered on");
+    let off = m.mine("Event 4812: web-01 on esx-3 in ha-datacenter is powered off");
+    assert_ne!(m.resolve(on.id), m.resolve(off.id));
+    let again = m.mine("Event 4890: db-02 on esx-1 in ha-datacenter is powered on");
+    assert_eq!(m.resolve(again.id), m.resolve(on.id));
+    // A state after a noun, or a capitalised pair, is a value: one at once.
+    let up = m.mine("conserver: [tn114] console up after reset");
+    let down = m.mine("conserver: [tn115] console down after reset");
+    assert_eq!(m.resolve(up.id), m.resolve(down.id));
+    let a = m.mine("sharingd: BTLE scanner Powered On");
+    let b = m.mine("sharingd: BTLE scanner Powered Off");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
+fn an_upper_case_word_after_a_lower_case_key_is_the_operation() {
+    let mut m = miner();
+    let unbind = m.mine("slapd[812]: conn=1042 op=3 UNBIND");
+    let starttls = m.mine("slapd[812]: conn=1042 op=0 STARTTLS");
+    assert_ne!(m.resolve(unbind.id), m.resolve(starttls.id));
+    let again = m.mine("slapd[812]: conn=2077 op=9 UNBIND");
+    assert_eq!(m.resolve(again.id), m.resolve(unbind.id));
+    // After a field a list of fields goes on with (`region=<*>,`), or an
+    // upper-case key's, such a word is a value: one at once.
+    let a = m.mine("Finished pid=12, state=SUCCESS; table=t1, region=ab12cd34ef56, ASSIGN");
+    let b = m.mine("Finished pid=13, state=SUCCESS; table=t1, region=ab12cd34ef57, UNASSIGN");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+}
