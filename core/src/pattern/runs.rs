@@ -77,8 +77,14 @@
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
 
-/// The longest run of tokens taken as one value.
-const MAX_RUN: usize = 16;
+#[path = "two_runs.rs"]
+mod two_runs;
+
+/// The longest run of tokens taken as one value (16 until session 24,
+/// round 22: an update's title, `2024-01 Cumulative Update for .NET
+/// Framework 3.5, 4.8 and 4.8.1 for Windows 10 Version 22H2 for x64
+/// (KB5033909)`, is 18 tokens).
+const MAX_RUN: usize = 20;
 
 /// Equal constant words needed around the run.
 const MIN_CONSTANTS: usize = 3;
@@ -670,7 +676,8 @@ fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> 
             best = best.max(Some(around));
         }
     }
-    best
+    // Two runs at two of its `<*>`s (session 24, round 22).
+    best.max(two_runs::take_two(p, c, tokens, flags))
 }
 
 impl Miner {

@@ -82,8 +82,11 @@ use super::{
 /// field's label, `Request-URI     :  /index.html`, no value that merges
 /// at once); 26: session 23, round 21 (names of one word and of two or
 /// three between a lower-case word and more of the message, `for share
-/// Scans,` / `for share Finance Share,`, are one value on three runs).
-pub const MINER_VERSION: u32 = 26;
+/// Scans,` / `for share Finance Share,`, are one value on three runs);
+/// 27: session 24, round 22 (a pattern takes a message with runs of words
+/// at two of its `<*>`s, a record's caller and an update's title; runs of
+/// up to 20 tokens).
+pub const MINER_VERSION: u32 = 27;
 
 fn first_version() -> u32 {
     1

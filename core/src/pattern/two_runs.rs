@@ -1,0 +1,103 @@
+//! Two values of several words in one message (session 24, round 22).
+//!
+//! A record may hold two fields whose values are names or titles of any
+//! word count: an update's caller and its title (`0 Automatic Updates
+//! Success ... the following update: Windows Malicious Software Removal
+//! Tool x64 - v5.1`). A pattern that has a `<*>` at both fields (`<*> <*>
+//! Success ... update: <*>`) takes a message with a run of words at each
+//! only when one of the runs is a single word ([`super::take_at`] lines up
+//! one run, a `<*>` facing one token elsewhere), so every caller of two
+//! or three words kept a pattern of its own per shape of the title. Here
+//! such a pattern takes a message whose runs at two of its `<*>`s are both
+//! values by the run step's tests (each as [`super::opens_value`] and
+//! [`super::runs_needed`] judge a single run), everything else equal.
+
+use super::super::flags::{KEYED, MASKED};
+use super::{MAX_RUN, Near, Pattern, field_after_value, opens_value, runs_needed, takes_run};
+
+/// Whether pattern `p`, at least two tokens shorter than the message, has
+/// two `<*>`s where the message has two runs of two or more tokens that may
+/// each be a value, everything else equal; returns the constant words
+/// around them.
+pub(super) fn take_two<T: AsRef<str>>(
+    p: &Pattern,
+    c: &Near,
+    tokens: &[T],
+    flags: &[u8],
+) -> Option<usize> {
+    let (n, m) = (tokens.len(), c.len);
+    if n < m + 2 || m < 2 {
+        return None;
+    }
+    // The two runs hold `extra + 2` tokens between them.
+    let extra = n - m;
+    let may_take = |j: usize| p.is_wild(j) || p.tokens[j].contains(super::WILDCARD);
+    let mut best = None;
+    // The first `<*>` at `w1` (everything before it equal), the second at
+    // `w2` (everything after it equal).
+    for w1 in (1..=c.prefix.min(m - 1)).filter(|&w| may_take(w)) {
+        for w2 in (w1 + 1).max(m - 1 - c.suffix.min(m - 1))..m {
+            if !may_take(w2) {
+                continue;
+            }
+            let after = m - 1 - w2;
+            for l1 in 2..=extra.min(MAX_RUN) {
+                let l2 = extra + 2 - l1;
+                if !(2..=MAX_RUN).contains(&l2) {
+                    continue;
+                }
+                let e1 = w1 + l1;
+                let s2 = e1 + (w2 - w1 - 1);
+                let e2 = s2 + l2;
+                // The pattern's tokens between its two `<*>`s stand between
+                // the runs.
+                if (w1 + 1..w2)
+                    .any(|j| !p.is_wild(j) && *p.tokens[j] != *tokens[j + l1 - 1].as_ref())
+                {
+                    continue;
+                }
+                let text = |i: usize| tokens[i].as_ref();
+                if !takes_run(&p.tokens[w1], p.flags[w1], text(w1), text(e1 - 1))
+                    || !takes_run(&p.tokens[w2], p.flags[w2], text(s2), text(e2 - 1))
+                {
+                    continue;
+                }
+                // The second run may follow a value where the pattern has
+                // a `<*>` of its own before its own (a record's fields).
+                let field2 = p.is_wild(w2)
+                    && p.is_wild(w2 - 1)
+                    && flags[s2 - 1] & MASKED != 0
+                    && flags[s2 - 1] & KEYED == 0;
+                if !opens_value(tokens, flags, w1, e1, field_after_value(p, w1, flags))
+                    || !opens_value(tokens, flags, s2, e2, field2)
+                {
+                    continue;
+                }
+                // A pattern's `<*>` (or a run) faces message position `i`.
+                let wild = |i: usize| {
+                    if i < w1 {
+                        p.is_wild(i)
+                    } else if i < e1 || (s2..e2).contains(&i) {
+                        true
+                    } else if i < s2 {
+                        p.is_wild(i + 1 - l1)
+                    } else {
+                        p.is_wild(m + i - n)
+                    }
+                };
+                let (Some((_, first)), Some((_, second))) = (
+                    runs_needed(tokens, flags, w1, n - e1, false, wild),
+                    runs_needed(tokens, flags, s2, after, false, wild),
+                ) else {
+                    continue;
+                };
+                best = best.max(Some(first.min(second)));
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+#[path = "two_runs_tests.rs"]
+mod tests;

@@ -1,0 +1,57 @@
+//! Unit tests of two runs at two `<*>`s (`two_runs.rs`).
+
+use crate::pattern::{Miner, MinerConfig};
+
+/// A record with an event tag, a caller and an update's title
+/// (tab-separated fields).
+fn record(caller: &str, title: &str) -> String {
+    format!(
+        "[AGENT_INSTALLING_STARTED] 42 0\t{caller}\tSuccess\tContent Install\tInstallation Started: Windows has started \
+         installing the following update: {title}"
+    )
+}
+
+#[test]
+fn a_pattern_takes_values_of_several_words_at_two_of_its_variables() {
+    let mut m = Miner::new("svc", MinerConfig::default());
+    // One-word callers (names) and titles after `update:` make `<*> <*>
+    // Success ... update: <*>`.
+    let first = m
+        .mine(&record(
+            "UpdateOrchestrator",
+            "Security Intelligence Update",
+        ))
+        .id;
+    for (caller, title) in [
+        ("MoUpdateOrchestrator", "Security Intelligence Update"),
+        ("UpdateOrchestrator", "Microsoft Edge Update"),
+        ("UpdateOrchestrator", "Intel Display Driver"),
+    ] {
+        m.mine(&record(caller, title));
+    }
+    // A caller of two words and a title of five: both runs are values.
+    let both = m
+        .mine(&record(
+            "Automatic Updates",
+            "Windows Malicious Software Removal Tool",
+        ))
+        .id;
+    assert_eq!(m.resolve(first), m.resolve(both));
+    // A title of 18 tokens (an update's full name) is one value too.
+    let long = m
+        .mine(&record(
+            "Windows Defender Antivirus",
+            "2024-01 Cumulative Update for .NET Framework 3.5, 4.8 and 4.8.1 for Windows 10 \
+             Version 22H2 for x64 (KB5033909)",
+        ))
+        .id;
+    assert_eq!(m.resolve(first), m.resolve(long));
+    // Upper-case words name an event, no value: not taken.
+    let event = m
+        .mine(&record(
+            "AUTOMATIC UPDATES",
+            "Windows Malicious Software Removal Tool",
+        ))
+        .id;
+    assert_ne!(m.resolve(first), m.resolve(event));
+}
