@@ -876,14 +876,16 @@ impl Miner {
             // (`service Scans, path` / `service Finance Share, path` /
             // `service Marketing Assets <*>, path`): the slot holds names of
             // one word and of several, a value, on three runs (session 23,
-            // round 21).
+            // round 21); after a masked value too, a record's field (`0
+            // Automatic Updates Success` / `0 Windows Defender Antivirus
+            // Success`, session 24, round 22).
             let needed = if needed == MIN_RUNS
                 && short_runs_of_two_lengths(
                     n - a - b,
                     members.iter().map(|&k| near[k].len - a - b),
                 )
                 && (n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
-                && after_lower_word(tokens, flags, a)
+                && (after_lower_word(tokens, flags, a) || two_runs::after_value(flags, a))
             {
                 MIN_RUNS - 1
             } else {

@@ -55,3 +55,29 @@ fn a_pattern_takes_values_of_several_words_at_two_of_its_variables() {
         .id;
     assert_ne!(m.resolve(first), m.resolve(event));
 }
+
+#[test]
+fn names_of_two_word_counts_after_a_value_are_one_value_on_three_runs() {
+    // Callers of two and three words after a masked field: three runs make
+    // the value (four before).
+    let title = "Security Intelligence Update";
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = [
+        "Automatic Updates",
+        "Windows Defender Antivirus",
+        "Microsoft Store",
+    ]
+    .iter()
+    .map(|caller| m.mine(&record(caller, title)).id)
+    .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    // Three of one word count stay apart (four make the value).
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = ["Automatic Updates", "Windows Defender", "Microsoft Store"]
+        .iter()
+        .map(|caller| m.mine(&record(caller, title)).id)
+        .collect();
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]));
+}
