@@ -16,7 +16,10 @@
 //! after a masked value that is no `key=` field's ([`after_value`]: `0
 //! Automatic Updates Success` / `0 Windows Defender Antivirus Success` /
 //! `0 Microsoft Store Success`); before, it needed four. A run holds up to
-//! [`MAX_RUN`] tokens, 20 since this round: an update's title is 18.
+//! [`MAX_RUN`] tokens, 20 since this round: an update's title is 18; and
+//! a slot of names of two word counts takes names of up to four tokens
+//! ([`super::SHORT_RUN`], three before: `Integrated Remote Access
+//! Controller` / `PERC <*> Mini`).
 
 use super::super::flags::{KEYED, MASKED};
 use super::{MAX_RUN, Near, Pattern, field_after_value, opens_value, runs_needed, takes_run};

@@ -81,3 +81,26 @@ fn names_of_two_word_counts_after_a_value_are_one_value_on_three_runs() {
     assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
     assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]));
 }
+
+#[test]
+fn names_of_up_to_four_tokens_are_one_value_on_three_runs() {
+    // Names of three and four tokens after a lower-case word (`for`) and
+    // before more of the message: three runs make the value.
+    let names = [
+        "Integrated Remote Access Controller",
+        "PERC H740P Mini",
+        "Broadcom NetXtreme Gigabit Ethernet",
+    ];
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = names
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "SUP0516 Updating firmware for {v} to version 2.1.7"
+            ))
+            .id
+        })
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+}
