@@ -157,8 +157,14 @@ fn opens_value<T: AsRef<str>>(
         return false;
     }
     // Upper-case words name the event (`START`, `LINK DOWN`), unless a
-    // word of other case stands with them (`PERC <*> Mini`: a product).
-    if run.iter().any(|t| shouted(t.as_ref())) && !mixed_case(run, &flags[a..end]) {
+    // word of other case stands with them (`PERC <*> Mini`: a product), or
+    // a bare `|` ends the run: a record's field whose event is the next
+    // field (`Interrupt PCI PERR | Bus Correctable error`, session 24,
+    // round 22).
+    if run.iter().any(|t| shouted(t.as_ref()))
+        && !mixed_case(run, &flags[a..end])
+        && !ends_field(tokens, flags, a, end)
+    {
         return false;
     }
     if bounded || name {

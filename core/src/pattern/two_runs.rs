@@ -19,7 +19,10 @@
 //! [`MAX_RUN`] tokens, 20 since this round: an update's title is 18; and
 //! a slot of names of two word counts takes names of up to four tokens
 //! ([`super::SHORT_RUN`], three before: `Integrated Remote Access
-//! Controller` / `PERC <*> Mini`).
+//! Controller` / `PERC <*> Mini`); and a run that ends at a bare `|` (a
+//! record's field, session 17) is a value of any case, upper-case words
+//! included (`Interrupt PCI PERR | Bus Correctable error | Asserted`: the
+//! sensor's name; the event is the next field).
 
 use super::super::flags::{KEYED, MASKED};
 use super::{MAX_RUN, Near, Pattern, field_after_value, opens_value, runs_needed, takes_run};

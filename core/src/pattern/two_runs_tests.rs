@@ -104,3 +104,22 @@ fn names_of_up_to_four_tokens_are_one_value_on_three_runs() {
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
 }
+
+#[test]
+fn upper_case_names_in_a_records_field_are_one_value() {
+    // A sensor's name that ends at a bare `|` is a field's value whatever
+    // its case (`PCI PERR`, `HDD 3`): the event is the next field.
+    let names = ["PCI PERR", "NMI", "BUS ERR 2"];
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = names
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "Critical Interrupt {v} | Bus Correctable error | Asserted"
+            ))
+            .id
+        })
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+}
