@@ -886,14 +886,17 @@ impl Miner {
             // one word and of several, a value, on three runs (session 23,
             // round 21); after a masked value too, a record's field (`0
             // Automatic Updates Success` / `0 Windows Defender Antivirus
-            // Success`, session 24, round 22).
+            // Success`, session 24, round 22); and names that end the
+            // message right after a lower-case word (`messages from Trash`
+            // / `from Deleted Items`, [`named_after_word`], the same round).
             let needed = if needed == MIN_RUNS
                 && short_runs_of_two_lengths(
                     n - a - b,
                     members.iter().map(|&k| near[k].len - a - b),
                 )
-                && (n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
-                && (after_lower_word(tokens, flags, a) || two_runs::after_value(flags, a))
+                && (((n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
+                    && (after_lower_word(tokens, flags, a) || two_runs::after_value(flags, a)))
+                    || (b == 0 && named_after_word(tokens, flags, a)))
             {
                 MIN_RUNS - 1
             } else {

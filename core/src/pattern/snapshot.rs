@@ -86,8 +86,9 @@ use super::{
 /// 27: session 24, round 22 (a pattern takes a message with runs of words
 /// at two of its `<*>`s, a record's caller and an update's title; runs of
 /// up to 20 tokens; names of two word counts after a masked value are one
-/// value on three runs, names of up to four tokens too; upper-case names
-/// that end at a bare `|` are values).
+/// value on three runs, names of up to four tokens too, and names that
+/// end the message after a lower-case word; upper-case names that end at a
+/// bare `|` are values).
 pub const MINER_VERSION: u32 = 27;
 
 fn first_version() -> u32 {

@@ -19,7 +19,9 @@
 //! [`MAX_RUN`] tokens, 20 since this round: an update's title is 18; and
 //! a slot of names of two word counts takes names of up to four tokens
 //! ([`super::SHORT_RUN`], three before: `Integrated Remote Access
-//! Controller` / `PERC <*> Mini`); and a run that ends at a bare `|` (a
+//! Controller` / `PERC <*> Mini`), also where they end the message right
+//! after a lower-case word (`messages from Trash` / `from Deleted Items` /
+//! `from Junk`; four runs before); and a run that ends at a bare `|` (a
 //! record's field, session 17) is a value of any case, upper-case words
 //! included (`Interrupt PCI PERR | Bus Correctable error | Asserted`: the
 //! sensor's name; the event is the next field).

@@ -123,3 +123,20 @@ fn upper_case_names_in_a_records_field_are_one_value() {
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
 }
+
+#[test]
+fn names_of_two_word_counts_that_end_the_message_are_one_value_on_three_runs() {
+    // Names of one word and of two that end the message right after a
+    // lower-case word: three runs make the value (four before).
+    let folders = ["Trash", "Deleted Items", "Junk"];
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = folders
+        .iter()
+        .map(|v| {
+            m.mine(&format!("mailbox - Purged 12 old messages from {v}"))
+                .id
+        })
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+}
