@@ -526,7 +526,9 @@ fn runs_needed<T: AsRef<str>>(
         // event (`Hardware Error: Corrected error`). Framed whole by
         // brackets or quotes it is one value anywhere (`suspending pid <*>
         // (Docker Desktop)`, session 15), on as many runs as in the middle.
-        if end_label(tokens, flags, a) {
+        // A capitalised label in a list of labelled fields is a field's
+        // (`Wake Time: <*> Wake Source: Power Button`, session 24, round 22).
+        if end_label(tokens, flags, a) || two_runs::listed_label(tokens, flags, a) {
             return Some((MIN_RUNS - 1, before));
         }
         // Framed after a plain word, it bounds itself on both sides:

@@ -88,7 +88,8 @@ use super::{
 /// up to 20 tokens; names of two word counts after a masked value are one
 /// value on three runs, names of up to four tokens too, and names that
 /// end the message after a lower-case word; upper-case names that end at a
-/// bare `|` are values).
+/// bare `|` are values, and runs that end the message after a capitalised
+/// label in a list of labelled fields).
 pub const MINER_VERSION: u32 = 27;
 
 fn first_version() -> u32 {

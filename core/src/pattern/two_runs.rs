@@ -24,7 +24,11 @@
 //! `from Junk`; four runs before); and a run that ends at a bare `|` (a
 //! record's field, session 17) is a value of any case, upper-case words
 //! included (`Interrupt PCI PERR | Bus Correctable error | Asserted`: the
-//! sensor's name; the event is the next field).
+//! sensor's name; the event is the next field). A run that ends the
+//! message after a capitalised label is a value on three runs when the
+//! label ends a list of labelled fields ([`listed_label`]: `Sleep Time: <*>
+//! Wake Time: <*> Wake Source: Power Button`); before, a capitalised label
+//! always named the event (`Hardware Error: Corrected error`).
 
 use super::super::flags::{KEYED, MASKED};
 use super::{MAX_RUN, Near, Pattern, field_after_value, opens_value, runs_needed, takes_run};
@@ -116,6 +120,28 @@ pub(super) fn take_two<T: AsRef<str>>(
 /// `key=` field's (`0 Automatic Updates Success`: a record's fields).
 pub(super) fn after_value(flags: &[u8], a: usize) -> bool {
     flags[a - 1] & MASKED != 0 && flags[a - 1] & KEYED == 0
+}
+
+/// Whether the token before `a` is a capitalised label (`Source:`) in a
+/// list of labelled fields, an earlier label followed by a masked value
+/// (`Sleep Time: <*> Wake Time: <*> Wake Source: Power Button`): the run
+/// that ends the message after it is that field's value, as after a
+/// lower-case label ([`super::end_label`]); a capitalised label that opens
+/// the text names the event (`Hardware Error: Corrected error`).
+pub(super) fn listed_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let Some(name) = tokens[a - 1].as_ref().strip_suffix(':') else {
+        return false;
+    };
+    let title = name.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && name.bytes().all(|b| b.is_ascii_alphabetic());
+    title
+        && flags[a - 1] & MASKED == 0
+        && (1..a - 1).any(|i| {
+            tokens[i - 1].as_ref().ends_with(':')
+                && flags[i - 1] & MASKED == 0
+                && flags[i] & MASKED != 0
+                && flags[i] & KEYED == 0
+        })
 }
 
 #[cfg(test)]

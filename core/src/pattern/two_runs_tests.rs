@@ -140,3 +140,30 @@ fn names_of_two_word_counts_that_end_the_message_are_one_value_on_three_runs() {
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
 }
+
+#[test]
+fn a_run_after_a_capitalised_label_in_a_list_of_fields_is_one_value() {
+    // `Wake Source:` follows labelled fields with values (`Wake Time:
+    // <*>`): the run that ends the message is that field's value.
+    let sources = ["Power Button", "Device -USB Composite Device", "Unknown"];
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = sources
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "The system has returned from a low power state. Sleep Time: \
+                 2024-01-17T06:20:04Z Wake Time: 2024-01-17T06:21:04Z Wake Source: {v}"
+            ))
+            .id
+        })
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    // A capitalised label with no labelled value before it names the event.
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = ["Corrected error", "Uncorrected error", "Fatal Error"]
+        .iter()
+        .map(|v| m.mine(&format!("kernel mce: CPU 3 Hardware Error: {v}")).id)
+        .collect();
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[2]));
+}
