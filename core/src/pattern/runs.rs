@@ -845,6 +845,8 @@ impl Miner {
         for g in near {
             let a = g.prefix;
             let b = g.suffix.min(n.min(g.len) - 1 - a);
+            // A run keeps the bracket it opens (session 24, round 22).
+            let b = two_runs::closing_frame(tokens, a, b);
             if n - a - b > MAX_RUN || !opens_value(tokens, flags, a, n - b, false) {
                 continue;
             }

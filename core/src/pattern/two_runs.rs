@@ -28,7 +28,11 @@
 //! message after a capitalised label is a value on three runs when the
 //! label ends a list of labelled fields ([`listed_label`]: `Sleep Time: <*>
 //! Wake Time: <*> Wake Source: Power Button`); before, a capitalised label
-//! always named the event (`Hardware Error: Corrected error`).
+//! always named the event (`Hardware Error: Corrected error`). Runs
+//! framed by brackets that close alike (`(Safari <*>)` / `(macOS Sonoma
+//! <*>)`: both end in `<*>)`) keep their closing bracket when lined up
+//! ([`closing_frame`]), so each is framed whole, a value after a masked
+//! value; before, the shared `<*>)` was cut off and the runs were no values.
 
 use super::super::flags::{KEYED, MASKED};
 use super::{MAX_RUN, Near, Pattern, field_after_value, opens_value, runs_needed, takes_run};
@@ -142,6 +146,23 @@ pub(super) fn listed_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) 
                 && flags[i] & MASKED != 0
                 && flags[i] & KEYED == 0
         })
+}
+
+/// The equal tokens after the run from `a` that ends `b` tokens before the
+/// end of the message, one fewer when the first of them closes a bracket
+/// the run opens (`(macOS Ventura <*>)` facing `(Safari <*>)`: both end in
+/// `<*>)`): the run keeps its closing bracket, so it is framed whole, a
+/// value ([`super::framed`]).
+pub(super) fn closing_frame<T: AsRef<str>>(tokens: &[T], a: usize, b: usize) -> usize {
+    let n = tokens.len();
+    if b == 0 || n - b <= a || super::framed(&tokens[a..n - b]) {
+        return b;
+    }
+    if super::framed(&tokens[a..=n - b]) {
+        b - 1
+    } else {
+        b
+    }
 }
 
 #[cfg(test)]

@@ -167,3 +167,28 @@ fn a_run_after_a_capitalised_label_in_a_list_of_fields_is_one_value() {
         .collect();
     assert_ne!(m.resolve(ids[0]), m.resolve(ids[2]));
 }
+
+#[test]
+fn a_framed_run_keeps_its_closing_bracket_when_the_runs_share_it() {
+    // The runs all end in `<*>)`: the run keeps that token, so it is
+    // framed whole (`(Safari <*>)`), a value after a masked value.
+    let products = [
+        "Background Task Management 2.0",
+        "Safari 17.3",
+        "macOS Sonoma 14.3.1",
+        "macOS Ventura 13.6.4",
+    ];
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = products
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "Download of product 041-43345 ({v}) failed with error 12"
+            ))
+            .id
+        })
+        .collect();
+    for id in &ids[1..] {
+        assert_eq!(m.resolve(ids[0]), m.resolve(*id));
+    }
+}
