@@ -89,8 +89,8 @@ use super::{
 /// value on three runs, names of up to four tokens too, and names that
 /// end the message after a lower-case word; upper-case names that end at a
 /// bare `|` are values, and runs that end the message after a capitalised
-/// label in a list of labelled fields; a run keeps the closing bracket the
-/// runs share).
+/// label in a list of labelled fields or after a sentence; a run keeps the
+/// closing bracket the runs share).
 pub const MINER_VERSION: u32 = 27;
 
 fn first_version() -> u32 {

@@ -27,8 +27,10 @@
 //! sensor's name; the event is the next field). A run that ends the
 //! message after a capitalised label is a value on three runs when the
 //! label ends a list of labelled fields ([`listed_label`]: `Sleep Time: <*>
-//! Wake Time: <*> Wake Source: Power Button`); before, a capitalised label
-//! always named the event (`Hardware Error: Corrected error`). Runs
+//! Wake Time: <*> Wake Source: Power Button`) or follows a sentence (`The
+//! system is entering sleep.  Sleep Reason: Button or Lid`); before, a
+//! capitalised label always named the event (`Hardware Error: Corrected
+//! error`). Runs
 //! framed by brackets that close alike (`(Safari <*>)` / `(macOS Sonoma
 //! <*>)`: both end in `<*>)`) keep their closing bracket when lined up
 //! ([`closing_frame`]), so each is framed whole, a value after a masked
@@ -128,24 +130,32 @@ pub(super) fn after_value(flags: &[u8], a: usize) -> bool {
 
 /// Whether the token before `a` is a capitalised label (`Source:`) in a
 /// list of labelled fields, an earlier label followed by a masked value
-/// (`Sleep Time: <*> Wake Time: <*> Wake Source: Power Button`): the run
-/// that ends the message after it is that field's value, as after a
-/// lower-case label ([`super::end_label`]); a capitalised label that opens
-/// the text names the event (`Hardware Error: Corrected error`).
+/// (`Sleep Time: <*> Wake Time: <*> Wake Source: Power Button`), or after
+/// a sentence (`The system is entering sleep.  Sleep Reason: Idle
+/// Timeout`): the run that ends the message after it is that field's
+/// value, as after a lower-case label ([`super::end_label`]); a capitalised
+/// label that opens the text names the event (`Hardware Error: Corrected
+/// error`).
 pub(super) fn listed_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
     let Some(name) = tokens[a - 1].as_ref().strip_suffix(':') else {
         return false;
     };
     let title = name.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
         && name.bytes().all(|b| b.is_ascii_alphabetic());
+    // A sentence ends right before the label, or before its first word.
+    let sentence = |i: usize| {
+        let t = tokens[i].as_ref();
+        t.ends_with('.') && !t.ends_with("..") && flags[i] & MASKED == 0
+    };
     title
         && flags[a - 1] & MASKED == 0
-        && (1..a - 1).any(|i| {
+        && ((1..a - 1).any(|i| {
             tokens[i - 1].as_ref().ends_with(':')
                 && flags[i - 1] & MASKED == 0
                 && flags[i] & MASKED != 0
                 && flags[i] & KEYED == 0
-        })
+        }) || (a >= 2 && sentence(a - 2))
+            || (a >= 3 && super::capitalised(tokens[a - 2].as_ref()) && sentence(a - 3)))
 }
 
 /// The equal tokens after the run from `a` that ends `b` tokens before the

@@ -142,7 +142,7 @@ fn names_of_two_word_counts_that_end_the_message_are_one_value_on_three_runs() {
 }
 
 #[test]
-fn a_run_after_a_capitalised_label_in_a_list_of_fields_is_one_value() {
+fn a_run_after_a_capitalised_label_in_a_list_of_fields_or_after_a_sentence_is_one_value() {
     // `Wake Source:` follows labelled fields with values (`Wake Time:
     // <*>`): the run that ends the message is that field's value.
     let sources = ["Power Button", "Device -USB Composite Device", "Unknown"];
@@ -159,7 +159,21 @@ fn a_run_after_a_capitalised_label_in_a_list_of_fields_is_one_value() {
         .collect();
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
     assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
-    // A capitalised label with no labelled value before it names the event.
+    // After a sentence too (`entering sleep. Sleep Reason: Idle Timeout`).
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = ["Application API", "Button or Lid", "Idle Timeout"]
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "Kernel-Power 42 The system is entering sleep.  Sleep Reason: {v}"
+            ))
+            .id
+        })
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    // A capitalised label with no labelled value or sentence before it
+    // names the event.
     let mut m = Miner::new("svc", MinerConfig::default());
     let ids: Vec<_> = ["Corrected error", "Uncorrected error", "Fatal Error"]
         .iter()
