@@ -77,14 +77,11 @@
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
 
-#[path = "two_runs.rs"]
-mod two_runs;
+#[path = "run_slots.rs"]
+mod run_slots;
 
-/// The longest run of tokens taken as one value (16 until session 24,
-/// round 22: an update's title, `2024-01 Cumulative Update for .NET
-/// Framework 3.5, 4.8 and 4.8.1 for Windows 10 Version 22H2 for x64
-/// (KB5033909)`, is 18 tokens).
-const MAX_RUN: usize = 20;
+/// The longest run of tokens taken as one value.
+const MAX_RUN: usize = 16;
 
 /// Equal constant words needed around the run.
 const MIN_CONSTANTS: usize = 3;
@@ -528,7 +525,7 @@ fn runs_needed<T: AsRef<str>>(
         // (Docker Desktop)`, session 15), on as many runs as in the middle.
         // A capitalised label in a list of labelled fields is a field's
         // (`Wake Time: <*> Wake Source: Power Button`, session 24, round 22).
-        if end_label(tokens, flags, a) || two_runs::listed_label(tokens, flags, a) {
+        if end_label(tokens, flags, a) || run_slots::listed_label(tokens, flags, a) {
             return Some((MIN_RUNS - 1, before));
         }
         // Framed after a plain word, it bounds itself on both sides:
@@ -686,8 +683,7 @@ fn take_at<T: AsRef<str>>(p: &Pattern, c: &Near, tokens: &[T], flags: &[u8]) -> 
             best = best.max(Some(around));
         }
     }
-    // Two runs at two of its `<*>`s (session 24, round 22).
-    best.max(two_runs::take_two(p, c, tokens, flags))
+    best
 }
 
 impl Miner {
@@ -846,7 +842,7 @@ impl Miner {
             let a = g.prefix;
             let b = g.suffix.min(n.min(g.len) - 1 - a);
             // A run keeps the bracket it opens (session 24, round 22).
-            let b = two_runs::closing_frame(tokens, a, b);
+            let b = run_slots::closing_frame(tokens, a, b);
             if n - a - b > MAX_RUN || !opens_value(tokens, flags, a, n - b, false) {
                 continue;
             }
@@ -888,18 +884,16 @@ impl Miner {
             // (`service Scans, path` / `service Finance Share, path` /
             // `service Marketing Assets <*>, path`): the slot holds names of
             // one word and of several, a value, on three runs (session 23,
-            // round 21); after a masked value too, a record's field (`0
-            // Automatic Updates Success` / `0 Windows Defender Antivirus
-            // Success`, session 24, round 22); and names that end the
-            // message right after a lower-case word (`messages from Trash`
-            // / `from Deleted Items`, [`named_after_word`], the same round).
+            // round 21); and names that end the message right after a
+            // lower-case word (`messages from Trash` / `from Deleted Items`,
+            // [`named_after_word`], session 24, round 22).
             let needed = if needed == MIN_RUNS
                 && short_runs_of_two_lengths(
                     n - a - b,
                     members.iter().map(|&k| near[k].len - a - b),
                 )
                 && (((n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
-                    && (after_lower_word(tokens, flags, a) || two_runs::after_value(flags, a)))
+                    && after_lower_word(tokens, flags, a))
                     || (b == 0 && named_after_word(tokens, flags, a)))
             {
                 MIN_RUNS - 1

@@ -83,14 +83,12 @@ use super::{
 /// at once); 26: session 23, round 21 (names of one word and of two or
 /// three between a lower-case word and more of the message, `for share
 /// Scans,` / `for share Finance Share,`, are one value on three runs);
-/// 27: session 24, round 22 (a pattern takes a message with runs of words
-/// at two of its `<*>`s, a record's caller and an update's title; runs of
-/// up to 20 tokens; names of two word counts after a masked value are one
-/// value on three runs, names of up to four tokens too, and names that
-/// end the message after a lower-case word; upper-case names that end at a
-/// bare `|` are values, and runs that end the message after a capitalised
-/// label in a list of labelled fields or after a sentence; a run keeps the
-/// closing bracket the runs share).
+/// 27: session 24, round 22 (names of two word counts of up to four
+/// tokens, and names that end the message after a lower-case word, are one
+/// value on three runs; upper-case names that end at a bare `|` are values,
+/// and runs that end the message after a capitalised label in a list of
+/// labelled fields or after a sentence; a run keeps the closing bracket the
+/// runs share).
 pub const MINER_VERSION: u32 = 27;
 
 fn first_version() -> u32 {
