@@ -77,6 +77,9 @@
 use super::flags::{KEYED, MASKED, WILD};
 use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
 
+#[path = "run_slots.rs"]
+mod run_slots;
+
 /// The longest run of tokens taken as one value.
 const MAX_RUN: usize = 16;
 
@@ -87,8 +90,10 @@ const MIN_CONSTANTS: usize = 3;
 const MIN_RUNS: usize = 4;
 
 /// The longest run in a slot of short names of several word counts
-/// ([`short_runs_of_two_lengths`]).
-const SHORT_RUN: usize = 3;
+/// ([`short_runs_of_two_lengths`]; 3 until session 24, round 22: `PERC
+/// <*> Mini` / `Integrated Remote Access Controller` / `Broadcom NetXtreme
+/// Gigabit Ethernet`).
+const SHORT_RUN: usize = 4;
 
 /// A constant word around the run: a token with a letter that is not a
 /// masked value (a key counts: `rc=<*>`), not punctuation (`--`, `:`).
@@ -154,8 +159,14 @@ fn opens_value<T: AsRef<str>>(
         return false;
     }
     // Upper-case words name the event (`START`, `LINK DOWN`), unless a
-    // word of other case stands with them (`PERC <*> Mini`: a product).
-    if run.iter().any(|t| shouted(t.as_ref())) && !mixed_case(run, &flags[a..end]) {
+    // word of other case stands with them (`PERC <*> Mini`: a product), or
+    // a bare `|` ends the run: a record's field whose event is the next
+    // field (`Interrupt PCI PERR | Bus Correctable error`, session 24,
+    // round 22).
+    if run.iter().any(|t| shouted(t.as_ref()))
+        && !mixed_case(run, &flags[a..end])
+        && !ends_field(tokens, flags, a, end)
+    {
         return false;
     }
     if bounded || name {
@@ -517,7 +528,9 @@ fn runs_needed<T: AsRef<str>>(
         // event (`Hardware Error: Corrected error`). Framed whole by
         // brackets or quotes it is one value anywhere (`suspending pid <*>
         // (Docker Desktop)`, session 15), on as many runs as in the middle.
-        if end_label(tokens, flags, a) {
+        // A capitalised label in a list of labelled fields is a field's
+        // (`Wake Time: <*> Wake Source: Power Button`, session 24, round 22).
+        if end_label(tokens, flags, a) || run_slots::listed_label(tokens, flags, a) {
             return Some((MIN_RUNS - 1, before));
         }
         // Framed after a plain word, it bounds itself on both sides:
@@ -835,6 +848,8 @@ impl Miner {
         for g in near {
             let a = g.prefix;
             let b = g.suffix.min(n.min(g.len) - 1 - a);
+            // A run keeps the bracket it opens (session 24, round 22).
+            let b = run_slots::closing_frame(tokens, a, b);
             if n - a - b > MAX_RUN || !opens_value(tokens, flags, a, n - b, false) {
                 continue;
             }
@@ -876,14 +891,17 @@ impl Miner {
             // (`service Scans, path` / `service Finance Share, path` /
             // `service Marketing Assets <*>, path`): the slot holds names of
             // one word and of several, a value, on three runs (session 23,
-            // round 21).
+            // round 21); and names that end the message right after a
+            // lower-case word (`messages from Trash` / `from Deleted Items`,
+            // [`named_after_word`], session 24, round 22).
             let needed = if needed == MIN_RUNS
                 && short_runs_of_two_lengths(
                     n - a - b,
                     members.iter().map(|&k| near[k].len - a - b),
                 )
-                && (n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
-                && after_lower_word(tokens, flags, a)
+                && (((n - b..message_end(tokens, flags)).any(|i| word_at(tokens, flags, i))
+                    && after_lower_word(tokens, flags, a))
+                    || (b == 0 && named_after_word(tokens, flags, a)))
             {
                 MIN_RUNS - 1
             } else {

@@ -1,0 +1,75 @@
+//! More slots of names of several word counts (session 24, round 22).
+//!
+//! Round 21 made a slot of names of two word counts (`Scans` / `Finance
+//! Share` / `Marketing Assets <*>`) a value on three runs in the middle of
+//! the message. This round: such a slot takes names of up to four tokens
+//! ([`super::SHORT_RUN`], three before: `Integrated Remote Access
+//! Controller` / `PERC <*> Mini`), also where they end the message right
+//! after a lower-case word (`messages from Trash` / `from Deleted Items` /
+//! `from Junk`; four runs before); a run that ends at a bare `|` (a
+//! record's field, session 17) is a value of any case, upper-case words
+//! included (`Interrupt PCI PERR | Bus Correctable error | Asserted`: the
+//! sensor's name; the event is the next field). A run that ends the
+//! message after a capitalised label is a value on three runs when the
+//! label ends a list of labelled fields ([`listed_label`]: `Sleep Time: <*>
+//! Wake Time: <*> Wake Source: Power Button`) or follows a sentence (`The
+//! system is entering sleep.  Sleep Reason: Button or Lid`); before, a
+//! capitalised label always named the event (`Hardware Error: Corrected
+//! error`). Runs framed by brackets that close alike (`(Safari <*>)` /
+//! `(macOS Sonoma <*>)`: both end in `<*>)`) keep their closing bracket
+//! when lined up ([`closing_frame`]), so each is framed whole, a value
+//! after a masked value; before, the shared `<*>)` was cut off and the
+//! runs were no values.
+
+use super::super::flags::{KEYED, MASKED};
+
+/// Whether the token before `a` is a capitalised label (`Source:`) in a
+/// list of labelled fields, an earlier label followed by a masked value
+/// (`Sleep Time: <*> Wake Time: <*> Wake Source: Power Button`), or after
+/// a sentence (`The system is entering sleep.  Sleep Reason: Idle
+/// Timeout`): the run that ends the message after it is that field's
+/// value, as after a lower-case label ([`super::end_label`]); a capitalised
+/// label that opens the text names the event (`Hardware Error: Corrected
+/// error`).
+pub(super) fn listed_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let Some(name) = tokens[a - 1].as_ref().strip_suffix(':') else {
+        return false;
+    };
+    let title = name.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && name.bytes().all(|b| b.is_ascii_alphabetic());
+    // A sentence ends right before the label, or before its first word.
+    let sentence = |i: usize| {
+        let t = tokens[i].as_ref();
+        t.ends_with('.') && !t.ends_with("..") && flags[i] & MASKED == 0
+    };
+    title
+        && flags[a - 1] & MASKED == 0
+        && ((1..a - 1).any(|i| {
+            tokens[i - 1].as_ref().ends_with(':')
+                && flags[i - 1] & MASKED == 0
+                && flags[i] & MASKED != 0
+                && flags[i] & KEYED == 0
+        }) || (a >= 2 && sentence(a - 2))
+            || (a >= 3 && super::capitalised(tokens[a - 2].as_ref()) && sentence(a - 3)))
+}
+
+/// The equal tokens after the run from `a` that ends `b` tokens before the
+/// end of the message, one fewer when the first of them closes a bracket
+/// the run opens (`(macOS Ventura <*>)` facing `(Safari <*>)`: both end in
+/// `<*>)`): the run keeps its closing bracket, so it is framed whole, a
+/// value ([`super::framed`]).
+pub(super) fn closing_frame<T: AsRef<str>>(tokens: &[T], a: usize, b: usize) -> usize {
+    let n = tokens.len();
+    if b == 0 || n - b <= a || super::framed(&tokens[a..n - b]) {
+        return b;
+    }
+    if super::framed(&tokens[a..=n - b]) {
+        b - 1
+    } else {
+        b
+    }
+}
+
+#[cfg(test)]
+#[path = "run_slots_tests.rs"]
+mod tests;
