@@ -109,6 +109,15 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] = 0;
         }
     }
+    // A lower-case word right before `state` or `mode` (`entered the
+    // running state.`, `in serial mode`) names which state or mode: the
+    // value of an attribute the noun after it names, a state value that
+    // merges at once, as `up` / `down` do (session 24, round 24).
+    for i in 0..tokens.len().saturating_sub(1) {
+        if flags[i] == 0 && is_state_of(tokens[i].as_ref(), tokens[i + 1].as_ref()) {
+            flags[i] = STATE;
+        }
+    }
     // `on` / `off` / `up` / `down` right after a lower-case past
     // participle (`is powered on`, `Manager 'admin' logged off from`) is
     // the particle of a phrasal verb, a word of the event, no state
@@ -153,6 +162,24 @@ fn is_particle(participle: &str, word: &str) -> bool {
         && participle.ends_with("ed")
         && participle.bytes().all(|b| b.is_ascii_lowercase())
         && matches!(word, "on" | "off" | "up" | "down")
+}
+
+/// Whether `word` before `noun` names a state or a mode: a plain
+/// lower-case word of letters (`-` inside: `power-save`) before `state` or
+/// `mode` that ends the sentence or goes on (`state.`, `mode,`), not a
+/// label (`Quota mode:` keys a field). A word of negation (`unavailable`,
+/// `unknown`, `non-operational`) is no such name: a state and its negation
+/// are whether the thing works, a fault and its recovery, two events as
+/// `passed` / `failed` are (`is in the available state` / `is in the
+/// unavailable state`).
+fn is_state_of(word: &str, noun: &str) -> bool {
+    let noun = noun.trim_end_matches([',', '.', ';', ')']);
+    (2..=16).contains(&word.len())
+        && word.as_bytes()[0].is_ascii_lowercase()
+        && !word.starts_with("un")
+        && !word.starts_with("non")
+        && word.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')
+        && matches!(noun, "state" | "mode")
 }
 
 /// An upper-case tag of words joined by `_` that ends in `:`
