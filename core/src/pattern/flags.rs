@@ -80,11 +80,14 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         flags[1] = 0;
     }
     for i in 1..tokens.len() {
-        if flags[i] == 0
+        // A field's value with an inner `-` (`to: keep-alive`) looks like
+        // a name: it is a state value as well, so it merges with a plain
+        // one (`to: close`, session 24, round 24).
+        if (flags[i] == 0 || flags[i] == NAME)
             && is_field_label(tokens[i - 1].as_ref())
             && is_field_value(tokens[i].as_ref(), i + 1 == tokens.len())
         {
-            flags[i] = STATE;
+            flags[i] |= STATE;
         }
         if flags[i] == NAME
             && i + 1 < tokens.len()
@@ -107,6 +110,19 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     for i in 0..tokens.len().saturating_sub(1) {
         if flags[i] == NAME && tokens[i + 1].as_ref() == ":" {
             flags[i] = 0;
+        }
+    }
+    // A word right after a lone `=` or `:` between a key and its value
+    // (`Disposition = Detect,`, `URI-scheme      :  https`) is the value
+    // of a padded field: a state value that merges at once (session 24,
+    // round 24).
+    for i in 2..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && matches!(tokens[i - 1].as_ref(), "=" | ":")
+            && flags[i - 2] & MASKED == 0
+            && is_padded_value(tokens[i].as_ref())
+        {
+            flags[i] |= STATE;
         }
     }
     // A lower-case word right before `state` or `mode` (`entered the
@@ -162,6 +178,17 @@ fn is_particle(participle: &str, word: &str) -> bool {
         && participle.ends_with("ed")
         && participle.bytes().all(|b| b.is_ascii_lowercase())
         && matches!(word, "on" | "off" | "up" | "down")
+}
+
+/// A word of letters (`-` and `_` inside) that a `,` or `;` may end
+/// (`Detect,`, `https`, `keep-alive`): a padded field's value.
+fn is_padded_value(token: &str) -> bool {
+    let word = token.trim_end_matches([',', ';']);
+    (2..=24).contains(&word.len())
+        && word.as_bytes()[0].is_ascii_alphabetic()
+        && word
+            .bytes()
+            .all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
 }
 
 /// Whether `word` before `noun` names a state or a mode: a plain

@@ -92,7 +92,9 @@ use super::{
 /// phrasal verb's particle and an upper-case operation after a lower-case
 /// key's field are event words, GlusterFS's one-letter level is header);
 /// 28: session 24, round 24 (a lower-case word before `state` or `mode`,
-/// `entered the running state.`, is a state value that merges at once).
+/// `entered the running state.`, is a state value that merges at once, as
+/// is a padded field's value after a lone `=` or `:`, `Disposition = Set,`,
+/// and a label's value with an inner `-`, `to: keep-alive`).
 pub const MINER_VERSION: u32 = 28;
 
 fn first_version() -> u32 {

@@ -386,3 +386,21 @@ fn a_word_before_state_or_mode_is_a_state_value() {
     let down = m.mine("Component State Change: Component alt0 is in the unavailable state");
     assert_ne!(m.resolve(up.id), m.resolve(down.id));
 }
+
+#[test]
+fn a_padded_fields_value_and_a_labels_value_with_a_dash_are_state_values() {
+    let mut m = miner();
+    let a = m.mine("(response.c.489) URI-scheme      :  http");
+    let b = m.mine("(response.c.489) URI-scheme      :  https");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("Appl: detect Parent, Disposition = Detect, VersionComp: 1");
+    let b = m.mine("Appl: detect Parent, Disposition = Set, VersionComp: 1");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("Header: Adjusted Connection header to: close");
+    let b = m.mine("Header: Adjusted Connection header to: keep-alive");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Prose words elsewhere stay apart.
+    let a = m.mine("Header: Adjusted Connection header to close now");
+    let b = m.mine("Header: Adjusted Connection header to open now");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
