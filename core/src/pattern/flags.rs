@@ -125,6 +125,19 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    // A word right after `state to`, `status is` or `mode is` (`setting
+    // node state to admindown`, `status is Pending job=...`) is the state
+    // the noun names: a state value that merges at once (session 24,
+    // round 24).
+    for i in 2..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && matches!(tokens[i - 2].as_ref(), "state" | "status" | "mode")
+            && matches!(tokens[i - 1].as_ref(), "to" | "is")
+            && is_padded_value(tokens[i].as_ref().trim_end_matches('.'))
+        {
+            flags[i] |= STATE;
+        }
+    }
     // A lower-case word right before `state` or `mode` (`entered the
     // running state.`, `in serial mode`) names which state or mode: the
     // value of an attribute the noun after it names, a state value that

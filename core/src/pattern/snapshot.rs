@@ -94,7 +94,8 @@ use super::{
 /// 28: session 24, round 24 (a lower-case word before `state` or `mode`,
 /// `entered the running state.`, is a state value that merges at once, as
 /// is a padded field's value after a lone `=` or `:`, `Disposition = Set,`,
-/// and a label's value with an inner `-`, `to: keep-alive`).
+/// and a label's value with an inner `-`, `to: keep-alive`, and the word
+/// after `state to` or `status is`, `setting node state to suspect`).
 pub const MINER_VERSION: u32 = 28;
 
 fn first_version() -> u32 {

@@ -404,3 +404,18 @@ fn a_padded_fields_value_and_a_labels_value_with_a_dash_are_state_values() {
     let b = m.mine("Header: Adjusted Connection header to open now");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn the_word_after_state_to_or_status_is_is_a_state_value() {
+    let mut m = miner();
+    let a = m.mine("NHC: node is suspect, 3 tests failed, setting node state to admindown");
+    let b = m.mine("NHC: node is suspect, 2 tests failed, setting node state to suspect");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("Waiting for pod to be running, status is Pending job=12 project=3");
+    let b = m.mine("Waiting for pod to be running, status is ContainerCreating job=13 project=3");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Elsewhere such words stay apart.
+    let a = m.mine("NHC: node is suspect, 3 tests failed, setting node weight to admindown");
+    let b = m.mine("NHC: node is suspect, 2 tests failed, setting node weight to suspect");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
