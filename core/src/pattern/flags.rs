@@ -138,6 +138,26 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    // A word right after a preposition and a lower-case noun (`in context
+    // default`, `for user root by`, `in mailbox INBOX`), ending the
+    // message or before another preposition, names which one: the noun's
+    // value, a state value that merges at once (session 24, round 24).
+    for i in 2..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && flags[i - 1] == 0
+            && matches!(
+                tokens[i - 2].as_ref(),
+                "in" | "for" | "on" | "at" | "from" | "with"
+            )
+            && is_field_noun(tokens[i - 1].as_ref())
+            && is_padded_value(tokens[i].as_ref().trim_end_matches('.'))
+            && tokens
+                .get(i + 1)
+                .is_none_or(|next| is_preposition(next.as_ref()))
+        {
+            flags[i] |= STATE;
+        }
+    }
     // A lower-case word right before `state` or `mode` (`entered the
     // running state.`, `in serial mode`) names which state or mode: the
     // value of an attribute the noun after it names, a state value that
@@ -202,6 +222,19 @@ fn is_padded_value(token: &str) -> bool {
         && word
             .bytes()
             .all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
+}
+
+/// A lower-case word of letters only, at least three (`context`, `user`).
+fn is_field_noun(token: &str) -> bool {
+    token.len() >= 3 && token.bytes().all(|c| c.is_ascii_lowercase())
+}
+
+/// A preposition that opens the next part of a sentence (`by`, `in`).
+fn is_preposition(token: &str) -> bool {
+    matches!(
+        token,
+        "by" | "in" | "on" | "at" | "for" | "from" | "to" | "with" | "via"
+    )
 }
 
 /// Whether `word` before `noun` names a state or a mode: a plain

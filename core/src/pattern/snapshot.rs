@@ -95,7 +95,9 @@ use super::{
 /// `entered the running state.`, is a state value that merges at once, as
 /// is a padded field's value after a lone `=` or `:`, `Disposition = Set,`,
 /// and a label's value with an inner `-`, `to: keep-alive`, and the word
-/// after `state to` or `status is`, `setting node state to suspect`).
+/// after `state to` or `status is`, `setting node state to suspect`, and
+/// the word after a preposition and a noun that ends the message or goes
+/// on with a preposition, `in context sales`, `for user root by`).
 pub const MINER_VERSION: u32 = 28;
 
 fn first_version() -> u32 {

@@ -419,3 +419,19 @@ fn the_word_after_state_to_or_status_is_is_a_state_value() {
     let b = m.mine("NHC: node is suspect, 2 tests failed, setting node weight to suspect");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_word_after_a_preposition_and_a_noun_is_the_nouns_value() {
+    let mut m = miner();
+    let a = m.mine("app_voicemail.c: Couldn't find mailbox 663 in context default");
+    let b = m.mine("app_voicemail.c: Couldn't find mailbox 441 in context sales");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("su(pam_unix)[72867]: session opened for user root by cyrus(uid=11847)");
+    let b = m.mine("su(pam_unix)[19841]: session opened for user slurm by guest(uid=19886)");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Before more words of the message such a word stays apart.
+    let mut m = miner();
+    let a = m.mine("app_voicemail.c: Couldn't find mailbox 663 in context default now");
+    let b = m.mine("app_voicemail.c: Couldn't find mailbox 441 in context sales now");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
