@@ -158,6 +158,28 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    // A word right before a lone `->` or `=>` (`state unknown -> down`,
+    // `state change Active -> Idle`) is the state a transition leaves: a
+    // state value that merges at once (session 24, round 24).
+    for i in 0..tokens.len().saturating_sub(1) {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && matches!(tokens[i + 1].as_ref(), "->" | "=>")
+            && is_padded_value(tokens[i].as_ref())
+        {
+            flags[i] |= STATE;
+        }
+    }
+    // A command-line option with a value (`-Dcatalina.base=<*>`,
+    // `--config=<*>`) that ends the message after a label (`Command line
+    // argument:`) is the label's value whole, its option name too: an
+    // open value, no key that needs six siblings (session 24, round 24).
+    if let [.., label, last] = tokens
+        && flags[tokens.len() - 1] == MASKED | KEYED
+        && last.as_ref().starts_with('-')
+        && label.as_ref().ends_with(':')
+    {
+        flags[tokens.len() - 1] = MASKED;
+    }
     // A lower-case word right before `state` or `mode` (`entered the
     // running state.`, `in serial mode`) names which state or mode: the
     // value of an attribute the noun after it names, a state value that

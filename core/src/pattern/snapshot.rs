@@ -97,7 +97,9 @@ use super::{
 /// and a label's value with an inner `-`, `to: keep-alive`, and the word
 /// after `state to` or `status is`, `setting node state to suspect`, and
 /// the word after a preposition and a noun that ends the message or goes
-/// on with a preposition, `in context sales`, `for user root by`).
+/// on with a preposition, `in context sales`, `for user root by`, the word
+/// before a lone `->`, `local` / `remote` as state values, and a
+/// command-line option that ends the message after a label, an open value).
 pub const MINER_VERSION: u32 = 28;
 
 fn first_version() -> u32 {

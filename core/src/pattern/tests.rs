@@ -435,3 +435,25 @@ fn a_word_after_a_preposition_and_a_noun_is_the_nouns_value() {
     let b = m.mine("app_voicemail.c: Couldn't find mailbox 441 in context sales now");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_state_before_an_arrow_a_side_and_a_command_line_option_are_values() {
+    let mut m = miner();
+    let a = m.mine(
+        "relayd[4711]: host 10.0.0.1, check http code (12ms,http code ok), state unknown -> up",
+    );
+    let b = m
+        .mine("relayd[4711]: host 10.0.0.2, check http code (15ms,http code ok), state down -> up");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("sync conflict local_version=3 remote_version=4, keeping local");
+    let b = m.mine("sync conflict local_version=5 remote_version=2, keeping remote");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("VersionLoggerListener.log Command line argument: -Dcatalina.base=/opt/tomcat");
+    let b = m.mine("VersionLoggerListener.log Command line argument: -Djava.io.tmpdir=/tmp");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // An option after no label keeps its name as a key.
+    let mut m = miner();
+    let a = m.mine("VersionLoggerListener.log Command line argument -Dcatalina.base=/opt/tomcat");
+    let b = m.mine("VersionLoggerListener.log Command line argument -Djava.io.tmpdir=/tmp");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
