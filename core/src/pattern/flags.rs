@@ -169,6 +169,19 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    // A word in brackets right after a masked value (`got signal 15
+    // (Terminated),`, `exit code 2 (failure)`) names that value: it
+    // varies with it, a state value that merges at once (session 24,
+    // round 24).
+    for i in 1..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && flags[i - 1] & MASKED != 0
+            && flags[i - 1] & KEYED == 0
+            && is_framed_word(tokens[i].as_ref())
+        {
+            flags[i] |= STATE;
+        }
+    }
     // A command-line option with a value (`-Dcatalina.base=<*>`,
     // `--config=<*>`) that ends the message after a label (`Command line
     // argument:`) is the label's value whole, its option name too: an
@@ -244,6 +257,15 @@ fn is_padded_value(token: &str) -> bool {
         && word
             .bytes()
             .all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
+}
+
+/// A word of letters in round brackets (`(Terminated),`, `(failure)`).
+fn is_framed_word(token: &str) -> bool {
+    token
+        .trim_end_matches([',', ';', '.'])
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .is_some_and(|w| w.len() >= 2 && w.bytes().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// A lower-case word of letters only, at least three (`context`, `user`).

@@ -98,7 +98,9 @@ use super::{
 /// after `state to` or `status is`, `setting node state to suspect`, and
 /// the word after a preposition and a noun that ends the message or goes
 /// on with a preposition, `in context sales`, `for user root by`, the word
-/// before a lone `->`, `local` / `remote` as state values, and a
+/// before a lone `->`, `local` / `remote` / `minor` / `major` as state
+/// values, a word in brackets after a masked value, `signal 15
+/// (Terminated),`, and a
 /// command-line option that ends the message after a label, an open value).
 pub const MINER_VERSION: u32 = 28;
 

@@ -457,3 +457,21 @@ fn a_state_before_an_arrow_a_side_and_a_command_line_option_are_values() {
     let b = m.mine("VersionLoggerListener.log Command line argument -Djava.io.tmpdir=/tmp");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_framed_word_after_a_value_and_minor_or_major_are_values() {
+    let mut m = miner();
+    let a = m.mine(
+        "[signalProcessingThread] got signal 2 (Interrupt), will terminate after current cmd ends",
+    );
+    let b = m.mine("[signalProcessingThread] got signal 15 (Terminated), will terminate after current cmd ends");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("regionserver.HStore: Completed minor compaction of 3 (all) file(s) in cf");
+    let b = m.mine("regionserver.HStore: Completed major compaction of 5 (all) file(s) in cf");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // After a word such a framed word stays apart.
+    let mut m = miner();
+    let a = m.mine("[signalProcessingThread] got signal INT (Interrupt), will terminate after current cmd ends");
+    let b = m.mine("[signalProcessingThread] got signal INT (Terminated), will terminate after current cmd ends");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}

@@ -660,7 +660,8 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
 /// than words of prose: on/off switches (`changed state to up`, `link down`,
 /// `Write cache: enabled`, `Reboot required: no`) and transport protocols
 /// (`denied tcp`, `udp`), and the two sides of a connection or a sync
-/// (`keeping local` / `remote`, session 24, round 24). Like `true` /
+/// (`keeping local` / `remote`, session 24, round 24) and two sizes of
+/// one kind (`Completed minor` / `major compaction`). Like `true` /
 /// `false`, two of them in one position
 /// are two values of one variable; unlike those they are not masked, so a
 /// template whose value never varies keeps its word. Upper-case ones are
@@ -668,7 +669,7 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
 /// are state values too.
 const STATE_VALUES: &[&str] = &[
     "up", "down", "on", "off", "yes", "no", "enabled", "disabled", "online", "offline", "tcp",
-    "udp", "icmp", "sctp", "local", "remote",
+    "udp", "icmp", "sctp", "local", "remote", "minor", "major",
 ];
 
 /// Whether a token (framing punctuation aside) is one of [`STATE_VALUES`].
