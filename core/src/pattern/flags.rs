@@ -169,6 +169,27 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    // A word after a field label that another padded field follows
+    // (`info: Source ts = <*>,`) ends its field: the label's value, a
+    // state value that merges at once; and a lower-case word between a
+    // capitalised noun and a participle that ends the message (`Profile
+    // dev activated.`) names which one (session 24, round 24).
+    for i in 1..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && is_padded_value(tokens[i].as_ref())
+            && ((is_field_label(tokens[i - 1].as_ref())
+                && tokens
+                    .get(i + 2)
+                    .is_some_and(|t| matches!(t.as_ref(), "=" | ":")))
+                || (i + 2 == tokens.len()
+                    && flags[i] == 0
+                    && is_capital_word(tokens[i - 1].as_ref())
+                    && is_field_noun(tokens[i].as_ref())
+                    && is_participle(tokens[i + 1].as_ref())))
+        {
+            flags[i] |= STATE;
+        }
+    }
     // A word in brackets right after a masked value (`got signal 15
     // (Terminated),`, `exit code 2 (failure)`) names that value: it
     // varies with it, a state value that merges at once (session 24,
@@ -266,6 +287,12 @@ fn is_framed_word(token: &str) -> bool {
         .strip_prefix('(')
         .and_then(|t| t.strip_suffix(')'))
         .is_some_and(|w| w.len() >= 2 && w.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// A lower-case past participle that may end a sentence (`activated.`).
+fn is_participle(token: &str) -> bool {
+    let word = token.trim_end_matches('.');
+    word.len() > 4 && word.ends_with("ed") && word.bytes().all(|c| c.is_ascii_lowercase())
 }
 
 /// A lower-case word of letters only, at least three (`context`, `user`).

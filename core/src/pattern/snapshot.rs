@@ -100,7 +100,9 @@ use super::{
 /// on with a preposition, `in context sales`, `for user root by`, the word
 /// before a lone `->`, `local` / `remote` / `minor` / `major` as state
 /// values, a word in brackets after a masked value, `signal 15
-/// (Terminated),`, and a
+/// (Terminated),`, a label's value before a padded field, `info: Source ts
+/// = <*>`, a word between a capitalised noun and a participle that ends
+/// the message, `Profile dev activated.`, and a
 /// command-line option that ends the message after a label, an open value).
 pub const MINER_VERSION: u32 = 28;
 

@@ -475,3 +475,18 @@ fn a_framed_word_after_a_value_and_minor_or_major_are_values() {
     let b = m.mine("[signalProcessingThread] got signal INT (Terminated), will terminate after current cmd ends");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_value_before_a_padded_field_and_between_a_noun_and_a_participle() {
+    let mut m = miner();
+    let a = m.mine("vmotion: Setting VMOTION info: Source ts = 1712, src ip = <*>");
+    let b = m.mine("vmotion: Setting VMOTION info: Dest ts = 1713, src ip = <*>");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("INFO [io.quarkus] (main) Profile dev activated.");
+    let b = m.mine("INFO [io.quarkus] (main) Profile prod activated.");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Before a word that is no participle such words stay apart.
+    let a = m.mine("INFO [io.quarkus] (main) Profile dev missing.");
+    let b = m.mine("INFO [io.quarkus] (main) Profile prod missing.");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
