@@ -190,6 +190,17 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    // A capitalised word after a preposition that ends the message
+    // (`Cleaned 3 old bundles in Metadata.`) is a proper name, the place
+    // or thing the preposition points at: a state value that merges at
+    // once (session 24, round 24).
+    if let [.., prep, last] = tokens
+        && flags[tokens.len() - 1] & !NAME == 0
+        && matches!(prep.as_ref(), "in" | "for" | "on" | "at" | "from" | "with")
+        && is_capital_word(last.as_ref().trim_end_matches('.'))
+    {
+        flags[tokens.len() - 1] |= STATE;
+    }
     // A word in brackets right after a masked value (`got signal 15
     // (Terminated),`, `exit code 2 (failure)`) names that value: it
     // varies with it, a state value that merges at once (session 24,

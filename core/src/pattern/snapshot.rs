@@ -102,7 +102,8 @@ use super::{
 /// values, a word in brackets after a masked value, `signal 15
 /// (Terminated),`, a label's value before a padded field, `info: Source ts
 /// = <*>`, a word between a capitalised noun and a participle that ends
-/// the message, `Profile dev activated.`, and a
+/// the message, `Profile dev activated.`, a capitalised word after a
+/// preposition that ends the message, `in Metadata.`, and a
 /// command-line option that ends the message after a label, an open value).
 pub const MINER_VERSION: u32 = 28;
 

@@ -490,3 +490,16 @@ fn a_value_before_a_padded_field_and_between_a_noun_and_a_participle() {
     let b = m.mine("INFO [io.quarkus] (main) Profile prod missing.");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_capitalised_word_after_a_preposition_that_ends_the_message_is_a_name() {
+    let mut m = miner();
+    let a = m.mine("Plex Media Server: Cleaning up 12 old bundles in Metadata.");
+    let b = m.mine("Plex Media Server: Cleaning up 40 old bundles in Media.");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Before more of the message it stays apart.
+    let mut m = miner();
+    let a = m.mine("Plex Media Server: Cleaning up 12 old bundles in Metadata now");
+    let b = m.mine("Plex Media Server: Cleaning up 40 old bundles in Media now");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
