@@ -141,7 +141,9 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     // A word right after a preposition and a lower-case noun (`in context
     // default`, `for user root by`, `in mailbox INBOX`), ending the
     // message or before another preposition, names which one: the noun's
-    // value, a state value that merges at once (session 24, round 24).
+    // value, a state value that merges at once (session 24, round 24). A
+    // participle there is the event after a value (`session for alice
+    // opened` / `closed`).
     for i in 2..tokens.len() {
         if (flags[i] == 0 || flags[i] == NAME)
             && flags[i - 1] == 0
@@ -151,6 +153,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             )
             && is_field_noun(tokens[i - 1].as_ref())
             && is_padded_value(tokens[i].as_ref().trim_end_matches('.'))
+            && !is_participle(tokens[i].as_ref())
             && tokens
                 .get(i + 1)
                 .is_none_or(|next| is_preposition(next.as_ref()))
@@ -224,15 +227,6 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         && label.as_ref().ends_with(':')
     {
         flags[tokens.len() - 1] = MASKED;
-    }
-    // A lower-case word right before `state` or `mode` (`entered the
-    // running state.`, `in serial mode`) names which state or mode: the
-    // value of an attribute the noun after it names, a state value that
-    // merges at once, as `up` / `down` do (session 24, round 24).
-    for i in 0..tokens.len().saturating_sub(1) {
-        if flags[i] == 0 && is_state_of(tokens[i].as_ref(), tokens[i + 1].as_ref()) {
-            flags[i] = STATE;
-        }
     }
     // `on` / `off` / `up` / `down` right after a lower-case past
     // participle (`is powered on`, `Manager 'admin' logged off from`) is
@@ -317,24 +311,6 @@ fn is_preposition(token: &str) -> bool {
         token,
         "by" | "in" | "on" | "at" | "for" | "from" | "to" | "with" | "via"
     )
-}
-
-/// Whether `word` before `noun` names a state or a mode: a plain
-/// lower-case word of letters (`-` inside: `power-save`) before `state` or
-/// `mode` that ends the sentence or goes on (`state.`, `mode,`), not a
-/// label (`Quota mode:` keys a field). A word of negation (`unavailable`,
-/// `unknown`, `non-operational`) is no such name: a state and its negation
-/// are whether the thing works, a fault and its recovery, two events as
-/// `passed` / `failed` are (`is in the available state` / `is in the
-/// unavailable state`).
-fn is_state_of(word: &str, noun: &str) -> bool {
-    let noun = noun.trim_end_matches([',', '.', ';', ')']);
-    (2..=16).contains(&word.len())
-        && word.as_bytes()[0].is_ascii_lowercase()
-        && !word.starts_with("un")
-        && !word.starts_with("non")
-        && word.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')
-        && matches!(noun, "state" | "mode")
 }
 
 /// An upper-case tag of words joined by `_` that ends in `:`

@@ -91,9 +91,8 @@ use super::{
 /// runs share; round 23: a failure's reason in prose is constant words, a
 /// phrasal verb's particle and an upper-case operation after a lower-case
 /// key's field are event words, GlusterFS's one-letter level is header);
-/// 28: session 24, round 24 (a lower-case word before `state` or `mode`,
-/// `entered the running state.`, is a state value that merges at once, as
-/// is a padded field's value after a lone `=` or `:`, `Disposition = Set,`,
+/// 28: session 24, round 24 (a padded field's value after a lone `=` or
+/// `:`, `Disposition = Set,`, is a state value that merges at once,
 /// and a label's value with an inner `-`, `to: keep-alive`, and the word
 /// after `state to` or `status is`, `setting node state to suspect`, and
 /// the word after a preposition and a noun that ends the message or goes

@@ -373,21 +373,6 @@ fn an_upper_case_word_after_a_lower_case_key_is_the_operation() {
 }
 
 #[test]
-fn a_word_before_state_or_mode_is_a_state_value() {
-    let mut m = miner();
-    let running = m.mine("The Print Spooler service entered the running state.");
-    let stopped = m.mine("The Print Spooler service entered the stopped state.");
-    assert_eq!(m.resolve(running.id), m.resolve(stopped.id));
-    let serial = m.mine("Starting task [Stage-1:MAPRED] in serial mode");
-    let parallel = m.mine("Starting task [Stage-1:MAPRED] in parallel mode");
-    assert_eq!(m.resolve(serial.id), m.resolve(parallel.id));
-    // A state and its negation are two events.
-    let up = m.mine("Component State Change: Component alt0 is in the available state");
-    let down = m.mine("Component State Change: Component alt0 is in the unavailable state");
-    assert_ne!(m.resolve(up.id), m.resolve(down.id));
-}
-
-#[test]
 fn a_padded_fields_value_and_a_labels_value_with_a_dash_are_state_values() {
     let mut m = miner();
     let a = m.mine("(response.c.489) URI-scheme      :  http");
