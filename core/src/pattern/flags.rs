@@ -80,11 +80,14 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         flags[1] = 0;
     }
     for i in 1..tokens.len() {
-        if flags[i] == 0
+        // A field's value with an inner `-` (`to: keep-alive`) looks like
+        // a name: it is a state value as well, so it merges with a plain
+        // one (`to: close`, session 24, round 24).
+        if (flags[i] == 0 || flags[i] == NAME)
             && is_field_label(tokens[i - 1].as_ref())
             && is_field_value(tokens[i].as_ref(), i + 1 == tokens.len())
         {
-            flags[i] = STATE;
+            flags[i] |= STATE;
         }
         if flags[i] == NAME
             && i + 1 < tokens.len()
@@ -108,6 +111,122 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         if flags[i] == NAME && tokens[i + 1].as_ref() == ":" {
             flags[i] = 0;
         }
+    }
+    // A word right after a lone `=` or `:` between a key and its value
+    // (`Disposition = Detect,`, `URI-scheme      :  https`) is the value
+    // of a padded field: a state value that merges at once (session 24,
+    // round 24).
+    for i in 2..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && matches!(tokens[i - 1].as_ref(), "=" | ":")
+            && flags[i - 2] & MASKED == 0
+            && is_padded_value(tokens[i].as_ref())
+        {
+            flags[i] |= STATE;
+        }
+    }
+    // A word right after `state to`, `status is` or `mode is` (`setting
+    // node state to admindown`, `status is Pending job=...`) is the state
+    // the noun names: a state value that merges at once (session 24,
+    // round 24).
+    for i in 2..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && matches!(tokens[i - 2].as_ref(), "state" | "status" | "mode")
+            && matches!(tokens[i - 1].as_ref(), "to" | "is")
+            && is_padded_value(tokens[i].as_ref().trim_end_matches('.'))
+        {
+            flags[i] |= STATE;
+        }
+    }
+    // A word right after a preposition and a lower-case noun (`in context
+    // default`, `for user root by`, `in mailbox INBOX`), ending the
+    // message or before another preposition, names which one: the noun's
+    // value, a state value that merges at once (session 24, round 24). A
+    // participle there is the event after a value (`session for alice
+    // opened` / `closed`).
+    for i in 2..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && flags[i - 1] == 0
+            && matches!(
+                tokens[i - 2].as_ref(),
+                "in" | "for" | "on" | "at" | "from" | "with"
+            )
+            && is_field_noun(tokens[i - 1].as_ref())
+            && is_padded_value(tokens[i].as_ref().trim_end_matches('.'))
+            && !is_participle(tokens[i].as_ref())
+            && tokens
+                .get(i + 1)
+                .is_none_or(|next| is_preposition(next.as_ref()))
+        {
+            flags[i] |= STATE;
+        }
+    }
+    // A word right before a lone `->` or `=>` (`state unknown -> down`,
+    // `state change Active -> Idle`) is the state a transition leaves: a
+    // state value that merges at once (session 24, round 24).
+    for i in 0..tokens.len().saturating_sub(1) {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && matches!(tokens[i + 1].as_ref(), "->" | "=>")
+            && is_padded_value(tokens[i].as_ref())
+        {
+            flags[i] |= STATE;
+        }
+    }
+    // A word after a field label that another padded field follows
+    // (`info: Source ts = <*>,`) ends its field: the label's value, a
+    // state value that merges at once; and a lower-case word between a
+    // capitalised noun and a participle that ends the message (`Profile
+    // dev activated.`) names which one (session 24, round 24).
+    for i in 1..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && is_padded_value(tokens[i].as_ref())
+            && ((is_field_label(tokens[i - 1].as_ref())
+                && tokens
+                    .get(i + 2)
+                    .is_some_and(|t| matches!(t.as_ref(), "=" | ":")))
+                || (i + 2 == tokens.len()
+                    && flags[i] == 0
+                    && is_capital_word(tokens[i - 1].as_ref())
+                    && is_field_noun(tokens[i].as_ref())
+                    && is_participle(tokens[i + 1].as_ref())))
+        {
+            flags[i] |= STATE;
+        }
+    }
+    // A capitalised word after a preposition that ends the message
+    // (`Cleaned 3 old bundles in Metadata.`) is a proper name, the place
+    // or thing the preposition points at: a state value that merges at
+    // once (session 24, round 24).
+    if let [.., prep, last] = tokens
+        && flags[tokens.len() - 1] & !NAME == 0
+        && matches!(prep.as_ref(), "in" | "for" | "on" | "at" | "from" | "with")
+        && is_capital_word(last.as_ref().trim_end_matches('.'))
+    {
+        flags[tokens.len() - 1] |= STATE;
+    }
+    // A word in brackets right after a masked value (`got signal 15
+    // (Terminated),`, `exit code 2 (failure)`) names that value: it
+    // varies with it, a state value that merges at once (session 24,
+    // round 24).
+    for i in 1..tokens.len() {
+        if (flags[i] == 0 || flags[i] == NAME)
+            && flags[i - 1] & MASKED != 0
+            && flags[i - 1] & KEYED == 0
+            && is_framed_word(tokens[i].as_ref())
+        {
+            flags[i] |= STATE;
+        }
+    }
+    // A command-line option with a value (`-Dcatalina.base=<*>`,
+    // `--config=<*>`) that ends the message after a label (`Command line
+    // argument:`) is the label's value whole, its option name too: an
+    // open value, no key that needs six siblings (session 24, round 24).
+    if let [.., label, last] = tokens
+        && flags[tokens.len() - 1] == MASKED | KEYED
+        && last.as_ref().starts_with('-')
+        && label.as_ref().ends_with(':')
+    {
+        flags[tokens.len() - 1] = MASKED;
     }
     // `on` / `off` / `up` / `down` right after a lower-case past
     // participle (`is powered on`, `Manager 'admin' logged off from`) is
@@ -153,6 +272,45 @@ fn is_particle(participle: &str, word: &str) -> bool {
         && participle.ends_with("ed")
         && participle.bytes().all(|b| b.is_ascii_lowercase())
         && matches!(word, "on" | "off" | "up" | "down")
+}
+
+/// A word of letters (`-` and `_` inside) that a `,` or `;` may end
+/// (`Detect,`, `https`, `keep-alive`): a padded field's value.
+fn is_padded_value(token: &str) -> bool {
+    let word = token.trim_end_matches([',', ';']);
+    (2..=24).contains(&word.len())
+        && word.as_bytes()[0].is_ascii_alphabetic()
+        && word
+            .bytes()
+            .all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
+}
+
+/// A word of letters in round brackets (`(Terminated),`, `(failure)`).
+fn is_framed_word(token: &str) -> bool {
+    token
+        .trim_end_matches([',', ';', '.'])
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .is_some_and(|w| w.len() >= 2 && w.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// A lower-case past participle that may end a sentence (`activated.`).
+fn is_participle(token: &str) -> bool {
+    let word = token.trim_end_matches('.');
+    word.len() > 4 && word.ends_with("ed") && word.bytes().all(|c| c.is_ascii_lowercase())
+}
+
+/// A lower-case word of letters only, at least three (`context`, `user`).
+fn is_field_noun(token: &str) -> bool {
+    token.len() >= 3 && token.bytes().all(|c| c.is_ascii_lowercase())
+}
+
+/// A preposition that opens the next part of a sentence (`by`, `in`).
+fn is_preposition(token: &str) -> bool {
+    matches!(
+        token,
+        "by" | "in" | "on" | "at" | "for" | "from" | "to" | "with" | "via"
+    )
 }
 
 /// An upper-case tag of words joined by `_` that ends in `:`

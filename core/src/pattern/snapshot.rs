@@ -90,8 +90,21 @@ use super::{
 /// labelled fields or after a sentence; a run keeps the closing bracket the
 /// runs share; round 23: a failure's reason in prose is constant words, a
 /// phrasal verb's particle and an upper-case operation after a lower-case
-/// key's field are event words, GlusterFS's one-letter level is header).
-pub const MINER_VERSION: u32 = 27;
+/// key's field are event words, GlusterFS's one-letter level is header);
+/// 28: session 24, round 24 (a padded field's value after a lone `=` or
+/// `:`, `Disposition = Set,`, is a state value that merges at once,
+/// and a label's value with an inner `-`, `to: keep-alive`, and the word
+/// after `state to` or `status is`, `setting node state to suspect`, and
+/// the word after a preposition and a noun that ends the message or goes
+/// on with a preposition, `in context sales`, `for user root by`, the word
+/// before a lone `->`, `local` / `remote` / `minor` / `major` as state
+/// values, a word in brackets after a masked value, `signal 15
+/// (Terminated),`, a label's value before a padded field, `info: Source ts
+/// = <*>`, a word between a capitalised noun and a participle that ends
+/// the message, `Profile dev activated.`, a capitalised word after a
+/// preposition that ends the message, `in Metadata.`, and a
+/// command-line option that ends the message after a label, an open value).
+pub const MINER_VERSION: u32 = 28;
 
 fn first_version() -> u32 {
     1

@@ -371,3 +371,120 @@ fn an_upper_case_word_after_a_lower_case_key_is_the_operation() {
     let b = m.mine("Finished pid=13, state=SUCCESS; table=t1, region=ab12cd34ef57, UNASSIGN");
     assert_eq!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn a_padded_fields_value_and_a_labels_value_with_a_dash_are_state_values() {
+    let mut m = miner();
+    let a = m.mine("(response.c.489) URI-scheme      :  http");
+    let b = m.mine("(response.c.489) URI-scheme      :  https");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("Appl: detect Parent, Disposition = Detect, VersionComp: 1");
+    let b = m.mine("Appl: detect Parent, Disposition = Set, VersionComp: 1");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("Header: Adjusted Connection header to: close");
+    let b = m.mine("Header: Adjusted Connection header to: keep-alive");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Prose words elsewhere stay apart.
+    let a = m.mine("Header: Adjusted Connection header to close now");
+    let b = m.mine("Header: Adjusted Connection header to open now");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
+fn the_word_after_state_to_or_status_is_is_a_state_value() {
+    let mut m = miner();
+    let a = m.mine("NHC: node is suspect, 3 tests failed, setting node state to admindown");
+    let b = m.mine("NHC: node is suspect, 2 tests failed, setting node state to suspect");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("Waiting for pod to be running, status is Pending job=12 project=3");
+    let b = m.mine("Waiting for pod to be running, status is ContainerCreating job=13 project=3");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Elsewhere such words stay apart.
+    let a = m.mine("NHC: node is suspect, 3 tests failed, setting node weight to admindown");
+    let b = m.mine("NHC: node is suspect, 2 tests failed, setting node weight to suspect");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
+fn a_word_after_a_preposition_and_a_noun_is_the_nouns_value() {
+    let mut m = miner();
+    let a = m.mine("app_voicemail.c: Couldn't find mailbox 663 in context default");
+    let b = m.mine("app_voicemail.c: Couldn't find mailbox 441 in context sales");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("su(pam_unix)[72867]: session opened for user root by cyrus(uid=11847)");
+    let b = m.mine("su(pam_unix)[19841]: session opened for user slurm by guest(uid=19886)");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Before more words of the message such a word stays apart.
+    let mut m = miner();
+    let a = m.mine("app_voicemail.c: Couldn't find mailbox 663 in context default now");
+    let b = m.mine("app_voicemail.c: Couldn't find mailbox 441 in context sales now");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
+fn a_state_before_an_arrow_a_side_and_a_command_line_option_are_values() {
+    let mut m = miner();
+    let a = m.mine(
+        "relayd[4711]: host 10.0.0.1, check http code (12ms,http code ok), state unknown -> up",
+    );
+    let b = m
+        .mine("relayd[4711]: host 10.0.0.2, check http code (15ms,http code ok), state down -> up");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("sync conflict local_version=3 remote_version=4, keeping local");
+    let b = m.mine("sync conflict local_version=5 remote_version=2, keeping remote");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("VersionLoggerListener.log Command line argument: -Dcatalina.base=/opt/tomcat");
+    let b = m.mine("VersionLoggerListener.log Command line argument: -Djava.io.tmpdir=/tmp");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // An option after no label keeps its name as a key.
+    let mut m = miner();
+    let a = m.mine("VersionLoggerListener.log Command line argument -Dcatalina.base=/opt/tomcat");
+    let b = m.mine("VersionLoggerListener.log Command line argument -Djava.io.tmpdir=/tmp");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
+fn a_framed_word_after_a_value_and_minor_or_major_are_values() {
+    let mut m = miner();
+    let a = m.mine(
+        "[signalProcessingThread] got signal 2 (Interrupt), will terminate after current cmd ends",
+    );
+    let b = m.mine("[signalProcessingThread] got signal 15 (Terminated), will terminate after current cmd ends");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("regionserver.HStore: Completed minor compaction of 3 (all) file(s) in cf");
+    let b = m.mine("regionserver.HStore: Completed major compaction of 5 (all) file(s) in cf");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // After a word such a framed word stays apart.
+    let mut m = miner();
+    let a = m.mine("[signalProcessingThread] got signal INT (Interrupt), will terminate after current cmd ends");
+    let b = m.mine("[signalProcessingThread] got signal INT (Terminated), will terminate after current cmd ends");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
+fn a_value_before_a_padded_field_and_between_a_noun_and_a_participle() {
+    let mut m = miner();
+    let a = m.mine("vmotion: Setting VMOTION info: Source ts = 1712, src ip = <*>");
+    let b = m.mine("vmotion: Setting VMOTION info: Dest ts = 1713, src ip = <*>");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("INFO [io.quarkus] (main) Profile dev activated.");
+    let b = m.mine("INFO [io.quarkus] (main) Profile prod activated.");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Before a word that is no participle such words stay apart.
+    let a = m.mine("INFO [io.quarkus] (main) Profile dev missing.");
+    let b = m.mine("INFO [io.quarkus] (main) Profile prod missing.");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
+
+#[test]
+fn a_capitalised_word_after_a_preposition_that_ends_the_message_is_a_name() {
+    let mut m = miner();
+    let a = m.mine("Plex Media Server: Cleaning up 12 old bundles in Metadata.");
+    let b = m.mine("Plex Media Server: Cleaning up 40 old bundles in Media.");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    // Before more of the message it stays apart.
+    let mut m = miner();
+    let a = m.mine("Plex Media Server: Cleaning up 12 old bundles in Metadata now");
+    let b = m.mine("Plex Media Server: Cleaning up 40 old bundles in Media now");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}

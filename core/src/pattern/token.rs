@@ -659,14 +659,17 @@ pub(crate) fn looks_like_name(token: &str) -> bool {
 /// Lower-case words that are values of a state or protocol field rather
 /// than words of prose: on/off switches (`changed state to up`, `link down`,
 /// `Write cache: enabled`, `Reboot required: no`) and transport protocols
-/// (`denied tcp`, `udp`). Like `true` / `false`, two of them in one position
+/// (`denied tcp`, `udp`), and the two sides of a connection or a sync
+/// (`keeping local` / `remote`, session 24, round 24) and two sizes of
+/// one kind (`Completed minor` / `major compaction`). Like `true` /
+/// `false`, two of them in one position
 /// are two values of one variable; unlike those they are not masked, so a
 /// template whose value never varies keeps its word. Upper-case ones are
 /// names already ([`looks_like_name`]); capitalised ones (`On`, `Disabled`)
 /// are state values too.
 const STATE_VALUES: &[&str] = &[
     "up", "down", "on", "off", "yes", "no", "enabled", "disabled", "online", "offline", "tcp",
-    "udp", "icmp", "sctp",
+    "udp", "icmp", "sctp", "local", "remote", "minor", "major",
 ];
 
 /// Whether a token (framing punctuation aside) is one of [`STATE_VALUES`].
