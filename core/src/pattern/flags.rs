@@ -147,10 +147,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     for i in 2..tokens.len() {
         if (flags[i] == 0 || flags[i] == NAME)
             && flags[i - 1] == 0
-            && matches!(
-                tokens[i - 2].as_ref(),
-                "in" | "for" | "on" | "at" | "from" | "with"
-            )
+            && points_at(tokens[i - 2].as_ref())
             && is_field_noun(tokens[i - 1].as_ref())
             && is_padded_value(tokens[i].as_ref().trim_end_matches('.'))
             && !is_participle(tokens[i].as_ref())
@@ -199,7 +196,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     // once (session 24, round 24).
     if let [.., prep, last] = tokens
         && flags[tokens.len() - 1] & !NAME == 0
-        && matches!(prep.as_ref(), "in" | "for" | "on" | "at" | "from" | "with")
+        && points_at(prep.as_ref())
         && is_capital_word(last.as_ref().trim_end_matches('.'))
     {
         flags[tokens.len() - 1] |= STATE;
@@ -303,6 +300,12 @@ fn is_participle(token: &str) -> bool {
 /// A lower-case word of letters only, at least three (`context`, `user`).
 fn is_field_noun(token: &str) -> bool {
     token.len() >= 3 && token.bytes().all(|c| c.is_ascii_lowercase())
+}
+
+/// A preposition that points at a place or a thing a word after it names
+/// (`in context sales`, `old bundles in Metadata.`).
+fn points_at(token: &str) -> bool {
+    matches!(token, "in" | "for" | "on" | "at" | "from" | "with")
 }
 
 /// A preposition that opens the next part of a sentence (`by`, `in`).
