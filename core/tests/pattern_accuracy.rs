@@ -270,7 +270,7 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
-    assert!(each.len() >= 113, "at least 113 systems");
+    assert!(each.len() >= 116, "at least 116 systems");
     assert!(tune >= 0.87, "tune split mean {tune:.3} < 0.87");
     assert!(holdout >= 0.90, "holdout split mean {holdout:.3} < 0.90");
     assert!(

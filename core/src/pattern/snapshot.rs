@@ -103,8 +103,10 @@ use super::{
 /// = <*>`, a word between a capitalised noun and a participle that ends
 /// the message, `Profile dev activated.`, a capitalised word after a
 /// preposition that ends the message, `in Metadata.`, and a
-/// command-line option that ends the message after a label, an open value).
-pub const MINER_VERSION: u32 = 28;
+/// command-line option that ends the message after a label, an open value);
+/// 29: session 25, round 26 (a source location keeps its file,
+/// `store.go:160` -> `store.go:<*>`, as the name of a `name:value` does).
+pub const MINER_VERSION: u32 = 29;
 
 fn first_version() -> u32 {
     1

@@ -488,3 +488,40 @@ fn a_capitalised_word_after_a_preposition_that_ends_the_message_is_a_name() {
     let b = m.mine("Plex Media Server: Cleaning up 40 old bundles in Media now");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+#[test]
+fn short_messages_of_two_source_locations_stay_apart() {
+    // A SeaweedFS-like log prints the caller before the message. Its file
+    // stays, so the handlers of two files stay two patterns once their
+    // buckets are values (with the whole location masked, the two lines
+    // differed in a name only and merged); each file's lines share one.
+    let mut m = miner();
+    let mut get = Vec::new();
+    let mut put = Vec::new();
+    for (i, bucket) in [
+        "photos", "logs", "backups", "media", "tenant", "builds", "exports",
+    ]
+    .iter()
+    .enumerate()
+    {
+        get.push(
+            m.mine(&format!(
+                "s3api_object_handlers.go:365 GetObjectHandler {bucket} 2024/{i}/a.jpg"
+            ))
+            .id,
+        );
+        put.push(
+            m.mine(&format!(
+                "s3api_object_handlers_put.go:49 PutObjectHandler {bucket} raw/{i}/b.log"
+            ))
+            .id,
+        );
+    }
+    assert!(get.iter().all(|&id| m.resolve(id) == m.resolve(get[0])));
+    assert!(put.iter().all(|&id| m.resolve(id) == m.resolve(put[0])));
+    assert_ne!(m.resolve(get[0]), m.resolve(put[0]));
+    assert_eq!(
+        m.template(get[0]).as_deref(),
+        Some("s3api_object_handlers.go:<*> GetObjectHandler <*> <*>")
+    );
+}

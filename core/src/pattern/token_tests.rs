@@ -390,3 +390,32 @@ fn the_letters_fast_path_of_a_message_keeps_every_rule() {
         "request failed method=<*> error=<*> retry=<*>"
     );
 }
+
+#[test]
+fn a_source_location_keeps_its_file() {
+    // glog-like and Go callers, log4j's `%F:%L`, C daemons' locations: the
+    // file stays, the line is a value.
+    assert_eq!(
+        mask("s3api_object_handlers.go:365 GetObjectHandler photos raw/a.txt"),
+        "s3api_object_handlers.go:<*> GetObjectHandler photos raw/a.txt"
+    );
+    assert_eq!(
+        mask("INFO Memtable.java:412 - Writing Memtable"),
+        "INFO Memtable.java:<*> - Writing Memtable"
+    );
+    assert_eq!(
+        mask("rocksdb: [db/db_impl/db_impl_write.cc:1431] Flushing"),
+        "rocksdb: [db/db_impl/db_impl_write.cc:<*>] Flushing"
+    );
+    // A function after the line stays; one with a digit is part of the value.
+    assert_eq!(
+        mask("(ldlm_request.c:452:ldlm_cli_enqueue_fini()) failed"),
+        "(ldlm_request.c:<*>:ldlm_cli_enqueue_fini()) failed"
+    );
+    assert_eq!(mask("main.rs:12:5 panicked"), "main.rs:<*> panicked");
+    // Not a source file, or a path from the root or `..`: a value as before.
+    assert_eq!(mask("line config.yaml:12 bad"), "line <*> bad");
+    assert_eq!(mask("host web.example.com:8080 down"), "host <*> down");
+    assert_eq!(mask("at /etc/app/auth.lua:12: nil"), "at <*>: nil");
+    assert_eq!(mask("held (../Sync/SyncItem.cpp:80): 2"), "held (<*>): <*>");
+}
