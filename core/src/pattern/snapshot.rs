@@ -105,7 +105,9 @@ use super::{
 /// preposition that ends the message, `in Metadata.`, and a
 /// command-line option that ends the message after a label, an open value);
 /// 29: session 25, round 26 (a source location keeps its file,
-/// `store.go:160` -> `store.go:<*>`, as the name of a `name:value` does).
+/// `store.go:160` -> `store.go:<*>`, as the name of a `name:value` does;
+/// a keyed quoted value of several words that opens a bracketed list,
+/// `(SSID='Home WiFi' freq=...`, is one value).
 pub const MINER_VERSION: u32 = 29;
 
 fn first_version() -> u32 {

@@ -263,15 +263,18 @@ fn field_key(word: &str) -> Option<usize> {
 }
 
 /// The index of the `=` of a `key="` that opens a quoted value not closed
-/// in the same word (`vehicle="Tesla`); logfmt's message (`msg=`,
-/// `message=`) is the event's text and keeps its words.
+/// in the same word (`vehicle="Tesla`), also as the first field in
+/// brackets (`(SSID='Home`, wpa_supplicant's `(SSID='Home WiFi' freq=5180
+/// MHz)`); logfmt's message (`msg=`, `message=`) is the event's text and
+/// keeps its words.
 fn open_keyed_quote(word: &str) -> Option<usize> {
     let b = word.as_bytes();
     let eq = b.iter().position(|&c| c == b'=')?;
-    if eq == 0 || !matches!(b.get(eq + 1), Some(b'"' | b'\'')) {
+    let open = usize::from(matches!(b[0], b'(' | b'['));
+    if eq <= open || !matches!(b.get(eq + 1), Some(b'"' | b'\'')) {
         return None;
     }
-    let key = &word[..eq];
+    let key = &word[open..eq];
     if key == "msg"
         || key == "message"
         || !key

@@ -419,3 +419,20 @@ fn a_source_location_keeps_its_file() {
     assert_eq!(mask("at /etc/app/auth.lua:12: nil"), "at <*>: nil");
     assert_eq!(mask("held (../Sync/SyncItem.cpp:80): 2"), "held (<*>): <*>");
 }
+
+#[test]
+fn a_keyed_quote_of_several_words_in_brackets_is_one_value() {
+    // wpa_supplicant's `(SSID='Pixel 7 Hotspot' freq=2412 MHz)`: a keyed
+    // quoted value that opens a bracketed list of fields is one value
+    // whatever its words, as `vehicle="Tesla Model 3"` is.
+    let one = mask("Trying to associate with 11:22:33:44:55:66 (SSID='eduroam' freq=2412 MHz)");
+    assert_eq!(one, "Trying to associate with <*> (SSID=<*>' freq=<*> MHz)");
+    assert_eq!(
+        mask("Trying to associate with 11:22:33:44:55:66 (SSID='Pixel 7 Hotspot' freq=5180 MHz)"),
+        one
+    );
+    assert_eq!(
+        mask("user [name=\"Jane Q Doe\" id=7]"),
+        "user [name=<*>\" id=<*>]"
+    );
+}
