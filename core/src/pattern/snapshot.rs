@@ -103,8 +103,11 @@ use super::{
 /// = <*>`, a word between a capitalised noun and a participle that ends
 /// the message, `Profile dev activated.`, a capitalised word after a
 /// preposition that ends the message, `in Metadata.`, and a
-/// command-line option that ends the message after a label, an open value).
-pub const MINER_VERSION: u32 = 28;
+/// command-line option that ends the message after a label, an open value);
+/// 29: session 25, round 25 (a pattern that changes shape merges with a
+/// pattern of its length that differs from it only where values vary,
+/// `a <*> c d` / `a b c <*>`, whichever generalised first).
+pub const MINER_VERSION: u32 = 29;
 
 fn first_version() -> u32 {
     1
