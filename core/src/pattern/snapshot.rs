@@ -106,7 +106,9 @@ use super::{
 /// command-line option that ends the message after a label, an open value);
 /// 29: session 25, round 25 (a pattern that changes shape merges with a
 /// pattern of its length that differs from it only where values vary,
-/// `a <*> c d` / `a b c <*>`, whichever generalised first).
+/// `a <*> c d` / `a b c <*>`, whichever generalised first; a lower-case
+/// word before `state` or `mode`, `entered the running state.`, is a state
+/// value that merges at once).
 pub const MINER_VERSION: u32 = 29;
 
 fn first_version() -> u32 {
