@@ -225,6 +225,18 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     {
         flags[tokens.len() - 1] = MASKED;
     }
+    // A lower-case word right before `state` or `mode` (`entered the
+    // running state.`, `in serial mode`) names which state or mode: the
+    // value of an attribute the noun after it names, a state value that
+    // merges at once, as `up` / `down` do (session 24, round 24; kept in
+    // session 25, round 25, once patterns that generalised apart meet:
+    // behind another header the service names reached their `<*>` in the
+    // running and the stopped pattern apart, and the two never merged).
+    for i in 0..tokens.len().saturating_sub(1) {
+        if flags[i] == 0 && is_state_of(tokens[i].as_ref(), tokens[i + 1].as_ref()) {
+            flags[i] = STATE;
+        }
+    }
     // `on` / `off` / `up` / `down` right after a lower-case past
     // participle (`is powered on`, `Manager 'admin' logged off from`) is
     // the particle of a phrasal verb, a word of the event, no state
@@ -314,6 +326,24 @@ fn is_preposition(token: &str) -> bool {
         token,
         "by" | "in" | "on" | "at" | "for" | "from" | "to" | "with" | "via"
     )
+}
+
+/// Whether `word` before `noun` names a state or a mode: a plain
+/// lower-case word of letters (`-` inside: `power-save`) before `state` or
+/// `mode` that ends the sentence or goes on (`state.`, `mode,`), not a
+/// label (`Quota mode:` keys a field). A word of negation (`unavailable`,
+/// `unknown`, `non-operational`) is no such name: a state and its negation
+/// are whether the thing works, a fault and its recovery, two events as
+/// `passed` / `failed` are (`is in the available state` / `is in the
+/// unavailable state`).
+fn is_state_of(word: &str, noun: &str) -> bool {
+    let noun = noun.trim_end_matches([',', '.', ';', ')']);
+    (2..=16).contains(&word.len())
+        && word.as_bytes()[0].is_ascii_lowercase()
+        && !word.starts_with("un")
+        && !word.starts_with("non")
+        && word.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')
+        && matches!(noun, "state" | "mode")
 }
 
 /// An upper-case tag of words joined by `_` that ends in `:`

@@ -61,8 +61,11 @@
 //! 7. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
-//! into it and its siblings are counted again (the streaming form of a final
-//! regrouping pass). Positions compare by 64-bit token hashes.
+//! into it, its siblings are counted again, and a pattern of its length
+//! that differs from it only where values vary merges with it ([`meet`]:
+//! `a <*> c d` / `a b c <*>`, each of which gained its `<*>` from lines the
+//! other never saw): the streaming form of a final regrouping pass.
+//! Positions compare by 64-bit token hashes.
 //!
 //! # Stable ids
 //! A pattern's [`PatternId`] is a hash of the service and the template's first
@@ -79,6 +82,7 @@
 mod flags;
 pub mod header;
 pub mod judge;
+mod meet;
 mod paths;
 mod reasons;
 mod runs;
@@ -741,8 +745,12 @@ impl Miner {
             (p.keys.clone(), p.flags.clone())
         };
         let candidates = self.by_len.get(&len).cloned().unwrap_or_default();
-        self.merge_siblings(&keys, &flags, &candidates, Some(slot))
-            .unwrap_or(slot)
+        let slot = self
+            .merge_siblings(&keys, &flags, &candidates, Some(slot))
+            .unwrap_or(slot);
+        // A pattern of its length that gained its `<*>`s elsewhere now
+        // meets it (`meet.rs`): the two merge whichever came first.
+        self.merge_met(slot)
     }
 
     fn merge_into(&mut self, from: u32, into: u32) {

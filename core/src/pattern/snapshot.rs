@@ -107,8 +107,13 @@ use super::{
 /// 29: session 25, round 26 (a source location keeps its file,
 /// `store.go:160` -> `store.go:<*>`, as the name of a `name:value` does;
 /// a keyed quoted value of several words that opens a bracketed list,
-/// `(SSID='Home WiFi' freq=...`, is one value).
-pub const MINER_VERSION: u32 = 29;
+/// `(SSID='Home WiFi' freq=...`, is one value);
+/// 30: session 25, round 25 (a pattern that changes shape merges with a
+/// pattern of its length that differs from it only where values vary,
+/// `a <*> c d` / `a b c <*>`, whichever generalised first; a lower-case
+/// word before `state` or `mode`, `entered the running state.`, is a state
+/// value that merges at once).
+pub const MINER_VERSION: u32 = 30;
 
 fn first_version() -> u32 {
     1
