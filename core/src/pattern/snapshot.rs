@@ -107,8 +107,10 @@ use super::{
 /// 29: session 25, round 26 (a source location keeps its file,
 /// `store.go:160` -> `store.go:<*>`, as the name of a `name:value` does;
 /// a keyed quoted value of several words that opens a bracketed list,
-/// `(SSID='Home WiFi' freq=...`, is one value).
-pub const MINER_VERSION: u32 = 29;
+/// `(SSID='Home WiFi' freq=...`, is one value); 30: session 25, round
+/// 27 (a unit word after a masked number, `12 GB` / `2 TB`, `250 ms` / `2
+/// s`, merges with a unit of its kind at once).
+pub const MINER_VERSION: u32 = 30;
 
 fn first_version() -> u32 {
     1
