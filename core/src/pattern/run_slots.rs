@@ -53,6 +53,30 @@ pub(super) fn listed_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) 
             || (a >= 3 && super::capitalised(tokens[a - 2].as_ref()) && sentence(a - 3)))
 }
 
+/// Whether the token before `a` is a capitalised label that opens the
+/// text right after an object's name and id (`usb <*>: Product: Ultra USB
+/// 3.0`, `usb <*>: Manufacturer: SanDisk`: the kernel prints a device's
+/// fields so): the run that ends the message after it is that field's
+/// value, on three runs, with the object's word and the label the only
+/// constant words around it (session 25, round 27).
+pub(super) fn object_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let Some(name) = tokens[a - 1].as_ref().strip_suffix(':') else {
+        return false;
+    };
+    let kind = tokens[0].as_ref();
+    a == 3
+        && flags[0] & MASKED == 0
+        && kind.len() >= 2
+        && kind.bytes().all(|b| b.is_ascii_lowercase())
+        && flags[1] & MASKED != 0
+        && flags[1] & KEYED == 0
+        && tokens[1].as_ref().ends_with(":")
+        && flags[2] & MASKED == 0
+        && name.len() >= 3
+        && name.as_bytes()[0].is_ascii_uppercase()
+        && name.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
 /// The equal tokens after the run from `a` that ends `b` tokens before the
 /// end of the message, one fewer when the first of them closes a bracket
 /// the run opens (`(macOS Ventura <*>)` facing `(Safari <*>)`: both end in

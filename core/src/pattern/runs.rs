@@ -514,7 +514,9 @@ fn runs_needed<T: AsRef<str>>(
             .count()
     };
     let (before, after) = (count(0..a), count(n - b..n));
-    if before == 0 || before + after < MIN_CONSTANTS {
+    // A device's field (`usb <*>: Product: <run>`): two words suffice.
+    let object = after == 0 && before == 2 && run_slots::object_label(tokens, flags, a);
+    if before == 0 || (before + after < MIN_CONSTANTS && !object) {
         return None;
     }
     // Only `key=value` fields after the run: it ends the message's text
@@ -530,7 +532,7 @@ fn runs_needed<T: AsRef<str>>(
         // (Docker Desktop)`, session 15), on as many runs as in the middle.
         // A capitalised label in a list of labelled fields is a field's
         // (`Wake Time: <*> Wake Source: Power Button`, session 24, round 22).
-        if end_label(tokens, flags, a) || run_slots::listed_label(tokens, flags, a) {
+        if end_label(tokens, flags, a) || run_slots::listed_label(tokens, flags, a) || object {
             return Some((MIN_RUNS - 1, before));
         }
         // Framed after a plain word, it bounds itself on both sides:
