@@ -77,6 +77,22 @@ pub(super) fn object_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) 
         && name.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
+/// Whether the run from `a` to `end`, framed whole by round brackets,
+/// stands right after a bare masked value and before more of the message
+/// (`Device <mac> (MX Master 3) connected`, `Window 0x3a00007 (Google
+/// Chrome) sets ...`): a name in brackets after an id or address names
+/// that value, as one word there does (`signal 15 (Terminated)`, session
+/// 24, round 24): a value on three runs, with a constant word on each side
+/// enough (session 25, round 27).
+pub(super) fn names_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    a >= 2
+        && end < tokens.len()
+        && tokens[a - 1].as_ref() == super::WILDCARD
+        && tokens[a].as_ref().starts_with('(')
+        && super::framed(&tokens[a..end])
+        && flags[end] & MASKED == 0
+}
+
 /// The equal tokens after the run from `a` that ends `b` tokens before the
 /// end of the message, one fewer when the first of them closes a bracket
 /// the run opens (`(macOS Ventura <*>)` facing `(Safari <*>)`: both end in

@@ -516,7 +516,8 @@ fn runs_needed<T: AsRef<str>>(
     let (before, after) = (count(0..a), count(n - b..n));
     // A device's field (`usb <*>: Product: <run>`): two words suffice.
     let object = after == 0 && before == 2 && run_slots::object_label(tokens, flags, a);
-    if before == 0 || (before + after < MIN_CONSTANTS && !object) {
+    let named = after > 0 && run_slots::names_value(tokens, flags, a, n - b);
+    if before == 0 || (before + after < MIN_CONSTANTS && !object && !named) {
         return None;
     }
     // Only `key=value` fields after the run: it ends the message's text
@@ -547,7 +548,7 @@ fn runs_needed<T: AsRef<str>>(
             && (open_end || framed(tail) || named_after_word(tokens, flags, a)))
         .then_some((MIN_RUNS, before));
     }
-    let needed = if label(&tokens[a - 1]) || tokens[n - b].as_ref() == "|" {
+    let needed = if label(&tokens[a - 1]) || tokens[n - b].as_ref() == "|" || named {
         MIN_RUNS - 1
     } else {
         MIN_RUNS
