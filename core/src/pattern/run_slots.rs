@@ -19,7 +19,11 @@
 //! `(macOS Sonoma <*>)`: both end in `<*>)`) keep their closing bracket
 //! when lined up ([`closing_frame`]), so each is framed whole, a value
 //! after a masked value; before, the shared `<*>)` was cut off and the
-//! runs were no values.
+//! runs were no values. Since session 25, round 27 a capitalised label
+//! right after an object's word and id (`usb <*>: Product: <run>`,
+//! [`object_label`]) and a name in round brackets right after a bare
+//! masked value (`Device <mac> (MX Master 3) connected`, [`names_value`])
+//! make a value on three runs with fewer constant words around.
 
 use super::super::flags::{KEYED, MASKED};
 
