@@ -3,6 +3,7 @@
 
 use super::hash_bytes;
 use super::token::{WILDCARD, is_state_value, looks_like_name};
+use super::units::{mark_units, same_unit};
 
 /// A token holds a masked variable.
 pub(super) const MASKED: u8 = 1;
@@ -19,11 +20,12 @@ pub(super) const STATE: u8 = 16;
 
 /// Whether two differing tokens (by their flags) may be values of one
 /// variable: one side holds a masked variable that is not a `key=` value,
-/// both sides look like names, or both are state values (`up` / `down`).
+/// both sides look like names, or both are state values (`up` / `down`),
+/// or units of one kind after a number (`GB` / `TB`, `ms` / `s`).
 #[inline]
 pub(super) fn variable_like(a: u8, b: u8) -> bool {
     let open = |f: u8| f & MASKED != 0 && f & KEYED == 0;
-    open(a) || open(b) || a & b & (NAME | STATE) != 0
+    open(a) || open(b) || a & b & (NAME | STATE) != 0 || same_unit(a, b)
 }
 
 /// The keys of tokens (64-bit hashes: equal keys are taken as equal tokens).
@@ -257,6 +259,10 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] = 0;
         }
     }
+    // A unit word after a masked number (`12 GB` / `2 TB`, `250 ms` / `2
+    // s`) is the value's, chosen by its magnitude: units of one kind merge
+    // at once (`units.rs`, session 25, round 27).
+    mark_units(tokens, &mut flags);
     flags
 }
 

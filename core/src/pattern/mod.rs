@@ -89,6 +89,7 @@ mod runs;
 mod snapshot;
 mod span;
 mod token;
+mod units;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;

@@ -19,7 +19,11 @@
 //! `(macOS Sonoma <*>)`: both end in `<*>)`) keep their closing bracket
 //! when lined up ([`closing_frame`]), so each is framed whole, a value
 //! after a masked value; before, the shared `<*>)` was cut off and the
-//! runs were no values.
+//! runs were no values. Since session 25, round 27 a capitalised label
+//! right after an object's word and id (`usb <*>: Product: <run>`,
+//! [`object_label`]) and a name in round brackets right after a bare
+//! masked value (`Device <mac> (MX Master 3) connected`, [`names_value`])
+//! make a value on three runs with fewer constant words around.
 
 use super::super::flags::{KEYED, MASKED};
 
@@ -51,6 +55,46 @@ pub(super) fn listed_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) 
                 && flags[i] & KEYED == 0
         }) || (a >= 2 && sentence(a - 2))
             || (a >= 3 && super::capitalised(tokens[a - 2].as_ref()) && sentence(a - 3)))
+}
+
+/// Whether the token before `a` is a capitalised label that opens the
+/// text right after an object's name and id (`usb <*>: Product: Ultra USB
+/// 3.0`, `usb <*>: Manufacturer: SanDisk`: the kernel prints a device's
+/// fields so): the run that ends the message after it is that field's
+/// value, on three runs, with the object's word and the label the only
+/// constant words around it (session 25, round 27).
+pub(super) fn object_label<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize) -> bool {
+    let Some(name) = tokens[a - 1].as_ref().strip_suffix(':') else {
+        return false;
+    };
+    let kind = tokens[0].as_ref();
+    a == 3
+        && flags[0] & MASKED == 0
+        && kind.len() >= 2
+        && kind.bytes().all(|b| b.is_ascii_lowercase())
+        && flags[1] & MASKED != 0
+        && flags[1] & KEYED == 0
+        && tokens[1].as_ref().ends_with(":")
+        && flags[2] & MASKED == 0
+        && name.len() >= 3
+        && name.as_bytes()[0].is_ascii_uppercase()
+        && name.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// Whether the run from `a` to `end`, framed whole by round brackets,
+/// stands right after a bare masked value and before more of the message
+/// (`Device <mac> (MX Master 3) connected`, `Window 0x3a00007 (Google
+/// Chrome) sets ...`): a name in brackets after an id or address names
+/// that value, as one word there does (`signal 15 (Terminated)`, session
+/// 24, round 24): a value on three runs, with a constant word on each side
+/// enough (session 25, round 27).
+pub(super) fn names_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    a >= 2
+        && end < tokens.len()
+        && tokens[a - 1].as_ref() == super::WILDCARD
+        && tokens[a].as_ref().starts_with('(')
+        && super::framed(&tokens[a..end])
+        && flags[end] & MASKED == 0
 }
 
 /// The equal tokens after the run from `a` that ends `b` tokens before the

@@ -126,3 +126,53 @@ fn a_framed_run_keeps_its_closing_bracket_when_the_runs_share_it() {
         assert_eq!(m.resolve(ids[0]), m.resolve(*id));
     }
 }
+
+#[test]
+fn a_devices_field_that_ends_the_message_is_one_value_on_three_runs() {
+    // The kernel prints a USB device's fields after its name and id:
+    // the product's name, of one to three words, is the field's value.
+    let names = ["Ultra USB 3.0", "USB Receiver", "Logitech USB Headset"];
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, v)| m.mine(&format!("usb 1-{i}: Product: {v}")).id)
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    let more = m.mine("usb 2-1: Product: Integrated Camera").id;
+    assert_eq!(m.resolve(ids[0]), m.resolve(more));
+    // Without the device's id before the label, two words are too few.
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = names
+        .iter()
+        .map(|v| m.mine(&format!("usb: Product: {v}")).id)
+        .collect();
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+}
+
+#[test]
+fn a_name_in_brackets_after_an_address_is_one_value_on_three_runs() {
+    // bluetoothd names a device after its address; one word on each side.
+    let names = ["AirPods Pro", "MX Master 3", "Keychron K2"];
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = names
+        .iter()
+        .map(|v| {
+            m.mine(&format!("Device 38:18:4C:1A:2B:3C ({v}) connected"))
+                .id
+        })
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+    let more = m.mine("Device 00:1B:66:C0:FF:EE (JBL Flip 5) connected").id;
+    assert_eq!(m.resolve(ids[0]), m.resolve(more));
+    // After a capitalised word the bracket is no value's name: three runs
+    // stay apart.
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = names
+        .iter()
+        .map(|v| m.mine(&format!("Device Mouse ({v}) connected")).id)
+        .collect();
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+}

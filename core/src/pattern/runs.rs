@@ -514,7 +514,10 @@ fn runs_needed<T: AsRef<str>>(
             .count()
     };
     let (before, after) = (count(0..a), count(n - b..n));
-    if before == 0 || before + after < MIN_CONSTANTS {
+    // A device's field (`usb <*>: Product: <run>`): two words suffice.
+    let object = after == 0 && before == 2 && run_slots::object_label(tokens, flags, a);
+    let named = after > 0 && run_slots::names_value(tokens, flags, a, n - b);
+    if before == 0 || (before + after < MIN_CONSTANTS && !object && !named) {
         return None;
     }
     // Only `key=value` fields after the run: it ends the message's text
@@ -530,7 +533,7 @@ fn runs_needed<T: AsRef<str>>(
         // (Docker Desktop)`, session 15), on as many runs as in the middle.
         // A capitalised label in a list of labelled fields is a field's
         // (`Wake Time: <*> Wake Source: Power Button`, session 24, round 22).
-        if end_label(tokens, flags, a) || run_slots::listed_label(tokens, flags, a) {
+        if end_label(tokens, flags, a) || run_slots::listed_label(tokens, flags, a) || object {
             return Some((MIN_RUNS - 1, before));
         }
         // Framed after a plain word, it bounds itself on both sides:
@@ -545,7 +548,7 @@ fn runs_needed<T: AsRef<str>>(
             && (open_end || framed(tail) || named_after_word(tokens, flags, a)))
         .then_some((MIN_RUNS, before));
     }
-    let needed = if label(&tokens[a - 1]) || tokens[n - b].as_ref() == "|" {
+    let needed = if label(&tokens[a - 1]) || tokens[n - b].as_ref() == "|" || named {
         MIN_RUNS - 1
     } else {
         MIN_RUNS

@@ -112,8 +112,13 @@ use super::{
 /// pattern of its length that differs from it only where values vary,
 /// `a <*> c d` / `a b c <*>`, whichever generalised first; a lower-case
 /// word before `state` or `mode`, `entered the running state.`, is a state
-/// value that merges at once).
-pub const MINER_VERSION: u32 = 30;
+/// value that merges at once);
+/// 31: session 25, round 27 (a unit word after a masked number, `12 GB`
+/// / `2 TB`, `250 ms` / `2 s`, merges with a unit of its kind at once; a
+/// device's field, `usb <*>: Product: Ultra USB 3.0`, and a name in round
+/// brackets after a bare masked value, `Device <*> (MX Master 3)
+/// connected`, are values on three runs).
+pub const MINER_VERSION: u32 = 31;
 
 fn first_version() -> u32 {
     1

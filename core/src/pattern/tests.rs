@@ -551,3 +551,26 @@ fn short_messages_of_two_source_locations_stay_apart() {
         Some("s3api_object_handlers.go:<*> GetObjectHandler <*> <*>")
     );
 }
+
+#[test]
+fn units_of_one_kind_after_a_number_merge_at_once() {
+    // A size printed with a unit chosen by its magnitude (the kernel's
+    // `(30.8 GB/28.6 GiB)` / `(1.00 TB/932 GiB)`), a duration likewise.
+    let mut m = miner();
+    let a = m.mine("sd 4:0:0:0: [sdd] 388650787 512-byte logical blocks: (30.8 GB/28.6 GiB)");
+    let b = m.mine("sd 1:0:0:0: [sdd] 430418335 512-byte logical blocks: (1.00 TB/932 GiB)");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let a = m.mine("transfer of the backup finished in 250 ms");
+    let b = m.mine("transfer of the backup finished in 2.5 s");
+    let c = m.mine("transfer of the backup finished in 1 minute");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    assert_eq!(m.resolve(a.id), m.resolve(c.id));
+    // A size and a duration stay apart, as units after a word do.
+    let mut m = miner();
+    let a = m.mine("transfer of the backup finished in 250 ms");
+    let d = m.mine("transfer of the backup finished in 250 MB");
+    assert_ne!(m.resolve(a.id), m.resolve(d.id));
+    let e = m.mine("transfer of the backup finished in ms");
+    let f = m.mine("transfer of the backup finished in s");
+    assert_ne!(m.resolve(e.id), m.resolve(f.id));
+}
