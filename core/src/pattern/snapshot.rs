@@ -112,8 +112,10 @@ use super::{
 /// pattern of its length that differs from it only where values vary,
 /// `a <*> c d` / `a b c <*>`, whichever generalised first; a lower-case
 /// word before `state` or `mode`, `entered the running state.`, is a state
-/// value that merges at once).
-pub const MINER_VERSION: u32 = 30;
+/// value that merges at once);
+/// 31: session 25, round 28 (an HTTP status code and its reason phrase,
+/// `502 Bad Gateway`, are one value).
+pub const MINER_VERSION: u32 = 31;
 
 fn first_version() -> u32 {
     1
