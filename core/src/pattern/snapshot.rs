@@ -114,8 +114,7 @@ use super::{
 /// word before `state` or `mode`, `entered the running state.`, is a state
 /// value that merges at once);
 /// 31: session 25, round 28 (an HTTP status code and its reason phrase,
-/// `502 Bad Gateway`, are one value; a quoted value of up to 48 words,
-/// not 24, is one value).
+/// `502 Bad Gateway`, are one value).
 pub const MINER_VERSION: u32 = 31;
 
 fn first_version() -> u32 {

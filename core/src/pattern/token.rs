@@ -21,12 +21,8 @@ use super::status::status_phrase;
 
 const LEADING: &[u8] = b"([{<\"'";
 const TRAILING: &[u8] = b")]}>\"',;:.!?";
-/// Longest quoted span (in words) collapsed into one token. Go services
-/// print an error chain in one quoted field, `error="unable to generate a
-/// certificate for the domains [...]: ... :: urn:...:dns :: DNS problem:
-/// ..."`, of 25 to 40 words: 24 (until session 25, round 28) cut such a
-/// value, whose inner words then split its template.
-const MAX_QUOTED_WORDS: usize = 48;
+/// Longest quoted span (in words) collapsed into one token.
+const MAX_QUOTED_WORDS: usize = 24;
 
 const MONTHS: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
