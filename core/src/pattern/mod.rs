@@ -88,6 +88,7 @@ mod reasons;
 mod runs;
 mod snapshot;
 mod span;
+mod status;
 mod token;
 mod units;
 

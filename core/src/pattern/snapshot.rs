@@ -117,8 +117,10 @@ use super::{
 /// / `2 TB`, `250 ms` / `2 s`, merges with a unit of its kind at once; a
 /// device's field, `usb <*>: Product: Ultra USB 3.0`, and a name in round
 /// brackets after a bare masked value, `Device <*> (MX Master 3)
-/// connected`, are values on three runs).
-pub const MINER_VERSION: u32 = 31;
+/// connected`, are values on three runs);
+/// 32: session 25, round 28 (an HTTP status code and its reason phrase,
+/// `502 Bad Gateway`, are one value).
+pub const MINER_VERSION: u32 = 32;
 
 fn first_version() -> u32 {
     1

@@ -17,6 +17,7 @@
 pub const WILDCARD: &str = "<*>";
 
 use super::paths::path_words;
+use super::status::status_phrase;
 
 const LEADING: &[u8] = b"([{<\"'";
 const TRAILING: &[u8] = b")]}>\"',;:.!?";
@@ -153,6 +154,16 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.push_str(tail);
         } else {
             mask_word(word, out);
+            // `502 Bad Gateway`: a status code's reason phrase is the
+            // code's (`status.rs`).
+            if out.ends_with(WILDCARD)
+                && let Some((taken, tail)) = status_phrase(word, words.clone())
+            {
+                for _ in 0..taken {
+                    words.next();
+                }
+                out.push_str(tail);
+            }
             // `error=dns failure retry=2`: the words up to the next key
             // are the value's (session 17). Looked for only after a
             // masked field, `key=<*>`, a 4-byte check.

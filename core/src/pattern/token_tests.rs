@@ -436,3 +436,23 @@ fn a_keyed_quote_of_several_words_in_brackets_is_one_value() {
         "user [name=<*>\" id=<*>]"
     );
 }
+
+#[test]
+fn a_status_code_takes_its_reason_phrase() {
+    // One value whatever the phrase's length (session 25, round 28).
+    assert_eq!(
+        mask("proxy.go:100 > 502 Bad Gateway error=\"EOF\""),
+        mask("proxy.go:100 > 499 Client Closed Request error=\"EOF\"")
+    );
+    assert_eq!(
+        mask("Completed 500 Internal Server Error in 12ms"),
+        "Completed <*> in <*>"
+    );
+    assert_eq!(mask("Completed 200 OK in 12ms"), "Completed <*> in <*>");
+    assert_eq!(mask("GET /a (404 Not Found)"), "GET <*> (<*>)");
+    assert_eq!(mask("HTTP/1.1 304 Not Modified,"), "HTTP/<*> <*>,");
+    // Only the code's own phrase: other words after a number stay.
+    assert_eq!(mask("sent 200 Found items"), "sent <*> Found items");
+    assert_eq!(mask("copied 404 Not files"), "copied <*> Not files");
+    assert_eq!(mask("took 2000 OK"), "took <*> OK");
+}
