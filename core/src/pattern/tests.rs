@@ -523,6 +523,10 @@ fn short_messages_of_two_source_locations_stay_apart() {
     assert_eq!(
         m.template(get[0]).as_deref(),
         Some("s3api_object_handlers.go:<*> GetObjectHandler <*> <*>")
+    );
+}
+
+#[test]
 fn a_word_before_state_or_mode_is_a_state_value() {
     let mut m = miner();
     let running = m.mine("The Print Spooler service entered the running state.");
