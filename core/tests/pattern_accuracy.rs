@@ -278,7 +278,10 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// record, written as separate templates per kind of name) were made one
 /// template each after that first run; that regenerates the systems, so
 /// illumos went from 0.915 to 0.677 at seed 1 with no change of the miner.
-/// Its floor is 0.66, just under that (a regression guard, not a goal met).
+/// This round's rule (the words of a bracketed group that opens the
+/// message, `[ID 107833 kern.warning]`, are no evidence that two messages
+/// share a template) took illumos to 0.890 at seed 1, so it is held to
+/// 0.85 as the others; the tune mean at seed 1 is 0.922 over 107.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -344,9 +347,6 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 // Session 22, round 19's new kind: just under its score
                 // at seed 1 after the round's tag rule (0.777).
                 "junos" => 0.75,
-                // Session 25, round 29's blind system, after its labels'
-                // fix: just under its seed-1 score (0.677).
-                "illumos" => 0.66,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");

@@ -113,7 +113,7 @@ use super::{
 /// `a <*> c d` / `a b c <*>`, whichever generalised first; a lower-case
 /// word before `state` or `mode`, `entered the running state.`, is a state
 /// value that merges at once).
-pub const MINER_VERSION: u32 = 30;
+pub const MINER_VERSION: u32 = 31;
 
 fn first_version() -> u32 {
     1
