@@ -267,6 +267,21 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// the 98 before), over the 0.87 floor, which is unchanged. This round's
 /// rule for padded labels (a name before a lone `:` is the field's key)
 /// took lighttpd to 0.941 at seed 1, so it is held to 0.85 as the others.
+///
+/// Session 25, round 29 added three tune systems written blind, before
+/// their author read the miner's rules (lustresrv: a Lustre-like
+/// filesystem server's kernel log; daskclus: a Dask-like compute
+/// cluster; illumos: an illumos-like syslog with SMF and FMA), committed
+/// before the miner first ran on them. Three labels that broke the
+/// convention (a Lustre target or the MGS before `Client ... reconnecting`
+/// and `Connection restored to`, a disk path before an illumos `WARNING:`
+/// record, written as separate templates per kind of name) were made one
+/// template each after that first run; that regenerates the systems, so
+/// illumos went from 0.915 to 0.677 at seed 1 with no change of the miner.
+/// This round's rule (the words of a bracketed group that opens the
+/// message, `[ID 107833 kern.warning]`, are no evidence that two messages
+/// share a template) took illumos to 0.890 at seed 1, so it is held to
+/// 0.85 as the others; the tune mean at seed 1 is 0.922 over 107.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);

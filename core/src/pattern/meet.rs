@@ -22,6 +22,7 @@ use super::{Miner, Pattern};
 /// constant tokens as they differ in; `None` otherwise.
 fn met(p: &Pattern, q: &Pattern) -> Option<Vec<usize>> {
     let mut matched = 0;
+    let group = super::prefix::opening_group(&p.tokens);
     let mut differing = Vec::new();
     for i in 0..p.keys.len() {
         let (a, b) = (p.flags[i], q.flags[i]);
@@ -30,7 +31,8 @@ fn met(p: &Pattern, q: &Pattern) -> Option<Vec<usize>> {
             continue;
         }
         if !wild_p && !wild_q && p.keys[i] == q.keys[i] {
-            matched += 1;
+            // Equal words of an opening bracketed group are no evidence.
+            matched += usize::from(!group.contains(&i));
             continue;
         }
         if !(wild_p || wild_q || variable_like(a, b)) {

@@ -84,6 +84,7 @@ pub mod header;
 pub mod judge;
 mod meet;
 mod paths;
+mod prefix;
 mod reasons;
 mod runs;
 mod snapshot;
@@ -834,6 +835,9 @@ impl Miner {
 /// the equal constant tokens.
 fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
     let mut matched = 0;
+    // Equal words of an opening bracketed group are no evidence (`prefix`).
+    let mut in_group = 0;
+    let group = prefix::opening_group(&p.tokens);
     let mut variable = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         if p.is_wild(i) {
@@ -841,6 +845,7 @@ fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
         }
         if p.keys[i] == *key {
             matched += 1;
+            in_group += usize::from(group.contains(&i));
             continue;
         }
         let (a, b) = (p.flags[i], flags[i]);
@@ -849,7 +854,7 @@ fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
         }
         variable.push(i);
     }
-    if !variable.is_empty() && variable.len() > matched {
+    if !variable.is_empty() && variable.len() > matched - in_group {
         return None;
     }
     // A pattern of variables only takes messages of variables only.
