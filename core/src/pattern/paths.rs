@@ -11,11 +11,10 @@
 //! A lower-case word, a `key=value` or any other punctuation ends it, so
 //! `/var/log/messages Started Session 3 of user root.` keeps its words.
 
+use super::token::{TRAILING, without_trailing};
+
 /// Most words after a path's head taken as its own.
 const MAX_PATH_WORDS: usize = 6;
-
-/// Trailing punctuation that ends a word (as masking's `TRAILING`).
-const CLOSING: &[u8] = b")]}>\"',;:.!?";
 
 /// Whether `word` opens a path that may go on after a space: `/a/b` or
 /// `C:\a`, after `[` or `(`, with no punctuation after it; and the length
@@ -29,7 +28,7 @@ fn path_head(word: &str) -> Option<usize> {
     let core = &word.as_bytes()[lead..];
     let unix = core.len() > 2 && core[0] == b'/' && core[1] != b'/';
     let windows = core.len() > 3 && core[1..3] == *b":\\" && core[0].is_ascii_alphabetic();
-    if !(unix || windows) || core.last().is_some_and(|b| CLOSING.contains(b)) {
+    if !(unix || windows) || core.last().is_some_and(|b| TRAILING.contains(b)) {
         return None;
     }
     let plain = core
@@ -63,7 +62,7 @@ pub(super) fn path_words<'a>(
     let lead = path_head(word)?;
     let mut best = None;
     for (k, next) in ahead.take(MAX_PATH_WORDS).enumerate() {
-        let name = next.trim_end_matches(|c: char| c.is_ascii() && CLOSING.contains(&(c as u8)));
+        let name = without_trailing(next);
         let tail = &next[name.len()..];
         let plain = name
             .bytes()

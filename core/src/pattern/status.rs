@@ -13,8 +13,7 @@
 //! Only the code's own phrase is taken (`302 Found`, not `200 Found`),
 //! so a number before other words (`200 files`) is left as it is.
 
-/// Trailing punctuation that ends a word (as masking's `TRAILING`).
-const CLOSING: &[u8] = b")]}>\"',;:.!?";
+use super::token::without_trailing;
 
 /// The standard reason phrases (RFC 9110 and the registered extensions,
 /// with nginx's 499), by code.
@@ -116,8 +115,7 @@ fn phrase_ahead<'a>(
                 return None;
             }
         } else {
-            let name =
-                next.trim_end_matches(|c: char| c.is_ascii() && CLOSING.contains(&(c as u8)));
+            let name = without_trailing(next);
             if name != part {
                 return None;
             }

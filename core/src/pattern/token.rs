@@ -20,7 +20,8 @@ use super::paths::path_words;
 use super::status::status_phrase;
 
 const LEADING: &[u8] = b"([{<\"'";
-const TRAILING: &[u8] = b")]}>\"',;:.!?";
+/// Closing punctuation after a word, kept out of its check.
+pub(super) const TRAILING: &[u8] = b")]}>\"',;:.!?";
 /// Longest quoted span (in words) collapsed into one token.
 const MAX_QUOTED_WORDS: usize = 24;
 
@@ -548,6 +549,13 @@ fn letters_variable(core: &str) -> Option<bool> {
 fn is_hex_address(core: &str) -> bool {
     core.bytes().filter(|&c| c == b':').count() >= 2
         && core.bytes().all(|c| c == b':' || c.is_ascii_hexdigit())
+}
+
+/// `word` without the closing punctuation after it (`Found)` -> `Found`,
+/// `/var/log/app.log,` -> `/var/log/app.log`): the [`TRAILING`] bytes
+/// masking keeps out of a word's check.
+pub(super) fn without_trailing(word: &str) -> &str {
+    word.trim_end_matches(|c: char| c.is_ascii() && TRAILING.contains(&(c as u8)))
 }
 
 /// The extensions of source files, as in a source location.
