@@ -835,9 +835,6 @@ impl Miner {
 /// the equal constant tokens.
 fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
     let mut matched = 0;
-    // Equal words of an opening bracketed group are no evidence (`prefix`).
-    let mut in_group = 0;
-    let group = prefix::opening_group(&p.tokens);
     let mut variable = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         if p.is_wild(i) {
@@ -845,7 +842,6 @@ fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
         }
         if p.keys[i] == *key {
             matched += 1;
-            in_group += usize::from(group.contains(&i));
             continue;
         }
         let (a, b) = (p.flags[i], flags[i]);
@@ -854,8 +850,19 @@ fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
         }
         variable.push(i);
     }
-    if !variable.is_empty() && variable.len() > matched - in_group {
-        return None;
+    if !variable.is_empty() {
+        if variable.len() > matched {
+            return None;
+        }
+        // Equal words of an opening bracketed group are no evidence
+        // (`prefix`): looked for only here, where they could decide, not on
+        // every comparison.
+        let in_group = prefix::opening_group(&p.tokens)
+            .filter(|&i| !p.is_wild(i) && p.keys[i] == keys[i])
+            .count();
+        if variable.len() > matched - in_group {
+            return None;
+        }
     }
     // A pattern of variables only takes messages of variables only.
     if matched == 0 && flags.iter().any(|f| f & MASKED == 0) {
