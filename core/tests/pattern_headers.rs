@@ -10,7 +10,10 @@
 //! RFC 5424, logfmt, ...). Systems whose templates carry their own header
 //! (no `header:` line: nginx, HealthApp) are left out: a second header in
 //! front of one is no real format. So are holdout systems: they are never
-//! tuned on.
+//! tuned on. Until session 26, round 32, edgeproxy was left out too: behind
+//! logfmt's and logrus's `msg="..."`, which escape its quoted `error="..."`
+//! values as `\"`, it scored 0.799 and 0.807 (0.978 behind its own header);
+//! since `strip_header` reads those escapes back, 0.980 and 0.979.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -318,15 +321,6 @@ const SAMPLE_BOUND: &[&str] = &["ipmisel", "mailstore", "cupsd", "sqlerrlog"];
 /// (the miner of 7bde16d).
 const BRACKET_OPENS_MESSAGE: &[&str] = &["nasfiler"];
 
-/// Systems whose messages hold quoted `key="value"` fields that a header
-/// quoting the whole message (logfmt's and logrus's `msg="..."`, which
-/// escape them as `\"`) scores far lower, a known miss left alone.
-/// edgeproxy (session 25, round 28: a Traefik-like proxy's zerolog lines,
-/// `error="..."` values of many words) scores 0.973 behind its own
-/// journal-like header on its first run, 0.799 and 0.807 behind logfmt's
-/// and logrus's, 0.93-0.95 behind the others (the miner of d0b2f02).
-const QUOTED_FIELDS_IN_MESSAGE: &[&str] = &["edgeproxy"];
-
 /// Largest drop of one system's accuracy behind another header.
 const MARGIN: f64 = 0.10;
 
@@ -368,7 +362,6 @@ fn grouping_does_not_depend_on_the_header_format() {
             || CARRY_THEIR_LOGGER.contains(&original.name.as_str())
             || SAMPLE_BOUND.contains(&original.name.as_str())
             || BRACKET_OPENS_MESSAGE.contains(&original.name.as_str())
-            || QUOTED_FIELDS_IN_MESSAGE.contains(&original.name.as_str())
         {
             continue;
         }

@@ -13,9 +13,15 @@
 //! (`ts|component|pid|message`), a glog / klog header
 //! (`I1209 03:12:06.123456  1234 file.go:12]`), and a level (`INFO`, `[warn]`, `W` after a
 //! timestamp) with what follows it in Java, Android and Python layouts: a
-//! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name. It is a
+//! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name; and the
+//! fields before a logfmt `msg=` (`ts=... level=info msg="..."`), whose
+//! quoted text that ends the line is unescaped (`\"` is `"` again), the
+//! message as the program printed it (session 26, round 32). It is a
 //! heuristic with no per-format settings and never returns an empty message
-//! for a non-empty line.
+//! for a non-empty line. The message borrows from the line unless it was
+//! unescaped.
+
+use std::borrow::Cow;
 
 const LEVELS: &[&str] = &[
     "TRACE",
@@ -94,10 +100,84 @@ fn strip_glog_header(line: &str) -> Option<&str> {
 }
 
 /// The message part of a raw log line (see the module documentation).
-pub fn strip_header(line: &str) -> &str {
+/// Borrowed from `line`, except for the text of a quoted logfmt `msg="..."`
+/// that holds escapes, which is unescaped (see [`unescape_quoted`]).
+pub fn strip_header(line: &str) -> Cow<'_, str> {
     let line = line.trim();
     let stripped = strip_fields(line).trim();
-    if stripped.is_empty() { line } else { stripped }
+    if stripped.is_empty() {
+        return Cow::Borrowed(line);
+    }
+    // Only a line that ends with a quote can end with a quoted `msg=`;
+    // the other lines pay for one byte's test.
+    if line.ends_with('"') && stripped.contains('\\') && ends_with_quoted_message(line) {
+        let text = unescape_quoted(stripped);
+        let trimmed = text.trim();
+        // An escaped newline may open or end it; one that was all escaped
+        // space stays as it stands.
+        if trimmed.len() == text.len() {
+            return text;
+        }
+        if !trimmed.is_empty() {
+            return Cow::Owned(trimmed.to_owned());
+        }
+    }
+    Cow::Borrowed(stripped)
+}
+
+/// Whether `line` is logfmt whose message is a quoted `msg=` value that
+/// ends it, the message [`strip_fields`] returns for it (a line whose
+/// first word holds a `=` matches none of the layouts tried before
+/// logfmt's there).
+fn ends_with_quoted_message(line: &str) -> bool {
+    first_word(line).0.contains('=') && logfmt_message(line).is_some_and(|(_, quoted)| quoted)
+}
+
+/// The text of a quoted logfmt value as the program printed it: logfmt
+/// (go-kit's encoder) and logrus (Go's `%q`) escape a `"` as `\"`, a `\`
+/// as `\\`, a newline, tab and carriage return as `\n`, `\t`, `\r`, and
+/// other control characters as `\u00XX`; those are read back. Any other
+/// escape (`\x..`, Go's mark of a byte that is no UTF-8) is kept as it
+/// stands. Without a `\` the text is borrowed, never copied.
+fn unescape_quoted(text: &str) -> Cow<'_, str> {
+    let Some(first) = text.find('\\') else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    let mut rest = &text[first..];
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at + 1..];
+        let (read, len) = match escape.as_bytes().first() {
+            Some(b'"') => (Some('"'), 1),
+            Some(b'\\') => (Some('\\'), 1),
+            Some(b'n') => (Some('\n'), 1),
+            Some(b't') => (Some('\t'), 1),
+            Some(b'r') => (Some('\r'), 1),
+            Some(b'u') => (
+                escape
+                    .get(1..5)
+                    .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .and_then(char::from_u32),
+                5,
+            ),
+            _ => (None, 0),
+        };
+        match read {
+            Some(c) => {
+                out.push(c);
+                rest = &escape[len..];
+            }
+            None => {
+                out.push('\\');
+                rest = escape;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 fn strip_fields(line: &str) -> &str {
@@ -669,9 +749,15 @@ fn strip_category_level(line: &str) -> Option<&str> {
 
 /// logfmt (`ts=... level=info msg="..."`: go-kit, logrus, the Docker
 /// daemon): the fields before `msg=` are header. The message is the text
-/// of `msg` when it ends the line (its quotes removed, escapes kept), else
-/// `msg=` and the fields after it.
+/// of `msg` when it ends the line (its quotes removed here, its escapes
+/// read back by [`strip_header`]), else `msg=` and the fields after it.
 fn strip_logfmt_header(line: &str) -> Option<&str> {
+    logfmt_message(line).map(|(message, _)| message)
+}
+
+/// The message of a logfmt line (see [`strip_logfmt_header`]), and whether
+/// it is the text of a quoted `msg` that ends the line.
+fn logfmt_message(line: &str) -> Option<(&str, bool)> {
     let mut rest = line;
     for fields in 0..8 {
         rest = rest.trim_start();
@@ -683,19 +769,19 @@ fn strip_logfmt_header(line: &str) -> Option<&str> {
             }
             let text = &rest[key.len() + 1..];
             let Some(quoted) = text.strip_prefix('"') else {
-                return Some(text);
+                return Some((text, false));
             };
             let mut escaped = false;
             for (i, b) in quoted.bytes().enumerate() {
                 match b {
                     _ if escaped => escaped = false,
                     b'\\' => escaped = true,
-                    b'"' if quoted[i + 1..].trim().is_empty() => return Some(&quoted[..i]),
-                    b'"' => return Some(rest),
+                    b'"' if quoted[i + 1..].trim().is_empty() => return Some((&quoted[..i], true)),
+                    b'"' => return Some((rest, false)),
                     _ => {}
                 }
             }
-            return Some(rest);
+            return Some((rest, false));
         }
         if !is_key_value(word) {
             return None;
