@@ -13,7 +13,9 @@
 //! (`ts|component|pid|message`), a glog / klog header
 //! (`I1209 03:12:06.123456  1234 file.go:12]`), and a level (`INFO`, `[warn]`, `W` after a
 //! timestamp) with what follows it in Java, Android and Python layouts: a
-//! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name; and the
+//! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name; a
+//! bracketed tag glued to a `:` (`[node:event.name:severity]:`,
+//! `[Server thread/INFO]:`), which ends the header; and the
 //! fields before a logfmt `msg=` (`ts=... level=info msg="..."`), whose
 //! quoted text that ends the line is unescaped (`\"` is `"` again), the
 //! message as the program printed it (session 26, round 32). It is a
@@ -236,6 +238,9 @@ fn strip_fields(line: &str) -> &str {
                 return after_level(&rest[end..]);
             }
             if let Some(message) = letter_level_after_bracketed_time(removed, inner, &rest[end..]) {
+                return message;
+            }
+            if let Some(message) = after_bracketed_tag(&rest[end..]) {
                 return message;
             }
             // A thread in brackets before the level (logback's and log4j2's
@@ -591,6 +596,19 @@ fn letter_level_after_bracketed_time<'a>(
         && is_letter_level(level)
         && !message.trim().is_empty())
     .then(|| message.trim_start())
+}
+
+/// The message after a bracketed group glued to a `:` (`[node:event.name:
+/// severity]: ...`, an EMS-like event tag; `[Component id=1]: ...`), which
+/// ends the header as a syslog `program[pid]:` does, whatever its words
+/// hold: `after` is the line past the `]`. Read as a thread only when its
+/// words held a digit, such a tag was stripped behind some node names
+/// (`fas8200-01`) and kept behind others (`filer-lab`), one event split in
+/// two by the node that logged it (session 26, round 32).
+fn after_bracketed_tag(after: &str) -> Option<&str> {
+    let message = after.strip_prefix(':')?;
+    (message.starts_with(|c: char| c.is_ascii_whitespace()) && !message.trim().is_empty())
+        .then_some(message)
 }
 
 /// An event code: upper-case letters, then three digits or more, a `-`

@@ -457,3 +457,45 @@ fn only_an_unescaped_message_is_owned() {
     let line = r#"level=info msg="Started \"x\"""#;
     assert!(matches!(strip_header(line), Cow::Owned(_)), "{line}");
 }
+
+/// Session 26, round 32: a bracketed group glued to a `:` ends the header
+/// as a syslog `program[pid]:` does, whatever its words hold; read as a
+/// thread only when they held a digit, an EMS-like event tag was stripped
+/// behind `fas8200-01` and kept behind `filer-lab`.
+#[test]
+fn a_bracketed_tag_before_a_colon_ends_the_header_whatever_its_words() {
+    let cases = [
+        (
+            "[fas8200-01:raid.disk.missing:error]: Disk 0a.00.7 is missing.",
+            "Disk 0a.00.7 is missing.",
+        ),
+        (
+            "[filer-lab:raid.disk.missing:error]: Disk 0a.00.7 is missing.",
+            "Disk 0a.00.7 is missing.",
+        ),
+        (
+            "2024/03/05 10:11:12 [filer-lab:raid.disk.missing:error]: Disk 0a.00.7 is missing.",
+            "Disk 0a.00.7 is missing.",
+        ),
+        // A Minecraft-like server's `[time] [thread/LEVEL]:`, the thread's
+        // name with a digit or not.
+        (
+            "[10:11:12] [Server thread/INFO]: Steve joined the game",
+            "Steve joined the game",
+        ),
+        (
+            "[10:11:12] [User Authenticator #3/INFO]: UUID of player Steve is 0f3c",
+            "UUID of player Steve is 0f3c",
+        ),
+    ];
+    for (line, message) in cases {
+        assert_eq!(strip_header(line), message, "{line}");
+    }
+    // Not glued to a `:`, or nothing after it: the bracket stays.
+    for line in [
+        "[filer-lab] Disk 0a.00.7 is missing.",
+        "[filer-lab]:x is missing",
+    ] {
+        assert_eq!(strip_header(line), line, "{line}");
+    }
+}
