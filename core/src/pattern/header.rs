@@ -110,29 +110,40 @@ pub fn strip_header(line: &str) -> Cow<'_, str> {
     if stripped.is_empty() {
         return Cow::Borrowed(line);
     }
-    // Only a line that ends with a quote can end with a quoted `msg=`;
-    // the other lines pay for one byte's test.
-    if line.ends_with('"') && stripped.contains('\\') && ends_with_quoted_message(line) {
-        let text = unescape_quoted(stripped);
-        let trimmed = text.trim();
-        // An escaped newline may open or end it; one that was all escaped
-        // space stays as it stands.
-        if trimmed.len() == text.len() {
-            return text;
-        }
-        if !trimmed.is_empty() {
-            return Cow::Owned(trimmed.to_owned());
-        }
+    // Only a line that ends with a quote and opens with a `key=value` can
+    // end with a quoted `msg=`; the other lines pay for a byte's test (an
+    // access log's, whose user agent ends it, for its first word's).
+    if line.ends_with('"')
+        && first_word(line).0.contains('=')
+        && let Some(message) = unescaped_message(line, stripped)
+    {
+        return Cow::Owned(message);
     }
     Cow::Borrowed(stripped)
 }
 
-/// Whether `line` is logfmt whose message is a quoted `msg=` value that
-/// ends it, the message [`strip_fields`] returns for it (a line whose
-/// first word holds a `=` matches none of the layouts tried before
-/// logfmt's there).
-fn ends_with_quoted_message(line: &str) -> bool {
-    first_word(line).0.contains('=') && logfmt_message(line).is_some_and(|(_, quoted)| quoted)
+/// `message`, the text of a quoted logfmt `msg=` that ends `line` (whose
+/// first word holds a `=`), unescaped and trimmed; `None` when it holds no
+/// escape, when `line` is no such logfmt (a line whose first word holds a
+/// `=` matches none of the layouts [`strip_fields`] tries before
+/// logfmt's), or when it was all escaped space (kept as it stands). Out
+/// of line: the common path stays small.
+#[inline(never)]
+fn unescaped_message(line: &str, message: &str) -> Option<String> {
+    if !message.contains('\\') || !logfmt_message(line).is_some_and(|(_, quoted)| quoted) {
+        return None;
+    }
+    let text = unescape_quoted(message);
+    // An escaped newline may open or end it.
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    Some(if trimmed.len() == text.len() {
+        text.into_owned()
+    } else {
+        trimmed.to_owned()
+    })
 }
 
 /// The text of a quoted logfmt value as the program printed it: logfmt
