@@ -68,7 +68,7 @@ pub fn run(args: &PatternsArgs) -> anyhow::Result<()> {
             Some(found) => found,
             None => {
                 unreadable += 1;
-                (None, strip_header(text).to_owned())
+                (None, strip_header(text).into_owned())
             }
         };
         let service = service.unwrap_or_else(|| args.service.clone());
@@ -144,7 +144,7 @@ fn message_of(
     };
     match format {
         LineFormat::Raw => Some((None, line.to_owned())),
-        LineFormat::Text => Some((None, strip_header(line).to_owned())),
+        LineFormat::Text => Some((None, strip_header(line).into_owned())),
         LineFormat::Json => json(line),
         LineFormat::Logfmt => logfmt(line),
         LineFormat::Auto => {
@@ -159,7 +159,7 @@ fn message_of(
             {
                 return Some(found);
             }
-            Some((None, strip_header(line).to_owned()))
+            Some((None, strip_header(line).into_owned()))
         }
     }
 }

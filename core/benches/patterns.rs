@@ -25,7 +25,7 @@ fn messages() -> Vec<(String, Vec<String>)> {
     corpus::load_all(7)
         .into_iter()
         .map(|s| {
-            let lines = s.lines.iter().map(|l| strip_header(l).to_owned()).collect();
+            let lines = s.lines.iter().map(|l| strip_header(l).into()).collect();
             (s.name, lines)
         })
         .collect()

@@ -14,7 +14,7 @@ fn messages() -> Vec<(String, Vec<String>)> {
     corpus::load_all(3)
         .into_iter()
         .map(|s| {
-            let lines = s.lines.iter().map(|l| strip_header(l).to_owned()).collect();
+            let lines = s.lines.iter().map(|l| strip_header(l).into()).collect();
             (s.name, lines)
         })
         .collect()
@@ -136,7 +136,7 @@ fn odd_input_never_panics_and_always_gets_a_pattern() {
     ];
     let mut miner = Miner::new("odd", MinerConfig::default());
     for line in odd {
-        for message in [line, strip_header(line)] {
+        for message in [line, &strip_header(line)] {
             let mined = miner.mine(message);
             assert!(miner.template(mined.id).is_some(), "{message:?}");
         }
@@ -160,7 +160,7 @@ fn a_fuzzed_input_survives_the_snapshot_round_trip() {
     };
     let mut miner = Miner::new("fuzz", config.clone());
     for line in String::from_utf8_lossy(body).split('\n') {
-        miner.mine(strip_header(line));
+        miner.mine(&strip_header(line));
     }
     let snapshot = miner.snapshot();
     assert!(snapshot.stats.evicted > 0, "the input reaches eviction");

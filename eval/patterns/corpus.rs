@@ -192,7 +192,7 @@ pub fn mine(
     let ids = system
         .lines
         .iter()
-        .map(|line| miner.mine(strip_header(line)).id)
+        .map(|line| miner.mine(&strip_header(line)).id)
         .collect();
     (miner, ids)
 }

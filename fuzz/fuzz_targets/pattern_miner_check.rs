@@ -22,9 +22,9 @@ pub fn check(data: &[u8]) {
         let message = if choice % 2 == 0 {
             strip_header(line)
         } else {
-            line
+            line.into()
         };
-        let mined = miner.mine(message);
+        let mined = miner.mine(&message);
         let live = miner.resolve(mined.id).expect("a mined id resolves");
         assert!(miner.template(live).is_some(), "no template for {live:?}");
         assert!(miner.len() <= config.max_patterns);

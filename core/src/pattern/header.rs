@@ -13,9 +13,17 @@
 //! (`ts|component|pid|message`), a glog / klog header
 //! (`I1209 03:12:06.123456  1234 file.go:12]`), and a level (`INFO`, `[warn]`, `W` after a
 //! timestamp) with what follows it in Java, Android and Python layouts: a
-//! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name. It is a
+//! `[thread]`, a `-`, a `logger.Name:` or a dotted logger name; a
+//! bracketed tag glued to a `:` (`[node:event.name:severity]:`,
+//! `[Server thread/INFO]:`), which ends the header; and the
+//! fields before a logfmt `msg=` (`ts=... level=info msg="..."`), whose
+//! quoted text that ends the line is unescaped (`\"` is `"` again), the
+//! message as the program printed it (session 26, round 32). It is a
 //! heuristic with no per-format settings and never returns an empty message
-//! for a non-empty line.
+//! for a non-empty line. The message borrows from the line unless it was
+//! unescaped.
+
+use std::borrow::Cow;
 
 const LEVELS: &[&str] = &[
     "TRACE",
@@ -94,10 +102,95 @@ fn strip_glog_header(line: &str) -> Option<&str> {
 }
 
 /// The message part of a raw log line (see the module documentation).
-pub fn strip_header(line: &str) -> &str {
+/// Borrowed from `line`, except for the text of a quoted logfmt `msg="..."`
+/// that holds escapes, which is unescaped (see [`unescape_quoted`]).
+pub fn strip_header(line: &str) -> Cow<'_, str> {
     let line = line.trim();
     let stripped = strip_fields(line).trim();
-    if stripped.is_empty() { line } else { stripped }
+    if stripped.is_empty() {
+        return Cow::Borrowed(line);
+    }
+    // Only a line that ends with a quote and opens with a `key=value` can
+    // end with a quoted `msg=`; the other lines pay for a byte's test (an
+    // access log's, whose user agent ends it, for its first word's).
+    if line.ends_with('"')
+        && first_word(line).0.contains('=')
+        && let Some(message) = unescaped_message(line, stripped)
+    {
+        return Cow::Owned(message);
+    }
+    Cow::Borrowed(stripped)
+}
+
+/// `message`, the text of a quoted logfmt `msg=` that ends `line` (whose
+/// first word holds a `=`), unescaped and trimmed; `None` when it holds no
+/// escape, when `line` is no such logfmt (a line whose first word holds a
+/// `=` matches none of the layouts [`strip_fields`] tries before
+/// logfmt's), or when it was all escaped space (kept as it stands). Out
+/// of line: the common path stays small.
+#[inline(never)]
+fn unescaped_message(line: &str, message: &str) -> Option<String> {
+    if !message.contains('\\') || !logfmt_message(line).is_some_and(|(_, quoted)| quoted) {
+        return None;
+    }
+    let text = unescape_quoted(message);
+    // An escaped newline may open or end it.
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    Some(if trimmed.len() == text.len() {
+        text.into_owned()
+    } else {
+        trimmed.to_owned()
+    })
+}
+
+/// The text of a quoted logfmt value as the program printed it: logfmt
+/// (go-kit's encoder) and logrus (Go's `%q`) escape a `"` as `\"`, a `\`
+/// as `\\`, a newline, tab and carriage return as `\n`, `\t`, `\r`, and
+/// other control characters as `\u00XX`; those are read back. Any other
+/// escape (`\x..`, Go's mark of a byte that is no UTF-8) is kept as it
+/// stands. Without a `\` the text is borrowed, never copied.
+fn unescape_quoted(text: &str) -> Cow<'_, str> {
+    let Some(first) = text.find('\\') else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    let mut rest = &text[first..];
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at + 1..];
+        let (read, len) = match escape.as_bytes().first() {
+            Some(b'"') => (Some('"'), 1),
+            Some(b'\\') => (Some('\\'), 1),
+            Some(b'n') => (Some('\n'), 1),
+            Some(b't') => (Some('\t'), 1),
+            Some(b'r') => (Some('\r'), 1),
+            Some(b'u') => (
+                escape
+                    .get(1..5)
+                    .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .and_then(char::from_u32),
+                5,
+            ),
+            _ => (None, 0),
+        };
+        match read {
+            Some(c) => {
+                out.push(c);
+                rest = &escape[len..];
+            }
+            None => {
+                out.push('\\');
+                rest = escape;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 fn strip_fields(line: &str) -> &str {
@@ -156,6 +249,9 @@ fn strip_fields(line: &str) -> &str {
                 return after_level(&rest[end..]);
             }
             if let Some(message) = letter_level_after_bracketed_time(removed, inner, &rest[end..]) {
+                return message;
+            }
+            if let Some(message) = after_bracketed_tag(&rest[end..]) {
                 return message;
             }
             // A thread in brackets before the level (logback's and log4j2's
@@ -513,6 +609,19 @@ fn letter_level_after_bracketed_time<'a>(
     .then(|| message.trim_start())
 }
 
+/// The message after a bracketed group glued to a `:` (`[node:event.name:
+/// severity]: ...`, an EMS-like event tag; `[Component id=1]: ...`), which
+/// ends the header as a syslog `program[pid]:` does, whatever its words
+/// hold: `after` is the line past the `]`. Read as a thread only when its
+/// words held a digit, such a tag was stripped behind some node names
+/// (`fas8200-01`) and kept behind others (`filer-lab`), one event split in
+/// two by the node that logged it (session 26, round 32).
+fn after_bracketed_tag(after: &str) -> Option<&str> {
+    let message = after.strip_prefix(':')?;
+    (message.starts_with(|c: char| c.is_ascii_whitespace()) && !message.trim().is_empty())
+        .then_some(message)
+}
+
 /// An event code: upper-case letters, then three digits or more, a `-`
 /// between them or not (`AH01382`, `MY-010926`).
 fn is_event_code(word: &str) -> bool {
@@ -669,9 +778,15 @@ fn strip_category_level(line: &str) -> Option<&str> {
 
 /// logfmt (`ts=... level=info msg="..."`: go-kit, logrus, the Docker
 /// daemon): the fields before `msg=` are header. The message is the text
-/// of `msg` when it ends the line (its quotes removed, escapes kept), else
-/// `msg=` and the fields after it.
+/// of `msg` when it ends the line (its quotes removed here, its escapes
+/// read back by [`strip_header`]), else `msg=` and the fields after it.
 fn strip_logfmt_header(line: &str) -> Option<&str> {
+    logfmt_message(line).map(|(message, _)| message)
+}
+
+/// The message of a logfmt line (see [`strip_logfmt_header`]), and whether
+/// it is the text of a quoted `msg` that ends the line.
+fn logfmt_message(line: &str) -> Option<(&str, bool)> {
     let mut rest = line;
     for fields in 0..8 {
         rest = rest.trim_start();
@@ -683,19 +798,19 @@ fn strip_logfmt_header(line: &str) -> Option<&str> {
             }
             let text = &rest[key.len() + 1..];
             let Some(quoted) = text.strip_prefix('"') else {
-                return Some(text);
+                return Some((text, false));
             };
             let mut escaped = false;
             for (i, b) in quoted.bytes().enumerate() {
                 match b {
                     _ if escaped => escaped = false,
                     b'\\' => escaped = true,
-                    b'"' if quoted[i + 1..].trim().is_empty() => return Some(&quoted[..i]),
-                    b'"' => return Some(rest),
+                    b'"' if quoted[i + 1..].trim().is_empty() => return Some((&quoted[..i], true)),
+                    b'"' => return Some((rest, false)),
                     _ => {}
                 }
             }
-            return Some(rest);
+            return Some((rest, false));
         }
         if !is_key_value(word) {
             return None;

@@ -385,3 +385,117 @@ fn a_letter_level_after_a_bracketed_time_is_header() {
         "Starting glusterd"
     );
 }
+
+/// Session 26, round 32: the text of a quoted logfmt `msg="..."` that ends
+/// the line is the message as the program printed it, its escapes read
+/// back (go-kit's logfmt and logrus escape `"`, `\`, newlines and tabs),
+/// so a message behind logfmt is the one behind any other header.
+#[test]
+fn a_quoted_logfmt_message_is_unescaped() {
+    let cases = [
+        (
+            r#"ts=2024-03-05T10:11:12.345Z level=error msg="dial failed: error=\"connection refused\"""#,
+            r#"dial failed: error="connection refused""#,
+        ),
+        (
+            r#"time="2024-03-05T10:11:12.123456789Z" level=info msg="path C:\\temp\\x not found""#,
+            r"path C:\temp\x not found",
+        ),
+        (
+            r#"level=warn msg="retry\tin 5s\nlast error: \"EOF\"""#,
+            "retry\tin 5s\nlast error: \"EOF\"",
+        ),
+        // A message that printed `\n` itself (zerolog's escaped error
+        // value) reads back as those two characters.
+        (r#"level=error msg="error=\"a\\nb\"""#, r#"error="a\nb""#),
+        // Control characters as go-logfmt prints them; an escape logfmt
+        // does not read back (`\x`) and a bad `\u` stay as they stand.
+        (
+            r#"level=info msg="bell\u0007 byte\xff \uZZ end""#,
+            "bell\u{7} byte\\xff \\uZZ end",
+        ),
+        // An escaped newline around the text is trimmed as spaces are.
+        (
+            r#"level=info msg="\nConnection closed\n""#,
+            "Connection closed",
+        ),
+    ];
+    for (line, message) in cases {
+        assert_eq!(strip_header(line), message, "{line}");
+    }
+    // A message of escaped space only stays as the line quotes it.
+    assert_eq!(strip_header(r#"level=info msg="\n""#), r"\n");
+    // Escapes are kept where the quotes are logfmt's syntax: a `msg`
+    // before other fields, and a quoted message behind no logfmt header.
+    let kept = [
+        (
+            r#"level=info msg="Started \"x\"" id=7"#,
+            r#"msg="Started \"x\"" id=7"#,
+        ),
+        (
+            r#"2024-03-05 10:11:12 ERROR parse failed: "a\"b""#,
+            r#"parse failed: "a\"b""#,
+        ),
+    ];
+    for (line, message) in kept {
+        assert_eq!(strip_header(line), message, "{line}");
+    }
+}
+
+/// The message borrows from the line unless it was unescaped, so the
+/// common path allocates nothing.
+#[test]
+fn only_an_unescaped_message_is_owned() {
+    use std::borrow::Cow;
+    for line in [
+        "2024-03-05 10:11:12 ERROR Connection closed by peer",
+        r#"level=info msg="Connection closed by peer""#,
+        r#"level=info msg="Started \"x\"" id=7"#,
+    ] {
+        assert!(matches!(strip_header(line), Cow::Borrowed(_)), "{line}");
+    }
+    let line = r#"level=info msg="Started \"x\"""#;
+    assert!(matches!(strip_header(line), Cow::Owned(_)), "{line}");
+}
+
+/// Session 26, round 32: a bracketed group glued to a `:` ends the header
+/// as a syslog `program[pid]:` does, whatever its words hold; read as a
+/// thread only when they held a digit, an EMS-like event tag was stripped
+/// behind `fas8200-01` and kept behind `filer-lab`.
+#[test]
+fn a_bracketed_tag_before_a_colon_ends_the_header_whatever_its_words() {
+    let cases = [
+        (
+            "[fas8200-01:raid.disk.missing:error]: Disk 0a.00.7 is missing.",
+            "Disk 0a.00.7 is missing.",
+        ),
+        (
+            "[filer-lab:raid.disk.missing:error]: Disk 0a.00.7 is missing.",
+            "Disk 0a.00.7 is missing.",
+        ),
+        (
+            "2024/03/05 10:11:12 [filer-lab:raid.disk.missing:error]: Disk 0a.00.7 is missing.",
+            "Disk 0a.00.7 is missing.",
+        ),
+        // A Minecraft-like server's `[time] [thread/LEVEL]:`, the thread's
+        // name with a digit or not.
+        (
+            "[10:11:12] [Server thread/INFO]: Steve joined the game",
+            "Steve joined the game",
+        ),
+        (
+            "[10:11:12] [User Authenticator #3/INFO]: UUID of player Steve is 0f3c",
+            "UUID of player Steve is 0f3c",
+        ),
+    ];
+    for (line, message) in cases {
+        assert_eq!(strip_header(line), message, "{line}");
+    }
+    // Not glued to a `:`, or nothing after it: the bracket stays.
+    for line in [
+        "[filer-lab] Disk 0a.00.7 is missing.",
+        "[filer-lab]:x is missing",
+    ] {
+        assert_eq!(strip_header(line), line, "{line}");
+    }
+}

@@ -122,8 +122,12 @@ use super::{
 /// `502 Bad Gateway`, are one value);
 /// 33: session 25, round 29 (the words of a bracketed group that opens
 /// the message, `[ID 107833 kern.warning]`, `[main]`, must be equal but
-/// count as no shared constant word in step 3 and when patterns meet).
-pub const MINER_VERSION: u32 = 33;
+/// count as no shared constant word in step 3 and when patterns meet);
+/// 34: session 26, round 32 (the text of a quoted logfmt `msg="..."` that
+/// ends the line is unescaped, `\"` read back as `"`, before mining; a
+/// bracketed tag glued to a `:`, `[node:event.name:severity]:`, ends the
+/// header whatever its words hold).
+pub const MINER_VERSION: u32 = 34;
 
 fn first_version() -> u32 {
     1
