@@ -577,13 +577,17 @@ const SOURCE_EXTS: &[&str] = &[
 /// merged. A location is still a masked token, so one message printed from
 /// several callers (a logger's caller field) still merges.
 fn source_file_len(core: &str) -> Option<usize> {
-    let colon = core.find(':')?;
-    (core
-        .as_bytes()
-        .get(colon + 1)
-        .is_some_and(u8::is_ascii_digit)
-        && is_source_file(&core[..colon]))
-    .then_some(colon)
+    let b = core.as_bytes();
+    // Byte checks first, as `is_source_file` would fail them: this runs on
+    // every word with a digit or punctuation that reaches it (numbers,
+    // addresses), and the shortest location, `a.c:1`, has 5 bytes and
+    // opens with a letter or `_`.
+    if b.len() < 5 || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
+        return None;
+    }
+    let colon = b.iter().position(|&c| c == b':')?;
+    (b.get(colon + 1).is_some_and(u8::is_ascii_digit) && is_source_file(&core[..colon]))
+        .then_some(colon)
 }
 
 /// A source file name (`store.go`, `db/db_impl_write.cc`): letters, digits,
