@@ -524,14 +524,11 @@ fn mask_word(word: &str, out: &mut String) {
 /// more hex letters (`deadbeef`), a month or weekday, a boolean or null.
 fn letters_variable(core: &str) -> Option<bool> {
     let b = core.as_bytes();
-    let mut hex = true;
-    for &c in b {
-        if !c.is_ascii_alphabetic() {
-            return None;
-        }
-        hex &= c.is_ascii_hexdigit();
+    if !b.iter().all(u8::is_ascii_alphabetic) {
+        return None;
     }
-    let variable = (hex && b.len() >= 8)
+    // The hex test only where it can decide: most words are shorter.
+    let variable = (b.len() >= 8 && b.iter().all(u8::is_ascii_hexdigit))
         || match b.len() {
             3 if b[0].is_ascii_uppercase() => MONTHS.contains(&core) || WEEKDAYS.contains(&core),
             4 | 5 => matches!(
