@@ -789,8 +789,8 @@ impl<'a> Iterator for WordIter<'a> {
             .position(u8::is_ascii_whitespace)
             .unwrap_or(b.len() - start);
         // Both ends are at ASCII bytes, so they are char boundaries.
-        let word = &self.rest[start..start + len];
-        self.rest = &self.rest[start + len..];
+        let (word, rest) = self.rest[start..].split_at(len);
+        self.rest = rest;
         (!word.is_empty()).then_some(word)
     }
 }
