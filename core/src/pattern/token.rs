@@ -433,11 +433,12 @@ fn mask_word(word: &str, out: &mut String) {
         // not a value: its first word is masked as a word of its own.
         out.push_str(&core[..core.len() - rest.len()]);
         mask_word(rest, out);
-    } else if let Some(eq) = core.bytes().position(|c| c == b'=')
+    } else if !core.as_bytes()[0].is_ascii_digit()
+        // (A key opens with no digit: `0x8007[gle=0x5]` is one value;
+        // tested first, so numbers are not scanned for a `=`.)
+        && let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
         && !core[..eq].contains("://")
-        // A key opens with no digit: `0x8007[gle=0x5]` is one value.
-        && !core.as_bytes()[0].is_ascii_digit()
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)
@@ -616,6 +617,11 @@ fn is_source_file(name: &str) -> bool {
 /// and address) is one value, an identity, not a constant key before one.
 fn word_before_number(core: &str) -> Option<usize> {
     let b = core.as_bytes();
+    // Byte checks first, as below (a word of two letters, `/`, a digit):
+    // numbers, the most common core here, leave without a scan.
+    if b.len() < 4 || !b[0].is_ascii_alphabetic() {
+        return None;
+    }
     let slash = b.iter().position(|&c| c == b'/')?;
     let word = &b[..slash];
     let value = &b[slash + 1..];
