@@ -34,7 +34,7 @@ fn main() {
         .iter()
         .map(|p| corpus::load(p, 7))
         .map(|s| {
-            let lines = s.lines.iter().map(|l| strip_header(l).to_owned()).collect();
+            let lines = s.lines.iter().map(|l| strip_header(l).into()).collect();
             (s.name, lines)
         })
         .collect();
