@@ -343,6 +343,11 @@ fn is_preposition(token: &str) -> bool {
 /// `passed` / `failed` are (`is in the available state` / `is in the
 /// unavailable state`).
 fn is_state_of(word: &str, noun: &str) -> bool {
+    // A byte check first: this runs on every pair of words of a line the
+    // cache has not seen.
+    if !matches!(noun.as_bytes().first(), Some(b's' | b'm')) {
+        return false;
+    }
     let noun = noun.trim_end_matches([',', '.', ';', ')']);
     (2..=16).contains(&word.len())
         && word.as_bytes()[0].is_ascii_lowercase()

@@ -84,8 +84,10 @@ pub(super) fn status_phrase<'a>(
     word: &str,
     ahead: impl Iterator<Item = &'a str> + Clone,
 ) -> Option<(usize, &'a str)> {
-    let code = word.trim_start_matches(['(', '[']).as_bytes();
-    // A byte check first: this runs on every masked word.
+    // A byte check first: this runs on every masked word. (The brackets
+    // are skipped by bytes: `trim_start_matches` decodes chars.)
+    let b = word.as_bytes();
+    let code = &b[b.iter().take_while(|&&c| c == b'(' || c == b'[').count()..];
     if code.len() != 3 || !(b'1'..=b'5').contains(&code[0]) || !code.iter().all(u8::is_ascii_digit)
     {
         return None;

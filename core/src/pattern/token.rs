@@ -433,11 +433,12 @@ fn mask_word(word: &str, out: &mut String) {
         // not a value: its first word is masked as a word of its own.
         out.push_str(&core[..core.len() - rest.len()]);
         mask_word(rest, out);
-    } else if let Some(eq) = core.bytes().position(|c| c == b'=')
+    } else if !core.as_bytes()[0].is_ascii_digit()
+        // (A key opens with no digit: `0x8007[gle=0x5]` is one value;
+        // tested first, so numbers are not scanned for a `=`.)
+        && let Some(eq) = core.bytes().position(|c| c == b'=')
         && eq > 0
         && !core[..eq].contains("://")
-        // A key opens with no digit: `0x8007[gle=0x5]` is one value.
-        && !core.as_bytes()[0].is_ascii_digit()
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)
@@ -524,14 +525,11 @@ fn mask_word(word: &str, out: &mut String) {
 /// more hex letters (`deadbeef`), a month or weekday, a boolean or null.
 fn letters_variable(core: &str) -> Option<bool> {
     let b = core.as_bytes();
-    let mut hex = true;
-    for &c in b {
-        if !c.is_ascii_alphabetic() {
-            return None;
-        }
-        hex &= c.is_ascii_hexdigit();
+    if !b.iter().all(u8::is_ascii_alphabetic) {
+        return None;
     }
-    let variable = (hex && b.len() >= 8)
+    // The hex test only where it can decide: most words are shorter.
+    let variable = (b.len() >= 8 && b.iter().all(u8::is_ascii_hexdigit))
         || match b.len() {
             3 if b[0].is_ascii_uppercase() => MONTHS.contains(&core) || WEEKDAYS.contains(&core),
             4 | 5 => matches!(
@@ -577,13 +575,17 @@ const SOURCE_EXTS: &[&str] = &[
 /// merged. A location is still a masked token, so one message printed from
 /// several callers (a logger's caller field) still merges.
 fn source_file_len(core: &str) -> Option<usize> {
-    let colon = core.find(':')?;
-    (core
-        .as_bytes()
-        .get(colon + 1)
-        .is_some_and(u8::is_ascii_digit)
-        && is_source_file(&core[..colon]))
-    .then_some(colon)
+    let b = core.as_bytes();
+    // Byte checks first, as `is_source_file` would fail them: this runs on
+    // every word with a digit or punctuation that reaches it (numbers,
+    // addresses), and the shortest location, `a.c:1`, has 5 bytes and
+    // opens with a letter or `_`.
+    if b.len() < 5 || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
+        return None;
+    }
+    let colon = b.iter().position(|&c| c == b':')?;
+    (b.get(colon + 1).is_some_and(u8::is_ascii_digit) && is_source_file(&core[..colon]))
+        .then_some(colon)
 }
 
 /// A source file name (`store.go`, `db/db_impl_write.cc`): letters, digits,
@@ -615,6 +617,11 @@ fn is_source_file(name: &str) -> bool {
 /// and address) is one value, an identity, not a constant key before one.
 fn word_before_number(core: &str) -> Option<usize> {
     let b = core.as_bytes();
+    // Byte checks first, as below (a word of two letters, `/`, a digit):
+    // numbers, the most common core here, leave without a scan.
+    if b.len() < 4 || !b[0].is_ascii_alphabetic() {
+        return None;
+    }
     let slash = b.iter().position(|&c| c == b'/')?;
     let word = &b[..slash];
     let value = &b[slash + 1..];
@@ -788,8 +795,8 @@ impl<'a> Iterator for WordIter<'a> {
             .position(u8::is_ascii_whitespace)
             .unwrap_or(b.len() - start);
         // Both ends are at ASCII bytes, so they are char boundaries.
-        let word = &self.rest[start..start + len];
-        self.rest = &self.rest[start + len..];
+        let (word, rest) = self.rest[start..].split_at(len);
+        self.rest = rest;
         (!word.is_empty()).then_some(word)
     }
 }
