@@ -596,7 +596,9 @@ impl Miner {
             last_seq: self.seq,
         });
         self.merge_taken(slot);
-        (slot, true)
+        // A pattern of another length it meets by a run (`run_meet.rs`).
+        let survivor = self.merge_run_met(slot);
+        (survivor, survivor == slot)
     }
 
     /// When enough patterns differ from `tokens` in one word position only,
@@ -752,8 +754,11 @@ impl Miner {
             .merge_siblings(&keys, &flags, &candidates, Some(slot))
             .unwrap_or(slot);
         // A pattern of its length that gained its `<*>`s elsewhere now
-        // meets it (`meet.rs`): the two merge whichever came first.
-        self.merge_met(slot)
+        // meets it (`meet.rs`): the two merge whichever came first; so
+        // does one of another length that it meets by a run
+        // (`run_meet.rs`).
+        let slot = self.merge_met(slot);
+        self.merge_run_met(slot)
     }
 
     fn merge_into(&mut self, from: u32, into: u32) {

@@ -122,8 +122,12 @@ use super::{
 /// `502 Bad Gateway`, are one value);
 /// 33: session 25, round 29 (the words of a bracketed group that opens
 /// the message, `[ID 107833 kern.warning]`, `[main]`, must be equal but
-/// count as no shared constant word in step 3 and when patterns meet).
-pub const MINER_VERSION: u32 = 33;
+/// count as no shared constant word in step 3 and when patterns meet);
+/// 34: session 26, round 30 (a pattern that changes shape merges with a
+/// pattern of another length that the run step lines up with it, a run
+/// of words facing a `<*>`, `<*> has reached the goal [The Next
+/// Generation]` / `nobody has reached the goal [<*>]`).
+pub const MINER_VERSION: u32 = 34;
 
 fn first_version() -> u32 {
     1
