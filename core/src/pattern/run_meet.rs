@@ -25,10 +25,14 @@ use super::super::{Head, Miner, Pattern};
 use super::{MAX_RUN, Near, take_at};
 
 /// How pattern `p` (in `slot`) lines up from both ends with pattern `q`:
-/// [`super::near`], `q`'s `<*>`s taking `p`'s words too where the tokens
-/// on each side of it are equal (or `p`'s `<*>`): a `<*>` that one value
-/// made faces one word, not the edge of a run (`Web Server <*>` facing
-/// `SQL Prod`: the run is the name). `None` when their first tokens differ.
+/// [`super::near`], `q`'s `<*>`s taking `p`'s plain words too (not `<*>,`:
+/// a line masked so never faces a bare `<*>`) where the tokens on each
+/// side are equal (or `p`'s `<*>`): a `<*>` that one value made faces one
+/// word, not the edge of a run (`Web Server <*>` facing `SQL Prod`: the
+/// run is the name), nor a word at either end of the message, where a
+/// `<*>` may stand for a run (gamesrv's `[www-data: Gave <*> [Netherite
+/// Ingot] to <*>` took `... to news]` so, and the command's words became a
+/// value on three runs). `None` when their first tokens differ.
 pub(super) fn near_either(p: &Pattern, slot: u32, q: &Pattern) -> Option<Near> {
     let (n, m) = (q.keys.len(), p.keys.len());
     let strict = |i: usize, j: usize| p.is_wild(j) || p.keys[j] == q.keys[i];
@@ -36,8 +40,12 @@ pub(super) fn near_either(p: &Pattern, slot: u32, q: &Pattern) -> Option<Near> {
         strict(i, j)
             || (q.is_wild(i)
                 && p.flags[j] & MASKED == 0
-                && (i == 0 || j == 0 || strict(i - 1, j - 1))
-                && (i + 1 == n || j + 1 == m || strict(i + 1, j + 1)))
+                && i > 0
+                && j > 0
+                && i + 1 < n
+                && j + 1 < m
+                && strict(i - 1, j - 1)
+                && strict(i + 1, j + 1))
     };
     let most = n.min(m) - 1;
     let prefix = (0..most).take_while(|&i| eq(i, i)).count();
