@@ -58,15 +58,21 @@ pub(super) fn near_either(p: &Pattern, slot: u32, q: &Pattern) -> Option<Near> {
     })
 }
 
-/// The distinct runs among `members` (the keys of each member pattern's
-/// run), the message's `run` not counted: the run step counts runs, and
-/// two patterns that hold one run (differing elsewhere, where the message
-/// has a `<*>` that takes either) are one.
-pub(super) fn distinct_runs<'k>(members: impl Iterator<Item = &'k [u64]>, run: &[u64]) -> usize {
-    let mut runs: Vec<&[u64]> = members.filter(|r| *r != run).collect();
-    runs.sort_unstable();
-    runs.dedup();
-    runs.len()
+/// The distinct runs among `members` (`run_of` gives each member
+/// pattern's run), the message's `run` not counted: the run step counts
+/// runs, and two patterns that hold one run (differing elsewhere, where
+/// the message has a `<*>` that takes either) are one.
+pub(super) fn distinct_runs<'k>(
+    members: &[usize],
+    run_of: impl Fn(usize) -> &'k [u64],
+    run: &[u64],
+) -> usize {
+    (0..members.len())
+        .filter(|&x| {
+            let r = run_of(members[x]);
+            r != run && members[..x].iter().all(|&y| run_of(y) != r)
+        })
+        .count()
 }
 
 /// The position of the shorter pattern's `<*>` that takes a run of the
@@ -107,58 +113,72 @@ impl Miner {
         if m < 3 || !takes {
             return slot;
         }
+        // As the shorter it needs a `<*>` that takes a run (as
+        // `merge_taken`'s); as the longer a run that may be a value, as
+        // a message needs one to be lined up at all (`align_run`'s test).
+        let taker = (1..m).any(|j| {
+            p.flags[j] & WILD != 0
+                || p.tokens[j]
+                    .split_once(super::WILDCARD)
+                    .is_some_and(|(open, _)| matches!(open, "[" | "(" | "\""))
+        });
+        let run = (1..m)
+            .any(|i| super::may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+            || {
+                let tokens: Vec<&str> = p.tokens.iter().map(|t| &**t).collect();
+                (1..m).any(|i| super::may_open_lower(&tokens, &p.flags, i))
+            };
         let head = Head::of(p);
-        for n in m.saturating_sub(MAX_RUN - 1).max(3)..=m + MAX_RUN - 1 {
-            if n == m {
-                continue;
-            }
-            let Some(list) = self.by_len.get(&n).cloned() else {
+        // Patterns of other lengths whose first token may line up (read
+        // from the flat heads; merges below that go on remove only the
+        // pattern merged).
+        let first = |h: &Head| {
+            h.flags[0] & WILD != 0 || head.flags[0] & WILD != 0 || h.keys[0] == head.keys[0]
+        };
+        let others: Vec<(usize, u32)> = (m.saturating_sub(MAX_RUN - 1).max(3)..=m + MAX_RUN - 1)
+            .filter(|&n| if n > m { taker } else { n < m && run })
+            .filter_map(|n| self.by_len.get(&n).map(|list| (n, list)))
+            .flat_map(|(n, list)| list.iter().map(move |&other| (n, other)))
+            .filter(|&(_, other)| first(&self.heads[other as usize]))
+            .collect();
+        for (n, other) in others {
+            let (short, long) = if n > m { (slot, other) } else { (other, slot) };
+            let (s, l) = (self.pattern(short), self.pattern(long));
+            let Some(w) = run_met(s, short, l) else {
                 continue;
             };
-            for other in list {
-                let h = &self.heads[other as usize];
-                if h.flags[0] & WILD == 0 && head.flags[0] & WILD == 0 && h.keys[0] != head.keys[0]
-                {
-                    continue;
-                }
-                let (short, long) = if n > m { (slot, other) } else { (other, slot) };
-                let (s, l) = (self.pattern(short), self.pattern(long));
-                let Some(w) = run_met(s, short, l) else {
-                    continue;
-                };
-                // The shorter's shape, `<*>` where the longer has one
-                // around the run.
-                let (sn, ln) = (s.keys.len(), l.keys.len());
-                let positions: Vec<usize> = (0..sn)
-                    .filter(|&j| {
-                        j != w && !s.is_wild(j) && l.is_wild(if j < w { j } else { ln - (sn - j) })
-                    })
-                    .collect();
-                let older = |p: &Pattern| (p.first_seq, p.id);
-                if older(s) <= older(l) {
-                    self.merge_into(long, short);
-                    if positions.is_empty() {
-                        if short == slot {
-                            continue;
-                        }
-                        return short;
+            // The shorter's shape, `<*>` where the longer has one
+            // around the run.
+            let (sn, ln) = (s.keys.len(), l.keys.len());
+            let positions: Vec<usize> = (0..sn)
+                .filter(|&j| {
+                    j != w && !s.is_wild(j) && l.is_wild(if j < w { j } else { ln - (sn - j) })
+                })
+                .collect();
+            let older = |p: &Pattern| (p.first_seq, p.id);
+            if older(s) <= older(l) {
+                self.merge_into(long, short);
+                if positions.is_empty() {
+                    if short == slot {
+                        continue;
                     }
-                    return self.generalise(short, &positions);
+                    return short;
                 }
-                // The longer survives and takes the shorter's shape.
-                let (tokens, flags, keys) = (s.tokens.clone(), s.flags.clone(), s.keys.clone());
-                self.merge_into(short, long);
-                let q = self.pattern_mut(long);
-                q.tokens = tokens;
-                q.flags = flags;
-                q.keys = keys;
-                if let Some(list) = self.by_len.get_mut(&ln) {
-                    list.retain(|&s| s != long);
-                }
-                self.by_len.entry(sn).or_default().push(long);
-                self.heads[long as usize] = Head::of(self.pattern(long));
-                return self.generalise(long, &positions);
+                return self.generalise(short, &positions);
             }
+            // The longer survives and takes the shorter's shape.
+            let (tokens, flags, keys) = (s.tokens.clone(), s.flags.clone(), s.keys.clone());
+            self.merge_into(short, long);
+            let q = self.pattern_mut(long);
+            q.tokens = tokens;
+            q.flags = flags;
+            q.keys = keys;
+            if let Some(list) = self.by_len.get_mut(&ln) {
+                list.retain(|&s| s != long);
+            }
+            self.by_len.entry(sn).or_default().push(long);
+            self.heads[long as usize] = Head::of(self.pattern(long));
+            return self.generalise(long, &positions);
         }
         slot
     }

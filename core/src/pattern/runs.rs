@@ -873,18 +873,9 @@ impl Miner {
                     }
                 })
                 .collect();
-            // Runs, not patterns: two patterns with one run count once
-            // (session 26, round 30).
-            let runs = run_meet::distinct_runs(
-                members.iter().map(|&k| {
-                    let c = &near[k];
-                    &self.pattern(c.slot).keys[a..c.len - b]
-                }),
-                &keys[a..n - b],
-            );
             // One word differing in patterns of the message's length is the
             // siblings' case.
-            if runs + 2 < MIN_RUNS
+            if members.len() + 2 < MIN_RUNS
                 || (n - a - b == 1
                     && members
                         .iter()
@@ -926,7 +917,13 @@ impl Miner {
             } else {
                 needed
             };
-            if runs + 1 < needed {
+            // Runs, not patterns: two patterns with one run count once
+            // (session 26, round 30).
+            let run_of = |k: usize| {
+                let c = &near[k];
+                &self.pattern(c.slot).keys[a..c.len - b]
+            };
+            if run_meet::distinct_runs(&members, run_of, &keys[a..n - b]) + 1 < needed {
                 continue;
             }
             let better = chosen.as_ref().is_none_or(|(ca, cb, cr, cm)| {
