@@ -64,7 +64,9 @@
 //! into it, its siblings are counted again, and a pattern of its length
 //! that differs from it only where values vary merges with it ([`meet`]:
 //! `a <*> c d` / `a b c <*>`, each of which gained its `<*>` from lines the
-//! other never saw): the streaming form of a final regrouping pass.
+//! other never saw), and so does a pattern of another length that step 6
+//! lines up with it, a run of words facing its `<*>` or theirs (`runs.rs`'s
+//! `run_meet`): the streaming form of a final regrouping pass.
 //! Positions compare by 64-bit token hashes.
 //!
 //! # Stable ids

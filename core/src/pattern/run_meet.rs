@@ -19,6 +19,13 @@
 //! with `<*>` wherever either had one: the pattern the lines would have
 //! made had they come in another order (as `meet.rs` does for patterns of
 //! one length).
+//!
+//! A pattern that gains a `<*>` counts its run siblings again as if it were
+//! a message ([`Miner::recount_runs`]); its `<*>`s now take the others'
+//! plain words between equal tokens ([`near_either`]: `<*> was slain by
+//! Cave Spider` lines up with `dave was slain by Zombie Villager`), and
+//! the runs are counted once each however many patterns hold them
+//! ([`distinct_runs`]).
 
 use super::super::flags::{MASKED, WILD};
 use super::super::{Head, Miner, Pattern};
