@@ -64,7 +64,9 @@
 //! into it, its siblings are counted again, and a pattern of its length
 //! that differs from it only where values vary merges with it ([`meet`]:
 //! `a <*> c d` / `a b c <*>`, each of which gained its `<*>` from lines the
-//! other never saw): the streaming form of a final regrouping pass.
+//! other never saw), and so does a pattern of another length that step 6
+//! lines up with it, a run of words facing its `<*>` or theirs (`runs.rs`'s
+//! `run_meet`): the streaming form of a final regrouping pass.
 //! Positions compare by 64-bit token hashes.
 //!
 //! # Stable ids
@@ -596,7 +598,9 @@ impl Miner {
             last_seq: self.seq,
         });
         self.merge_taken(slot);
-        (slot, true)
+        // A pattern of another length it meets by a run (`run_meet.rs`).
+        let survivor = self.merge_run_met(slot);
+        (survivor, survivor == slot)
     }
 
     /// When enough patterns differ from `tokens` in one word position only,
@@ -752,8 +756,11 @@ impl Miner {
             .merge_siblings(&keys, &flags, &candidates, Some(slot))
             .unwrap_or(slot);
         // A pattern of its length that gained its `<*>`s elsewhere now
-        // meets it (`meet.rs`): the two merge whichever came first.
-        self.merge_met(slot)
+        // meets it (`meet.rs`): the two merge whichever came first; so
+        // does one of another length that it meets by a run
+        // (`run_meet.rs`).
+        let slot = self.merge_met(slot);
+        self.merge_run_met(slot)
     }
 
     fn merge_into(&mut self, from: u32, into: u32) {

@@ -80,6 +80,9 @@ use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
 #[path = "run_slots.rs"]
 mod run_slots;
 
+#[path = "run_meet.rs"]
+mod run_meet;
+
 /// The longest run of tokens taken as one value.
 const MAX_RUN: usize = 16;
 
@@ -784,7 +787,11 @@ impl Miner {
                 if other == slot || (head.flags[0] & WILD == 0 && head.keys[0] != keys[0]) {
                     continue;
                 }
-                if let Some(c) = near(self.pattern(other), other, &keys) {
+                // The pattern's own `<*>`s take the other's words too
+                // (session 26, round 30: `<*> was slain by Cave Spider`
+                // lines up with `carol was slain by Zombie Villager`).
+                let (p, q) = (self.pattern(other), self.pattern(slot));
+                if let Some(c) = run_meet::near_either(p, other, q) {
                     found.push(c);
                 }
             }
@@ -910,7 +917,13 @@ impl Miner {
             } else {
                 needed
             };
-            if members.len() + 1 < needed {
+            // Runs, not patterns: two patterns with one run count once
+            // (session 26, round 30).
+            let run_of = |k: usize| {
+                let c = &near[k];
+                &self.pattern(c.slot).keys[a..c.len - b]
+            };
+            if run_meet::distinct_runs(&members, run_of, &keys[a..n - b]) + 1 < needed {
                 continue;
             }
             let better = chosen.as_ref().is_none_or(|(ca, cb, cr, cm)| {
