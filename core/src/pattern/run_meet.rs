@@ -29,7 +29,7 @@
 
 use super::super::flags::{MASKED, WILD};
 use super::super::{Head, Miner, Pattern};
-use super::{MAX_RUN, Near, take_at};
+use super::{MAX_RUN, Near, lined_up, take_at};
 
 /// How pattern `p` (in `slot`) lines up from both ends with pattern `q`:
 /// [`super::near`], `q`'s `<*>`s taking `p`'s plain words too (not `<*>,`:
@@ -54,15 +54,7 @@ pub(super) fn near_either(p: &Pattern, slot: u32, q: &Pattern) -> Option<Near> {
                 && strict(i - 1, j - 1)
                 && strict(i + 1, j + 1))
     };
-    let most = n.min(m) - 1;
-    let prefix = (0..most).take_while(|&i| eq(i, i)).count();
-    let suffix = (0..most).take_while(|&k| eq(n - 1 - k, m - 1 - k)).count();
-    (prefix > 0).then_some(Near {
-        slot,
-        len: m,
-        prefix,
-        suffix,
-    })
+    lined_up(slot, n, m, eq)
 }
 
 /// The distinct runs among `members` (`run_of` gives each member

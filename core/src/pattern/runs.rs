@@ -597,8 +597,14 @@ struct Near {
 /// ends (a `<*>` of the pattern takes any token); `None` when their first
 /// tokens differ.
 fn near(p: &Pattern, slot: u32, keys: &[u64]) -> Option<Near> {
-    let (n, m) = (keys.len(), p.keys.len());
     let eq = |i: usize, j: usize| p.is_wild(j) || p.keys[j] == keys[i];
+    lined_up(slot, keys.len(), p.keys.len(), eq)
+}
+
+/// How `n` tokens line up from both ends with pattern `slot`'s `m`, `eq(i,
+/// j)` telling whether token `i` faces pattern token `j` as equal: [`near`]
+/// for a line, `run_meet::near_either` for another pattern.
+fn lined_up(slot: u32, n: usize, m: usize, eq: impl Fn(usize, usize) -> bool) -> Option<Near> {
     let most = n.min(m) - 1;
     let prefix = (0..most).take_while(|&i| eq(i, i)).count();
     let suffix = (0..most).take_while(|&k| eq(n - 1 - k, m - 1 - k)).count();
