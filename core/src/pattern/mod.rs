@@ -824,6 +824,19 @@ impl Miner {
         slot
     }
 
+    /// After pattern `slot`'s tokens changed from `old_len` in number: it
+    /// moves to its new length's list, and its head is read again.
+    fn relength(&mut self, slot: u32, old_len: usize) {
+        let len = self.pattern(slot).tokens.len();
+        if len != old_len {
+            if let Some(list) = self.by_len.get_mut(&old_len) {
+                list.retain(|&s| s != slot);
+            }
+            self.by_len.entry(len).or_default().push(slot);
+        }
+        self.heads[slot as usize] = Head::of(self.pattern(slot));
+    }
+
     fn remove(&mut self, slot: u32) -> Option<Pattern> {
         let p = self.slots.get_mut(slot as usize)?.take()?;
         self.generation += 1;

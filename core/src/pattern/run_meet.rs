@@ -172,11 +172,7 @@ impl Miner {
             q.tokens = tokens;
             q.flags = flags;
             q.keys = keys;
-            if let Some(list) = self.by_len.get_mut(&ln) {
-                list.retain(|&s| s != long);
-            }
-            self.by_len.entry(sn).or_default().push(long);
-            self.heads[long as usize] = Head::of(self.pattern(long));
+            self.relength(long, ln);
             return self.generalise(long, &positions);
         }
         slot

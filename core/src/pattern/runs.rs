@@ -967,14 +967,7 @@ impl Miner {
         p.tokens.splice(a..tail, [Box::from(WILDCARD)]);
         p.flags.splice(a..tail, [MASKED | WILD]);
         p.keys.splice(a..tail, [hash_bytes(WILDCARD.as_bytes())]);
-        let new_len = p.tokens.len();
-        if new_len != len {
-            if let Some(list) = self.by_len.get_mut(&len) {
-                list.retain(|&s| s != survivor);
-            }
-            self.by_len.entry(new_len).or_default().push(survivor);
-        }
-        self.heads[survivor as usize] = Head::of(self.pattern(survivor));
+        self.relength(survivor, len);
         for &(other, _) in &slots[1..] {
             self.merge_into(other, survivor);
         }

@@ -11,8 +11,8 @@
 //! [`MIN_CONSTANTS`] equal constant words around. The pattern keeps (or
 //! takes) the single `<*>`.
 
+use super::Miner;
 use super::flags::{KEYED, MASKED, WILD};
-use super::{Head, Miner};
 
 /// Equal constant tokens (words, names, keys) needed around the span.
 const MIN_CONSTANTS: usize = 3;
@@ -165,11 +165,7 @@ impl Miner {
         } else {
             i - 1
         };
-        if let Some(list) = self.by_len.get_mut(&(n + 1)) {
-            list.retain(|&s| s != slot);
-        }
-        self.by_len.entry(n).or_default().push(slot);
-        self.heads[slot as usize] = Head::of(self.pattern(slot));
+        self.relength(slot, n + 1);
         // The shortened pattern is a generalisation: patterns of its new
         // length that it covers merge into it, and its siblings are counted.
         Some(self.generalise(slot, &[i]))
