@@ -574,3 +574,29 @@ fn units_of_one_kind_after_a_number_merge_at_once() {
     let f = m.mine("transfer of the backup finished in s");
     assert_ne!(m.resolve(e.id), m.resolve(f.id));
 }
+
+#[test]
+fn an_exceptions_cause_after_its_class_is_constant() {
+    // A chained exception's cause is the outer exception's text: one
+    // template per cause, though both classes are dotted names.
+    let mut m = miner();
+    let line = |cause: &str| {
+        format!(
+            "Services which failed to start: service jboss.deployment.unit.app.undertow-deployment: java.lang.RuntimeException: {cause}"
+        )
+    };
+    let a = m.mine(&line(
+        "java.lang.ClassNotFoundException: org.springframework.web.context.ContextLoaderListener",
+    ));
+    let b = m.mine(&line(
+        "java.lang.NoSuchMethodError: javax.persistence.Table.indexes()",
+    ));
+    let c = m.mine(&line("java.lang.OutOfMemoryError: Metaspace"));
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+    assert_ne!(m.resolve(a.id), m.resolve(c.id));
+    assert_ne!(m.resolve(b.id), m.resolve(c.id));
+    // Names elsewhere still merge at once.
+    let d = m.mine("worker started for queue jobs.mail.outbound on node main");
+    let e = m.mine("worker started for queue jobs.sms.outbound on node main");
+    assert_eq!(m.resolve(d.id), m.resolve(e.id));
+}
