@@ -81,6 +81,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     {
         flags[1] = 0;
     }
+    mark_opening_type(tokens, &mut flags);
     for i in 1..tokens.len() {
         // A field's value with an inner `-` (`to: keep-alive`) looks like
         // a name: it is a state value as well, so it merges with a plain
@@ -402,6 +403,32 @@ fn is_event_tag(token: &str) -> bool {
     let Some(word) = token.strip_suffix(':') else {
         return false;
     };
+    word.len() >= 4
+        && word.contains('_')
+        && word.as_bytes()[0].is_ascii_uppercase()
+        && !word.ends_with('_')
+        && word
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// An upper-case tag of words joined by `_` with no `:` after it that
+/// opens a message of three tokens or more (`AS_REQ (2 etypes {18 17})
+/// ...`, `TGS_REQ ...`, a KDC's request types) is its message type as
+/// `DHCPOFFER` and `SNMP_TRAP_LINK_DOWN:` are: no name that merges at once
+/// (it still becomes a variable by siblings; session 27, round 35). After
+/// a label (`smbd_exit_server_cleanly: NT_STATUS_IO_TIMEOUT`) it is the
+/// label's value, and a tag and one word (`BODY_SENSORS granted`, whose
+/// `Permission:` the header took) are too short to tell.
+fn mark_opening_type<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
+    if tokens.len() >= 3 && flags[0] == NAME && is_upper_tag(tokens[0].as_ref()) {
+        flags[0] = 0;
+    }
+}
+
+/// Upper-case words (digits inside) joined by `_`, at least four bytes,
+/// no `_` at either end (`AS_REQ`, `TGS_REQ`, `LINK_DOWN`).
+fn is_upper_tag(word: &str) -> bool {
     word.len() >= 4
         && word.contains('_')
         && word.as_bytes()[0].is_ascii_uppercase()

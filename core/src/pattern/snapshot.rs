@@ -133,7 +133,9 @@ use super::{
 /// Generation]` / `nobody has reached the goal [<*>]`);
 /// 36: session 27, round 35 (an exception's class right after another
 /// exception's class that ends in `:`, its cause, is no name that merges
-/// at once: `java.lang.RuntimeException: java.lang.OutOfMemoryError:`).
+/// at once: `java.lang.RuntimeException: java.lang.OutOfMemoryError:`;
+/// an upper-case tag joined by `_` with no `:` that opens a message of
+/// three tokens or more, `AS_REQ (2 etypes ...)`, is its type).
 pub const MINER_VERSION: u32 = 36;
 
 fn first_version() -> u32 {
