@@ -135,7 +135,9 @@ use super::{
 /// exception's class that ends in `:`, its cause, is no name that merges
 /// at once: `java.lang.RuntimeException: java.lang.OutOfMemoryError:`;
 /// an upper-case tag joined by `_` with no `:` that opens a message of
-/// three tokens or more, `AS_REQ (2 etypes ...)`, is its type).
+/// three tokens or more, `AS_REQ (2 etypes ...)`, is its type; a
+/// magnitude prefix printed apart from its unit, `<*> K Bytes/second`,
+/// takes the unit's kind).
 pub const MINER_VERSION: u32 = 36;
 
 fn first_version() -> u32 {
