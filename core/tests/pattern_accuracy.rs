@@ -531,19 +531,22 @@ fn debug() {
             }
         }
     }
-    let mut by_template: std::collections::BTreeMap<String, std::collections::BTreeSet<usize>> =
-        Default::default();
+    let mut by_template: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<usize, usize>,
+    > = Default::default();
     for (truth, id) in system.truth.iter().zip(&ids) {
-        by_template
+        *by_template
             .entry(miner.template(*id).unwrap_or_default())
             .or_default()
-            .insert(*truth);
+            .entry(*truth)
+            .or_default() += 1;
     }
     for (t, truths) in by_template {
         if truths.len() > 1 {
             println!("MERGED {t}");
-            for truth in truths {
-                println!("     {}", system.templates[truth]);
+            for (truth, n) in truths {
+                println!("     {n:>5} {}", system.templates[truth]);
             }
         }
     }

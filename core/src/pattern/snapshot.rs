@@ -130,8 +130,15 @@ use super::{
 /// 35: session 26, round 30 (a pattern that changes shape merges with a
 /// pattern of another length that the run step lines up with it, a run
 /// of words facing a `<*>`, `<*> has reached the goal [The Next
-/// Generation]` / `nobody has reached the goal [<*>]`).
-pub const MINER_VERSION: u32 = 35;
+/// Generation]` / `nobody has reached the goal [<*>]`);
+/// 36: session 27, round 35 (an exception's class right after another
+/// exception's class that ends in `:`, its cause, is no name that merges
+/// at once: `java.lang.RuntimeException: java.lang.OutOfMemoryError:`;
+/// an upper-case tag joined by `_` with no `:` that opens a message of
+/// three tokens or more, `AS_REQ (2 etypes ...)`, is its type; a
+/// magnitude prefix printed apart from its unit, `<*> K Bytes/second`,
+/// takes the unit's kind).
+pub const MINER_VERSION: u32 = 36;
 
 fn first_version() -> u32 {
     1

@@ -574,3 +574,53 @@ fn units_of_one_kind_after_a_number_merge_at_once() {
     let f = m.mine("transfer of the backup finished in s");
     assert_ne!(m.resolve(e.id), m.resolve(f.id));
 }
+
+#[test]
+fn an_exceptions_cause_after_its_class_is_constant() {
+    // A chained exception's cause is the outer exception's text: one
+    // template per cause, though both classes are dotted names.
+    let mut m = miner();
+    let line = |cause: &str| {
+        format!(
+            "Services which failed to start: service jboss.deployment.unit.app.undertow-deployment: java.lang.RuntimeException: {cause}"
+        )
+    };
+    let a = m.mine(&line(
+        "java.lang.ClassNotFoundException: org.springframework.web.context.ContextLoaderListener",
+    ));
+    let b = m.mine(&line(
+        "java.lang.NoSuchMethodError: javax.persistence.Table.indexes()",
+    ));
+    let c = m.mine(&line("java.lang.OutOfMemoryError: Metaspace"));
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+    assert_ne!(m.resolve(a.id), m.resolve(c.id));
+    assert_ne!(m.resolve(b.id), m.resolve(c.id));
+    // Names elsewhere still merge at once.
+    let d = m.mine("worker started for queue jobs.mail.outbound on node main");
+    let e = m.mine("worker started for queue jobs.sms.outbound on node main");
+    assert_eq!(m.resolve(d.id), m.resolve(e.id));
+}
+
+#[test]
+fn an_upper_case_tag_without_a_colon_that_opens_the_message_is_its_type() {
+    // A KDC's request types open its messages with no `:` after them.
+    let mut m = miner();
+    let line = |kind: &str, n: u32| {
+        format!(
+            "{kind} (2 etypes {{18 17}}) 10.0.0.{n}: ISSUE: authtime 1700000{n}, etypes {{rep=18 tkt=18 ses=18}}, alice@EXAMPLE.COM for krbtgt/EXAMPLE.COM@EXAMPLE.COM"
+        )
+    };
+    let a = m.mine(&line("AS_REQ", 1));
+    let b = m.mine(&line("TGS_REQ", 2));
+    let c = m.mine(&line("AS_REQ", 3));
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+    assert_eq!(m.resolve(a.id), m.resolve(c.id));
+    // After a label it is the label's value.
+    let d = m.mine("smbd_exit_server_cleanly: NT_STATUS_IO_TIMEOUT");
+    let e = m.mine("smbd_exit_server_cleanly: NT_STATUS_END_OF_FILE");
+    assert_eq!(m.resolve(d.id), m.resolve(e.id));
+    // A tag and one word are too short to tell a type from a value.
+    let f = m.mine("BODY_SENSORS granted");
+    let g = m.mine("ACTIVITY_RECOGNITION granted");
+    assert_eq!(m.resolve(f.id), m.resolve(g.id));
+}

@@ -104,6 +104,42 @@ pub(super) fn mark_units<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
             flags[i] |= unit_kind(tokens[i].as_ref());
         }
     }
+    mark_prefixes(tokens, flags);
+}
+
+/// Marks a magnitude prefix printed apart from its unit, a letter between
+/// a masked number and a unit of size or rate (`<*> K Bytes/second` /
+/// `<*> M Bytes/second`, a backup job's transfer rate; `<*> M bytes`):
+/// chosen by the value's magnitude as a unit word is, it takes the kind
+/// of the unit after it, so two prefixes merge at once (session 27, round
+/// 35).
+fn mark_prefixes<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
+    for i in 1..tokens.len().saturating_sub(1) {
+        if matches!(tokens[i].as_ref(), "K" | "k" | "M" | "G" | "T")
+            && flags[i - 1] & MASKED != 0
+            && tokens[i - 1].as_ref().ends_with(WILDCARD)
+        {
+            flags[i] |= prefixed_unit_kind(tokens[i + 1].as_ref());
+        }
+    }
+}
+
+/// The kind of a unit printed after a prefix: a size (`bytes`, `B`), or a
+/// size per time (`Bytes/second`, `B/s`), a rate; 0 otherwise.
+fn prefixed_unit_kind(token: &str) -> u8 {
+    let word = token.trim_end_matches([',', ';', '.', ')', ']', '}']);
+    let (size, time) = match word.split_once('/') {
+        Some((size, time)) => (size, Some(time)),
+        None => (word, None),
+    };
+    if !SIZES.contains(&size) {
+        return 0;
+    }
+    match time {
+        None => SIZE_UNIT,
+        Some(time) if TIMES.contains(&time) => RATE_UNIT,
+        Some(_) => 0,
+    }
 }
 
 /// Whether two differing tokens are units of one kind after a number.
@@ -134,6 +170,11 @@ mod tests {
         assert_eq!(kinds("limit=<*> (KB)"), [0, 0]);
         assert_eq!(kinds("<*> blocks"), [0, 0]);
         assert_eq!(kinds("<*>, GB"), [0, 0]);
+        // A magnitude prefix printed apart takes its unit's kind.
+        assert_eq!(kinds("rate=<*> K Bytes/second"), [0, 96, 0]);
+        assert_eq!(kinds("<*> M bytes"), [0, 32, 0]);
+        assert_eq!(kinds("<*> M Bytes/blocks"), [0, 0, 0]);
+        assert_eq!(kinds("Plan M Bytes/second"), [0, 0, 0]);
     }
 
     #[test]
