@@ -130,8 +130,12 @@ use super::{
 /// 35: session 26, round 30 (a pattern that changes shape merges with a
 /// pattern of another length that the run step lines up with it, a run
 /// of words facing a `<*>`, `<*> has reached the goal [The Next
-/// Generation]` / `nobody has reached the goal [<*>]`).
-pub const MINER_VERSION: u32 = 35;
+/// Generation]` / `nobody has reached the goal [<*>]`);
+/// 36: session 27, round 34 (a pattern's run of `<*>`s facing fewer
+/// words, `for <*> <*> firmware.` / `for BIOS firmware.`, is read as one
+/// `<*>`: the run becomes one `<*>` and takes the message or the other
+/// pattern).
+pub const MINER_VERSION: u32 = 36;
 
 fn first_version() -> u32 {
     1
