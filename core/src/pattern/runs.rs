@@ -753,6 +753,9 @@ impl Miner {
         if let Some(slot) = self.take_by_wild_run(tokens, keys, flags, &found) {
             return Some(slot);
         }
+        if let Some(slot) = self.take_pair(tokens, keys, flags, &found) {
+            return Some(slot);
+        }
         if lower_only {
             return None;
         }

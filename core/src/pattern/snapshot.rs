@@ -134,7 +134,10 @@ use super::{
 /// 36: session 27, round 34 (a pattern's run of `<*>`s facing fewer
 /// words, `for <*> <*> firmware.` / `for BIOS firmware.`, is read as one
 /// `<*>`: the run becomes one `<*>` and takes the message or the other
-/// pattern).
+/// pattern; two patterns of one length, or a pattern and a message, that
+/// differ by two adjacent words that are a value on each side, `for Boot
+/// Configuration returned` / `for Image Apply returned`, become one
+/// pattern with one `<*>` there).
 pub const MINER_VERSION: u32 = 36;
 
 fn first_version() -> u32 {
