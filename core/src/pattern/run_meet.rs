@@ -105,6 +105,8 @@ impl Miner {
     /// being generalised, merges what it now covers and meets in turn).
     /// Returns the slot that holds the result.
     pub(in crate::pattern) fn merge_run_met(&mut self, slot: u32) -> u32 {
+        let slot = self.merge_wild_run_met(slot);
+        let slot = self.merge_pair_met(slot);
         let p = self.pattern(slot);
         let m = p.keys.len();
         let takes = p.flags.iter().any(|f| f & WILD != 0)

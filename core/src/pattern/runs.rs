@@ -83,6 +83,9 @@ mod run_slots;
 #[path = "run_meet.rs"]
 mod run_meet;
 
+#[path = "run_pair.rs"]
+mod run_pair;
+
 /// The longest run of tokens taken as one value.
 const MAX_RUN: usize = 16;
 
@@ -745,6 +748,12 @@ impl Miner {
             return None;
         }
         if let Some(slot) = self.run_taker(tokens, flags, &found) {
+            return Some(slot);
+        }
+        if let Some(slot) = self.take_by_wild_run(tokens, keys, flags, &found) {
+            return Some(slot);
+        }
+        if let Some(slot) = self.take_pair(tokens, keys, flags, &found) {
             return Some(slot);
         }
         if lower_only {

@@ -639,22 +639,16 @@ fn names_of_one_and_of_several_words_are_one_value_on_three_runs() {
             &values,
         );
     }
-    // Three of the same word count stay apart (four make the value), as
-    // do runs after a capitalised word: the event's name (`Received Link
-    // Down Event`).
-    for (line, values) in [
-        (
-            (|v: &str| format!("connect_path: canonicalize failed for share {v}, path /srv/x"))
-                as fn(&str) -> String,
-            ["Finance Share", "Scan Inbox", "Marketing Assets"],
-        ),
-        (
-            |v: &str| format!("wifi: link[7]: Received {v} Event, reason: 3"),
-            ["Bss Steering", "Roam", "Link Down"],
-        ),
-    ] {
-        let (m, ids) = mine_values(line, &values);
-        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
-        assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]), "{}", line("<*>"));
-    }
+    // Three of the same word count stayed apart (four made the value);
+    // since session 27, round 34 two names of two words that differ
+    // together are one value (`run_pair.rs`). Runs after a capitalised
+    // word stay apart: the event's name (`Received Link Down Event`).
+    assert_one_pattern(
+        |v| format!("connect_path: canonicalize failed for share {v}, path /srv/x"),
+        &["Finance Share", "Scan Inbox", "Marketing Assets"],
+    );
+    let line = |v: &str| format!("wifi: link[7]: Received {v} Event, reason: 3");
+    let (m, ids) = mine_values(line, &["Bss Steering", "Roam", "Link Down"]);
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
+    assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]), "{}", line("<*>"));
 }

@@ -138,7 +138,14 @@ use super::{
 /// three tokens or more, `AS_REQ (2 etypes ...)`, is its type; a
 /// magnitude prefix printed apart from its unit, `<*> K Bytes/second`,
 /// takes the unit's kind).
-pub const MINER_VERSION: u32 = 36;
+/// 37: session 27, round 34 (a pattern's run of `<*>`s facing fewer
+/// words, `for <*> <*> firmware.` / `for BIOS firmware.`, is read as one
+/// `<*>`: the run becomes one `<*>` and takes the message or the other
+/// pattern; two patterns of one length, or a pattern and a message, that
+/// differ by two adjacent words that are a value on each side, `for Boot
+/// Configuration returned` / `for Image Apply returned`, become one
+/// pattern with one `<*>` there).
+pub const MINER_VERSION: u32 = 37;
 
 fn first_version() -> u32 {
     1
