@@ -400,16 +400,7 @@ fn is_state_of(word: &str, noun: &str) -> bool {
 /// the message, it names the event as `DHCPOFFER` does (session 22,
 /// round 19).
 fn is_event_tag(token: &str) -> bool {
-    let Some(word) = token.strip_suffix(':') else {
-        return false;
-    };
-    word.len() >= 4
-        && word.contains('_')
-        && word.as_bytes()[0].is_ascii_uppercase()
-        && !word.ends_with('_')
-        && word
-            .bytes()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+    token.strip_suffix(':').is_some_and(is_upper_tag)
 }
 
 /// An upper-case tag of words joined by `_` with no `:` after it that

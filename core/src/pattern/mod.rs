@@ -223,6 +223,7 @@ pub struct PatternSnapshot {
     pub last_seq: u64,
 }
 
+#[derive(Clone)]
 struct Pattern {
     id: PatternId,
     tokens: Vec<Box<str>>,
@@ -242,6 +243,14 @@ impl Pattern {
 
     fn template(&self) -> String {
         self.tokens.join(" ")
+    }
+
+    /// Makes its tokens from `w` to `e` one `<*>` (a run of words, or of
+    /// `<*>`s, read as one value).
+    fn collapse(&mut self, w: usize, e: usize) {
+        self.tokens.splice(w..e, [Box::from(WILDCARD)]);
+        self.flags.splice(w..e, [MASKED | WILD]);
+        self.keys.splice(w..e, [hash_bytes(WILDCARD.as_bytes())]);
     }
 }
 
@@ -822,6 +831,17 @@ impl Miner {
         self.by_id.insert(id, slot);
         self.live += 1;
         slot
+    }
+
+    /// Pattern `slot` takes `shape`'s tokens (its id and counts stay), and
+    /// moves to its new length's list ([`Miner::relength`]).
+    fn take_shape(&mut self, slot: u32, shape: Pattern) {
+        let old_len = self.pattern(slot).tokens.len();
+        let p = self.pattern_mut(slot);
+        p.tokens = shape.tokens;
+        p.flags = shape.flags;
+        p.keys = shape.keys;
+        self.relength(slot, old_len);
     }
 
     /// After pattern `slot`'s tokens changed from `old_len` in number: it

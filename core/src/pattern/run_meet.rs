@@ -168,13 +168,9 @@ impl Miner {
                 return self.generalise(short, &positions);
             }
             // The longer survives and takes the shorter's shape.
-            let (tokens, flags, keys) = (s.tokens.clone(), s.flags.clone(), s.keys.clone());
+            let shape = s.clone();
             self.merge_into(short, long);
-            let q = self.pattern_mut(long);
-            q.tokens = tokens;
-            q.flags = flags;
-            q.keys = keys;
-            self.relength(long, ln);
+            self.take_shape(long, shape);
             return self.generalise(long, &positions);
         }
         slot

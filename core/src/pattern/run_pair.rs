@@ -30,29 +30,17 @@
 //! neither word is a value by itself beside a lower-case word (`list
 //! MGMT-ACCESS denied` / `list ACL-IN permitted`: a name and the event).
 
-use super::super::flags::{MASKED, WILD, variable_like};
-use super::super::{Miner, Pattern, WILDCARD, hash_bytes};
+use super::super::flags::{WILD, variable_like};
+use super::super::{Miner, Pattern};
 use super::{
     MAX_RUN, Near, after_lower_word, message_end, opens_value, runs_needed, take_at, word_at,
 };
 
 /// `p` with its tokens from `w` to `e` (a run of `<*>`s) made one `<*>`.
 fn collapsed(p: &Pattern, w: usize, e: usize) -> Pattern {
-    let mut tokens = p.tokens.clone();
-    let mut flags = p.flags.clone();
-    let mut keys = p.keys.clone();
-    tokens.splice(w..e, [Box::from(WILDCARD)]);
-    flags.splice(w..e, [MASKED | WILD]);
-    keys.splice(w..e, [hash_bytes(WILDCARD.as_bytes())]);
-    Pattern {
-        id: p.id,
-        tokens,
-        flags,
-        keys,
-        count: p.count,
-        first_seq: p.first_seq,
-        last_seq: p.last_seq,
-    }
+    let mut short = p.clone();
+    short.collapse(w, e);
+    short
 }
 
 /// The runs of two or more bare `<*>`s of `p` after its first token, as
@@ -213,12 +201,8 @@ impl Miner {
     /// the result (being generalised, it merges what it now covers and
     /// meets in turn).
     fn collapse_wild_run(&mut self, slot: u32, w: usize, e: usize, positions: &[usize]) -> u32 {
-        let short = collapsed(self.pattern(slot), w, e);
         let len = self.pattern(slot).keys.len();
-        let p = self.pattern_mut(slot);
-        p.tokens = short.tokens;
-        p.flags = short.flags;
-        p.keys = short.keys;
+        self.pattern_mut(slot).collapse(w, e);
         self.relength(slot, len);
         self.generalise(slot, positions)
     }
@@ -352,11 +336,7 @@ impl Miner {
             // The shorter survives and takes the collapsed shape.
             let c = collapsed(l, w, e);
             self.merge_into(long, short);
-            let q = self.pattern_mut(short);
-            q.tokens = c.tokens;
-            q.flags = c.flags;
-            q.keys = c.keys;
-            self.relength(short, sn);
+            self.take_shape(short, c);
             return self.generalise(short, &s_wild);
         }
         slot

@@ -75,7 +75,7 @@
 //! part of the event's name: `Received Link Down Event`).
 
 use super::flags::{KEYED, MASKED, WILD};
-use super::{Head, Miner, Pattern, WILDCARD, hash_bytes};
+use super::{Head, Miner, Pattern, WILDCARD};
 
 #[path = "run_slots.rs"]
 mod run_slots;
@@ -971,11 +971,7 @@ impl Miner {
             }
         }
         self.generation += 1;
-        let p = self.pattern_mut(survivor);
-        let tail = len - b;
-        p.tokens.splice(a..tail, [Box::from(WILDCARD)]);
-        p.flags.splice(a..tail, [MASKED | WILD]);
-        p.keys.splice(a..tail, [hash_bytes(WILDCARD.as_bytes())]);
+        self.pattern_mut(survivor).collapse(a, len - b);
         self.relength(survivor, len);
         for &(other, _) in &slots[1..] {
             self.merge_into(other, survivor);
