@@ -790,15 +790,45 @@ impl<'a> Iterator for WordIter<'a> {
             .iter()
             .position(|c| !c.is_ascii_whitespace())
             .unwrap_or(b.len());
-        let len = b[start..]
-            .iter()
-            .position(u8::is_ascii_whitespace)
-            .unwrap_or(b.len() - start);
+        let len = word_len(&b[start..]);
         // Both ends are at ASCII bytes, so they are char boundaries.
         let (word, rest) = self.rest[start..].split_at(len);
         self.rest = rest;
         (!word.is_empty()).then_some(word)
     }
+}
+
+/// The length of the word that opens `b`: the bytes before its first
+/// ASCII whitespace, all of `b` when it has none. Read eight bytes at a
+/// time (every word of every message passes here, a byte loop was a
+/// seventh of the warm pass): one subtraction flags the bytes below `!`,
+/// the whitespace among them (`\t`, `\n`, `\x0c`, `\r`, the space); the
+/// lowest flag is exact (a borrow only runs upwards, from a flagged
+/// byte), and a control byte that is no whitespace sends the rest to the
+/// byte loop.
+fn word_len(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8)
+        && let Ok(eight) = <[u8; 8]>::try_from(chunk)
+    {
+        let x = u64::from_le_bytes(eight);
+        let low = x.wrapping_sub(ONES * u64::from(b'!')) & !x & HIGH;
+        if low != 0 {
+            let at = i + (low.trailing_zeros() / 8) as usize;
+            if b[at].is_ascii_whitespace() {
+                return at;
+            }
+            i = at + 1;
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(b.len(), |k| i + k)
 }
 
 #[cfg(test)]
