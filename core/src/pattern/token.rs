@@ -46,6 +46,27 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.push(' ');
         }
         let token_start = out.len();
+        // A word of letters only that is no variable (`letters_variable`)
+        // nor a letter byte after a byte of a hex dump, the most common
+        // word: the fast path below keeps it as it is, and none of the
+        // checks after the branches (a bare `<*>`, a list's item) applies
+        // to it, so its token is pushed at once. So is one with closing
+        // punctuation (`failed,`): opening with a letter, it is no quote,
+        // keyed quote nor path, and `mask_word` keeps it as it is.
+        let b = word.as_bytes();
+        let mut end = b.len();
+        while end > 0 && TRAILING.contains(&b[end - 1]) {
+            end -= 1;
+        }
+        let letters = letters_variable(&word[..end]);
+        if end > 0 && letters == Some(false) && !(after_byte && is_hex_byte(word)) {
+            out.push_str(word);
+            spans.push((token_start as u32, out.len() as u32));
+            first = false;
+            after_byte = false;
+            continue;
+        }
+        let letters = if end == b.len() { letters } else { None };
         // `["a",` / `('a',`: a quoted value opening a list in brackets.
         let pre = usize::from(
             matches!(word.as_bytes()[0], b'[' | b'(')
@@ -64,7 +85,7 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             // `ec` in `00 e2 ec 3c`: no digit, but a byte like its neighbours.
             out.push_str(WILDCARD);
             dump = true;
-        } else if let Some(variable) = letters_variable(word) {
+        } else if let Some(variable) = letters {
             // Fast path: a word of letters only opens with no quote,
             // bracket or backslash and holds no `=` or `/`, so none of the
             // branches below but the last applies (no keyed quote, no path
