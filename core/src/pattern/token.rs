@@ -445,6 +445,15 @@ fn mask_word(word: &str, out: &mut String) {
         out.push_str(&word[end..]);
         return;
     }
+    // The first `=`, `/` and `:` that the rules below look for, found in
+    // one pass (each scanned the core on its own); a core that opens with
+    // a digit needs none (no key, word before a number, source file or
+    // name opens with one).
+    let marks = if core.as_bytes()[0].is_ascii_digit() {
+        Marks::default()
+    } else {
+        Marks::of(core.as_bytes())
+    };
     if let Some(rest) = core
         .strip_prefix("msg=")
         .or_else(|| core.strip_prefix("message="))
@@ -457,7 +466,7 @@ fn mask_word(word: &str, out: &mut String) {
     } else if !core.as_bytes()[0].is_ascii_digit()
         // (A key opens with no digit: `0x8007[gle=0x5]` is one value;
         // tested first, so numbers are not scanned for a `=`.)
-        && let Some(eq) = core.bytes().position(|c| c == b'=')
+        && let Some(eq) = marks.eq
         && eq > 0
         && !core[..eq].contains("://")
     {
@@ -492,12 +501,12 @@ fn mask_word(word: &str, out: &mut String) {
                 end += at;
             }
         }
-    } else if let Some(slash) = word_before_number(core) {
+    } else if let Some(slash) = word_before_number(core, marks.slash) {
         // `word/number`: the word is a constant (`hit/200`, `TCP_MISS/404`,
         // `HTTP/1.1`, `DIRECT/10.0.0.1`), the number is a value.
         out.push_str(&core[..=slash]);
         out.push_str(WILDCARD);
-    } else if let Some(colon) = source_file_len(core) {
+    } else if let Some(colon) = source_file_len(core, marks.colon) {
         // A source location, `store.go:160`: the file is a constant key,
         // the line a value, a function after it (`:gf_defrag()`,
         // `(pcap_reload)`) a constant when it has no digit.
@@ -509,7 +518,7 @@ fn mask_word(word: &str, out: &mut String) {
         }
     } else if is_variable(core) {
         // `name:value`: the name stays.
-        if let Some(colon) = core.bytes().position(|c| c == b':')
+        if let Some(colon) = marks.colon
             && colon >= 2
             && colon + 1 < core.len()
             && !core[colon..].starts_with("://")
@@ -519,7 +528,8 @@ fn mask_word(word: &str, out: &mut String) {
                 .all(|b| b.is_ascii_alphabetic() || b == b'_')
         {
             out.push_str(&core[..=colon]);
-        } else if let Some(open) = core.bytes().position(|c| c == b'{' || c == b'(')
+        } else if !core.as_bytes()[0].is_ascii_digit()
+            && let Some(open) = core.bytes().position(|c| c == b'{' || c == b'(')
             && open >= 2
             && open + 1 < core.len()
             && core[..open]
@@ -536,6 +546,32 @@ fn mask_word(word: &str, out: &mut String) {
         out.push_str(core);
     }
     out.push_str(&word[end..]);
+}
+
+/// The first `=`, `/` and `:` of a core (`mask_word`'s rules).
+#[derive(Default)]
+struct Marks {
+    eq: Option<usize>,
+    slash: Option<usize>,
+    colon: Option<usize>,
+}
+
+impl Marks {
+    fn of(b: &[u8]) -> Marks {
+        let mut marks = Marks::default();
+        for (i, &c) in b.iter().enumerate() {
+            let mark = match c {
+                b'=' => &mut marks.eq,
+                b'/' => &mut marks.slash,
+                b':' => &mut marks.colon,
+                _ => continue,
+            };
+            if mark.is_none() {
+                *mark = Some(i);
+            }
+        }
+        marks
+    }
 }
 
 /// For a core of ASCII letters only (none empty): whether
@@ -594,8 +630,9 @@ const SOURCE_EXTS: &[&str] = &[
 /// locations of two statements read as one value, and two short messages
 /// that differ in a name besides (`GetObjectHandler` / `PutObjectHandler`)
 /// merged. A location is still a masked token, so one message printed from
-/// several callers (a logger's caller field) still merges.
-fn source_file_len(core: &str) -> Option<usize> {
+/// several callers (a logger's caller field) still merges. `colon` is the
+/// core's first `:` ([`Marks`]).
+fn source_file_len(core: &str, colon: Option<usize>) -> Option<usize> {
     let b = core.as_bytes();
     // Byte checks first, as `is_source_file` would fail them: this runs on
     // every word with a digit or punctuation that reaches it (numbers,
@@ -604,7 +641,7 @@ fn source_file_len(core: &str) -> Option<usize> {
     if b.len() < 5 || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
         return None;
     }
-    let colon = b.iter().position(|&c| c == b':')?;
+    let colon = colon?;
     (b.get(colon + 1).is_some_and(u8::is_ascii_digit) && is_source_file(&core[..colon]))
         .then_some(colon)
 }
@@ -636,14 +673,15 @@ fn is_source_file(name: &str) -> bool {
 /// letter the value must be a number (digits, at most one `.`): a lower-case
 /// word before an address (`alice/203.0.113.5:51234`, a VPN client's name
 /// and address) is one value, an identity, not a constant key before one.
-fn word_before_number(core: &str) -> Option<usize> {
+/// `slash` is the core's first `/` ([`Marks`]).
+fn word_before_number(core: &str, slash: Option<usize>) -> Option<usize> {
     let b = core.as_bytes();
     // Byte checks first, as below (a word of two letters, `/`, a digit):
     // numbers, the most common core here, leave without a scan.
     if b.len() < 4 || !b[0].is_ascii_alphabetic() {
         return None;
     }
-    let slash = b.iter().position(|&c| c == b'/')?;
+    let slash = slash?;
     let word = &b[..slash];
     let value = &b[slash + 1..];
     let number = value.iter().all(|&c| c.is_ascii_digit() || c == b'.')
