@@ -488,3 +488,24 @@ fn a_word_ends_at_the_first_whitespace_read_eight_bytes_at_a_time() {
         assert_eq!(word_len(&text), expected, "{text:?}");
     }
 }
+
+/// `all_letters` (eight bytes at a time) agrees with a byte test on every
+/// length and on every byte value at every position.
+#[test]
+fn letters_are_told_eight_bytes_at_a_time() {
+    for len in 0..24 {
+        for at in 0..len {
+            for c in 0..=255u8 {
+                let mut word = vec![b'k'; len];
+                word[at] = c;
+                assert_eq!(
+                    all_letters(&word),
+                    word.iter().all(u8::is_ascii_alphabetic),
+                    "{word:?}"
+                );
+            }
+        }
+    }
+    assert!(all_letters(b""));
+    assert!(all_letters(b"AzaZ"));
+}
