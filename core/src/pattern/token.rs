@@ -445,10 +445,11 @@ fn mask_word(word: &str, out: &mut String) {
         out.push_str(&word[end..]);
         return;
     }
-    // The first `=`, `/` and `:` that the rules below look for, found in
-    // one pass (each scanned the core on its own); a core that opens with
-    // a digit needs none (no key, word before a number, source file or
-    // name opens with one).
+    // The first `=`, `/`, `:` and `(` that the rules below look for, found
+    // in one pass (each scanned the core on its own; a key's `://` is
+    // looked for only after a `:`); a core that opens with a digit needs
+    // none (no key, word before a number, source file or name opens with
+    // one).
     let marks = if core.as_bytes()[0].is_ascii_digit() {
         Marks::default()
     } else {
@@ -468,7 +469,7 @@ fn mask_word(word: &str, out: &mut String) {
         // tested first, so numbers are not scanned for a `=`.)
         && let Some(eq) = marks.eq
         && eq > 0
-        && !core[..eq].contains("://")
+        && !(marks.colon.is_some_and(|c| c < eq) && core[..eq].contains("://"))
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)
@@ -476,7 +477,7 @@ fn mask_word(word: &str, out: &mut String) {
         // lower-case name glued before a bracketed key is a value too
         // (`by alice(uid=1000)`, session 15): `<*>(uid=<*>)`.
         let key = &core[..eq];
-        match key.find('(') {
+        match marks.paren.filter(|&open| open < eq) {
             Some(open)
                 if open > 0
                     && key.as_bytes()[0].is_ascii_lowercase()
@@ -548,12 +549,13 @@ fn mask_word(word: &str, out: &mut String) {
     out.push_str(&word[end..]);
 }
 
-/// The first `=`, `/` and `:` of a core (`mask_word`'s rules).
+/// The first `=`, `/`, `:` and `(` of a core (`mask_word`'s rules).
 #[derive(Default)]
 struct Marks {
     eq: Option<usize>,
     slash: Option<usize>,
     colon: Option<usize>,
+    paren: Option<usize>,
 }
 
 impl Marks {
@@ -564,6 +566,7 @@ impl Marks {
                 b'=' => &mut marks.eq,
                 b'/' => &mut marks.slash,
                 b':' => &mut marks.colon,
+                b'(' => &mut marks.paren,
                 _ => continue,
             };
             if mark.is_none() {
