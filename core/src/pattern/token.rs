@@ -583,6 +583,7 @@ impl Marks {
 /// `is_variable` fail (both need one), and its loop returns nothing (no
 /// digit, backslash, `@`, `.` or `:`); what is left is its tail: a run of 8 or
 /// more hex letters (`deadbeef`), a month or weekday, a boolean or null.
+#[inline(always)]
 fn letters_variable(core: &str) -> Option<bool> {
     let b = core.as_bytes();
     if !all_letters(b) {
@@ -880,6 +881,7 @@ struct WordIter<'a> {
 impl<'a> Iterator for WordIter<'a> {
     type Item = &'a str;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
         let b = self.rest.as_bytes();
         let start = b
