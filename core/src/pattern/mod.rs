@@ -350,7 +350,10 @@ pub struct Miner {
     heads: Vec<Head>,
     free: Vec<u32>,
     live: usize,
-    by_len: HashMap<usize, Vec<u32>>,
+    /// The live slots by token count; hashed by [`PreHashed`] (a length
+    /// through [`hash_bytes`]): looked up for every length the run, span
+    /// and meeting steps try, SipHash cost more than their scans.
+    by_len: HashMap<usize, Vec<u32>, BuildHasherDefault<PreHashed>>,
     by_id: HashMap<PatternId, u32, BuildHasherDefault<PreHashed>>,
     aliases: HashMap<PatternId, PatternId, BuildHasherDefault<PreHashed>>,
     alias_order: VecDeque<PatternId>,
@@ -390,7 +393,7 @@ impl Miner {
             heads: Vec::new(),
             free: Vec::new(),
             live: 0,
-            by_len: HashMap::new(),
+            by_len: HashMap::default(),
             by_id: HashMap::default(),
             aliases: HashMap::default(),
             alias_order: VecDeque::new(),

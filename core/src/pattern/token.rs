@@ -46,6 +46,27 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             out.push(' ');
         }
         let token_start = out.len();
+        // A word of letters only that is no variable (`letters_variable`)
+        // nor a letter byte after a byte of a hex dump, the most common
+        // word: the fast path below keeps it as it is, and none of the
+        // checks after the branches (a bare `<*>`, a list's item) applies
+        // to it, so its token is pushed at once. So is one with closing
+        // punctuation (`failed,`): opening with a letter, it is no quote,
+        // keyed quote nor path, and `mask_word` keeps it as it is.
+        let b = word.as_bytes();
+        let mut end = b.len();
+        while end > 0 && TRAILING.contains(&b[end - 1]) {
+            end -= 1;
+        }
+        let letters = letters_variable(&word[..end]);
+        if end > 0 && letters == Some(false) && !(after_byte && is_hex_byte(word)) {
+            out.push_str(word);
+            spans.push((token_start as u32, out.len() as u32));
+            first = false;
+            after_byte = false;
+            continue;
+        }
+        let letters = if end == b.len() { letters } else { None };
         // `["a",` / `('a',`: a quoted value opening a list in brackets.
         let pre = usize::from(
             matches!(word.as_bytes()[0], b'[' | b'(')
@@ -64,7 +85,7 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             // `ec` in `00 e2 ec 3c`: no digit, but a byte like its neighbours.
             out.push_str(WILDCARD);
             dump = true;
-        } else if let Some(variable) = letters_variable(word) {
+        } else if let Some(variable) = letters {
             // Fast path: a word of letters only opens with no quote,
             // bracket or backslash and holds no `=` or `/`, so none of the
             // branches below but the last applies (no keyed quote, no path
@@ -424,6 +445,16 @@ fn mask_word(word: &str, out: &mut String) {
         out.push_str(&word[end..]);
         return;
     }
+    // The first `=`, `/`, `:` and `(` that the rules below look for, found
+    // in one pass (each scanned the core on its own; a key's `://` is
+    // looked for only after a `:`); a core that opens with a digit needs
+    // none (no key, word before a number, source file or name opens with
+    // one).
+    let marks = if core.as_bytes()[0].is_ascii_digit() {
+        Marks::default()
+    } else {
+        Marks::of(core.as_bytes())
+    };
     if let Some(rest) = core
         .strip_prefix("msg=")
         .or_else(|| core.strip_prefix("message="))
@@ -436,9 +467,9 @@ fn mask_word(word: &str, out: &mut String) {
     } else if !core.as_bytes()[0].is_ascii_digit()
         // (A key opens with no digit: `0x8007[gle=0x5]` is one value;
         // tested first, so numbers are not scanned for a `=`.)
-        && let Some(eq) = core.bytes().position(|c| c == b'=')
+        && let Some(eq) = marks.eq
         && eq > 0
-        && !core[..eq].contains("://")
+        && !(marks.colon.is_some_and(|c| c < eq) && core[..eq].contains("://"))
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)
@@ -446,7 +477,7 @@ fn mask_word(word: &str, out: &mut String) {
         // lower-case name glued before a bracketed key is a value too
         // (`by alice(uid=1000)`, session 15): `<*>(uid=<*>)`.
         let key = &core[..eq];
-        match key.find('(') {
+        match marks.paren.filter(|&open| open < eq) {
             Some(open)
                 if open > 0
                     && key.as_bytes()[0].is_ascii_lowercase()
@@ -471,12 +502,12 @@ fn mask_word(word: &str, out: &mut String) {
                 end += at;
             }
         }
-    } else if let Some(slash) = word_before_number(core) {
+    } else if let Some(slash) = word_before_number(core, marks.slash) {
         // `word/number`: the word is a constant (`hit/200`, `TCP_MISS/404`,
         // `HTTP/1.1`, `DIRECT/10.0.0.1`), the number is a value.
         out.push_str(&core[..=slash]);
         out.push_str(WILDCARD);
-    } else if let Some(colon) = source_file_len(core) {
+    } else if let Some(colon) = source_file_len(core, marks.colon) {
         // A source location, `store.go:160`: the file is a constant key,
         // the line a value, a function after it (`:gf_defrag()`,
         // `(pcap_reload)`) a constant when it has no digit.
@@ -488,7 +519,7 @@ fn mask_word(word: &str, out: &mut String) {
         }
     } else if is_variable(core) {
         // `name:value`: the name stays.
-        if let Some(colon) = core.bytes().position(|c| c == b':')
+        if let Some(colon) = marks.colon
             && colon >= 2
             && colon + 1 < core.len()
             && !core[colon..].starts_with("://")
@@ -498,7 +529,8 @@ fn mask_word(word: &str, out: &mut String) {
                 .all(|b| b.is_ascii_alphabetic() || b == b'_')
         {
             out.push_str(&core[..=colon]);
-        } else if let Some(open) = core.bytes().position(|c| c == b'{' || c == b'(')
+        } else if !core.as_bytes()[0].is_ascii_digit()
+            && let Some(open) = core.bytes().position(|c| c == b'{' || c == b'(')
             && open >= 2
             && open + 1 < core.len()
             && core[..open]
@@ -517,15 +549,44 @@ fn mask_word(word: &str, out: &mut String) {
     out.push_str(&word[end..]);
 }
 
+/// The first `=`, `/`, `:` and `(` of a core (`mask_word`'s rules).
+#[derive(Default)]
+struct Marks {
+    eq: Option<usize>,
+    slash: Option<usize>,
+    colon: Option<usize>,
+    paren: Option<usize>,
+}
+
+impl Marks {
+    fn of(b: &[u8]) -> Marks {
+        let mut marks = Marks::default();
+        for (i, &c) in b.iter().enumerate() {
+            let mark = match c {
+                b'=' => &mut marks.eq,
+                b'/' => &mut marks.slash,
+                b':' => &mut marks.colon,
+                b'(' => &mut marks.paren,
+                _ => continue,
+            };
+            if mark.is_none() {
+                *mark = Some(i);
+            }
+        }
+        marks
+    }
+}
+
 /// For a core of ASCII letters only (none empty): whether
 /// [`is_variable`] takes it for a variable; `None` for any other core.
 /// Equivalent because, with no digit, the two name checks of
 /// `is_variable` fail (both need one), and its loop returns nothing (no
 /// digit, backslash, `@`, `.` or `:`); what is left is its tail: a run of 8 or
 /// more hex letters (`deadbeef`), a month or weekday, a boolean or null.
+#[inline(always)]
 fn letters_variable(core: &str) -> Option<bool> {
     let b = core.as_bytes();
-    if !b.iter().all(u8::is_ascii_alphabetic) {
+    if !all_letters(b) {
         return None;
     }
     // The hex test only where it can decide: most words are shorter.
@@ -539,6 +600,40 @@ fn letters_variable(core: &str) -> Option<bool> {
             _ => false,
         };
     Some(variable)
+}
+
+/// Whether every byte of `b` is an ASCII letter, read eight bytes at a time
+/// (every word of every message passes here): a word of 4 to 7 bytes as
+/// its first and last four, a longer one by eights and its last eight
+/// (the loads overlap). A byte is a letter when it is ASCII and `c | 0x20`
+/// lies in `a..=z`, tested in every byte at once by two additions that
+/// cannot carry into the next (ASCII bytes are below `0x80`).
+fn all_letters(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let letters = |x: u64| {
+        x & HIGH == 0 && {
+            let y = x | (ONES * 0x20);
+            let from_a = y + ONES * (0x80 - u64::from(b'a'));
+            let past_z = y + ONES * (0x80 - u64::from(b'z') - 1);
+            from_a & !past_z & HIGH == HIGH
+        }
+    };
+    let four = |at: usize| {
+        let mut w = [0; 4];
+        w.copy_from_slice(&b[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let eight = |at: usize| {
+        let mut w = [0; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    match b.len() {
+        0..=3 => b.iter().all(u8::is_ascii_alphabetic),
+        4..=7 => letters(four(0) | four(b.len() - 4) << 32),
+        n => (0..n / 8).all(|k| letters(eight(8 * k))) && letters(eight(n - 8)),
+    }
 }
 
 /// A MAC or IPv6 address (`ef:4f:51:af:a0:18`, `fe80::1`): hex digits
@@ -573,8 +668,9 @@ const SOURCE_EXTS: &[&str] = &[
 /// locations of two statements read as one value, and two short messages
 /// that differ in a name besides (`GetObjectHandler` / `PutObjectHandler`)
 /// merged. A location is still a masked token, so one message printed from
-/// several callers (a logger's caller field) still merges.
-fn source_file_len(core: &str) -> Option<usize> {
+/// several callers (a logger's caller field) still merges. `colon` is the
+/// core's first `:` ([`Marks`]).
+fn source_file_len(core: &str, colon: Option<usize>) -> Option<usize> {
     let b = core.as_bytes();
     // Byte checks first, as `is_source_file` would fail them: this runs on
     // every word with a digit or punctuation that reaches it (numbers,
@@ -583,7 +679,7 @@ fn source_file_len(core: &str) -> Option<usize> {
     if b.len() < 5 || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
         return None;
     }
-    let colon = b.iter().position(|&c| c == b':')?;
+    let colon = colon?;
     (b.get(colon + 1).is_some_and(u8::is_ascii_digit) && is_source_file(&core[..colon]))
         .then_some(colon)
 }
@@ -615,14 +711,15 @@ fn is_source_file(name: &str) -> bool {
 /// letter the value must be a number (digits, at most one `.`): a lower-case
 /// word before an address (`alice/203.0.113.5:51234`, a VPN client's name
 /// and address) is one value, an identity, not a constant key before one.
-fn word_before_number(core: &str) -> Option<usize> {
+/// `slash` is the core's first `/` ([`Marks`]).
+fn word_before_number(core: &str, slash: Option<usize>) -> Option<usize> {
     let b = core.as_bytes();
     // Byte checks first, as below (a word of two letters, `/`, a digit):
     // numbers, the most common core here, leave without a scan.
     if b.len() < 4 || !b[0].is_ascii_alphabetic() {
         return None;
     }
-    let slash = b.iter().position(|&c| c == b'/')?;
+    let slash = slash?;
     let word = &b[..slash];
     let value = &b[slash + 1..];
     let number = value.iter().all(|&c| c.is_ascii_digit() || c == b'.')
@@ -784,21 +881,52 @@ struct WordIter<'a> {
 impl<'a> Iterator for WordIter<'a> {
     type Item = &'a str;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
         let b = self.rest.as_bytes();
         let start = b
             .iter()
             .position(|c| !c.is_ascii_whitespace())
             .unwrap_or(b.len());
-        let len = b[start..]
-            .iter()
-            .position(u8::is_ascii_whitespace)
-            .unwrap_or(b.len() - start);
+        let len = word_len(&b[start..]);
         // Both ends are at ASCII bytes, so they are char boundaries.
         let (word, rest) = self.rest[start..].split_at(len);
         self.rest = rest;
         (!word.is_empty()).then_some(word)
     }
+}
+
+/// The length of the word that opens `b`: the bytes before its first
+/// ASCII whitespace, all of `b` when it has none. Read eight bytes at a
+/// time (every word of every message passes here, a byte loop was a
+/// seventh of the warm pass): one subtraction flags the bytes below `!`,
+/// the whitespace among them (`\t`, `\n`, `\x0c`, `\r`, the space); the
+/// lowest flag is exact (a borrow only runs upwards, from a flagged
+/// byte), and a control byte that is no whitespace sends the rest to the
+/// byte loop.
+fn word_len(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8)
+        && let Ok(eight) = <[u8; 8]>::try_from(chunk)
+    {
+        let x = u64::from_le_bytes(eight);
+        let low = x.wrapping_sub(ONES * u64::from(b'!')) & !x & HIGH;
+        if low != 0 {
+            let at = i + (low.trailing_zeros() / 8) as usize;
+            if b[at].is_ascii_whitespace() {
+                return at;
+            }
+            i = at + 1;
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(b.len(), |k| i + k)
 }
 
 #[cfg(test)]

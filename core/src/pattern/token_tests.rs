@@ -456,3 +456,56 @@ fn a_status_code_takes_its_reason_phrase() {
     assert_eq!(mask("copied 404 Not files"), "copied <*> Not files");
     assert_eq!(mask("took 2000 OK"), "took <*> OK");
 }
+
+/// `word_len` (eight bytes at a time) ends a word where a byte loop does:
+/// at every kind of whitespace, at no other control byte, past the eighth
+/// byte and at the end of the text, in UTF-8 too.
+#[test]
+fn a_word_ends_at_the_first_whitespace_read_eight_bytes_at_a_time() {
+    let bytes = [
+        b' ', b'\t', b'\n', b'\x0b', b'\x0c', b'\r', b'\x01', b'\x1f', b'!', b'a', b'0', 0xc3,
+        0xa9, 0x80, 0xff,
+    ];
+    let mut state = 7u64;
+    for _ in 0..20_000 {
+        let mut text = Vec::new();
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = (state >> 59) as usize + (state >> 57 & 1) as usize * 9;
+        for _ in 0..len {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // Mostly letters, whitespace and control bytes now and then.
+            let pick = (state >> 33) as usize % (bytes.len() * 3);
+            text.push(bytes.get(pick).copied().unwrap_or(b'a' + (pick % 26) as u8));
+        }
+        let expected = text
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(text.len());
+        assert_eq!(word_len(&text), expected, "{text:?}");
+    }
+}
+
+/// `all_letters` (eight bytes at a time) agrees with a byte test on every
+/// length and on every byte value at every position.
+#[test]
+fn letters_are_told_eight_bytes_at_a_time() {
+    for len in 0..24 {
+        for at in 0..len {
+            for c in 0..=255u8 {
+                let mut word = vec![b'k'; len];
+                word[at] = c;
+                assert_eq!(
+                    all_letters(&word),
+                    word.iter().all(u8::is_ascii_alphabetic),
+                    "{word:?}"
+                );
+            }
+        }
+    }
+    assert!(all_letters(b""));
+    assert!(all_letters(b"AzaZ"));
+}
