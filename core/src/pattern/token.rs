@@ -437,9 +437,7 @@ pub(crate) fn is_program_tag(word: &str) -> bool {
         && b[b.len() - 1] == b':'
         && b.contains(&b'-')
         && word[..b.len() - 1].split('-').all(|part| {
-            part.as_bytes()
-                .first()
-                .is_some_and(u8::is_ascii_lowercase)
+            part.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
                 && part
                     .bytes()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
