@@ -2,7 +2,7 @@
 //! per token, and which differing tokens may be values of one variable.
 
 use super::hash_bytes;
-use super::token::{WILDCARD, is_state_value, looks_like_name};
+use super::token::{WILDCARD, is_program_tag, is_state_value, looks_like_name};
 use super::units::{mark_units, same_unit};
 
 /// A token holds a masked variable.
@@ -46,7 +46,9 @@ pub(super) fn token_keys<T: AsRef<str>>(tokens: &[T]) -> Vec<u64> {
 ///   ...`, `DHCPACK on ...`), or an upper-case tag of words joined by `_`
 ///   that ends in `:` (`SNMP_TRAP_LINK_DOWN:`, session 22; also after a
 ///   first `label:`, `mib2d[1234]: SNMP_TRAP_LINK_DOWN:`), is its message
-///   type, the verb of the event,
+///   type, the verb of the event; so is a lower-case tag of words joined
+///   by `-` that ends in `:` (`imap-login:`, `pop3-login:`: the program or
+///   component that printed it, session 27, round 37),
 ///   and an upper-case word of letters right after a capitalised word (`Link
 ///   UP`, `"SyncLoop ADD"`, `[UFW BLOCK]`) is the second word of the event's
 ///   name, no name that merges at once: a state field's upper-case value
@@ -67,7 +69,9 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     let mut flags: Vec<u8> = tokens.iter().map(|t| token_flags(t.as_ref())).collect();
     if let Some(first) = tokens.first()
         && flags[0] == NAME
-        && (is_upper_word(first.as_ref()) || is_event_tag(first.as_ref()))
+        && (is_upper_word(first.as_ref())
+            || is_event_tag(first.as_ref())
+            || is_program_tag(first.as_ref()))
     {
         flags[0] = 0;
     }

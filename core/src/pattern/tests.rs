@@ -624,3 +624,21 @@ fn an_upper_case_tag_without_a_colon_that_opens_the_message_is_its_type() {
     let g = m.mine("ACTIVITY_RECOGNITION granted");
     assert_eq!(m.resolve(f.id), m.resolve(g.id));
 }
+
+#[test]
+fn a_program_tag_that_opens_the_message_is_no_value() {
+    // Dovecot's login processes open their messages with their tags; a
+    // digit in `pop3-login` makes no value of it, and two tags are two
+    // programs' events, not names that merge at once.
+    let mut m = miner();
+    let line = |tag: &str, n: u32| {
+        format!(
+            "{tag}: Disconnected: Connection closed (auth failed, {n} attempts in 12 secs): user=<bob>, method=PLAIN, rip=10.0.0.{n}, lip=10.0.1.{n}, TLS, session=<abc{n}>"
+        )
+    };
+    let a = m.mine(&line("imap-login", 1));
+    let b = m.mine(&line("pop3-login", 2));
+    let c = m.mine(&line("pop3-login", 3));
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+    assert_eq!(m.resolve(b.id), m.resolve(c.id));
+}

@@ -92,6 +92,11 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             // head); there `mask_word` gives `<*>` or the word (its own
             // fast path, no framing to set aside), never a `key=<*>`.
             out.push_str(if variable { WILDCARD } else { word });
+        } else if at_start && is_program_tag(word) {
+            // `pop3-login:` opening the message: the program's or
+            // component's tag names the event's source; its digit makes no
+            // value of it (`is_program_tag`).
+            out.push_str(word);
         } else if quote == b'\\'
             && !at_start
             && let Some(inner) = word.strip_prefix("\\\"")
@@ -416,6 +421,27 @@ fn escaped(trimmed: &str) -> bool {
 fn is_hex_byte(word: &str) -> bool {
     let b = word.as_bytes();
     b.len() == 2 && b.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// A tag of lower-case words joined by `-` that ends in `:`
+/// (`pop3-login:`, `imap-login:`, `managed-keys-zone:`): every word opens
+/// with a letter and holds letters and digits only. Opening a message it
+/// names the program or component that printed the event, as a syslog
+/// header's program does, so a digit inside one of its words (`pop3`)
+/// makes no value of it; a host opening a message ends in a number
+/// (`web-01:`, `node-114:`), a word that opens with a digit, and an
+/// interface (`eth0:`) has no `-`.
+pub(crate) fn is_program_tag(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() >= 4
+        && b[b.len() - 1] == b':'
+        && b.contains(&b'-')
+        && word[..b.len() - 1].split('-').all(|part| {
+            part.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+                && part
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }
 
 /// Appends the masked form of one word.

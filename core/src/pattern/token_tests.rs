@@ -509,3 +509,24 @@ fn letters_are_told_eight_bytes_at_a_time() {
     assert!(all_letters(b""));
     assert!(all_letters(b"AzaZ"));
 }
+
+/// A tag of `-`-joined lower-case words ending in `:` that opens the
+/// message (`pop3-login:`) is the program's, kept though it holds a digit;
+/// a host (`web-01:`), an interface (`eth0:`) or such a word later in the
+/// message is masked as before.
+#[test]
+fn a_program_tag_with_a_digit_that_opens_the_message_is_kept() {
+    assert_eq!(
+        mask("pop3-login: Login: user=<bob>, rip=10.0.0.1"),
+        "pop3-login: Login: user=<*>>, rip=<*>"
+    );
+    assert_eq!(mask("imap-login: Login:"), "imap-login: Login:");
+    assert_eq!(mask("web-01: link down"), "<*>: link down");
+    assert_eq!(mask("eth0: Gained carrier"), "<*>: Gained carrier");
+    assert_eq!(mask("node-a2-x: ok"), "node-a2-x: ok");
+    assert_eq!(mask("service pop3-login: ok"), "service <*>: ok");
+    assert_eq!(mask("pop3-login ok"), "<*> ok");
+    assert!(!is_program_tag("Pop3-login:"));
+    assert!(!is_program_tag("pop3--login:"));
+    assert!(!is_program_tag("pop3:"));
+}
