@@ -581,6 +581,12 @@ impl Miner {
             return (slot, false);
         }
 
+        // A known pattern that takes the message by several runs or
+        // spans at once (`run_known.rs`): it would merge the new one.
+        if let Some(slot) = self.known_taker(tokens, &keys, &flags) {
+            return (slot, false);
+        }
+
         // 7. A new pattern.
         if self.live >= self.config.max_patterns.max(1) {
             self.evict_least_used();
