@@ -58,6 +58,8 @@
 //!    them into one pattern with one `<*>` for the run. A pattern that
 //!    gains or is created with such a `<*>` takes the longer patterns
 //!    that have a run there.
+//!    A message that a known pattern of fewer tokens takes by several
+//!    runs or spans at once (`run_known.rs`) goes to it.
 //! 7. Otherwise the message starts a new pattern.
 //!
 //! Whenever a pattern gains a `<*>`, every pattern it now covers is merged
@@ -578,6 +580,12 @@ impl Miner {
         // 6. A value of several words where a pattern has one `<*>` or
         // enough patterns have other words (`runs`).
         if let Some(slot) = self.align_run(tokens, &keys, &flags) {
+            return (slot, false);
+        }
+
+        // A known pattern that takes the message by several runs or
+        // spans at once (`run_known.rs`): it would merge the new one.
+        if let Some(slot) = self.known_taker(tokens, &keys, &flags) {
             return (slot, false);
         }
 

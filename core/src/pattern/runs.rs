@@ -86,6 +86,9 @@ mod run_meet;
 #[path = "run_pair.rs"]
 mod run_pair;
 
+#[path = "run_known.rs"]
+mod run_known;
+
 /// The longest run of tokens taken as one value.
 const MAX_RUN: usize = 16;
 
