@@ -98,6 +98,25 @@ fn run_met(short: &Pattern, slot: u32, long: &Pattern) -> Option<usize> {
 }
 
 impl Miner {
+    /// The patterns of `lengths` whose first token may line up with
+    /// `slot`'s, as `(length, slot)` (read from the flat heads; merges that
+    /// follow remove only the pattern merged).
+    pub(super) fn first_lined_up(
+        &self,
+        slot: u32,
+        lengths: impl Iterator<Item = usize>,
+    ) -> Vec<(usize, u32)> {
+        let head = Head::of(self.pattern(slot));
+        let first = |h: &Head| {
+            h.flags[0] & WILD != 0 || head.flags[0] & WILD != 0 || h.keys[0] == head.keys[0]
+        };
+        lengths
+            .filter_map(|n| self.by_len.get(&n).map(|list| (n, list)))
+            .flat_map(|(n, list)| list.iter().map(move |&other| (n, other)))
+            .filter(|&(_, other)| first(&self.heads[other as usize]))
+            .collect()
+    }
+
     /// After `slot` changed shape (or was created with a `<*>`): a pattern
     /// of another length that meets it by a run (see the module
     /// documentation) merges with it into the older of the two, which
@@ -129,19 +148,11 @@ impl Miner {
                 let tokens: Vec<&str> = p.tokens.iter().map(|t| &**t).collect();
                 (1..m).any(|i| super::may_open_lower(&tokens, &p.flags, i))
             };
-        let head = Head::of(p);
-        // Patterns of other lengths whose first token may line up (read
-        // from the flat heads; merges below that go on remove only the
-        // pattern merged).
-        let first = |h: &Head| {
-            h.flags[0] & WILD != 0 || head.flags[0] & WILD != 0 || h.keys[0] == head.keys[0]
-        };
-        let others: Vec<(usize, u32)> = (m.saturating_sub(MAX_RUN - 1).max(3)..=m + MAX_RUN - 1)
-            .filter(|&n| if n > m { taker } else { n < m && run })
-            .filter_map(|n| self.by_len.get(&n).map(|list| (n, list)))
-            .flat_map(|(n, list)| list.iter().map(move |&other| (n, other)))
-            .filter(|&(_, other)| first(&self.heads[other as usize]))
-            .collect();
+        let others = self.first_lined_up(
+            slot,
+            (m.saturating_sub(MAX_RUN - 1).max(3)..=m + MAX_RUN - 1)
+                .filter(|&n| if n > m { taker } else { n < m && run }),
+        );
         for (n, other) in others {
             let (short, long) = if n > m { (slot, other) } else { (other, slot) };
             let (s, l) = (self.pattern(short), self.pattern(long));

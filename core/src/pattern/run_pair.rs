@@ -303,17 +303,8 @@ impl Miner {
         // As the longer it needs a run of `<*>`s; as the shorter it is
         // looked at against longer patterns that hold one.
         let longest = runs.iter().map(|&(w, e)| e - w).max().unwrap_or(0);
-        let head = super::super::Head::of(p);
-        let first = |h: &super::super::Head| {
-            h.flags[0] & WILD != 0 || head.flags[0] & WILD != 0 || h.keys[0] == head.keys[0]
-        };
         let lengths = (m + 1 - longest.max(1)).max(3)..=m + MAX_RUN - 1;
-        let others: Vec<(usize, u32)> = lengths
-            .filter(|&n| n != m)
-            .filter_map(|n| self.by_len.get(&n).map(|list| (n, list)))
-            .flat_map(|(n, list)| list.iter().map(move |&other| (n, other)))
-            .filter(|&(_, other)| first(&self.heads[other as usize]))
-            .collect();
+        let others = self.first_lined_up(slot, lengths.filter(|&n| n != m));
         for (n, other) in others {
             let (short, long) = if n > m { (slot, other) } else { (other, slot) };
             let (s, l) = (self.pattern(short), self.pattern(long));
