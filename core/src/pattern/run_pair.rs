@@ -249,24 +249,11 @@ impl Miner {
         if m < 4 {
             return slot;
         }
-        let head = super::super::Head::of(p);
-        let others: Vec<u32> = self
-            .by_len
-            .get(&m)
-            .map(|list| {
-                list.iter()
-                    .copied()
-                    .filter(|&other| {
-                        let h = &self.heads[other as usize];
-                        other != slot
-                            && (h.flags[0] & WILD != 0
-                                || head.flags[0] & WILD != 0
-                                || h.keys[0] == head.keys[0])
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        for other in others {
+        let others = self.first_lined_up(slot, std::iter::once(m));
+        for (_, other) in others {
+            if other == slot {
+                continue;
+            }
             let (p, q) = (self.pattern(slot), self.pattern(other));
             let Some(a) = pair_at(&p.tokens, &p.flags, &p.keys, q, true) else {
                 continue;
