@@ -295,6 +295,17 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// have floors just under their seed-1 scores (a regression guard, not a
 /// goal met). Until a new second holdout is committed the split is empty
 /// and its floor is not asserted.
+///
+/// Session 28, round 38 committed a new second holdout (e733a50): six
+/// systems written blind, of the held-out kinds but of products no other
+/// file imitates (raftkv, fabricsm, auditlog, wsgisrv, meshvpn, tvplayer:
+/// an etcd-like raft store, an OpenSM-like subnet manager, a Linux auditd
+/// log, a uWSGI-like application server, a Tailscale-like VPN client, an
+/// Android-TV-like logcat), before the miner first ran on them. Their first
+/// reading, as a mean only, with the miner of aea589b: 0.788 / 0.818 /
+/// 0.803 / 0.801 at seeds 1-4 (locality mode 0.828 / 0.840 / 0.796 /
+/// 0.830). The holdout2 floor is 0.78, just under the seed-1 mean: a
+/// regression guard, not a goal met. The empty-split guard stays.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -305,8 +316,8 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
     // commit) has no mean.
     if each.iter().any(|(_, split, _)| *split == Split::Holdout2) {
         assert!(
-            holdout2 >= 0.79,
-            "second holdout split mean {holdout2:.3} < 0.79"
+            holdout2 >= 0.78,
+            "second holdout split mean {holdout2:.3} < 0.78"
         );
     }
     for (name, split, accuracy) in each {
