@@ -16,6 +16,7 @@
 /// The placeholder for a variable part of a message.
 pub const WILDCARD: &str = "<*>";
 
+use super::dn::continues_name;
 use super::paths::path_words;
 use super::status::status_phrase;
 
@@ -270,7 +271,15 @@ fn unquoted_value_words(word: &str, words: &WordIter<'_>) -> usize {
             return 0;
         };
         if next.contains('=') {
-            return if field_key(next).is_some() { taken } else { 0 };
+            // `uid=guest,ou=service accounts,dc=example`: the rest of a
+            // distinguished name is the value's (`dn.rs`).
+            return if field_key(next).is_some() {
+                taken
+            } else if continues_name(next) {
+                taken + 1
+            } else {
+                0
+            };
         }
         let b = next.as_bytes();
         if LEADING.contains(&b[0])

@@ -530,3 +530,29 @@ fn a_program_tag_with_a_digit_that_opens_the_message_is_kept() {
     assert!(!is_program_tag("pop3--login:"));
     assert!(!is_program_tag("pop3:"));
 }
+
+/// A distinguished name printed without quotes whose part holds a space
+/// (`ou=service accounts`) is one value, as one without a space is; a
+/// word with a `,` before a key that follows no field, or a plain field
+/// after one, is masked as before (`dn.rs`).
+#[test]
+fn a_distinguished_name_with_a_space_is_one_value() {
+    assert_eq!(
+        mask("Bind with uid=guest,ou=service accounts,dc=example,dc=com to ldap://h:389 failed"),
+        "Bind with uid=<*> to <*> failed"
+    );
+    assert_eq!(
+        mask("Bind with uid=guest,ou=people,dc=example,dc=com to ldap://h:389 failed"),
+        "Bind with uid=<*> to <*> failed"
+    );
+    assert_eq!(
+        mask("subject CN=Jane Q Doe,OU=Sales,O=Acme accepted"),
+        "subject CN=<*> accepted"
+    );
+    assert_eq!(mask("seen accounts,dc=x here"), "seen accounts,dc=<*> here");
+    assert_eq!(mask("user=bob role=admin done"), "user=<*> role=<*> done");
+    assert_eq!(
+        mask("uid=a,ou=b c,dc=com: failed"),
+        "uid=<*> c,dc=<*>: failed"
+    );
+}
