@@ -143,6 +143,13 @@ fn opens_value<T: AsRef<str>>(
     if run.iter().any(|t| t.as_ref() == "|") {
         return false;
     }
+    // A bare `=` holds a field, its key and its value (`(tty = 2)`,
+    // `[alice/<via Auth-Type = eap>]`): a run that holds one, framed or
+    // not, is no one value (session 28, round 40; unframed runs were
+    // already held as fields by their `=`).
+    if run.iter().any(|t| t.as_ref() == "=") {
+        return false;
+    }
     // A failure's reason in prose is constant words, no value
     // (`connection failed: Connection refused`, session 24).
     if super::reasons::failure_reason(tokens, flags, a, end) {

@@ -154,7 +154,8 @@ use super::{
 /// starting a pattern that a later line merges into it).
 /// 40: session 28, round 40 (a distinguished name printed without quotes
 /// whose part holds a space, `uid=a,ou=service accounts,dc=x`, is one
-/// value: `dn.rs`).
+/// value: `dn.rs`; a run that holds a bare `=`, `[bob/<via Auth-Type =
+/// eap>]`, is no one value even framed by brackets).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {
