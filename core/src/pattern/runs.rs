@@ -630,7 +630,8 @@ fn lined_up(slot: u32, n: usize, m: usize, eq: impl Fn(usize, usize) -> bool) ->
 }
 
 /// Whether the run from `a` to `end` is a lower-case value of two plain
-/// words (three where they end the message) after a lower-case word or
+/// words (three where they end the message; a `/` inside, `branch
+/// feature/login page`, since session 28) after a lower-case word or
 /// label (`from awaiting transfer to`, `it is temporarily not
 /// available`, `unreachable: timed out.`): taken only by a pattern's bare
 /// `<*>`, which one-word values made there (`from <*> to`), never merged
@@ -644,7 +645,8 @@ fn lower_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) 
         let t = tokens[i].as_ref().trim_end_matches(tail);
         flags[i] & MASKED == 0
             && t.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
-            && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-' || (b == b'/' && i >= a))
     };
     a >= 1
         && (end - a == 2 || (end - a == 3 && end == tokens.len()))

@@ -692,3 +692,21 @@ fn a_framed_run_with_a_bare_equals_sign_is_no_one_value() {
         );
     }
 }
+
+/// A lower-case value of two words after a lower-case word whose first
+/// word holds a `/` (a branch or a relative path whose name holds a space,
+/// `feature/login page`) is one value as one of letters is: a pattern's
+/// bare `<*>` there takes it.
+#[test]
+fn a_lower_case_value_with_a_slash_joins_a_bare_variable() {
+    assert_one_pattern(
+        |v| format!("[I] Push to web/storefront: 12 commits, branch {v}"),
+        &[
+            "main",
+            "develop",
+            "release/1.4",
+            "hotfix",
+            "feature/login page",
+        ],
+    );
+}
