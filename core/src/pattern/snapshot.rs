@@ -155,7 +155,9 @@ use super::{
 /// 40: session 28, round 40 (a distinguished name printed without quotes
 /// whose part holds a space, `uid=a,ou=service accounts,dc=x`, is one
 /// value: `dn.rs`; a run that holds a bare `=`, `[bob/<via Auth-Type =
-/// eap>]`, is no one value even framed by brackets).
+/// eap>]`, is no one value even framed by brackets; a lower-case value of
+/// two words may hold a `/`, `branch feature/login page`; a quoted value
+/// of several words after a key's `:`, `Reason:"Half Target"`, is one).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {

@@ -556,3 +556,20 @@ fn a_distinguished_name_with_a_space_is_one_value() {
         "uid=<*> c,dc=<*>: failed"
     );
 }
+
+/// A quoted value of several words after a key and `:` (protobuf's text
+/// format, `Reason:"Half Target 60% Threshold"`) is one value, as after
+/// `=`; a `name:value` of one word is kept as before.
+#[test]
+fn a_quoted_value_after_a_keys_colon_is_one_value() {
+    assert_eq!(
+        mask(r#"Tgt:12 Reason:"Half Target 60% Threshold" Decay 0.99:"#),
+        r#"Tgt:<*> Reason:"<*>" Decay <*>:"#
+    );
+    assert_eq!(
+        mask(r#"Tgt:12 Reason:"Conservative Double Target longer horizon" Decay 0.5:"#),
+        r#"Tgt:<*> Reason:"<*>" Decay <*>:"#
+    );
+    assert_eq!(mask(r#"status:"ok" done"#), r#"status:"ok" done"#);
+    assert_eq!(mask("state:running now"), "state:running now");
+}
