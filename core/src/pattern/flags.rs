@@ -269,6 +269,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     // at once (`units.rs`, session 25, round 27).
     mark_units(tokens, &mut flags);
     mark_exception_causes(tokens, &mut flags);
+    super::codes::mark_reason_code(tokens, &mut flags);
     flags
 }
 

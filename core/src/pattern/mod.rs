@@ -83,6 +83,7 @@
 //! [`MinerStats::evicted`]. The exact-hit cache and the alias table are bounded
 //! too. A [`MinerSnapshot`] (serde) saves and restores the whole state.
 
+mod codes;
 mod dn;
 mod flags;
 pub mod header;

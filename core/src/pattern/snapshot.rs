@@ -157,7 +157,9 @@ use super::{
 /// value: `dn.rs`; a run that holds a bare `=`, `[bob/<via Auth-Type =
 /// eap>]`, is no one value even framed by brackets; a lower-case value of
 /// two words may hold a `/`, `branch feature/login page`; a quoted value
-/// of several words after a key's `:`, `Reason:"Half Target"`, is one).
+/// of several words after a key's `:`, `Reason:"Half Target"`, is one;
+/// a reason code after a failure's label, `was not accepted:
+/// txn-mempool-conflict`, is constant: `codes.rs`).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {
