@@ -143,10 +143,8 @@ fn opens_value<T: AsRef<str>>(
     if run.iter().any(|t| t.as_ref() == "|") {
         return false;
     }
-    // A bare `=` holds a field, its key and its value (`(tty = 2)`,
-    // `[alice/<via Auth-Type = eap>]`): a run that holds one, framed or
-    // not, is no one value (session 28, round 40; unframed runs were
-    // already held as fields by their `=`).
+    // A bare `=` holds a field (`(tty = 2)`, `[bob/<via Auth-Type = eap>]`):
+    // a run that holds one, framed too, is no one value (session 28).
     if run.iter().any(|t| t.as_ref() == "=") {
         return false;
     }
@@ -215,7 +213,8 @@ fn opens_value<T: AsRef<str>>(
     {
         return true;
     }
-    (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+    let args = run_slots::arguments(tokens, flags, a, end);
+    (numbered || args || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
 }
 
 /// Whether a run is a name of capitalised words (session 20): at least

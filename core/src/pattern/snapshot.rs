@@ -159,7 +159,8 @@ use super::{
 /// two words may hold a `/`, `branch feature/login page`; a quoted value
 /// of several words after a key's `:`, `Reason:"Half Target"`, is one;
 /// a reason code after a failure's label, `was not accepted:
-/// txn-mempool-conflict`, is constant: `codes.rs`).
+/// txn-mempool-conflict`, is constant: `codes.rs`; a command's arguments
+/// after its name, holding an option, `git cat-file --batch`, are a value).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {
