@@ -160,7 +160,9 @@ use super::{
 /// of several words after a key's `:`, `Reason:"Half Target"`, is one;
 /// a reason code after a failure's label, `was not accepted:
 /// txn-mempool-conflict`, is constant: `codes.rs`; a command's arguments
-/// after its name, holding an option, `git cat-file --batch`, are a value).
+/// after its name, holding an option, `git cat-file --batch`, are a value;
+/// a lower-case word that ends a field in brackets, `name: admin]`, is a
+/// state value).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {

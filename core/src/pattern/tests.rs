@@ -642,3 +642,22 @@ fn a_program_tag_that_opens_the_message_is_no_value() {
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
     assert_eq!(m.resolve(b.id), m.resolve(c.id));
 }
+
+#[test]
+fn a_lower_case_word_that_ends_a_field_in_brackets_is_a_state_value() {
+    // `[uid: 12, name: admin]`: the closing bracket ends the field's
+    // value as `,` and `)` do (session 28, round 40); two such values
+    // merge at once. A word before another word stays apart.
+    let mut m = miner();
+    let line = |name: &str| {
+        format!(
+            "Failed authentication attempt for ci-bot from 10.0.0.1:5000: user's password is invalid [uid: 12, name: {name}]"
+        )
+    };
+    let a = m.mine(&line("admin"));
+    let b = m.mine(&line("bob"));
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let c = m.mine("Auth: [admin] fail now");
+    let d = m.mine("Auth: [bob] fail now");
+    assert_ne!(m.resolve(c.id), m.resolve(d.id));
+}
