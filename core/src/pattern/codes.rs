@@ -60,6 +60,30 @@ pub(super) fn is_code(token: &str) -> bool {
             .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
+/// Whether `last`, the word that closes a quoted string of `taken` words
+/// after its first, is an error's code in brackets (`(0xc000006d)'`,
+/// `(111)".`): the quoted string is an error's text and its code
+/// (`output 'Logon failure (0xc000006d)'`, ntlm_auth's; `'Access is
+/// denied. (0x80070005)'`), one event per text as an errno text is, so
+/// the masking keeps its words and masks the code alone. A string of one
+/// word before the code stays one value.
+pub(super) fn coded_text(last: &str, taken: usize) -> bool {
+    let code = last.trim_end_matches([',', ';', ':', '.', ')', ']', '}', '"', '\'']);
+    let Some(code) = code.strip_prefix('(') else {
+        return false;
+    };
+    let digits = code
+        .strip_prefix("0x")
+        .map_or((code, false), |hex| (hex, true));
+    taken >= 2
+        && last.contains(')')
+        && !digits.0.is_empty()
+        && digits
+            .0
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (digits.1 && matches!(b, b'a'..=b'f' | b'A'..=b'F')))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::pattern::{Miner, MinerConfig};

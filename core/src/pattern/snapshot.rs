@@ -162,7 +162,8 @@ use super::{
 /// txn-mempool-conflict`, is constant: `codes.rs`; a command's arguments
 /// after its name, holding an option, `git cat-file --batch`, are a value;
 /// a lower-case word that ends a field in brackets, `name: admin]`, is a
-/// state value).
+/// state value; a quoted error text that ends with its code in brackets,
+/// `'Logon failure (0xc000006d)'`, keeps its words).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {

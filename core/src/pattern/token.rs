@@ -16,6 +16,7 @@
 /// The placeholder for a variable part of a message.
 pub const WILDCARD: &str = "<*>";
 
+use super::codes::coded_text;
 use super::dn::continues_name;
 use super::paths::path_words;
 use super::status::status_phrase;
@@ -137,7 +138,9 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
                     Some(next) => {
                         taken += 1;
                         if let Some(tail) = quote_end(next, quote) {
-                            closing = Some(tail);
+                            // `'Logon failure (0xc000006d)'`: an error's
+                            // text and its code keep their words (`codes.rs`).
+                            closing = Some(tail).filter(|_| !coded_text(next, taken));
                             break;
                         }
                     }

@@ -573,3 +573,24 @@ fn a_quoted_value_after_a_keys_colon_is_one_value() {
     assert_eq!(mask(r#"status:"ok" done"#), r#"status:"ok" done"#);
     assert_eq!(mask("state:running now"), "state:running now");
 }
+
+/// A quoted string of several words that ends with an error's code in
+/// brackets is the error's text and its code: its words are kept, the
+/// code masked (`codes.rs`); a name in quotes with a word in brackets,
+/// or one word before a code, is one value as before.
+#[test]
+fn a_quoted_error_text_with_its_code_keeps_its_words() {
+    assert_eq!(
+        mask("Program returned code (1) and output 'Logon failure (0xc000006d)'"),
+        "Program returned code (<*>) and output 'Logon failure (<*>)'"
+    );
+    assert_eq!(
+        mask("output 'Account locked out (0xc0000234)' now"),
+        "output 'Account locked out (<*>)' now"
+    );
+    assert_eq!(
+        mask(r#"on host "File Server (Berlin)" failed"#),
+        r#"on host "<*>" failed"#
+    );
+    assert_eq!(mask("output 'Timeout (5)' now"), "output '<*>' now");
+}
