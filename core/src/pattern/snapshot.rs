@@ -163,7 +163,8 @@ use super::{
 /// after its name, holding an option, `git cat-file --batch`, are a value;
 /// a lower-case word that ends a field in brackets, `name: admin]`, is a
 /// state value; a quoted error text that ends with its code in brackets,
-/// `'Logon failure (0xc000006d)'`, keeps its words).
+/// `'Logon failure (0xc000006d)'`, keeps its words; a capitalised word
+/// that opens the message before a lower-case word needs six siblings).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {

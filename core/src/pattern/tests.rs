@@ -661,3 +661,39 @@ fn a_lower_case_word_that_ends_a_field_in_brackets_is_a_state_value() {
     let d = m.mine("Auth: [bob] fail now");
     assert_ne!(m.resolve(c.id), m.resolve(d.id));
 }
+
+#[test]
+fn a_capitalised_word_opening_a_phrase_needs_six_siblings() {
+    // `Zabbix` / `SNMP` / `IPMI agent item ...`: the word that opens the
+    // message before a lower-case word names the event's kind, three
+    // siblings make no value of it (session 28, round 40); six do. A
+    // request's method before a path still becomes a value on three.
+    let mut m = miner();
+    let line = |kind: &str| {
+        format!(
+            "{kind} agent item \"cpu.load\" on host \"Web Server 01\" failed: first network error, wait for 15 seconds"
+        )
+    };
+    let ids: Vec<_> = ["Zabbix", "SNMP", "IPMI"]
+        .iter()
+        .map(|k| m.mine(&line(k)).id)
+        .collect();
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]));
+    let more: Vec<_> = ["JMX", "Telnet", "Calculated"]
+        .iter()
+        .map(|k| m.mine(&line(k)).id)
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(more[2]));
+    let mut m = miner();
+    let req: Vec<_> = ["GET", "POST", "PUT"]
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "{v} /checkout/orders user=alice status=200 time=12ms"
+            ))
+            .id
+        })
+        .collect();
+    assert_eq!(m.resolve(req[0]), m.resolve(req[2]));
+}
