@@ -269,6 +269,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
     // at once (`units.rs`, session 25, round 27).
     mark_units(tokens, &mut flags);
     mark_exception_causes(tokens, &mut flags);
+    super::codes::mark_reason_code(tokens, &mut flags);
     flags
 }
 
@@ -476,10 +477,11 @@ fn is_field_label(token: &str) -> bool {
 }
 
 /// A lower-case word (`-` inside) that ends a field: followed by `,` `;`
-/// or `)`, or last in the message.
+/// `)` or (since session 28, round 40) `]`, `[uid: 12, name: admin]`, or
+/// last in the message.
 fn is_field_value(token: &str, last: bool) -> bool {
-    let word = token.trim_end_matches([',', ';', ')', '.']);
-    let ends = last || token.ends_with([',', ';', ')']);
+    let word = token.trim_end_matches([',', ';', ')', ']', '.']);
+    let ends = last || token.ends_with([',', ';', ')', ']']);
     ends && (2..=16).contains(&word.len())
         && word.as_bytes()[0].is_ascii_lowercase()
         && word.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')

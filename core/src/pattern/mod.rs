@@ -37,7 +37,9 @@
 //!    digit such as `-` (session 22), remain around it, 4
 //!    with two, 6 with fewer: short messages need more evidence; 6 too where
 //!    the words are different keys, `user=<*>` / `uid=<*>`, and such a
-//!    sibling has no `<*>` where the message has a word; words count
+//!    sibling has no `<*>` where the message has a word, and where a
+//!    capitalised word opens the message before a lower-case one, `Zabbix`
+//!    / `SNMP agent item` (session 28); words count
 //!    only where no sibling has a `<*>`, and a word among bare `<*>` only,
 //!    `DHCPACK(<*>) <*>`, never varies), that
 //!    position is a variable: the siblings merge into the oldest of them,
@@ -83,6 +85,8 @@
 //! [`MinerStats::evicted`]. The exact-hit cache and the alias table are bounded
 //! too. A [`MinerSnapshot`] (serde) saves and restores the whole state.
 
+mod codes;
+mod dn;
 mod flags;
 pub mod header;
 pub mod judge;
@@ -700,6 +704,14 @@ impl Miner {
             // values of one variable: they need the most evidence.
             let needed = match around {
                 _ if flags[i] & KEYED != 0 => 6,
+                // A capitalised or upper-case word that opens the message
+                // before a lower-case word is the event's verb or its
+                // subject's kind more often than a value (`Attach` /
+                // `Detach volume completed`, `Zabbix` / `SNMP` / `IPMI
+                // agent item`), where a request's method opens a path
+                // (`GET <*> user=<*>`): it needs the evidence keys need
+                // (session 28, round 40).
+                _ if i == 0 && slots.iter().all(|&s| opens_phrase(&self.pattern(s).tokens)) => 6,
                 0 | 1 => 6,
                 2 => 4,
                 _ => 3,
@@ -920,6 +932,21 @@ fn compare(p: &Pattern, keys: &[u64], flags: &[u8]) -> Option<Comparison> {
         return None;
     }
     Some(Comparison { matched, variable })
+}
+
+/// Whether a pattern opens with a word of letters that opens with a
+/// capital (`Zabbix`, `SNMP`) and a plain lower-case word after it.
+fn opens_phrase(tokens: &[Box<str>]) -> bool {
+    let [first, second, ..] = tokens else {
+        return false;
+    };
+    first.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && first.bytes().all(|b| b.is_ascii_alphabetic())
+        && second
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_lowercase)
+        && second.bytes().all(|b| b.is_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -91,6 +91,7 @@ pub(super) fn failure_reason<T: AsRef<str>>(
     // in `:` (`FAX handle <*>: failed to receive fax:`).
     let failed = failure_word(label)
         || label == "error"
+        || super::codes::negated(tokens, a - 1)
         || failure_before(&tokens[a.saturating_sub(PHRASE)..a - 1], !dash);
     // A field of the error after the run (`Operation failed: Add boot
     // menu entries. Error: 0x80070005`) holds the reason: the run names
@@ -99,7 +100,9 @@ pub(super) fn failure_reason<T: AsRef<str>>(
         let key = t.as_ref().trim_end_matches([':', '=']);
         key.len() < t.as_ref().len() && field_name(&key.to_ascii_lowercase())
     });
-    failed && !error_after && prose(&tokens[a..end], &flags[a..end])
+    // A reason code that ends the message (`codes.rs`) is a reason too.
+    let code = end - a == 1 && end == tokens.len() && super::codes::is_code(tokens[a].as_ref());
+    failed && !error_after && (code || prose(&tokens[a..end], &flags[a..end]))
 }
 
 /// Whether a word of failure ends `phrase` before any field's name does,
@@ -109,7 +112,7 @@ pub(super) fn failure_reason<T: AsRef<str>>(
 /// channel (cause <*> - User busy)`, `the error message for <*> through
 /// socket <*>: Broken pipe`); a failure is told with its reason
 /// (`Failed to move <*> ... through <*>: Connection reset by peer`).
-fn failure_before<T: AsRef<str>>(phrase: &[T], to_colon: bool) -> bool {
+pub(super) fn failure_before<T: AsRef<str>>(phrase: &[T], to_colon: bool) -> bool {
     for t in phrase.iter().rev() {
         let t = t.as_ref();
         if failure_word(t) {

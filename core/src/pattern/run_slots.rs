@@ -114,6 +114,28 @@ pub(super) fn closing_frame<T: AsRef<str>>(tokens: &[T], a: usize, b: usize) -> 
     }
 }
 
+/// Whether the run from `a` to `end` is a command's arguments after its
+/// name (`Slow git command: git cat-file --batch in` / `git log
+/// --name-status -c --format=<*> in`): it follows a plain lower-case word
+/// and holds an option, a word that opens with `-` or `--` and a letter;
+/// one value however many words, as a command line after a label is
+/// (session 24, round 24). Session 28, round 40.
+pub(super) fn arguments<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    let option = |t: &str| {
+        let t = t.strip_prefix("--").or_else(|| t.strip_prefix('-'));
+        t.and_then(|t| t.as_bytes().first())
+            .is_some_and(u8::is_ascii_lowercase)
+    };
+    a >= 1
+        && flags[a - 1] & MASKED == 0
+        && tokens[a - 1].as_ref().len() > 1
+        && tokens[a - 1]
+            .as_ref()
+            .bytes()
+            .all(|b| b.is_ascii_lowercase())
+        && tokens[a..end].iter().any(|t| option(t.as_ref()))
+}
+
 #[cfg(test)]
 #[path = "run_slots_tests.rs"]
 mod tests;

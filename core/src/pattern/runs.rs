@@ -143,6 +143,11 @@ fn opens_value<T: AsRef<str>>(
     if run.iter().any(|t| t.as_ref() == "|") {
         return false;
     }
+    // A bare `=` holds a field (`(tty = 2)`, `[bob/<via Auth-Type = eap>]`):
+    // a run that holds one, framed too, is no one value (session 28).
+    if run.iter().any(|t| t.as_ref() == "=") {
+        return false;
+    }
     // A failure's reason in prose is constant words, no value
     // (`connection failed: Connection refused`, session 24).
     if super::reasons::failure_reason(tokens, flags, a, end) {
@@ -208,7 +213,8 @@ fn opens_value<T: AsRef<str>>(
     {
         return true;
     }
-    (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+    let args = run_slots::arguments(tokens, flags, a, end);
+    (numbered || args || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
 }
 
 /// Whether a run is a name of capitalised words (session 20): at least
@@ -623,7 +629,8 @@ fn lined_up(slot: u32, n: usize, m: usize, eq: impl Fn(usize, usize) -> bool) ->
 }
 
 /// Whether the run from `a` to `end` is a lower-case value of two plain
-/// words (three where they end the message) after a lower-case word or
+/// words (three where they end the message; a `/` inside, `branch
+/// feature/login page`, since session 28) after a lower-case word or
 /// label (`from awaiting transfer to`, `it is temporarily not
 /// available`, `unreachable: timed out.`): taken only by a pattern's bare
 /// `<*>`, which one-word values made there (`from <*> to`), never merged
@@ -637,7 +644,8 @@ fn lower_value<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) 
         let t = tokens[i].as_ref().trim_end_matches(tail);
         flags[i] & MASKED == 0
             && t.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
-            && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-' || (b == b'/' && i >= a))
     };
     a >= 1
         && (end - a == 2 || (end - a == 3 && end == tokens.len()))

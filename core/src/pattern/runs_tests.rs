@@ -652,3 +652,61 @@ fn names_of_one_and_of_several_words_are_one_value_on_three_runs() {
     assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]), "{}", line("<*>"));
     assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]), "{}", line("<*>"));
 }
+
+/// A run that holds a bare `=` holds a field, its key and its value, even
+/// framed by brackets (`[erin/<via Auth-Type = eap>]`, a RADIUS server's
+/// user authenticated by EAP): no one value that a pattern's `<*>` (`Login
+/// OK: [<*>]` of users in brackets) takes, in either order.
+#[test]
+fn a_framed_run_with_a_bare_equals_sign_is_no_one_value() {
+    let line = |u: &str| format!("Auth: (7) Login OK: {u} (from client ap port 3 cli 00-1a-2b)");
+    let plain = ["[alice]", "[bob]", "[carol]", "[dave]", "[erin]"];
+    let eap = [
+        "[frank/<via Auth-Type = eap>]",
+        "[grace/<via Auth-Type = eap>]",
+        "[heidi/<via Auth-Type = eap>]",
+        "[ivan/<via Auth-Type = eap>]",
+    ];
+    for eap_first in [false, true] {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let (first, second) = if eap_first {
+            (&eap[..], &plain[..])
+        } else {
+            (&plain[..], &eap[..])
+        };
+        let a: Vec<_> = first.iter().map(|u| m.mine(&line(u)).id).collect();
+        let b: Vec<_> = second.iter().map(|u| m.mine(&line(u)).id).collect();
+        let (plain_ids, eap_ids) = if eap_first { (&b, &a) } else { (&a, &b) };
+        for id in plain_ids.iter().chain(eap_ids) {
+            let same = if plain_ids.contains(id) {
+                plain_ids[0]
+            } else {
+                eap_ids[0]
+            };
+            assert_eq!(m.resolve(*id), m.resolve(same), "eap first: {eap_first}");
+        }
+        assert_ne!(
+            m.resolve(plain_ids[0]),
+            m.resolve(eap_ids[0]),
+            "eap first: {eap_first}"
+        );
+    }
+}
+
+/// A lower-case value of two words after a lower-case word whose first
+/// word holds a `/` (a branch or a relative path whose name holds a space,
+/// `feature/login page`) is one value as one of letters is: a pattern's
+/// bare `<*>` there takes it.
+#[test]
+fn a_lower_case_value_with_a_slash_joins_a_bare_variable() {
+    assert_one_pattern(
+        |v| format!("[I] Push to web/storefront: 12 commits, branch {v}"),
+        &[
+            "main",
+            "develop",
+            "release/1.4",
+            "hotfix",
+            "feature/login page",
+        ],
+    );
+}

@@ -152,7 +152,20 @@ use super::{
 /// 39: session 27, round 36 (a message that a known pattern of fewer
 /// tokens takes by several runs or spans at once goes to it instead of
 /// starting a pattern that a later line merges into it).
-pub const MINER_VERSION: u32 = 39;
+/// 40: session 28, round 40 (a distinguished name printed without quotes
+/// whose part holds a space, `uid=a,ou=service accounts,dc=x`, is one
+/// value: `dn.rs`; a run that holds a bare `=`, `[bob/<via Auth-Type =
+/// eap>]`, is no one value even framed by brackets; a lower-case value of
+/// two words may hold a `/`, `branch feature/login page`; a quoted value
+/// of several words after a key's `:`, `Reason:"Half Target"`, is one;
+/// a reason code after a failure's label, `was not accepted:
+/// txn-mempool-conflict`, is constant: `codes.rs`; a command's arguments
+/// after its name, holding an option, `git cat-file --batch`, are a value;
+/// a lower-case word that ends a field in brackets, `name: admin]`, is a
+/// state value; a quoted error text that ends with its code in brackets,
+/// `'Logon failure (0xc000006d)'`, keeps its words; a capitalised word
+/// that opens the message before a lower-case word needs six siblings).
+pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {
     1

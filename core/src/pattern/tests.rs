@@ -642,3 +642,58 @@ fn a_program_tag_that_opens_the_message_is_no_value() {
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
     assert_eq!(m.resolve(b.id), m.resolve(c.id));
 }
+
+#[test]
+fn a_lower_case_word_that_ends_a_field_in_brackets_is_a_state_value() {
+    // `[uid: 12, name: admin]`: the closing bracket ends the field's
+    // value as `,` and `)` do (session 28, round 40); two such values
+    // merge at once. A word before another word stays apart.
+    let mut m = miner();
+    let line = |name: &str| {
+        format!(
+            "Failed authentication attempt for ci-bot from 10.0.0.1:5000: user's password is invalid [uid: 12, name: {name}]"
+        )
+    };
+    let a = m.mine(&line("admin"));
+    let b = m.mine(&line("bob"));
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let c = m.mine("Auth: [admin] fail now");
+    let d = m.mine("Auth: [bob] fail now");
+    assert_ne!(m.resolve(c.id), m.resolve(d.id));
+}
+
+#[test]
+fn a_capitalised_word_opening_a_phrase_needs_six_siblings() {
+    // `Zabbix` / `SNMP` / `IPMI agent item ...`: the word that opens the
+    // message before a lower-case word names the event's kind, three
+    // siblings make no value of it (session 28, round 40); six do. A
+    // request's method before a path still becomes a value on three.
+    let mut m = miner();
+    let line = |kind: &str| {
+        format!(
+            "{kind} agent item \"cpu.load\" on host \"Web Server 01\" failed: first network error, wait for 15 seconds"
+        )
+    };
+    let ids: Vec<_> = ["Zabbix", "SNMP", "IPMI"]
+        .iter()
+        .map(|k| m.mine(&line(k)).id)
+        .collect();
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+    assert_ne!(m.resolve(ids[1]), m.resolve(ids[2]));
+    let more: Vec<_> = ["JMX", "Telnet", "Calculated"]
+        .iter()
+        .map(|k| m.mine(&line(k)).id)
+        .collect();
+    assert_eq!(m.resolve(ids[0]), m.resolve(more[2]));
+    let mut m = miner();
+    let req: Vec<_> = ["GET", "POST", "PUT"]
+        .iter()
+        .map(|v| {
+            m.mine(&format!(
+                "{v} /checkout/orders user=alice status=200 time=12ms"
+            ))
+            .id
+        })
+        .collect();
+    assert_eq!(m.resolve(req[0]), m.resolve(req[2]));
+}

@@ -16,6 +16,8 @@
 /// The placeholder for a variable part of a message.
 pub const WILDCARD: &str = "<*>";
 
+use super::codes::coded_text;
+use super::dn::continues_name;
 use super::paths::path_words;
 use super::status::status_phrase;
 
@@ -136,7 +138,9 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
                     Some(next) => {
                         taken += 1;
                         if let Some(tail) = quote_end(next, quote) {
-                            closing = Some(tail);
+                            // `'Logon failure (0xc000006d)'`: an error's
+                            // text and its code keep their words (`codes.rs`).
+                            closing = Some(tail).filter(|_| !coded_text(next, taken));
                             break;
                         }
                     }
@@ -165,11 +169,19 @@ pub(crate) fn mask_into(message: &str, out: &mut String, spans: &mut Vec<(u32, u
             for _ in 0..taken {
                 words.next();
             }
-            let mut one = String::with_capacity(eq + 3 + tail.len());
-            one.push_str(&word[..=eq + 1]);
-            one.push('x');
-            one.push_str(tail);
-            mask_word(&one, out);
+            if word.as_bytes()[eq] == b':' {
+                // `Reason:"<*>"`: `mask_word` keeps a `name:value` of
+                // letters.
+                out.push_str(&word[..=eq + 1]);
+                out.push_str(WILDCARD);
+                out.push_str(tail);
+            } else {
+                let mut one = String::with_capacity(eq + 3 + tail.len());
+                one.push_str(&word[..=eq + 1]);
+                one.push('x');
+                one.push_str(tail);
+                mask_word(&one, out);
+            }
         } else if let Some((lead, taken, tail)) = path_words(word, words.clone()) {
             // `/vmfs/volumes/<id>/Web Server 01/Web Server 01.vmx`: a path
             // whose names hold spaces is one value (session 20).
@@ -270,7 +282,15 @@ fn unquoted_value_words(word: &str, words: &WordIter<'_>) -> usize {
             return 0;
         };
         if next.contains('=') {
-            return if field_key(next).is_some() { taken } else { 0 };
+            // `uid=guest,ou=service accounts,dc=example`: the rest of a
+            // distinguished name is the value's (`dn.rs`).
+            return if field_key(next).is_some() {
+                taken
+            } else if continues_name(next) {
+                taken + 1
+            } else {
+                0
+            };
         }
         let b = next.as_bytes();
         if LEADING.contains(&b[0])
@@ -307,7 +327,13 @@ fn field_key(word: &str) -> Option<usize> {
 /// keeps its words.
 fn open_keyed_quote(word: &str) -> Option<usize> {
     let b = word.as_bytes();
-    let eq = b.iter().position(|&c| c == b'=')?;
+    // `Reason:"Half Target 60% Threshold"` (protobuf's text format, a
+    // node's fee reason): a key before `:` and a quote as before `=`
+    // (session 28, round 40).
+    let eq = b.iter().position(|&c| c == b'=').or_else(|| {
+        let colon = b.iter().position(|&c| c == b':')?;
+        (b.get(colon + 1) == Some(&b'"')).then_some(colon)
+    })?;
     let open = usize::from(matches!(b[0], b'(' | b'['));
     if eq <= open || !matches!(b.get(eq + 1), Some(b'"' | b'\'')) {
         return None;

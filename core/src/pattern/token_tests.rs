@@ -530,3 +530,67 @@ fn a_program_tag_with_a_digit_that_opens_the_message_is_kept() {
     assert!(!is_program_tag("pop3--login:"));
     assert!(!is_program_tag("pop3:"));
 }
+
+/// A distinguished name printed without quotes whose part holds a space
+/// (`ou=service accounts`) is one value, as one without a space is; a
+/// word with a `,` before a key that follows no field, or a plain field
+/// after one, is masked as before (`dn.rs`).
+#[test]
+fn a_distinguished_name_with_a_space_is_one_value() {
+    assert_eq!(
+        mask("Bind with uid=guest,ou=service accounts,dc=example,dc=com to ldap://h:389 failed"),
+        "Bind with uid=<*> to <*> failed"
+    );
+    assert_eq!(
+        mask("Bind with uid=guest,ou=people,dc=example,dc=com to ldap://h:389 failed"),
+        "Bind with uid=<*> to <*> failed"
+    );
+    assert_eq!(
+        mask("subject CN=Jane Q Doe,OU=Sales,O=Acme accepted"),
+        "subject CN=<*> accepted"
+    );
+    assert_eq!(mask("seen accounts,dc=x here"), "seen accounts,dc=<*> here");
+    assert_eq!(mask("user=bob role=admin done"), "user=<*> role=<*> done");
+    assert_eq!(
+        mask("uid=a,ou=b c,dc=com: failed"),
+        "uid=<*> c,dc=<*>: failed"
+    );
+}
+
+/// A quoted value of several words after a key and `:` (protobuf's text
+/// format, `Reason:"Half Target 60% Threshold"`) is one value, as after
+/// `=`; a `name:value` of one word is kept as before.
+#[test]
+fn a_quoted_value_after_a_keys_colon_is_one_value() {
+    assert_eq!(
+        mask(r#"Tgt:12 Reason:"Half Target 60% Threshold" Decay 0.99:"#),
+        r#"Tgt:<*> Reason:"<*>" Decay <*>:"#
+    );
+    assert_eq!(
+        mask(r#"Tgt:12 Reason:"Conservative Double Target longer horizon" Decay 0.5:"#),
+        r#"Tgt:<*> Reason:"<*>" Decay <*>:"#
+    );
+    assert_eq!(mask(r#"status:"ok" done"#), r#"status:"ok" done"#);
+    assert_eq!(mask("state:running now"), "state:running now");
+}
+
+/// A quoted string of several words that ends with an error's code in
+/// brackets is the error's text and its code: its words are kept, the
+/// code masked (`codes.rs`); a name in quotes with a word in brackets,
+/// or one word before a code, is one value as before.
+#[test]
+fn a_quoted_error_text_with_its_code_keeps_its_words() {
+    assert_eq!(
+        mask("Program returned code (1) and output 'Logon failure (0xc000006d)'"),
+        "Program returned code (<*>) and output 'Logon failure (<*>)'"
+    );
+    assert_eq!(
+        mask("output 'Account locked out (0xc0000234)' now"),
+        "output 'Account locked out (<*>)' now"
+    );
+    assert_eq!(
+        mask(r#"on host "File Server (Berlin)" failed"#),
+        r#"on host "<*>" failed"#
+    );
+    assert_eq!(mask("output 'Timeout (5)' now"), "output '<*>' now");
+}
