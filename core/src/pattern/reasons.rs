@@ -89,8 +89,12 @@ pub(super) fn failure_reason<T: AsRef<str>>(
     };
     // The phrase the label ends: back to the token before it that ends
     // in `:` (`FAX handle <*>: failed to receive fax:`).
+    // `because:` says why by itself (`closing because: client close
+    // request (age=<*>s)`): what follows is the event's reason, as after
+    // a failure (session 28, round 39).
     let failed = failure_word(label)
         || label == "error"
+        || label == "because"
         || failure_before(&tokens[a.saturating_sub(PHRASE)..a - 1], !dash);
     // A field of the error after the run (`Operation failed: Add boot
     // menu entries. Error: 0x80070005`) holds the reason: the run names
@@ -265,6 +269,35 @@ mod tests {
                 assert_eq!(m.resolve(*id), m.resolve(ids[0]), "{}", line("<*>"));
             }
         }
+    }
+
+    /// `because:` announces a reason as a failure does: each reason is a
+    /// template of its own, with a field after it too (session 28, round
+    /// 39).
+    #[test]
+    fn a_reason_after_because_is_constant() {
+        let reasons = [
+            "client close request",
+            "client unexpected eof",
+            "server idle timeout",
+            "server lifetime over",
+            "database configuration changed",
+        ];
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = reasons
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                m.mine(&format!(
+                    "LOG C-0x{k}a7f: appdb/app@10.0.0.{k}:5{k}12 closing because: {r} (age={k}0s)"
+                ))
+                .id
+            })
+            .collect();
+        let templates: std::collections::BTreeSet<_> =
+            ids.iter().map(|id| m.template(*id)).collect();
+        assert_eq!(templates.len(), reasons.len(), "{templates:?}");
+        assert!(reason("closing because: server lifetime over (age=<*>)", 2));
     }
 
     #[test]

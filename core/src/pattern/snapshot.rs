@@ -152,7 +152,7 @@ use super::{
 /// 39: session 27, round 36 (a message that a known pattern of fewer
 /// tokens takes by several runs or spans at once goes to it instead of
 /// starting a pattern that a later line merges into it).
-pub const MINER_VERSION: u32 = 39;
+pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {
     1
