@@ -454,6 +454,26 @@ fn is_upper_word(token: &str) -> bool {
     word.len() >= 2 && word.bytes().all(|c| c.is_ascii_uppercase())
 }
 
+/// Whether the word at `i` stands in the upper-case words of letters that
+/// open the message (`DHCPOFFER on ...`, `LOG PAUSE command issued`, a
+/// level the header left in front of it) before a plain lower-case word:
+/// the event's name, the command or message type, told in words after it,
+/// not one value among others. Siblings make it a variable on the most
+/// evidence only (session 28, round 39: `PAUSE` / `RESUME` / `RELOAD` /
+/// `SUSPEND command issued` are four events). Before a value it is one
+/// itself, a request's method (`GET /orders user=<*>` / `POST ...`).
+pub(super) fn in_opening_name<T: AsRef<str>>(tokens: &[T], i: usize) -> bool {
+    i < 3
+        && tokens.get(i + 1).is_some_and(|t| {
+            let t = t.as_ref();
+            !t.is_empty() && t.bytes().all(|c| c.is_ascii_lowercase())
+        })
+        && tokens[..=i].iter().all(|t| {
+            let t = t.as_ref();
+            t.len() >= 2 && t.bytes().all(|c| c.is_ascii_uppercase())
+        })
+}
+
 /// A word of letters that starts with a capital (`Link`, `SyncLoop`,
 /// `[UFW`), an opening bracket or quote allowed before it.
 fn is_capital_word(token: &str) -> bool {

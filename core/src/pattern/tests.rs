@@ -642,3 +642,23 @@ fn a_program_tag_that_opens_the_message_is_no_value() {
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
     assert_eq!(m.resolve(b.id), m.resolve(c.id));
 }
+
+/// The upper-case words that open a message before lower-case words name
+/// the event (`LOG PAUSE command issued`: the level left in the message,
+/// then the command): four siblings do not make it a variable; before a
+/// value the word is a request's method, a value (session 28, round 39).
+#[test]
+fn an_opening_upper_case_name_needs_the_most_siblings() {
+    let mut m = miner();
+    for command in ["PAUSE", "RESUME", "RELOAD", "SUSPEND"] {
+        m.mine(&format!("LOG {command} command issued"));
+    }
+    assert_eq!(m.len(), 4);
+    let mut m = miner();
+    for method in ["GET", "POST", "PUT", "DELETE"] {
+        m.mine(&format!(
+            "{method} /orders/list user=alice status=200 time=12ms"
+        ));
+    }
+    assert_eq!(m.len(), 1);
+}
