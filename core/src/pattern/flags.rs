@@ -145,6 +145,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    mark_mode_value(tokens, &mut flags);
     // A word right after a preposition and a lower-case noun (`in context
     // default`, `for user root by`, `in mailbox INBOX`), ending the
     // message or before another preposition, names which one: the noun's
@@ -397,6 +398,29 @@ fn is_state_of(word: &str, noun: &str) -> bool {
         && !word.starts_with("non")
         && word.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')
         && matches!(noun, "state" | "mode")
+}
+
+/// A lower-case word that ends the message right after a lower-case word
+/// and `mode` or `state` (`Stopping service <*>, shutdown mode hard` /
+/// `soft`) is the mode the noun names, as after `mode is`: a state value
+/// that merges at once (session 28, round 39). After a capitalised word
+/// (`Synchronizing state complete`) the three words tell the event.
+fn mark_mode_value<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
+    let n = tokens.len();
+    if n < 3 || (flags[n - 1] != 0 && flags[n - 1] != NAME) {
+        return;
+    }
+    let word = tokens[n - 1].as_ref();
+    let before = tokens[n - 3].as_ref();
+    if flags[n - 2] == 0
+        && flags[n - 3] == 0
+        && !before.is_empty()
+        && before.bytes().all(|c| c.is_ascii_lowercase())
+        && matches!(tokens[n - 2].as_ref(), "mode" | "state")
+        && is_state_of(word, tokens[n - 2].as_ref())
+    {
+        flags[n - 1] |= STATE;
+    }
 }
 
 /// An upper-case tag of words joined by `_` that ends in `:`

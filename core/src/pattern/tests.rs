@@ -662,3 +662,18 @@ fn an_opening_upper_case_name_needs_the_most_siblings() {
     }
     assert_eq!(m.len(), 1);
 }
+
+/// A word that ends the message after a lower-case word and `mode` or
+/// `state` is the mode's value (session 28, round 39); after a capitalised
+/// word the words tell the event.
+#[test]
+fn a_word_after_mode_that_ends_the_message_is_its_value() {
+    let mut m = miner();
+    let a = m.mine("Stopping service indexserver, shutdown mode hard");
+    let b = m.mine("Stopping service indexserver, shutdown mode soft");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let mut m = miner();
+    let a = m.mine("Synchronizing state complete");
+    let b = m.mine("Synchronizing state failed");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
