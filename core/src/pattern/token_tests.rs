@@ -530,3 +530,19 @@ fn a_program_tag_with_a_digit_that_opens_the_message_is_kept() {
     assert!(!is_program_tag("pop3--login:"));
     assert!(!is_program_tag("pop3:"));
 }
+
+/// Values joined by `/` before a key hold no key: the word is one value
+/// (session 28, round 39); a key after words with no digit stays.
+#[test]
+fn values_before_a_key_make_one_value() {
+    assert_eq!(
+        mask("SSL established: TLSv1.2/ECDHE-RSA-AES256-GCM-SHA384/ECDH=prime256v1"),
+        "SSL established: <*>"
+    );
+    assert_eq!(
+        mask("SSL established: TLSv1.3/TLS_AES_256_GCM_SHA384/ECDH=X25519"),
+        "SSL established: <*>"
+    );
+    assert_eq!(mask("login tls=TLSv1.3/TLS_AES"), "login tls=<*>");
+    assert_eq!(mask("opts a/b=7"), "opts a/b=<*>");
+}
