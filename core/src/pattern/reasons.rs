@@ -173,7 +173,7 @@ fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
     let mut lower = 0;
     let mut words = 0;
     for (k, (t, &f)) in run.iter().zip(flags).enumerate() {
-        if f & MASKED != 0 {
+        if f & MASKED != 0 || (k > 0 && k + 1 == run.len() && code_in_brackets(t.as_ref())) {
             continue;
         }
         let w = t
@@ -198,6 +198,23 @@ fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
         }
     }
     lower > 0 && 2 * lower >= words
+}
+
+/// A code name in round brackets, lower-case words joined by `_`
+/// (`(server_login_retry)`, `(max_client_conn)`): the reason's code that
+/// a program prints after its text. It ends prose as a masked value may
+/// stand in it (session 28, round 39).
+fn code_in_brackets(token: &str) -> bool {
+    token
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .is_some_and(|code| {
+            code.contains('_')
+                && code.as_bytes()[0].is_ascii_lowercase()
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
 }
 
 #[cfg(test)]
@@ -298,6 +315,13 @@ mod tests {
             ids.iter().map(|id| m.template(*id)).collect();
         assert_eq!(templates.len(), reasons.len(), "{templates:?}");
         assert!(reason("closing because: server lifetime over (age=<*>)", 2));
+        // A code in brackets may end the reason.
+        let tokens: Vec<&str> =
+            "closing because: login has been failing, try again later (server_login_retry) (age=<*>)"
+                .split_whitespace()
+                .collect();
+        let flags = tokens_flags(&tokens);
+        assert!(failure_reason(&tokens, &flags, 2, tokens.len() - 1));
     }
 
     #[test]
