@@ -114,6 +114,102 @@ pub(super) fn closing_frame<T: AsRef<str>>(tokens: &[T], a: usize, b: usize) -> 
     }
 }
 
+/// Whether the run from `a` to `end` is a name of lower-case words that
+/// the capitalised noun opening the text introduces, before the verb that
+/// tells the event (`Timer garbage collection took <*> ms` / `Timer
+/// savepoint took`, `Job nightly backup finished`): one to three plain
+/// lower-case words, none a word of grammar (`Connection was closed`
+/// is a sentence), after a capitalised word of letters that opens the
+/// message or follows a lone separator (`... : Timer`), and before a
+/// lower-case word with more of the message after it (session 28, round
+/// 39).
+pub(super) fn named_by_noun<T: AsRef<str>>(
+    tokens: &[T],
+    flags: &[u8],
+    a: usize,
+    end: usize,
+) -> bool {
+    let plain = |i: usize| {
+        let t = tokens[i].as_ref();
+        flags[i] & MASKED == 0
+            && t.len() >= 2
+            && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    };
+    let noun = tokens[a - 1].as_ref();
+    let opens = a == 1 || matches!(tokens[a - 2].as_ref(), ":" | "-" | "|");
+    opens
+        && end - a <= 3
+        && end + 1 < tokens.len()
+        && flags[a - 1] & MASKED == 0
+        && noun.len() >= 3
+        && noun.as_bytes()[0].is_ascii_uppercase()
+        && noun.bytes().all(|b| b.is_ascii_alphabetic())
+        && (a..=end).all(plain)
+        && !(a..=end).any(|i| grammar(tokens[i].as_ref()))
+}
+
+/// Whether a message may hold a run that [`named_by_noun`] reads right
+/// after its first word (`Timer log backup took ...`): a capitalised word
+/// then a lower-case one (a byte each; the other places a run may open
+/// at are found by a capital or a `:`).
+pub(super) fn may_be_named<T: AsRef<str>>(tokens: &[T], flags: &[u8]) -> bool {
+    tokens.len() > 3
+        && flags[1] & MASKED == 0
+        && tokens[0]
+            .as_ref()
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_uppercase)
+        && tokens[1]
+            .as_ref()
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_lowercase)
+}
+
+/// A word of grammar (`is`, `was`, `to`, `the`, `not`): a run that holds
+/// one is a sentence, no name.
+fn grammar(word: &str) -> bool {
+    matches!(
+        word,
+        "is" | "are"
+            | "was"
+            | "were"
+            | "be"
+            | "been"
+            | "being"
+            | "has"
+            | "have"
+            | "had"
+            | "do"
+            | "does"
+            | "did"
+            | "will"
+            | "can"
+            | "could"
+            | "may"
+            | "not"
+            | "no"
+            | "the"
+            | "a"
+            | "an"
+            | "and"
+            | "or"
+            | "to"
+            | "from"
+            | "by"
+            | "for"
+            | "of"
+            | "in"
+            | "on"
+            | "at"
+            | "with"
+            | "into"
+            | "still"
+            | "already"
+    )
+}
+
 #[cfg(test)]
 #[path = "run_slots_tests.rs"]
 mod tests;

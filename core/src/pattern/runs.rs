@@ -208,7 +208,10 @@ fn opens_value<T: AsRef<str>>(
     {
         return true;
     }
-    (numbered || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+    (numbered
+        || (flags[a] & MASKED == 0 && (class || capitalised(first)))
+        || run_slots::named_by_noun(tokens, flags, a, end))
+        && !fields
 }
 
 /// Whether a run is a name of capitalised words (session 20): at least
@@ -719,7 +722,8 @@ impl Miner {
         if n < 3 {
             return None;
         }
-        let any_run = (1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':'));
+        let any_run = (1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':'))
+            || run_slots::may_be_named(tokens, flags);
         // A message that may hold only a lower-case value of two or three
         // words ([`lower_value`]) is looked for in patterns one or two
         // tokens shorter, as a taker's message only: it never merges runs.
@@ -788,7 +792,9 @@ impl Miner {
         let p = self.pattern(slot);
         let n = p.keys.len();
         if n < 3
-            || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+            || !((1..n)
+                .any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+                || run_slots::may_be_named(&p.tokens, &p.flags))
         {
             return slot;
         }
