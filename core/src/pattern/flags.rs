@@ -146,6 +146,7 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
         }
     }
     mark_mode_value(tokens, &mut flags);
+    mark_change_values(tokens, &mut flags);
     // A word right after a preposition and a lower-case noun (`in context
     // default`, `for user root by`, `in mailbox INBOX`), ending the
     // message or before another preposition, names which one: the noun's
@@ -420,6 +421,25 @@ fn mark_mode_value<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
         && is_state_of(word, tokens[n - 2].as_ref())
     {
         flags[n - 1] |= STATE;
+    }
+}
+
+/// The two words of `changed from <old> to <new>` (`Host <*> role changed
+/// from master to slave`) are the values a change leaves and takes: state
+/// values that merge at once, as after `state to` (session 28, round 39).
+fn mark_change_values<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
+    for i in 2..tokens.len().saturating_sub(2) {
+        if tokens[i - 1].as_ref() != "from" || tokens[i - 2].as_ref() != "changed" {
+            continue;
+        }
+        for k in [i, i + 2] {
+            if (flags[k] == 0 || flags[k] == NAME)
+                && (k == i || tokens[i + 1].as_ref() == "to")
+                && is_padded_value(tokens[k].as_ref().trim_end_matches('.'))
+            {
+                flags[k] |= STATE;
+            }
+        }
     }
 }
 

@@ -677,3 +677,17 @@ fn a_word_after_mode_that_ends_the_message_is_its_value() {
     let b = m.mine("Synchronizing state failed");
     assert_ne!(m.resolve(a.id), m.resolve(b.id));
 }
+
+/// The words of `changed from <old> to <new>` are the change's values
+/// (session 28, round 39).
+#[test]
+fn the_words_of_a_change_are_its_values() {
+    let mut m = miner();
+    let a = m.mine("Host hana-01 role changed from master to slave");
+    let b = m.mine("Host hana-01 role changed from standby to master");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    assert_eq!(
+        m.template(a.id).as_deref(),
+        Some("Host <*> role changed from <*> to <*>")
+    );
+}
