@@ -152,6 +152,14 @@ use super::{
 /// 39: session 27, round 36 (a message that a known pattern of fewer
 /// tokens takes by several runs or spans at once goes to it instead of
 /// starting a pattern that a later line merges into it).
+/// 40: session 28, round 39 (a reason after `because:` is constant words,
+/// also with a code in brackets at its end; the upper-case words that open
+/// a message before a lower-case word need six siblings; a plain word
+/// after a `<*>` is a span; `<*>/ECDH=` after values joined by `/` is one
+/// value; a word after `mode` / `state` that ends the message, and the
+/// words of `changed from <old> to <new>`, are state values; lower-case
+/// names after the noun that opens the text are a value on the runs'
+/// evidence).
 pub const MINER_VERSION: u32 = 40;
 
 fn first_version() -> u32 {
