@@ -76,7 +76,9 @@ fn span_at(flags: &[u8], a: usize) -> bool {
         && flags
             .get(a + 2)
             .is_some_and(|&f| f & MASKED != 0 && f & KEYED == 0);
-    let trailing = flags[a] & WILD != 0
+    let trailing = a > 0
+        && flags[a - 1] & MASKED == 0
+        && flags[a] & WILD != 0
         && flags[a + 1] & MASKED == 0
         && flags.get(a + 2).is_some_and(|&f| f & MASKED == 0);
     forward || between || trailing

@@ -72,12 +72,16 @@ fn aligned(
 /// word holds a digit, `B2B Connector`, beside names of one word, session
 /// 28, round 39). The word after it must be equal and constant: at the
 /// end of the message, or before another value, the word may be a unit
-/// or a kind of its own (`<*> ms`).
+/// or a kind of its own (`<*> ms`); the token before the value must be a
+/// word, its field's noun (`user`, `NT <*> SERVICE SID`): after another
+/// value (`<*>: <id> TaskAttempt Transitioned` / `<*>: <id> Transitioned`,
+/// loggers merged into a `<*>:`) the word names the event.
 fn trailing(long: (&[u64], &[u8]), short: (&[u64], &[u8]), i: usize) -> bool {
     let (lk, lf) = long;
     let (sk, sf) = short;
-    i > 0
+    i > 1
         && i + 1 < lk.len()
+        && lf[i - 2] & MASKED == 0
         && lf[i] & MASKED == 0
         && lf[i - 1] & WILD != 0
         && sf[i - 1] & WILD != 0
@@ -273,6 +277,32 @@ mod tests {
                 Some("Authentication failed for user <*> from <*>: invalid user name or password")
             );
         }
+        // After another value the word names the event (`<*>: <id>
+        // TaskAttempt Transitioned` / `<*>: <id> Transitioned`).
+        use crate::pattern::flags::{MASKED, WILD};
+        let key = |t: &str| crate::pattern::hash_bytes(t.as_bytes());
+        let wild = MASKED | WILD;
+        let (user, noun) = (
+            [key("user"), key("<*>"), key("Connector"), key("from")],
+            [0, wild, 0, 0],
+        );
+        let short = ([key("user"), key("<*>"), key("from")], [0, wild, 0]);
+        assert!(super::trailing((&user, &noun), (&short.0, &short.1), 2));
+        let logger = [
+            key("<*>:"),
+            key("<*>"),
+            key("TaskAttempt"),
+            key("Transitioned"),
+        ];
+        let short = (
+            [key("<*>:"), key("<*>"), key("Transitioned")],
+            [MASKED, wild, 0],
+        );
+        assert!(!super::trailing(
+            (&logger, &[MASKED, wild, 0, 0]),
+            (&short.0, &short.1),
+            2
+        ));
         let mut m = Miner::new("svc", MinerConfig::default());
         let a = m.mine("request served in 12 ms");
         let b = m.mine("request served in 0x1f");
