@@ -306,6 +306,11 @@ fn report(seed: u64) -> (f64, f64, f64, Vec<(String, Split, f64)>) {
 /// 0.803 / 0.801 at seeds 1-4 (locality mode 0.828 / 0.840 / 0.796 /
 /// 0.830). The holdout2 floor is 0.78, just under the seed-1 mean: a
 /// regression guard, not a goal met. The empty-split guard stays.
+///
+/// Session 28, round 39 (a reason after
+/// `because:`, an opening upper-case name, a span after a value, names
+/// after an opening noun, a change's values) took pgpooler to 0.873 and
+/// hanatrace to 1.000 at seed 1: both are held to 0.85 as the others.
 #[test]
 fn grouping_accuracy_meets_the_floor_on_both_splits() {
     let (tune, holdout, holdout2, each) = report(1);
@@ -375,10 +380,6 @@ fn grouping_accuracy_meets_the_floor_on_both_splits() {
                 // Session 22, round 19's new kind: just under its score
                 // at seed 1 after the round's tag rule (0.777).
                 "junos" => 0.75,
-                // Session 21's second holdout, retired to the tune split in
-                // session 28: just under their scores at seed 1.
-                "pgpooler" => 0.60,
-                "hanatrace" => 0.64,
                 _ => 0.85,
             };
             assert!(accuracy >= floor, "{name}: {accuracy:.3} < {floor}");

@@ -145,6 +145,8 @@ pub(super) fn tokens_flags<T: AsRef<str>>(tokens: &[T]) -> Vec<u8> {
             flags[i] |= STATE;
         }
     }
+    mark_mode_value(tokens, &mut flags);
+    mark_change_values(tokens, &mut flags);
     // A word right after a preposition and a lower-case noun (`in context
     // default`, `for user root by`, `in mailbox INBOX`), ending the
     // message or before another preposition, names which one: the noun's
@@ -400,6 +402,48 @@ fn is_state_of(word: &str, noun: &str) -> bool {
         && matches!(noun, "state" | "mode")
 }
 
+/// A lower-case word that ends the message right after a lower-case word
+/// and `mode` or `state` (`Stopping service <*>, shutdown mode hard` /
+/// `soft`) is the mode the noun names, as after `mode is`: a state value
+/// that merges at once (session 28, round 39). After a capitalised word
+/// (`Synchronizing state complete`) the three words tell the event.
+fn mark_mode_value<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
+    let n = tokens.len();
+    if n < 3 || (flags[n - 1] != 0 && flags[n - 1] != NAME) {
+        return;
+    }
+    let word = tokens[n - 1].as_ref();
+    let before = tokens[n - 3].as_ref();
+    if flags[n - 2] == 0
+        && flags[n - 3] == 0
+        && !before.is_empty()
+        && before.bytes().all(|c| c.is_ascii_lowercase())
+        && matches!(tokens[n - 2].as_ref(), "mode" | "state")
+        && is_state_of(word, tokens[n - 2].as_ref())
+    {
+        flags[n - 1] |= STATE;
+    }
+}
+
+/// The two words of `changed from <old> to <new>` (`Host <*> role changed
+/// from master to slave`) are the values a change leaves and takes: state
+/// values that merge at once, as after `state to` (session 28, round 39).
+fn mark_change_values<T: AsRef<str>>(tokens: &[T], flags: &mut [u8]) {
+    for i in 2..tokens.len().saturating_sub(2) {
+        if tokens[i - 1].as_ref() != "from" || tokens[i - 2].as_ref() != "changed" {
+            continue;
+        }
+        for k in [i, i + 2] {
+            if (flags[k] == 0 || flags[k] == NAME)
+                && (k == i || tokens[i + 1].as_ref() == "to")
+                && is_padded_value(tokens[k].as_ref().trim_end_matches('.'))
+            {
+                flags[k] |= STATE;
+            }
+        }
+    }
+}
+
 /// An upper-case tag of words joined by `_` that ends in `:`
 /// (`SNMP_TRAP_LINK_DOWN:`, `UI_COMMIT:`, a router's event tags): opening
 /// the message, it names the event as `DHCPOFFER` does (session 22,
@@ -453,6 +497,26 @@ fn is_camel_label(token: &str) -> bool {
 fn is_upper_word(token: &str) -> bool {
     let word = token.trim_end_matches([',', ';', ')', ']', '}', '"', '\'', '.', '!', '>']);
     word.len() >= 2 && word.bytes().all(|c| c.is_ascii_uppercase())
+}
+
+/// Whether the word at `i` stands in the upper-case words of letters that
+/// open the message (`DHCPOFFER on ...`, `LOG PAUSE command issued`, a
+/// level the header left in front of it) before a plain lower-case word:
+/// the event's name, the command or message type, told in words after it,
+/// not one value among others. Siblings make it a variable on the most
+/// evidence only (session 28, round 39: `PAUSE` / `RESUME` / `RELOAD` /
+/// `SUSPEND command issued` are four events). Before a value it is one
+/// itself, a request's method (`GET /orders user=<*>` / `POST ...`).
+pub(super) fn in_opening_name<T: AsRef<str>>(tokens: &[T], i: usize) -> bool {
+    i < 3
+        && tokens.get(i + 1).is_some_and(|t| {
+            let t = t.as_ref();
+            !t.is_empty() && t.bytes().all(|c| c.is_ascii_lowercase())
+        })
+        && tokens[..=i].iter().all(|t| {
+            let t = t.as_ref();
+            t.len() >= 2 && t.bytes().all(|c| c.is_ascii_uppercase())
+        })
 }
 
 /// A word of letters that starts with a capital (`Link`, `SyncLoop`,

@@ -702,8 +702,11 @@ impl Miner {
             // Different keys (`user=<*>` / `uid=<*>`, `hit/<*>` / `miss/<*>`)
             // name different fields or outcomes more often than they are
             // values of one variable: they need the most evidence.
+            let opening_name = slots
+                .first()
+                .is_some_and(|&s| flags::in_opening_name(&self.pattern(s).tokens, i));
             let needed = match around {
-                _ if flags[i] & KEYED != 0 => 6,
+                _ if flags[i] & KEYED != 0 || opening_name => 6,
                 // A capitalised or upper-case word that opens the message
                 // before a lower-case word is the event's verb or its
                 // subject's kind more often than a value (`Attach` /

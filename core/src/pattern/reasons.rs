@@ -89,9 +89,13 @@ pub(super) fn failure_reason<T: AsRef<str>>(
     };
     // The phrase the label ends: back to the token before it that ends
     // in `:` (`FAX handle <*>: failed to receive fax:`).
+    // `because:` says why by itself (`closing because: client close
+    // request (age=<*>s)`): what follows is the event's reason, as after
+    // a failure (session 28, round 39).
     let failed = failure_word(label)
         || label == "error"
         || super::codes::negated(tokens, a - 1)
+        || label == "because"
         || failure_before(&tokens[a.saturating_sub(PHRASE)..a - 1], !dash);
     // A field of the error after the run (`Operation failed: Add boot
     // menu entries. Error: 0x80070005`) holds the reason: the run names
@@ -172,7 +176,7 @@ fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
     let mut lower = 0;
     let mut words = 0;
     for (k, (t, &f)) in run.iter().zip(flags).enumerate() {
-        if f & MASKED != 0 {
+        if f & MASKED != 0 || (k > 0 && k + 1 == run.len() && code_in_brackets(t.as_ref())) {
             continue;
         }
         let w = t
@@ -197,6 +201,23 @@ fn prose<T: AsRef<str>>(run: &[T], flags: &[u8]) -> bool {
         }
     }
     lower > 0 && 2 * lower >= words
+}
+
+/// A code name in round brackets, lower-case words joined by `_`
+/// (`(server_login_retry)`, `(max_client_conn)`): the reason's code that
+/// a program prints after its text. It ends prose as a masked value may
+/// stand in it (session 28, round 39).
+fn code_in_brackets(token: &str) -> bool {
+    token
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .is_some_and(|code| {
+            code.contains('_')
+                && code.as_bytes()[0].is_ascii_lowercase()
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
 }
 
 #[cfg(test)]
@@ -268,6 +289,42 @@ mod tests {
                 assert_eq!(m.resolve(*id), m.resolve(ids[0]), "{}", line("<*>"));
             }
         }
+    }
+
+    /// `because:` announces a reason as a failure does: each reason is a
+    /// template of its own, with a field after it too (session 28, round
+    /// 39).
+    #[test]
+    fn a_reason_after_because_is_constant() {
+        let reasons = [
+            "client close request",
+            "client unexpected eof",
+            "server idle timeout",
+            "server lifetime over",
+            "database configuration changed",
+        ];
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = reasons
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                m.mine(&format!(
+                    "LOG C-0x{k}a7f: appdb/app@10.0.0.{k}:5{k}12 closing because: {r} (age={k}0s)"
+                ))
+                .id
+            })
+            .collect();
+        let templates: std::collections::BTreeSet<_> =
+            ids.iter().map(|id| m.template(*id)).collect();
+        assert_eq!(templates.len(), reasons.len(), "{templates:?}");
+        assert!(reason("closing because: server lifetime over (age=<*>)", 2));
+        // A code in brackets may end the reason.
+        let tokens: Vec<&str> =
+            "closing because: login has been failing, try again later (server_login_retry) (age=<*>)"
+                .split_whitespace()
+                .collect();
+        let flags = tokens_flags(&tokens);
+        assert!(failure_reason(&tokens, &flags, 2, tokens.len() - 1));
     }
 
     #[test]

@@ -67,7 +67,8 @@ fn runs_of(p: &Pattern, keys: &[u64]) -> Option<Vec<(usize, usize, usize)>> {
 
 /// Whether the two tokens from `a` are a span ([`super::super::span`]): a
 /// word (or `<*>`) then a `<*>`, or a `<*>` then a word before a masked
-/// value.
+/// value, or (session 28, round 39) before a plain word, `<*> Connector
+/// connected`.
 fn span_at(flags: &[u8], a: usize) -> bool {
     let forward = (flags[a] & MASKED == 0 || flags[a] & WILD != 0) && flags[a + 1] & WILD != 0;
     let between = flags[a] & WILD != 0
@@ -75,7 +76,12 @@ fn span_at(flags: &[u8], a: usize) -> bool {
         && flags
             .get(a + 2)
             .is_some_and(|&f| f & MASKED != 0 && f & KEYED == 0);
-    forward || between
+    let trailing = a > 0
+        && flags[a - 1] & MASKED == 0
+        && flags[a] & WILD != 0
+        && flags[a + 1] & MASKED == 0
+        && flags.get(a + 2).is_some_and(|&f| f & MASKED == 0);
+    forward || between || trailing
 }
 
 impl Miner {
@@ -203,6 +209,35 @@ mod tests {
             ));
         }
         out
+    }
+
+    /// Session 28, round 39: a name whose first word holds a digit (a
+    /// span of a `<*>` and a word) and an application's name of several
+    /// words (a run) at once go to the known pattern.
+    #[test]
+    fn a_span_after_a_value_and_a_run_at_once_go_to_the_known_pattern() {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let users = ["SYSTEM", "DBADMIN", "SAPHANADB", "BW_EXTRACT"];
+        let apps = ["HDBStudio", "DBACockpit", "python-hdbcli", "ABAP:PRD"];
+        let known = m.mine("User SYSTEM connected from 10.0.0.1:4000, application HDBStudio");
+        for (n, u) in users.iter().enumerate() {
+            m.mine(&format!(
+                "User {u} connected from 10.0.0.{n}:4{n}00, application HDBStudio"
+            ));
+        }
+        for (n, a) in apps.iter().enumerate() {
+            m.mine(&format!(
+                "User SYSTEM connected from 10.0.0.{n}:4{n}00, application {a}"
+            ));
+        }
+        assert_eq!(
+            m.template(known.id).as_deref(),
+            Some("User <*> connected from <*>, application <*>")
+        );
+        let both = m.mine(
+            "User B2B Connector connected from 10.0.0.9:4900, application SAP Analytics Cloud",
+        );
+        assert_eq!(m.resolve(both.id), m.resolve(known.id));
     }
 
     #[test]

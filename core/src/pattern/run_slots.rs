@@ -114,6 +114,14 @@ pub(super) fn closing_frame<T: AsRef<str>>(tokens: &[T], a: usize, b: usize) -> 
     }
 }
 
+/// Whether the run from `a` to `end` is a value by what names it: a
+/// command's arguments after the command ([`arguments`], session 28, round
+/// 40) or lower-case names after the noun that opens the text
+/// ([`named_by_noun`], round 39).
+pub(super) fn named_run<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end: usize) -> bool {
+    arguments(tokens, flags, a, end) || named_by_noun(tokens, flags, a, end)
+}
+
 /// Whether the run from `a` to `end` is a command's arguments after its
 /// name (`Slow git command: git cat-file --batch in` / `git log
 /// --name-status -c --format=<*> in`): it follows a plain lower-case word
@@ -134,6 +142,102 @@ pub(super) fn arguments<T: AsRef<str>>(tokens: &[T], flags: &[u8], a: usize, end
             .bytes()
             .all(|b| b.is_ascii_lowercase())
         && tokens[a..end].iter().any(|t| option(t.as_ref()))
+}
+
+/// Whether the run from `a` to `end` is a name of lower-case words that
+/// the capitalised noun opening the text introduces, before the verb that
+/// tells the event (`Timer garbage collection took <*> ms` / `Timer
+/// savepoint took`, `Job nightly backup finished`): one to three plain
+/// lower-case words, none a word of grammar (`Connection was closed`
+/// is a sentence), after a capitalised word of letters that opens the
+/// message or follows a lone separator (`... : Timer`), and before a
+/// lower-case word with more of the message after it (session 28, round
+/// 39).
+pub(super) fn named_by_noun<T: AsRef<str>>(
+    tokens: &[T],
+    flags: &[u8],
+    a: usize,
+    end: usize,
+) -> bool {
+    let plain = |i: usize| {
+        let t = tokens[i].as_ref();
+        flags[i] & MASKED == 0
+            && t.len() >= 2
+            && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    };
+    let noun = tokens[a - 1].as_ref();
+    let opens = a == 1 || matches!(tokens[a - 2].as_ref(), ":" | "-" | "|");
+    opens
+        && end - a <= 3
+        && end + 1 < tokens.len()
+        && flags[a - 1] & MASKED == 0
+        && noun.len() >= 3
+        && noun.as_bytes()[0].is_ascii_uppercase()
+        && noun.bytes().all(|b| b.is_ascii_alphabetic())
+        && (a..=end).all(plain)
+        && !(a..=end).any(|i| grammar(tokens[i].as_ref()))
+}
+
+/// Whether a message may hold a run that [`named_by_noun`] reads right
+/// after its first word (`Timer log backup took ...`): a capitalised word
+/// then a lower-case one (a byte each; the other places a run may open
+/// at are found by a capital or a `:`).
+pub(super) fn may_be_named<T: AsRef<str>>(tokens: &[T], flags: &[u8]) -> bool {
+    tokens.len() > 3
+        && flags[1] & MASKED == 0
+        && tokens[0]
+            .as_ref()
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_uppercase)
+        && tokens[1]
+            .as_ref()
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_lowercase)
+}
+
+/// A word of grammar (`is`, `was`, `to`, `the`, `not`): a run that holds
+/// one is a sentence, no name.
+fn grammar(word: &str) -> bool {
+    matches!(
+        word,
+        "is" | "are"
+            | "was"
+            | "were"
+            | "be"
+            | "been"
+            | "being"
+            | "has"
+            | "have"
+            | "had"
+            | "do"
+            | "does"
+            | "did"
+            | "will"
+            | "can"
+            | "could"
+            | "may"
+            | "not"
+            | "no"
+            | "the"
+            | "a"
+            | "an"
+            | "and"
+            | "or"
+            | "to"
+            | "from"
+            | "by"
+            | "for"
+            | "of"
+            | "in"
+            | "on"
+            | "at"
+            | "with"
+            | "into"
+            | "still"
+            | "already"
+    )
 }
 
 #[cfg(test)]

@@ -202,3 +202,37 @@ fn a_commands_arguments_are_one_value() {
     ]));
     assert!(!mine(&["fetch origin main", "gc", "prune now",]));
 }
+
+/// Session 28, round 39: lower-case names after the capitalised noun that
+/// opens the text and before its verb are one value; a run with a word of
+/// grammar is a sentence of its own.
+#[test]
+fn lower_case_names_after_an_opening_noun_are_one_value() {
+    let names = [
+        "garbage collection",
+        "savepoint",
+        "log backup",
+        "statistics collector",
+    ];
+    for prefix in ["w Basis Timer.cpp(00701) : ", ""] {
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let ids: Vec<_> = (1..)
+            .zip(names)
+            .map(|(k, v)| {
+                m.mine(&format!(
+                    "{prefix}Timer {v} took {k}20 ms longer than expected"
+                ))
+                .id
+            })
+            .collect();
+        for id in &ids {
+            assert_eq!(m.resolve(*id), m.resolve(ids[0]), "{prefix}");
+        }
+    }
+    let mut m = Miner::new("svc", MinerConfig::default());
+    let ids: Vec<_> = ["was closed", "reset", "is not reachable", "has timed"]
+        .iter()
+        .map(|v| m.mine(&format!("Connection {v} after 12 ms wait")).id)
+        .collect();
+    assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+}

@@ -213,8 +213,8 @@ fn opens_value<T: AsRef<str>>(
     {
         return true;
     }
-    let args = run_slots::arguments(tokens, flags, a, end);
-    (numbered || args || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
+    let named = run_slots::named_run(tokens, flags, a, end);
+    (numbered || named || (flags[a] & MASKED == 0 && (class || capitalised(first)))) && !fields
 }
 
 /// Whether a run is a name of capitalised words (session 20): at least
@@ -727,7 +727,8 @@ impl Miner {
         if n < 3 {
             return None;
         }
-        let any_run = (1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':'));
+        let any_run = (1..n).any(|i| may_open(tokens[i], flags[i]) || tokens[i - 1].ends_with(':'))
+            || run_slots::may_be_named(tokens, flags);
         // A message that may hold only a lower-case value of two or three
         // words ([`lower_value`]) is looked for in patterns one or two
         // tokens shorter, as a taker's message only: it never merges runs.
@@ -796,7 +797,9 @@ impl Miner {
         let p = self.pattern(slot);
         let n = p.keys.len();
         if n < 3
-            || !(1..n).any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+            || !((1..n)
+                .any(|i| may_open(&p.tokens[i], p.flags[i]) || p.tokens[i - 1].ends_with(':'))
+                || run_slots::may_be_named(&p.tokens, &p.flags))
         {
             return slot;
         }

@@ -46,7 +46,7 @@ fn aligned(
         && lf[i + 1] & MASKED != 0
         && lf[i + 1] & KEYED == 0
         && sf[i - 1] & WILD != 0;
-    if !(between || (forward && sf[i] & WILD != 0)) {
+    if !(between || (forward && sf[i] & WILD != 0) || trailing(long, short, i)) {
         return None;
     }
     let mut constants = 0;
@@ -64,6 +64,29 @@ fn aligned(
         }
     }
     (constants >= MIN_CONSTANTS).then_some(constants)
+}
+
+/// Whether a plain word right after a `<*>` of `long`, before a word
+/// both share, is the rest of a value that `short` holds in its `<*>`
+/// (`user <*> Connector from` facing `user <*> from`: a name whose first
+/// word holds a digit, `B2B Connector`, beside names of one word, session
+/// 28, round 39). The word after it must be equal and constant: at the
+/// end of the message, or before another value, the word may be a unit
+/// or a kind of its own (`<*> ms`); the token before the value must be a
+/// word, its field's noun (`user`, `NT <*> SERVICE SID`): after another
+/// value (`<*>: <id> TaskAttempt Transitioned` / `<*>: <id> Transitioned`,
+/// loggers merged into a `<*>:`) the word names the event.
+fn trailing(long: (&[u64], &[u8]), short: (&[u64], &[u8]), i: usize) -> bool {
+    let (lk, lf) = long;
+    let (sk, sf) = short;
+    i > 1
+        && i + 1 < lk.len()
+        && lf[i - 2] & MASKED == 0
+        && lf[i] & MASKED == 0
+        && lf[i - 1] & WILD != 0
+        && sf[i - 1] & WILD != 0
+        && sf[i] & MASKED == 0
+        && lk[i + 1] == sk[i]
 }
 
 /// The first position where `long` aligns with `short` ([`aligned`]). Only
@@ -224,6 +247,66 @@ mod tests {
                 Some("Native VLAN mismatch discovered on <*> (<*>), with <*> (<*>).")
             );
         }
+    }
+
+    /// Session 28, round 39: a name whose first word holds a digit (`B2B
+    /// Connector` -> `<*> Connector`) joins the pattern of names of one
+    /// word, in either order; a word after a value that ends the message
+    /// (`<*> ms`) does not.
+    #[test]
+    fn a_word_after_a_value_joins_the_pattern_of_the_value_alone() {
+        let line = |user: &str, n: u32| {
+            format!(
+                "Authentication failed for user {user} from 10.0.0.{n}: invalid user name or password"
+            )
+        };
+        for order in [
+            ["SYSTEM", "B2B Connector", "DBADMIN", "B2B Connector"],
+            ["B2B Connector", "SYSTEM", "DBADMIN", "B2B Connector"],
+        ] {
+            let mut m = Miner::new("svc", MinerConfig::default());
+            let ids: Vec<_> = (0u32..)
+                .zip(order)
+                .map(|(n, u)| m.mine(&line(u, n)).id)
+                .collect();
+            for id in &ids {
+                assert_eq!(m.resolve(*id), m.resolve(ids[3]), "{order:?}");
+            }
+            assert_eq!(
+                m.template(ids[3]).as_deref(),
+                Some("Authentication failed for user <*> from <*>: invalid user name or password")
+            );
+        }
+        // After another value the word names the event (`<*>: <id>
+        // TaskAttempt Transitioned` / `<*>: <id> Transitioned`).
+        use crate::pattern::flags::{MASKED, WILD};
+        let key = |t: &str| crate::pattern::hash_bytes(t.as_bytes());
+        let wild = MASKED | WILD;
+        let (user, noun) = (
+            [key("user"), key("<*>"), key("Connector"), key("from")],
+            [0, wild, 0, 0],
+        );
+        let short = ([key("user"), key("<*>"), key("from")], [0, wild, 0]);
+        assert!(super::trailing((&user, &noun), (&short.0, &short.1), 2));
+        let logger = [
+            key("<*>:"),
+            key("<*>"),
+            key("TaskAttempt"),
+            key("Transitioned"),
+        ];
+        let short = (
+            [key("<*>:"), key("<*>"), key("Transitioned")],
+            [MASKED, wild, 0],
+        );
+        assert!(!super::trailing(
+            (&logger, &[MASKED, wild, 0, 0]),
+            (&short.0, &short.1),
+            2
+        ));
+        let mut m = Miner::new("svc", MinerConfig::default());
+        let a = m.mine("request served in 12 ms");
+        let b = m.mine("request served in 0x1f");
+        assert_ne!(m.resolve(a.id), m.resolve(b.id));
     }
 
     /// Session 15: a host without a digit between an address and a masked

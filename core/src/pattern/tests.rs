@@ -697,3 +697,52 @@ fn a_capitalised_word_opening_a_phrase_needs_six_siblings() {
         .collect();
     assert_eq!(m.resolve(req[0]), m.resolve(req[2]));
 }
+
+/// The upper-case words that open a message before lower-case words name
+/// the event (`LOG PAUSE command issued`: the level left in the message,
+/// then the command): four siblings do not make it a variable; before a
+/// value the word is a request's method, a value (session 28, round 39).
+#[test]
+fn an_opening_upper_case_name_needs_the_most_siblings() {
+    let mut m = miner();
+    for command in ["PAUSE", "RESUME", "RELOAD", "SUSPEND"] {
+        m.mine(&format!("LOG {command} command issued"));
+    }
+    assert_eq!(m.len(), 4);
+    let mut m = miner();
+    for method in ["GET", "POST", "PUT", "DELETE"] {
+        m.mine(&format!(
+            "{method} /orders/list user=alice status=200 time=12ms"
+        ));
+    }
+    assert_eq!(m.len(), 1);
+}
+
+/// A word that ends the message after a lower-case word and `mode` or
+/// `state` is the mode's value (session 28, round 39); after a capitalised
+/// word the words tell the event.
+#[test]
+fn a_word_after_mode_that_ends_the_message_is_its_value() {
+    let mut m = miner();
+    let a = m.mine("Stopping service indexserver, shutdown mode hard");
+    let b = m.mine("Stopping service indexserver, shutdown mode soft");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    let mut m = miner();
+    let a = m.mine("Synchronizing state complete");
+    let b = m.mine("Synchronizing state failed");
+    assert_ne!(m.resolve(a.id), m.resolve(b.id));
+}
+
+/// The words of `changed from <old> to <new>` are the change's values
+/// (session 28, round 39).
+#[test]
+fn the_words_of_a_change_are_its_values() {
+    let mut m = miner();
+    let a = m.mine("Host hana-01 role changed from master to slave");
+    let b = m.mine("Host hana-01 role changed from standby to master");
+    assert_eq!(m.resolve(a.id), m.resolve(b.id));
+    assert_eq!(
+        m.template(a.id).as_deref(),
+        Some("Host <*> role changed from <*> to <*>")
+    );
+}

@@ -470,6 +470,14 @@ pub(crate) fn is_program_tag(word: &str) -> bool {
         })
 }
 
+/// Whether the `key=` of a core follows values joined to it by `/` that
+/// hold a digit (`TLSv1.2/ECDHE-RSA-AES256-GCM-SHA384/ECDH=X25519`: a
+/// protocol, a cipher, then a field of the key exchange): the word is one
+/// value, masked whole, not a key made of values (session 28, round 39).
+fn values_before_key(core: &str, slash: Option<usize>, eq: usize) -> bool {
+    slash.is_some_and(|s| s < eq) && core[..eq].bytes().any(|b| b.is_ascii_digit())
+}
+
 /// Appends the masked form of one word.
 fn mask_word(word: &str, out: &mut String) {
     let bytes = word.as_bytes();
@@ -522,6 +530,7 @@ fn mask_word(word: &str, out: &mut String) {
         && let Some(eq) = marks.eq
         && eq > 0
         && !(marks.colon.is_some_and(|c| c < eq) && core[..eq].contains("://"))
+        && !values_before_key(core, marks.slash, eq)
     {
         // (A URL's query, `https://h/a?id=7`, is no key: the URL is one
         // value, masked whole below.)

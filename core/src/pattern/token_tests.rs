@@ -594,3 +594,19 @@ fn a_quoted_error_text_with_its_code_keeps_its_words() {
     );
     assert_eq!(mask("output 'Timeout (5)' now"), "output '<*>' now");
 }
+
+/// Values joined by `/` before a key hold no key: the word is one value
+/// (session 28, round 39); a key after words with no digit stays.
+#[test]
+fn values_before_a_key_make_one_value() {
+    assert_eq!(
+        mask("SSL established: TLSv1.2/ECDHE-RSA-AES256-GCM-SHA384/ECDH=prime256v1"),
+        "SSL established: <*>"
+    );
+    assert_eq!(
+        mask("SSL established: TLSv1.3/TLS_AES_256_GCM_SHA384/ECDH=X25519"),
+        "SSL established: <*>"
+    );
+    assert_eq!(mask("login tls=TLSv1.3/TLS_AES"), "login tls=<*>");
+    assert_eq!(mask("opts a/b=7"), "opts a/b=<*>");
+}
