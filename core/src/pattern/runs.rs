@@ -139,13 +139,10 @@ fn opens_value<T: AsRef<str>>(
     let run = &tokens[a..end];
     // A bare `|` separates the fields of a record (`PS1 Status | Failure
     // detected | Asserted`): a run across one is two fields, the second
-    // the event, not one value (session 17).
-    if run.iter().any(|t| t.as_ref() == "|") {
-        return false;
-    }
-    // A bare `=` holds a field (`(tty = 2)`, `[bob/<via Auth-Type = eap>]`):
-    // a run that holds one, framed too, is no one value (session 28).
-    if run.iter().any(|t| t.as_ref() == "=") {
+    // the event, not one value (session 17). A bare `=` holds a field
+    // (`(tty = 2)`, `[bob/<via Auth-Type = eap>]`): a run that holds one,
+    // framed too, is no one value (session 28).
+    if run.iter().any(|t| matches!(t.as_ref(), "|" | "=")) {
         return false;
     }
     // A failure's reason in prose is constant words, no value
